@@ -1,0 +1,93 @@
+"""The `peerreport` command.
+
+Subcommands live in their own modules and are imported only when run, so
+`peerreport --help` answers instantly. Every `PeerreportError` becomes a plain
+message and exit code 2 here, in one place; commands return exit code 1 when
+they report findings of error severity.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+import click
+
+from peerreport import __version__
+
+# name -> (module, attribute, one-line help shown by `peerreport --help`)
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "init": ("peerreport.cli.workspace_cmd", "init", "Create a workspace (settings and database)."),
+    "db": ("peerreport.cli.workspace_cmd", "db", "Database schema: show version, upgrade."),
+    "import": ("peerreport.cli.import_cmd", "import_", "Import activity records from files."),
+    "records": ("peerreport.cli.records_cmd", "records", "Look at the stored records."),
+    "samples": ("peerreport.cli.samples_cmd", "samples", "Generate synthetic sample records."),
+    "demo": ("peerreport.cli.demo_cmd", "demo", "Run the whole job on sample data."),
+    "rules": ("peerreport.cli.rules_cmd", "rules", "Rule files: list, show, lint, test, schema."),
+}
+
+
+class InputError(click.ClickException):
+    """A user's mistake, shown as one plain message with exit code 2."""
+
+    exit_code = 2
+
+
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported only when they are used."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(n for n, (mod, _, _) in COMMANDS.items() if _module_exists(mod))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        module_name, attribute, _ = COMMANDS[cmd_name]
+        command = getattr(importlib.import_module(module_name), attribute)
+        assert isinstance(command, click.Command)
+        return command
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from peerreport.errors import PeerreportError
+
+        try:
+            return super().invoke(ctx)
+        except PeerreportError as exc:
+            raise InputError(str(exc)) from exc
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, COMMANDS[name][2]) for name in self.list_commands(ctx)]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+def _module_exists(module_name: str) -> bool:
+    from importlib.util import find_spec
+
+    return find_spec(module_name) is not None
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="peerreport")
+def cli() -> None:
+    """peerreport: accountability returns for peer-run mental health and addiction services.
+
+    Record what your organisation does (groups, drop-ins, calls, advocacy,
+    education), and turn it into each funder's return: validated, with small
+    counts protected, and a trail an auditor can verify.
+
+    \b
+    Start here:
+      peerreport demo                      # the whole job on sample data
+      peerreport init myorg --name "Harbour Peer Collective" --provider-code HPC001
+      peerreport import activities.xlsx    # inside the workspace folder
+      peerreport records summary
+
+    Exit codes: 0 success, 1 findings of error severity, 2 usage or input errors.
+    """
+
+
+def main() -> None:
+    """Entry point of the `peerreport` console script."""
+    cli(prog_name="peerreport")

@@ -1,0 +1,369 @@
+"""The record model: what a peer-run organisation records, and nothing else.
+
+There is deliberately no field for a name, date of birth, address, contact
+detail, NHI or other client identifier, diagnosis, medication or case note.
+Every free-text field is scanned for identifiers and diagnoses as it is
+validated, so a record that holds one cannot be constructed at all.
+
+Field metadata (`json_schema_extra`) carries the intake synonyms and the
+vocabulary a field draws from; the intake workbook and the docs read it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated, Any, ClassVar
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from peerreport.privacy import check_text
+from peerreport.records.vocabulary import vocabulary
+
+
+def _vocab_member(name: str) -> Any:
+    """A validator that turns a code, label or synonym into the vocabulary's code."""
+
+    def validate(value: object) -> object:
+        if value is None or not isinstance(value, str):
+            return value
+        if not value.strip():
+            return None
+        vocab = vocabulary(name)
+        code = vocab.resolve(value)
+        if code is not None:
+            return code
+        hint = vocab.suggest(value)
+        allowed = ", ".join(vocab.codes)
+        did_you_mean = f" Did you mean '{hint}'?" if hint else ""
+        raise ValueError(f"is not a known {vocab.title.lower()}.{did_you_mean} Allowed: {allowed}")
+
+    return BeforeValidator(validate)
+
+
+def _free_text(value: str) -> str:
+    check_text(value)
+    return value
+
+
+def _blank_to_none(value: object) -> object:
+    if isinstance(value, str) and not value.strip():
+        return None
+    return value
+
+
+def _split_tokens(value: object) -> object:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [t.strip() for t in value.replace(",", ";").split(";") if t.strip()]
+    return value
+
+
+Text = Annotated[str, Field(min_length=1, max_length=500), AfterValidator(_free_text)]
+OptionalText = Annotated[Text | None, BeforeValidator(_blank_to_none)]
+Identifier = Annotated[
+    str,
+    Field(min_length=1, max_length=64, pattern=r"^[^\s].*$"),
+    AfterValidator(_free_text),
+]
+Count = Annotated[int, Field(ge=0, le=1_000_000)]
+OptionalCount = Annotated[Count | None, BeforeValidator(_blank_to_none)]
+Hours = Annotated[Decimal, Field(ge=0, le=100_000, max_digits=12, decimal_places=2)]
+
+
+def _meta(
+    description: str, synonyms: tuple[str, ...] = (), vocab: str | None = None, example: str = ""
+) -> dict[str, Any]:
+    extra: dict[str, Any] = {"synonyms": list(synonyms)}
+    if vocab:
+        extra["vocabulary"] = vocab
+    if example:
+        extra["example"] = example
+    return {"description": description, "json_schema_extra": extra}
+
+
+class Record(BaseModel):
+    """Common configuration: immutable, unknown fields rejected."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    #: The sheet name / record type name used by intake.
+    record_type: ClassVar[str]
+    #: Fields that together identify a record within an organisation.
+    natural_key: ClassVar[tuple[str, ...]]
+
+
+class Activity(Record):
+    """One delivered activity or session: one row of the activity log."""
+
+    record_type: ClassVar[str] = "activities"
+    natural_key: ClassVar[tuple[str, ...]] = ("activity_id",)
+
+    activity_id: Identifier = Field(
+        **_meta(
+            "The organisation's own id for this activity (a session, a call). "
+            "Never a person's name or number.",
+            ("id", "activity", "activity no", "activity number", "session id", "ref", "reference"),
+            example="GRP-2026-0142",
+        )
+    )
+    date: dt.date = Field(
+        **_meta(
+            "The day the activity happened (DD/MM/YYYY or YYYY-MM-DD).",
+            ("activity date", "session date", "date of activity", "day"),
+            example="14/08/2026",
+        )
+    )
+    start_time: Annotated[dt.time | None, BeforeValidator(_blank_to_none)] = Field(
+        None, **_meta("Start time (HH:MM), if known.", ("time", "start"), example="18:30")
+    )
+    duration_minutes: Annotated[
+        int | None, Field(ge=0, le=1440), BeforeValidator(_blank_to_none)
+    ] = Field(
+        None,
+        **_meta(
+            "How long it lasted, in minutes.",
+            ("duration", "minutes", "length (minutes)", "duration (mins)", "mins"),
+            example="90",
+        ),
+    )
+    kind: Annotated[str, _vocab_member("kind")] = Field(
+        **_meta("What the activity was.", ("activity type", "type", "activity kind"), "kind")
+    )
+    programme: OptionalText = Field(
+        None,
+        **_meta(
+            "The organisation's own service line.",
+            ("program", "service", "service line", "project"),
+            example="Wellington peer groups",
+        ),
+    )
+    mode: Annotated[str | None, _vocab_member("mode")] = Field(
+        None, **_meta("How it was delivered.", ("delivery mode", "delivery"), "mode")
+    )
+    setting: Annotated[str | None, _vocab_member("setting")] = Field(
+        None, **_meta("Where it took place.", ("location type", "venue type", "place"), "setting")
+    )
+    group_id: OptionalText = Field(
+        None,
+        **_meta(
+            "Which recurring group a session belongs to (the group's name or code).",
+            ("group", "group name", "group code"),
+            example="Tuesday evening group",
+        ),
+    )
+    topic: OptionalText = Field(
+        None,
+        **_meta(
+            "What the session was about (a theme, not a person).",
+            ("theme", "subject", "session topic"),
+            example="Sleep and wellbeing",
+        ),
+    )
+    attendance: Count = Field(
+        **_meta(
+            "How many people took part (a headcount, facilitators not included).",
+            ("attendees", "headcount", "participants", "number attending", "attended", "people"),
+            example="9",
+        )
+    )
+    first_time: OptionalCount = Field(
+        None,
+        **_meta(
+            "Of those, how many came for the first time.",
+            ("first time", "new people", "new attendees", "first-time attendees", "new"),
+            example="2",
+        ),
+    )
+    peer_workers: OptionalCount = Field(
+        None,
+        **_meta(
+            "Paid peer workers facilitating.",
+            ("peer workers facilitating", "staff", "facilitators"),
+            example="1",
+        ),
+    )
+    volunteers: OptionalCount = Field(
+        None,
+        **_meta("Volunteers facilitating or helping.", ("volunteers helping",), example="1"),
+    )
+    member_led: bool = Field(
+        False,
+        **_meta(
+            "Led by members (people who use the service) rather than staff.",
+            ("led by members", "member led session"),
+            example="yes",
+        ),
+    )
+    co_facilitated: bool = Field(
+        False,
+        **_meta(
+            "Co-facilitated by members together with peer workers.",
+            ("co facilitated", "cofacilitated", "co-facilitated by members"),
+            example="no",
+        ),
+    )
+    population_focus: Annotated[str | None, _vocab_member("population_focus")] = Field(
+        None,
+        **_meta("Who it was designed for, if anyone in particular.", ("focus", "population"),
+                "population_focus"),
+    )
+    community_session: bool = Field(
+        False,
+        **_meta(
+            "A community session (a stall, a talk) counted in aggregate, rather than direct "
+            "peer support.",
+            ("community", "aggregate only", "is community session"),
+            example="no",
+        ),
+    )
+    member_tokens: Annotated[list[Identifier], BeforeValidator(_split_tokens)] = Field(
+        default_factory=list,
+        **_meta(
+            "Optional: the pseudonymous codes members chose, separated by ';'. Stored only as "
+            "a keyed hash, used only to count unique people, never shown in any output.",
+            ("tokens", "member codes", "member token"),
+            example="kereru7; tui42",
+        ),
+    )
+    notes: OptionalText = Field(
+        None,
+        **_meta(
+            "Notes about the activity (never about a person).",
+            ("comments", "comment", "activity notes", "session notes"),
+            example="Moved to the small room",
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _first_time_within_attendance(self) -> Activity:
+        if self.first_time is not None and self.first_time > self.attendance:
+            raise ValueError(
+                f"first_time ({self.first_time}) cannot be more than attendance "
+                f"({self.attendance})"
+            )
+        return self
+
+
+class BreakdownCount(Record):
+    """Attendance at one activity broken down by ethnicity, age band or gender (counts only)."""
+
+    record_type: ClassVar[str] = "breakdowns"
+    natural_key: ClassVar[tuple[str, ...]] = ("activity_id", "dimension", "category")
+
+    activity_id: Identifier = Field(
+        **_meta("The activity this breakdown belongs to.", ("id", "activity", "session id"))
+    )
+    dimension: Annotated[str, _vocab_member("dimension")] = Field(
+        **_meta("What the count is broken down by.", ("breakdown", "by"), "dimension")
+    )
+    category: Text = Field(
+        **_meta(
+            "The category within the dimension (e.g. 'Māori', '25 to 44', 'not stated').",
+            ("group", "value"),
+            example="Māori",
+        )
+    )
+    count: Count = Field(**_meta("How many attendees fell in the category.", ("number", "n")))
+
+    @model_validator(mode="after")
+    def _category_in_dimension(self) -> BreakdownCount:
+        vocab = vocabulary(self.dimension)
+        code = vocab.resolve(self.category)
+        if code is None:
+            hint = vocab.suggest(self.category)
+            did_you_mean = f" Did you mean '{hint}'?" if hint else ""
+            raise ValueError(
+                f"category '{self.category}' is not a known {vocab.title.lower()}."
+                f"{did_you_mean} Allowed: {', '.join(vocab.codes)}"
+            )
+        if code != self.category:
+            object.__setattr__(self, "category", code)
+        return self
+
+
+class _PeriodRecord(Record):
+    period_start: dt.date = Field(
+        **_meta("First day of the period this entry covers.", ("from", "start date", "period from"))
+    )
+    period_end: dt.date = Field(
+        **_meta("Last day of the period this entry covers.", ("to", "end date", "period to"))
+    )
+    programme: OptionalText = Field(
+        None, **_meta("The service line, if entries are kept per programme.", ("program",))
+    )
+
+    @model_validator(mode="after")
+    def _period_order(self) -> _PeriodRecord:
+        if self.period_end < self.period_start:
+            raise ValueError(
+                f"period_end ({self.period_end}) is before period_start ({self.period_start})"
+            )
+        return self
+
+
+class WorkforceEntry(_PeriodRecord):
+    """Lived-experience workforce for one role over one period."""
+
+    record_type: ClassVar[str] = "workforce"
+    natural_key: ClassVar[tuple[str, ...]] = ("period_start", "period_end", "role", "programme")
+
+    role: Annotated[str, _vocab_member("role")] = Field(
+        **_meta("The role.", ("position", "job"), "role")
+    )
+    paid_fte: Annotated[Decimal, Field(ge=0, le=10_000, max_digits=8, decimal_places=2)] = Field(
+        Decimal(0), **_meta("Paid full-time equivalents in the role.", ("fte", "paid fte"))
+    )
+    paid_headcount: OptionalCount = Field(
+        None, **_meta("People employed in the role.", ("headcount", "staff count"))
+    )
+    volunteer_count: OptionalCount = Field(
+        None, **_meta("Volunteers in the role.", ("volunteers", "number of volunteers"))
+    )
+    volunteer_hours: Hours = Field(
+        Decimal(0), **_meta("Hours given by volunteers.", ("volunteer hrs",))
+    )
+    supervision_hours: Hours = Field(
+        Decimal(0),
+        **_meta("Hours of peer supervision received.", ("supervision", "supervision hrs")),
+    )
+    training_hours: Hours = Field(
+        Decimal(0), **_meta("Hours of training received.", ("training", "training hrs"))
+    )
+
+
+class FeedbackTally(_PeriodRecord):
+    """How many anonymous answers a feedback question received at one response level."""
+
+    record_type: ClassVar[str] = "feedback"
+    natural_key: ClassVar[tuple[str, ...]] = (
+        "period_start",
+        "period_end",
+        "programme",
+        "question",
+        "response",
+    )
+
+    question: Text = Field(
+        **_meta(
+            "The question's short code or wording.",
+            ("item", "survey question"),
+            example="I feel more hopeful",
+        )
+    )
+    response: Annotated[str, Field(min_length=1, max_length=60), AfterValidator(_free_text)] = (
+        Field(
+            **_meta(
+                "The answer level, e.g. 1 to 5 or 'agree'.",
+                ("answer", "rating", "score"),
+                example="4",
+            )
+        )
+    )
+    count: Count = Field(**_meta("How many people gave that answer.", ("number", "n", "tally")))
+
+
+RECORD_TYPES: dict[str, type[Record]] = {
+    cls.record_type: cls for cls in (Activity, BreakdownCount, WorkforceEntry, FeedbackTally)
+}

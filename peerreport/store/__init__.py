@@ -1,0 +1,1 @@
+"""The store: database schema, migrations and reading/writing records."""

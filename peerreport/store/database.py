@@ -1,0 +1,102 @@
+"""Opening the database and keeping its schema at the current migration."""
+
+from __future__ import annotations
+
+from importlib import resources
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+
+from peerreport.errors import DatabaseError
+
+
+def normalise_url(url: str) -> str:
+    """Accept `postgresql://` and `postgres://` as PostgreSQL through psycopg 3."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def open_engine(url: str) -> Engine:
+    """An engine for `url`, with SQLite set up to enforce foreign keys."""
+    try:
+        engine = create_engine(normalise_url(url), future=True)
+    except (ArgumentError, ImportError, ValueError) as exc:
+        raise DatabaseError(f"cannot use database URL {safe_url(url)!r}: {exc}") from exc
+    if engine.dialect.name == "sqlite":
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+            cursor = dbapi_conn.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+    return engine
+
+
+def safe_url(url: str) -> str:
+    """The URL with any password hidden, for messages."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
+
+
+def _alembic_config(connection: Any) -> Any:
+    from alembic.config import Config
+
+    config = Config()
+    location = resources.files("peerreport.store").joinpath("migrations")
+    config.set_main_option("script_location", str(location))
+    config.attributes["connection"] = connection
+    return config
+
+
+def head_revision() -> str:
+    """The newest migration shipped with this version of peerreport."""
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(_alembic_config(None))
+    head = script.get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The migration the database is at, or None for an empty database."""
+    from alembic.runtime.migration import MigrationContext
+
+    try:
+        with engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+    except OperationalError as exc:
+        raise DatabaseError(f"cannot open database {safe_url(str(engine.url))}: {exc}") from exc
+
+
+def upgrade(engine: Engine) -> None:
+    """Create or upgrade the schema to the newest migration."""
+    from alembic import command
+
+    try:
+        with engine.begin() as conn:
+            command.upgrade(_alembic_config(conn), "head")
+    except OperationalError as exc:
+        raise DatabaseError(f"cannot upgrade database {safe_url(str(engine.url))}: {exc}") from exc
+
+
+def ensure_current(engine: Engine) -> None:
+    """Fail with a plain message unless the schema is at the newest migration."""
+    current = current_revision(engine)
+    if current is None and not inspect(engine).get_table_names():
+        raise DatabaseError(
+            f"database {safe_url(str(engine.url))} has no peerreport tables; "
+            "run `peerreport init` or `peerreport db upgrade` first"
+        )
+    if current != head_revision():
+        raise DatabaseError(
+            f"database schema is at {current or 'an unknown version'}, this peerreport needs "
+            f"{head_revision()}; run `peerreport db upgrade`"
+        )

@@ -1,0 +1,174 @@
+"""A workspace: a folder with `peerreport.toml`, the organisation's settings and database.
+
+```toml
+[organisation]
+name = "Harbour Peer Collective"
+provider_code = "HPC001"
+
+[intake]
+date_order = "day-first"     # or "month-first"; ISO dates are always accepted
+
+[database]
+url = "sqlite:///peerreport.db"   # relative SQLite paths are relative to the workspace
+```
+
+The database URL can be overridden by `--db` or `PEERREPORT_DATABASE_URL`.
+The secret that keys member-token hashes lives beside it in `peerreport.secret`
+and never leaves the workspace.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from peerreport.errors import WorkspaceError
+
+CONFIG_NAME = "peerreport.toml"
+SECRET_NAME = "peerreport.secret"
+DATE_ORDERS = ("day-first", "month-first")
+ENV_DATABASE_URL = "PEERREPORT_DATABASE_URL"
+ENV_WORKSPACE = "PEERREPORT_WORKSPACE"
+_PROVIDER_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """The settings of one organisation's workspace."""
+
+    root: Path
+    organisation_name: str
+    provider_code: str
+    date_order: str
+    database_url: str
+
+    @property
+    def secret_path(self) -> Path:
+        """Where the member-token secret lives."""
+        return self.root / SECRET_NAME
+
+    def token_secret(self) -> bytes:
+        """The secret that keys member-token hashes (created with the workspace)."""
+        try:
+            return bytes.fromhex(self.secret_path.read_text("ascii").strip())
+        except (OSError, ValueError) as exc:
+            raise WorkspaceError(
+                f"{self.secret_path}: cannot read the member-token secret ({exc}); "
+                "it is created by `peerreport init`"
+            ) from exc
+
+
+def validate_provider_code(code: str) -> str:
+    """A provider code is 1-32 letters, digits, '.', '_' or '-'."""
+    if not _PROVIDER_CODE.match(code):
+        raise WorkspaceError(
+            f"provider code {code!r} must be 1-32 letters, digits, '.', '_' or '-', "
+            "starting with a letter or digit"
+        )
+    return code
+
+
+def _sqlite_url_for(root: Path, url: str) -> str:
+    """Make a relative SQLite path relative to the workspace folder."""
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url.startswith(prefix + "/") and url != "sqlite://":
+        path = url[len(prefix) :]
+        if path and path != ":memory:":
+            return prefix + str((root / path).resolve())
+    return url
+
+
+def write_workspace(
+    root: Path, organisation_name: str, provider_code: str, database_url: str | None = None
+) -> Workspace:
+    """Create `peerreport.toml` and the member-token secret in `root`."""
+    validate_provider_code(provider_code)
+    root.mkdir(parents=True, exist_ok=True)
+    config = root / CONFIG_NAME
+    if config.exists():
+        raise WorkspaceError(f"{config} already exists; this folder is already a workspace")
+    url = database_url or "sqlite:///peerreport.db"
+    config.write_text(
+        "# peerreport workspace settings; see `peerreport init --help`.\n"
+        "[organisation]\n"
+        f"name = {_toml_string(organisation_name)}\n"
+        f"provider_code = {_toml_string(provider_code)}\n\n"
+        "[intake]\n"
+        '# How to read dates like 03/04/2026 (ISO dates are always accepted).\n'
+        'date_order = "day-first"\n\n'
+        "[database]\n"
+        f"url = {_toml_string(url)}\n",
+        encoding="utf-8",
+    )
+    secret = root / SECRET_NAME
+    if not secret.exists():
+        secret.write_text(secrets.token_hex(32) + "\n", encoding="ascii")
+        secret.chmod(0o600)
+    return load_workspace(root)
+
+
+def _toml_string(value: str) -> str:
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{escaped}"'
+
+
+def find_workspace(start: Path | None = None) -> Path | None:
+    """The nearest folder at or above `start` holding `peerreport.toml`."""
+    env = os.environ.get(ENV_WORKSPACE)
+    if env:
+        return Path(env)
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / CONFIG_NAME).is_file():
+            return folder
+    return None
+
+
+def load_workspace(root: Path) -> Workspace:
+    """Read `peerreport.toml` in `root`, with plain errors for every mistake."""
+    config = root / CONFIG_NAME
+    try:
+        data = tomllib.loads(config.read_text("utf-8"))
+    except FileNotFoundError as exc:
+        raise WorkspaceError(f"{config} not found; run `peerreport init` first") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise WorkspaceError(f"{config}: not valid TOML ({exc})") from exc
+    try:
+        org = data["organisation"]
+        name = str(org["name"])
+        code = validate_provider_code(str(org["provider_code"]))
+    except KeyError as exc:
+        raise WorkspaceError(f"{config}: missing [organisation] {exc.args[0]}") from exc
+    date_order = str(data.get("intake", {}).get("date_order", "day-first"))
+    if date_order not in DATE_ORDERS:
+        raise WorkspaceError(
+            f"{config}: [intake] date_order must be one of {', '.join(DATE_ORDERS)}, "
+            f"not {date_order!r}"
+        )
+    url = str(data.get("database", {}).get("url", "sqlite:///peerreport.db"))
+    return Workspace(
+        root=root.resolve(),
+        organisation_name=name,
+        provider_code=code,
+        date_order=date_order,
+        database_url=_sqlite_url_for(root.resolve(), url),
+    )
+
+
+def database_url(option: str | None, workspace: Workspace | None) -> str:
+    """The database to use: `--db`, then PEERREPORT_DATABASE_URL, then the workspace's."""
+    if option:
+        return option
+    env = os.environ.get(ENV_DATABASE_URL)
+    if env:
+        return env
+    if workspace is not None:
+        return workspace.database_url
+    raise WorkspaceError(
+        "no database: run this inside a workspace (`peerreport init`), or give --db URL "
+        f"or set {ENV_DATABASE_URL}"
+    )

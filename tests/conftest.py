@@ -1,0 +1,74 @@
+"""Shared fixtures: fresh migrated databases on SQLite and, when configured, PostgreSQL.
+
+PostgreSQL tests run when PEERREPORT_TEST_POSTGRES_URL is set (`.ci/run` sets
+it). Each test gets its own schema, dropped afterwards, so tests never see each
+other's rows.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from sqlalchemy import Engine, text
+
+from peerreport.store.database import open_engine, upgrade
+
+POSTGRES_URL = os.environ.get("PEERREPORT_TEST_POSTGRES_URL")
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+@contextmanager
+def empty_database(backend: str, folder: Path) -> Iterator[str]:
+    """The URL of an empty database: a SQLite file, or a new PostgreSQL schema."""
+    if backend == "sqlite":
+        yield f"sqlite:///{folder / 'test.db'}"
+        return
+    if not POSTGRES_URL:
+        pytest.skip("PEERREPORT_TEST_POSTGRES_URL is not set")
+    schema = "t_" + uuid.uuid4().hex[:12]
+    admin = open_engine(POSTGRES_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    separator = "&" if "?" in POSTGRES_URL else "?"
+    try:
+        yield f"{POSTGRES_URL}{separator}options={quote(f'-csearch_path={schema}')}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """'sqlite' or 'postgresql'."""
+    return str(request.param)
+
+
+@pytest.fixture
+def empty_db_url(backend: str, tmp_path: Path) -> Iterator[str]:
+    """An empty database (no tables), on each backend."""
+    with empty_database(backend, tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
+def db_url(empty_db_url: str) -> str:
+    """A fresh database migrated to the newest schema, on each backend."""
+    engine = open_engine(empty_db_url)
+    upgrade(engine)
+    engine.dispose()
+    return empty_db_url
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    """A migrated engine on each backend."""
+    eng = open_engine(db_url)
+    yield eng
+    eng.dispose()
