@@ -20,7 +20,28 @@ from sqlalchemy import Engine, text
 from peerreport.store.database import open_engine, upgrade
 
 POSTGRES_URL = os.environ.get("PEERREPORT_TEST_POSTGRES_URL")
+# CI sets this: then PostgreSQL tests must run, and a missing server fails the run.
+REQUIRE_POSTGRES = os.environ.get("PEERREPORT_REQUIRE_POSTGRES") == "1"
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under CI, refuse to run without PostgreSQL tests."""
+    if not REQUIRE_POSTGRES:
+        return
+    if not POSTGRES_URL:
+        raise pytest.UsageError("PEERREPORT_REQUIRE_POSTGRES=1 but no PEERREPORT_TEST_POSTGRES_URL")
+    if items and not any(item.get_closest_marker("postgres") for item in items):
+        raise pytest.UsageError("PEERREPORT_REQUIRE_POSTGRES=1 but no PostgreSQL tests collected")
+
+
+def skip_without_postgres() -> None:
+    """Skip (or, under CI, fail) a test that needs PostgreSQL when none is configured."""
+    if POSTGRES_URL:
+        return
+    if REQUIRE_POSTGRES:
+        pytest.fail("PostgreSQL is required but PEERREPORT_TEST_POSTGRES_URL is not set")
+    pytest.skip("PEERREPORT_TEST_POSTGRES_URL is not set")
 
 
 @contextmanager
@@ -29,8 +50,8 @@ def empty_database(backend: str, folder: Path) -> Iterator[str]:
     if backend == "sqlite":
         yield f"sqlite:///{folder / 'test.db'}"
         return
-    if not POSTGRES_URL:
-        pytest.skip("PEERREPORT_TEST_POSTGRES_URL is not set")
+    skip_without_postgres()
+    assert POSTGRES_URL is not None
     schema = "t_" + uuid.uuid4().hex[:12]
     admin = open_engine(POSTGRES_URL)
     with admin.begin() as conn:

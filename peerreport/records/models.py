@@ -41,6 +41,14 @@ def _vocab_member(name: str) -> Any:
     return BeforeValidator(validate)
 
 
+class FieldProblem(ValueError):
+    """A check across fields failed; `field` names the cell a coordinator should fix."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 def _free_text(value: str) -> str:
     check_text(value)
     return value
@@ -239,9 +247,10 @@ class Activity(Record):
     @model_validator(mode="after")
     def _first_time_within_attendance(self) -> Activity:
         if self.first_time is not None and self.first_time > self.attendance:
-            raise ValueError(
+            raise FieldProblem(
+                "first_time",
                 f"first_time ({self.first_time}) cannot be more than attendance "
-                f"({self.attendance})"
+                f"({self.attendance})",
             )
         return self
 
@@ -274,7 +283,8 @@ class BreakdownCount(Record):
         if code is None:
             hint = vocab.suggest(self.category)
             did_you_mean = f" Did you mean '{hint}'?" if hint else ""
-            raise ValueError(
+            raise FieldProblem(
+                "category",
                 f"category '{self.category}' is not a known {vocab.title.lower()}."
                 f"{did_you_mean} Allowed: {', '.join(vocab.codes)}"
             )
@@ -297,8 +307,9 @@ class _PeriodRecord(Record):
     @model_validator(mode="after")
     def _period_order(self) -> _PeriodRecord:
         if self.period_end < self.period_start:
-            raise ValueError(
-                f"period_end ({self.period_end}) is before period_start ({self.period_start})"
+            raise FieldProblem(
+                "period_end",
+                f"period_end ({self.period_end}) is before period_start ({self.period_start})",
             )
         return self
 

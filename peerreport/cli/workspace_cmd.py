@@ -1,0 +1,79 @@
+"""`peerreport init` and `peerreport db`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from peerreport.cli.options import database_options
+
+
+@click.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default=".")
+@click.option("--name", required=True, help="The organisation's name.")
+@click.option(
+    "--provider-code",
+    required=True,
+    help="The organisation's provider code (as funders know it); 1-32 letters and digits.",
+)
+@click.option("--db", "db_url", metavar="URL", help="Database URL (default: SQLite in DIR).")
+def init(directory: Path, name: str, provider_code: str, db_url: str | None) -> None:
+    """Create a workspace in DIRECTORY: settings (peerreport.toml) and a database.
+
+    \b
+    Example:
+      peerreport init harbour --name "Harbour Peer Collective" --provider-code HPC001
+      peerreport init harbour --name "Harbour Peer Collective" --provider-code HPC001 \\
+          --db postgresql://peerreport@dbhost/reporting
+    """
+    from peerreport.store.database import open_engine, safe_url, upgrade
+    from peerreport.workspace import write_workspace
+
+    workspace = write_workspace(directory, name, provider_code, db_url)
+    engine = open_engine(workspace.database_url)
+    upgrade(engine)
+    engine.dispose()
+    click.echo(f"Created workspace {workspace.root}")
+    click.echo(f"  organisation: {workspace.organisation_name} ({workspace.provider_code})")
+    click.echo(f"  database:     {safe_url(workspace.database_url)}")
+    click.echo("Next: put your activity log in the folder and run `peerreport import FILE`.")
+
+
+@click.group()
+def db() -> None:
+    """The database schema: which version it is at, and upgrading it."""
+
+
+@db.command()
+@database_options
+def upgrade(workspace_dir: Path | None, db_url: str | None) -> None:
+    """Create or upgrade the database schema to this version of peerreport.
+
+    \b
+    Example:
+      peerreport db upgrade --db postgresql://peerreport@dbhost/reporting
+    """
+    from peerreport.store.database import current_revision, head_revision, open_engine
+    from peerreport.store.database import upgrade as run_upgrade
+    from peerreport.workspace import database_url, find_workspace, load_workspace
+
+    root = workspace_dir or find_workspace()
+    workspace = load_workspace(root) if root else None
+    engine = open_engine(database_url(db_url, workspace))
+    before = current_revision(engine)
+    run_upgrade(engine)
+    click.echo(f"Database schema: {before or 'empty'} -> {head_revision()}")
+
+
+@db.command()
+@database_options
+def version(workspace_dir: Path | None, db_url: str | None) -> None:
+    """Show the database schema version and the newest one this peerreport knows."""
+    from peerreport.store.database import current_revision, head_revision, open_engine
+    from peerreport.workspace import database_url, find_workspace, load_workspace
+
+    root = workspace_dir or find_workspace()
+    workspace = load_workspace(root) if root else None
+    engine = open_engine(database_url(db_url, workspace))
+    click.echo(f"database: {current_revision(engine) or 'empty'}; newest: {head_revision()}")

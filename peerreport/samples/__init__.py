@@ -1,0 +1,1 @@
+"""Synthetic sample data: a plausible, entirely fictional peer-run organisation."""
