@@ -8,11 +8,11 @@ how to fix it, and a location. `to_dict()` is the JSON shape, pinned by a test.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     """How serious a finding is. Errors block export and submission."""
 
     ERROR = "error"

@@ -41,8 +41,9 @@ def write_csv(path: Path, rows: list[list[Any]], encoding: str = "utf-8") -> Pat
     return path
 
 
-def run_import(engine: Engine, workspace: Workspace, *paths: Path, **overrides: Any
-               ) -> ImportReport:
+def run_import(
+    engine: Engine, workspace: Workspace, *paths: Path, **overrides: Any
+) -> ImportReport:
     """Import files into a workspace's organisation."""
     return import_files(engine, list(paths), settings_for(workspace, **overrides))
 

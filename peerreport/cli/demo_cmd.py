@@ -7,13 +7,16 @@ from pathlib import Path
 
 import click
 
-SAMPLE_RECORDS = 4200  # about one year of the sample organisation's activity
 SAMPLE_SEED = 2026
 
 
 @click.command()
-@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path),
-              help="Folder for the demo workspace (default: a new temporary folder).")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for the demo workspace (default: a new temporary folder).",
+)
 def demo(out: Path | None) -> None:
     """Run the whole job on a year of synthetic records, in a fresh workspace.
 
@@ -26,11 +29,12 @@ def demo(out: Path | None) -> None:
       peerreport demo
       peerreport demo --out demo-workspace
     """
+    import datetime as dt
     import tempfile
 
     from peerreport.cli.records_cmd import render_month_table
     from peerreport.intake import ImportSettings, import_files
-    from peerreport.samples.generator import ORGANISATION, PROVIDER_CODE, SampleSpec
+    from peerreport.samples.generator import ORGANISATION, PROVIDER_CODE, one_year
     from peerreport.samples.writer import write_samples
     from peerreport.store.database import open_engine, upgrade
     from peerreport.store.summary import records_summary
@@ -44,12 +48,14 @@ def demo(out: Path | None) -> None:
     click.echo(f"1. Created a workspace for {ORGANISATION} ({PROVIDER_CODE}) in {root}")
 
     log = root / "activity-log-2025-26.xlsx"
-    write_samples(log, SampleSpec(records=SAMPLE_RECORDS, seed=SAMPLE_SEED))
+    write_samples(log, one_year(SAMPLE_SEED, dt.date(2025, 7, 1)))
     click.echo(f"2. Wrote a year of synthetic records: {log}")
 
     settings = ImportSettings(
-        org=workspace.provider_code, org_name=workspace.organisation_name,
-        date_order=workspace.date_order, token_secret=workspace.token_secret(),
+        org=workspace.provider_code,
+        org_name=workspace.organisation_name,
+        date_order=workspace.date_order,
+        token_secret=workspace.token_secret(),
     )
     report = import_files(engine, [log], settings)
     if not report.stored:

@@ -58,26 +58,33 @@ def render_month_table(result: object) -> str:
     header = ["month", *kinds, "total", "attendance"]
     lines = [header]
     for month in months:
-        row = [cells.get((month, k)) for k in kinds]
-        lines.append([
-            month,
-            *[str(c.activities) if c else "" for c in row],
-            str(sum(c.activities for c in row if c)),
-            str(sum(c.attendance for c in row if c)),
-        ])
-    totals = [
-        sum(m.activities for m in result.by_month if m.kind == k) for k in kinds
-    ]
-    lines.append([
-        "total", *map(str, totals), str(result.activities),
-        str(sum(m.attendance for m in result.by_month)),
-    ])
+        row = [cells.get((month, k)) for k in kinds]  # None where no activity of that kind
+        lines.append(
+            [
+                month,
+                *[str(c.activities) if c else "" for c in row],
+                str(sum(c.activities for c in row if c)),
+                str(sum(c.attendance for c in row if c)),
+            ]
+        )
+    totals = [sum(m.activities for m in result.by_month if m.kind == k) for k in kinds]
+    lines.append(
+        [
+            "total",
+            *map(str, totals),
+            str(result.activities),
+            str(sum(m.attendance for m in result.by_month)),
+        ]
+    )
     widths = [max(len(r[i]) for r in lines) for i in range(len(header))]
     out = []
-    for index, row in enumerate(lines):
-        out.append("  ".join(
-            cell.ljust(widths[i]) if i == 0 else cell.rjust(widths[i]) for i, cell in enumerate(row)
-        ).rstrip())
+    for index, line in enumerate(lines):
+        out.append(
+            "  ".join(
+                cell.ljust(widths[i]) if i == 0 else cell.rjust(widths[i])
+                for i, cell in enumerate(line)
+            ).rstrip()
+        )
         if index == 0 or index == len(lines) - 2:
             out.append("  ".join("-" * w for w in widths))
     return "\n".join(out)

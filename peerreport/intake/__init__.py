@@ -38,6 +38,7 @@ def load_records(path: Path, date_order: str = "day-first") -> list[Record]:
                     records.append(outcome.record)
     if problems:
         raise InputFileError("\n".join(problems))
-    records.sort(key=lambda r: ("activities", "breakdowns", "workforce", "feedback").index(
-        r.record_type))
+    records.sort(
+        key=lambda r: ("activities", "breakdowns", "workforce", "feedback").index(r.record_type)
+    )
     return records

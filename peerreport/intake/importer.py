@@ -170,7 +170,10 @@ class Importer:
     """Runs one import of several files in one transaction."""
 
     def __init__(
-        self, engine: Engine, settings: ImportSettings, progress: Callable[[int], None] | None = None
+        self,
+        engine: Engine,
+        settings: ImportSettings,
+        progress: Callable[[int], None] | None = None,
     ) -> None:
         self.engine = engine
         self.settings = settings
@@ -194,13 +197,23 @@ class Importer:
                     before = ImportCounts(**vars(writer.counts))
                     self._import_file(path, writer, report, sink)
                     for name in ("added", "updated", "unchanged"):
-                        setattr(report.counts, name,
-                                getattr(writer.counts, name) - getattr(before, name))
-                    conn.execute(insert(import_run).values(
-                        org=self.settings.org, file_name=path.name,
-                        file_sha256=_file_sha256(path), finished_at=dt.datetime.now(dt.UTC),
-                        added=report.counts.added, updated=report.counts.updated,
-                        unchanged=report.counts.unchanged, rejected=report.counts.rejected))
+                        setattr(
+                            report.counts,
+                            name,
+                            getattr(writer.counts, name) - getattr(before, name),
+                        )
+                    conn.execute(
+                        insert(import_run).values(
+                            org=self.settings.org,
+                            file_name=path.name,
+                            file_sha256=_file_sha256(path),
+                            finished_at=dt.datetime.now(dt.UTC),
+                            added=report.counts.added,
+                            updated=report.counts.updated,
+                            unchanged=report.counts.unchanged,
+                            rejected=report.counts.rejected,
+                        )
+                    )
                 failed = any(r.problem_count for r in reports)
                 if failed and not self.settings.skip_invalid:
                     transaction.rollback()
@@ -223,27 +236,39 @@ class Importer:
         seen: set[int] = set()
         with open_tables(path, self.settings.record_type) as tables:
             if not tables:
-                report.add_problem(Finding(
-                    "no-records", Severity.ERROR,
-                    "no sheet with record headings was found",
-                    "Name the sheets Activities, Breakdowns, Workforce and Feedback, with the "
-                    "headings in the first row (peerreport template intake makes such a workbook).",
-                    Location(file=path.name)))
+                report.add_problem(
+                    Finding(
+                        "no-records",
+                        Severity.ERROR,
+                        "no sheet with record headings was found",
+                        "Name the sheets Activities, Breakdowns, Workforce and Feedback, with the "
+                        "headings in the first row.",
+                        Location(file=path.name),
+                    )
+                )
             for table in sorted(tables, key=lambda t: TYPE_ORDER.get(t.record_type or "", 9)):
                 self._import_table(table, writer, report, sink, seen)
                 report.notices.extend(table.notices)
 
     def _import_table(
-        self, table: Table, writer: RecordWriter, report: FileReport,
-        sink: _Rejects | None, seen: set[int],
+        self,
+        table: Table,
+        writer: RecordWriter,
+        report: FileReport,
+        sink: _Rejects | None,
+        seen: set[int],
     ) -> None:
         if table.record_type is None:
-            report.add_problem(Finding(
-                "unknown-record-type", Severity.ERROR,
-                "cannot tell which records this file holds",
-                "Name the file after its records (activities.csv, workforce.csv, ...), give "
-                "--type, or use the headings of one record type.",
-                Location(file=table.where)))
+            report.add_problem(
+                Finding(
+                    "unknown-record-type",
+                    Severity.ERROR,
+                    "cannot tell which records this file holds",
+                    "Name the file after its records (activities.csv, workforce.csv, ...), give "
+                    "--type, or use the headings of one record type.",
+                    Location(file=table.where),
+                )
+            )
             return
         reader = RowReader(table, table.record_type, self.settings.date_order)
         heading_problems = reader.heading_problems()
@@ -258,13 +283,17 @@ class Importer:
             if record is not None and not outcome.problems:
                 key = _key_hash(record)
                 if key in seen:
-                    outcome.problems.append(Finding(
-                        "duplicate-record", Severity.ERROR,
-                        f"{', '.join(record.natural_key)} "
-                        f"{' / '.join(str(getattr(record, k)) for k in record.natural_key)} "
-                        "appears more than once in this import",
-                        "Each record has one row; delete or renumber the repeated row.",
-                        Location(file=table.where, row=number)))
+                    outcome.problems.append(
+                        Finding(
+                            "duplicate-record",
+                            Severity.ERROR,
+                            f"{', '.join(record.natural_key)} "
+                            f"{' / '.join(str(getattr(record, k)) for k in record.natural_key)} "
+                            "appears more than once in this import",
+                            "Each record has one row; delete or renumber the repeated row.",
+                            Location(file=table.where, row=number),
+                        )
+                    )
                 else:
                     seen.add(key)
             if outcome.problems:
@@ -277,8 +306,12 @@ class Importer:
         self._flush(table, writer, batch, report, sink)
 
     def _flush(
-        self, table: Table, writer: RecordWriter, batch: list[tuple[Record, RowOutcome]],
-        report: FileReport, sink: _Rejects | None,
+        self,
+        table: Table,
+        writer: RecordWriter,
+        batch: list[tuple[Record, RowOutcome]],
+        report: FileReport,
+        sink: _Rejects | None,
     ) -> None:
         if not batch:
             return
@@ -286,16 +319,22 @@ class Importer:
         assert record_type is not None
         if record_type == "breakdowns":
             missing = writer.missing_activities(
-                r.activity_id for r, _ in batch if isinstance(r, BreakdownCount))
+                r.activity_id for r, _ in batch if isinstance(r, BreakdownCount)
+            )
             kept = []
             for record, outcome in batch:
                 if isinstance(record, BreakdownCount) and record.activity_id in missing:
                     problem = Finding(
-                        "unknown-activity", Severity.ERROR,
+                        "unknown-activity",
+                        Severity.ERROR,
                         f'there is no activity "{record.activity_id}" to break down',
                         "Import the activity first (or in the same workbook), or correct the id.",
-                        Location(file=table.where, row=outcome.row,
-                                 column=outcome.columns.get("activity_id", "activity_id")))
+                        Location(
+                            file=table.where,
+                            row=outcome.row,
+                            column=outcome.columns.get("activity_id", "activity_id"),
+                        ),
+                    )
                     self._reject(table, outcome, [problem], report, sink)
                 else:
                     kept.append((record, outcome))
@@ -306,7 +345,11 @@ class Importer:
         batch.clear()
 
     def _reject(
-        self, table: Table, outcome: RowOutcome, problems: list[Finding], report: FileReport,
+        self,
+        table: Table,
+        outcome: RowOutcome,
+        problems: list[Finding],
+        report: FileReport,
         sink: _Rejects | None,
     ) -> None:
         for problem in problems:
@@ -317,7 +360,9 @@ class Importer:
 
 
 def import_files(
-    engine: Engine, paths: list[Path], settings: ImportSettings,
+    engine: Engine,
+    paths: list[Path],
+    settings: ImportSettings,
     progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
     """Import files into the store (see the module docstring for the guarantees)."""

@@ -121,11 +121,16 @@ class RowReader:
     def _column_problem(self, match: HeadingMatch, row: int | None = None) -> Finding:
         if match.forbidden:
             return Finding(
-                "forbidden-column", Severity.ERROR, match.problem or "", FIX_IDENTIFIER,
+                "forbidden-column",
+                Severity.ERROR,
+                match.problem or "",
+                FIX_IDENTIFIER,
                 Location(file=self.table.where, row=row, column=match.heading),
             )
         return Finding(
-            "unknown-column", Severity.ERROR, match.problem or "",
+            "unknown-column",
+            Severity.ERROR,
+            match.problem or "",
             "Rename the heading to a peerreport field, or delete the column.",
             Location(file=self.table.where, row=row, column=match.heading),
         )
@@ -138,19 +143,29 @@ class RowReader:
         columns = outcome.columns  # field -> heading, to name the cell in messages
         for heading, value in row.items():
             if isinstance(value, InvalidJSON):
-                outcome.problems.append(Finding(
-                    "unreadable-row", Severity.ERROR, value.message,
-                    "Each line of a JSON Lines file is one record: {\"field\": value, ...}.",
-                    Location(file=where, row=number)))
+                outcome.problems.append(
+                    Finding(
+                        "unreadable-row",
+                        Severity.ERROR,
+                        value.message,
+                        'Each line of a JSON Lines file is one record: {"field": value, ...}.',
+                        Location(file=where, row=number),
+                    )
+                )
                 continue
             text = _scannable(value)
             if text is not None and (detections := scan_text(text)):
                 outcome.shown[heading] = mask_text(text)
-                outcome.problems.append(Finding(
-                    "identifier-in-cell", Severity.ERROR,
-                    str(PrivacyViolation(detections)), FIX_IDENTIFIER,
-                    Location(file=where, row=number, column=heading),
-                    {"kinds": [d.kind for d in detections]}))
+                outcome.problems.append(
+                    Finding(
+                        "identifier-in-cell",
+                        Severity.ERROR,
+                        str(PrivacyViolation(detections)),
+                        FIX_IDENTIFIER,
+                        Location(file=where, row=number, column=heading),
+                        {"kinds": [d.kind for d in detections]},
+                    )
+                )
                 continue
             outcome.shown[heading] = value
             if heading == "record_type" and not self.table.headings:
@@ -166,9 +181,15 @@ class RowReader:
             try:
                 data[match.field] = self._convert(match.field, value)
             except CellValueError as exc:
-                outcome.problems.append(Finding(
-                    "invalid-value", Severity.ERROR, str(exc), _hint_for(self.kinds[match.field]),
-                    Location(file=where, row=number, column=heading)))
+                outcome.problems.append(
+                    Finding(
+                        "invalid-value",
+                        Severity.ERROR,
+                        str(exc),
+                        _hint_for(self.kinds[match.field]),
+                        Location(file=where, row=number, column=heading),
+                    )
+                )
         if outcome.problems:
             # Still report missing and invalid values in the other cells.
             bad_columns = {p.location.column for p in outcome.problems}
@@ -206,8 +227,9 @@ class RowReader:
                 column = columns.get(field_name, field_name) if field_name else None
                 if column in skip or (field_name in skip):
                     continue
-                outcome.problems.append(_finding_for(error, field_name, column,
-                                                     self.table.where, outcome.row))
+                outcome.problems.append(
+                    _finding_for(error, field_name, column, self.table.where, outcome.row)
+                )
             return None
 
 
@@ -251,9 +273,13 @@ def _finding_for(
         message = f"{shown} has more than {ctx.get('decimal_places')} decimal places"
     elif kind == "value_error":
         raw = str(ctx.get("error", error["msg"]))
-        message = raw if not field_name or not str(value) else (
-            f"{shown} {raw}" if raw.startswith("is ") else raw)
+        message = (
+            raw
+            if not field_name or not str(value)
+            else (f"{shown} {raw}" if raw.startswith("is ") else raw)
+        )
     else:
         message = str(error["msg"])
-    return Finding(code, Severity.ERROR, message, hint,
-                   Location(file=where, row=row, column=column))
+    return Finding(
+        code, Severity.ERROR, message, hint, Location(file=where, row=row, column=column)
+    )

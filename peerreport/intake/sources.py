@@ -22,8 +22,15 @@ from peerreport.intake.headings import guess_record_type, match_heading, record_
 
 Row = dict[str, object]
 
-SUFFIXES = {".csv": "csv", ".txt": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx", ".jsonl": "jsonl",
-            ".ndjson": "jsonl", ".json": "jsonl"}
+SUFFIXES = {
+    ".csv": "csv",
+    ".txt": "csv",
+    ".xlsx": "xlsx",
+    ".xlsm": "xlsx",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "jsonl",
+}
 HEADER_SCAN_ROWS = 10  # title rows above the headings are skipped, up to this many
 
 
@@ -155,20 +162,19 @@ def _looks_like_header(cells: tuple[Any, ...], record_type: str | None) -> bool:
     if len(texts) < 2:
         return False
     types = [record_type] if record_type else ["activities", "breakdowns", "workforce", "feedback"]
-    for rt in types:
-        if sum(1 for t in texts if match_heading(rt, t).field is not None) >= 2:
-            return True
-    return False
+    return any(sum(1 for t in texts if match_heading(rt, t).field is not None) >= 2 for rt in types)
 
 
 def _xlsx_tables(path: Path, record_type: str | None, stack: ExitStack) -> list[Table]:
     from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
 
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, OSError, KeyError, ValueError) as exc:
-        raise InputFileError(f"{path.name}: not a readable .xlsx workbook ({exc})") from exc
+    except Exception as exc:  # openpyxl raises many kinds of error for damaged files
+        raise InputFileError(
+            f"{path.name}: not a readable .xlsx workbook ({type(exc).__name__}: {exc}); "
+            "open it in Excel and save it again as an Excel Workbook (.xlsx)"
+        ) from exc
     stack.callback(workbook.close)
     tables = []
     for sheet in workbook.worksheets:
@@ -181,12 +187,23 @@ def _xlsx_tables(path: Path, record_type: str | None, stack: ExitStack) -> list[
     return tables
 
 
+def _guarded_rows(file: str, sheet: Any) -> Iterator[tuple[Any, ...]]:
+    """A sheet's rows; a damaged sheet becomes a plain InputFileError, not a traceback."""
+    try:
+        yield from sheet.iter_rows(values_only=True)
+    except Exception as exc:  # damaged XML inside the workbook
+        raise InputFileError(
+            f'{file}, sheet "{sheet.title}": the sheet is damaged and cannot be read '
+            f"({type(exc).__name__}); save the workbook again from Excel"
+        ) from exc
+
+
 def _sheet_table(file: str, sheet: Any, record_type: str | None) -> Table | None:
-    rows = sheet.iter_rows(values_only=True)
+    rows = _guarded_rows(file, sheet)
     skipped = 0
     header_row: tuple[Any, ...] | None = None
     number = 0
-    for number, cells in enumerate(rows, start=1):  # noqa: B007 - number is used below
+    for number, cells in enumerate(rows, start=1):
         if _looks_like_header(cells, record_type):
             header_row = cells
             break

@@ -58,8 +58,10 @@ def _make_date(year: int, month: int, day: int, shown: str) -> dt.date:
         ) from None
 
 
-def parse_date(value: object, date_order: str = "day-first", *, from_excel: bool = False) -> dt.date:
-    """Read a date from a cell, or raise `CellValueError` with a message a coordinator can act on."""
+def parse_date(
+    value: object, date_order: str = "day-first", *, from_excel: bool = False
+) -> dt.date:
+    """Read a date from a cell, or raise `CellValueError` with a plain message."""
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
@@ -118,7 +120,9 @@ def parse_time(value: object, *, from_excel: bool = False) -> dt.time:
     hour, minute, second = int(m[1]), int(m[2]), int(m[3] or 0)
     if m[4]:
         if not 1 <= hour <= 12:
-            raise CellValueError(f'"{text}" is not a time: {hour} is not an hour on a 12-hour clock')
+            raise CellValueError(
+                f'"{text}" is not a time: {hour} is not an hour on a 12-hour clock'
+            )
         hour = hour % 12 + (12 if m[4].lower().startswith("p") else 0)
     if hour > 23 or minute > 59 or second > 59:
         raise CellValueError(f'"{text}" is not a time of day')

@@ -214,8 +214,11 @@ class Activity(Record):
     )
     population_focus: Annotated[str | None, _vocab_member("population_focus")] = Field(
         None,
-        **_meta("Who it was designed for, if anyone in particular.", ("focus", "population"),
-                "population_focus"),
+        **_meta(
+            "Who it was designed for, if anyone in particular.",
+            ("focus", "population"),
+            "population_focus",
+        ),
     )
     community_session: bool = Field(
         False,
@@ -286,7 +289,7 @@ class BreakdownCount(Record):
             raise FieldProblem(
                 "category",
                 f"category '{self.category}' is not a known {vocab.title.lower()}."
-                f"{did_you_mean} Allowed: {', '.join(vocab.codes)}"
+                f"{did_you_mean} Allowed: {', '.join(vocab.codes)}",
             )
         if code != self.category:
             object.__setattr__(self, "category", code)

@@ -28,37 +28,111 @@ Row = dict[str, Any]
 
 GROUPS = [
     # (group name, weekday 0=Mon, start, topic, population focus, programme)
-    ("Tuesday evening group", 1, dt.time(18, 0), "Sharing and connection", "general",
-     "Peer support groups"),
-    ("Hearing voices group", 2, dt.time(13, 0), "Hearing Voices Network approach", "general",
-     "Peer support groups"),
-    ("Rangatahi kōrero", 3, dt.time(16, 0), "Rangatahi peer support", "youth",
-     "Youth peer support"),
-    ("Pasifika talanoa", 4, dt.time(11, 0), "Talanoa and wellbeing", "pacific",
-     "Peer support groups"),
-    ("Rainbow peer group", 0, dt.time(18, 30), "Rainbow peer support", "rainbow",
-     "Peer support groups"),
-    ("Whānau and carers circle", 5, dt.time(10, 0), "Supporting someone you love", "whanau_carers",
-     "Whānau support"),
+    (
+        "Tuesday evening group",
+        1,
+        dt.time(18, 0),
+        "Sharing and connection",
+        "general",
+        "Peer support groups",
+    ),
+    (
+        "Hearing voices group",
+        2,
+        dt.time(13, 0),
+        "Hearing Voices Network approach",
+        "general",
+        "Peer support groups",
+    ),
+    (
+        "Rangatahi kōrero",
+        3,
+        dt.time(16, 0),
+        "Rangatahi peer support",
+        "youth",
+        "Youth peer support",
+    ),
+    (
+        "Pasifika talanoa",
+        4,
+        dt.time(11, 0),
+        "Talanoa and wellbeing",
+        "pacific",
+        "Peer support groups",
+    ),
+    (
+        "Rainbow peer group",
+        0,
+        dt.time(18, 30),
+        "Rainbow peer support",
+        "rainbow",
+        "Peer support groups",
+    ),
+    (
+        "Whānau and carers circle",
+        5,
+        dt.time(10, 0),
+        "Supporting someone you love",
+        "whanau_carers",
+        "Whānau support",
+    ),
 ]
-TOPICS_EXTRA = ["Sleep and wellbeing", "Recovery stories", "Planning for hard days",
-                "Hope and belonging", "Creative session", "Kai and kōrero"]
-TOKEN_WORDS = ["kereru", "tui", "piwakawaka", "kotuku", "ruru", "kaka", "weka", "titi", "hoiho",
-               "pukeko", "kea", "toroa"]
-ROLES = ["peer_support_worker", "consumer_advisor", "advocate", "educator", "supervisor",
-         "coordinator"]
+TOPICS_EXTRA = [
+    "Sleep and wellbeing",
+    "Recovery stories",
+    "Planning for hard days",
+    "Hope and belonging",
+    "Creative session",
+    "Kai and kōrero",
+]
+TOKEN_WORDS = [
+    "kereru",
+    "tui",
+    "piwakawaka",
+    "kotuku",
+    "ruru",
+    "kaka",
+    "weka",
+    "titi",
+    "hoiho",
+    "pukeko",
+    "kea",
+    "toroa",
+]
+ROLES = [
+    "peer_support_worker",
+    "consumer_advisor",
+    "advocate",
+    "educator",
+    "supervisor",
+    "coordinator",
+]
 QUESTIONS = ["I feel more hopeful", "I feel I belong here"]
-ETHNICITY_SHARE = [("european", 0.52), ("maori", 0.22), ("pacific", 0.10), ("asian", 0.09),
-                   ("melaa", 0.02), ("other", 0.02), ("not_stated", 0.03)]
+ETHNICITY_SHARE = [
+    ("european", 0.52),
+    ("maori", 0.22),
+    ("pacific", 0.10),
+    ("asian", 0.09),
+    ("melaa", 0.02),
+    ("other", 0.02),
+    ("not_stated", 0.03),
+]
 
 
 @dataclass(frozen=True)
 class SampleSpec:
     """What to generate."""
 
-    records: int  # activities
+    records: int | None  # activities; None: every activity up to `end`
     seed: int = 1
     start: dt.date = dt.date(2025, 7, 1)  # the start of an NZ financial year
+    end: dt.date | None = None  # stop after this day (inclusive)
+
+
+def one_year(seed: int, start: dt.date) -> SampleSpec:
+    """Every activity of the year that begins on `start`."""
+    end = dt.date(start.year + 1, start.month, start.day) - dt.timedelta(days=1)
+    return SampleSpec(records=None, seed=seed, start=start, end=end)
 
 
 def _season(day: dt.date) -> float:
@@ -78,97 +152,169 @@ def _one_site_day(rng: random.Random, day: dt.date, site: int) -> Iterator[Row]:
             base = 4 if focus in ("youth", "pacific") else 7
             attendance = max(1, round(rng.gauss(base * season, 2)))
             yield {
-                "kind": "group", "start_time": start, "duration_minutes": 90,
-                "programme": programme + suffix, "mode": "in_person",
+                "kind": "group",
+                "start_time": start,
+                "duration_minutes": 90,
+                "programme": programme + suffix,
+                "mode": "in_person",
                 "setting": "community_venue" if focus == "pacific" else "own_premises",
                 "group_id": name + suffix,
                 "topic": rng.choice([topic, topic, *TOPICS_EXTRA]),
-                "attendance": attendance, "first_time": min(attendance, rng.choice([0, 0, 0, 1, 2])),
-                "peer_workers": 1, "volunteers": rng.choice([0, 1, 1, 2]),
-                "member_led": rng.random() < 0.3, "co_facilitated": rng.random() < 0.4,
-                "population_focus": focus, "community_session": False,
+                "attendance": attendance,
+                "first_time": min(attendance, rng.choice([0, 0, 0, 1, 2])),
+                "peer_workers": 1,
+                "volunteers": rng.choice([0, 1, 1, 2]),
+                "member_led": rng.random() < 0.3,
+                "co_facilitated": rng.random() < 0.4,
+                "population_focus": focus,
+                "community_session": False,
                 "member_tokens": _tokens(rng, attendance) if rng.random() < 0.5 else "",
             }
     if weekday < 5:
         attendance = max(1, round(rng.gauss(14 * season, 4)))
         yield {
-            "kind": "drop_in", "start_time": dt.time(10, 0), "duration_minutes": 300,
-            "programme": "Drop-in centre" + suffix, "mode": "in_person", "setting": "own_premises",
-            "attendance": attendance, "first_time": min(attendance, rng.choice([0, 1, 1, 2, 3])),
-            "peer_workers": 2, "volunteers": rng.choice([1, 2, 3]),
-            "population_focus": "general", "member_led": False, "co_facilitated": True,
+            "kind": "drop_in",
+            "start_time": dt.time(10, 0),
+            "duration_minutes": 300,
+            "programme": "Drop-in centre" + suffix,
+            "mode": "in_person",
+            "setting": "own_premises",
+            "attendance": attendance,
+            "first_time": min(attendance, rng.choice([0, 1, 1, 2, 3])),
+            "peer_workers": 2,
+            "volunteers": rng.choice([1, 2, 3]),
+            "population_focus": "general",
+            "member_led": False,
+            "co_facilitated": True,
             "community_session": False,
         }
     for _ in range(max(0, round(rng.gauss(7 if weekday >= 4 else 5, 2)))):
         hour = rng.choice([18, 19, 19, 20, 20, 21, 22])
         yield {
-            "kind": "warm_line_call", "start_time": dt.time(hour, rng.randrange(0, 60, 5)),
+            "kind": "warm_line_call",
+            "start_time": dt.time(hour, rng.randrange(0, 60, 5)),
             "duration_minutes": rng.choice([5, 10, 15, 20, 30, 45]),
-            "programme": "Warm line" + suffix, "mode": "phone", "setting": "remote",
-            "attendance": 1, "first_time": 1 if rng.random() < 0.15 else 0, "peer_workers": 1,
-            "population_focus": "general", "member_led": False, "co_facilitated": False,
+            "programme": "Warm line" + suffix,
+            "mode": "phone",
+            "setting": "remote",
+            "attendance": 1,
+            "first_time": 1 if rng.random() < 0.15 else 0,
+            "peer_workers": 1,
+            "population_focus": "general",
+            "member_led": False,
+            "co_facilitated": False,
             "community_session": False,
         }
     if weekday < 5 and rng.random() < 0.6:
         yield {
-            "kind": "individual_advocacy", "duration_minutes": rng.choice([30, 60, 90]),
-            "programme": "Advocacy" + suffix, "mode": rng.choice(["in_person", "phone", "video"]),
+            "kind": "individual_advocacy",
+            "duration_minutes": rng.choice([30, 60, 90]),
+            "programme": "Advocacy" + suffix,
+            "mode": rng.choice(["in_person", "phone", "video"]),
             "setting": rng.choice(["own_premises", "health_service", "remote"]),
-            "attendance": 1, "peer_workers": 1, "population_focus": "general",
-            "member_led": False, "co_facilitated": False, "community_session": False,
+            "attendance": 1,
+            "peer_workers": 1,
+            "population_focus": "general",
+            "member_led": False,
+            "co_facilitated": False,
+            "community_session": False,
         }
     if day.day in (9, 23) and weekday < 5:
         yield {
-            "kind": "education", "start_time": dt.time(13, 0), "duration_minutes": 120,
-            "programme": "Education" + suffix, "mode": "in_person", "setting": "community_venue",
-            "topic": rng.choice(["Lived experience in the workplace", "Peer support skills",
-                                 "Wellbeing planning"]),
-            "attendance": max(1, round(rng.gauss(15, 5))), "peer_workers": 2,
-            "population_focus": "general", "member_led": False, "co_facilitated": True,
+            "kind": "education",
+            "start_time": dt.time(13, 0),
+            "duration_minutes": 120,
+            "programme": "Education" + suffix,
+            "mode": "in_person",
+            "setting": "community_venue",
+            "topic": rng.choice(
+                ["Lived experience in the workplace", "Peer support skills", "Wellbeing planning"]
+            ),
+            "attendance": max(1, round(rng.gauss(15, 5))),
+            "peer_workers": 2,
+            "population_focus": "general",
+            "member_led": False,
+            "co_facilitated": True,
             "community_session": False,
         }
     if day.day == 15 and day.month % 2 == 0:
         yield {
-            "kind": "systemic_advocacy", "duration_minutes": 120, "programme": "Advocacy" + suffix,
-            "mode": "video", "setting": "remote", "topic": "Consumer voice in service planning",
-            "attendance": rng.randint(4, 12), "peer_workers": 1, "population_focus": "general",
-            "member_led": False, "co_facilitated": False, "community_session": False,
+            "kind": "systemic_advocacy",
+            "duration_minutes": 120,
+            "programme": "Advocacy" + suffix,
+            "mode": "video",
+            "setting": "remote",
+            "topic": "Consumer voice in service planning",
+            "attendance": rng.randint(4, 12),
+            "peer_workers": 1,
+            "population_focus": "general",
+            "member_led": False,
+            "co_facilitated": False,
+            "community_session": False,
         }
     if day.day == 1 and day.month in (3, 10):
         yield {
-            "kind": "community_event", "duration_minutes": 240, "programme": "Community" + suffix,
-            "mode": "in_person", "setting": "outdoors", "topic": "Information stall at a fair",
-            "attendance": rng.randint(40, 120), "peer_workers": 3,
-            "volunteers": rng.randint(2, 5), "population_focus": "general",
-            "member_led": True, "co_facilitated": False, "community_session": True,
+            "kind": "community_event",
+            "duration_minutes": 240,
+            "programme": "Community" + suffix,
+            "mode": "in_person",
+            "setting": "outdoors",
+            "topic": "Information stall at a fair",
+            "attendance": rng.randint(40, 120),
+            "peer_workers": 3,
+            "volunteers": rng.randint(2, 5),
+            "population_focus": "general",
+            "member_led": True,
+            "co_facilitated": False,
+            "community_session": True,
         }
 
 
 def _tokens(rng: random.Random, attendance: int) -> str:
     chosen = rng.sample(range(len(TOKEN_WORDS) * 9), k=min(attendance, len(TOKEN_WORDS) * 9))
-    return "; ".join(f"{TOKEN_WORDS[i % len(TOKEN_WORDS)]}{i // len(TOKEN_WORDS) + 1}"
-                     for i in chosen)
+    return "; ".join(
+        f"{TOKEN_WORDS[i % len(TOKEN_WORDS)]}{i // len(TOKEN_WORDS) + 1}" for i in chosen
+    )
 
 
-ACTIVITIES_PER_SITE_YEAR = 4200  # roughly what one site does in a year
+ACTIVITIES_PER_SITE_YEAR = 2900  # roughly what one site does in a year
 
 
 def activities(spec: SampleSpec) -> Iterator[Row]:
     """`spec.records` activity rows, day by day, in order."""
     rng = random.Random(spec.seed)
-    sites = max(1, math.ceil(spec.records / ACTIVITIES_PER_SITE_YEAR))
+    limit = spec.records if spec.records is not None else math.inf
+    sites = (
+        1 if spec.records is None else max(1, math.ceil(spec.records / ACTIVITIES_PER_SITE_YEAR))
+    )
+    last_day = spec.end or dt.date.max
     emitted = 0
     day = spec.start
-    prefix = {"group": "G", "drop_in": "D", "warm_line_call": "W", "individual_advocacy": "A",
-              "systemic_advocacy": "S", "education": "E", "community_event": "C"}
-    while emitted < spec.records:
+    prefix = {
+        "group": "G",
+        "drop_in": "D",
+        "warm_line_call": "W",
+        "individual_advocacy": "A",
+        "systemic_advocacy": "S",
+        "education": "E",
+        "community_event": "C",
+    }
+    while emitted < limit and day <= last_day:
         for site in range(1, sites + 1):
             for row in _one_site_day(rng, day, site):
                 emitted += 1
                 yield {"activity_id": f"{prefix[row['kind']]}-{emitted:07d}", "date": day, **row}
-                if emitted >= spec.records:
+                if emitted >= limit:
                     return
         day += dt.timedelta(days=1)
+
+
+def _pick_ethnicity(draw: float) -> str:
+    for code, share in ETHNICITY_SHARE:
+        draw -= share
+        if draw <= 0:
+            return code
+    return ETHNICITY_SHARE[-1][0]
 
 
 def breakdowns(spec: SampleSpec) -> Iterator[Row]:
@@ -180,15 +326,15 @@ def breakdowns(spec: SampleSpec) -> Iterator[Row]:
         remaining = row["attendance"]
         counts: dict[str, int] = {}
         for _ in range(remaining):
-            pick = rng.random()
-            for code, share in ETHNICITY_SHARE:
-                pick -= share
-                if pick <= 0:
-                    break
+            code = _pick_ethnicity(rng.random())
             counts[code] = counts.get(code, 0) + 1
         for code, count in counts.items():
-            yield {"activity_id": row["activity_id"], "dimension": "ethnicity", "category": code,
-                   "count": count}
+            yield {
+                "activity_id": row["activity_id"],
+                "dimension": "ethnicity",
+                "category": code,
+                "count": count,
+            }
 
 
 def _quarters(spec: SampleSpec) -> Iterator[tuple[dt.date, dt.date]]:
@@ -203,16 +349,27 @@ def _quarters(spec: SampleSpec) -> Iterator[tuple[dt.date, dt.date]]:
 def workforce(spec: SampleSpec) -> Iterator[Row]:
     """Quarterly workforce entries by role."""
     rng = random.Random(spec.seed + 2)
-    fte = {"peer_support_worker": 4.2, "consumer_advisor": 0.8, "advocate": 1.0, "educator": 0.6,
-           "supervisor": 0.5, "coordinator": 1.0}
+    fte = {
+        "peer_support_worker": 4.2,
+        "consumer_advisor": 0.8,
+        "advocate": 1.0,
+        "educator": 0.6,
+        "supervisor": 0.5,
+        "coordinator": 1.0,
+    }
     for start, end in _quarters(spec):
         for role in ROLES:
-            yield {"period_start": start, "period_end": end, "role": role,
-                   "paid_fte": round(fte[role] + rng.choice([0, 0, -0.2, 0.2]), 1),
-                   "paid_headcount": max(1, math.ceil(fte[role] * 1.5)),
-                   "volunteer_count": rng.randint(0, 6) if role == "peer_support_worker" else 0,
-                   "volunteer_hours": rng.randint(40, 160) if role == "peer_support_worker" else 0,
-                   "supervision_hours": rng.randint(6, 24), "training_hours": rng.randint(4, 30)}
+            yield {
+                "period_start": start,
+                "period_end": end,
+                "role": role,
+                "paid_fte": round(fte[role] + rng.choice([0, 0, -0.2, 0.2]), 1),
+                "paid_headcount": max(1, math.ceil(fte[role] * 1.5)),
+                "volunteer_count": rng.randint(0, 6) if role == "peer_support_worker" else 0,
+                "volunteer_hours": rng.randint(40, 160) if role == "peer_support_worker" else 0,
+                "supervision_hours": rng.randint(6, 24),
+                "training_hours": rng.randint(4, 30),
+            }
 
 
 def feedback(spec: SampleSpec) -> Iterator[Row]:
@@ -221,24 +378,60 @@ def feedback(spec: SampleSpec) -> Iterator[Row]:
     for start, end in _quarters(spec):
         for question in QUESTIONS:
             for response, weight in (("1", 1), ("2", 2), ("3", 6), ("4", 14), ("5", 10)):
-                yield {"period_start": start, "period_end": end, "question": question,
-                       "response": response, "count": max(0, round(rng.gauss(weight * 2, 2)))}
+                yield {
+                    "period_start": start,
+                    "period_end": end,
+                    "question": question,
+                    "response": response,
+                    "count": max(0, round(rng.gauss(weight * 2, 2))),
+                }
 
 
 COLUMNS: dict[str, list[str]] = {
-    "activities": ["activity_id", "date", "start_time", "duration_minutes", "kind", "programme",
-                   "mode", "setting", "group_id", "topic", "attendance", "first_time",
-                   "peer_workers", "volunteers", "member_led", "co_facilitated",
-                   "population_focus", "community_session", "member_tokens", "notes"],
+    "activities": [
+        "activity_id",
+        "date",
+        "start_time",
+        "duration_minutes",
+        "kind",
+        "programme",
+        "mode",
+        "setting",
+        "group_id",
+        "topic",
+        "attendance",
+        "first_time",
+        "peer_workers",
+        "volunteers",
+        "member_led",
+        "co_facilitated",
+        "population_focus",
+        "community_session",
+        "member_tokens",
+        "notes",
+    ],
     "breakdowns": ["activity_id", "dimension", "category", "count"],
-    "workforce": ["period_start", "period_end", "role", "programme", "paid_fte",
-                  "paid_headcount", "volunteer_count", "volunteer_hours", "supervision_hours",
-                  "training_hours"],
+    "workforce": [
+        "period_start",
+        "period_end",
+        "role",
+        "programme",
+        "paid_fte",
+        "paid_headcount",
+        "volunteer_count",
+        "volunteer_hours",
+        "supervision_hours",
+        "training_hours",
+    ],
     "feedback": ["period_start", "period_end", "programme", "question", "response", "count"],
 }
 
 
 def record_streams(spec: SampleSpec) -> dict[str, Iterator[Row]]:
     """Each record type's rows, lazily."""
-    return {"activities": activities(spec), "breakdowns": breakdowns(spec),
-            "workforce": workforce(spec), "feedback": feedback(spec)}
+    return {
+        "activities": activities(spec),
+        "breakdowns": breakdowns(spec),
+        "workforce": workforce(spec),
+        "feedback": feedback(spec),
+    }

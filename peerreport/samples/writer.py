@@ -13,8 +13,12 @@ from typing import Any
 from peerreport.errors import UsageError
 from peerreport.samples.generator import COLUMNS, Row, SampleSpec, record_streams
 
-SHEET_NAMES = {"activities": "Activities", "breakdowns": "Breakdowns", "workforce": "Workforce",
-               "feedback": "Feedback"}
+SHEET_NAMES = {
+    "activities": "Activities",
+    "breakdowns": "Breakdowns",
+    "workforce": "Workforce",
+    "feedback": "Feedback",
+}
 
 
 def _text(value: Any) -> str:
@@ -68,8 +72,11 @@ def _write_csv(path: Path, record_type: str, rows: Iterator[Row]) -> None:
 
 def _json_value(value: Any) -> Any:
     if isinstance(value, dt.date | dt.time):
-        return value.isoformat(timespec="minutes") if isinstance(value, dt.time) else (
-            value.isoformat())
+        return (
+            value.isoformat(timespec="minutes")
+            if isinstance(value, dt.time)
+            else (value.isoformat())
+        )
     return value
 
 

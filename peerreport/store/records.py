@@ -14,6 +14,7 @@ import hmac
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, Table, and_, bindparam, delete, insert, select, tuple_, update
@@ -68,10 +69,17 @@ def record_values(org: str, record: Record) -> dict[str, Any]:
     return values
 
 
+def _canonical(value: Any) -> str:
+    """One spelling per value: Decimal('4.20') and Decimal('4.2') are the same number."""
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    return str(value)
+
+
 def content_digest(values: dict[str, Any], tokens: Sequence[str] = ()) -> str:
     """A short hash of a row's content, to tell unchanged records from updated ones."""
     canonical = json.dumps(
-        {"values": {k: str(v) for k, v in sorted(values.items())}, "tokens": sorted(tokens)},
+        {"values": {k: _canonical(v) for k, v in sorted(values.items())}, "tokens": sorted(tokens)},
         sort_keys=True,
         separators=(",", ":"),
     )
@@ -128,13 +136,17 @@ class RecordWriter:
         keys = [tuple(row[c.name] for c in key_columns) for row in rows]
         existing = self._existing_digests(table, key_columns, keys)
         new = [i for i, k in enumerate(keys) if k not in existing]
-        changed = [i for i, k in enumerate(keys) if k in existing and existing[k] != rows[i]["digest"]]
+        changed = [
+            i for i, k in enumerate(keys) if k in existing and existing[k] != rows[i]["digest"]
+        ]
         if new:
             self.conn.execute(insert(table), [rows[i] for i in new])
         if changed:
             self._update(table, key_columns, [rows[i] for i in changed])
         if record_type == "activities":
-            self._write_tokens([rows[i]["activity_id"] for i in changed], changed, new, rows, tokens)
+            self._write_tokens(
+                [rows[i]["activity_id"] for i in changed], changed, new, rows, tokens
+            )
         self.counts.added += len(new)
         self.counts.updated += len(changed)
         self.counts.unchanged += len(rows) - len(new) - len(changed)

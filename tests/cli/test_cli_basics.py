@@ -33,8 +33,19 @@ def test_help_is_instant_and_imports_nothing_heavy() -> None:
 
 
 def _init(runner: CliRunner, folder: Path, db_url: str) -> None:
-    result = runner.invoke(cli, ["init", str(folder), "--name", "Kōwhai Test Network",
-                                 "--provider-code", "KTN01", "--db", db_url])
+    result = runner.invoke(
+        cli,
+        [
+            "init",
+            str(folder),
+            "--name",
+            "Kōwhai Test Network",
+            "--provider-code",
+            "KTN01",
+            "--db",
+            db_url,
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "Created workspace" in result.output
 
@@ -46,12 +57,15 @@ def test_init_import_summary(db_url: str, tmp_path: Path, monkeypatch: pytest.Mo
     assert (folder / "peerreport.toml").is_file()
     assert (folder / "peerreport.secret").stat().st_mode & 0o077 == 0
     monkeypatch.chdir(folder)
-    log = write_csv(folder / "activities.csv", [
-        ACTIVITY_HEADER,
-        ["A1", "14/08/2026", "group", "9", "", ""],
-        ["A2", "02/09/2026", "warm line", "1", "", ""],
-        ["A3", "03/09/2026", "warm line", "1", "", ""],
-    ])
+    log = write_csv(
+        folder / "activities.csv",
+        [
+            ACTIVITY_HEADER,
+            ["A1", "14/08/2026", "group", "9", "", ""],
+            ["A2", "02/09/2026", "warm line", "1", "", ""],
+            ["A3", "03/09/2026", "warm line", "1", "", ""],
+        ],
+    )
     result = runner.invoke(cli, ["import", str(log)])
     assert result.exit_code == 0, result.output
     assert "activities.csv: 3 added, 0 updated, 0 unchanged, 0 rejected" in result.output
@@ -62,7 +76,9 @@ def test_init_import_summary(db_url: str, tmp_path: Path, monkeypatch: pytest.Mo
     data = json.loads(summary.output)
     assert data["totals"]["activities"] == 3
     assert {(m["month"], m["kind"], m["activities"]) for m in data["by_month"]} == {
-        ("2026-08", "group", 1), ("2026-09", "warm_line_call", 2)}
+        ("2026-08", "group", 1),
+        ("2026-09", "warm_line_call", 2),
+    }
     table = runner.invoke(cli, ["records", "summary"])
     assert "2026-09" in table.output and "warm_line_call" in table.output
 
@@ -71,8 +87,9 @@ def test_bad_rows_exit_1_and_name_the_cell(db_url: str, tmp_path: Path) -> None:
     runner = CliRunner()
     folder = tmp_path / "ws"
     _init(runner, folder, db_url)
-    log = write_csv(tmp_path / "activities.csv", [
-        ACTIVITY_HEADER, ["A1", "31/02/2026", "group", "9", "", ""]])
+    log = write_csv(
+        tmp_path / "activities.csv", [ACTIVITY_HEADER, ["A1", "31/02/2026", "group", "9", "", ""]]
+    )
     result = runner.invoke(cli, ["import", str(log), "--workspace", str(folder)])
     assert result.exit_code == 1
     assert 'activities.csv, row 2, column "date": "31/02/2026" is not a date' in result.output
@@ -102,6 +119,7 @@ def test_user_mistakes_exit_2_without_traceback(db_url: str, tmp_path: Path) -> 
 def test_console_script_runs(tmp_path: Path) -> None:
     """The installed `peerreport` entry point works (not just the click object)."""
     env = {**os.environ, "NO_COLOR": "1"}
-    out = subprocess.run([sys.executable, "-m", "peerreport", "--version"],
-                         capture_output=True, text=True, env=env)
+    out = subprocess.run(
+        [sys.executable, "-m", "peerreport", "--version"], capture_output=True, text=True, env=env
+    )
     assert out.returncode == 0 and "peerreport" in out.stdout

@@ -21,10 +21,13 @@ from tests.helpers import (
 
 def test_utf8_csv_keeps_macrons(engine: Engine, db_url: str, tmp_path: Path) -> None:
     ws = make_workspace(tmp_path / "ws", db_url)
-    path = write_csv(tmp_path / "activities.csv", [
-        ACTIVITY_HEADER,
-        ["A1", "14/08/2026", "group", "9", "Rōpū kōrero Māori", "Hui at the whare"],
-    ])
+    path = write_csv(
+        tmp_path / "activities.csv",
+        [
+            ACTIVITY_HEADER,
+            ["A1", "14/08/2026", "group", "9", "Rōpū kōrero Māori", "Hui at the whare"],
+        ],
+    )
     report = run_import(engine, ws, path)
     assert report.stored, messages(report)
     stored = stored_activities(engine, ws.provider_code)
@@ -35,9 +38,14 @@ def test_utf8_csv_keeps_macrons(engine: Engine, db_url: str, tmp_path: Path) -> 
 
 def test_utf8_csv_with_bom(engine: Engine, db_url: str, tmp_path: Path) -> None:
     ws = make_workspace(tmp_path / "ws", db_url)
-    path = write_csv(tmp_path / "activities.csv", [
-        ACTIVITY_HEADER, ["A1", "2026-08-14", "drop in", "12", "Whānau ora", ""],
-    ], encoding="utf-8-sig")
+    path = write_csv(
+        tmp_path / "activities.csv",
+        [
+            ACTIVITY_HEADER,
+            ["A1", "2026-08-14", "drop in", "12", "Whānau ora", ""],
+        ],
+        encoding="utf-8-sig",
+    )
     assert path.read_bytes().startswith(b"\xef\xbb\xbf")
     report = run_import(engine, ws, path)
     assert report.stored, messages(report)
@@ -48,15 +56,21 @@ def test_utf8_csv_with_bom(engine: Engine, db_url: str, tmp_path: Path) -> None:
 
 def test_windows_1252_csv_from_older_excel(engine: Engine, db_url: str, tmp_path: Path) -> None:
     ws = make_workspace(tmp_path / "ws", db_url)
-    path = write_csv(tmp_path / "activities.csv", [
-        ACTIVITY_HEADER, ["A1", "01/09/2026", "education", "20", "Café talk – ‘wellbeing’", ""],
-    ], encoding="cp1252")
+    path = write_csv(
+        tmp_path / "activities.csv",
+        [
+            ACTIVITY_HEADER,
+            ["A1", "01/09/2026", "education", "20", "Café talk – ‘wellbeing’", ""],
+        ],
+        encoding="cp1252",
+    )
     with __import__("pytest").raises(UnicodeDecodeError):
         path.read_bytes().decode("utf-8")
     report = run_import(engine, ws, path)
     assert report.stored, messages(report)
     assert stored_activities(engine, ws.provider_code)["A1"]["programme"] == (
-        "Café talk – ‘wellbeing’")
+        "Café talk – ‘wellbeing’"
+    )
     assert any("Windows-1252" in n for n in report.files[0].notices)
 
 
@@ -86,8 +100,13 @@ def test_semicolon_delimited_csv(engine: Engine, db_url: str, tmp_path: Path) ->
     assert stored_activities(engine, ws.provider_code)["A1"]["kind"] == "group"
 
 
-def _workbook(path: Path, rows: list[list[object]], title: str = "Activities",
-              title_row: str | None = None, date_format: str | None = None) -> Path:
+def _workbook(
+    path: Path,
+    rows: list[list[object]],
+    title: str = "Activities",
+    title_row: str | None = None,
+    date_format: str | None = None,
+) -> Path:
     workbook = Workbook()
     sheet = workbook.active
     assert sheet is not None
@@ -110,14 +129,17 @@ def _workbook(path: Path, rows: list[list[object]], title: str = "Activities",
 def test_xlsx_real_and_serial_dates(engine: Engine, db_url: str, tmp_path: Path) -> None:
     ws = make_workspace(tmp_path / "ws", db_url)
     serial = (dt.date(2026, 8, 14) - dt.date(1899, 12, 30)).days  # 46248
-    path = _workbook(tmp_path / "log.xlsx", [
-        ["Activity ID", "Date", "Kind", "Attendance"],
-        ["A1", dt.datetime(2026, 8, 13), "Group", 9],
-        ["A2", serial, "drop-in", 14.0],
-        ["A3", "15/08/2026", "Warm line", 1],
-        [None, None, None, None],
-        [None, None, None, None],
-    ])
+    path = _workbook(
+        tmp_path / "log.xlsx",
+        [
+            ["Activity ID", "Date", "Kind", "Attendance"],
+            ["A1", dt.datetime(2026, 8, 13), "Group", 9],
+            ["A2", serial, "drop-in", 14.0],
+            ["A3", "15/08/2026", "Warm line", 1],
+            [None, None, None, None],
+            [None, None, None, None],
+        ],
+    )
     report = run_import(engine, ws, path)
     assert report.stored, messages(report)
     stored = stored_activities(engine, ws.provider_code)
@@ -133,12 +155,16 @@ def test_xlsx_title_row_above_headings_and_blank_row_between(
     engine: Engine, db_url: str, tmp_path: Path
 ) -> None:
     ws = make_workspace(tmp_path / "ws", db_url)
-    path = _workbook(tmp_path / "log.xlsx", [
-        ["activity_id", "date", "kind", "attendance"],
-        ["A1", dt.date(2026, 8, 13), "group", 9],
-        [None, None, None, None],
-        ["A2", dt.date(2026, 8, 14), "group", 8],
-    ], title_row="Activity log: July-September 2026")
+    path = _workbook(
+        tmp_path / "log.xlsx",
+        [
+            ["activity_id", "date", "kind", "attendance"],
+            ["A1", dt.date(2026, 8, 13), "group", 9],
+            [None, None, None, None],
+            ["A2", dt.date(2026, 8, 14), "group", 8],
+        ],
+        title_row="Activity log: July-September 2026",
+    )
     report = run_import(engine, ws, path)
     assert report.stored, messages(report)
     assert set(stored_activities(engine, ws.provider_code)) == {"A1", "A2"}
@@ -172,8 +198,14 @@ def test_jsonl(engine: Engine, db_url: str, tmp_path: Path) -> None:
     ws = make_workspace(tmp_path / "ws", db_url)
     path = tmp_path / "activities.jsonl"
     lines = [
-        {"activity_id": "A1", "date": "2026-08-14", "kind": "group", "attendance": 9,
-         "member_led": True, "programme": "Tāmaki rōpū"},
+        {
+            "activity_id": "A1",
+            "date": "2026-08-14",
+            "kind": "group",
+            "attendance": 9,
+            "member_led": True,
+            "programme": "Tāmaki rōpū",
+        },
         {"activity_id": "A2", "date": "15/08/2026", "kind": "outreach", "attendance": 2},
     ]
     path.write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in lines) + "\n\n", "utf-8")
@@ -188,8 +220,11 @@ def test_jsonl(engine: Engine, db_url: str, tmp_path: Path) -> None:
 def test_jsonl_bad_line_names_the_line(engine: Engine, db_url: str, tmp_path: Path) -> None:
     ws = make_workspace(tmp_path / "ws", db_url)
     path = tmp_path / "activities.jsonl"
-    path.write_text('{"activity_id": "A1", "date": "2026-08-14", "kind": "group", '
-                    '"attendance": 9}\n{not json\n[1,2]\n', "utf-8")
+    path.write_text(
+        '{"activity_id": "A1", "date": "2026-08-14", "kind": "group", '
+        '"attendance": 9}\n{not json\n[1,2]\n',
+        "utf-8",
+    )
     report = run_import(engine, ws, path)
     assert not report.stored
     found = messages(report)

@@ -23,22 +23,32 @@ def test_one_bad_row_stores_nothing_and_every_problem_is_listed(
     engine: Engine, db_url: str, tmp_path: Path
 ) -> None:
     ws = make_workspace(tmp_path / "ws", db_url)
-    path = write_csv(tmp_path / "activities.csv", [
-        ACTIVITY_HEADER,
-        GOOD,
-        ["A2", "31/02/2026", "group", "9", "", ""],
-        ["A3", "15/08/2026", "gorup", "-2", "", ""],
-        ["A4", "16/08/2026", "drop_in", "", "", ""],
-    ])
+    path = write_csv(
+        tmp_path / "activities.csv",
+        [
+            ACTIVITY_HEADER,
+            GOOD,
+            ["A2", "31/02/2026", "group", "9", "", ""],
+            ["A3", "15/08/2026", "gorup", "-2", "", ""],
+            ["A4", "16/08/2026", "drop_in", "", "", ""],
+        ],
+    )
     report = run_import(engine, ws, path)
     assert not report.stored
     assert stored_activities(engine, ws.provider_code) == {}
     found = messages(report)
-    assert 'activities.csv, row 3, column "date": "31/02/2026" is not a date: February 2026 has no day 31' in found
-    assert any(m.startswith('activities.csv, row 4, column "kind": "gorup" is not a known')
-               and "Did you mean 'group'" in m for m in found)
-    assert any(m.startswith('activities.csv, row 4, column "attendance": "-2" is too small')
-               for m in found)
+    assert (
+        'activities.csv, row 3, column "date": "31/02/2026" is not a date: '
+        "February 2026 has no day 31" in found
+    )
+    assert any(
+        m.startswith('activities.csv, row 4, column "kind": "gorup" is not a known')
+        and "Did you mean 'group'" in m
+        for m in found
+    )
+    assert any(
+        m.startswith('activities.csv, row 4, column "attendance": "-2" is too small') for m in found
+    )
     assert any(m.startswith('activities.csv, row 5, column "attendance": is empty') for m in found)
     assert report.problem_count == 4
     with engine.connect() as conn:
@@ -49,12 +59,15 @@ def test_skip_invalid_stores_valid_rows_and_writes_rejects(
     engine: Engine, db_url: str, tmp_path: Path
 ) -> None:
     ws = make_workspace(tmp_path / "ws", db_url)
-    path = write_csv(tmp_path / "activities.csv", [
-        ACTIVITY_HEADER,
-        GOOD,
-        ["A2", "04/13/2026", "group", "9", "", ""],
-        ["A3", "15/08/2026", "group", "4", "", "Ring her on 021 555 0123"],
-    ])
+    path = write_csv(
+        tmp_path / "activities.csv",
+        [
+            ACTIVITY_HEADER,
+            GOOD,
+            ["A2", "04/13/2026", "group", "9", "", ""],
+            ["A3", "15/08/2026", "group", "4", "", "Ring her on 021 555 0123"],
+        ],
+    )
     report = run_import(engine, ws, path, skip_invalid=True)
     assert report.stored
     assert set(stored_activities(engine, ws.provider_code)) == {"A1"}
@@ -91,10 +104,13 @@ def test_forbidden_columns_are_refused_with_the_reason(
     engine: Engine, db_url: str, tmp_path: Path
 ) -> None:
     ws = make_workspace(tmp_path / "ws", db_url)
-    path = write_csv(tmp_path / "activities.csv", [
-        [*ACTIVITY_HEADER, "Client Name", "DOB", "NHI"],
-        [*GOOD, "Aroha", "01/02/1990", "ZAA0067"],
-    ])
+    path = write_csv(
+        tmp_path / "activities.csv",
+        [
+            [*ACTIVITY_HEADER, "Client Name", "DOB", "NHI"],
+            [*GOOD, "Aroha", "01/02/1990", "ZAA0067"],
+        ],
+    )
     report = run_import(engine, ws, path, skip_invalid=True)
     assert stored_activities(engine, ws.provider_code) == {}
     problems = report.files[0].problems
@@ -109,10 +125,13 @@ def test_unknown_column_is_refused_with_a_suggestion(
     engine: Engine, db_url: str, tmp_path: Path
 ) -> None:
     ws = make_workspace(tmp_path / "ws", db_url)
-    path = write_csv(tmp_path / "activities.csv", [
-        [*ACTIVITY_HEADER, "attendence", "colour"],
-        [*GOOD, "3", "blue"],
-    ])
+    path = write_csv(
+        tmp_path / "activities.csv",
+        [
+            [*ACTIVITY_HEADER, "attendence", "colour"],
+            [*GOOD, "3", "blue"],
+        ],
+    )
     report = run_import(engine, ws, path)
     assert not report.stored
     found = messages(report)
@@ -124,11 +143,14 @@ def test_identifier_in_a_text_cell_is_masked_and_refused(
     engine: Engine, db_url: str, tmp_path: Path
 ) -> None:
     ws = make_workspace(tmp_path / "ws", db_url)
-    path = write_csv(tmp_path / "activities.csv", [
-        ACTIVITY_HEADER,
-        ["A1", "14/08/2026", "one to one", "1", "", "Follow up ZAA0067 next week"],
-        ["A2", "14/08/2026", "one to one", "1", "", "email kim@example.org"],
-    ])
+    path = write_csv(
+        tmp_path / "activities.csv",
+        [
+            ACTIVITY_HEADER,
+            ["A1", "14/08/2026", "one to one", "1", "", "Follow up ZAA0067 next week"],
+            ["A2", "14/08/2026", "one to one", "1", "", "email kim@example.org"],
+        ],
+    )
     report = run_import(engine, ws, path)
     assert not report.stored
     found = messages(report)
@@ -152,17 +174,23 @@ def test_duplicate_ids_in_one_file(engine: Engine, db_url: str, tmp_path: Path) 
 def test_breakdown_for_an_unknown_activity(engine: Engine, db_url: str, tmp_path: Path) -> None:
     ws = make_workspace(tmp_path / "ws", db_url)
     run_import(engine, ws, write_csv(tmp_path / "activities.csv", [ACTIVITY_HEADER, GOOD]))
-    path = write_csv(tmp_path / "breakdowns.csv", [
-        ["activity_id", "dimension", "category", "count"],
-        ["A1", "ethnicity", "Māori", "4"],
-        ["A9", "ethnicity", "Pacific", "2"],
-        ["A1", "age", "25-44", "3"],
-        ["A1", "ethnicity", "Klingon", "1"],
-    ])
+    path = write_csv(
+        tmp_path / "breakdowns.csv",
+        [
+            ["activity_id", "dimension", "category", "count"],
+            ["A1", "ethnicity", "Māori", "4"],
+            ["A9", "ethnicity", "Pacific", "2"],
+            ["A1", "age", "25-44", "3"],
+            ["A1", "ethnicity", "Klingon", "1"],
+        ],
+    )
     report = run_import(engine, ws, path)
     assert not report.stored
     found = messages(report)
-    assert 'breakdowns.csv, row 3, column "activity_id": there is no activity "A9" to break down' in found
+    assert (
+        'breakdowns.csv, row 3, column "activity_id": there is no activity "A9" to break down'
+        in found
+    )
     assert any(m.startswith('breakdowns.csv, row 5, column "category"') for m in found)
     assert len(found) == 2
 
@@ -171,10 +199,13 @@ def test_member_tokens_are_stored_only_as_keyed_hashes(
     engine: Engine, db_url: str, tmp_path: Path
 ) -> None:
     ws = make_workspace(tmp_path / "ws", db_url)
-    path = write_csv(tmp_path / "activities.csv", [
-        ["activity_id", "date", "kind", "attendance", "member tokens"],
-        ["A1", "14/08/2026", "group", "3", "kereru7; tui42; kea1"],
-    ])
+    path = write_csv(
+        tmp_path / "activities.csv",
+        [
+            ["activity_id", "date", "kind", "attendance", "member tokens"],
+            ["A1", "14/08/2026", "group", "3", "kereru7; tui42; kea1"],
+        ],
+    )
     report = run_import(engine, ws, path)
     assert report.stored, messages(report)
     with engine.connect() as conn:
@@ -190,12 +221,20 @@ def test_organisations_sharing_a_database_never_mix(
 ) -> None:
     first = make_workspace(tmp_path / "one", db_url, code="ORG-ONE")
     second = make_workspace(tmp_path / "two", db_url, code="ORG-TWO")
-    run_import(engine, first, write_csv(tmp_path / "a.csv", [ACTIVITY_HEADER, GOOD]),
-               record_type="activities")
+    run_import(
+        engine,
+        first,
+        write_csv(tmp_path / "a.csv", [ACTIVITY_HEADER, GOOD]),
+        record_type="activities",
+    )
     changed = [*GOOD]
     changed[3] = "2"
-    run_import(engine, second, write_csv(tmp_path / "b.csv", [ACTIVITY_HEADER, changed]),
-               record_type="activities")
+    run_import(
+        engine,
+        second,
+        write_csv(tmp_path / "b.csv", [ACTIVITY_HEADER, changed]),
+        record_type="activities",
+    )
     assert stored_activities(engine, "ORG-ONE")["A1"]["attendance"] == 9
     assert stored_activities(engine, "ORG-TWO")["A1"]["attendance"] == 2
     with engine.connect() as conn:

@@ -1,0 +1,139 @@
+"""Benchmark: time and peak memory of `peerreport import` on generated CSV files.
+
+Prints a table. Each import runs in its own process so its peak resident
+memory (max RSS) can be read; figures depend on the machine, so nothing here
+asserts a limit. Usage:
+
+    .venv/bin/python benchmarks/import_bench.py                 # 10k and 100k rows
+    .venv/bin/python benchmarks/import_bench.py 1000000         # one size
+    .venv/bin/python benchmarks/import_bench.py \
+        --db postgresql+psycopg://postgres@127.0.0.1/test 100000
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from sqlalchemy import text
+
+
+def run(argv: list[str], cwd: Path) -> tuple[float, float, str]:
+    """Seconds, peak MB of the child, and its output."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    started = time.perf_counter()
+    done = subprocess.run(argv, cwd=cwd, capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(argv)} failed:\n{done.stdout}\n{done.stderr}")
+    # ru_maxrss of children is the largest child so far; sizes run in rising order.
+    return seconds, max(peak_kb, before) / 1024, done.stdout + done.stderr
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("sizes", nargs="*", type=int, default=[10_000, 100_000])
+    parser.add_argument("--db", help="database URL (default: SQLite in the workspace)")
+    args = parser.parse_args()
+    exe = str(Path(sys.executable).with_name("peerreport"))
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="peerreport-bench-") as tmp:
+        for size in sorted(args.sizes):
+            folder = Path(tmp) / f"ws{size}"
+            db_args = ["--db", args.db] if args.db else []
+            if args.db:
+                _reset_postgres_schema(args.db)
+            subprocess.run(
+                [
+                    exe,
+                    "init",
+                    str(folder),
+                    "--name",
+                    "Bench",
+                    "--provider-code",
+                    f"B{uuid.uuid4().hex[:8]}",
+                    *db_args,
+                ],
+                check=True,
+                capture_output=True,
+            )
+            data = folder / "activities.csv"
+            gen_s, _, _ = run(
+                [
+                    exe,
+                    "samples",
+                    "generate",
+                    "--records",
+                    str(size),
+                    "--only",
+                    "activities",
+                    "--out",
+                    str(data),
+                ],
+                folder,
+            )
+            size_mb = data.stat().st_size / 1e6
+            first_s, first_mb, out = run([exe, "import", str(data)], folder)
+            again_s, again_mb, _ = run([exe, "import", str(data)], folder)
+            rows.append(
+                (
+                    size,
+                    size_mb,
+                    gen_s,
+                    first_s,
+                    size / first_s,
+                    first_mb,
+                    again_s,
+                    again_mb,
+                    out.strip().splitlines()[-1],
+                )
+            )
+    print(
+        f"backend: {'PostgreSQL' if args.db else 'SQLite'}   python {sys.version.split()[0]}   "
+        f"cpus {os.cpu_count()}"
+    )
+    print(
+        f"{'rows':>10} {'CSV MB':>7} {'gen s':>7} {'import s':>9} {'rows/s':>8} "
+        f"{'peak MB':>8} {'re-import s':>12} {'peak MB':>8}"
+    )
+    for size, mb, gen_s, first_s, rate, first_mb, again_s, again_mb, _ in rows:
+        print(
+            f"{size:>10,} {mb:>7.1f} {gen_s:>7.1f} {first_s:>9.1f} {rate:>8,.0f} "
+            f"{first_mb:>8.0f} {again_s:>12.1f} {again_mb:>8.0f}"
+        )
+    print("last import said:", rows[-1][-1] if rows else "-")
+
+
+def _reset_postgres_schema(url: str) -> None:
+    """Benchmarks on PostgreSQL start from an empty, migrated schema in the given database."""
+    from peerreport.store.database import open_engine, upgrade
+
+    engine = open_engine(url)
+    with engine.begin() as conn:
+        for table in (
+            "member_token",
+            "activity_breakdown",
+            "activity",
+            "workforce",
+            "feedback",
+            "import_run",
+            "organisation",
+            "alembic_version",
+        ):
+            conn.execute(text(f"DROP TABLE IF EXISTS {table} CASCADE"))
+    upgrade(engine)
+    engine.dispose()
+
+
+if __name__ == "__main__":
+    main()

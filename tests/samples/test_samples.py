@@ -1,0 +1,67 @@
+"""The committed samples are exactly what the generator makes, and they import cleanly."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+from openpyxl import load_workbook
+from sqlalchemy import Engine
+
+from peerreport.samples.generator import SampleSpec, activities, one_year
+from peerreport.samples.writer import write_samples
+from tests.helpers import make_workspace, messages, run_import
+
+SAMPLES = Path(__file__).resolve().parents[2] / "samples"
+YEAR = one_year(2026, __import__("datetime").date(2025, 7, 1))
+
+
+def test_committed_csv_samples_are_reproducible(tmp_path: Path) -> None:
+    written = write_samples(tmp_path / "kowhai-2025-26.csv", YEAR)
+    assert len(written) == 4
+    for path in written:
+        assert path.read_bytes() == (SAMPLES / path.name).read_bytes(), path.name
+
+
+def test_committed_xlsx_sample_matches_the_generator(tmp_path: Path) -> None:
+    fresh = write_samples(tmp_path / "year.xlsx", YEAR)[0]
+    ours = load_workbook(fresh, read_only=True)
+    committed = load_workbook(SAMPLES / "kowhai-2025-26.xlsx", read_only=True)
+    assert (
+        ours.sheetnames
+        == committed.sheetnames
+        == ["Activities", "Breakdowns", "Workforce", "Feedback"]
+    )
+    for name in ours.sheetnames:
+        assert list(ours[name].iter_rows(values_only=True)) == list(
+            committed[name].iter_rows(values_only=True)
+        ), name
+
+
+def test_generator_is_deterministic_and_lazy() -> None:
+    spec = SampleSpec(records=10_000_000, seed=7)
+    first = list(itertools.islice(activities(spec), 50))  # no waiting for ten million rows
+    again = list(itertools.islice(activities(spec), 50))
+    assert first == again
+    other = list(itertools.islice(activities(SampleSpec(records=10_000_000, seed=8)), 50))
+    assert other != first
+    assert sum(1 for _ in activities(SampleSpec(records=1234, seed=1))) == 1234
+
+
+def test_the_year_covers_one_financial_year() -> None:
+    dates = [row["date"] for row in activities(YEAR)]
+    assert min(dates).isoformat() == "2025-07-01"
+    assert max(dates).isoformat() == "2026-06-30"
+
+
+def test_committed_samples_import_cleanly(engine: Engine, db_url: str, tmp_path: Path) -> None:
+    ws = make_workspace(tmp_path / "ws", db_url)
+    workbook = run_import(engine, ws, SAMPLES / "kowhai-2025-26.xlsx")
+    assert workbook.stored, messages(workbook)[:5]
+    added = workbook.counts.added
+    assert added > 3000
+    csv_files = sorted(SAMPLES.glob("kowhai-2025-26*.csv"))
+    again = run_import(engine, ws, *csv_files)
+    assert again.stored, messages(again)[:5]
+    # The CSV files hold the same records as the workbook: nothing new, nothing changed.
+    assert (again.counts.added, again.counts.updated, again.counts.unchanged) == (0, 0, added)
