@@ -98,7 +98,7 @@ def write_workspace(
         f"name = {_toml_string(organisation_name)}\n"
         f"provider_code = {_toml_string(provider_code)}\n\n"
         "[intake]\n"
-        '# How to read dates like 03/04/2026 (ISO dates are always accepted).\n'
+        "# How to read dates like 03/04/2026 (ISO dates are always accepted).\n"
         'date_order = "day-first"\n\n'
         "[database]\n"
         f"url = {_toml_string(url)}\n",

@@ -133,11 +133,12 @@ class _Rejects:
         if self._writer is None:
             self._handle = self.tmp.open("w", encoding="utf-8-sig", newline="")
             self._writer = csv.writer(self._handle)
-        headings = list(outcome.shown)
+        shown = outcome.shown
+        headings = list(shown)
         if headings != self._headings:
             self._headings = headings
             self._writer.writerow(["sheet", "row", *headings, "problems"])
-        cells = [_safe_cell(outcome.shown.get(h)) for h in headings]
+        cells = [_safe_cell(shown.get(h)) for h in headings]
         problems = "; ".join(
             (f'column "{p.location.column}": ' if p.location.column else "") + p.message
             for p in reasons

@@ -36,8 +36,14 @@ class RowOutcome:
     row: int
     record: Record | None
     problems: list[Finding] = field(default_factory=list)
-    shown: dict[str, object] = field(default_factory=dict)  # cells as safe to show (masked)
+    cells: dict[str, object] = field(default_factory=dict)  # the row as read
+    masked: dict[str, str] = field(default_factory=dict)  # cells holding identifiers, masked
     columns: dict[str, str] = field(default_factory=dict)  # field -> the heading it came from
+
+    @property
+    def shown(self) -> dict[str, object]:
+        """The row as it is safe to show (identifiers masked), for rejects files."""
+        return {h: self.masked.get(h, v) for h, v in self.cells.items()}
 
 
 @cache
@@ -65,9 +71,14 @@ def _is_blank(value: object) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
+# No identifier or diagnosis the detectors know is shorter than this ("a@b.nz" is 6),
+# so shorter cells (codes, counts, yes/no) skip the scan.
+SHORTEST_IDENTIFIER = 6
+
+
 def _scannable(value: object) -> str | None:
     if isinstance(value, str):
-        return value
+        return value if len(value) >= SHORTEST_IDENTIFIER else None
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     if isinstance(value, float) and value.is_integer():
@@ -137,7 +148,7 @@ class RowReader:
 
     def read(self, number: int, row: Row) -> RowOutcome:
         """Validate one row."""
-        outcome = RowOutcome(number, None)
+        outcome = RowOutcome(number, None, cells=row)
         where = self.table.where
         data: dict[str, Any] = {}
         columns = outcome.columns  # field -> heading, to name the cell in messages
@@ -153,9 +164,14 @@ class RowReader:
                     )
                 )
                 continue
+            if value is None or value == "":
+                match = self.heading(heading)
+                if match.field is not None:
+                    outcome.columns[match.field] = heading
+                continue
             text = _scannable(value)
             if text is not None and (detections := scan_text(text)):
-                outcome.shown[heading] = mask_text(text)
+                outcome.masked[heading] = mask_text(text)
                 outcome.problems.append(
                     Finding(
                         "identifier-in-cell",
@@ -167,7 +183,6 @@ class RowReader:
                     )
                 )
                 continue
-            outcome.shown[heading] = value
             if heading == "record_type" and not self.table.headings:
                 continue  # JSON Lines rows may say which record type they are
             match = self.heading(heading)
@@ -176,6 +191,11 @@ class RowReader:
                     outcome.problems.append(self._column_problem(match, number))
                 continue
             columns[match.field] = heading
+            kind = self.kinds[match.field]
+            if kind == "text" and isinstance(value, str):
+                if value.strip():
+                    data[match.field] = value
+                continue
             if _is_blank(value):
                 continue
             try:

@@ -268,7 +268,26 @@ def _jsonl_table(path: Path, record_type: str | None, stack: ExitStack) -> Table
                 continue
             yield number, value
 
-    return Table(path.name, None, table_type, [], rows(), notices)
+    stream = rows()
+    first = next(stream, None)
+    if table_type is None and first is not None:
+        # Not named after its records: the first object says, by `record_type` or its keys.
+        named = first[1].get("record_type")
+        table_type = (
+            named
+            if isinstance(named, str) and named in _RECORD_TYPE_NAMES
+            else (guess_record_type([str(k) for k in first[1]]))
+        )
+
+    def all_rows() -> Iterator[tuple[int, Row]]:
+        if first is not None:
+            yield first
+        yield from stream
+
+    return Table(path.name, None, table_type, [], all_rows(), notices)
+
+
+_RECORD_TYPE_NAMES = ("activities", "breakdowns", "workforce", "feedback")
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,6 @@ fails when the file and the models disagree.
 from __future__ import annotations
 
 from peerreport.privacy.forbidden import FORBIDDEN_COLUMNS
-
 from peerreport.records.models import RECORD_TYPES
 from peerreport.records.vocabulary import vocabularies
 

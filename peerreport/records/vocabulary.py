@@ -33,11 +33,13 @@ class Vocabulary:
     description: str
     terms: tuple[Term, ...]
     _lookup: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+    _exact: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         for term in self.terms:
             for spelling in (term.code, term.label, *term.synonyms):
                 self._lookup.setdefault(normalise_token(spelling), term.code)
+                self._exact.setdefault(spelling, term.code)
 
     @property
     def codes(self) -> tuple[str, ...]:
@@ -53,7 +55,8 @@ class Vocabulary:
 
     def resolve(self, text: str) -> str | None:
         """The code for a code, label or synonym, or None if it is not in the vocabulary."""
-        return self._lookup.get(normalise_token(text))
+        exact = self._exact.get(text)  # the common case: the cell holds the code itself
+        return exact if exact is not None else self._lookup.get(normalise_token(text))
 
     def suggest(self, text: str) -> str | None:
         """The closest code or label to a misspelling, for 'did you mean' messages."""

@@ -78,20 +78,13 @@ def _canonical(value: Any) -> str:
 
 def content_digest(values: dict[str, Any], tokens: Sequence[str] = ()) -> str:
     """A short hash of a row's content, to tell unchanged records from updated ones."""
+    # JSON of the sorted items is unambiguous (strings are quoted and escaped).
     canonical = json.dumps(
-        {"values": {k: _canonical(v) for k, v in sorted(values.items())}, "tokens": sorted(tokens)},
-        sort_keys=True,
+        [sorted((k, _canonical(v)) for k, v in values.items()), sorted(tokens)],
+        ensure_ascii=False,
         separators=(",", ":"),
     )
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:32]
-
-
-class MissingActivity(Exception):
-    """Breakdown rows name activities that are not stored; carries their indexes."""
-
-    def __init__(self, indexes: list[int]) -> None:
-        super().__init__(f"{len(indexes)} breakdown rows name unknown activities")
-        self.indexes = indexes
 
 
 class RecordWriter:
@@ -164,7 +157,11 @@ class RecordWriter:
         result: dict[tuple[Any, ...], str] = {}
         for start in range(0, len(keys), 500):
             part = keys[start : start + 500]
-            query = select(*key_columns, table.c.digest).where(tuple_(*key_columns).in_(part))
+            query = select(*key_columns, table.c.digest).where(table.c.org == self.org)
+            if len(key_columns) == 2:  # org + one column: a plain IN is much faster
+                query = query.where(key_columns[1].in_([k[1] for k in part]))
+            else:
+                query = query.where(tuple_(*key_columns[1:]).in_([k[1:] for k in part]))
             for row in self.conn.execute(query):
                 result[tuple(_normalise_key(v) for v in row[:-1])] = row[-1]
         return result

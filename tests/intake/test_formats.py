@@ -231,3 +231,16 @@ def test_jsonl_bad_line_names_the_line(engine: Engine, db_url: str, tmp_path: Pa
     assert any(m.startswith("activities.jsonl, row 2") and "not valid JSON" in m for m in found)
     assert any(m.startswith("activities.jsonl, row 3") and "JSON object" in m for m in found)
     assert stored_activities(engine, ws.provider_code) == {}
+
+
+def test_jsonl_not_named_after_its_records(engine: Engine, db_url: str, tmp_path: Path) -> None:
+    ws = make_workspace(tmp_path / "ws", db_url)
+    path = tmp_path / "export.jsonl"
+    path.write_text(
+        '{"record_type": "activities", "activity_id": "A1", "date": "2026-08-14", '
+        '"kind": "group", "attendance": 9}\n',
+        "utf-8",
+    )
+    report = run_import(engine, ws, path)
+    assert report.stored, messages(report)
+    assert set(stored_activities(engine, ws.provider_code)) == {"A1"}

@@ -1,0 +1,244 @@
+"""`peerreport rules`: list, show, lint and test rule files; print their JSON Schema.
+
+A thin layer over `peerreport.rulebook` (load, lint, schema) and
+`peerreport.compute.fixtures` (run fixtures). Exit codes: 0 ok; 1 rule-file
+errors or failing fixtures; 2 usage errors (raised as `PeerreportError`s and
+turned into a plain message by the `peerreport` group).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def json_option(fn: F) -> F:
+    """--json: print machine-readable JSON instead of text."""
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON.")(fn)
+
+
+def _echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+def _targets(paths: Iterable[str]) -> list[str | Path]:
+    """Files and ids as given; folders expanded to their .toml files; none: the search path."""
+    from peerreport.rulebook import Catalogue
+
+    given = list(paths)
+    if not given:
+        return list(Catalogue().index().values())
+    result: list[str | Path] = []
+    for item in given:
+        path = Path(item)
+        if path.is_dir():
+            result += sorted(path.glob("*.toml"))
+        else:
+            result.append(item)
+    return result
+
+
+@click.group()
+def rules() -> None:
+    """Rule files: the declarative definitions of funders' returns.
+
+    \b
+    Examples:
+      peerreport rules list
+      peerreport rules show example-peer-support
+      peerreport rules lint rules/
+      peerreport rules test rules/
+      peerreport rules schema > rule-file.schema.json
+    """
+
+
+@rules.command("list")
+@json_option
+def list_(as_json: bool) -> None:
+    """List the rule files in the search path.
+
+    The search path is PEERREPORT_RULES_PATH, the shipped rules/ folder and
+    the current directory.
+
+    \b
+    Example:
+      peerreport rules list --json
+    """
+    from peerreport.rulebook import Catalogue
+    from peerreport.rulebook.loader import read_toml
+
+    rows = []
+    for rule_id, path in Catalogue().index().items():
+        data = read_toml(path)
+        rows.append(
+            {
+                "id": rule_id,
+                "title": data.get("title", ""),
+                "version": data.get("version", ""),
+                "extends": data.get("extends", []),
+                "path": str(path),
+            }
+        )
+    if as_json:
+        _echo_json(rows)
+        return
+    if not rows:
+        click.echo("No rule files found.")
+    for row in rows:
+        parents = f"  (extends {', '.join(row['extends'])})" if row["extends"] else ""
+        click.echo(f"{row['id']}  {row['version']}  {row['title']}{parents}")
+        click.echo(f"    {row['path']}")
+
+
+@rules.command()
+@click.argument("rule_file")
+@json_option
+def show(rule_file: str, as_json: bool) -> None:
+    """Print a rule file with `extends` resolved (by id or path).
+
+    \b
+    Example:
+      peerreport rules show example-peer-support
+      peerreport rules show rules/example-peer-support.toml --json
+    """
+    from peerreport.rulebook import canonical, load
+
+    loaded = load(rule_file)
+    data = {
+        "digest": loaded.digest,
+        "path": str(loaded.path),
+        "lineage": list(loaded.lineage),
+        **canonical(loaded.model),
+    }
+    if as_json:
+        _echo_json(data)
+        return
+    click.echo(_describe(data))
+
+
+def _describe(data: dict[str, Any]) -> str:
+    lines = [
+        f"{data['id']} {data['version']}: {data['title']}",
+        f"  file: {data['path']}",
+        f"  digest: {data['digest']}",
+    ]
+    if data["lineage"]:
+        lines.append(f"  extends: {' -> '.join(data['lineage'])}")
+    lines.append(f"  period: {data['period']}, financial year starts {data['year_start']}")
+    disclosure = data["disclosure"]
+    lines.append("  disclosure: " + ", ".join(f"{k} = {v}" for k, v in sorted(disclosure.items())))
+    for name, grouping in data["grouping"].items():
+        lines.append(f"  grouping {name} of {grouping['field']}: {grouping['map']}")
+    lines.append("measures:")
+    for m in data["measure"]:
+        kind = next(k for k in ("count", "sum", "distinct", "min", "max", "expr") if m.get(k))
+        extra = f" where {m['where']}" if m.get("where") else ""
+        extra += f" by {', '.join(m['by'])}" if m.get("by") else ""
+        source = f" over {m['source']}" if m.get("source") else ""
+        lines.append(f"  {m['id']}: {kind} {m[kind]}{source}{extra}")
+    lines.append("checks:")
+    for c in data["check"]:
+        state = "" if c["enabled"] else " (disabled)"
+        rule = c.get("assert") or f"{c['total']} = sum of {', '.join(c['parts'])}"
+        lines.append(f"  {c['id']} [{c['severity']}]{state}: {rule}")
+    return "\n".join(lines)
+
+
+@rules.command()
+@click.argument("paths", nargs=-1)
+@json_option
+@click.pass_context
+def lint(ctx: click.Context, paths: tuple[str, ...], as_json: bool) -> None:
+    """Check rule files without data: format, extends, expressions, privacy, fixtures.
+
+    PATHS are rule files, folders of rule files or rule file ids; none means
+    every rule file in the search path. Exit code 1 if any has an error.
+
+    \b
+    Example:
+      peerreport rules lint rules/
+      peerreport rules lint my-return.toml --json
+    """
+    from peerreport.findings import has_errors
+    from peerreport.rulebook import lint as lint_file
+    from peerreport.rulebook import render
+
+    results: dict[str, list[Any]] = {}
+    for target in _targets(paths):
+        results[str(target)] = lint_file(target)
+    failed = any(has_errors(f) for f in results.values())
+    if as_json:
+        _echo_json({k: [f.to_dict() for f in v] for k, v in results.items()})
+    else:
+        for target_name, findings in results.items():
+            click.echo(f"{'ok  ' if not findings else 'FAIL'} {target_name}")
+            for finding in findings:
+                click.echo("  " + render(finding).replace("\n", "\n  "))
+    if failed:
+        ctx.exit(1)
+
+
+@rules.command()
+@click.argument("paths", nargs=-1)
+@json_option
+@click.pass_context
+def test(ctx: click.Context, paths: tuple[str, ...], as_json: bool) -> None:
+    """Run the fixtures of rule files and report pass or fail for each.
+
+    PATHS are rule files, folders or ids; none means the search path. Each
+    fixture runs in a fresh in-memory database. Exit code 1 if any fails.
+
+    \b
+    Example:
+      peerreport rules test rules/
+      peerreport rules test rules/example-peer-support.toml --json
+    """
+    from peerreport.compute.fixtures import run_fixtures
+    from peerreport.rulebook import RuleFileInvalid, load, render
+
+    report: list[dict[str, Any]] = []
+    for target in _targets(paths):
+        try:
+            loaded = load(target)
+        except RuleFileInvalid as exc:
+            report.append(
+                {
+                    "rule_file": str(target),
+                    "fixture": None,
+                    "passed": False,
+                    "problems": [render(f) for f in exc.findings],
+                }
+            )
+            continue
+        report += [r.to_dict() for r in run_fixtures(loaded)]
+    failed = [r for r in report if not r["passed"]]
+    if as_json:
+        _echo_json(report)
+    else:
+        for r in report:
+            name = f"{r['rule_file']}: {r['fixture']}" if r["fixture"] else r["rule_file"]
+            click.echo(f"{'PASS' if r['passed'] else 'FAIL'} {name}")
+            for problem in r["problems"]:
+                click.echo("    " + problem.replace("\n", "\n    "))
+        click.echo(f"{len(report) - len(failed)} passed, {len(failed)} failed")
+    if failed:
+        ctx.exit(1)
+
+
+@rules.command()
+def schema() -> None:
+    """Print the JSON Schema of rule files, for editors that validate TOML.
+
+    \b
+    Example:
+      peerreport rules schema > rule-file.schema.json
+    """
+    from peerreport.rulebook import json_schema_text
+
+    click.echo(json_schema_text(), nl=False)

@@ -1,0 +1,178 @@
+"""Measures and record checks as few SQL statements: one scan per source and breakdown.
+
+All ungrouped measures over one source — and the failure counts of every
+record check over it — are conditional aggregates in ONE statement:
+
+    SELECT count(CASE WHEN <where1> THEN 1 END),
+           sum(CASE WHEN <where2> THEN attendance END), ...
+    FROM activity WHERE org = :org AND date BETWEEN :start AND :end
+
+Each distinct `by` list of a source adds one GROUP BY statement holding every
+measure with that breakdown. `distinct = "member_tokens"` measures share one
+more statement over activities joined to their tokens (and one per `by`).
+So the statement count is: sources used + distinct (source, by) pairs, plus one
+sample query per record check that found failing records.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, Select, and_, case, distinct, func, literal, not_, select
+from sqlalchemy.sql.elements import ColumnElement
+
+from peerreport.compute.figures import Cell, CellKey, Value
+from peerreport.compute.tables import TOKENS, from_clause, resolver, row_filter
+from peerreport.language import Type, to_sql
+from peerreport.rulebook import CompiledCheck, CompiledMeasure, RuleFile
+from peerreport.rulebook.cells import measure_codes
+from peerreport.store import schema
+
+
+@dataclass
+class Scan:
+    """One statement: measures (and record-check counts) over a source, grouped by `by`."""
+
+    source: str
+    by: tuple[str, ...] = ()
+    measures: list[CompiledMeasure] = field(default_factory=list)
+    checks: list[CompiledCheck] = field(default_factory=list)
+
+
+@dataclass
+class ScanResults:
+    """What the scans found: totals, breakdown cells and record-check failure counts."""
+
+    totals: dict[str, Value] = field(default_factory=dict)
+    cells: dict[str, tuple[Cell, ...]] = field(default_factory=dict)
+    failures: dict[str, int] = field(default_factory=dict)
+
+
+def plan(rule_file: RuleFile) -> list[Scan]:
+    """The statements needed for a rule file's measures and record checks."""
+    scans: dict[tuple[str, tuple[str, ...]], Scan] = {}
+
+    def scan(source: str, by: tuple[str, ...]) -> Scan:
+        return scans.setdefault((source, by), Scan(source, by))
+
+    for m in rule_file.measures.values():
+        if m.measure.kind == "expr":
+            continue
+        source = TOKENS if m.counts_tokens else m.measure.record_source
+        assert source is not None
+        scan(source, ()).measures.append(m)
+        if m.measure.by:
+            scan(source, tuple(m.measure.by)).measures.append(m)
+    for c in rule_file.checks.values():
+        if c.check.enabled and c.check.kind == "record" and c.check.source:
+            scan(c.check.source, ()).checks.append(c)
+    return list(scans.values())
+
+
+def _aggregate(m: CompiledMeasure, rule_file: RuleFile, source: str) -> ColumnElement[Any]:
+    resolve = resolver(source, dict(rule_file.model.grouping))
+    cond = to_sql(m.where.tree, resolve) if m.where else None
+    kind = m.measure.kind
+    if kind == "count":
+        return func.count(case((cond, literal(1)))) if cond is not None else func.count()
+    if m.counts_tokens:
+        arg: ColumnElement[Any] = schema.member_token.c.token_hash
+    else:
+        assert m.argument is not None
+        arg = to_sql(m.argument.tree, resolve)
+    value = case((cond, arg)) if cond is not None else arg
+    if kind == "distinct":
+        return func.count(distinct(value))
+    if kind == "sum":
+        return func.sum(value)
+    return func.min(value) if kind == "min" else func.max(value)
+
+
+def _failures(c: CompiledCheck, rule_file: RuleFile) -> ColumnElement[Any]:
+    return func.count(case((failing(c, rule_file), literal(1))))
+
+
+def failing(c: CompiledCheck, rule_file: RuleFile) -> ColumnElement[bool]:
+    """The condition a record fails a record check on: where is true and assert is false."""
+    assert c.check.source is not None and c.assertion is not None
+    resolve = resolver(c.check.source, dict(rule_file.model.grouping))
+    fails = not_(to_sql(c.assertion.tree, resolve))
+    if c.where is not None:
+        return and_(to_sql(c.where.tree, resolve), fails)
+    return fails
+
+
+def statement(
+    scan: Scan, rule_file: RuleFile, org: str, start: dt.date, end: dt.date
+) -> Select[Any]:
+    """The SELECT for one scan."""
+    resolve = resolver(scan.source, dict(rule_file.model.grouping))
+    groups = [resolve(f).label(f"g{i}") for i, f in enumerate(scan.by)]
+    columns = [
+        _aggregate(m, rule_file, scan.source).label(f"m{i}") for i, m in enumerate(scan.measures)
+    ]
+    columns += [_failures(c, rule_file).label(f"c{i}") for i, c in enumerate(scan.checks)]
+    query = select(*groups, *columns).select_from(from_clause(scan.source))
+    query = query.where(row_filter(scan.source, org, start, end))
+    if groups:
+        query = query.group_by(*groups)
+    return query
+
+
+def run(
+    conn: Connection, rule_file: RuleFile, org: str, start: dt.date, end: dt.date
+) -> ScanResults:
+    """Run every scan and collect the results."""
+    results = ScanResults()
+    for scan in plan(rule_file):
+        rows = conn.execute(statement(scan, rule_file, org, start, end)).all()
+        if not scan.by:
+            row = rows[0]
+            for i, m in enumerate(scan.measures):
+                results.totals[m.id] = normalise(m, row._mapping[f"m{i}"])
+            for i, c in enumerate(scan.checks):
+                results.failures[c.id] = int(row._mapping[f"c{i}"] or 0)
+            continue
+        width = len(scan.by)
+        for i, m in enumerate(scan.measures):
+            observed = {tuple(r[:width]): normalise(m, r._mapping[f"m{i}"]) for r in rows}
+            results.cells[m.id] = fill_cells(m, rule_file, observed)
+    return results
+
+
+def normalise(m: CompiledMeasure, raw: Any) -> Value:
+    """A database value as the measure's type (sums of nothing are 0)."""
+    if raw is None:
+        if m.measure.kind not in ("count", "distinct", "sum"):
+            return None
+        return 0.0 if m.type is Type.REAL else 0
+    if m.type is Type.INTEGER:
+        return int(raw)
+    if m.type is Type.REAL:
+        return float(raw)
+    if isinstance(raw, str):
+        return dt.date.fromisoformat(raw)
+    assert isinstance(raw, dt.date)
+    return raw
+
+
+def fill_cells(
+    m: CompiledMeasure, rule_file: RuleFile, observed: dict[CellKey, Value]
+) -> tuple[Cell, ...]:
+    """Every cell of the breakdown, zero (or no value) where no records fell."""
+    axes: list[Sequence[str | None]] = []
+    for f in m.measure.by:
+        codes = measure_codes(rule_file.model, m.measure, f)
+        axes.append(codes if codes is not None else [])
+    empty = normalise(m, None)
+    keys: list[CellKey] = [tuple(k) for k in itertools.product(*axes)]
+    known = set(keys)
+    # Rows of a shared GROUP BY that this measure's `where` excluded come back empty:
+    # only codes outside the vocabulary that hold a value are kept.
+    extra = [k for k, v in observed.items() if k not in known and v not in (0, None)]
+    keys += sorted(extra, key=lambda k: tuple(str(x) for x in k))
+    return tuple(Cell(k, observed.get(k, empty)) for k in keys)

@@ -1,0 +1,109 @@
+"""Record sources as SQL: the FROM clause, the period filter and what each name means.
+
+- `activity`: the activity table; in the period when `date` is within it.
+- `breakdown`: activity_breakdown joined to its activity (so `where` can use
+  activity fields); in the period when the activity's `date` is.
+- `tokens`: activity joined to member_token, used only by `distinct =
+  "member_tokens"`; same period rule as activity.
+- `workforce`, `feedback`: in the period when the entry's whole period lies
+  within it (period_start >= start and period_end <= end). An entry that
+  straddles the period's edge is not counted, never pro-rated.
+
+Every statement filters on `org` and the period with bound parameters.
+`programme` of workforce and feedback is stored as '' when not kept, and read
+back as null, as in the record model. Decimal columns are read as double
+precision, as the expression language defines.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import Float, Numeric, and_, case, cast, func, literal, null
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.expression import FromClause
+
+from peerreport.language.sql import Resolve
+from peerreport.rulebook.model import Grouping
+from peerreport.store import schema
+
+TOKENS = "tokens"
+
+
+def from_clause(source: str) -> FromClause:
+    """The rows a source ranges over."""
+    a = schema.activity
+    if source == "activity":
+        return a
+    if source == "breakdown":
+        b = schema.activity_breakdown
+        return b.join(a, and_(b.c.org == a.c.org, b.c.activity_id == a.c.activity_id))
+    if source == TOKENS:
+        t = schema.member_token
+        return a.join(t, and_(t.c.org == a.c.org, t.c.activity_id == a.c.activity_id))
+    if source == "workforce":
+        return schema.workforce
+    if source == "feedback":
+        return schema.feedback
+    raise KeyError(source)
+
+
+def _table_for(source: str, name: str) -> Any:
+    if source == "breakdown" and name in schema.activity_breakdown.c and name != "activity_id":
+        return schema.activity_breakdown.c[name]
+    if source in ("activity", "breakdown", TOKENS):
+        return schema.activity.c[name]
+    return (schema.workforce if source == "workforce" else schema.feedback).c[name]
+
+
+def row_filter(source: str, org: str, start: dt.date, end: dt.date) -> ColumnElement[bool]:
+    """The organisation and period condition of a source."""
+    if source in ("activity", "breakdown", TOKENS):
+        a = schema.activity
+        return and_(a.c.org == org, a.c.date >= start, a.c.date <= end)
+    table = schema.workforce if source == "workforce" else schema.feedback
+    return and_(table.c.org == org, table.c.period_start >= start, table.c.period_end <= end)
+
+
+def column(source: str, name: str) -> ColumnElement[Any]:
+    """A record field as the expression language sees it."""
+    col = _table_for(source, name)
+    if isinstance(col.type, Numeric):
+        return cast(col, Float)
+    if name == "programme" and source in ("workforce", "feedback"):
+        return func.nullif(col, literal(""))
+    return col  # type: ignore[no-any-return]
+
+
+def resolver(source: str, groupings: dict[str, Grouping]) -> Resolve:
+    """The `resolve` callback for `peerreport.language.to_sql` over one source."""
+
+    def resolve(name: str) -> ColumnElement[Any]:
+        grouping = groupings.get(name)
+        if grouping is not None and not _is_field(source, name):
+            return grouping_case(column(source, grouping.field), grouping)
+        return column(source, name)
+
+    return resolve
+
+
+def _is_field(source: str, name: str) -> bool:
+    try:
+        _table_for(source, name)
+    except KeyError:
+        return False
+    return True
+
+
+def grouping_case(field: ColumnElement[Any], grouping: Grouping) -> ColumnElement[Any]:
+    """CASE mapping a field's codes to the grouping's categories (null stays null)."""
+    whens: list[tuple[Any, Any]] = [(field.is_(None), null())]
+    whens += [(field.in_(codes), literal(category)) for category, codes in grouping.map.items()]
+    other = literal(grouping.other) if grouping.other is not None else null()
+    return case(*whens, else_=other)
+
+
+def id_columns(source: str, names: tuple[str, ...]) -> list[ColumnElement[Any]]:
+    """The columns that identify a row, for samples of failing records."""
+    return [_table_for(source, n) for n in names]

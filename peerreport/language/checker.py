@@ -1,0 +1,300 @@
+"""The type checker: resolves names against a `Scope` and gives every node a type.
+
+It rejects, with the position and a hint:
+- unknown names and functions ("did you mean ...");
+- operands of the wrong type (`attendance + 'x'`, `kind < 3`, `not attendance`);
+- a vocabulary field compared with a value not in its vocabulary
+  (`kind = 'grup'`: did you mean 'group'?);
+- comparisons with the literal `null`, which are never true (use `is null`);
+- member tokens anywhere in an expression (they may only be counted).
+
+The result is a new tree in which every node has its `type`, including the
+literal `null`, which takes the type its context needs (so PostgreSQL gets a
+typed NULL).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import replace
+
+from peerreport.language import ast
+from peerreport.language.errors import ExpressionError, did_you_mean
+from peerreport.language.functions import DATE_LITERAL, FUNCTIONS
+from peerreport.language.types import Binding, Scope, Type, compatible, unify
+
+_ORDERING = {"<", "<=", ">", ">="}
+
+
+def check(node: ast.Node, scope: Scope, text: str, expected: Type | None = None) -> ast.Node:
+    """Type-check `node` (parsed from `text`) against `scope`; return the typed tree.
+
+    `expected` is BOOLEAN for conditions; a number type means "any number".
+    """
+    checked = _Checker(scope, text).visit(node)
+    assert checked.type is not None
+    if expected is not None:
+        want_number = expected.numeric and checked.type.numeric
+        if checked.type is Type.NULL:
+            return _retype_null(checked, expected)
+        if checked.type != expected and not want_number:
+            what = "a condition (true or false)" if expected is Type.BOOLEAN else expected.value
+            raise ExpressionError(
+                f"this must be {what}, but it is {_describe(checked.type)}",
+                text,
+                checked.span,
+                code="type",
+            )
+    return checked
+
+
+def _describe(t: Type) -> str:
+    return {
+        Type.INTEGER: "a whole number",
+        Type.REAL: "a number",
+        Type.TEXT: "text",
+        Type.DATE: "a date",
+        Type.BOOLEAN: "a condition (true or false)",
+        Type.NULL: "null",
+        Type.TOKEN: "member tokens",
+    }[t]
+
+
+def _retype_null(node: ast.Node, t: Type) -> ast.Node:
+    """Give a null-typed node (the literal null, coalesce(null, ...)) the type `t`."""
+    if node.type is not Type.NULL or t is Type.NULL:
+        return node
+    if isinstance(node, ast.Call):
+        return replace(node, args=tuple(_retype_null(a, t) for a in node.args), type=t)
+    return replace(node, type=t)
+
+
+def _normalise_code(text: str) -> str:
+    return re.sub(r"[\s\-]+", "_", text.strip().casefold())
+
+
+class _Checker:
+    def __init__(self, scope: Scope, text: str) -> None:
+        self.scope = scope
+        self.text = text
+
+    def error(self, message: str, node: ast.Node, code: str = "type") -> ExpressionError:
+        return ExpressionError(message, self.text, node.span, code=code)
+
+    def visit(self, node: ast.Node) -> ast.Node:
+        method = getattr(self, "visit_" + type(node).__name__)
+        result: ast.Node = method(node)
+        return result
+
+    def visit_Literal(self, node: ast.Literal) -> ast.Node:
+        value = node.value
+        if value is None:
+            t = Type.NULL
+        elif isinstance(value, bool):
+            t = Type.BOOLEAN
+        elif isinstance(value, int):
+            t = Type.INTEGER
+        elif isinstance(value, float):
+            t = Type.REAL
+        elif isinstance(value, str):
+            t = Type.TEXT
+        else:
+            t = Type.DATE
+        return replace(node, type=t)
+
+    def visit_Name(self, node: ast.Name) -> ast.Node:
+        binding = self.scope.get(node.name)
+        if binding is None:
+            hint = did_you_mean(node.name, self.scope.names())
+            if not hint and node.name in FUNCTIONS:
+                hint = f" '{node.name}' is a function: write {FUNCTIONS[node.name].signature}."
+            raise self.error(
+                f"unknown name '{node.name}' (not one of the {self.scope.title}).{hint}",
+                node,
+                code="unknown-name",
+            )
+        if binding.type is Type.TOKEN:
+            raise self.error(
+                f"'{node.name}' (member tokens) can only be counted: use it as "
+                f'distinct = "{node.name}" in a measure, never in an expression',
+                node,
+                code="privacy",
+            )
+        return replace(node, type=binding.type)
+
+    def visit_Not(self, node: ast.Not) -> ast.Node:
+        operand = self._boolean(self.visit(node.operand), "not")
+        return replace(node, operand=operand, type=Type.BOOLEAN)
+
+    def visit_Logical(self, node: ast.Logical) -> ast.Node:
+        left = self._boolean(self.visit(node.left), node.op)
+        right = self._boolean(self.visit(node.right), node.op)
+        return replace(node, left=left, right=right, type=Type.BOOLEAN)
+
+    def visit_Negate(self, node: ast.Negate) -> ast.Node:
+        operand = self._number(self.visit(node.operand), "-", Type.INTEGER)
+        assert operand.type is not None
+        return replace(node, operand=operand, type=operand.type)
+
+    def visit_Arithmetic(self, node: ast.Arithmetic) -> ast.Node:
+        left, right = self.visit(node.left), self.visit(node.right)
+        assert left.type is not None and right.type is not None
+        fallback = right.type if right.type.numeric else left.type
+        fallback = fallback if fallback.numeric else Type.INTEGER
+        left = self._number(left, node.op, fallback)
+        right = self._number(right, node.op, fallback)
+        assert left.type is not None and right.type is not None
+        result = Type.REAL if node.op == "/" else unify(left.type, right.type)
+        return replace(node, left=left, right=right, type=result)
+
+    def visit_Comparison(self, node: ast.Comparison) -> ast.Node:
+        left, right = self.visit(node.left), self.visit(node.right)
+        for side in (left, right):
+            self._no_null(side, f"comparing with null using '{node.op}'")
+        assert left.type is not None and right.type is not None
+        if not compatible(left.type, right.type):
+            raise self.error(
+                f"cannot compare {_describe(left.type)} with {_describe(right.type)}", node
+            )
+        if node.op in _ORDERING and not left.type.ordered:
+            raise self.error(
+                f"'{node.op}' works on numbers and dates, not on {_describe(left.type)}; "
+                "use = != or in",
+                node,
+            )
+        self._vocabulary(left, right)
+        self._vocabulary(right, left)
+        return replace(node, left=left, right=right, type=Type.BOOLEAN)
+
+    def visit_InList(self, node: ast.InList) -> ast.Node:
+        operand = self.visit(node.operand)
+        assert operand.type is not None
+        self._no_null(operand, "'in' on null")
+        items: list[ast.Node] = []
+        for item in node.items:
+            checked = self.visit(item)
+            self._no_null(checked, "null in an 'in' list")
+            assert checked.type is not None
+            if not compatible(operand.type, checked.type):
+                raise self.error(
+                    f"this list item is {_describe(checked.type)} but the value before "
+                    f"'in' is {_describe(operand.type)}",
+                    checked,
+                )
+            self._vocabulary(operand, checked)
+            items.append(checked)
+        return replace(node, operand=operand, items=tuple(items), type=Type.BOOLEAN)
+
+    def visit_Between(self, node: ast.Between) -> ast.Node:
+        parts = [self.visit(n) for n in (node.operand, node.low, node.high)]
+        for part in parts:
+            self._no_null(part, "'between' with null")
+            assert part.type is not None
+            if not part.type.ordered:
+                raise self.error(
+                    f"'between' works on numbers and dates, not on {_describe(part.type)}", part
+                )
+        operand, low, high = parts
+        for bound in (low, high):
+            assert operand.type is not None and bound.type is not None
+            if not compatible(operand.type, bound.type):
+                raise self.error(
+                    f"cannot compare {_describe(operand.type)} with {_describe(bound.type)}",
+                    bound,
+                )
+        return replace(node, operand=operand, low=low, high=high, type=Type.BOOLEAN)
+
+    def visit_IsNull(self, node: ast.IsNull) -> ast.Node:
+        return replace(node, operand=self.visit(node.operand), type=Type.BOOLEAN)
+
+    def visit_Call(self, node: ast.Call) -> ast.Node:
+        if node.function == DATE_LITERAL:
+            return self._date_literal(node)
+        function = FUNCTIONS.get(node.function)
+        if function is None:
+            known = [*FUNCTIONS, DATE_LITERAL]
+            raise self.error(
+                f"unknown function '{node.function}'.{did_you_mean(node.function, known)} "
+                f"Functions: {', '.join(sorted(known))}",
+                node,
+                code="unknown-name",
+            )
+        count = len(node.args)
+        if count < function.min_args or (
+            function.max_args is not None and count > function.max_args
+        ):
+            raise self.error(f"wrong number of arguments: write {function.signature}", node)
+        args = [self.visit(a) for a in node.args]
+        result = function.type_rule([a.type for a in args if a.type is not None])
+        if not isinstance(result, Type):
+            raise self.error(f"{function.name}() {result}", node)
+        fill = function.arg_type or result
+        args = [_retype_null(a, fill) for a in args]
+        return replace(node, args=tuple(args), type=result)
+
+    def _date_literal(self, node: ast.Call) -> ast.Node:
+        arg = node.args[0] if len(node.args) == 1 else None
+        if not (isinstance(arg, ast.Literal) and isinstance(arg.value, str)):
+            raise self.error("write a date as date('YYYY-MM-DD')", node)
+        try:
+            value = dt.date.fromisoformat(arg.value)
+        except ValueError:
+            raise self.error(
+                f"'{arg.value}' is not a date; write date('YYYY-MM-DD')", arg
+            ) from None
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", arg.value):
+            raise self.error(f"write the date as YYYY-MM-DD, e.g. '{value.isoformat()}'", arg)
+        return ast.Literal(value, span=node.span, type=Type.DATE)
+
+    def _boolean(self, node: ast.Node, op: str) -> ast.Node:
+        if node.type is Type.NULL:
+            return _retype_null(node, Type.BOOLEAN)
+        if node.type is not Type.BOOLEAN:
+            assert node.type is not None
+            raise self.error(
+                f"'{op}' needs a condition (true or false), not {_describe(node.type)}"
+                + (f"; did you mean '{_name_of(node)} > 0'?" if node.type.numeric else ""),
+                node,
+            )
+        return node
+
+    def _number(self, node: ast.Node, op: str, null_type: Type) -> ast.Node:
+        if node.type is Type.NULL:
+            return _retype_null(node, null_type)
+        assert node.type is not None
+        if not node.type.numeric:
+            raise self.error(f"'{op}' needs numbers, not {_describe(node.type)}", node)
+        return node
+
+    def _no_null(self, node: ast.Node, what: str) -> None:
+        if node.type is Type.NULL:
+            raise self.error(
+                f"{what} is never true; write 'x is null' or 'x is not null'",
+                node,
+                code="null-comparison",
+            )
+
+    def _vocabulary(self, field: ast.Node, value: ast.Node) -> None:
+        """A text literal compared with a vocabulary field must be one of its codes."""
+        if not (isinstance(field, ast.Name) and isinstance(value, ast.Literal)):
+            return
+        binding: Binding | None = self.scope.get(field.name)
+        if binding is None or binding.codes is None or not isinstance(value.value, str):
+            return
+        if value.value in binding.codes:
+            return
+        normal = _normalise_code(value.value)
+        guess = next((c for c in binding.codes if _normalise_code(c) == normal), None)
+        hint = f" Did you mean '{guess}'?" if guess else did_you_mean(normal, binding.codes)
+        vocab = binding.vocabulary or field.name
+        raise self.error(
+            f"'{value.value}' is not a code of vocabulary '{vocab}' (used by "
+            f"'{field.name}').{hint} Codes: {', '.join(binding.codes)}",
+            value,
+            code="unknown-code",
+        )
+
+
+def _name_of(node: ast.Node) -> str:
+    return node.name if isinstance(node, ast.Name) else "value"

@@ -1,0 +1,35 @@
+"""One small module per kind of identifier or clinical detail.
+
+Every detector module exposes:
+
+- `KIND`: a stable id ("nhi", "phone", ...), used in findings and tests;
+- `LABEL`: what a coordinator reads ("an NZ NHI number");
+- `TRIGGER`: a regular expression, searched in the lower-cased text, that
+  matches somewhere in every text the detector could flag. The registry joins
+  the triggers into a pre-filter, so an ordinary value costs two regex searches
+  and no detector runs. Start a trigger with `[0-9]` when every detection
+  holds a digit (look back with `(?<=...)`): those triggers are searched
+  together and tried only at digits;
+- `find(text)`: the detections, each with the matched text masked.
+
+The registry (the order in which detectors run, and which wins when two
+overlap) lives in `peerreport.privacy.scan`.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from peerreport.privacy.detection import Detection
+
+
+class Detector(Protocol):
+    """What a detector module provides (modules satisfy this protocol)."""
+
+    KIND: str
+    LABEL: str
+    TRIGGER: str
+
+    def find(self, text: str) -> list[Detection]:
+        """Every detection of this kind in `text`."""
+        ...

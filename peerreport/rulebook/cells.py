@@ -1,0 +1,85 @@
+"""The categories of a breakdown: which codes each `by` field can take.
+
+A breakdown's cells are every combination of its `by` fields' codes, in the
+vocabulary's documented order, plus `None` ("not recorded") for a field that
+may be empty. The same list sizes the privacy lint and fills in zero cells.
+"""
+
+from __future__ import annotations
+
+from peerreport.records.vocabulary import vocabulary
+from peerreport.rulebook.model import Grouping, Measure, RuleFileModel
+from peerreport.rulebook.sources import DIMENSIONS, sources
+
+
+def field_codes(groupings: dict[str, Grouping], source: str, field: str) -> list[str | None] | None:
+    """The codes `field` can take in `source` (None last if it may be empty), or None if open."""
+    grouping = groupings.get(field)
+    if grouping is not None:
+        codes: list[str | None] = list(grouping.map)
+        if grouping.other is not None and grouping.other not in codes:
+            codes.append(grouping.other)
+        underlying = field_codes({}, source, grouping.field)
+        if underlying is None or None in underlying:
+            codes.append(None)
+        return codes
+    src = sources().get(source)
+    binding = src.binding(field) if src else None
+    if src is None or binding is None or binding.codes is None:
+        return None
+    result: list[str | None] = list(binding.codes)
+    if field in src.nullable:
+        result.append(None)
+    return result
+
+
+def cell_count(model: RuleFileModel, measure: Measure) -> int | None:
+    """How many cells a measure's breakdown has, or None if a field is not a vocabulary."""
+    source = measure.record_source
+    if source is None or not measure.by:
+        return None
+    total = 1
+    for field in measure.by:
+        codes = measure_codes(model, measure, field)
+        if codes is None:
+            return None
+        total *= len(codes)
+    return total
+
+
+def pinned_dimension(measure: Measure) -> str | None:
+    """The breakdown dimension a measure's `where` fixes (a conjunct dimension = '...'), if any."""
+    from peerreport.language import ExpressionError, ast, parse
+
+    if not measure.where:
+        return None
+    try:
+        tree = parse(measure.where)
+    except ExpressionError:
+        return None
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Logical) and node.op == "and":
+            stack += [node.left, node.right]
+        elif (
+            isinstance(node, ast.Comparison)
+            and node.op == "="
+            and isinstance(node.left, ast.Name)
+            and node.left.name == "dimension"
+            and isinstance(node.right, ast.Literal)
+            and node.right.value in DIMENSIONS
+        ):
+            return str(node.right.value)
+    return None
+
+
+def measure_codes(model: RuleFileModel, measure: Measure, field: str) -> list[str | None] | None:
+    """The codes of one `by` field of a measure; `category` narrowed to a pinned dimension."""
+    source = measure.record_source
+    if source is None:
+        return None
+    dimension = pinned_dimension(measure) if field == "category" else None
+    if dimension is not None and field not in model.grouping:
+        return list(vocabulary(dimension).codes)
+    return field_codes(model.grouping, source, field)

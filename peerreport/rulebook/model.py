@@ -1,0 +1,298 @@
+"""The rule-file format, as pydantic models (the JSON Schema is generated from these).
+
+A rule file is TOML. Its top level is `RuleFileModel`; `[[measure]]`,
+`[[check]]`, `[[override]]`, `[[fixture]]`, `[disclosure]` and `[grouping.NAME]`
+are the models below. Unknown keys are errors everywhere (`extra="forbid"`),
+so a misspelt key never silently does nothing. Field descriptions are the
+reference documentation: docs/rule-files.md is checked against them.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+MeasureId = Annotated[
+    str,
+    Field(
+        pattern=r"^[a-z][a-z0-9_]*$",
+        max_length=64,
+        description="A measure id: lower case letters, digits and _, starting with a letter.",
+    ),
+]
+RuleFileId = Annotated[
+    str,
+    Field(
+        pattern=r"^[a-z0-9][a-z0-9._-]*$",
+        max_length=64,
+        description="A rule file id: lower case letters, digits, '.', '_' and '-'.",
+    ),
+]
+CheckCode = Annotated[
+    str,
+    Field(
+        pattern=r"^[A-Za-z][A-Za-z0-9_.-]*$",
+        max_length=32,
+        description="A stable check code, e.g. 'EX-010'. Never reuse a code for another rule.",
+    ),
+]
+SourceName = Literal["activity", "breakdown", "workforce", "feedback"]
+Severity = Literal["error", "warning", "info"]
+Number = int | float
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Disclosure(_Strict):
+    """How small counts are protected when the return is published (applied by a later stage)."""
+
+    method: Literal["suppress", "rr3", "graduated", "none"] = Field(
+        "suppress",
+        description="suppress: hide cells below the threshold; rr3: random rounding to base 3; "
+        "graduated: Stats NZ graduated random rounding; none: publish as computed.",
+    )
+    threshold: int = Field(
+        6, ge=0, le=1000, description="Cells counting fewer than this are protected."
+    )
+    secondary: bool = Field(
+        True,
+        description="Also suppress other cells so a hidden cell cannot be recovered from totals.",
+    )
+    zero_exempt: bool = Field(True, description="Zero cells are published as 0, not protected.")
+    symbol: str = Field("S", max_length=8, description="What a suppressed cell shows.")
+    max_cells: int = Field(
+        100,
+        ge=1,
+        le=100_000,
+        description="Privacy lint: a breakdown may have at most this many cells.",
+    )
+
+
+class Grouping(_Strict):
+    """A tailored vocabulary: the funder's categories, each a set of codes of a field."""
+
+    field: str = Field(description="The vocabulary field grouped, e.g. 'category' or 'kind'.")
+    label: str = Field("", description="What the grouping is, for people.")
+    map: dict[str, list[str]] = Field(
+        description="Each new category and the field's codes it takes, e.g. "
+        "under_25 = ['under_15', '15_24'].",
+        min_length=1,
+    )
+    other: str | None = Field(
+        None,
+        description="The category for codes not listed in `map`. Without it, every code "
+        "of the field's vocabulary must be mapped.",
+    )
+
+
+class Measure(_Strict):
+    """One figure of the return: an aggregate over one record source, or derived from others."""
+
+    id: MeasureId
+    label: str = Field("", description="What the figure is, as the funder words it.")
+    description: str = Field("", description="Longer explanation for people reading the return.")
+    count: SourceName | None = Field(
+        None, description="Count the records of this source that match `where`."
+    )
+    sum: str | None = Field(None, description="Sum this numeric expression over `source`.")
+    distinct: str | None = Field(
+        None,
+        description="Count distinct values of this field over `source`; the only place "
+        "`member_tokens` may appear.",
+    )
+    min: str | None = Field(None, description="The smallest value of this number or date.")
+    max: str | None = Field(None, description="The largest value of this number or date.")
+    expr: str | None = Field(
+        None, description="A derived figure: an expression over other measures' totals."
+    )
+    source: SourceName | None = Field(
+        None, description="The record source of sum, distinct, min and max (default activity)."
+    )
+    where: str | None = Field(None, description="Only records for which this condition is true.")
+    by: list[str] = Field(
+        default_factory=list,
+        description="Break the figure down by these vocabulary fields or groupings.",
+    )
+    unit: str = Field("", description="The unit, e.g. 'sessions', 'people', 'hours'.")
+    line: str = Field("", description="The funder's line or item code for this figure.")
+    round: int | None = Field(
+        None, ge=0, le=6, description="Round the figure to this many decimal places (half up)."
+    )
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Measure:
+        kinds = [k for k in ("count", "sum", "distinct", "min", "max", "expr") if getattr(self, k)]
+        if len(kinds) != 1:
+            found = ", ".join(kinds) if kinds else "none"
+            raise ValueError(
+                "a measure needs exactly one of count, sum, distinct, min, max or expr "
+                f"(found: {found})"
+            )
+        if self.count and self.source and self.source != self.count:
+            raise ValueError(f"count = '{self.count}' but source = '{self.source}'")
+        if self.expr and (self.where or self.by or self.source):
+            raise ValueError("a derived measure (expr) cannot have where, by or source")
+        return self
+
+    @property
+    def kind(self) -> str:
+        """count, sum, distinct, min, max or expr."""
+        return next(
+            k for k in ("count", "sum", "distinct", "min", "max", "expr") if getattr(self, k)
+        )
+
+    @property
+    def record_source(self) -> str | None:
+        """The source the measure aggregates over; None for derived measures."""
+        if self.expr:
+            return None
+        return self.count or self.source or "activity"
+
+    @property
+    def argument(self) -> str | None:
+        """The expression of sum/distinct/min/max/expr; None for count."""
+        return self.sum or self.distinct or self.min or self.max or self.expr
+
+
+class Check(_Strict):
+    """A rule the records or the return must satisfy.
+
+    Three kinds: a record check (`source` and `assert` over each record's
+    fields), a return check (`assert` over measures) and a consistency check
+    (`total` equals the sum of `parts`).
+    """
+
+    id: CheckCode
+    title: str = Field("", description="One line saying what the check is for.")
+    severity: Severity = Field("error", description="error blocks export; warning and info do not.")
+    source: SourceName | None = Field(
+        None, description="Makes this a record check over this source."
+    )
+    where: str | None = Field(
+        None, description="Only records (or returns) for which this condition is true are checked."
+    )
+    assert_: str | None = Field(
+        None, alias="assert", description="The condition that must hold (not false)."
+    )
+    total: MeasureId | None = Field(None, description="Consistency check: this measure ...")
+    parts: list[MeasureId] = Field(
+        default_factory=list,
+        description="... equals the sum of these measures (a measure with `by` contributes "
+        "the sum of its cells).",
+    )
+    tolerance: float = Field(0, ge=0, description="Consistency check: allowed difference.")
+    message: str = Field(
+        description="What the finding says; {name} is replaced by a measure's value, and "
+        "{count}, {sample}, {total}, {parts}, {difference} by the check's own values."
+    )
+    hint: str = Field("", description="How the coordinator can fix it.")
+    sample: int = Field(
+        10, ge=0, le=100, description="Record check: how many failing record ids to list."
+    )
+    enabled: bool = Field(True, description="false switches the check off.")
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Check:
+        if bool(self.assert_) == bool(self.total):
+            raise ValueError("a check needs either assert or total (with parts), not both")
+        if self.total and not self.parts:
+            raise ValueError("a consistency check needs parts")
+        if self.total and (self.source or self.where):
+            raise ValueError("a consistency check cannot have source or where")
+        return self
+
+    @property
+    def kind(self) -> Literal["record", "return", "consistency"]:
+        """record, return or consistency."""
+        if self.total:
+            return "consistency"
+        return "record" if self.source else "return"
+
+
+class Override(_Strict):
+    """Tailoring an inherited check: switch it off, or change its severity, message or hint."""
+
+    check: CheckCode = Field(description="The id of the inherited check.")
+    enabled: bool | None = Field(None, description="false switches the check off.")
+    severity: Severity | None = Field(None, description="The new severity.")
+    message: str | None = Field(None, description="The new message.")
+    hint: str | None = Field(None, description="The new hint.")
+
+
+class Expect(_Strict):
+    """What a fixture expects."""
+
+    figures: dict[str, Any] = Field(
+        default_factory=dict,
+        description='Measure id = expected value; or a table {total = n, cells = {"code" = n}} '
+        "(cell keys are the `by` codes joined with ',', '-' for not recorded).",
+    )
+    findings: list[str] | None = Field(
+        None, description="Exactly these finding codes (in any order); [] means none."
+    )
+
+
+class Fixture(_Strict):
+    """A test of the rule file: records in, expected figures and findings out."""
+
+    name: str = Field(description="What the fixture shows.")
+    period: tuple[str, str] = Field(
+        description="First and last day, e.g. ['2026-07-01', '2026-09-30']."
+    )
+    records: list[str] = Field(
+        default_factory=list,
+        description="Record files (CSV, XLSX, JSONL), relative to the rule file.",
+    )
+    activities: list[dict[str, Any]] = Field(default_factory=list, description="Inline activities.")
+    breakdowns: list[dict[str, Any]] = Field(default_factory=list, description="Inline breakdowns.")
+    workforce: list[dict[str, Any]] = Field(
+        default_factory=list, description="Inline workforce entries."
+    )
+    feedback: list[dict[str, Any]] = Field(
+        default_factory=list, description="Inline feedback tallies."
+    )
+    expect: Expect = Field(description="The expected results.")
+
+
+class RuleFileModel(_Strict):
+    """A rule file: one funder return definition."""
+
+    id: RuleFileId
+    title: str = Field(description="The return's name.")
+    version: str = Field(description="The rule file's version, e.g. '2026.1'.")
+    funder: str = Field("", description="Who asks for the return.")
+    spec: str = Field("", description="The funder's service specification code.")
+    purchase_units: list[str] = Field(
+        default_factory=list, description="The funder's purchase unit codes."
+    )
+    description: str = Field("", description="What the return is for.")
+    extends: list[RuleFileId] = Field(
+        default_factory=list, description="Rule files this one tailors (ids), in order."
+    )
+    period: Literal["month", "quarter", "half-year", "year"] | None = Field(
+        None, description="The reporting period (inherited if not set; default quarter)."
+    )
+    year_start: str | None = Field(
+        None,
+        pattern=r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$",
+        description="First day of the financial year, MM-DD (inherited; default 07-01).",
+    )
+    disclosure: Disclosure | None = Field(
+        None, description="Small-count protection (keys not set are inherited)."
+    )
+    grouping: dict[str, Grouping] = Field(
+        default_factory=dict, description="Tailored vocabularies, by name."
+    )
+    measure: list[Measure] = Field(
+        default_factory=list, description="The figures; a measure with an inherited id replaces it."
+    )
+    check: list[Check] = Field(
+        default_factory=list, description="The checks; a check with an inherited id replaces it."
+    )
+    override: list[Override] = Field(
+        default_factory=list, description="Changes to inherited checks."
+    )
+    fixture: list[Fixture] = Field(default_factory=list, description="Tests of this rule file.")

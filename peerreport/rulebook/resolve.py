@@ -1,0 +1,251 @@
+"""Finding rule files by id and resolving `extends`.
+
+A child rule file inherits its parents' groupings, measures and checks (in
+the order of `extends`, later parents winning), then:
+- a measure, check or grouping with an inherited id replaces it in place;
+- new measures, checks and groupings are added after the inherited ones;
+- `[[override]]` switches an inherited check off or changes its severity,
+  message or hint;
+- `[disclosure]` keys the child sets replace the inherited ones; `period` and
+  `year_start` are inherited when not set.
+Fixtures are not inherited: they test the file that carries them.
+
+Rule files are found by id in a search path of folders: the folder of the
+file being loaded, then `PEERREPORT_RULES_PATH` (folders separated by the OS
+path separator), then the repository's top-level `rules/` folder and the
+current directory. The first file with an id wins.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from peerreport.findings import Finding
+from peerreport.language import did_you_mean
+from peerreport.rulebook.loader import read_model
+from peerreport.rulebook.model import Check, Disclosure, Grouping, Measure, RuleFileModel
+from peerreport.rulebook.problems import RuleFileInvalid, problem
+
+#: The repository's shipped rule files (present in a source checkout).
+SHIPPED_RULES = Path(__file__).resolve().parents[2] / "rules"
+
+
+def default_search_path() -> list[Path]:
+    """PEERREPORT_RULES_PATH, the shipped `rules/` folder and the current directory."""
+    folders = [Path(p) for p in os.environ.get("PEERREPORT_RULES_PATH", "").split(os.pathsep) if p]
+    return [*folders, SHIPPED_RULES, Path.cwd()]
+
+
+@dataclass
+class Catalogue:
+    """The rule files in a search path, by id."""
+
+    folders: Sequence[Path] = field(default_factory=default_search_path)
+    _index: dict[str, Path] | None = None
+
+    def index(self) -> dict[str, Path]:
+        """id -> path for every readable rule file in the folders (first one wins)."""
+        if self._index is None:
+            self._index = {}
+            for path in _toml_files(self.folders):
+                rule_id = _peek_id(path)
+                if rule_id is not None:
+                    self._index.setdefault(rule_id, path)
+        return self._index
+
+    def find(self, rule_id: str) -> Path | None:
+        """The path of the rule file with this id, if any."""
+        return self.index().get(rule_id)
+
+    def with_folder(self, folder: Path) -> Catalogue:
+        """This catalogue with `folder` searched first."""
+        return Catalogue([folder, *[f for f in self.folders if f != folder]])
+
+
+def _toml_files(folders: Iterable[Path]) -> list[Path]:
+    seen: set[Path] = set()
+    result: list[Path] = []
+    for folder in folders:
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.glob("*.toml")):
+            resolved = path.resolve()
+            if resolved not in seen:
+                seen.add(resolved)
+                result.append(path)
+    return result
+
+
+def _peek_id(path: Path) -> str | None:
+    try:
+        data = tomllib.loads(path.read_text("utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None
+    rule_id = data.get("id")
+    return rule_id if isinstance(rule_id, str) and "title" in data else None
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where an inherited item was written: the file and its TOML key, e.g. measure[3]."""
+
+    file: Path
+    key: str
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A rule file with `extends` resolved: one self-contained model, and each part's origin."""
+
+    model: RuleFileModel  # extends and override are empty; disclosure, period, year_start set
+    path: Path
+    lineage: tuple[str, ...]  # every ancestor's id, nearest first
+    origins: dict[str, Origin]  # "measure:ID", "check:ID", "grouping:NAME" -> origin
+
+
+@dataclass
+class _Merge:
+    measures: dict[str, Measure] = field(default_factory=dict)
+    checks: dict[str, Check] = field(default_factory=dict)
+    groupings: dict[str, Grouping] = field(default_factory=dict)
+    disclosure: dict[str, Any] = field(default_factory=dict)
+    period: str | None = None
+    year_start: str | None = None
+    lineage: list[str] = field(default_factory=list)
+    origins: dict[str, Origin] = field(default_factory=dict)
+
+
+def resolve(path: Path, catalogue: Catalogue | None = None) -> Resolved:
+    """Read the rule file at `path` and resolve its `extends` chain."""
+    catalogue = (catalogue or Catalogue()).with_folder(path.parent)
+    model = read_model(path)
+    merged = _Resolver(catalogue).merge(model, path, (model.id,))
+    final = model.model_copy(
+        update={
+            "extends": [],
+            "override": [],
+            "period": merged.period or "quarter",
+            "year_start": merged.year_start or "07-01",
+            "disclosure": Disclosure.model_validate(merged.disclosure),
+            "grouping": merged.groupings,
+            "measure": list(merged.measures.values()),
+            "check": list(merged.checks.values()),
+        }
+    )
+    lineage = tuple(dict.fromkeys(merged.lineage))
+    return Resolved(final, path, lineage, merged.origins)
+
+
+class _Resolver:
+    def __init__(self, catalogue: Catalogue) -> None:
+        self.catalogue = catalogue
+        self.problems: list[Finding] = []
+
+    def merge(self, model: RuleFileModel, path: Path, stack: tuple[str, ...]) -> _Merge:
+        result = _Merge()
+        for index, parent_id in enumerate(model.extends):
+            key = f"extends[{index}]"
+            if parent_id in stack:
+                chain = " -> ".join([*stack[stack.index(parent_id) :], parent_id])
+                raise RuleFileInvalid(
+                    [problem("rule-extends", f"cycle in extends: {chain}", path, key)]
+                )
+            parent_path = self.catalogue.find(parent_id)
+            if parent_path is None:
+                known = list(self.catalogue.index())
+                raise RuleFileInvalid(
+                    [
+                        problem(
+                            "rule-extends",
+                            f"unknown parent rule file '{parent_id}'."
+                            + did_you_mean(parent_id, known),
+                            path,
+                            key,
+                            hint="Parents are found by id in: "
+                            + ", ".join(str(f) for f in self.catalogue.folders),
+                        )
+                    ]
+                )
+            parent = read_model(parent_path)
+            inherited = self.merge(parent, parent_path, (*stack, parent_id))
+            result.lineage += [parent_id, *inherited.lineage]
+            _absorb(result, inherited)
+        self._apply(result, model, path)
+        if self.problems:
+            raise RuleFileInvalid(self.problems)
+        return result
+
+    def _apply(self, result: _Merge, model: RuleFileModel, path: Path) -> None:
+        self._unique([m.id for m in model.measure], "measure", path)
+        self._unique([c.id for c in model.check], "check", path)
+        for index, measure in enumerate(model.measure):
+            result.measures[measure.id] = measure
+            result.origins[f"measure:{measure.id}"] = Origin(path, f"measure[{index}]")
+        for index, check in enumerate(model.check):
+            result.checks[check.id] = check
+            result.origins[f"check:{check.id}"] = Origin(path, f"check[{index}]")
+        for name, grouping in model.grouping.items():
+            result.groupings[name] = grouping
+            result.origins[f"grouping:{name}"] = Origin(path, f"grouping.{name}")
+        if model.disclosure is not None:
+            result.disclosure.update(
+                {k: getattr(model.disclosure, k) for k in model.disclosure.model_fields_set}
+            )
+        result.period = model.period or result.period
+        result.year_start = model.year_start or result.year_start
+        for index, override in enumerate(model.override):
+            inherited = result.checks.get(override.check)
+            if inherited is None:
+                hint = did_you_mean(override.check, list(result.checks))
+                self.problems.append(
+                    problem(
+                        "rule-reference",
+                        f"override of unknown check '{override.check}'.{hint}",
+                        path,
+                        f"override[{index}].check",
+                    )
+                )
+                continue
+            changes = {
+                k: v for k, v in override.model_dump(exclude={"check"}).items() if v is not None
+            }
+            result.checks[inherited.id] = replace_check(inherited, changes)
+
+    def _unique(self, ids: list[str], what: str, path: Path) -> None:
+        seen: set[str] = set()
+        for index, ident in enumerate(ids):
+            if ident in seen:
+                self.problems.append(
+                    problem(
+                        "rule-duplicate",
+                        f"{what} id '{ident}' is used twice in this file",
+                        path,
+                        f"{what}[{index}].id",
+                    )
+                )
+            seen.add(ident)
+
+
+def replace_check(check: Check, changes: dict[str, Any]) -> Check:
+    """A copy of `check` with some fields changed (validated again)."""
+    data = check.model_dump(by_alias=True)
+    data.update({("assert" if k == "assert_" else k): v for k, v in changes.items()})
+    return Check.model_validate(data)
+
+
+def _absorb(into: _Merge, other: _Merge) -> None:
+    into.measures.update(other.measures)
+    into.checks.update(other.checks)
+    into.groupings.update(other.groupings)
+    into.disclosure.update(other.disclosure)
+    into.period = other.period or into.period
+    into.year_start = other.year_start or into.year_start
+    into.origins.update(other.origins)
+
+
+__all__ = ["Catalogue", "Origin", "Resolved", "default_search_path", "resolve"]

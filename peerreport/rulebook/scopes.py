@@ -1,0 +1,38 @@
+"""The scopes expressions are checked against: a record source's fields, or the measures."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from peerreport.language import Binding, Scope, Type
+from peerreport.rulebook.model import Grouping
+from peerreport.rulebook.sources import sources
+
+
+def source_scope(source: str, groupings: Mapping[str, Grouping]) -> Scope:
+    """The fields of `source`, plus the groupings of its fields."""
+    src = sources()[source]
+    bindings = list(src.fields)
+    for name, grouping in groupings.items():
+        if src.binding(grouping.field) is None or src.binding(name) is not None:
+            continue
+        codes = [*grouping.map, *([grouping.other] if grouping.other else [])]
+        bindings.append(
+            Binding(
+                name,
+                Type.TEXT,
+                "grouping",
+                grouping.label or f"grouping of {grouping.field}",
+                name,
+                tuple(dict.fromkeys(codes)),
+            )
+        )
+    return Scope.of(f"fields of source '{source}'", bindings)
+
+
+def measure_scope(types: Mapping[str, Type]) -> Scope:
+    """The measures, by id, with the types of their values."""
+    return Scope.of(
+        "measures of this rule file",
+        [Binding(name, t, "measure") for name, t in types.items()],
+    )

@@ -1,0 +1,167 @@
+"""Record sources a measure or check can be computed over, and the names each offers.
+
+| source     | one row per                      | in the period when                          |
+| ---------- | -------------------------------- | ------------------------------------------- |
+| activity   | activity (session, call, ...)    | its `date` is within the period              |
+| breakdown  | breakdown count of an activity   | its activity's `date` is within the period   |
+| workforce  | workforce entry (role × period)  | its whole period lies within the period      |
+| feedback   | feedback tally (answer × period) | its whole period lies within the period      |
+
+`breakdown` rows are joined to their activity, so its names are the
+activity's fields plus `dimension`, `category` and `count`. `activity` also
+offers `member_tokens`, which only `distinct` may use.
+
+Names, types, vocabularies and descriptions come from the record models
+(`peerreport.records.models`), so a new field shows up here without editing
+this module. Building a scope needs no database (nor SQLAlchemy).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import typing
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import cache
+from typing import Any
+
+from peerreport.language import Binding, Type
+from peerreport.records.models import (
+    Activity,
+    BreakdownCount,
+    FeedbackTally,
+    Record,
+    WorkforceEntry,
+)
+from peerreport.records.vocabulary import vocabulary
+
+#: The name of the member-token pseudo-field of `activity`.
+MEMBER_TOKENS = "member_tokens"
+#: The breakdown dimensions; `category` draws its codes from these vocabularies.
+DIMENSIONS = ("ethnicity", "age_band", "gender")
+
+
+@dataclass(frozen=True)
+class Source:
+    """A kind of record measures and checks run over."""
+
+    name: str
+    description: str
+    fields: tuple[Binding, ...]
+    id_fields: tuple[str, ...]  # what identifies a row, for samples of failing records
+    period: str  # "date" (activity date in the period) or "within" (period inside the period)
+    nullable: frozenset[str]  # fields that may be empty (null)
+
+    def binding(self, name: str) -> Binding | None:
+        """The field called `name`, if the source has it."""
+        return next((f for f in self.fields if f.name == name), None)
+
+
+def _unwrap(annotation: Any) -> Any:
+    while typing.get_origin(annotation) is typing.Annotated:
+        annotation = typing.get_args(annotation)[0]
+    return annotation
+
+
+def _type_of(annotation: Any) -> tuple[Type | None, bool]:
+    """The language type of a model field's annotation, and whether it may be empty."""
+    annotation = _unwrap(annotation)
+    args = [_unwrap(a) for a in typing.get_args(annotation) if a is not type(None)]
+    nullable = len(args) < len(typing.get_args(annotation))
+    base = args[0] if nullable and len(args) == 1 else annotation
+    if typing.get_origin(base) is list:
+        return Type.TOKEN, False
+    mapping: dict[Any, Type] = {
+        bool: Type.BOOLEAN,
+        int: Type.INTEGER,
+        Decimal: Type.REAL,
+        float: Type.REAL,
+        str: Type.TEXT,
+        dt.date: Type.DATE,
+    }
+    return mapping.get(base), nullable
+
+
+def _bindings(model: type[Record]) -> tuple[list[Binding], set[str]]:
+    """The fields of a record model as bindings (times are not in the language)."""
+    result: list[Binding] = []
+    nullable: set[str] = set()
+    for name, info in model.model_fields.items():
+        t, may_be_empty = _type_of(info.annotation)
+        if t is None or t is Type.TOKEN:
+            continue
+        if may_be_empty:
+            nullable.add(name)
+        description = info.description or ""
+        extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+        vocab = extra.get("vocabulary")
+        if isinstance(vocab, str):
+            codes: tuple[str, ...] | None = vocabulary(vocab).codes
+            result.append(Binding(name, t, "field", description, vocab, codes))
+        elif name == "category":
+            result.append(Binding(name, t, "field", description, "category", category_codes()))
+        else:
+            result.append(Binding(name, t, "field", description))
+    return result, nullable
+
+
+def category_codes() -> tuple[str, ...]:
+    """Every code a breakdown `category` can hold: the union of the dimensions' codes."""
+    codes: dict[str, None] = {}
+    for dimension in DIMENSIONS:
+        codes.update(dict.fromkeys(vocabulary(dimension).codes))
+    return tuple(codes)
+
+
+@cache
+def sources() -> dict[str, Source]:
+    """Every record source, by name."""
+    activity_fields, activity_nullable = _bindings(Activity)
+    tokens = Binding(
+        MEMBER_TOKENS,
+        Type.TOKEN,
+        "field",
+        "Member tokens (keyed hashes); only `distinct` may count them.",
+    )
+    breakdown_own, breakdown_nullable = _bindings(BreakdownCount)
+    breakdown_own = [b for b in breakdown_own if b.name != "activity_id"]
+    workforce_fields, workforce_nullable = _bindings(WorkforceEntry)
+    feedback_fields, feedback_nullable = _bindings(FeedbackTally)
+    return {
+        "activity": Source(
+            "activity",
+            "Activities: one row per session, call or event.",
+            (*activity_fields, tokens),
+            ("activity_id",),
+            "date",
+            frozenset(activity_nullable),
+        ),
+        "breakdown": Source(
+            "breakdown",
+            "Breakdown counts (attendance by ethnicity, age band or gender), each joined "
+            "to its activity.",
+            (*activity_fields, *breakdown_own),
+            ("activity_id", "dimension", "category"),
+            "date",
+            frozenset(activity_nullable | breakdown_nullable),
+        ),
+        "workforce": Source(
+            "workforce",
+            "Workforce entries: one row per role and period.",
+            tuple(workforce_fields),
+            ("period_start", "period_end", "role", "programme"),
+            "within",
+            frozenset(workforce_nullable),
+        ),
+        "feedback": Source(
+            "feedback",
+            "Feedback tallies: how many people gave each answer to a question in a period.",
+            tuple(feedback_fields),
+            ("period_start", "period_end", "programme", "question", "response"),
+            "within",
+            frozenset(feedback_nullable),
+        ),
+    }
+
+
+SOURCE_NAMES = ("activity", "breakdown", "workforce", "feedback")

@@ -1,0 +1,137 @@
+"""All measures over one source are computed in one statement; breakdowns add one each."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Engine, event
+
+from peerreport.compute import evaluate
+from peerreport.rulebook import RuleFile
+from tests.compute.conftest import ORG, activity
+
+RULES = """
+[disclosure]
+method = "none"
+[[measure]]
+id = "sessions"
+count = "activity"
+[[measure]]
+id = "groups"
+count = "activity"
+where = "kind = 'group'"
+[[measure]]
+id = "attendances"
+sum = "attendance"
+where = "kind = 'group'"
+by = ["mode"]
+[[measure]]
+id = "first_timers"
+sum = "coalesce(first_time, 0)"
+by = ["mode"]
+[[measure]]
+id = "biggest"
+max = "attendance"
+[[measure]]
+id = "first_day"
+min = "date"
+[[measure]]
+id = "groups_run"
+distinct = "group_id"
+[[measure]]
+id = "by_kind"
+count = "activity"
+by = ["kind"]
+[[measure]]
+id = "people"
+distinct = "member_tokens"
+[[measure]]
+id = "people_by_mode"
+distinct = "member_tokens"
+by = ["mode"]
+[[measure]]
+id = "female"
+source = "breakdown"
+sum = "count"
+where = "dimension = 'gender' and category = 'female' and kind = 'group'"
+[[measure]]
+id = "fte"
+source = "workforce"
+sum = "paid_fte"
+[[measure]]
+id = "average"
+expr = "attendances / groups"
+[[check]]
+id = "C-1"
+source = "activity"
+assert = "attendance < 50"
+message = "{count} big: {sample}"
+[[check]]
+id = "C-2"
+source = "activity"
+assert = "duration_minutes is null or duration_minutes > 0"
+message = "{count} zero-length"
+[[check]]
+id = "C-3"
+assert = "average > 1"
+message = "average {average}"
+"""
+
+
+@contextmanager
+def counting(engine: Engine) -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def test_statement_count(
+    engine: Engine, rule_file: Callable[[str], RuleFile], store: Callable[..., None]
+) -> None:
+    rules = rule_file(RULES)
+    store(
+        activities=[
+            activity("A1", mode="phone", member_tokens="kea; tui", group_id="g1"),
+            activity("A2", mode="phone", attendance=60, member_tokens="kea", group_id="g1"),
+            activity("A3", kind="drop_in", attendance=3, first_time=2),
+        ],
+        breakdowns=[{"activity_id": "A1", "dimension": "gender", "category": "female", "count": 4}],
+        workforce=[
+            {
+                "period_start": "2026-07-01",
+                "period_end": "2026-09-30",
+                "role": "advocate",
+                "paid_fte": "0.5",
+            }
+        ],
+    )
+    with counting(engine) as statements:
+        result = evaluate(engine, ORG, rules, dt.date(2026, 7, 1), dt.date(2026, 9, 30))
+    selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    # activity (8 measures + 2 checks) 1, activity by mode 1, activity by kind 1,
+    # tokens 1, tokens by mode 1, breakdown 1, workforce 1, sample for C-1 1 = 8.
+    assert len(selects) == 8, "\n\n".join(selects)
+    assert len(statements) == len(selects)
+    activity_scans = [
+        s for s in selects if "FROM activity" in s and not any(w in s for w in ("GROUP BY", "JOIN"))
+    ]
+    assert len(activity_scans) == 2  # the scan and C-1's sample query
+    values = result.figures.values()
+    assert values["sessions"] == 3 and values["groups"] == 2 and values["attendances"] == 65
+    assert values["biggest"] == 60 and values["first_day"] == dt.date(2026, 7, 10)
+    assert values["groups_run"] == 1 and values["people"] == 2 and values["female"] == 4
+    assert values["fte"] == 0.5 and values["average"] == 32.5
+    assert result.figures["people_by_mode"].cell("phone") == 2
+    assert result.figures["by_kind"].cell("drop_in") == 1
+    assert [f.code for f in result.findings] == ["C-1"]
+    assert result.findings[0].details["sample"] == ["A2"]

@@ -1,0 +1,27 @@
+"""Reference docs generated from code stay in step with it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from peerreport.records.docs import render_records_doc
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_records_reference_is_up_to_date() -> None:
+    committed = (ROOT / "docs" / "records.md").read_text("utf-8")
+    assert committed == render_records_doc(), (
+        "docs/records.md is stale: run `python -m peerreport.records.docs > docs/records.md`"
+    )
+
+
+def test_readme_quick_start_has_exactly_the_two_commands_ci_runs() -> None:
+    readme = (ROOT / "README.md").read_text("utf-8")
+    quick = readme.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    commands = [line for line in quick.splitlines() if line.startswith("python3 -m venv")]
+    assert len(commands) == 2
+    demo, tests = commands
+    assert demo.endswith("peerreport demo")
+    ci = (ROOT / ".ci" / "run").read_text("utf-8")
+    assert tests in ci.splitlines(), ".ci/run must run the README's test command exactly"
