@@ -24,6 +24,9 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "samples": ("peerreport.cli.samples_cmd", "samples", "Generate synthetic sample records."),
     "demo": ("peerreport.cli.demo_cmd", "demo", "Run the whole job on sample data."),
     "rules": ("peerreport.cli.rules_cmd", "rules", "Rule files: list, show, lint, test, schema."),
+    "template": ("peerreport.cli.template_cmd", "template", "Make an intake workbook."),
+    "build": ("peerreport.cli.build_cmd", "build", "Build a return for a period and check it."),
+    "export": ("peerreport.cli.build_cmd", "export", "Export a return as XLSX, CSV, JSON, HTML."),
 }
 
 

@@ -32,7 +32,14 @@ from peerreport.rulebook.model import Check, Disclosure, Grouping, Measure, Rule
 from peerreport.rulebook.problems import RuleFileInvalid, problem
 
 #: The repository's shipped rule files (present in a source checkout).
-SHIPPED_RULES = Path(__file__).resolve().parents[2] / "rules"
+def _shipped_rules() -> Path:
+    """The shipped rule files: the top-level `rules/` folder, installed as `peerreport_rules`."""
+    from importlib import resources
+
+    return Path(str(resources.files("peerreport_rules")))
+
+
+SHIPPED_RULES = _shipped_rules()
 
 
 def default_search_path() -> list[Path]:

@@ -1,0 +1,166 @@
+"""`peerreport build` and `peerreport export`."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import click
+
+from peerreport.cli.options import database_options, json_option, print_json
+
+SEVERITY_COLOURS = {"error": "red", "warning": "yellow", "info": "cyan"}
+
+
+def _period_option(func: Any) -> Any:
+    return click.option(
+        "--period",
+        "-p",
+        required=True,
+        help="The reporting period: 2026-Q3, FY2027-Q1 (financial year), 2026-08, FY2027-H1, "
+        "FY2027, or 2026-07-01..2026-09-30.",
+    )(func)
+
+
+def _prepare(rules: str, period_text: str, workspace_dir: Path | None, db_url: str | None
+             ) -> tuple[Any, Any, Any]:
+    """Load the rule file, check the period fits it, open the workspace's database."""
+    from peerreport.returns.periods import check_fits, parse_period
+    from peerreport.rulebook import load
+    from peerreport.session import open_session
+
+    rule_file = load(rules)
+    year_start = rule_file.model.year_start or "07-01"
+    period = parse_period(period_text, year_start)
+    check_fits(period, rule_file.model.period or "quarter", year_start)
+    session = open_session(workspace_dir, db_url)
+    return rule_file, period, session
+
+
+@click.command()
+@click.argument("rules")
+@_period_option
+@database_options
+@json_option
+@click.pass_context
+def build(ctx: click.Context, rules: str, period: str, workspace_dir: Path | None,
+          db_url: str | None, as_json: bool) -> None:
+    """Build the return RULES (a rule file path or id) for a period, and check it.
+
+    Prints the figures as they would be published (small counts protected)
+    and every finding with a hint. Exit code 1 when a finding is an error.
+
+    \b
+    Examples:
+      peerreport build nz-peer-support-adults --period FY2027-Q1
+      peerreport build rules/peer-values.toml --period 2026-Q3 --json
+    """
+    from peerreport.returns.build import build_return
+
+    rule_file, parsed, session = _prepare(rules, period, workspace_dir, db_url)
+    workspace = session.require_workspace()
+    ret = build_return(session.engine, workspace.provider_code, workspace.organisation_name,
+                       rule_file, parsed)
+    if as_json:
+        print_json(ret.to_dict())
+    else:
+        click.echo(render_text(ret), color=_colour())
+    ctx.exit(1 if ret.has_errors else 0)
+
+
+@click.command()
+@click.argument("rules")
+@_period_option
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="The folder to write the files to (made if missing).")
+@click.option("--format", "formats", default="xlsx,csv,json,html", show_default=True,
+              help="Comma-separated: xlsx, csv, json, html.")
+@click.option("--draft", is_flag=True,
+              help="Export even with error findings; every file then says DRAFT.")
+@database_options
+def export(rules: str, period: str, out_dir: Path, formats: str, draft: bool,
+           workspace_dir: Path | None, db_url: str | None) -> None:
+    """Build the return RULES for a period and write it as files to file with the funder.
+
+    Refused while the return has error findings, unless --draft.
+
+    \b
+    Examples:
+      peerreport export nz-peer-support-adults --period FY2027-Q1 --out returns/
+      peerreport export peer-values --period 2026-Q3 --out drafts/ --format html --draft
+    """
+    from peerreport.errors import UsageError
+    from peerreport.render import FORMATS, export_return
+    from peerreport.returns.build import build_return
+    from peerreport.returns.history import history
+
+    wanted = [f.strip().lower() for f in formats.split(",") if f.strip()]
+    unknown = [f for f in wanted if f not in FORMATS]
+    if unknown or not wanted:
+        raise UsageError(f"--format: {', '.join(unknown) or 'nothing'} is not one of "
+                         f"{', '.join(FORMATS)}")
+    rule_file, parsed, session = _prepare(rules, period, workspace_dir, db_url)
+    workspace = session.require_workspace()
+    ret = build_return(session.engine, workspace.provider_code, workspace.organisation_name,
+                       rule_file, parsed)
+    earlier = history(session.engine, workspace.provider_code, workspace.organisation_name,
+                      rule_file, parsed) if "html" in wanted else []
+    written = export_return(ret, out_dir, wanted, draft=draft, rule_file=rule_file,
+                            history=earlier)
+    click.echo(f"{'DRAFT ' if draft else ''}{ret.rule.title}, {ret.period.label}: "
+               f"{len(ret.findings)} finding(s)")
+    for path in written:
+        click.echo(f"  wrote {path}")
+
+
+def _colour() -> bool | None:
+    """Colour on a terminal unless NO_COLOR is set (https://no-color.org)."""
+    return False if os.environ.get("NO_COLOR") else None
+
+
+def render_text(ret: Any) -> str:
+    """A return as a readable table: figures with their cells, then findings."""
+    from peerreport.returns.model import SUPPRESSED, PublishedCell, Return
+
+    assert isinstance(ret, Return)
+    symbol = str(ret.disclosure.get("symbol", "S"))
+
+    def shown(cell: PublishedCell) -> str:
+        if cell.status == SUPPRESSED:
+            return symbol
+        if cell.value is None:
+            return "-"
+        return f"{cell.value:g}" if isinstance(cell.value, float) else str(cell.value)
+
+    lines = [
+        click.style(f"{ret.rule.title} ({ret.rule.id} {ret.rule.version})", bold=True),
+        f"{ret.organisation_name} ({ret.organisation}), {ret.period.label}: "
+        f"{ret.period.start} to {ret.period.end}",
+        f"Disclosure: {ret.disclosure['method']}, threshold {ret.disclosure['threshold']}; "
+        f"'{symbol}' = suppressed, '~' = rounded",
+        "",
+    ]
+    width = max((len(f.label) for f in ret.figures), default=10) + 2
+    for figure in ret.figures:
+        mark = "~" if figure.total.status == "rounded" else ""
+        lines.append(f"{figure.line:>6}  {figure.label:<{width}} {shown(figure.total):>10}{mark}"
+                     f"  {figure.unit}".rstrip())
+        for cell in figure.cells:
+            mark = "~" if cell.status == "rounded" else ""
+            lines.append(f"{'':>6}    {cell.label():<{width - 2}} {shown(cell):>10}{mark}")
+    lines.append("")
+    if not ret.findings:
+        lines.append(click.style("No findings: the return is ready to export.", fg="green"))
+    for finding in ret.findings:
+        colour = SEVERITY_COLOURS.get(finding.severity.value)
+        where = f" [{finding.location}]" if str(finding.location) else ""
+        lines.append(click.style(f"{finding.severity.value.upper():7} {finding.code}", fg=colour)
+                     + f" {finding.message}{where}")
+        if finding.hint:
+            lines.append(f"        hint: {finding.hint}")
+    errors = sum(1 for f in ret.findings if f.severity.value == "error")
+    if errors:
+        lines.append(click.style(
+            f"\n{errors} error(s): fix them before exporting (or export with --draft).", fg="red"))
+    return "\n".join(lines)

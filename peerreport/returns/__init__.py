@@ -1,0 +1,1 @@
+"""Returns: a period, a built `Return` (figures, disclosure status, findings) and its build."""

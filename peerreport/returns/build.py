@@ -1,0 +1,168 @@
+"""Building a return: compute the figures, check them, protect small counts.
+
+Order matters: checks run on the true values (so a coordinator sees real
+problems), then disclosure control turns figures into published cells. Only
+this stage and `compute` talk to the database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Integer, cast, extract, select
+
+from peerreport.compute import evaluate
+from peerreport.compute.figures import Figure, json_value
+from peerreport.disclosure import Protected, Status, protect_table
+from peerreport.findings import Finding, Location, Severity
+from peerreport.returns.model import (
+    EXACT,
+    SUPPRESSED,
+    PublishedCell,
+    Return,
+    ReturnFigure,
+    RuleInfo,
+)
+from peerreport.returns.periods import Period
+from peerreport.rulebook.compiled import RuleFile
+from peerreport.store.schema import activity, activity_breakdown, feedback, workforce
+
+PROTECTED_KINDS = ("count", "distinct", "sum")
+
+
+def build_return(
+    engine: Engine, org: str, org_name: str, rule_file: RuleFile, period: Period
+) -> Return:
+    """Compute, check and protect one organisation's return for one period."""
+    with engine.connect() as conn:
+        evaluation = evaluate(conn, org, rule_file, period.start, period.end)
+        completeness = completeness_findings(conn, org, period)
+        digest, counts = records_digest(conn, org, period.start, period.end)
+    figures = publish(rule_file, list(evaluation.figures), org, period)
+    model = rule_file.model
+    findings = sorted(
+        [*evaluation.findings, *completeness], key=lambda f: (f.severity.rank, f.code)
+    )
+    policy = rule_file.disclosure
+    return Return(
+        organisation=org,
+        organisation_name=org_name,
+        rule=RuleInfo(
+            id=rule_file.id, version=rule_file.version, digest=rule_file.digest,
+            title=model.title, funder=model.funder, spec=model.spec,
+            purchase_units=tuple(model.purchase_units),
+        ),
+        period=period,
+        figures=tuple(figures),
+        findings=tuple(findings),
+        disclosure={"method": policy.method, "threshold": policy.threshold,
+                    "secondary": policy.secondary, "zero_exempt": policy.zero_exempt,
+                    "symbol": policy.symbol},
+        records_digest=digest,
+        record_counts=counts,
+    )
+
+
+def publish(rule_file: RuleFile, figures: Sequence[Figure], org: str, period: Period
+            ) -> list[ReturnFigure]:
+    """Apply the rule file's disclosure control to every figure that counts people or events."""
+    policy = rule_file.disclosure
+    published: dict[str, ReturnFigure] = {}
+    for figure in figures:
+        compiled = rule_file.measures[figure.id]
+        if figure.kind in PROTECTED_KINDS and _whole_numbers(figure) and policy.method != "none":
+            table: dict[tuple[str | None, ...], int] = {(): int(figure.value or 0)}
+            table.update({c.key: int(c.value or 0) for c in figure.cells})
+            identity = (rule_file.id, figure.id, period.label, org)
+            protected = protect_table(table, len(figure.by), policy, identity)
+            total = _cell((), protected[()])
+            cells = tuple(_cell(c.key, protected[c.key]) for c in figure.cells)
+        elif figure.kind == "expr" and compiled.argument is not None and any(
+            name in published and published[name].total.status == SUPPRESSED
+            for name in compiled.argument.names()
+        ):
+            # A figure derived from a hidden one could reveal it: hide it too.
+            total, cells = PublishedCell((), None, SUPPRESSED), ()
+        else:
+            total = PublishedCell((), json_value(figure.value), EXACT)
+            cells = tuple(PublishedCell(c.key, json_value(c.value), EXACT) for c in figure.cells)
+        published[figure.id] = ReturnFigure(
+            id=figure.id, label=figure.label or figure.id, kind=figure.kind, unit=figure.unit,
+            line=figure.line, by=figure.by, total=total, cells=cells,
+            description=compiled.measure.description,
+        )
+    return list(published.values())
+
+
+def _whole_numbers(figure: Figure) -> bool:
+    values = [figure.value, *(c.value for c in figure.cells)]
+    return all(v is None or (isinstance(v, int) and not isinstance(v, bool)) for v in values)
+
+
+def _cell(key: tuple[str | None, ...], protected: Protected) -> PublishedCell:
+    status = {Status.EXACT: EXACT, Status.SUPPRESSED: SUPPRESSED}.get(protected.status, "rounded")
+    return PublishedCell(key, protected.value, status)
+
+
+def completeness_findings(conn: Connection, org: str, period: Period) -> list[Finding]:
+    """A warning for every month of the period with no activity recorded at all."""
+    year = cast(extract("year", activity.c.date), Integer)
+    month = cast(extract("month", activity.c.date), Integer)
+    present = {
+        (int(y), int(m))
+        for y, m in conn.execute(
+            select(year, month)
+            .where(activity.c.org == org, activity.c.date.between(period.start, period.end))
+            .group_by(year, month)
+        )
+    }
+    findings = []
+    for y, m in period.months():
+        if (y, m) not in present:
+            name = dt.date(y, m, 1).strftime("%B %Y")
+            findings.append(Finding(
+                "RET-010", Severity.WARNING,
+                f"no activities are recorded in {name}: is the log for {name} missing?",
+                "Import the activity log for that month, or tell the funder the service did "
+                "not run then.",
+                Location(key=f"period {period.label}"),
+                {"month": f"{y:04d}-{m:02d}"},
+            ))
+    return findings
+
+
+def records_digest(
+    conn: Connection, org: str, start: dt.date, end: dt.date
+) -> tuple[str, dict[str, int]]:
+    """An order-independent digest of the records a return is computed from, and their counts.
+
+    Each stored row carries a digest of its content; sorting them makes the
+    result independent of storage order. Any added, removed or changed record
+    in the period changes it.
+    """
+    in_period = activity.c.date.between(start, end)
+    queries: dict[str, Any] = {
+        "activities": select(activity.c.digest).where(activity.c.org == org, in_period),
+        "breakdowns": select(activity_breakdown.c.digest)
+        .join(activity, (activity.c.org == activity_breakdown.c.org)
+              & (activity.c.activity_id == activity_breakdown.c.activity_id))
+        .where(activity_breakdown.c.org == org, in_period),
+        "workforce": select(workforce.c.digest).where(
+            workforce.c.org == org, workforce.c.period_start >= start,
+            workforce.c.period_end <= end),
+        "feedback": select(feedback.c.digest).where(
+            feedback.c.org == org, feedback.c.period_start >= start,
+            feedback.c.period_end <= end),
+    }
+    digest = hashlib.sha256()
+    counts: dict[str, int] = {}
+    for name, query in queries.items():
+        digests = sorted(str(row[0]) for row in conn.execute(query))
+        counts[name] = len(digests)
+        digest.update(f"{name}:{len(digests)}\n".encode())
+        for value in digests:
+            digest.update(value.encode("ascii") + b"\n")
+    return "sha256:" + digest.hexdigest(), counts

@@ -1,0 +1,188 @@
+"""The `Return`: an immutable value holding everything a funder receives.
+
+A return holds the PUBLISHED figures only: every cell carries the value after
+disclosure control and its status (exact, suppressed, rounded). Nothing in it
+depends on when it was built, so building twice gives byte-identical JSON.
+Renderers take a finished return and never query the database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from peerreport import __version__
+from peerreport.findings import Finding, Location, Severity, has_errors
+from peerreport.returns.periods import Period
+
+Published = int | float | str | None  # dates are ISO text; None when suppressed or no value
+CellKey = tuple[str | None, ...]
+
+EXACT, SUPPRESSED, ROUNDED = "exact", "suppressed", "rounded"
+
+
+@dataclass(frozen=True)
+class PublishedCell:
+    """One published number: a figure's total (key `()`) or one breakdown cell."""
+
+    key: CellKey
+    value: Published
+    status: str = EXACT  # exact | suppressed | rounded
+
+    def label(self) -> str:
+        """The key as text: codes joined with ' / ', 'not recorded' for None, 'total' for ()."""
+        if not self.key:
+            return "total"
+        return " / ".join("not recorded" if k is None else k for k in self.key)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON data."""
+        return {"key": list(self.key), "value": self.value, "status": self.status}
+
+
+@dataclass(frozen=True)
+class ReturnFigure:
+    """One measure as published."""
+
+    id: str
+    label: str
+    kind: str  # count | sum | distinct | min | max | expr
+    unit: str
+    line: str
+    by: tuple[str, ...]
+    total: PublishedCell
+    cells: tuple[PublishedCell, ...] = ()
+    description: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON data."""
+        return {
+            "id": self.id,
+            "label": self.label,
+            "description": self.description,
+            "kind": self.kind,
+            "unit": self.unit,
+            "line": self.line,
+            "by": list(self.by),
+            "total": self.total.to_dict(),
+            "cells": [c.to_dict() for c in self.cells],
+        }
+
+
+@dataclass(frozen=True)
+class RuleInfo:
+    """Which rule file a return was built from (its digest covers the resolved file)."""
+
+    id: str
+    version: str
+    digest: str
+    title: str
+    funder: str = ""
+    spec: str = ""
+    purchase_units: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON data."""
+        return {
+            "id": self.id,
+            "version": self.version,
+            "digest": self.digest,
+            "title": self.title,
+            "funder": self.funder,
+            "spec": self.spec,
+            "purchase_units": list(self.purchase_units),
+        }
+
+
+@dataclass(frozen=True)
+class Return:
+    """A built return: organisation, rule file, period, published figures and findings."""
+
+    organisation: str
+    organisation_name: str
+    rule: RuleInfo
+    period: Period
+    figures: tuple[ReturnFigure, ...]
+    findings: tuple[Finding, ...]
+    disclosure: dict[str, Any]
+    records_digest: str
+    record_counts: dict[str, int] = field(default_factory=dict)
+    tool_version: str = __version__
+
+    @property
+    def has_errors(self) -> bool:
+        """True when any finding has error severity (export and submission are refused)."""
+        return has_errors(list(self.findings))
+
+    def figure(self, measure_id: str) -> ReturnFigure:
+        """One figure by measure id."""
+        for figure in self.figures:
+            if figure.id == measure_id:
+                return figure
+        raise KeyError(measure_id)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The return as plain JSON data (the shape of `return.json`)."""
+        return {
+            "format": "peerreport-return/1",
+            "organisation": {"code": self.organisation, "name": self.organisation_name},
+            "rule_file": self.rule.to_dict(),
+            "period": self.period.to_dict(),
+            "disclosure": dict(self.disclosure),
+            "status": "has-errors" if self.has_errors else "ready",
+            "figures": [f.to_dict() for f in self.figures],
+            "findings": [f.to_dict() for f in self.findings],
+            "records": {"digest": self.records_digest, "counts": dict(self.record_counts)},
+            "tool": {"name": "peerreport", "version": self.tool_version},
+        }
+
+    def to_json(self) -> str:
+        """Canonical JSON: sorted keys, fixed separators, so equal returns are equal bytes."""
+        return json.dumps(self.to_dict(), sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Return:
+        """Read a return back from `to_dict()` data (e.g. from a bundle's return.json)."""
+        period = data["period"]
+        rule = data["rule_file"]
+        return cls(
+            organisation=data["organisation"]["code"],
+            organisation_name=data["organisation"]["name"],
+            rule=RuleInfo(
+                id=rule["id"], version=rule["version"], digest=rule["digest"],
+                title=rule["title"], funder=rule.get("funder", ""), spec=rule.get("spec", ""),
+                purchase_units=tuple(rule.get("purchase_units", ())),
+            ),
+            period=Period(
+                dt.date.fromisoformat(period["start"]), dt.date.fromisoformat(period["end"]),
+                period["label"], period["kind"],
+            ),
+            figures=tuple(_figure_from(f) for f in data["figures"]),
+            findings=tuple(_finding_from(f) for f in data["findings"]),
+            disclosure=dict(data["disclosure"]),
+            records_digest=data["records"]["digest"],
+            record_counts=dict(data["records"]["counts"]),
+            tool_version=data["tool"]["version"],
+        )
+
+
+def _cell_from(data: dict[str, Any]) -> PublishedCell:
+    return PublishedCell(tuple(data["key"]), data["value"], data["status"])
+
+
+def _figure_from(data: dict[str, Any]) -> ReturnFigure:
+    return ReturnFigure(
+        id=data["id"], label=data["label"], kind=data["kind"], unit=data["unit"],
+        line=data["line"], by=tuple(data["by"]), total=_cell_from(data["total"]),
+        cells=tuple(_cell_from(c) for c in data["cells"]), description=data.get("description", ""),
+    )
+
+
+def _finding_from(data: dict[str, Any]) -> Finding:
+    return Finding(
+        code=data["code"], severity=Severity(data["severity"]), message=data["message"],
+        hint=data.get("hint", ""), location=Location(**data.get("location", {})),
+        details=dict(data.get("details", {})),
+    )
