@@ -25,3 +25,23 @@ def test_readme_quick_start_has_exactly_the_two_commands_ci_runs() -> None:
     assert demo.endswith("peerreport demo")
     ci = (ROOT / ".ci" / "run").read_text("utf-8")
     assert tests in ci.splitlines(), ".ci/run must run the README's test command exactly"
+
+
+def test_cli_reference_is_up_to_date() -> None:
+    from peerreport.cli.reference import render_cli_reference
+
+    committed = (ROOT / "docs" / "cli.md").read_text("utf-8")
+    assert committed == render_cli_reference(), (
+        "docs/cli.md is stale: run `python -m peerreport.cli.reference > docs/cli.md`"
+    )
+
+
+def test_every_command_has_help_with_an_example() -> None:
+    from peerreport.cli.main import cli
+    from peerreport.cli.reference import _walk
+
+    for path, command in _walk(cli, ["peerreport"]):
+        if path == ["peerreport"] or hasattr(command, "commands"):
+            continue
+        assert command.help, f"{' '.join(path)} has no help"
+        assert "Example" in command.help, f"{' '.join(path)} has no example in its help"

@@ -69,7 +69,12 @@ def upgrade(workspace_dir: Path | None, db_url: str | None) -> None:
 @db.command()
 @database_options
 def version(workspace_dir: Path | None, db_url: str | None) -> None:
-    """Show the database schema version and the newest one this peerreport knows."""
+    """Show the database schema version and the newest one this peerreport knows.
+
+    \b
+    Example:
+      peerreport db version
+    """
     from peerreport.store.database import current_revision, head_revision, open_engine
     from peerreport.workspace import database_url, find_workspace, load_workspace
 
