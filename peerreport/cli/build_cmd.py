@@ -78,11 +78,15 @@ def build(ctx: click.Context, rules: str, period: str, workspace_dir: Path | Non
               help="Comma-separated: xlsx, csv, json, html.")
 @click.option("--draft", is_flag=True,
               help="Export even with error findings; every file then says DRAFT.")
+@click.option("--key", "key_path", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="Sign the bundle with this private key (from `peerreport keys new`).")
 @database_options
 def export(rules: str, period: str, out_dir: Path, formats: str, draft: bool,
-           workspace_dir: Path | None, db_url: str | None) -> None:
+           key_path: Path | None, workspace_dir: Path | None, db_url: str | None) -> None:
     """Build the return RULES for a period and write it as files to file with the funder.
 
+    Writes the chosen formats and a bundle (a zip of the files with a manifest
+    of their SHA-256 hashes, optionally signed) that an auditor can verify.
     Refused while the return has error findings, unless --draft.
 
     \b
@@ -90,6 +94,7 @@ def export(rules: str, period: str, out_dir: Path, formats: str, draft: bool,
       peerreport export nz-peer-support-adults --period FY2027-Q1 --out returns/
       peerreport export peer-values --period 2026-Q3 --out drafts/ --format html --draft
     """
+    from peerreport.bundle import write_bundle
     from peerreport.errors import UsageError
     from peerreport.render import FORMATS, export_return
     from peerreport.returns.build import build_return
@@ -108,6 +113,7 @@ def export(rules: str, period: str, out_dir: Path, formats: str, draft: bool,
                       rule_file, parsed) if "html" in wanted else []
     written = export_return(ret, out_dir, wanted, draft=draft, rule_file=rule_file,
                             history=earlier)
+    written.append(write_bundle(ret, written, out_dir, key=key_path, draft=draft))
     click.echo(f"{'DRAFT ' if draft else ''}{ret.rule.title}, {ret.period.label}: "
                f"{len(ret.findings)} finding(s)")
     for path in written:

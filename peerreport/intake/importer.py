@@ -179,6 +179,7 @@ class Importer:
         self.engine = engine
         self.settings = settings
         self.progress = progress
+        self.rejected_ids: set[str] = set()  # activities refused in this import
 
     def run(self, paths: list[Path]) -> ImportReport:
         """Import every file; commit only if allowed (no problems, or skip_invalid)."""
@@ -324,6 +325,16 @@ class Importer:
             )
             kept = []
             for record, outcome in batch:
+                if isinstance(record, BreakdownCount) and record.activity_id in self.rejected_ids:
+                    # Its activity's own problem is reported already: one message per mistake.
+                    report.notices.append(
+                        f"{table.where}, row {outcome.row}: not stored, because its activity "
+                        f'"{record.activity_id}" was rejected'
+                    )
+                    report.counts.rejected += 1
+                    if sink is not None:
+                        sink.write(table, outcome, [])
+                    continue
                 if isinstance(record, BreakdownCount) and record.activity_id in missing:
                     problem = Finding(
                         "unknown-activity",
@@ -356,6 +367,10 @@ class Importer:
         for problem in problems:
             report.add_problem(problem)
         report.counts.rejected += 1
+        if table.record_type == "activities":
+            activity_id = outcome.cells.get(outcome.columns.get("activity_id", "activity_id"))
+            if isinstance(activity_id, str | int) and not outcome.masked:
+                self.rejected_ids.add(str(activity_id).strip())
         if sink is not None:
             sink.write(table, outcome, problems)
 

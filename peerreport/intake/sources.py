@@ -181,7 +181,7 @@ def _xlsx_tables(path: Path, record_type: str | None, stack: ExitStack) -> list[
         named_type = record_type_for_name(sheet.title)
         if record_type and named_type not in (None, record_type):
             continue
-        table = _sheet_table(path.name, sheet, record_type or named_type)
+        table = _sheet_table(path.name, sheet, record_type or named_type, named_type is not None)
         if table is not None:
             tables.append(table)
     return tables
@@ -198,7 +198,10 @@ def _guarded_rows(file: str, sheet: Any) -> Iterator[tuple[Any, ...]]:
         ) from exc
 
 
-def _sheet_table(file: str, sheet: Any, record_type: str | None) -> Table | None:
+def _sheet_table(
+    file: str, sheet: Any, record_type: str | None, named: bool = True
+) -> Table | None:
+    """A sheet's table; None for a sheet that is not named for records and holds none."""
     rows = _guarded_rows(file, sheet)
     skipped = 0
     header_row: tuple[Any, ...] | None = None
@@ -211,7 +214,7 @@ def _sheet_table(file: str, sheet: Any, record_type: str | None) -> Table | None
         if number >= HEADER_SCAN_ROWS:
             break
     if header_row is None:
-        if record_type is None:
+        if record_type is None or not named:
             return None  # a guidance or lists sheet: not records
         raise InputFileError(
             f'{file}, sheet "{sheet.title}": no heading row found in the first '

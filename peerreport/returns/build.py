@@ -74,10 +74,8 @@ def publish(rule_file: RuleFile, figures: Sequence[Figure], org: str, period: Pe
     for figure in figures:
         compiled = rule_file.measures[figure.id]
         if figure.kind in PROTECTED_KINDS and _whole_numbers(figure) and policy.method != "none":
-            table: dict[tuple[str | None, ...], int] = {(): int(figure.value or 0)}
-            table.update({c.key: int(c.value or 0) for c in figure.cells})
             identity = (rule_file.id, figure.id, period.label, org)
-            protected = protect_table(table, len(figure.by), policy, identity)
+            protected = _protect(figure, policy, identity)
             total = _cell((), protected[()])
             cells = tuple(_cell(c.key, protected[c.key]) for c in figure.cells)
         elif figure.kind == "expr" and compiled.argument is not None and any(
@@ -95,6 +93,30 @@ def publish(rule_file: RuleFile, figures: Sequence[Figure], org: str, period: Pe
             description=compiled.measure.description,
         )
     return list(published.values())
+
+
+def _protect(figure: Figure, policy: Any, identity: tuple[str, ...]
+             ) -> dict[tuple[str | None, ...], Protected]:
+    """Protect one figure's table; cells that do not add up to the total are protected alone.
+
+    A distinct count broken down (one person can be in several cells) is not
+    additive, so no cell can be recovered from the total by subtraction: each
+    cell and the total are protected as tables of their own.
+    """
+    total = _count(figure.value)
+    cells = {c.key: _count(c.value) for c in figure.cells}
+    if not cells or (figure.kind != "distinct" and sum(cells.values()) == total):
+        return protect_table({(): total, **cells}, len(figure.by), policy, identity)
+    result = protect_table({(): total}, 0, policy, identity)
+    for key, value in cells.items():
+        single = protect_table({(): value}, 0, policy, (*identity, repr(key)))
+        result[key] = single[()]
+    return result
+
+
+def _count(value: object) -> int:
+    assert value is None or isinstance(value, int)  # checked by _whole_numbers
+    return value or 0
 
 
 def _whole_numbers(figure: Figure) -> bool:

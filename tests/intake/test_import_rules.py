@@ -239,3 +239,28 @@ def test_organisations_sharing_a_database_never_mix(
     assert stored_activities(engine, "ORG-TWO")["A1"]["attendance"] == 2
     with engine.connect() as conn:
         assert conn.execute(text("select count(*) from activity")).scalar_one() == 2
+
+
+def test_breakdowns_of_a_rejected_activity_add_no_second_message(
+    engine: Engine, db_url: str, tmp_path: Path
+) -> None:
+    from openpyxl import Workbook
+
+    ws = make_workspace(tmp_path / "ws", db_url)
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = "Activities"
+    sheet.append(["activity_id", "date", "kind", "attendance"])
+    sheet.append(["A1", "14/08/2026", "group", -3])
+    breakdowns = workbook.create_sheet("Breakdowns")
+    breakdowns.append(["activity_id", "dimension", "category", "count"])
+    breakdowns.append(["A1", "ethnicity", "maori", 2])
+    path = tmp_path / "log.xlsx"
+    workbook.save(path)
+    report = run_import(engine, ws, path)
+    assert not report.stored
+    assert len(messages(report)) == 1 and 'column "attendance"' in messages(report)[0]
+    assert any('its activity "A1" was rejected' in n for n in report.files[0].notices)
+    typed = run_import(engine, ws, path, record_type="activities")
+    assert len(messages(typed)) == 1  # --type does not trip over the other sheets

@@ -1,0 +1,205 @@
+"""Building a return from a small workspace: figures, protection, findings, determinism."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import Engine
+
+from peerreport.cli.main import cli
+from peerreport.returns.build import build_return
+from peerreport.returns.model import SUPPRESSED, Return
+from peerreport.returns.periods import parse_period
+from peerreport.rulebook import load
+from tests.helpers import make_workspace, messages, run_import, write_csv
+
+RULES = """
+id = "test-return"
+title = "Test return"
+version = "1"
+period = "quarter"
+year_start = "07-01"
+
+[disclosure]
+method = "suppress"
+threshold = 6
+secondary = true
+
+[[measure]]
+id = "calls"
+label = "Warm-line calls by mode"
+count = "activity"
+where = "kind = 'warm_line_call'"
+by = ["mode"]
+line = "T1"
+
+[[measure]]
+id = "group_attendance"
+label = "Group attendances"
+sum = "attendance"
+where = "kind = 'group'"
+line = "T2"
+
+[[measure]]
+id = "groups"
+label = "Group sessions"
+count = "activity"
+where = "kind = 'group'"
+
+[[measure]]
+id = "per_group"
+label = "Average group size"
+expr = "group_attendance / groups"
+round = 1
+
+[[check]]
+id = "T-001"
+severity = "error"
+assert = "groups >= 3"
+message = "only {groups} group sessions"
+hint = "Each quarter should have at least three group sessions."
+"""
+
+
+def _workspace(tmp_path: Path, db_url: str, engine: Engine, groups: int = 6) -> tuple[Path, Path]:
+    ws = make_workspace(tmp_path / "ws", db_url)
+    rows = [["activity_id", "date", "kind", "mode", "attendance"]]
+    for i in range(20):  # phone calls in July and August: 20 by phone, 2 by text
+        rows.append([f"W{i}", f"{1 + i % 28:02d}/07/2026", "warm line", "phone", "1"])
+    rows += [
+        ["T1", "03/08/2026", "warm line", "text", "1"],
+        ["T2", "04/08/2026", "warm line", "text", "1"],
+    ]
+    for i in range(groups):
+        rows.append([f"G{i}", f"{2 + i:02d}/08/2026", "group", "in person", str(5 + i)])
+    report = run_import(engine, ws, write_csv(tmp_path / "activities.csv", rows))
+    assert report.stored, messages(report)
+    rules = tmp_path / "test-return.toml"
+    rules.write_text(RULES, "utf-8")
+    return tmp_path / "ws", rules
+
+
+def _build(engine: Engine, rules: Path, period: str = "FY2027-Q1") -> Return:
+    rule_file = load(rules)
+    return build_return(engine, "TEST01", "Test Peer Network", rule_file, parse_period(period))
+
+
+def test_build_protects_small_cells_and_is_deterministic(
+    engine: Engine, db_url: str, tmp_path: Path
+) -> None:
+    _, rules = _workspace(tmp_path, db_url, engine)
+    ret = _build(engine, rules)
+    calls = ret.figure("calls")
+    assert calls.total.value == 22 and calls.total.status == "exact"
+    cells = {c.key: c for c in calls.cells}
+    # 2 text calls are below the threshold; the total would give them away through
+    # subtraction, so the phone cell is hidden too.
+    assert cells[("text_online",)].status == SUPPRESSED and cells[("text_online",)].value is None
+    assert cells[("phone",)].status == SUPPRESSED
+    assert ret.figure("group_attendance").total.value == 5 + 6 + 7 + 8 + 9 + 10
+    assert ret.figure("per_group").total.value == 7.5
+    # September has no activity at all: a completeness warning, not an error.
+    assert [f.code for f in ret.findings] == ["RET-010"]
+    assert "September 2026" in ret.findings[0].message
+    assert not ret.has_errors
+    assert ret.record_counts["activities"] == 28
+    again = _build(engine, rules)
+    assert again.to_json() == ret.to_json()  # byte-identical
+    assert Return.from_dict(ret.to_dict()).to_dict() == ret.to_dict()
+
+
+def test_records_digest_changes_when_a_record_changes(
+    engine: Engine, db_url: str, tmp_path: Path
+) -> None:
+    ws_dir, rules = _workspace(tmp_path, db_url, engine)
+    before = _build(engine, rules).records_digest
+    ws = __import__("peerreport.workspace", fromlist=["load_workspace"]).load_workspace(ws_dir)
+    run_import(
+        engine,
+        ws,
+        write_csv(
+            tmp_path / "fix.csv",
+            [
+                ["activity_id", "date", "kind", "mode", "attendance"],
+                ["G0", "02/08/2026", "group", "in person", "9"],
+            ],
+        ),
+    )
+    assert _build(engine, rules).records_digest != before
+
+
+def test_error_findings_block_export_but_not_a_draft(
+    engine: Engine, db_url: str, tmp_path: Path
+) -> None:
+    ws_dir, rules = _workspace(tmp_path, db_url, engine, groups=2)
+    runner = CliRunner()
+    built = runner.invoke(
+        cli,
+        ["build", str(rules), "--period", "FY2027-Q1", "-w", str(ws_dir), "--db", db_url],
+        env={"NO_COLOR": "1"},
+    )
+    assert built.exit_code == 1
+    assert "T-001" in built.output and "only 2 group sessions" in built.output
+    assert "hint: Each quarter" in built.output
+    out = tmp_path / "out"
+    refused = runner.invoke(
+        cli,
+        [
+            "export",
+            str(rules),
+            "--period",
+            "FY2027-Q1",
+            "--out",
+            str(out),
+            "-w",
+            str(ws_dir),
+            "--db",
+            db_url,
+        ],
+    )
+    assert refused.exit_code == 2 and "T-001" in refused.output
+    assert not out.exists() or not any(out.iterdir())
+    draft = runner.invoke(
+        cli,
+        [
+            "export",
+            str(rules),
+            "--period",
+            "FY2027-Q1",
+            "--out",
+            str(out),
+            "--draft",
+            "-w",
+            str(ws_dir),
+            "--db",
+            db_url,
+        ],
+    )
+    assert draft.exit_code == 0, draft.output
+    names = sorted(p.name for p in out.iterdir())
+    assert any(n.endswith(".html") for n in names) and any(n.endswith(".zip") for n in names)
+    assert all("DRAFT" in n.upper() for n in names if not n.endswith(".zip"))
+
+
+@pytest.mark.parametrize("period", ["2026-08", "FY2027-H1"])
+def test_a_period_that_does_not_fit_is_a_plain_error(
+    engine: Engine, db_url: str, tmp_path: Path, period: str
+) -> None:
+    ws_dir, rules = _workspace(tmp_path, db_url, engine)
+    result = CliRunner().invoke(
+        cli, ["build", str(rules), "--period", period, "-w", str(ws_dir), "--db", db_url]
+    )
+    assert result.exit_code == 2
+    assert "is not a quarter" in result.output and "FY2027-Q1" in result.output
+
+
+def test_a_figure_derived_from_a_hidden_one_is_hidden(
+    engine: Engine, db_url: str, tmp_path: Path
+) -> None:
+    _, rules = _workspace(tmp_path, db_url, engine, groups=4)
+    ret = _build(engine, rules)
+    assert ret.figure("groups").total.status == SUPPRESSED  # 4 sessions, below 6
+    assert ret.figure("per_group").total.status == SUPPRESSED
+    assert ret.figure("per_group").total.value is None
