@@ -23,8 +23,9 @@ def _period_option(func: Any) -> Any:
     )(func)
 
 
-def _prepare(rules: str, period_text: str, workspace_dir: Path | None, db_url: str | None
-             ) -> tuple[Any, Any, Any]:
+def _prepare(
+    rules: str, period_text: str, workspace_dir: Path | None, db_url: str | None
+) -> tuple[Any, Any, Any]:
     """Load the rule file, check the period fits it, open the workspace's database."""
     from peerreport.returns.periods import check_fits, parse_period
     from peerreport.rulebook import load
@@ -44,8 +45,14 @@ def _prepare(rules: str, period_text: str, workspace_dir: Path | None, db_url: s
 @database_options
 @json_option
 @click.pass_context
-def build(ctx: click.Context, rules: str, period: str, workspace_dir: Path | None,
-          db_url: str | None, as_json: bool) -> None:
+def build(
+    ctx: click.Context,
+    rules: str,
+    period: str,
+    workspace_dir: Path | None,
+    db_url: str | None,
+    as_json: bool,
+) -> None:
     """Build the return RULES (a rule file path or id) for a period, and check it.
 
     Prints the figures as they would be published (small counts protected)
@@ -60,8 +67,9 @@ def build(ctx: click.Context, rules: str, period: str, workspace_dir: Path | Non
 
     rule_file, parsed, session = _prepare(rules, period, workspace_dir, db_url)
     workspace = session.require_workspace()
-    ret = build_return(session.engine, workspace.provider_code, workspace.organisation_name,
-                       rule_file, parsed)
+    ret = build_return(
+        session.engine, workspace.provider_code, workspace.organisation_name, rule_file, parsed
+    )
     if as_json:
         print_json(ret.to_dict())
     else:
@@ -72,17 +80,40 @@ def build(ctx: click.Context, rules: str, period: str, workspace_dir: Path | Non
 @click.command()
 @click.argument("rules")
 @_period_option
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="The folder to write the files to (made if missing).")
-@click.option("--format", "formats", default="xlsx,csv,json,html", show_default=True,
-              help="Comma-separated: xlsx, csv, json, html.")
-@click.option("--draft", is_flag=True,
-              help="Export even with error findings; every file then says DRAFT.")
-@click.option("--key", "key_path", type=click.Path(dir_okay=False, exists=True, path_type=Path),
-              help="Sign the bundle with this private key (from `peerreport keys new`).")
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The folder to write the files to (made if missing).",
+)
+@click.option(
+    "--format",
+    "formats",
+    default="xlsx,csv,json,html",
+    show_default=True,
+    help="Comma-separated: xlsx, csv, json, html.",
+)
+@click.option(
+    "--draft", is_flag=True, help="Export even with error findings; every file then says DRAFT."
+)
+@click.option(
+    "--key",
+    "key_path",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Sign the bundle with this private key (from `peerreport keys new`).",
+)
 @database_options
-def export(rules: str, period: str, out_dir: Path, formats: str, draft: bool,
-           key_path: Path | None, workspace_dir: Path | None, db_url: str | None) -> None:
+def export(
+    rules: str,
+    period: str,
+    out_dir: Path,
+    formats: str,
+    draft: bool,
+    key_path: Path | None,
+    workspace_dir: Path | None,
+    db_url: str | None,
+) -> None:
     """Build the return RULES for a period and write it as files to file with the funder.
 
     Writes the chosen formats and a bundle (a zip of the files with a manifest
@@ -103,19 +134,27 @@ def export(rules: str, period: str, out_dir: Path, formats: str, draft: bool,
     wanted = [f.strip().lower() for f in formats.split(",") if f.strip()]
     unknown = [f for f in wanted if f not in FORMATS]
     if unknown or not wanted:
-        raise UsageError(f"--format: {', '.join(unknown) or 'nothing'} is not one of "
-                         f"{', '.join(FORMATS)}")
+        raise UsageError(
+            f"--format: {', '.join(unknown) or 'nothing'} is not one of {', '.join(FORMATS)}"
+        )
     rule_file, parsed, session = _prepare(rules, period, workspace_dir, db_url)
     workspace = session.require_workspace()
-    ret = build_return(session.engine, workspace.provider_code, workspace.organisation_name,
-                       rule_file, parsed)
-    earlier = history(session.engine, workspace.provider_code, workspace.organisation_name,
-                      rule_file, parsed) if "html" in wanted else []
-    written = export_return(ret, out_dir, wanted, draft=draft, rule_file=rule_file,
-                            history=earlier)
+    ret = build_return(
+        session.engine, workspace.provider_code, workspace.organisation_name, rule_file, parsed
+    )
+    earlier = (
+        history(
+            session.engine, workspace.provider_code, workspace.organisation_name, rule_file, parsed
+        )
+        if "html" in wanted
+        else []
+    )
+    written = export_return(ret, out_dir, wanted, draft=draft, rule_file=rule_file, history=earlier)
     written.append(write_bundle(ret, written, out_dir, key=key_path, draft=draft))
-    click.echo(f"{'DRAFT ' if draft else ''}{ret.rule.title}, {ret.period.label}: "
-               f"{len(ret.findings)} finding(s)")
+    click.echo(
+        f"{'DRAFT ' if draft else ''}{ret.rule.title}, {ret.period.label}: "
+        f"{len(ret.findings)} finding(s)"
+    )
     for path in written:
         click.echo(f"  wrote {path}")
 
@@ -150,8 +189,10 @@ def render_text(ret: Any) -> str:
     width = max((len(f.label) for f in ret.figures), default=10) + 2
     for figure in ret.figures:
         mark = "~" if figure.total.status == "rounded" else ""
-        lines.append(f"{figure.line:>6}  {figure.label:<{width}} {shown(figure.total):>10}{mark}"
-                     f"  {figure.unit}".rstrip())
+        lines.append(
+            f"{figure.line:>6}  {figure.label:<{width}} {shown(figure.total):>10}{mark}"
+            f"  {figure.unit}".rstrip()
+        )
         for cell in figure.cells:
             mark = "~" if cell.status == "rounded" else ""
             lines.append(f"{'':>6}    {cell.label():<{width - 2}} {shown(cell):>10}{mark}")
@@ -161,12 +202,18 @@ def render_text(ret: Any) -> str:
     for finding in ret.findings:
         colour = SEVERITY_COLOURS.get(finding.severity.value)
         where = f" [{finding.location}]" if str(finding.location) else ""
-        lines.append(click.style(f"{finding.severity.value.upper():7} {finding.code}", fg=colour)
-                     + f" {finding.message}{where}")
+        lines.append(
+            click.style(f"{finding.severity.value.upper():7} {finding.code}", fg=colour)
+            + f" {finding.message}{where}"
+        )
         if finding.hint:
             lines.append(f"        hint: {finding.hint}")
     errors = sum(1 for f in ret.findings if f.severity.value == "error")
     if errors:
-        lines.append(click.style(
-            f"\n{errors} error(s): fix them before exporting (or export with --draft).", fg="red"))
+        lines.append(
+            click.style(
+                f"\n{errors} error(s): fix them before exporting (or export with --draft).",
+                fg="red",
+            )
+        )
     return "\n".join(lines)

@@ -13,8 +13,12 @@ DEMO_PERIOD = "FY2026-Q4"  # April-June 2026: the last quarter of the sample yea
 
 
 @click.command()
-@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path),
-              help="Folder for the demo workspace (default: a new temporary folder).")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for the demo workspace (default: a new temporary folder).",
+)
 def demo(out: Path | None) -> None:
     """Run the whole job on a year of synthetic records, in a fresh workspace.
 
@@ -58,8 +62,10 @@ def demo(out: Path | None) -> None:
     click.echo(f"2. Wrote a year of synthetic records (no real people): {log.name}")
 
     settings = ImportSettings(
-        org=workspace.provider_code, org_name=workspace.organisation_name,
-        date_order=workspace.date_order, token_secret=workspace.token_secret(),
+        org=workspace.provider_code,
+        org_name=workspace.organisation_name,
+        date_order=workspace.date_order,
+        token_secret=workspace.token_secret(),
     )
     report = import_files(engine, [log], settings)
     if not report.stored:
@@ -76,17 +82,27 @@ def demo(out: Path | None) -> None:
 
     rule_file = load(DEMO_RULES)
     period = parse_period(DEMO_PERIOD, rule_file.model.year_start or "07-01")
-    ret = build_return(engine, workspace.provider_code, workspace.organisation_name,
-                       rule_file, period)
-    click.echo(f"4. Built the return {rule_file.id} for {period.label} "
-               f"({period.start} to {period.end}) and checked it:\n")
+    ret = build_return(
+        engine, workspace.provider_code, workspace.organisation_name, rule_file, period
+    )
+    click.echo(
+        f"4. Built the return {rule_file.id} for {period.label} "
+        f"({period.start} to {period.end}) and checked it:\n"
+    )
     click.echo(render_text(ret))
 
-    earlier = history(engine, workspace.provider_code, workspace.organisation_name,
-                      rule_file, period)
+    earlier = history(
+        engine, workspace.provider_code, workspace.organisation_name, rule_file, period
+    )
     out_dir = root / "returns"
-    written = export_return(ret, out_dir, ["xlsx", "csv", "json", "html"], rule_file=rule_file,
-                            history=earlier, draft=ret.has_errors)
+    written = export_return(
+        ret,
+        out_dir,
+        ["xlsx", "csv", "json", "html"],
+        rule_file=rule_file,
+        history=earlier,
+        draft=ret.has_errors,
+    )
     bundle = write_bundle(ret, written, out_dir, draft=ret.has_errors)
     engine.dispose()
     html = next(p for p in written if p.suffix == ".html")

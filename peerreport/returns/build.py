@@ -51,23 +51,32 @@ def build_return(
         organisation=org,
         organisation_name=org_name,
         rule=RuleInfo(
-            id=rule_file.id, version=rule_file.version, digest=rule_file.digest,
-            title=model.title, funder=model.funder, spec=model.spec,
+            id=rule_file.id,
+            version=rule_file.version,
+            digest=rule_file.digest,
+            title=model.title,
+            funder=model.funder,
+            spec=model.spec,
             purchase_units=tuple(model.purchase_units),
         ),
         period=period,
         figures=tuple(figures),
         findings=tuple(findings),
-        disclosure={"method": policy.method, "threshold": policy.threshold,
-                    "secondary": policy.secondary, "zero_exempt": policy.zero_exempt,
-                    "symbol": policy.symbol},
+        disclosure={
+            "method": policy.method,
+            "threshold": policy.threshold,
+            "secondary": policy.secondary,
+            "zero_exempt": policy.zero_exempt,
+            "symbol": policy.symbol,
+        },
         records_digest=digest,
         record_counts=counts,
     )
 
 
-def publish(rule_file: RuleFile, figures: Sequence[Figure], org: str, period: Period
-            ) -> list[ReturnFigure]:
+def publish(
+    rule_file: RuleFile, figures: Sequence[Figure], org: str, period: Period
+) -> list[ReturnFigure]:
     """Apply the rule file's disclosure control to every figure that counts people or events."""
     policy = rule_file.disclosure
     published: dict[str, ReturnFigure] = {}
@@ -78,9 +87,13 @@ def publish(rule_file: RuleFile, figures: Sequence[Figure], org: str, period: Pe
             protected = _protect(figure, policy, identity)
             total = _cell((), protected[()])
             cells = tuple(_cell(c.key, protected[c.key]) for c in figure.cells)
-        elif figure.kind == "expr" and compiled.argument is not None and any(
-            name in published and published[name].total.status == SUPPRESSED
-            for name in compiled.argument.names()
+        elif (
+            figure.kind == "expr"
+            and compiled.argument is not None
+            and any(
+                name in published and published[name].total.status == SUPPRESSED
+                for name in compiled.argument.names()
+            )
         ):
             # A figure derived from a hidden one could reveal it: hide it too.
             total, cells = PublishedCell((), None, SUPPRESSED), ()
@@ -88,15 +101,22 @@ def publish(rule_file: RuleFile, figures: Sequence[Figure], org: str, period: Pe
             total = PublishedCell((), json_value(figure.value), EXACT)
             cells = tuple(PublishedCell(c.key, json_value(c.value), EXACT) for c in figure.cells)
         published[figure.id] = ReturnFigure(
-            id=figure.id, label=figure.label or figure.id, kind=figure.kind, unit=figure.unit,
-            line=figure.line, by=figure.by, total=total, cells=cells,
+            id=figure.id,
+            label=figure.label or figure.id,
+            kind=figure.kind,
+            unit=figure.unit,
+            line=figure.line,
+            by=figure.by,
+            total=total,
+            cells=cells,
             description=compiled.measure.description,
         )
     return list(published.values())
 
 
-def _protect(figure: Figure, policy: Any, identity: tuple[str, ...]
-             ) -> dict[tuple[str | None, ...], Protected]:
+def _protect(
+    figure: Figure, policy: Any, identity: tuple[str, ...]
+) -> dict[tuple[str | None, ...], Protected]:
     """Protect one figure's table; cells that do not add up to the total are protected alone.
 
     A distinct count broken down (one person can be in several cells) is not
@@ -145,14 +165,17 @@ def completeness_findings(conn: Connection, org: str, period: Period) -> list[Fi
     for y, m in period.months():
         if (y, m) not in present:
             name = dt.date(y, m, 1).strftime("%B %Y")
-            findings.append(Finding(
-                "RET-010", Severity.WARNING,
-                f"no activities are recorded in {name}: is the log for {name} missing?",
-                "Import the activity log for that month, or tell the funder the service did "
-                "not run then.",
-                Location(key=f"period {period.label}"),
-                {"month": f"{y:04d}-{m:02d}"},
-            ))
+            findings.append(
+                Finding(
+                    "RET-010",
+                    Severity.WARNING,
+                    f"no activities are recorded in {name}: is the log for {name} missing?",
+                    "Import the activity log for that month, or tell the funder the service did "
+                    "not run then.",
+                    Location(key=f"period {period.label}"),
+                    {"month": f"{y:04d}-{m:02d}"},
+                )
+            )
     return findings
 
 
@@ -169,15 +192,18 @@ def records_digest(
     queries: dict[str, Any] = {
         "activities": select(activity.c.digest).where(activity.c.org == org, in_period),
         "breakdowns": select(activity_breakdown.c.digest)
-        .join(activity, (activity.c.org == activity_breakdown.c.org)
-              & (activity.c.activity_id == activity_breakdown.c.activity_id))
+        .join(
+            activity,
+            (activity.c.org == activity_breakdown.c.org)
+            & (activity.c.activity_id == activity_breakdown.c.activity_id),
+        )
         .where(activity_breakdown.c.org == org, in_period),
         "workforce": select(workforce.c.digest).where(
-            workforce.c.org == org, workforce.c.period_start >= start,
-            workforce.c.period_end <= end),
+            workforce.c.org == org, workforce.c.period_start >= start, workforce.c.period_end <= end
+        ),
         "feedback": select(feedback.c.digest).where(
-            feedback.c.org == org, feedback.c.period_start >= start,
-            feedback.c.period_end <= end),
+            feedback.c.org == org, feedback.c.period_start >= start, feedback.c.period_end <= end
+        ),
     }
     digest = hashlib.sha256()
     counts: dict[str, int] = {}

@@ -151,13 +151,19 @@ class Return:
             organisation=data["organisation"]["code"],
             organisation_name=data["organisation"]["name"],
             rule=RuleInfo(
-                id=rule["id"], version=rule["version"], digest=rule["digest"],
-                title=rule["title"], funder=rule.get("funder", ""), spec=rule.get("spec", ""),
+                id=rule["id"],
+                version=rule["version"],
+                digest=rule["digest"],
+                title=rule["title"],
+                funder=rule.get("funder", ""),
+                spec=rule.get("spec", ""),
                 purchase_units=tuple(rule.get("purchase_units", ())),
             ),
             period=Period(
-                dt.date.fromisoformat(period["start"]), dt.date.fromisoformat(period["end"]),
-                period["label"], period["kind"],
+                dt.date.fromisoformat(period["start"]),
+                dt.date.fromisoformat(period["end"]),
+                period["label"],
+                period["kind"],
             ),
             figures=tuple(_figure_from(f) for f in data["figures"]),
             findings=tuple(_finding_from(f) for f in data["findings"]),
@@ -174,15 +180,24 @@ def _cell_from(data: dict[str, Any]) -> PublishedCell:
 
 def _figure_from(data: dict[str, Any]) -> ReturnFigure:
     return ReturnFigure(
-        id=data["id"], label=data["label"], kind=data["kind"], unit=data["unit"],
-        line=data["line"], by=tuple(data["by"]), total=_cell_from(data["total"]),
-        cells=tuple(_cell_from(c) for c in data["cells"]), description=data.get("description", ""),
+        id=data["id"],
+        label=data["label"],
+        kind=data["kind"],
+        unit=data["unit"],
+        line=data["line"],
+        by=tuple(data["by"]),
+        total=_cell_from(data["total"]),
+        cells=tuple(_cell_from(c) for c in data["cells"]),
+        description=data.get("description", ""),
     )
 
 
 def _finding_from(data: dict[str, Any]) -> Finding:
     return Finding(
-        code=data["code"], severity=Severity(data["severity"]), message=data["message"],
-        hint=data.get("hint", ""), location=Location(**data.get("location", {})),
+        code=data["code"],
+        severity=Severity(data["severity"]),
+        message=data["message"],
+        hint=data.get("hint", ""),
+        location=Location(**data.get("location", {})),
         details=dict(data.get("details", {})),
     )

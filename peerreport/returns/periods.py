@@ -30,8 +30,12 @@ class Period:
 
     def to_dict(self) -> dict[str, str]:
         """Plain JSON data."""
-        return {"label": self.label, "kind": self.kind, "start": self.start.isoformat(),
-                "end": self.end.isoformat()}
+        return {
+            "label": self.label,
+            "kind": self.kind,
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+        }
 
     def months(self) -> list[tuple[int, int]]:
         """(year, month) of every month the period touches."""

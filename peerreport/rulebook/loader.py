@@ -101,6 +101,9 @@ def _suggest_key(loc: list[Any]) -> str:
         "disclosure": model.Disclosure,
         "grouping": model.Grouping,
         "expect": model.Expect,
+        "export": model.Export,
+        "xlsx": model.ExportXlsx,
+        "fields": model.ExportFields,
     }
     parent = next((p for p in reversed(loc[:-1]) if isinstance(p, str) and p in owners), None)
     owner = owners.get(parent, model.RuleFileModel) if parent else model.RuleFileModel

@@ -9,9 +9,10 @@ reference documentation: docs/rule-files.md is checked against them.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 MeasureId = Annotated[
     str,
@@ -257,6 +258,76 @@ class Fixture(_Strict):
     expect: Expect = Field(description="The expected results.")
 
 
+#: A cell-mapping key: a measure id, optionally with a breakdown cell's codes in brackets.
+CELL_KEY_PATTERN = r"^[a-z][a-z0-9_]*(\[[^\[\]]*\])?$"
+
+
+class ExportFields(_Strict):
+    """Return metadata written into a funder's template: each key names a cell (or leave it out)."""
+
+    organisation_name: str | None = Field(None, description="The organisation's name.")
+    provider_code: str | None = Field(
+        None, description="The organisation's code (the funder's provider number)."
+    )
+    period_label: str | None = Field(None, description="The period's name, e.g. 'FY2027-Q1'.")
+    period_start: str | None = Field(None, description="The period's first day (a date cell).")
+    period_end: str | None = Field(None, description="The period's last day (a date cell).")
+    rule_id: str | None = Field(None, description="The rule file's id.")
+    rule_title: str | None = Field(None, description="The rule file's title (the return's name).")
+    rule_version: str | None = Field(None, description="The rule file's version.")
+    spec: str | None = Field(None, description="The funder's service specification code.")
+    purchase_units: str | None = Field(
+        None, description="The funder's purchase unit codes, joined with ', '."
+    )
+    status: str | None = Field(
+        None,
+        description="The return's status: 'ready', 'has errors', or 'DRAFT' "
+        "('DRAFT (has errors)') in a draft.",
+    )
+
+
+class ExportXlsx(_Strict):
+    """How `peerreport export` fills a funder-supplied workbook template."""
+
+    template: str | None = Field(
+        None,
+        description="The funder's .xlsx template, relative to this rule file. Without it the "
+        "export is peerreport's own workbook.",
+    )
+    cells: dict[str, str] = Field(
+        default_factory=dict,
+        description="measure id (or 'measure_id[code]', 'measure_id[code1,code2]' for a "
+        "breakdown cell, '-' for not recorded) = a named range or a cell such as "
+        "\"'Return'!D12\".",
+        json_schema_extra={"propertyNames": {"pattern": CELL_KEY_PATTERN}},
+    )
+    fields: ExportFields = Field(
+        default_factory=ExportFields,
+        description="Return metadata (organisation, period, ...) = a named range or a cell.",
+    )
+
+    @field_validator("cells")
+    @classmethod
+    def _cell_keys(cls, cells: dict[str, str]) -> dict[str, str]:
+        wrong = [key for key in cells if not re.match(CELL_KEY_PATTERN, key)]
+        if wrong:
+            raise ValueError(
+                f"{', '.join(repr(k) for k in wrong)}: a key is a measure id, or "
+                "measure_id[code] / measure_id[code1,code2] for a breakdown cell"
+            )
+        return cells
+
+    def measures(self) -> dict[str, str]:
+        """Each `cells` key and the measure id it names (to check against the rule file)."""
+        return {key: key.split("[", 1)[0] for key in self.cells}
+
+
+class Export(_Strict):
+    """How returns built from this rule file are exported (not inherited through `extends`)."""
+
+    xlsx: ExportXlsx | None = Field(None, description="The funder's workbook template, if any.")
+
+
 class RuleFileModel(_Strict):
     """A rule file: one funder return definition."""
 
@@ -296,3 +367,8 @@ class RuleFileModel(_Strict):
         default_factory=list, description="Changes to inherited checks."
     )
     fixture: list[Fixture] = Field(default_factory=list, description="Tests of this rule file.")
+    export: Export | None = Field(
+        None,
+        exclude=True,  # how files are laid out does not decide the return: not in the digest
+        description="How returns are exported: the funder's workbook template and its cells.",
+    )

@@ -31,6 +31,7 @@ from peerreport.rulebook.loader import read_model
 from peerreport.rulebook.model import Check, Disclosure, Grouping, Measure, RuleFileModel
 from peerreport.rulebook.problems import RuleFileInvalid, problem
 
+
 #: The repository's shipped rule files (present in a source checkout).
 def _shipped_rules() -> Path:
     """The shipped rule files: the top-level `rules/` folder, installed as `peerreport_rules`."""

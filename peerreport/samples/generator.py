@@ -151,6 +151,8 @@ def _one_site_day(rng: random.Random, day: dt.date, site: int) -> Iterator[Row]:
         if weekday == group_day:
             base = 4 if focus in ("youth", "pacific") else 7
             attendance = max(1, round(rng.gauss(base * season, 2)))
+            # Led by members alone, co-facilitated with peer workers, or staff-led.
+            leadership = rng.random()
             yield {
                 "kind": "group",
                 "start_time": start,
@@ -164,8 +166,8 @@ def _one_site_day(rng: random.Random, day: dt.date, site: int) -> Iterator[Row]:
                 "first_time": min(attendance, rng.choice([0, 0, 0, 1, 2])),
                 "peer_workers": 1,
                 "volunteers": rng.choice([0, 1, 1, 2]),
-                "member_led": rng.random() < 0.3,
-                "co_facilitated": rng.random() < 0.4,
+                "member_led": leadership < 0.3,
+                "co_facilitated": 0.3 <= leadership < 0.7,
                 "population_focus": focus,
                 "community_session": False,
                 "member_tokens": _tokens(rng, attendance) if rng.random() < 0.5 else "",

@@ -1,0 +1,76 @@
+"""The return as CSV: one row per figure total and per breakdown cell.
+
+UTF-8 with a byte-order mark (so Excel shows macrons), CRLF line ends (RFC
+4180), a fixed column order (`COLUMNS`). Numbers are written unquoted as
+numbers; every text field goes through `neutralise`, so nothing a person typed
+can become a formula. The last column, `draft`, says DRAFT on every row of a
+draft export and is empty otherwise.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from peerreport.render.display import figure_rows
+from peerreport.render.safe import neutralise
+from peerreport.returns.model import Return
+
+COLUMNS = (
+    "organisation",
+    "organisation_name",
+    "period",
+    "rule_file",
+    "rule_version",
+    "line",
+    "measure",
+    "label",
+    "unit",
+    "breakdown",
+    "cell",
+    "value",
+    "status",
+    "shown",
+    "draft",
+)
+
+Field = str | int | float
+
+
+def _field(value: object) -> Field:
+    """A number as itself (csv writes it unquoted); anything else as neutralised text."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):  # never expected; keep booleans from becoming 1/0
+        return str(value).lower()
+    if isinstance(value, int | float):
+        return value
+    return neutralise(str(value))
+
+
+def render_csv(ret: Return, draft: bool = False) -> bytes:
+    """The return's figures as CSV bytes (UTF-8 with BOM)."""
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writerow(COLUMNS)
+    marker = "DRAFT" if draft else ""
+    for row in figure_rows(ret):
+        values: tuple[object, ...] = (
+            ret.organisation,
+            ret.organisation_name,
+            ret.period.label,
+            ret.rule.id,
+            ret.rule.version,
+            row.line,
+            row.measure,
+            row.label,
+            row.unit,
+            row.breakdown,
+            row.cell,
+            row.value,
+            row.status,
+            row.shown,
+            marker,
+        )
+        writer.writerow([_field(v) for v in values])
+    return buffer.getvalue().encode("utf-8-sig")

@@ -1,0 +1,167 @@
+"""What every renderer shows the same way: figure rows, the cover, findings, disclosure.
+
+The CSV, the workbooks and the HTML page all read a `Return` through these
+functions, so a suppressed cell shows the same symbol, a status the same words
+and a breakdown cell the same codes everywhere. Nothing here formats for one
+file type; nothing here queries anything.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from peerreport.findings import Finding
+from peerreport.returns.model import SUPPRESSED, Published, PublishedCell, Return, ReturnFigure
+
+#: Written in a breakdown cell's codes for "not recorded". (Rule files write '-' in keys,
+#: as fixtures do; outputs spell it out, since a cell starting with '-' reads as a formula.)
+NOT_RECORDED = "(not recorded)"
+DRAFT_BANNER = "DRAFT — not for submission"
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+@dataclass(frozen=True)
+class FigureRow:
+    """One published number: a figure's total or one of its breakdown cells."""
+
+    line: str
+    measure: str
+    label: str
+    unit: str
+    breakdown: str  # the `by` fields joined with ',' ('' for a total)
+    cell: str  # the cell's codes joined with ',', NOT_RECORDED for None ('' for a total)
+    cell_label: str  # 'total', or the codes for people: 'phone / not recorded'
+    value: Published  # None when suppressed or no value
+    status: str  # exact | suppressed | rounded
+    shown: Published  # what a reader sees: the value, or the disclosure symbol
+
+    @property
+    def is_total(self) -> bool:
+        """True for a figure's total."""
+        return not self.cell_label or self.cell_label == "total"
+
+
+def symbol(ret: Return) -> str:
+    """What a suppressed cell shows (the rule file's disclosure symbol)."""
+    return str(ret.disclosure.get("symbol") or "S")
+
+
+def shown(cell: PublishedCell, ret: Return) -> Published:
+    """What a reader sees in a cell: the published value, or the symbol when suppressed."""
+    return symbol(ret) if cell.status == SUPPRESSED else cell.value
+
+
+def cell_codes(cell: PublishedCell) -> str:
+    """The cell's codes joined with ',' (NOT_RECORDED for None); '' for a total."""
+    return ",".join(NOT_RECORDED if k is None else k for k in cell.key)
+
+
+def figure_rows(ret: Return) -> list[FigureRow]:
+    """Every published number of the return, figure by figure: the total, then its cells."""
+    rows: list[FigureRow] = []
+    for figure in ret.figures:
+        for cell in (figure.total, *figure.cells):
+            rows.append(_row(ret, figure, cell))
+    return rows
+
+
+def _row(ret: Return, figure: ReturnFigure, cell: PublishedCell) -> FigureRow:
+    total = not cell.key
+    return FigureRow(
+        line=figure.line,
+        measure=figure.id,
+        label=figure.label,
+        unit=figure.unit,
+        breakdown="" if total else ",".join(figure.by),
+        cell=cell_codes(cell),
+        cell_label=cell.label(),
+        value=cell.value,
+        status=cell.status,
+        shown=shown(cell, ret),
+    )
+
+
+def return_status(ret: Return, draft: bool) -> str:
+    """'ready', 'has errors', or 'DRAFT' (with '(has errors)' when it has them)."""
+    if draft:
+        return "DRAFT (has errors)" if ret.has_errors else "DRAFT"
+    return "has errors" if ret.has_errors else "ready"
+
+
+def disclosure_text(ret: Return) -> str:
+    """The disclosure policy in one sentence, for a cover sheet or a legend."""
+    policy = ret.disclosure
+    method = str(policy.get("method", "none"))
+    threshold = policy.get("threshold")
+    if method == "suppress":
+        text = f"counts below {threshold} are suppressed and shown as {symbol(ret)!r}"
+        if policy.get("secondary"):
+            text += ", with secondary suppression so they cannot be worked out from totals"
+    elif method == "rr3":
+        text = "counts are randomly rounded to base 3"
+    elif method == "graduated":
+        text = "counts are randomly rounded (Stats NZ graduated random rounding)"
+    else:
+        return "none: figures are published as computed"
+    if policy.get("zero_exempt") and method == "suppress":
+        text += "; zeros are published as 0"
+    return f"{method}: {text}"
+
+
+def period_text(ret: Return) -> str:
+    """'FY2027-Q1 (2026-07-01 to 2026-09-30)'."""
+    period = ret.period
+    return f"{period.label} ({period.start.isoformat()} to {period.end.isoformat()})"
+
+
+def cover_fields(ret: Return, draft: bool) -> list[tuple[str, str | dt.date]]:
+    """The cover of a return: (label, value) pairs, in reading order."""
+    rule = ret.rule
+    counts = ", ".join(f"{k} {v}" for k, v in sorted(ret.record_counts.items()))
+    return [
+        ("Organisation", ret.organisation_name),
+        ("Provider code", ret.organisation),
+        ("Return", rule.title),
+        ("Funder", rule.funder),
+        ("Service specification", rule.spec),
+        ("Purchase units", ", ".join(rule.purchase_units)),
+        ("Rule file", rule.id),
+        ("Rule file version", rule.version),
+        ("Rule file digest", rule.digest),
+        ("Period", ret.period.label),
+        ("Period start", ret.period.start),
+        ("Period end", ret.period.end),
+        ("Status", return_status(ret, draft)),
+        ("Disclosure control", disclosure_text(ret)),
+        ("Records digest", ret.records_digest),
+        ("Records", counts),
+        ("Tool version", f"peerreport {ret.tool_version}"),
+    ]
+
+
+def finding_row(finding: Finding) -> tuple[str, str, str, str, str]:
+    """severity, code, message, hint, location (as text)."""
+    return (
+        finding.severity.value,
+        finding.code,
+        finding.message,
+        finding.hint,
+        str(finding.location),
+    )
+
+
+def as_date(value: Published) -> dt.date | None:
+    """A published ISO date (min/max of a date) as a date; None for anything else."""
+    if isinstance(value, str) and _DATE.match(value):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
+
+
+def error_codes(ret: Return) -> list[str]:
+    """The distinct codes of the return's error findings, in order."""
+    return list(dict.fromkeys(f.code for f in ret.findings if f.severity.value == "error"))

@@ -1,0 +1,228 @@
+"""peerreport's own workbook, read back cell by cell: Cover, Figures, Findings."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+
+from peerreport.render import render_xlsx
+from peerreport.render.workbook import FIGURE_COLUMNS, FINDING_COLUMNS
+from tests.render.sample import INJECTIONS, ORG_NAME, injected_return, sample_return
+
+DISCLOSURE = (
+    "suppress: counts below 6 are suppressed and shown as 'S', with secondary suppression so "
+    "they cannot be worked out from totals; zeros are published as 0"
+)
+
+
+def _cover(status: str) -> list[tuple[Any, ...]]:
+    return [
+        ("Organisation", ORG_NAME),
+        ("Provider code", "ORG-01"),
+        ("Return", "Peer support service for adults"),
+        ("Funder", "Example funder (Ōtautahi)"),
+        ("Service specification", "MHC36F"),
+        ("Purchase units", "MHC36F, MHC37"),
+        ("Rule file", "nz-peer-support"),
+        ("Rule file version", "2026.1"),
+        ("Rule file digest", "sha256:" + "ab" * 32),
+        ("Period", "FY2027-Q1"),
+        ("Period start", dt.datetime(2026, 7, 1)),
+        ("Period end", dt.datetime(2026, 9, 30)),
+        ("Status", status),
+        ("Disclosure control", DISCLOSURE),
+        ("Records digest", "sha256:" + "cd" * 32),
+        ("Records", "activity 120, breakdown 48"),
+        ("Tool version", "peerreport 0.1.0"),
+    ]
+
+
+A = "Attendances — Māori and Pacific whānau"
+W = "Warm-line calls answered"
+FIGURES = [
+    (
+        "PS-02",
+        "group_sessions",
+        "Peer support group sessions delivered",
+        "sessions",
+        None,
+        "total",
+        45,
+        "exact",
+    ),
+    ("PS-05", "warm_line_calls", W, "calls", None, "total", 96, "rounded"),
+    ("PS-05", "warm_line_calls", W, "calls", "mode", "in_person", 0, "exact"),
+    ("PS-05", "warm_line_calls", W, "calls", "mode", "phone", 93, "rounded"),
+    ("PS-05", "warm_line_calls", W, "calls", "mode", "video", "S", "suppressed"),
+    ("PS-05", "warm_line_calls", W, "calls", "mode", "not recorded", 3, "rounded"),
+    ("PS-03", "attendances", A, "attendances", None, "total", 110, "exact"),
+    ("PS-03", "attendances", A, "attendances", "ethnicity", "maori", 40, "exact"),
+    ("PS-03", "attendances", A, "attendances", "ethnicity", "pacific", "S", "suppressed"),
+    ("PS-03", "attendances", A, "attendances", "ethnicity", "european", "S", "suppressed"),
+    ("PS-03", "attendances", A, "attendances", "ethnicity", "not recorded", 7, "exact"),
+    ("PS-07", "average_group_size", "Average group size", "people", None, "total", 6.4, "exact"),
+    (None, "membership_change", "Change in members", "members", None, "total", -3, "exact"),
+    (None, "calls_per_volunteer", "Calls per volunteer", None, None, "total", None, "exact"),
+    (
+        None,
+        "first_activity",
+        "First activity",
+        None,
+        None,
+        "total",
+        dt.datetime(2026, 7, 2),
+        "exact",
+    ),
+    (
+        None,
+        "sessions_by_mode_kind",
+        "Sessions by mode and kind",
+        "sessions",
+        None,
+        "total",
+        45,
+        "exact",
+    ),
+    (
+        None,
+        "sessions_by_mode_kind",
+        "Sessions by mode and kind",
+        "sessions",
+        "mode,kind",
+        "in_person / group",
+        33,
+        "exact",
+    ),
+    (
+        None,
+        "sessions_by_mode_kind",
+        "Sessions by mode and kind",
+        "sessions",
+        "mode,kind",
+        "phone / group",
+        12,
+        "exact",
+    ),
+]
+FINDINGS = [
+    (
+        "error",
+        "NZPS-010",
+        "45 group sessions but only 0 attendances",
+        "A group session needs at least one attendee; check for sessions logged with attendance 0.",
+        "measure group_sessions",
+    ),
+    (
+        "warning",
+        "RET-010",
+        "no activities are recorded in August 2026",
+        "Import the activity log for that month.",
+        "period FY2027-Q1",
+    ),
+    (
+        "info",
+        "INFO-1",
+        "Rōpū session notes were left empty",
+        None,
+        'activities.xlsx, row 14, column "notes"',
+    ),
+]
+
+
+def _values(sheet: Any) -> list[tuple[Any, ...]]:
+    return [tuple(row) for row in sheet.iter_rows(values_only=True)]
+
+
+def _render(tmp_path: Path, draft: bool, ret: Any = None) -> Any:
+    path = tmp_path / "return.xlsx"
+    render_xlsx(ret or sample_return(), path, draft=draft)
+    return openpyxl.load_workbook(path)
+
+
+def _heading(draft: bool, text: str) -> str:
+    return f"DRAFT — not for submission: {text}" if draft else text
+
+
+@pytest.mark.parametrize("draft", [False, True])
+def test_every_cell(tmp_path: Path, draft: bool) -> None:
+    book = _render(tmp_path, draft)
+    assert book.sheetnames == ["Cover", "Figures", "Findings"]
+    title = "Peer support service for adults"
+    status = "DRAFT (has errors)" if draft else "has errors"
+    cover_head = f"{title}: {ORG_NAME}, FY2027-Q1 (2026-07-01 to 2026-09-30)"
+    assert _values(book["Cover"]) == [
+        (_heading(draft, cover_head), None),
+        (None, None),
+        *_cover(status),
+    ]
+    figures_head = _heading(draft, f"Figures — {title}, FY2027-Q1")
+    assert _values(book["Figures"]) == [(figures_head, *[None] * 7), FIGURE_COLUMNS, *FIGURES]
+    findings_head = _heading(draft, f"Findings — {title}, FY2027-Q1")
+    assert _values(book["Findings"]) == [(findings_head, *[None] * 4), FINDING_COLUMNS, *FINDINGS]
+
+
+def test_cell_types(tmp_path: Path) -> None:
+    book = _render(tmp_path, False)
+    sheet = book["Figures"]
+    for row in sheet.iter_rows(min_row=3):
+        value_cell = row[6]
+        if isinstance(value_cell.value, int | float):
+            assert value_cell.data_type == "n"
+        if value_cell.value == "S":
+            assert value_cell.data_type == "s" and row[7].value == "suppressed"
+    assert sheet["G3"].number_format == "#,##0"
+    assert sheet["G17"].is_date and sheet["G17"].number_format == "yyyy-mm-dd"
+    assert book["Cover"]["B13"].is_date
+    for name in book.sheetnames:
+        for row in book[name].iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", cell.coordinate
+
+
+@pytest.mark.parametrize("draft", [False, True])
+def test_draft_marks_every_sheet(tmp_path: Path, draft: bool) -> None:
+    book = _render(tmp_path, draft)
+    for sheet in book.worksheets:
+        assert str(sheet["A1"].value).startswith("DRAFT") is draft
+        assert ("DRAFT" in (sheet.oddHeader.center.text or "")) is draft
+        assert ("DRAFT" in (sheet.oddFooter.left.text or "")) is draft
+    assert (book.properties.title or "").startswith("DRAFT") is draft
+
+
+def test_no_findings_says_so(tmp_path: Path) -> None:
+    book = _render(tmp_path, False, sample_return(findings=()))
+    assert _values(book["Findings"])[2] == ("No findings.", None, None, None, None)
+
+
+@pytest.mark.parametrize("text", INJECTIONS)
+def test_formula_injection_is_neutralised(tmp_path: Path, text: str) -> None:
+    book = _render(tmp_path, False, injected_return(text))
+    escaped = ("'" + text).replace("\r", "\n")  # XML reads a carriage return back as \n
+    assert book["Cover"]["B3"].value == escaped
+    assert book["Cover"]["B3"].data_type == "s"
+    assert book["Figures"]["A3"].value == escaped
+    assert book["Findings"]["C3"].value == escaped
+    assert book["Findings"]["D3"].value == escaped
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", cell.coordinate
+                if isinstance(cell.value, str):
+                    assert not cell.value.lstrip(" \t\r\n").startswith(("=", "+", "-", "@", "＝"))
+    assert book["Figures"]["G15"].value == -3  # numbers are not mangled
+
+
+def test_equal_returns_give_identical_files(tmp_path: Path) -> None:
+    first, second = tmp_path / "a.xlsx", tmp_path / "b.xlsx"
+    render_xlsx(sample_return(), first)
+    render_xlsx(sample_return(), second)
+    assert first.read_bytes() == second.read_bytes()
+    book = openpyxl.load_workbook(first)
+    assert book.properties.modified == dt.datetime(2026, 9, 30)
+    with zipfile.ZipFile(first) as archive:  # no time of saving anywhere
+        assert {i.date_time for i in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
