@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 
 from peerreport.records.docs import render_records_doc
@@ -31,8 +32,10 @@ def test_cli_reference_is_up_to_date() -> None:
     from peerreport.cli.reference import render_cli_reference
 
     committed = (ROOT / "docs" / "cli.md").read_text("utf-8")
-    assert committed == render_cli_reference(), (
-        "docs/cli.md is stale: run `python -m peerreport.cli.reference > docs/cli.md`"
+    fresh = render_cli_reference()
+    diff = "\n".join(difflib.unified_diff(committed.splitlines(), fresh.splitlines(), n=1))
+    assert not diff, (
+        "docs/cli.md is stale: run `python -m peerreport.cli.reference > docs/cli.md`\n" + diff
     )
 
 

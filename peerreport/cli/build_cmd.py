@@ -98,6 +98,7 @@ def build(
     "--draft", is_flag=True, help="Export even with error findings; every file then says DRAFT."
 )
 @click.option(
+    "--sign",
     "--key",
     "key_path",
     type=click.Path(dir_okay=False, exists=True, path_type=Path),

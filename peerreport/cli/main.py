@@ -27,6 +27,27 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "template": ("peerreport.cli.template_cmd", "template", "Make an intake workbook."),
     "build": ("peerreport.cli.build_cmd", "build", "Build a return for a period and check it."),
     "export": ("peerreport.cli.build_cmd", "export", "Export a return as XLSX, CSV, JSON, HTML."),
+    "submit": (
+        "peerreport.cli.submit_cmd",
+        "submit",
+        "Submit a return: record it in the ledger, write its bundle.",
+    ),
+    "returns": (
+        "peerreport.cli.returns_cmd",
+        "returns",
+        "Submitted returns: list, show history and amendments.",
+    ),
+    "audit": (
+        "peerreport.cli.audit_cmd",
+        "audit",
+        "Audit a bundle: verify, trace a figure, scan for identifiers.",
+    ),
+    "collate": (
+        "peerreport.cli.collate_cmd",
+        "collate",
+        "Collate providers' bundles into one workbook (funders).",
+    ),
+    "keys": ("peerreport.cli.keys_cmd", "keys", "Signing keys: make an Ed25519 key pair."),
 }
 
 
@@ -48,6 +69,7 @@ class LazyGroup(click.Group):
         module_name, attribute, _ = COMMANDS[cmd_name]
         command = getattr(importlib.import_module(module_name), attribute)
         assert isinstance(command, click.Command)
+        _short_help_everywhere(command)
         return command
 
     def invoke(self, ctx: click.Context) -> Any:
@@ -65,13 +87,29 @@ class LazyGroup(click.Group):
                 formatter.write_dl(rows)
 
 
+HELP_OPTIONS = ["-h", "--help"]
+
+
+def _short_help_everywhere(command: click.Command) -> None:
+    """`-h` works on every command, however the command is reached (even on its own in tests)."""
+    if command.context_settings.get("help_option_names") != HELP_OPTIONS:
+        command.context_settings["help_option_names"] = HELP_OPTIONS
+        # Click caches a command's help option the first time it is shown; a command
+        # invoked on its own before (as tests do) would keep `--help` only.
+        if hasattr(command, "_help_option"):
+            command._help_option = None
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _short_help_everywhere(sub)
+
+
 def _module_exists(module_name: str) -> bool:
     from importlib.util import find_spec
 
     return find_spec(module_name) is not None
 
 
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=LazyGroup, context_settings={"help_option_names": HELP_OPTIONS})
 @click.version_option(__version__, prog_name="peerreport")
 def cli() -> None:
     """peerreport: accountability returns for peer-run mental health and addiction services.

@@ -35,8 +35,10 @@ def render_cli_reference() -> str:
     for path, command in _walk(cli, ["peerreport"]):
         parent = None
         for part in path[:-1]:
-            parent = click.Context(click.Command(part), info_name=part, parent=parent)
-        ctx = click.Context(command, info_name=path[-1], parent=parent)
+            parent = click.Context(
+                click.Command(part), info_name=part, parent=parent, **cli.context_settings
+            )
+        ctx = click.Context(command, info_name=path[-1], parent=parent, **command.context_settings)
         ctx.terminal_width = 100
         ctx.max_content_width = 100
         out += [

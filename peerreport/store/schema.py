@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     Boolean,
+    CheckConstraint,
     Column,
     Date,
     DateTime,
@@ -26,7 +27,9 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     String,
     Table,
+    Text,
     Time,
+    UniqueConstraint,
 )
 
 metadata = MetaData(
@@ -167,3 +170,54 @@ RECORD_TABLES: dict[str, Table] = {
     "workforce": workforce,
     "feedback": feedback,
 }
+
+# The ledger: every submitted return, never edited or deleted (a trigger refuses
+# UPDATE and DELETE on SQLite and PostgreSQL, see migration 0002). An amendment
+# is a new row with the next version, which must name the version it amends in
+# the same (org, rule_id, period): the composite foreign key and the check make
+# the versions of a period one unbroken chain 1, 2, 3, ..., so exactly one row
+# (the newest) is current and "superseded" is derived, never stored.
+submitted_return = Table(
+    "submitted_return",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("org", String(ORG), nullable=False),
+    Column("rule_id", String(ID), nullable=False),
+    Column("rule_version", String(ID), nullable=False),
+    Column("rule_digest", String(80), nullable=False),
+    Column("period_start", Date, nullable=False),
+    Column("period_end", Date, nullable=False),
+    Column("period_label", String(ID), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("supersedes_version", Integer, nullable=True),
+    Column("reason", String(2000), nullable=True),
+    Column("submitted_at", DateTime(timezone=True), nullable=False),
+    Column("records_digest", String(80), nullable=False),
+    Column("return_json", Text, nullable=False),
+    Column("bundle_sha256", String(64), nullable=True),
+    UniqueConstraint(
+        "org",
+        "rule_id",
+        "period_start",
+        "period_end",
+        "version",
+        name="uq_submitted_return_period_version",
+    ),
+    ForeignKeyConstraint(["org"], ["organisation.org"], name="fk_submitted_return_org"),
+    ForeignKeyConstraint(
+        ["org", "rule_id", "period_start", "period_end", "supersedes_version"],
+        [
+            "submitted_return.org",
+            "submitted_return.rule_id",
+            "submitted_return.period_start",
+            "submitted_return.period_end",
+            "submitted_return.version",
+        ],
+        name="fk_submitted_return_amends",
+    ),
+    CheckConstraint(
+        "(version = 1 AND supersedes_version IS NULL) OR "
+        "(version > 1 AND supersedes_version = version - 1 AND reason IS NOT NULL)",
+        name="ck_submitted_return_amends_previous",
+    ),
+)

@@ -1,0 +1,30 @@
+"""Audit: is a return genuine, is it right, where do its figures come from, did anything leak?
+
+- `verify_bundle` (from `peerreport.bundle`): every file hash, the manifest, its
+  seal, the signature and the zip's own bytes;
+- `recompute`: build the return again from the records and the rule file and
+  compare figure by figure, and the record-set digest;
+- `trace`: the record ids behind a figure or one cell of it (the measure's
+  own filter compiled to SQL);
+- `scan_bundle`: the privacy detectors over every text in a bundle, and a
+  search for member-token hashes.
+
+Each reports findings with stable codes; docs/audit.md lists them.
+"""
+
+from __future__ import annotations
+
+from peerreport.audit.recompute import Recomputation, recompute
+from peerreport.audit.rules import rule_file_for
+from peerreport.audit.scan import scan_bundle
+from peerreport.audit.trace import Trace, parse_cell, trace
+
+__all__ = [
+    "Recomputation",
+    "Trace",
+    "parse_cell",
+    "recompute",
+    "rule_file_for",
+    "scan_bundle",
+    "trace",
+]

@@ -1,0 +1,119 @@
+"""Recomputing a return from the records and the rule file, and saying what differs.
+
+A return is reproducible: the same records and the same rule file give the
+same published figures, random rounding included. So an auditor with the
+organisation's database can rebuild a bundle's return and compare:
+
+| code    | what was found                                                      |
+| ------- | ------------------------------------------------------------------- |
+| AUD-001 | the rule file is not the one the return was built with (digest)     |
+| AUD-002 | the records changed since the return was built (record-set digest)  |
+| AUD-010 | a published figure differs from the recomputed one                 |
+| AUD-020 | (warning) findings differ (e.g. a check was added or fixed)         |
+| AUD-030 | (info) every figure and the record set match                        |
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
+from peerreport.findings import Finding, Location, Severity, has_errors
+from peerreport.ledger.changes import Change, figure_changes, finding_changes
+from peerreport.returns.build import build_return
+from peerreport.returns.model import Return
+from peerreport.rulebook.compiled import RuleFile
+
+_HINT = (
+    "The return as filed is not what these records and this rule file give. Find out "
+    "what changed (re-imported records, an edited rule file) before relying on it."
+)
+
+
+@dataclass(frozen=True)
+class Recomputation:
+    """The recomputed return, the figures that differ and the findings about it."""
+
+    recomputed: Return
+    changes: tuple[Change, ...]
+    findings: tuple[Finding, ...]
+
+    @property
+    def ok(self) -> bool:
+        """True when the records, the rule file and every figure match."""
+        return not has_errors(list(self.findings))
+
+
+def recompute(engine: Engine, ret: Return, rule_file: RuleFile) -> Recomputation:
+    """Build `ret` again from the records in `engine` and compare."""
+    rebuilt = build_return(engine, ret.organisation, ret.organisation_name, rule_file, ret.period)
+    findings: list[Finding] = []
+    if rule_file.digest != ret.rule.digest:
+        findings.append(
+            Finding(
+                "AUD-001",
+                Severity.ERROR,
+                f"the rule file {rule_file.id} {rule_file.version} ({rule_file.digest}) is not "
+                f"the one the return was built with ({ret.rule.version}, {ret.rule.digest})",
+                "Recompute with the rule file as it was: give its path with --rules.",
+                Location(file=str(rule_file.path)),
+            )
+        )
+    if rebuilt.records_digest != ret.records_digest:
+        findings.append(
+            Finding(
+                "AUD-002",
+                Severity.ERROR,
+                "the records changed since the return was built: record set "
+                f"{ret.records_digest} then, {rebuilt.records_digest} now "
+                f"({_counts(ret.record_counts, rebuilt.record_counts)})",
+                _HINT,
+            )
+        )
+    changes = figure_changes(ret, rebuilt)
+    for change in changes:
+        cell = "" if change.cell == "total" else f" [{change.cell}]"
+        findings.append(
+            Finding(
+                "AUD-010",
+                Severity.ERROR,
+                f"{change.label or change.measure}{cell}: the return says {change.before}, "
+                f"the records give {change.after}",
+                _HINT,
+                Location(
+                    measure=change.measure, cell=None if change.cell == "total" else change.cell
+                ),
+            )
+        )
+    gone, new = finding_changes(ret, rebuilt)
+    if gone or new:
+        parts = [f"no longer found: {'; '.join(gone)}"] if gone else []
+        parts += [f"now found: {'; '.join(new)}"] if new else []
+        findings.append(
+            Finding("AUD-020", Severity.WARNING, "the findings differ: " + " / ".join(parts))
+        )
+    if not has_errors(findings):
+        findings.append(
+            Finding(
+                "AUD-030",
+                Severity.INFO,
+                f"recomputed from {_total(rebuilt.record_counts)} records: every figure and the "
+                "record set match",
+            )
+        )
+    return Recomputation(rebuilt, tuple(changes), tuple(findings))
+
+
+def _counts(before: dict[str, int], after: dict[str, int]) -> str:
+    names = dict.fromkeys([*before, *after])
+    parts = [
+        f"{n} {before.get(n, 0)} -> {after.get(n, 0)}"
+        for n in names
+        if before.get(n, 0) != after.get(n, 0)
+    ]
+    return ", ".join(parts) or "same counts, changed contents"
+
+
+def _total(counts: dict[str, int]) -> int:
+    return sum(counts.values())

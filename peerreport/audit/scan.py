@@ -1,0 +1,197 @@
+"""Scanning everything in a bundle for identifiers, diagnoses and member tokens.
+
+Every entry is turned into the texts a person (or a program) could read from
+it, each with a place, and every text goes through the intake's privacy
+detectors (`peerreport.privacy.scan_text`):
+- JSON: every string value (and key), at its JSON path;
+- CSV and other text: every line;
+- HTML: text, comments and attribute values (not tag names or markup);
+- XLSX (a zip of XML parts): the text and attribute values of every part,
+  hidden sheets, comments and document properties included.
+The only values skipped are the well-formed base64 key and signature of
+`signature.json`, which are random and can look like an NHI by chance.
+
+Member tokens: with the organisation's database, every 64-hex-digit run is
+also compared with the stored token hashes, so a leaked hash is found too.
+
+| code     | what was found                                            |
+| -------- | --------------------------------------------------------- |
+| SCAN-001 | an identifier or diagnosis (kind and masked value)        |
+| SCAN-002 | a member token's hash                                     |
+| SCAN-003 | (warning) an entry that could not be read as text         |
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+import zipfile
+from collections.abc import Iterator
+from html.parser import HTMLParser
+from io import BytesIO
+from typing import Any
+from xml.etree import ElementTree
+
+from peerreport.bundle.signing import SIGNATURE_NAME
+from peerreport.findings import Finding, Location, Severity
+from peerreport.privacy import scan_text
+
+_HEX64 = re.compile(r"(?<![0-9a-f])[0-9a-f]{64}(?![0-9a-f])")
+_RANDOM_FIELDS = {"public_key": 32, "signature": 64}
+_HINT = (
+    "Nothing identifying may leave the organisation: remove it from the source (the "
+    "rule file's labels or the records) and export again; treat this bundle as a breach."
+)
+
+Text = tuple[str, str]  # (where, text)
+
+
+def scan_bundle(
+    entries: dict[str, bytes], token_hashes: frozenset[str] = frozenset()
+) -> list[Finding]:
+    """Every identifier, diagnosis or member token in a bundle's entries."""
+    findings: list[Finding] = []
+    for name in sorted(entries):
+        try:
+            texts = list(_texts(name, entries[name]))
+        except (ValueError, zipfile.BadZipFile, ElementTree.ParseError) as exc:
+            findings.append(
+                Finding(
+                    "SCAN-003",
+                    Severity.WARNING,
+                    f"{name} could not be read to scan it ({exc})",
+                    "Check the entry by hand.",
+                    Location(file=name),
+                )
+            )
+            continue
+        for where, text in texts:
+            findings += _scan(name, where, text, token_hashes)
+    return findings
+
+
+def _scan(name: str, where: str, text: str, token_hashes: frozenset[str]) -> list[Finding]:
+    location = Location(file=name, key=where or None)
+    found = [
+        Finding(
+            "SCAN-001",
+            Severity.ERROR,
+            f"{name}{' ' + where if where else ''}: {d.kind} {d.masked}",
+            _HINT,
+            location,
+            {"kind": d.kind},
+        )
+        for d in scan_text(text)
+    ]
+    if token_hashes:
+        found += [
+            Finding(
+                "SCAN-002",
+                Severity.ERROR,
+                f"{name}{' ' + where if where else ''}: a member token's hash ({match[:6]}…)",
+                _HINT,
+                location,
+                {"kind": "member_token"},
+            )
+            for match in _HEX64.findall(text.lower())
+            if match in token_hashes
+        ]
+    return found
+
+
+def _texts(name: str, data: bytes) -> Iterator[Text]:
+    lowered = name.lower()
+    if lowered.endswith((".xlsx", ".xlsm", ".docx", ".zip")):
+        yield from _zip_xml_texts(data)
+        return
+    text = data.decode("utf-8")  # UnicodeDecodeError is a ValueError
+    if lowered.endswith(".json"):
+        value = json.loads(text)
+        yield from _json_texts(value, "$", skip_random=name == SIGNATURE_NAME)
+    elif lowered.endswith((".html", ".htm", ".svg")):
+        yield from _html_texts(text)
+    else:
+        for number, line in enumerate(text.splitlines(), start=1):
+            yield f"line {number}", line
+
+
+def _json_texts(value: Any, path: str, skip_random: bool = False) -> Iterator[Text]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield path, str(key)
+            if skip_random and _is_random(key, item):
+                continue
+            yield from _json_texts(item, f"{path}.{key}", skip_random)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _json_texts(item, f"{path}[{index}]", skip_random)
+    elif isinstance(value, str):
+        yield path, value
+
+
+def _is_random(key: str, value: Any) -> bool:
+    """A well-formed base64 public key or signature (random bytes: nothing to find)."""
+    size = _RANDOM_FIELDS.get(key)
+    if size is None or not isinstance(value, str):
+        return False
+    try:
+        return len(base64.b64decode(value, validate=True)) == size
+    except (binascii.Error, ValueError):
+        return False
+
+
+class _HtmlText(HTMLParser):
+    """Collects what an HTML page says: text, comments and attribute values."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.texts: list[Text] = []
+
+    def _where(self) -> str:
+        return f"line {self.getpos()[0]}"
+
+    def handle_data(self, data: str) -> None:
+        """Text between tags."""
+        if data.strip():
+            self.texts.append((self._where(), data))
+
+    def handle_comment(self, data: str) -> None:
+        """An HTML comment: invisible on the page, but it left the organisation too."""
+        self.texts.append((self._where(), data))
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        """Attribute values (titles, alt text, data attributes)."""
+        self.texts += [(self._where(), v) for _, v in attrs if v]
+
+
+def _html_texts(text: str) -> list[Text]:
+    parser = _HtmlText()
+    parser.feed(text)
+    parser.close()
+    return parser.texts
+
+
+def _zip_xml_texts(data: bytes) -> Iterator[Text]:
+    with zipfile.ZipFile(BytesIO(data)) as archive:
+        for info in archive.infolist():
+            part = archive.read(info)
+            if not info.filename.endswith((".xml", ".rels", ".vml")):
+                text = _text_or_none(part)  # a stray text part is scanned; images are not
+                if text is not None:
+                    yield info.filename, text
+                continue
+            root = ElementTree.fromstring(part)
+            for element in root.iter():
+                values = [element.text or "", *element.attrib.values()]
+                for value in values:
+                    if value.strip():
+                        yield info.filename, value
+
+
+def _text_or_none(data: bytes) -> str | None:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None

@@ -1,0 +1,105 @@
+"""`peerreport collate`: a funder's view across providers' bundles."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from peerreport.cli.options import json_option, print_json
+
+
+def _expand(paths: tuple[Path, ...]) -> list[Path]:
+    """Files as given; folders become the bundles (*.zip) inside them, sorted."""
+    found: list[Path] = []
+    for path in paths:
+        found += sorted(path.glob("*.zip")) if path.is_dir() else [path]
+    return found
+
+
+@click.command()
+@click.argument("bundles", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--rules", required=True, help="The rule file the returns are for (path or id).")
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The workbook to write (FILE.xlsx); the HTML summary goes beside it.",
+)
+@click.option(
+    "--providers",
+    "providers_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="CSV of expected providers: code, name, optional due (YYYY-MM-DD) and "
+    "fingerprint. Without it, missing providers cannot be known.",
+)
+@click.option(
+    "--period", "-p", help="The period to collate. Default: the one most bundles are for."
+)
+@click.option(
+    "--html",
+    "html",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the HTML summary. Default: FILE.html beside --out.",
+)
+@json_option
+@click.pass_context
+def collate(
+    ctx: click.Context,
+    bundles: tuple[Path, ...],
+    rules: str,
+    out: Path,
+    providers_file: Path | None,
+    period: str | None,
+    html: Path | None,
+    as_json: bool,
+) -> None:
+    """Verify providers' BUNDLES (files or folders) and add their figures up.
+
+    Rejects, with the reason, every bundle that fails verification, is for
+    another rule file, version or period, or is a draft; flags providers
+    missing or late (due: from --providers, else the 20th of the month after
+    the period); adds the figures up, protects the collated table with the
+    rule file's disclosure control, and writes a workbook (one row per
+    provider plus totals) and an HTML summary. Exit code 1 when a bundle was
+    rejected.
+
+    \b
+    Examples:
+      peerreport collate inbox/ --rules nz-peer-support-adults --out region-Q1.xlsx
+      peerreport collate a.bundle.zip b.bundle.zip --rules rules/nz.toml \\
+          --providers providers.csv --period FY2027-Q1 --out region.xlsx
+    """
+    from peerreport.collate import collate as run
+    from peerreport.collate import read_providers, write_summary, write_workbook
+    from peerreport.errors import UsageError
+    from peerreport.returns.periods import parse_period
+    from peerreport.rulebook import load
+
+    if out.suffix.lower() != ".xlsx":
+        raise UsageError(f"--out {out}: the workbook must be a .xlsx file")
+    rule_file = load(rules)
+    paths = _expand(bundles)
+    if not paths:
+        raise UsageError("no bundles found (a folder is searched for *.zip)")
+    providers = read_providers(providers_file) if providers_file else None
+    wanted = parse_period(period, rule_file.model.year_start or "07-01") if period else None
+    collation = run(paths, rule_file, providers, wanted)
+    write_workbook(collation, out)
+    summary = write_summary(collation, html or out.with_suffix(".html"))
+    if as_json:
+        print_json({**collation.to_dict(), "workbook": str(out), "summary": str(summary)})
+        ctx.exit(1 if collation.rejected else 0)
+    click.echo(
+        f"{collation.rule_title}, {collation.period.label}: {len(paths)} bundle(s); "
+        f"{collation.count('received')} received, {collation.count('late')} late, "
+        f"{collation.count('missing')} missing, {collation.count('rejected')} rejected"
+    )
+    for row in collation.providers:
+        if row.status != "received":
+            click.echo(f"  {row.status.upper():8} {row.code} {row.name}: {row.note}")
+    for item in collation.rejected:
+        click.echo(f"  NOT COLLATED {Path(item.file).name}: {item.reason}")
+    click.echo(f"  wrote {out}\n  wrote {summary}")
+    ctx.exit(1 if collation.rejected else 0)

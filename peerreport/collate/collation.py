@@ -1,0 +1,167 @@
+"""A collation: every provider's state, the bundles rejected, and the collated figures."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from peerreport.collate.gather import Gathered, Received, Rejected, gather
+from peerreport.collate.providers import Provider
+from peerreport.collate.totals import CollatedFigure, collate_figures
+from peerreport.returns.periods import Period
+from peerreport.rulebook.compiled import RuleFile
+
+RECEIVED, LATE, MISSING, REJECTED = "received", "late", "missing", "rejected"
+
+
+@dataclass(frozen=True)
+class ProviderRow:
+    """One provider's line of the collation."""
+
+    code: str
+    name: str
+    status: str  # received | late | missing | rejected
+    due: dt.date
+    received: Received | None = None
+    note: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON data."""
+        got = self.received
+        return {
+            "code": self.code,
+            "name": self.name,
+            "status": self.status,
+            "due": self.due.isoformat(),
+            "note": self.note,
+            "file": got.file if got else None,
+            "received": got.received.isoformat() if got else None,
+            "received_by": got.received_by if got else None,
+            "version": got.version if got else None,
+            "signer": got.signer if got else None,
+        }
+
+
+@dataclass(frozen=True)
+class Collation:
+    """Everything `collate` found and computed."""
+
+    rule_id: str
+    rule_version: str
+    rule_digest: str
+    rule_title: str
+    symbol: str
+    period: Period
+    providers: tuple[ProviderRow, ...]
+    rejected: tuple[Rejected, ...]
+    figures: tuple[CollatedFigure, ...]
+
+    def count(self, status: str) -> int:
+        """How many providers have a status."""
+        return sum(1 for p in self.providers if p.status == status)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON data (figures as collated and protected)."""
+        return {
+            "rule_file": {
+                "id": self.rule_id,
+                "version": self.rule_version,
+                "digest": self.rule_digest,
+                "title": self.rule_title,
+            },
+            "period": self.period.to_dict(),
+            "providers": [p.to_dict() for p in self.providers],
+            "rejected": [
+                {"file": r.file, "provider": r.provider, "reason": r.reason} for r in self.rejected
+            ],
+            "figures": [_figure_dict(f) for f in self.figures],
+        }
+
+
+def _figure_dict(figure: CollatedFigure) -> dict[str, Any]:
+    def cell(c: Any) -> dict[str, Any]:
+        """One collated cell as JSON data."""
+        return {
+            "key": list(c.key),
+            "value": c.value,
+            "status": c.status,
+            "providers": c.providers,
+            "incomplete": c.incomplete,
+            "reason": c.reason,
+        }
+
+    return {
+        "id": figure.id,
+        "label": figure.label,
+        "kind": figure.kind,
+        "by": list(figure.by),
+        "total": cell(figure.total),
+        "cells": [cell(c) for c in figure.cells],
+        "note": figure.note,
+    }
+
+
+def collate(
+    paths: Sequence[Path],
+    rule_file: RuleFile,
+    providers: Sequence[Provider] | None = None,
+    period: Period | None = None,
+) -> Collation:
+    """Verify, sort out and add up providers' bundles for one rule file and period."""
+    gathered = gather(paths, rule_file, period, providers)
+    kept = [gathered.received[code] for code in sorted(gathered.received)]
+    figures = collate_figures(rule_file, kept, gathered.period)
+    return Collation(
+        rule_id=rule_file.id,
+        rule_version=rule_file.version,
+        rule_digest=rule_file.digest,
+        rule_title=rule_file.model.title,
+        symbol=rule_file.disclosure.symbol,
+        period=gathered.period,
+        providers=tuple(_rows(gathered, providers)),
+        rejected=tuple(gathered.rejected),
+        figures=tuple(figures),
+    )
+
+
+def _rows(gathered: Gathered, providers: Sequence[Provider] | None) -> list[ProviderRow]:
+    default_due = gathered.period.due_date()
+    if providers is None:
+        providers = [
+            Provider(code, item.ret.organisation_name)
+            for code, item in sorted(gathered.received.items())
+        ]
+    rows = []
+    for provider in providers:
+        due = provider.due or default_due
+        item = gathered.received.get(provider.code)
+        if item is not None:
+            late = item.received.astimezone(dt.UTC).date() > due
+            note = (
+                f"received {item.received.date()} ({item.received_by}), due {due}" if late else ""
+            )
+            rows.append(
+                ProviderRow(
+                    provider.code, provider.name, LATE if late else RECEIVED, due, item, note
+                )
+            )
+            continue
+        reasons = [r.reason for r in gathered.rejected if r.provider == provider.code]
+        if reasons:
+            rows.append(
+                ProviderRow(provider.code, provider.name, REJECTED, due, note="; ".join(reasons))
+            )
+        else:
+            rows.append(
+                ProviderRow(
+                    provider.code,
+                    provider.name,
+                    MISSING,
+                    due,
+                    note=f"no bundle received (due {due})",
+                )
+            )
+    return rows

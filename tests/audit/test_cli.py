@@ -1,0 +1,177 @@
+"""End to end through the CLI: submit, amend, list, show, verify, trace, scan; exit codes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from sqlalchemy import Engine
+
+from peerreport.bundle import new_key_pair, read_archive, write_archive
+from tests.bundle.sample import PERIOD, activity, records, store, write_rules
+from tests.helpers import make_workspace
+
+#: How the lead registers the commands in peerreport.cli.main.COMMANDS.
+COMMANDS = {
+    "submit": (
+        "peerreport.cli.submit_cmd",
+        "submit",
+        "Submit a return: record it in the ledger, write its bundle.",
+    ),
+    "returns": (
+        "peerreport.cli.returns_cmd",
+        "returns",
+        "Submitted returns: list, show history and amendments.",
+    ),
+    "audit": (
+        "peerreport.cli.audit_cmd",
+        "audit",
+        "Audit a bundle: verify, trace a figure, scan for identifiers.",
+    ),
+    "collate": (
+        "peerreport.cli.collate_cmd",
+        "collate",
+        "Collate providers' bundles into one workbook (funders).",
+    ),
+    "keys": ("peerreport.cli.keys_cmd", "keys", "Signing keys: make an Ed25519 key pair."),
+}
+
+Run = Callable[..., Result]
+
+
+@pytest.fixture
+def run(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Run:
+    from peerreport.cli import main
+
+    for name, entry in COMMANDS.items():
+        monkeypatch.setitem(main.COMMANDS, name, entry)
+    monkeypatch.delenv("PEERREPORT_DATABASE_URL", raising=False)
+    monkeypatch.delenv("PEERREPORT_WORKSPACE", raising=False)
+    monkeypatch.chdir(tmp_path)  # not inside any workspace
+
+    # A fresh group, not `main.cli` itself: click caches a command's help option on
+    # first use, which would change `main.cli`'s help for tests that run later.
+    group = main.LazyGroup(name="peerreport", context_settings=main.cli.context_settings)
+
+    def invoke(*args: str | Path) -> Result:
+        return CliRunner().invoke(group, [str(a) for a in args], catch_exceptions=False)
+
+    return invoke
+
+
+def test_every_command_has_help_with_an_example(run: Run) -> None:
+    for args in (
+        ["submit"],
+        ["returns", "list"],
+        ["returns", "show"],
+        ["audit", "verify"],
+        ["audit", "trace"],
+        ["audit", "scan"],
+        ["collate"],
+        ["keys", "new"],
+    ):
+        result = run(*args, "--help")
+        assert result.exit_code == 0, result.output
+        assert "Example" in result.output, args
+
+
+def test_submit_amend_and_audit_end_to_end(
+    run: Run, engine: Engine, db_url: str, tmp_path: Path
+) -> None:
+    workspace = make_workspace(tmp_path / "ws", db_url)
+    ws = ["--workspace", workspace.root]
+    rules = write_rules(tmp_path / "rules")
+    key = new_key_pair(tmp_path / "keys")
+    store(engine, records())
+    submit = ["submit", rules, "--period", PERIOD, "--format", "csv,json", *ws]
+
+    first = run(*submit, "--sign", key.private_path)
+    assert first.exit_code == 0, first.output
+    assert "version 1" in first.output and "(signed)" in first.output
+    again = run(*submit)
+    assert again.exit_code == 2
+    assert "needs a reason" in again.output and "Traceback" not in again.output
+    store(engine, [activity("G-03", 4, attendance=40, mode="in_person")])
+    amended = run(*submit, "--sign", key.private_path, "--reason", "G-03 attendance mistyped")
+    assert amended.exit_code == 0, amended.output
+    assert "amendment (version 2, supersedes version 1)" in amended.output
+    folder = workspace.root / "submissions"
+    v1, v2 = (folder / f"audit-test_{PERIOD}_TEST01_v{n}.bundle.zip" for n in (1, 2))
+
+    listed = run("returns", "list", *ws)
+    assert listed.exit_code == 0
+    assert "superseded" in listed.output and "current" in listed.output
+    ident = next(
+        line.split()[0]
+        for line in listed.output.splitlines()
+        if line.strip().endswith("G-03 attendance mistyped")
+    )
+    shown = run("returns", "show", ident, *ws)
+    assert shown.exit_code == 0, shown.output
+    assert "Version 1 -> 2:" in shown.output and "the records changed" in shown.output
+    assert "group_attendance: 84 -> 118" in shown.output
+
+    verify = ["audit", "verify", "--rules", rules, *ws]
+    good = run(*verify, v2, "--fingerprint", key.fingerprint)
+    assert good.exit_code == 0, good.output
+    assert "VERIFIED" in good.output and "AUD-030" in good.output
+    assert "the current version" in good.output
+    stale = run(*verify, v1)
+    assert stale.exit_code == 1
+    assert "AUD-002" in stale.output and "the records give 118" in stale.output
+    assert "superseded" in stale.output
+
+    archive = read_archive(v2.read_bytes())
+    csv = next(n for n in archive.entries if n.endswith(".csv"))
+    changed = archive.entries[csv].replace(b"118", b"119", 1)
+    tampered = tmp_path / "tampered.zip"
+    tampered.write_bytes(write_archive({**archive.entries, csv: changed}, archive.comment))
+    caught = run(*verify, tampered)
+    assert caught.exit_code == 1 and f"{csv} was altered" in caught.output
+    integrity_only = run("audit", "verify", v2)
+    assert integrity_only.exit_code == 0 and "not recomputed" in integrity_only.output
+
+    lost = run("audit", "trace", ident, "calls", *ws)
+    assert lost.exit_code == 2 and "give its path with --rules PATH" in lost.output
+    traced = run("audit", "trace", ident, "calls", "phone", "--rules", rules, *ws)
+    assert traced.exit_code == 0, traced.output
+    assert "published 5; the records give 5 (5 activity records)" in traced.output
+    assert traced.output.count("\nW-0") == 5
+    assert run("audit", "trace", v2, "sessions", "--sql", "--rules", rules, *ws).exit_code == 0
+    scanned = run("audit", "scan", v2, *ws)
+    assert scanned.exit_code == 0 and "CLEAN" in scanned.output
+
+
+def test_usage_errors_are_plain_messages_with_exit_code_2(
+    run: Run, engine: Engine, db_url: str, tmp_path: Path
+) -> None:
+    workspace = make_workspace(tmp_path / "ws", db_url)
+    ws = ["--workspace", workspace.root]
+    for args in (
+        ["returns", "show", "999", *ws],
+        ["audit", "trace", "nonsense", "x", *ws],
+        ["submit", write_rules(tmp_path / "r"), "--period", "2026-13", *ws],
+    ):
+        result = run(*args)
+        assert result.exit_code == 2, (args, result.output)
+        assert result.output.startswith("Error: ") and "Traceback" not in result.output
+
+
+def test_submit_is_refused_while_errors_exist(
+    run: Run, engine: Engine, db_url: str, tmp_path: Path
+) -> None:
+    workspace = make_workspace(tmp_path / "ws", db_url)
+    rules = write_rules(tmp_path / "rules")
+    rules.write_text(
+        rules.read_text("utf-8") + '\n[[check]]\nid = "T-1"\n'
+        'assert = "sessions > 999"\nmessage = "only {sessions} sessions"\n',
+        "utf-8",
+    )
+    store(engine, records())
+    result = run("submit", rules, "--period", PERIOD, "--workspace", workspace.root)
+    assert result.exit_code == 1
+    assert "only 23 sessions" in result.output and "Not submitted" in result.output
+    listed = run("returns", "list", "--workspace", workspace.root)
+    assert "No submitted returns yet" in listed.output
