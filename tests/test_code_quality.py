@@ -57,3 +57,16 @@ def test_renderers_and_rule_parsing_do_not_import_the_database_layer() -> None:
             if uses_store or (uses_sql and package != "language"):
                 offenders.append(str(path.relative_to(ROOT)))
     assert offenders == []
+
+
+def test_every_package_folder_has_an_init() -> None:
+    """A folder without __init__.py works from a checkout but is left out of a built wheel."""
+    missing = [
+        str(folder.relative_to(ROOT))
+        for folder in (ROOT / "peerreport").rglob("*")
+        if folder.is_dir()
+        and folder.name != "__pycache__"
+        and any(folder.glob("*.py"))
+        and not (folder / "__init__.py").exists()
+    ]
+    assert missing == []

@@ -1,0 +1,2 @@
+"""The record model: activities, breakdown counts, workforce entries, feedback tallies,
+and the closed vocabularies they draw from (`vocabularies.toml`)."""
