@@ -111,8 +111,22 @@ def demo(out: Path | None) -> None:
         click.echo(f"   {path}")
     click.echo(f"\n   Review page: {html}")
     click.echo(f"   Bundle:      {bundle}")
+    exe = _command_name()
     click.echo(f"\nDone in {time.perf_counter() - started:.1f} s. Try it yourself:")
     click.echo(f"  cd {root}")
-    click.echo("  peerreport records summary")
-    click.echo(f"  peerreport build {DEMO_RULES} --period FY2026-Q3")
-    click.echo(f"  peerreport audit verify {bundle.relative_to(root)}")
+    click.echo(f"  {exe} records summary")
+    click.echo(f"  {exe} build {DEMO_RULES} --period FY2026-Q3")
+    click.echo(f"  {exe} audit verify {bundle.relative_to(root)}")
+    click.echo(f"  {exe} submit {DEMO_RULES} --period {DEMO_PERIOD}")
+
+
+def _command_name() -> str:
+    """`peerreport` if it is on the PATH, else the full path of this one (e.g. in a venv)."""
+    import shutil
+    import sys
+
+    here = Path(sys.executable).with_name("peerreport")
+    on_path = shutil.which("peerreport")
+    if on_path and Path(on_path).resolve() == here.resolve():
+        return "peerreport"
+    return str(here) if here.exists() else "peerreport"
