@@ -232,6 +232,32 @@ def test(ctx: click.Context, paths: tuple[str, ...], as_json: bool) -> None:
 
 
 @rules.command()
+@click.argument("rule_file")
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The HTML file to write.",
+)
+def doc(rule_file: str, out: Path) -> None:
+    """Write a readable specification of a return (HTML) for funders and coordinators.
+
+    What each figure counts, every check with its message and hint, and how
+    small counts are protected, with `extends` resolved.
+
+    \b
+    Example:
+      peerreport rules doc nz-peer-support-adults --out mhc36f-specification.html
+    """
+    from peerreport.render.ruledoc import render_rule_doc
+    from peerreport.rulebook import load
+
+    out.write_text(render_rule_doc(load(rule_file)), "utf-8")
+    click.echo(f"wrote {out}")
+
+
+@rules.command()
 def schema() -> None:
     """Print the JSON Schema of rule files, for editors that validate TOML.
 
