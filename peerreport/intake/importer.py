@@ -23,7 +23,12 @@ from peerreport.findings import Finding, Location, Severity
 from peerreport.intake.rows import RowOutcome, RowReader
 from peerreport.intake.sources import Table, open_tables
 from peerreport.records.models import BreakdownCount, Record
-from peerreport.store.records import ImportCounts, RecordWriter, ensure_organisation
+from peerreport.store.records import (
+    ImportCounts,
+    RecordWriter,
+    ensure_organisation,
+    prepare_bulk_load,
+)
 from peerreport.store.schema import import_run
 
 BATCH_SIZE = 1000
@@ -188,6 +193,7 @@ class Importer:
         with self.engine.connect() as conn:
             transaction = conn.begin()
             try:
+                prepare_bulk_load(conn)
                 ensure_organisation(conn, self.settings.org, self.settings.org_name)
                 writer = RecordWriter(conn, self.settings.org, self.settings.token_secret)
                 for path in paths:

@@ -22,8 +22,15 @@ def normalise_url(url: str) -> str:
 
 def open_engine(url: str) -> Engine:
     """An engine for `url`, with SQLite set up to enforce foreign keys."""
+    url = normalise_url(url)
+    connect_args: dict[str, Any] = {}
+    if url.startswith("postgresql+psycopg"):
+        # psycopg prepares a statement after 5 runs and PostgreSQL may then keep a
+        # generic plan chosen while a table was still empty (a sequential scan), so a
+        # long import slows down quadratically. Plan every statement afresh.
+        connect_args["prepare_threshold"] = None
     try:
-        engine = create_engine(normalise_url(url), future=True)
+        engine = create_engine(url, future=True, connect_args=connect_args)
     except (ArgumentError, ImportError, ValueError) as exc:
         raise DatabaseError(f"cannot use database URL {safe_url(url)!r}: {exc}") from exc
     if engine.dialect.name == "sqlite":

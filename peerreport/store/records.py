@@ -17,7 +17,18 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, bindparam, delete, insert, select, tuple_, update
+from sqlalchemy import (
+    Connection,
+    Table,
+    and_,
+    bindparam,
+    delete,
+    insert,
+    select,
+    text,
+    tuple_,
+    update,
+)
 
 from peerreport.records.models import Activity, Record
 from peerreport.store.schema import RECORD_TABLES, activity, member_token, organisation
@@ -44,6 +55,18 @@ class ImportCounts:
             f"{self.added} added, {self.updated} updated, {self.unchanged} unchanged, "
             f"{self.rejected} rejected"
         )
+
+
+def prepare_bulk_load(conn: Connection) -> None:
+    """Make a long import in one transaction stay linear on PostgreSQL.
+
+    Foreign-key checks run as cached plans; a generic plan made while a table
+    looked empty is a sequential scan, and a million-row import then slows down
+    quadratically. Custom plans, for this transaction only, follow the table's
+    real size.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
 
 
 def ensure_organisation(conn: Connection, org: str, name: str) -> None:
