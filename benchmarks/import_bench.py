@@ -50,9 +50,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="peerreport-bench-") as tmp:
         for size in sorted(args.sizes):
             folder = Path(tmp) / f"ws{size}"
-            db_args = ["--db", args.db] if args.db else []
-            if args.db:
-                _reset_postgres_schema(args.db)
+            schema = _fresh_postgres_schema(args.db) if args.db else None
+            db_args = ["--db", schema[0]] if schema else []
             subprocess.run(
                 [
                     exe,
@@ -98,6 +97,8 @@ def main() -> None:
                     out.strip().splitlines()[-1],
                 )
             )
+            if schema:
+                _drop_postgres_schema(args.db, schema[1])
     print(
         f"backend: {'PostgreSQL' if args.db else 'SQLite'}   python {sys.version.split()[0]}   "
         f"cpus {os.cpu_count()}"
@@ -114,24 +115,27 @@ def main() -> None:
     print("last import said:", rows[-1][-1] if rows else "-")
 
 
-def _reset_postgres_schema(url: str) -> None:
-    """Benchmarks on PostgreSQL start from an empty, migrated schema in the given database."""
-    from peerreport.store.database import open_engine, upgrade
+def _fresh_postgres_schema(url: str) -> tuple[str, str]:
+    """A new, empty schema in the given database (dropped afterwards): its URL and name."""
+    from urllib.parse import quote
+
+    from peerreport.store.database import open_engine
+
+    name = "bench_" + uuid.uuid4().hex[:10]
+    engine = open_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{name}"'))
+    engine.dispose()
+    separator = "&" if "?" in url else "?"
+    return f"{url}{separator}options={quote(f'-csearch_path={name}')}", name
+
+
+def _drop_postgres_schema(url: str, name: str) -> None:
+    from peerreport.store.database import open_engine
 
     engine = open_engine(url)
     with engine.begin() as conn:
-        for table in (
-            "member_token",
-            "activity_breakdown",
-            "activity",
-            "workforce",
-            "feedback",
-            "import_run",
-            "organisation",
-            "alembic_version",
-        ):
-            conn.execute(text(f"DROP TABLE IF EXISTS {table} CASCADE"))
-    upgrade(engine)
+        conn.execute(text(f'DROP SCHEMA "{name}" CASCADE'))
     engine.dispose()
 
 
