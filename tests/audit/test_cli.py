@@ -13,31 +13,6 @@ from peerreport.bundle import new_key_pair, read_archive, write_archive
 from tests.bundle.sample import PERIOD, activity, records, store, write_rules
 from tests.helpers import make_workspace
 
-#: How the lead registers the commands in peerreport.cli.main.COMMANDS.
-COMMANDS = {
-    "submit": (
-        "peerreport.cli.submit_cmd",
-        "submit",
-        "Submit a return: record it in the ledger, write its bundle.",
-    ),
-    "returns": (
-        "peerreport.cli.returns_cmd",
-        "returns",
-        "Submitted returns: list, show history and amendments.",
-    ),
-    "audit": (
-        "peerreport.cli.audit_cmd",
-        "audit",
-        "Audit a bundle: verify, trace a figure, scan for identifiers.",
-    ),
-    "collate": (
-        "peerreport.cli.collate_cmd",
-        "collate",
-        "Collate providers' bundles into one workbook (funders).",
-    ),
-    "keys": ("peerreport.cli.keys_cmd", "keys", "Signing keys: make an Ed25519 key pair."),
-}
-
 Run = Callable[..., Result]
 
 
@@ -45,14 +20,11 @@ Run = Callable[..., Result]
 def run(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Run:
     from peerreport.cli import main
 
-    for name, entry in COMMANDS.items():
-        monkeypatch.setitem(main.COMMANDS, name, entry)
     monkeypatch.delenv("PEERREPORT_DATABASE_URL", raising=False)
     monkeypatch.delenv("PEERREPORT_WORKSPACE", raising=False)
     monkeypatch.chdir(tmp_path)  # not inside any workspace
 
-    # A fresh group, not `main.cli` itself: click caches a command's help option on
-    # first use, which would change `main.cli`'s help for tests that run later.
+    # A fresh group over the real command registry, so these tests leave `main.cli` as it was.
     group = main.LazyGroup(name="peerreport", context_settings=main.cli.context_settings)
 
     def invoke(*args: str | Path) -> Result:
