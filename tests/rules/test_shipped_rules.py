@@ -25,12 +25,11 @@ from peerreport.rulebook.resolve import resolve
 from peerreport.store.database import open_engine, upgrade
 from peerreport.store.records import ensure_organisation, save_records
 from tests.conftest import empty_database
+from tests.rules.catalogue import FORMAT_EXAMPLES, ORDER
 
 ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "rules"
 FILES = sorted(RULES.glob("*.toml"))
-#: The format examples of docs/rule-files.md; the conventions below are for returns.
-FORMAT_EXAMPLES = {"example-peer-core", "example-peer-support"}
 RETURNS = [p for p in FILES if read_model(p).id not in FORMAT_EXAMPLES]
 CHECK_CODE = re.compile(r"^[A-Z]+-\d{3}$")
 
@@ -44,22 +43,7 @@ def _load(path: Path) -> RuleFile:
 
 
 def test_the_returns_are_shipped() -> None:
-    ids = {read_model(p).id for p in RETURNS}
-    assert {
-        "nz-peer-core",
-        "nz-peer-support-adults",
-        "nz-peer-support-adults-service",
-        "nz-peer-support-youth",
-        "nz-peer-support-youth-service",
-        "nz-consumer-advocacy",
-        "nz-consumer-resource-information",
-        "nz-consumer-phone-service",
-        "nz-consumer-leadership",
-        "peer-values",
-        "peer-workforce",
-        "au-community-sessions",
-        "example-regional-peer-support",
-    } <= ids
+    assert set(ORDER) <= {read_model(p).id for p in RETURNS}
 
 
 @pytest.mark.parametrize("path", FILES, ids=_ids(FILES))
