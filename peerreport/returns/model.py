@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from peerreport import __version__
@@ -97,8 +97,81 @@ class RuleInfo:
 
 
 @dataclass(frozen=True)
+class FiledChange:
+    """One published number an amendment changed: `before` -> `after`, as shown."""
+
+    measure: str
+    label: str
+    cell: str  # 'total' or the breakdown cell's label
+    before: str
+    after: str
+
+    def to_dict(self) -> dict[str, str]:
+        """Plain JSON data."""
+        return {
+            "measure": self.measure,
+            "label": self.label,
+            "cell": self.cell,
+            "before": self.before,
+            "after": self.after,
+        }
+
+
+@dataclass(frozen=True)
+class Filing:
+    """How a return was filed: its version, what it amends and why, when, and what changed.
+
+    A draft (built, exported for review, not submitted) has no filing. `submit`
+    attaches one before the files a funder reads are rendered, so every
+    rendering can say "version 2, amends version 1" with the reason and the
+    figures that changed.
+    """
+
+    version: int
+    submitted_at: str  # ISO 8601, UTC
+    amends_version: int | None = None
+    reason: str | None = None
+    late: bool = False
+    changes: tuple[FiledChange, ...] = ()
+
+    @property
+    def is_amendment(self) -> bool:
+        """True for version 2 and later."""
+        return self.amends_version is not None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON data."""
+        return {
+            "version": self.version,
+            "amends_version": self.amends_version,
+            "reason": self.reason,
+            "submitted_at": self.submitted_at,
+            "late": self.late,
+            "changes": [c.to_dict() for c in self.changes],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Filing:
+        """Read back `to_dict()` data."""
+        return cls(
+            version=int(data["version"]),
+            submitted_at=str(data["submitted_at"]),
+            amends_version=data.get("amends_version"),
+            reason=data.get("reason"),
+            late=bool(data.get("late", False)),
+            changes=tuple(FiledChange(**c) for c in data.get("changes", ())),
+        )
+
+
+@dataclass(frozen=True)
 class Return:
-    """A built return: organisation, rule file, period, published figures and findings."""
+    """A built return: organisation, rule file, period, published figures and findings.
+
+    `revision` names the state of the organisation's records it was computed
+    from (the import revision), so it can be rebuilt exactly as it was; `due`
+    is the date the rule file says the period's return is due; `filing` says
+    how it was filed (None for a draft).
+    """
 
     organisation: str
     organisation_name: str
@@ -110,6 +183,13 @@ class Return:
     records_digest: str
     record_counts: dict[str, int] = field(default_factory=dict)
     tool_version: str = __version__
+    revision: int | None = None
+    due: dt.date | None = None
+    filing: Filing | None = None
+
+    def filed(self, filing: Filing | None) -> Return:
+        """The same return with a filing attached (or removed)."""
+        return replace(self, filing=filing)
 
     @property
     def has_errors(self) -> bool:
@@ -134,7 +214,13 @@ class Return:
             "status": "has-errors" if self.has_errors else "ready",
             "figures": [f.to_dict() for f in self.figures],
             "findings": [f.to_dict() for f in self.findings],
-            "records": {"digest": self.records_digest, "counts": dict(self.record_counts)},
+            "records": {
+                "digest": self.records_digest,
+                "counts": dict(self.record_counts),
+                "revision": self.revision,
+            },
+            "due": self.due.isoformat() if self.due is not None else None,
+            "filing": self.filing.to_dict() if self.filing is not None else None,
             "tool": {"name": "peerreport", "version": self.tool_version},
         }
 
@@ -171,6 +257,9 @@ class Return:
             records_digest=data["records"]["digest"],
             record_counts=dict(data["records"]["counts"]),
             tool_version=data["tool"]["version"],
+            revision=data["records"].get("revision"),
+            due=dt.date.fromisoformat(data["due"]) if data.get("due") else None,
+            filing=Filing.from_dict(data["filing"]) if data.get("filing") else None,
         )
 
 
