@@ -144,7 +144,9 @@ def _conditions(
     compiled: CompiledMeasure, rule_file: RuleFile, ret: Return, source: str, key: CellKey
 ) -> list[ColumnElement[bool]]:
     resolve = resolver(source, dict(rule_file.model.grouping))
-    conditions = [row_filter(source, ret.organisation, ret.period.start, ret.period.end)]
+    conditions = [
+        row_filter(source, ret.organisation, ret.period.start, ret.period.end, ret.revision)
+    ]
     if compiled.where is not None:
         conditions.append(to_sql(compiled.where.tree, resolve))
     for field, code in zip(compiled.measure.by, key, strict=False):

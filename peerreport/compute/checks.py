@@ -88,6 +88,7 @@ class CheckRunner:
         org: str,
         start: dt.date,
         end: dt.date,
+        revision: int | None = None,
     ) -> tuple[CheckOutcome, list[Finding]]:
         """A record check, given its failure count from the scan; fetches a sample if any failed."""
         if failures == 0:
@@ -101,7 +102,12 @@ class CheckRunner:
             query = (
                 select(*ids)
                 .select_from(from_clause(source))
-                .where(and_(row_filter(source, org, start, end), failing(c, self.rule_file)))
+                .where(
+                    and_(
+                        row_filter(source, org, start, end, revision),
+                        failing(c, self.rule_file),
+                    )
+                )
                 .order_by(*ids)
                 .limit(c.check.sample)
             )

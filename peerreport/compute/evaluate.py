@@ -66,20 +66,30 @@ def evaluate(
     rule_file: RuleFile,
     period_start: dt.date,
     period_end: dt.date,
+    revision: int | None = None,
 ) -> Evaluation:
-    """Compute every measure and run every enabled check of `rule_file`."""
+    """Compute every measure and run every enabled check of `rule_file`.
+
+    `revision` is the import revision whose records are used (None: the
+    current records).
+    """
     if period_end < period_start:
         raise UsageError(f"the period ends ({period_end}) before it starts ({period_start})")
     if isinstance(db, Engine):
         with db.connect() as conn:
-            return _evaluate(conn, org, rule_file, period_start, period_end)
-    return _evaluate(db, org, rule_file, period_start, period_end)
+            return _evaluate(conn, org, rule_file, period_start, period_end, revision)
+    return _evaluate(db, org, rule_file, period_start, period_end, revision)
 
 
 def _evaluate(
-    conn: Connection, org: str, rule_file: RuleFile, start: dt.date, end: dt.date
+    conn: Connection,
+    org: str,
+    rule_file: RuleFile,
+    start: dt.date,
+    end: dt.date,
+    revision: int | None,
 ) -> Evaluation:
-    scanned = run(conn, rule_file, org, start, end)
+    scanned = run(conn, rule_file, org, start, end, revision)
     raw: dict[str, Value] = dict(scanned.totals)
     findings: list[Finding] = []
     for ident in rule_file.derived_order:
@@ -92,7 +102,7 @@ def _evaluate(
             continue
         if c.check.kind == "record":
             failures = scanned.failures.get(c.id, 0)
-            outcome, found = runner.record_check(conn, c, failures, org, start, end)
+            outcome, found = runner.record_check(conn, c, failures, org, start, end, revision)
         elif c.check.kind == "return":
             outcome, found = runner.return_check(c)
         else:

@@ -107,7 +107,12 @@ def failing(c: CompiledCheck, rule_file: RuleFile) -> ColumnElement[bool]:
 
 
 def statement(
-    scan: Scan, rule_file: RuleFile, org: str, start: dt.date, end: dt.date
+    scan: Scan,
+    rule_file: RuleFile,
+    org: str,
+    start: dt.date,
+    end: dt.date,
+    revision: int | None = None,
 ) -> Select[Any]:
     """The SELECT for one scan."""
     resolve = resolver(scan.source, dict(rule_file.model.grouping))
@@ -117,19 +122,24 @@ def statement(
     ]
     columns += [_failures(c, rule_file).label(f"c{i}") for i, c in enumerate(scan.checks)]
     query = select(*groups, *columns).select_from(from_clause(scan.source))
-    query = query.where(row_filter(scan.source, org, start, end))
+    query = query.where(row_filter(scan.source, org, start, end, revision))
     if groups:
         query = query.group_by(*groups)
     return query
 
 
 def run(
-    conn: Connection, rule_file: RuleFile, org: str, start: dt.date, end: dt.date
+    conn: Connection,
+    rule_file: RuleFile,
+    org: str,
+    start: dt.date,
+    end: dt.date,
+    revision: int | None = None,
 ) -> ScanResults:
-    """Run every scan and collect the results."""
+    """Run every scan (over the records at `revision`, or the current ones) and collect results."""
     results = ScanResults()
     for scan in plan(rule_file):
-        rows = conn.execute(statement(scan, rule_file, org, start, end)).all()
+        rows = conn.execute(statement(scan, rule_file, org, start, end, revision)).all()
         if not scan.by:
             row = rows[0]
             for i, m in enumerate(scan.measures):

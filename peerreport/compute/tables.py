@@ -9,7 +9,9 @@
   within it (period_start >= start and period_end <= end). An entry that
   straddles the period's edge is not counted, never pro-rated.
 
-Every statement filters on `org` and the period with bound parameters.
+Every statement filters on `org`, the period and the revision of the records
+(`revision`: the versions current at that import revision, or the current
+versions when None; see store/schema.py) with bound parameters.
 `programme` of workforce and feedback is stored as '' when not kept, and read
 back as null, as in the record model. Decimal columns are read as double
 precision, as the expression language defines.
@@ -27,6 +29,7 @@ from sqlalchemy.sql.expression import FromClause
 from peerreport.language.sql import Resolve
 from peerreport.rulebook.model import Grouping
 from peerreport.store import schema
+from peerreport.store.revisions import visible_at
 
 TOKENS = "tokens"
 
@@ -41,7 +44,15 @@ def from_clause(source: str) -> FromClause:
         return b.join(a, and_(b.c.org == a.c.org, b.c.activity_id == a.c.activity_id))
     if source == TOKENS:
         t = schema.member_token
-        return a.join(t, and_(t.c.org == a.c.org, t.c.activity_id == a.c.activity_id))
+        # Tokens belong to one version of their activity.
+        return a.join(
+            t,
+            and_(
+                t.c.org == a.c.org,
+                t.c.activity_id == a.c.activity_id,
+                t.c.valid_from == a.c.valid_from,
+            ),
+        )
     if source == "workforce":
         return schema.workforce
     if source == "feedback":
@@ -57,13 +68,30 @@ def _table_for(source: str, name: str) -> Any:
     return (schema.workforce if source == "workforce" else schema.feedback).c[name]
 
 
-def row_filter(source: str, org: str, start: dt.date, end: dt.date) -> ColumnElement[bool]:
-    """The organisation and period condition of a source."""
+def row_filter(
+    source: str, org: str, start: dt.date, end: dt.date, revision: int | None = None
+) -> ColumnElement[bool]:
+    """The organisation, period and revision condition of a source."""
     if source in ("activity", "breakdown", TOKENS):
         a = schema.activity
-        return and_(a.c.org == org, a.c.date >= start, a.c.date <= end)
+        conditions = [a.c.org == org, a.c.date >= start, a.c.date <= end, version(a, revision)]
+        if source == "breakdown":
+            conditions.append(version(schema.activity_breakdown, revision))
+        return and_(*conditions)
     table = schema.workforce if source == "workforce" else schema.feedback
-    return and_(table.c.org == org, table.c.period_start >= start, table.c.period_end <= end)
+    return and_(
+        table.c.org == org,
+        table.c.period_start >= start,
+        table.c.period_end <= end,
+        version(table, revision),
+    )
+
+
+def version(table: Any, revision: int | None) -> ColumnElement[bool]:
+    """The versions of a record table current at `revision` (None: current now)."""
+    if revision is None:
+        return table.c.valid_to.is_(None)  # type: ignore[no-any-return]
+    return visible_at(table, revision)
 
 
 def column(source: str, name: str) -> ColumnElement[Any]:

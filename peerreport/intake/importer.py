@@ -12,20 +12,23 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, insert
+from sqlalchemy import Connection, Engine, insert, select, update
 
 from peerreport.findings import Finding, Location, Severity
 from peerreport.intake.rows import RowOutcome, RowReader
 from peerreport.intake.sources import Table, open_tables
 from peerreport.records.models import BreakdownCount, Record
+from peerreport.store import chain
 from peerreport.store.records import (
     ImportCounts,
     RecordWriter,
+    Source,
     ensure_organisation,
     prepare_bulk_load,
 )
@@ -62,6 +65,7 @@ class ImportReport:
     files: list[FileReport]
     stored: bool
     skip_invalid: bool
+    revision: int | None = None  # the revision of the records this import made, if any
 
     @property
     def counts(self) -> ImportCounts:
@@ -81,6 +85,7 @@ class ImportReport:
         return {
             "stored": self.stored,
             "skip_invalid": self.skip_invalid,
+            "revision": self.revision,
             "totals": vars(self.counts),
             "files": [
                 {
@@ -122,6 +127,56 @@ def _file_sha256(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+MAX_PROBLEMS_STORED = 200  # an import's log keeps its first problems, values masked
+
+
+def _start_run(conn: Connection, org: str, path: Path) -> int:
+    result = conn.execute(
+        insert(import_run).values(
+            org=org,
+            file_name=path.name,
+            file_sha256=_file_sha256(path) if path.is_file() else "",
+            finished_at=dt.datetime.now(dt.UTC).replace(microsecond=0),
+            added=0,
+            updated=0,
+            unchanged=0,
+            rejected=0,
+            status="running",
+        )
+    )
+    assert result.inserted_primary_key is not None
+    return int(result.inserted_primary_key[0])
+
+
+def _finish_run(conn: Connection, run_id: int, report: FileReport, status: str) -> None:
+    problems = [p.to_dict() for p in report.problems[:MAX_PROBLEMS_STORED]]
+    counts = report.counts
+    conn.execute(
+        update(import_run)
+        .where(import_run.c.id == run_id)
+        .values(
+            finished_at=dt.datetime.now(dt.UTC).replace(microsecond=0),
+            added=counts.added if status == "stored" else 0,
+            updated=counts.updated if status == "stored" else 0,
+            unchanged=counts.unchanged if status == "stored" else 0,
+            rejected=counts.rejected,
+            status=status,
+            problem_count=report.problem_count,
+            problems=json.dumps(problems, ensure_ascii=False) if problems else None,
+        )
+    )
+
+
+def _withdrawn_notice(keys: list[str]) -> str:
+    shown = ", ".join(f'"{k}"' for k in keys[:5]) + (
+        f" and {len(keys) - 5} more" if len(keys) > 5 else ""
+    )
+    return (
+        f"{len(keys)} record(s) in this file were withdrawn earlier and were not imported again "
+        f"({shown}); give a record a new id if it is a different one"
+    )
 
 
 class _Rejects:
@@ -190,12 +245,15 @@ class Importer:
         """Import every file; commit only if allowed (no problems, or skip_invalid)."""
         reports: list[FileReport] = []
         rejects: list[tuple[FileReport, _Rejects]] = []
+        seen: set[int] = set()  # natural keys of this import, across its files
+        revision: int | None = None
         with self.engine.connect() as conn:
             transaction = conn.begin()
             try:
                 prepare_bulk_load(conn)
                 ensure_organisation(conn, self.settings.org, self.settings.org_name)
                 writer = RecordWriter(conn, self.settings.org, self.settings.token_secret)
+                runs: list[int] = []
                 for path in paths:
                     report = FileReport(path)
                     reports.append(report)
@@ -203,30 +261,38 @@ class Importer:
                     if sink:
                         rejects.append((report, sink))
                     before = ImportCounts(**vars(writer.counts))
-                    self._import_file(path, writer, report, sink)
+                    run_id = _start_run(conn, self.settings.org, path)
+                    runs.append(run_id)
+                    self._import_file(path, writer, report, sink, seen, run_id)
                     for name in ("added", "updated", "unchanged"):
                         setattr(
                             report.counts,
                             name,
                             getattr(writer.counts, name) - getattr(before, name),
                         )
-                    conn.execute(
-                        insert(import_run).values(
-                            org=self.settings.org,
-                            file_name=path.name,
-                            file_sha256=_file_sha256(path),
-                            finished_at=dt.datetime.now(dt.UTC),
-                            added=report.counts.added,
-                            updated=report.counts.updated,
-                            unchanged=report.counts.unchanged,
-                            rejected=report.counts.rejected,
-                        )
-                    )
+                    if writer.withdrawn:
+                        report.notices.append(_withdrawn_notice(writer.withdrawn))
+                        writer.withdrawn = []
+                    _finish_run(conn, run_id, report, "stored")
                 failed = any(r.problem_count for r in reports)
                 if failed and not self.settings.skip_invalid:
                     transaction.rollback()
                     stored = False
+                    revision = None
                 else:
+                    revision = writer.revision.number
+                    if revision is not None:
+                        conn.execute(
+                            update(import_run)
+                            .where(import_run.c.id.in_(runs))
+                            .values(revision=revision)
+                        )
+                    imports = conn.execute(
+                        select(import_run)
+                        .where(import_run.c.id.in_(runs))
+                        .order_by(import_run.c.id)
+                    ).all()
+                    writer.finish([chain.import_payload(row) for row in imports])
                     transaction.commit()
                     stored = True
             except BaseException:
@@ -234,14 +300,31 @@ class Importer:
                 for _, sink in rejects:
                     sink.discard()
                 raise
+        if not stored:
+            self._record_refused(reports)
         for report, sink in rejects:
             report.rejects_path = sink.finish()
-        return ImportReport(reports, stored, self.settings.skip_invalid)
+        return ImportReport(
+            reports, stored, self.settings.skip_invalid, revision if stored else None
+        )
+
+    def _record_refused(self, reports: list[FileReport]) -> None:
+        """Keep a record of a refused import: which files, their hashes and their problems."""
+        with self.engine.begin() as conn:
+            ensure_organisation(conn, self.settings.org, self.settings.org_name)
+            for report in reports:
+                run_id = _start_run(conn, self.settings.org, report.path)
+                _finish_run(conn, run_id, report, "refused")
 
     def _import_file(
-        self, path: Path, writer: RecordWriter, report: FileReport, sink: _Rejects | None
+        self,
+        path: Path,
+        writer: RecordWriter,
+        report: FileReport,
+        sink: _Rejects | None,
+        seen: set[int],
+        run_id: int,
     ) -> None:
-        seen: set[int] = set()
         with open_tables(path, self.settings.record_type) as tables:
             if not tables:
                 report.add_problem(
@@ -255,7 +338,7 @@ class Importer:
                     )
                 )
             for table in sorted(tables, key=lambda t: TYPE_ORDER.get(t.record_type or "", 9)):
-                self._import_table(table, writer, report, sink, seen)
+                self._import_table(table, writer, report, sink, seen, run_id)
                 report.notices.extend(table.notices)
 
     def _import_table(
@@ -265,6 +348,7 @@ class Importer:
         report: FileReport,
         sink: _Rejects | None,
         seen: set[int],
+        run_id: int,
     ) -> None:
         if table.record_type is None:
             report.add_problem(
@@ -310,8 +394,8 @@ class Importer:
                 assert record is not None
                 batch.append((record, outcome))
             if len(batch) >= BATCH_SIZE:
-                self._flush(table, writer, batch, report, sink)
-        self._flush(table, writer, batch, report, sink)
+                self._flush(table, writer, batch, report, sink, run_id)
+        self._flush(table, writer, batch, report, sink, run_id)
 
     def _flush(
         self,
@@ -320,6 +404,7 @@ class Importer:
         batch: list[tuple[Record, RowOutcome]],
         report: FileReport,
         sink: _Rejects | None,
+        run_id: int,
     ) -> None:
         if not batch:
             return
@@ -357,7 +442,11 @@ class Importer:
                 else:
                     kept.append((record, outcome))
             batch[:] = kept
-        writer.write(record_type, [record for record, _ in batch])
+        writer.write(
+            record_type,
+            [record for record, _ in batch],
+            [Source(run_id, table.sheet, outcome.row) for _, outcome in batch],
+        )
         if self.progress:
             self.progress(len(batch))
         batch.clear()

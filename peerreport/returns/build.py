@@ -12,10 +12,11 @@ import hashlib
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Integer, cast, extract, select
+from sqlalchemy import Connection, Engine, Integer, and_, cast, extract, select
 
 from peerreport.compute import evaluate
 from peerreport.compute.figures import Figure, json_value
+from peerreport.compute.tables import version
 from peerreport.disclosure import Protected, Status, protect_table
 from peerreport.findings import Finding, Location, Severity
 from peerreport.returns.model import (
@@ -28,19 +29,30 @@ from peerreport.returns.model import (
 )
 from peerreport.returns.periods import Period
 from peerreport.rulebook.compiled import RuleFile
+from peerreport.store.revisions import resolve_revision
 from peerreport.store.schema import activity, activity_breakdown, feedback, workforce
 
 PROTECTED_KINDS = ("count", "distinct", "sum")
 
 
 def build_return(
-    engine: Engine, org: str, org_name: str, rule_file: RuleFile, period: Period
+    engine: Engine,
+    org: str,
+    org_name: str,
+    rule_file: RuleFile,
+    period: Period,
+    as_of: int | None = None,
 ) -> Return:
-    """Compute, check and protect one organisation's return for one period."""
+    """Compute, check and protect one organisation's return for one period.
+
+    The records used are those of revision `as_of` (default: the newest), and
+    the return names that revision, so it can be rebuilt exactly as it was.
+    """
     with engine.connect() as conn:
-        evaluation = evaluate(conn, org, rule_file, period.start, period.end)
-        completeness = completeness_findings(conn, org, period)
-        digest, counts = records_digest(conn, org, period.start, period.end)
+        revision = resolve_revision(conn, org, as_of)
+        evaluation = evaluate(conn, org, rule_file, period.start, period.end, revision)
+        completeness = completeness_findings(conn, org, period, revision)
+        digest, counts = records_digest(conn, org, period.start, period.end, revision)
     figures = publish(rule_file, list(evaluation.figures), org, period)
     model = rule_file.model
     findings = sorted(
@@ -71,6 +83,7 @@ def build_return(
         },
         records_digest=digest,
         record_counts=counts,
+        revision=revision,
     )
 
 
@@ -149,7 +162,9 @@ def _cell(key: tuple[str | None, ...], protected: Protected) -> PublishedCell:
     return PublishedCell(key, protected.value, status)
 
 
-def completeness_findings(conn: Connection, org: str, period: Period) -> list[Finding]:
+def completeness_findings(
+    conn: Connection, org: str, period: Period, revision: int | None = None
+) -> list[Finding]:
     """A warning for every month of the period with no activity recorded at all."""
     year = cast(extract("year", activity.c.date), Integer)
     month = cast(extract("month", activity.c.date), Integer)
@@ -157,7 +172,11 @@ def completeness_findings(conn: Connection, org: str, period: Period) -> list[Fi
         (int(y), int(m))
         for y, m in conn.execute(
             select(year, month)
-            .where(activity.c.org == org, activity.c.date.between(period.start, period.end))
+            .where(
+                activity.c.org == org,
+                activity.c.date.between(period.start, period.end),
+                version(activity, revision),
+            )
             .group_by(year, month)
         )
     }
@@ -180,7 +199,7 @@ def completeness_findings(conn: Connection, org: str, period: Period) -> list[Fi
 
 
 def records_digest(
-    conn: Connection, org: str, start: dt.date, end: dt.date
+    conn: Connection, org: str, start: dt.date, end: dt.date, revision: int | None = None
 ) -> tuple[str, dict[str, int]]:
     """An order-independent digest of the records a return is computed from, and their counts.
 
@@ -188,7 +207,7 @@ def records_digest(
     result independent of storage order. Any added, removed or changed record
     in the period changes it.
     """
-    in_period = activity.c.date.between(start, end)
+    in_period = and_(activity.c.date.between(start, end), version(activity, revision))
     queries: dict[str, Any] = {
         "activities": select(activity.c.digest).where(activity.c.org == org, in_period),
         "breakdowns": select(activity_breakdown.c.digest)
@@ -197,12 +216,20 @@ def records_digest(
             (activity.c.org == activity_breakdown.c.org)
             & (activity.c.activity_id == activity_breakdown.c.activity_id),
         )
-        .where(activity_breakdown.c.org == org, in_period),
+        .where(
+            activity_breakdown.c.org == org, in_period, version(activity_breakdown, revision)
+        ),
         "workforce": select(workforce.c.digest).where(
-            workforce.c.org == org, workforce.c.period_start >= start, workforce.c.period_end <= end
+            workforce.c.org == org,
+            workforce.c.period_start >= start,
+            workforce.c.period_end <= end,
+            version(workforce, revision),
         ),
         "feedback": select(feedback.c.digest).where(
-            feedback.c.org == org, feedback.c.period_start >= start, feedback.c.period_end <= end
+            feedback.c.org == org,
+            feedback.c.period_start >= start,
+            feedback.c.period_end <= end,
+            version(feedback, revision),
         ),
     }
     digest = hashlib.sha256()

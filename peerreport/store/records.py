@@ -1,9 +1,10 @@
-"""Writing records to the database: idempotent upserts by natural key, in batches.
+"""Writing records to the database: versions by natural key, in batches.
 
-Each stored row carries a digest of its content. Re-importing a record whose
-digest is unchanged does nothing; a changed digest updates the row. All writes
-of one import happen inside the caller's transaction, so an import that fails
-leaves the database exactly as it was.
+Each stored version carries a digest of its content. Re-importing a record
+whose digest is unchanged does nothing; a changed digest adds a new version and
+closes the current one (nothing is overwritten: see store/schema.py). All
+writes of one import happen inside the caller's transaction, so an import that
+fails leaves the database exactly as it was.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from sqlalchemy import (
     Table,
     and_,
     bindparam,
-    delete,
     insert,
     select,
     text,
@@ -31,7 +31,15 @@ from sqlalchemy import (
 )
 
 from peerreport.records.models import Activity, Record
-from peerreport.store.schema import RECORD_TABLES, activity, member_token, organisation
+from peerreport.store import chain
+from peerreport.store.revisions import RevisionMaker
+from peerreport.store.schema import (
+    RECORD_TABLES,
+    activity,
+    member_token,
+    organisation,
+    record_revision,
+)
 
 
 @dataclass
@@ -110,17 +118,55 @@ def content_digest(values: dict[str, Any], tokens: Sequence[str] = ()) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:32]
 
 
-class RecordWriter:
-    """Upserts records of one organisation, a batch at a time, on one connection."""
+@dataclass(frozen=True)
+class Source:
+    """Where a record version came from: the import's file (import_run id), sheet and row."""
 
-    def __init__(self, conn: Connection, org: str, token_secret: bytes | None) -> None:
+    import_id: int | None = None
+    sheet: str | None = None
+    row: int | None = None
+
+
+class RecordWriter:
+    """Writes versions of one organisation's records, a batch at a time, on one connection.
+
+    A record that is new gets its first version; one whose content changed
+    gets a new version and its current one is closed; an unchanged one is
+    left alone. Versions carry the revision that brought them in, given by
+    `revision` (called only when something is written, so an import that
+    changes nothing makes no revision).
+    """
+
+    def __init__(
+        self,
+        conn: Connection,
+        org: str,
+        token_secret: bytes | None,
+        revision: RevisionMaker | None = None,
+    ) -> None:
         self.conn = conn
         self.org = org
         self.token_secret = token_secret
+        self.revision = revision or RevisionMaker(conn, org, "import")
         self.counts = ImportCounts()
+        self.withdrawn: list[str] = []  # keys of withdrawn records the input holds again
+
+    def finish(self, imports: Sequence[dict[str, Any]] = ()) -> int | None:
+        """Record the revision made (if any) in the ledger's hash chain, and return it."""
+        number = self.revision.number
+        if number is None:
+            return None
+        row = self.conn.execute(
+            select(record_revision).where(
+                record_revision.c.org == self.org, record_revision.c.revision == number
+            )
+        ).one()
+        payload = chain.revision_payload(row, list(imports), self.revision.tally.to_dict())
+        chain.append(self.conn, self.org, "revision", f"revision {number}", payload)
+        return number
 
     def missing_activities(self, activity_ids: Iterable[str]) -> set[str]:
-        """Which of these activity ids are not stored for this organisation."""
+        """Which of these activity ids have no current version for this organisation."""
         wanted = set(activity_ids)
         found: set[str] = set()
         chunk = sorted(wanted)
@@ -128,14 +174,18 @@ class RecordWriter:
             part = chunk[start : start + 500]
             rows = self.conn.execute(
                 select(activity.c.activity_id).where(
-                    activity.c.org == self.org, activity.c.activity_id.in_(part)
+                    activity.c.org == self.org,
+                    activity.c.activity_id.in_(part),
+                    activity.c.valid_to.is_(None),
                 )
             )
             found.update(r[0] for r in rows)
         return wanted - found
 
-    def write(self, record_type: str, records: Sequence[Record]) -> None:
-        """Insert new records, update changed ones, count unchanged ones."""
+    def write(
+        self, record_type: str, records: Sequence[Record], sources: Sequence[Source] = ()
+    ) -> None:
+        """Add new records, add a version of changed ones, count unchanged ones."""
         if not records:
             return
         table = RECORD_TABLES[record_type]
@@ -143,26 +193,42 @@ class RecordWriter:
         key_columns = [table.c[name] for name in ("org", *model.natural_key)]
         rows: list[dict[str, Any]] = []
         tokens: list[list[str]] = []
-        for record in records:
+        for index, record in enumerate(records):
             values = record_values(self.org, record)
             hashed = self._hashed_tokens(record)
             values["digest"] = content_digest(values, hashed)
+            source = sources[index] if index < len(sources) else Source()
+            values["source_import"] = source.import_id
+            values["source_sheet"] = source.sheet
+            values["source_row"] = source.row
             rows.append(values)
             tokens.append(hashed)
         keys = [tuple(row[c.name] for c in key_columns) for row in rows]
-        existing = self._existing_digests(table, key_columns, keys)
+        existing = self._current_digests(table, key_columns, keys, current=True)
         new = [i for i, k in enumerate(keys) if k not in existing]
         changed = [
             i for i, k in enumerate(keys) if k in existing and existing[k] != rows[i]["digest"]
         ]
         if new:
-            self.conn.execute(insert(table), [rows[i] for i in new])
-        if changed:
-            self._update(table, key_columns, [rows[i] for i in changed])
-        if record_type == "activities":
-            self._write_tokens(
-                [rows[i]["activity_id"] for i in changed], changed, new, rows, tokens
+            withdrawn = self._current_digests(
+                table, key_columns, [keys[i] for i in new], current=False
             )
+            if withdrawn:
+                self.withdrawn += [" / ".join(map(str, k[1:])) for k in withdrawn]
+                new = [i for i in new if keys[i] not in withdrawn]
+        if new or changed:
+            revision = self.revision()
+            if changed:
+                self._close(table, key_columns, [keys[i] for i in changed], revision)
+                for i in changed:
+                    self.revision.tally.close(table.name, keys[i][1:], existing[keys[i]])
+            for i in (*new, *changed):
+                rows[i]["valid_from"] = revision
+                rows[i]["valid_to"] = None
+                self.revision.tally.add(table.name, keys[i][1:], rows[i]["digest"])
+            self.conn.execute(insert(table), [rows[i] for i in (*new, *changed)])
+            if record_type == "activities":
+                self._write_tokens([*new, *changed], rows, tokens, revision)
         self.counts.added += len(new)
         self.counts.updated += len(changed)
         self.counts.unchanged += len(rows) - len(new) - len(changed)
@@ -174,9 +240,16 @@ class RecordWriter:
             raise ValueError("member tokens need the workspace's secret")
         return sorted({hash_token(self.token_secret, t) for t in record.member_tokens})
 
-    def _existing_digests(
-        self, table: Table, key_columns: list[Any], keys: list[tuple[Any, ...]]
+    def _current_digests(
+        self,
+        table: Table,
+        key_columns: list[Any],
+        keys: list[tuple[Any, ...]],
+        *,
+        current: bool,
     ) -> dict[tuple[Any, ...], str]:
+        """Digests of the current versions of `keys` (or, with current=False, of the keys
+        whose latest version was withdrawn and that have no current version)."""
         result: dict[tuple[Any, ...], str] = {}
         for start in range(0, len(keys), 500):
             part = keys[start : start + 500]
@@ -185,41 +258,37 @@ class RecordWriter:
                 query = query.where(key_columns[1].in_([k[1] for k in part]))
             else:
                 query = query.where(tuple_(*key_columns[1:]).in_([k[1:] for k in part]))
+            if current:
+                query = query.where(table.c.valid_to.is_(None))
+            else:
+                query = query.where(table.c.valid_to.is_not(None))
             for row in self.conn.execute(query):
                 result[tuple(_normalise_key(v) for v in row[:-1])] = row[-1]
         return result
 
-    def _update(self, table: Table, key_columns: list[Any], rows: list[dict[str, Any]]) -> None:
-        key_names = {c.name for c in key_columns}
-        value_names = [c.name for c in table.columns if c.name not in key_names]
+    def _close(
+        self, table: Table, key_columns: list[Any], keys: list[tuple[Any, ...]], revision: int
+    ) -> None:
         statement = (
             update(table)
             .where(and_(*[c == bindparam(f"k_{c.name}") for c in key_columns]))
-            .values({name: bindparam(f"v_{name}") for name in value_names})
+            .where(table.c.valid_to.is_(None))
+            .values(valid_to=revision)
         )
-        params = [
-            {**{f"k_{n}": row[n] for n in key_names}, **{f"v_{n}": row[n] for n in value_names}}
-            for row in rows
-        ]
+        params = [{f"k_{c.name}": k[i] for i, c in enumerate(key_columns)} for k in keys]
         self.conn.execute(statement, params)
 
     def _write_tokens(
-        self,
-        changed_ids: list[str],
-        changed: list[int],
-        new: list[int],
-        rows: list[dict[str, Any]],
-        tokens: list[list[str]],
+        self, indexes: list[int], rows: list[dict[str, Any]], tokens: list[list[str]], revision: int
     ) -> None:
-        if changed_ids:
-            self.conn.execute(
-                delete(member_token).where(
-                    member_token.c.org == self.org, member_token.c.activity_id.in_(changed_ids)
-                )
-            )
         token_rows = [
-            {"org": self.org, "activity_id": rows[i]["activity_id"], "token_hash": h}
-            for i in (*changed, *new)
+            {
+                "org": self.org,
+                "activity_id": rows[i]["activity_id"],
+                "valid_from": revision,
+                "token_hash": h,
+            }
+            for i in indexes
             for h in tokens[i]
         ]
         if token_rows:
@@ -244,6 +313,7 @@ def save_records(
         if sum(len(v) for v in batch.values()) >= 1000:
             _flush(writer, batch)
     _flush(writer, batch)
+    writer.finish()
     return writer.counts
 
 

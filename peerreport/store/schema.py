@@ -2,9 +2,20 @@
 
 Every table carries `org`, the organisation's provider code, and every query
 filters on it, so one PostgreSQL database can hold several organisations
-without mixing them. Records are keyed by their natural key within `org`;
-`digest` is a hash of the record's content, used to tell an unchanged record
-from an updated one on re-import.
+without mixing them.
+
+Records keep their history. Every import that stores something, and every
+withdrawal, is a numbered *revision* of the organisation's records
+(`record_revision`). A record table holds one row per VERSION of a record:
+`valid_from` is the revision that brought that version in, `valid_to` the
+revision that replaced or withdrew it (NULL while it is current). The records
+as they were at revision R are the rows with `valid_from <= R` and
+(`valid_to` IS NULL or `valid_to > R`), so a return is rebuilt as it was by
+one more condition in the same set-based SQL. Nothing is ever deleted and a
+stored version's content never changes: the only update allowed, enforced by
+triggers, is closing a current version (setting `valid_to`). Each version
+records which import (file), sheet and row it came from. `digest` is a hash of
+the record's content, used to tell an unchanged record from a changed one.
 
 The schema is created and changed only through Alembic migrations
 (`peerreport/store/migrations`); a test checks the migrated database matches
@@ -12,6 +23,8 @@ this module.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -30,6 +43,7 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
+    text,
 )
 
 metadata = MetaData(
@@ -42,10 +56,34 @@ metadata = MetaData(
 )
 
 ORG = 32
+PROBLEMS = 20000
 CODE = 32
 TEXT = 500
 ID = 64
 DIGEST = 32
+
+
+def history_columns() -> list[Column[Any]]:
+    """The columns that make a record table hold versions (see the module docstring)."""
+    return [
+        Column("valid_from", Integer, nullable=False),
+        Column("valid_to", Integer, nullable=True),
+        Column("source_import", Integer, nullable=True),  # import_run.id of the file
+        Column("source_sheet", String(TEXT), nullable=True),
+        Column("source_row", Integer, nullable=True),
+    ]
+
+
+def current_index(name: str, *columns: str) -> Index:
+    """At most one current version per record: a unique index over rows still valid."""
+    return Index(
+        name,
+        *columns,
+        unique=True,
+        sqlite_where=text("valid_to IS NULL"),
+        postgresql_where=text("valid_to IS NULL"),
+    )
+
 
 organisation = Table(
     "organisation",
@@ -53,6 +91,21 @@ organisation = Table(
     Column("org", String(ORG), primary_key=True),
     Column("name", String(200), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# One row per revision of an organisation's records: an import that stored
+# something ('import'), a withdrawal ('withdrawal'), or the records as they
+# stood when history began to be kept ('baseline', made by migration 0003).
+record_revision = Table(
+    "record_revision",
+    metadata,
+    Column("org", String(ORG), nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("reason", String(2000), nullable=True),
+    PrimaryKeyConstraint("org", "revision"),
+    ForeignKeyConstraint(["org"], ["organisation.org"]),
 )
 
 activity = Table(
@@ -79,9 +132,11 @@ activity = Table(
     Column("community_session", Boolean, nullable=False),
     Column("notes", String(TEXT), nullable=True),
     Column("digest", String(DIGEST), nullable=False),
-    PrimaryKeyConstraint("org", "activity_id"),
+    *history_columns(),
+    PrimaryKeyConstraint("org", "activity_id", "valid_from"),
     ForeignKeyConstraint(["org"], ["organisation.org"]),
     Index("ix_activity_org_date", "org", "date"),
+    current_index("ix_activity_current", "org", "activity_id"),
 )
 
 activity_breakdown = Table(
@@ -93,24 +148,25 @@ activity_breakdown = Table(
     Column("category", String(CODE), nullable=False),
     Column("count", Integer, nullable=False),
     Column("digest", String(DIGEST), nullable=False),
-    PrimaryKeyConstraint("org", "activity_id", "dimension", "category"),
-    ForeignKeyConstraint(
-        ["org", "activity_id"], ["activity.org", "activity.activity_id"], ondelete="CASCADE"
-    ),
+    *history_columns(),
+    PrimaryKeyConstraint("org", "activity_id", "dimension", "category", "valid_from"),
+    ForeignKeyConstraint(["org"], ["organisation.org"]),
+    current_index("ix_activity_breakdown_current", "org", "activity_id", "dimension", "category"),
 )
 
 # Member tokens are stored only as a keyed hash (HMAC-SHA256 with the
-# workspace's secret), usable only inside distinct counts.
+# workspace's secret), usable only inside distinct counts. They belong to one
+# version of an activity (`valid_from` is that version's), so a changed list
+# of tokens is a new version of the activity.
 member_token = Table(
     "member_token",
     metadata,
     Column("org", String(ORG), nullable=False),
     Column("activity_id", String(ID), nullable=False),
+    Column("valid_from", Integer, nullable=False),
     Column("token_hash", String(64), nullable=False),
-    PrimaryKeyConstraint("org", "activity_id", "token_hash"),
-    ForeignKeyConstraint(
-        ["org", "activity_id"], ["activity.org", "activity.activity_id"], ondelete="CASCADE"
-    ),
+    PrimaryKeyConstraint("org", "activity_id", "valid_from", "token_hash"),
+    ForeignKeyConstraint(["org"], ["organisation.org"]),
 )
 
 workforce = Table(
@@ -128,8 +184,10 @@ workforce = Table(
     Column("supervision_hours", Numeric(12, 2), nullable=False),
     Column("training_hours", Numeric(12, 2), nullable=False),
     Column("digest", String(DIGEST), nullable=False),
-    PrimaryKeyConstraint("org", "period_start", "period_end", "role", "programme"),
+    *history_columns(),
+    PrimaryKeyConstraint("org", "period_start", "period_end", "role", "programme", "valid_from"),
     ForeignKeyConstraint(["org"], ["organisation.org"]),
+    current_index("ix_workforce_current", "org", "period_start", "period_end", "role", "programme"),
 )
 
 feedback = Table(
@@ -143,11 +201,24 @@ feedback = Table(
     Column("response", String(60), nullable=False),
     Column("count", Integer, nullable=False),
     Column("digest", String(DIGEST), nullable=False),
-    PrimaryKeyConstraint("org", "period_start", "period_end", "programme", "question", "response"),
+    *history_columns(),
+    PrimaryKeyConstraint(
+        "org", "period_start", "period_end", "programme", "question", "response", "valid_from"
+    ),
     ForeignKeyConstraint(["org"], ["organisation.org"]),
+    current_index(
+        "ix_feedback_current",
+        "org",
+        "period_start",
+        "period_end",
+        "programme",
+        "question",
+        "response",
+    ),
 )
 
-# One row per import: what came in, from which file (by hash), with what result.
+# One row per file of every import, stored or refused: what came in (by hash),
+# with what result, and the revision it made (NULL when refused or unchanged).
 import_run = Table(
     "import_run",
     metadata,
@@ -160,6 +231,10 @@ import_run = Table(
     Column("updated", Integer, nullable=False),
     Column("unchanged", Integer, nullable=False),
     Column("rejected", Integer, nullable=False),
+    Column("status", String(16), nullable=False, server_default="stored"),
+    Column("revision", Integer, nullable=True),
+    Column("problem_count", Integer, nullable=False, server_default="0"),
+    Column("problems", Text, nullable=True),  # JSON: the first problems, values masked
     ForeignKeyConstraint(["org"], ["organisation.org"]),
 )
 
@@ -170,6 +245,11 @@ RECORD_TABLES: dict[str, Table] = {
     "workforce": workforce,
     "feedback": feedback,
 }
+
+#: Columns that describe a stored version rather than the record's content.
+VERSION_COLUMNS = frozenset(
+    {"org", "digest", "valid_from", "valid_to", "source_import", "source_sheet", "source_row"}
+)
 
 # The ledger: every submitted return, never edited or deleted (a trigger refuses
 # UPDATE and DELETE on SQLite and PostgreSQL, see migration 0002). An amendment
@@ -195,6 +275,9 @@ submitted_return = Table(
     Column("records_digest", String(80), nullable=False),
     Column("return_json", Text, nullable=False),
     Column("bundle_sha256", String(64), nullable=True),
+    Column("records_revision", Integer, nullable=True),
+    Column("due_date", Date, nullable=True),
+    Column("late", Boolean, nullable=False, server_default=text("false")),
     UniqueConstraint(
         "org",
         "rule_id",
@@ -220,4 +303,38 @@ submitted_return = Table(
         "(version > 1 AND supersedes_version = version - 1 AND reason IS NOT NULL)",
         name="ck_submitted_return_amends_previous",
     ),
+)
+
+# What happened to a submitted return after it was filed: the funder accepted
+# or queried it, the provider replied. Only inserted, never changed (triggers).
+return_event = Table(
+    "return_event",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("org", String(ORG), nullable=False),
+    Column("submission_id", Integer, nullable=False),
+    Column("kind", String(16), nullable=False),  # accepted | queried | replied
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("note", String(2000), nullable=True),
+    Column("actor", String(200), nullable=True),
+    ForeignKeyConstraint(["org"], ["organisation.org"]),
+    ForeignKeyConstraint(["submission_id"], ["submitted_return.id"]),
+)
+
+# The hash chain over everything that must not change: each entry (a records
+# revision, a submission or amendment, an acceptance or query) holds its
+# content as canonical JSON and commits to the previous entry's hash, per
+# organisation. `peerreport audit ledger` recomputes it; see peerreport/ledger/chain.py.
+ledger_entry = Table(
+    "ledger_entry",
+    metadata,
+    Column("org", String(ORG), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("subject", String(200), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("prev_hash", String(71), nullable=False),
+    Column("hash", String(71), nullable=False),
+    PrimaryKeyConstraint("org", "seq"),
+    ForeignKeyConstraint(["org"], ["organisation.org"]),
 )

@@ -1,4 +1,4 @@
-"""What is stored: counts of records by month and kind."""
+"""What is stored now: counts of the current records by month and kind."""
 
 from __future__ import annotations
 
@@ -60,7 +60,7 @@ def records_summary(conn: Connection, org: str) -> RecordsSummary:
             func.count(),
             func.coalesce(func.sum(activity.c.attendance), 0),
         )
-        .where(activity.c.org == org)
+        .where(activity.c.org == org, activity.c.valid_to.is_(None))
         .group_by(year, month, activity.c.kind)
         .order_by(year, month, activity.c.kind)
     ).all()
@@ -69,14 +69,29 @@ def records_summary(conn: Connection, org: str) -> RecordsSummary:
     ]
 
     def count(table: Any) -> int:
-        return int(conn.execute(select(func.count()).where(table.c.org == org)).scalar_one())
+        current = table.c.valid_to.is_(None)
+        query = select(func.count()).where(table.c.org == org, current)
+        return int(conn.execute(query).scalar_one())
+
+    tokens = (
+        select(func.count())
+        .select_from(
+            member_token.join(
+                activity,
+                (activity.c.org == member_token.c.org)
+                & (activity.c.activity_id == member_token.c.activity_id)
+                & (activity.c.valid_from == member_token.c.valid_from),
+            )
+        )
+        .where(member_token.c.org == org, activity.c.valid_to.is_(None))
+    )
 
     return RecordsSummary(
         org=org,
         by_month=by_month,
         activities=sum(m.activities for m in by_month),
         breakdowns=count(activity_breakdown),
-        member_tokens=count(member_token),
+        member_tokens=int(conn.execute(tokens).scalar_one()),
         workforce=count(workforce),
         feedback=count(feedback),
     )

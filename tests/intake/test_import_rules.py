@@ -52,7 +52,13 @@ def test_one_bad_row_stores_nothing_and_every_problem_is_listed(
     assert any(m.startswith('activities.csv, row 5, column "attendance": is empty') for m in found)
     assert report.problem_count == 4
     with engine.connect() as conn:
-        assert conn.execute(select(func.count()).select_from(import_run)).scalar_one() == 0
+        assert conn.execute(select(func.count()).select_from(activity)).scalar_one() == 0
+        # The refused import is in the import log, with its problems (values masked).
+        runs = conn.execute(select(import_run)).all()
+        assert [(r.file_name, r.status, r.problem_count, r.revision) for r in runs] == [
+            ("activities.csv", "refused", 4, None)
+        ]
+        assert "31/02/2026" in runs[0].problems
 
 
 def test_skip_invalid_stores_valid_rows_and_writes_rejects(

@@ -80,8 +80,11 @@ def test_plain_sql_cannot_update_or_delete_a_submitted_return(
     ]
     if backend == "postgresql":
         statements.append("TRUNCATE submitted_return")
+    # TRUNCATE is refused by the trigger, or before it by the acceptances and
+    # queries that refer to submitted returns.
+    refused = "never edited or deleted|referenced in a foreign key"
     for statement in statements:
-        with pytest.raises(DBAPIError, match="never edited or deleted"), engine.begin() as conn:
+        with pytest.raises(DBAPIError, match=refused), engine.begin() as conn:
             conn.execute(text(statement), {"id": entry.id})
     assert get(engine, entry.id) == entry
 
