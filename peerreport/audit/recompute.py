@@ -19,11 +19,13 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
+from peerreport.errors import UsageError
 from peerreport.findings import Finding, Location, Severity, has_errors
 from peerreport.ledger.changes import Change, figure_changes, finding_changes
 from peerreport.returns.build import build_return
 from peerreport.returns.model import Return
 from peerreport.rulebook.compiled import RuleFile
+from peerreport.store.revisions import latest_revision
 
 _HINT = (
     "The return as filed is not what these records and this rule file give. Find out "
@@ -46,8 +48,24 @@ class Recomputation:
 
 
 def recompute(engine: Engine, ret: Return, rule_file: RuleFile) -> Recomputation:
-    """Build `ret` again from the records in `engine` and compare."""
-    rebuilt = build_return(engine, ret.organisation, ret.organisation_name, rule_file, ret.period)
+    """Build `ret` again from the records in `engine`, as they were when it was built, and compare.
+
+    A return names the revision of the records it was computed from; the
+    rebuild uses that revision, so records changed or withdrawn since do not
+    make an honest return look wrong (`changes_since` says what changed).
+    """
+    with engine.connect() as conn:
+        latest = latest_revision(conn, ret.organisation)
+    as_of = ret.revision
+    if as_of is not None and as_of > latest:
+        raise UsageError(
+            f"the return was built from revision {as_of} of {ret.organisation}'s records, but "
+            f"this database has only {latest}: it is not the organisation's database, or its "
+            "history was lost"
+        )
+    rebuilt = build_return(
+        engine, ret.organisation, ret.organisation_name, rule_file, ret.period, as_of
+    )
     findings: list[Finding] = []
     if rule_file.digest != ret.rule.digest:
         findings.append(
@@ -65,8 +83,13 @@ def recompute(engine: Engine, ret: Return, rule_file: RuleFile) -> Recomputation
             Finding(
                 "AUD-002",
                 Severity.ERROR,
-                "the records changed since the return was built: record set "
-                f"{ret.records_digest} then, {rebuilt.records_digest} now "
+                (
+                    f"the records as they were at revision {as_of} are not the ones the return "
+                    "was built from"
+                    if as_of is not None
+                    else "the records changed since the return was built"
+                )
+                + f": record set {ret.records_digest} then, {rebuilt.records_digest} now "
                 f"({_counts(ret.record_counts, rebuilt.record_counts)})",
                 _HINT,
             )
@@ -94,12 +117,15 @@ def recompute(engine: Engine, ret: Return, rule_file: RuleFile) -> Recomputation
             Finding("AUD-020", Severity.WARNING, "the findings differ: " + " / ".join(parts))
         )
     if not has_errors(findings):
+        when = f" as they were at revision {as_of}" if as_of is not None else ""
+        identical = rebuilt.filed(ret.filing).to_json() == ret.to_json()
         findings.append(
             Finding(
                 "AUD-030",
                 Severity.INFO,
-                f"recomputed from {_total(rebuilt.record_counts)} records: every figure and the "
-                "record set match",
+                f"recomputed from {_total(rebuilt.record_counts)} records{when}: every figure "
+                "and the record set match"
+                + (", and the return is rebuilt byte for byte" if identical else ""),
             )
         )
     return Recomputation(rebuilt, tuple(changes), tuple(findings))

@@ -3,19 +3,34 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from peerreport.errors import UsageError
 from peerreport.returns.model import Return
-from peerreport.rulebook import RuleFileInvalid, load
+from peerreport.rulebook import RuleFileInvalid, from_resolved, load
 from peerreport.rulebook.compiled import RuleFile
 
 
-def rule_file_for(ret: Return, given: str | Path | None = None) -> RuleFile:
-    """The rule file given (path or id), else the one named by the return's rule file id.
+def rule_file_for(
+    ret: Return, given: str | Path | None = None, carried: dict[str, Any] | None = None
+) -> RuleFile:
+    """The rule file to recompute `ret` with.
 
-    The caller compares digests: a rule file edited since the return was built
-    is loaded all the same, so the difference can be reported.
+    In order: the one given (path or id); the resolved rule file the bundle
+    carries (`carried`, the manifest's `rule_file` block), when its digest is
+    the return's; the one named by the return's rule file id in the search
+    path. The caller compares digests: a rule file edited since the return was
+    built is loaded all the same, so the difference can be reported.
     """
+    if given is None and carried is not None and carried.get("digest") == ret.rule.digest:
+        resolved = carried.get("resolved")
+        if isinstance(resolved, str):
+            try:
+                found = from_resolved(resolved, f"{ret.rule.id} (carried by the bundle)")
+            except RuleFileInvalid:
+                found = None
+            if found is not None and found.digest == ret.rule.digest:
+                return found
     target = given if given is not None else ret.rule.id
     try:
         rule_file = load(target)

@@ -38,8 +38,16 @@ def build_manifest(
     *,
     draft: bool = False,
     submission: Mapping[str, Any] | None = None,
+    rule_file: Mapping[str, Any] | None = None,
+    ledger: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The manifest data for a return and its rendered files (name -> bytes)."""
+    """The manifest data for a return and its rendered files (name -> bytes).
+
+    `rule_file` is the resolved rule file the return was built with (id,
+    version, digest and the resolved data), so an auditor can recompute
+    without looking for rule files; `ledger` the head of the ledger's hash
+    chain when the return was submitted.
+    """
     return {
         "format": FORMAT,
         "draft": draft,
@@ -49,6 +57,8 @@ def build_manifest(
         ],
         "return": ret.to_dict(),
         "submission": dict(submission) if submission is not None else None,
+        "rule_file": dict(rule_file) if rule_file is not None else None,
+        "ledger": dict(ledger) if ledger is not None else None,
     }
 
 

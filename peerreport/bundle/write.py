@@ -32,6 +32,8 @@ def bundle_bytes(
     *,
     draft: bool = False,
     submission: Mapping[str, Any] | None = None,
+    rule_file: Mapping[str, Any] | None = None,
+    ledger: Mapping[str, Any] | None = None,
 ) -> bytes:
     """The bytes of a bundle: the same return, files and key always give the same bytes.
 
@@ -41,7 +43,11 @@ def bundle_bytes(
     clash = RESERVED & set(files)
     if clash:
         raise UsageError(f"a rendered file may not be called {', '.join(sorted(clash))}")
-    manifest = manifest_bytes(build_manifest(ret, files, draft=draft, submission=submission))
+    manifest = manifest_bytes(
+        build_manifest(
+            ret, files, draft=draft, submission=submission, rule_file=rule_file, ledger=ledger
+        )
+    )
     entries = {**files, MANIFEST_NAME: manifest}
     if key is not None:
         entries[SIGNATURE_NAME] = sign(manifest, key)

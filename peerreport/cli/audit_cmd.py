@@ -89,61 +89,112 @@ def verify(
 ) -> None:
     """Check that BUNDLE is exactly as written, and recompute its figures.
 
-    Checks every file's sha256 against the manifest, the manifest's seal, the
-    signature (against --key/--fingerprint when given) and the zip's own
-    bytes, and says exactly what was altered. With a database (--db, or
-    inside the organisation's workspace) it also rebuilds the return from the
-    records and the rule file, reports every figure that differs and whether
-    the records changed since, and checks the bundle against the ledger.
-    Exit code 1 when anything does not match.
+    Gives separate verdicts: (1) the bundle is intact or altered (every
+    file's sha256, the manifest, its seal, the signature against
+    --key/--fingerprint, the zip's own bytes); with a database (--db, or
+    inside the organisation's workspace): (2) the figures match the records
+    as they were when the return was built (rebuilt at the revision it names,
+    with the rule file the bundle carries); (3) which records of the period
+    changed since, field by field, and whether a later amendment covers them;
+    (4) the ledger: its version, current or superseded, and the hash chain
+    intact with the head the bundle was submitted with. A superseded but
+    honest version is VERIFIED. Exit code 1 when NOT VERIFIED.
 
     \b
     Examples:
       peerreport audit verify HPC001.bundle.zip --fingerprint SHA256:3q2+7w...
       peerreport audit verify HPC001.bundle.zip --db postgresql://auditor@db/peer --json
     """
-    from peerreport.audit import recompute, rule_file_for
-    from peerreport.audit.ledger_check import ledger_findings
+    from peerreport.audit.verdict import verify as verify_verdicts
     from peerreport.bundle import public_key_fingerprint, verify_bundle
 
     trusted = {*fingerprints, *(public_key_fingerprint(k) for k in keys)}
-    check = verify_bundle(bundle, trusted)
-    ret = check.bundle.ret if check.bundle.manifest is not None else None
-    findings = list(check.findings)
-    note = "the manifest is unreadable: nothing to recompute"
-    engine = None
+    first = verify_bundle(bundle, trusted)
+    ret = first.bundle.ret if first.bundle.manifest is not None else None
+    engine, note = None, "--no-recompute" if no_recompute else ""
     if ret is not None and not no_recompute:
         engine, note = _database(workspace_dir, db_url, ret.organisation)
-    if ret is not None and engine is not None:
-        findings += recompute(engine, ret, rule_file_for(ret, rules)).findings
-        findings += ledger_findings(engine, ret, check.bundle.submission, check.bundle.sha256)
-    ok = not any(f.severity.value == "error" for f in findings)
+    verdicts = verify_verdicts(bundle, engine, trusted=trusted, rules=rules, not_recomputed=note)
     if as_json:
-        print_json(
-            {
-                "bundle": str(bundle),
-                "sha256": check.bundle.sha256,
-                "ok": ok,
-                "signer": check.signer,
-                "recomputed": engine is not None,
-                "findings": [f.to_dict() for f in findings],
-            }
-        )
-        ctx.exit(0 if ok else 1)
-    click.echo(f"{bundle} (sha256 {check.bundle.sha256})")
+        print_json({"bundle": str(bundle), "recomputed": engine is not None, **verdicts.to_dict()})
+        ctx.exit(0 if verdicts.ok else 1)
+    click.echo(render_verdicts(bundle, verdicts))
+    ctx.exit(0 if verdicts.ok else 1)
+
+
+def render_verdicts(bundle: Path, verdicts: Any) -> str:
+    """The verdicts as plain text: four numbered answers, then the findings behind them."""
+    from peerreport.audit.verdict import Verdicts
+
+    assert isinstance(verdicts, Verdicts)
+    check, ret = verdicts.check, verdicts.ret
+    lines = [f"{bundle} (sha256 {check.bundle.sha256})"]
     if ret is not None:
-        click.echo(
-            f"  {ret.organisation_name} ({ret.organisation}), {ret.rule.id} "
-            f"{ret.rule.version}, {ret.period.label}: {len(ret.figures)} figures"
+        filed = f", version {ret.filing.version}" if ret.filing is not None else ""
+        lines.append(
+            f"  {ret.organisation_name} ({ret.organisation}), {ret.rule.id} {ret.rule.version}, "
+            f"{ret.period.label}{filed}: {len(ret.figures)} figures"
         )
-    if check.ok:
-        click.echo("  every file matches the manifest; the manifest and the zip are as written")
-    _echo_findings(findings)
-    if no_recompute or (engine is None and ret is not None):
-        click.echo(f"  (not recomputed: {'--no-recompute' if no_recompute else note})")
-    verdict = "VERIFIED" if ok else "NOT VERIFIED"
-    click.echo(click.style(verdict, fg="green" if ok else "red", bold=True))
-    ctx.exit(0 if ok else 1)
+    lines.append(
+        "1. The bundle: "
+        + (
+            "INTACT — every file matches the manifest; the manifest and the zip are as written"
+            if verdicts.intact
+            else "ALTERED — see the errors below"
+        )
+    )
+    if verdicts.recomputation is None:
+        lines.append(f"2. The figures: not recomputed ({verdicts.not_recomputed})")
+    else:
+        at = f" at revision {ret.revision}" if ret is not None and ret.revision else ""
+        lines.append(
+            "2. The figures: "
+            + (
+                f"MATCH the records as they were when the return was built{at}"
+                if verdicts.figures_match
+                else "DO NOT MATCH the records as they were when it was built"
+            )
+        )
+        if verdicts.changes_since:
+            covered = verdicts.covered_by
+            lines.append(
+                f"3. The records since: {len(verdicts.changes_since)} record(s) of the period "
+                "changed"
+                + (
+                    f"; version {covered.version} includes the change"
+                    if covered
+                    else "; no later version includes the change"
+                )
+            )
+            lines += [f"     {c}" for c in verdicts.changes_since[:20]]
+        else:
+            lines.append("3. The records since: unchanged")
+        entry = verdicts.entry
+        if entry is None:
+            lines.append("4. The ledger: the bundle is not a submitted version in this ledger")
+        else:
+            state = (
+                f"superseded by version {verdicts.superseded_by.version} "
+                f"({verdicts.superseded_by.reason})"
+                if verdicts.superseded_by
+                else "the current version"
+            )
+            chain = verdicts.chain
+            intact = (
+                "its hash chain is intact"
+                if chain is None or chain.ok
+                else "its hash chain is BROKEN (see below)"
+            )
+            lines.append(f"4. The ledger: version {entry.version}, {state}; {intact}")
+    for finding in verdicts.findings:
+        if finding.severity.value == "info" and finding.code in ("LED-050",):
+            continue
+        severity = finding.severity.value
+        head = click.style(f"{severity.upper():7} {finding.code}", fg=COLOURS.get(severity))
+        lines.append(f"   {head} {finding.message}")
+    headline = verdicts.headline()
+    lines.append(click.style(headline, fg="green" if verdicts.ok else "red", bold=True))
+    return "\n".join(lines)
 
 
 @audit.command()
@@ -284,3 +335,60 @@ def scan(
     if clean:
         click.secho("CLEAN: no identifier, diagnosis or member token found", fg="green")
     ctx.exit(0 if clean else 1)
+
+
+@audit.command()
+@click.argument("bundles", nargs=-1, type=_BUNDLE)
+@click.option("--org", help="The organisation (provider code). Default: the workspace's.")
+@database_options
+@json_option
+@click.pass_context
+def ledger(
+    ctx: click.Context,
+    bundles: tuple[Path, ...],
+    org: str | None,
+    workspace_dir: Path | None,
+    db_url: str | None,
+    as_json: bool,
+) -> None:
+    """Check the ledger's hash chain: nothing edited, deleted, reordered or added behind it.
+
+    Recomputes every entry's hash and link, compares each entry with the
+    submitted return, acceptance, query or records revision it describes, and
+    re-hashes every stored record version. Given BUNDLES, also checks that the
+    chain still holds the head each was submitted with, which shows a ledger
+    rewritten from scratch. Exit code 1 when anything does not match.
+
+    \b
+    Examples:
+      peerreport audit ledger
+      peerreport audit ledger submissions/*.bundle.zip --json
+    """
+    from peerreport.audit.chain_check import check_chain
+    from peerreport.bundle import verify_bundle
+    from peerreport.errors import UsageError
+    from peerreport.session import open_session
+    from peerreport.store.chain import Anchor
+
+    session = open_session(workspace_dir, db_url)
+    if org is None:
+        if session.workspace is None:
+            raise UsageError("give --org CODE, or run this inside the organisation's workspace")
+        org = session.workspace.provider_code
+    anchors = []
+    for path in bundles:
+        manifest = verify_bundle(path).bundle.manifest or {}
+        anchor = manifest.get("ledger")
+        if isinstance(anchor, dict) and "seq" in anchor and "head" in anchor:
+            anchors.append(Anchor(int(anchor["seq"]), str(anchor["head"])))
+    result = check_chain(session.engine, org, anchors)
+    if as_json:
+        print_json(result.to_dict())
+        ctx.exit(0 if result.ok else 1)
+    click.echo(f"Ledger of {org}: {result.entries} entries")
+    if bundles:
+        click.echo(f"  checked against the chain heads of {len(anchors)} bundle(s)")
+    _echo_findings(result.findings)
+    verdict = "INTACT" if result.ok else "TAMPERED WITH"
+    click.secho(verdict, fg="green" if result.ok else "red", bold=True)
+    ctx.exit(0 if result.ok else 1)

@@ -23,6 +23,16 @@ def _period_option(func: Any) -> Any:
     )(func)
 
 
+def _as_of_option(func: Any) -> Any:
+    return click.option(
+        "--as-of",
+        "as_of",
+        type=click.IntRange(min=0),
+        help="Build from the records as they were at this revision "
+        "(`peerreport imports list` shows them). Default: the records now.",
+    )(func)
+
+
 def _prepare(
     rules: str, period_text: str, workspace_dir: Path | None, db_url: str | None
 ) -> tuple[Any, Any, Any]:
@@ -42,6 +52,7 @@ def _prepare(
 @click.command()
 @click.argument("rules")
 @_period_option
+@_as_of_option
 @database_options
 @json_option
 @click.pass_context
@@ -49,6 +60,7 @@ def build(
     ctx: click.Context,
     rules: str,
     period: str,
+    as_of: int | None,
     workspace_dir: Path | None,
     db_url: str | None,
     as_json: bool,
@@ -57,10 +69,13 @@ def build(
 
     Prints the figures as they would be published (small counts protected)
     and every finding with a hint. Exit code 1 when a finding is an error.
+    With --as-of, builds from the records as they were at an earlier
+    revision: a return built then is rebuilt exactly.
 
     \b
     Examples:
       peerreport build nz-peer-support-adults --period FY2027-Q1
+      peerreport build nz-peer-support-adults --period FY2027-Q1 --as-of 3
       peerreport build rules/peer-values.toml --period 2026-Q3 --json
     """
     from peerreport.returns.build import build_return
@@ -68,7 +83,12 @@ def build(
     rule_file, parsed, session = _prepare(rules, period, workspace_dir, db_url)
     workspace = session.require_workspace()
     ret = build_return(
-        session.engine, workspace.provider_code, workspace.organisation_name, rule_file, parsed
+        session.engine,
+        workspace.provider_code,
+        workspace.organisation_name,
+        rule_file,
+        parsed,
+        as_of,
     )
     if as_json:
         print_json(ret.to_dict())
@@ -97,13 +117,7 @@ def build(
 @click.option(
     "--draft", is_flag=True, help="Export even with error findings; every file then says DRAFT."
 )
-@click.option(
-    "--sign",
-    "--key",
-    "key_path",
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="Sign the bundle with this private key (from `peerreport keys new`).",
-)
+@_as_of_option
 @database_options
 def export(
     rules: str,
@@ -111,22 +125,22 @@ def export(
     out_dir: Path,
     formats: str,
     draft: bool,
-    key_path: Path | None,
+    as_of: int | None,
     workspace_dir: Path | None,
     db_url: str | None,
 ) -> None:
-    """Build the return RULES for a period and write it as files to file with the funder.
+    """Write REVIEW COPIES of the return RULES for a period (they do not file it).
 
-    Writes the chosen formats and a bundle (a zip of the files with a manifest
-    of their SHA-256 hashes, optionally signed) that an auditor can verify.
-    Refused while the return has error findings, unless --draft.
+    Writes the chosen formats for you (and your board or funder contact) to
+    read before filing. Refused while the return has error findings, unless
+    --draft (then every file says DRAFT). To file the return, use `peerreport
+    submit`: it records the version in the ledger and writes the bundle to send.
 
     \b
     Examples:
-      peerreport export nz-peer-support-adults --period FY2027-Q1 --out returns/
+      peerreport export nz-peer-support-adults --period FY2027-Q1 --out review/
       peerreport export peer-values --period 2026-Q3 --out drafts/ --format html --draft
     """
-    from peerreport.bundle import write_bundle
     from peerreport.errors import UsageError
     from peerreport.render import FORMATS, export_return
     from peerreport.returns.build import build_return
@@ -140,24 +154,20 @@ def export(
         )
     rule_file, parsed, session = _prepare(rules, period, workspace_dir, db_url)
     workspace = session.require_workspace()
-    ret = build_return(
-        session.engine, workspace.provider_code, workspace.organisation_name, rule_file, parsed
-    )
-    earlier = (
-        history(
-            session.engine, workspace.provider_code, workspace.organisation_name, rule_file, parsed
-        )
-        if "html" in wanted
-        else []
-    )
+    org, name = workspace.provider_code, workspace.organisation_name
+    ret = build_return(session.engine, org, name, rule_file, parsed, as_of)
+    earlier = history(session.engine, org, name, rule_file, parsed) if "html" in wanted else []
     written = export_return(ret, out_dir, wanted, draft=draft, rule_file=rule_file, history=earlier)
-    written.append(write_bundle(ret, written, out_dir, key=key_path, draft=draft))
     click.echo(
-        f"{'DRAFT ' if draft else ''}{ret.rule.title}, {ret.period.label}: "
-        f"{len(ret.findings)} finding(s)"
+        f"{'DRAFT ' if draft else ''}review copies of {ret.rule.title}, {ret.period.label} "
+        f"(records revision {ret.revision}): {len(ret.findings)} finding(s)"
     )
     for path in written:
         click.echo(f"  wrote {path}")
+    click.echo(
+        f"These are not filed. To file the return: peerreport submit {rule_file.id} "
+        f"--period {period}"
+    )
 
 
 def _colour() -> bool | None:

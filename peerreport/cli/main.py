@@ -20,7 +20,12 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "init": ("peerreport.cli.workspace_cmd", "init", "Create a workspace (settings and database)."),
     "db": ("peerreport.cli.workspace_cmd", "db", "Database schema: show version, upgrade."),
     "import": ("peerreport.cli.import_cmd", "import_", "Import activity records from files."),
-    "records": ("peerreport.cli.records_cmd", "records", "Look at the stored records."),
+    "records": (
+        "peerreport.cli.records_cmd",
+        "records",
+        "Stored records: summary, history of one, withdraw.",
+    ),
+    "imports": ("peerreport.cli.imports_cmd", "imports", "The import log: list, show."),
     "samples": ("peerreport.cli.samples_cmd", "samples", "Generate synthetic sample records."),
     "demo": ("peerreport.cli.demo_cmd", "demo", "Run the whole job on sample data."),
     "rules": ("peerreport.cli.rules_cmd", "rules", "Rule files: list, show, lint, test, schema."),

@@ -88,3 +88,90 @@ def render_month_table(result: object) -> str:
         if index == 0 or index == len(lines) - 2:
             out.append("  ".join("-" * w for w in widths))
     return "\n".join(out)
+
+
+@records.command()
+@click.argument("activity_id")
+@database_options
+@json_option
+def history(
+    activity_id: str, workspace_dir: Path | None, db_url: str | None, as_json: bool
+) -> None:
+    """Show every version of an activity: its imports, what changed, field by field.
+
+    Each version names the revision that brought it in (and the file, sheet
+    and row it came from) and the revision that replaced or withdrew it.
+
+    \b
+    Example:
+      peerreport records history A-2026-0412
+    """
+    from peerreport.session import open_session
+    from peerreport.store.history import record_history
+
+    session = open_session(workspace_dir, db_url)
+    workspace = session.require_workspace()
+    found = record_history(session.engine, workspace.provider_code, activity_id)
+    if as_json:
+        print_json(found.to_dict())
+        return
+    click.echo(f"Activity {activity_id}: {len(found.versions)} version(s)")
+    for version in found.versions:
+        click.echo(_version_text(version, found.revisions))
+    for key, versions in found.breakdowns.items():
+        click.echo(f"  breakdown {key}:")
+        for version in versions:
+            click.echo("  " + _version_text(version, found.revisions, brief=True))
+
+
+def _version_text(version: object, known: object, brief: bool = False) -> str:
+    from peerreport.store.history import Revision, Version
+
+    assert isinstance(version, Version) and isinstance(known, dict)
+
+    def name(number: int | None) -> str:
+        revision = known.get(number)
+        return revision.describe() if isinstance(revision, Revision) else f"revision {number}"
+
+    lines = [f"  from {name(version.valid_from)}"]
+    if version.withdrawn:
+        lines.append(f"    WITHDRAWN in {name(version.valid_to)}")
+    elif version.valid_to is not None:
+        lines.append(f"    replaced in {name(version.valid_to)}")
+    else:
+        lines.append("    current")
+    lines.append(f"    source: {version.source}")
+    if version.changes:
+        lines += [f"    changed {change}" for change in version.changes]
+    elif not brief:
+        shown = ", ".join(
+            f"{k}={v}" for k, v in version.values.items() if v not in (None, "") and k != "org"
+        )
+        lines.append(f"    {shown}")
+    return "\n".join(lines)
+
+
+@records.command()
+@click.argument("activity_id")
+@click.option("--reason", required=True, help="Why the activity is withdrawn (kept for good).")
+@database_options
+def withdraw(activity_id: str, reason: str, workspace_dir: Path | None, db_url: str | None) -> None:
+    """Withdraw an activity that should not have been recorded (nothing is deleted).
+
+    Makes a new revision in which the activity and its breakdowns are no
+    longer current. Returns built before still rebuild exactly, and the
+    activity's history shows when and why it was withdrawn. Build and submit
+    an amendment if a submitted return counted it.
+
+    \b
+    Example:
+      peerreport records withdraw A-2026-0412 --reason "entered twice; A-2026-0411 is the session"
+    """
+    from peerreport.session import open_session
+    from peerreport.store.history import withdraw as withdraw_activity
+
+    session = open_session(workspace_dir, db_url)
+    workspace = session.require_workspace()
+    number = withdraw_activity(session.engine, workspace.provider_code, activity_id, reason)
+    click.echo(f'Withdrew activity "{activity_id}": revision {number} of the records.')
+    click.echo("  Returns that counted it can be amended: build, then submit with --reason.")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import tempfile
+import sys
 from pathlib import Path
 
 import click
@@ -44,6 +44,12 @@ from peerreport.cli.options import database_options, json_option, print_json
     show_default=True,
     help="Comma-separated files to put in the bundle: xlsx, csv, json, html.",
 )
+@click.option(
+    "--yes",
+    "-y",
+    is_flag=True,
+    help="Do not ask for confirmation when an amendment changes no published figure.",
+)
 @database_options
 @json_option
 @click.pass_context
@@ -55,17 +61,22 @@ def submit(
     out_dir: Path | None,
     key_path: Path | None,
     formats: str,
+    yes: bool,
     workspace_dir: Path | None,
     db_url: str | None,
     as_json: bool,
 ) -> None:
-    """Build the return RULES for a period and record it as submitted.
+    """File the return RULES for a period: record it in the ledger and write THE bundle to send.
 
-    Refused (exit code 1) while the return has error findings. A return is
-    never changed once submitted: submitting the same rule file and period
-    again records an AMENDMENT (version 2, 3, ...) that supersedes the
-    earlier one, and needs --reason. Writes the bundle (the files, a
-    manifest, and a signature with --sign) to send to the funder.
+    This is the one step that files a return. Refused (exit code 1) while the
+    return has error findings. A return is never changed once submitted:
+    submitting the same rule file and period again records an AMENDMENT
+    (version 2, 3, ...) that supersedes the earlier one and needs --reason;
+    every file in its bundle says which version it amends, why, and which
+    figures changed. Writes the bundle (the files, a manifest with the rule
+    file and the ledger's chain head, and a signature with --sign) to
+    submissions/ in the workspace: send that file to the funder. Submitting
+    after the rule file's due date records the lateness.
 
     \b
     Examples:
@@ -73,12 +84,11 @@ def submit(
       peerreport submit nz-peer-support-adults --period FY2027-Q1 \\
           --reason "March drop-ins were missing from the log"
     """
-    from peerreport.bundle import bundle_bytes, bundle_name, load_private_key, save_bundle
+    from peerreport.bundle import load_private_key
     from peerreport.cli.build_cmd import render_text
     from peerreport.errors import UsageError
-    from peerreport.ledger import Pending
-    from peerreport.ledger import submit as record
-    from peerreport.render import FORMATS, export_return
+    from peerreport.filing import changes_nothing, file_return
+    from peerreport.render import FORMATS
     from peerreport.returns.build import build_return
     from peerreport.returns.history import history
     from peerreport.returns.periods import check_fits, parse_period
@@ -104,27 +114,46 @@ def submit(
         click.echo(render_text(ret), err=True)
         click.echo("Not submitted: fix the errors above and submit again.", err=True)
         ctx.exit(1)
+    same = changes_nothing(session.engine, ret)
+    if same is not None and reason and not yes:
+        question = (
+            f"Version {same.version} already says exactly this: the amendment changes no "
+            "published figure. Submit it anyway?"
+        )
+        asked = sys.stdin.isatty() and click.confirm(question, default=False, err=True)
+        if not asked:
+            raise UsageError(
+                "not submitted: the amendment would change no figure (give --yes to submit "
+                "it all the same, e.g. to correct a finding or the rule file version)"
+            )
     earlier = history(session.engine, org, name, rule_file, parsed) if "html" in wanted else []
-    with tempfile.TemporaryDirectory() as folder:
-        written = export_return(ret, Path(folder), wanted, rule_file=rule_file, history=earlier)
-        files = {path.name: path.read_bytes() for path in written}
-
-    def make(pending: Pending) -> bytes:
-        return bundle_bytes(ret, files, key, submission=pending.to_dict())
-
-    done = record(session.engine, ret, reason, bundle=make)
-    entry = done.submission
-    assert done.bundle is not None
-    target = (out_dir or workspace.root / "submissions") / bundle_name(ret, entry.version)
-    save_bundle(done.bundle, target)
-    if as_json:
-        print_json({**entry.to_dict(), "bundle": str(target)})
-        return
-    what = (
-        f"amendment (version {entry.version}, supersedes version {entry.supersedes_version})"
-        if entry.supersedes_version
-        else "version 1"
+    filed = file_return(
+        session.engine,
+        ret,
+        rule_file,
+        out_dir or workspace.root / "submissions",
+        reason=reason,
+        key=key,
+        formats=wanted,
+        history=earlier,
     )
-    click.echo(f"Submitted {ret.rule.title}, {ret.period.label}: {what}; ledger id {entry.id}")
-    click.echo(f"  wrote {target}{' (signed)' if key is not None else ''}")
+    if as_json:
+        print_json(filed.to_dict())
+        return
+    entry = filed.submission
+    click.echo(
+        f"Submitted {ret.rule.title}, {ret.period.label}: {filed.what()}; ledger id {entry.id}"
+    )
+    if entry.late and entry.due_date is not None:
+        click.secho(
+            f"  LATE: it was due on {entry.due_date:%d %B %Y}; the lateness is recorded.",
+            fg="yellow",
+        )
+    elif entry.due_date is not None:
+        click.echo(f"  due {entry.due_date:%d %B %Y}: on time")
+    click.echo(f"  wrote {filed.bundle_path}{' (signed)' if filed.signed else ''}")
     click.echo(f"  bundle sha256 {entry.bundle_sha256}")
+    click.echo(
+        "Send this bundle file to your funder, as it is: it holds the return in every format, "
+        "and they can check that nothing in it was changed."
+    )

@@ -39,6 +39,9 @@ class Submission:
     bundle_sha256: str | None
     return_json: str
     current: bool
+    records_revision: int | None = None
+    due_date: dt.date | None = None
+    late: bool = False
 
     @property
     def status(self) -> str:
@@ -70,6 +73,9 @@ class Submission:
             bundle_sha256=row.bundle_sha256,
             return_json=row.return_json,
             current=current,
+            records_revision=row.records_revision,
+            due_date=row.due_date,
+            late=bool(row.late),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -93,5 +99,8 @@ class Submission:
             "reason": self.reason,
             "submitted_at": self.submitted_at.isoformat(),
             "records_digest": self.records_digest,
+            "records_revision": self.records_revision,
+            "due_date": self.due_date.isoformat() if self.due_date else None,
+            "late": self.late,
             "bundle_sha256": self.bundle_sha256,
         }

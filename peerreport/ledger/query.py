@@ -58,9 +58,12 @@ def submissions(
     return [s for s in rows if s.current] if current_only else rows
 
 
-def get(engine: Engine, ident: int) -> Submission:
-    """One submission by its id, or `UsageError` naming the ids that exist."""
-    found = _rows(engine, _with_status().where(ledger.c.id == ident))
+def get(engine: Engine, ident: int, org: str | None = None) -> Submission:
+    """One submission by its id (of `org` only, when given), or a plain `UsageError`."""
+    query = _with_status().where(ledger.c.id == ident)
+    if org is not None:
+        query = query.where(ledger.c.org == org)
+    found = _rows(engine, query)
     if not found:
         raise UsageError(
             f"there is no submitted return {ident}; `peerreport returns list` shows them"

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import random
 import time
 from collections.abc import Callable
@@ -25,9 +26,11 @@ from sqlalchemy import Connection, Engine, func, insert, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from peerreport.errors import DatabaseError, UsageError
+from peerreport.ledger.changes import figure_changes
 from peerreport.ledger.model import Submission
 from peerreport.ledger.query import get
-from peerreport.returns.model import Return
+from peerreport.returns.model import FiledChange, Filing, Return
+from peerreport.store import chain
 from peerreport.store.records import ensure_organisation
 from peerreport.store.schema import submitted_return as ledger
 
@@ -37,12 +40,21 @@ REASON_LIMIT = 2000
 
 @dataclass(frozen=True)
 class Pending:
-    """What a submission will be recorded as, before it is: for writing its bundle."""
+    """What a submission will be recorded as, before it is: for writing its bundle.
+
+    `filing` is what every rendering of the return says about it (version, what
+    it amends and why, lateness, the figures that changed); `anchor` is the
+    head of the ledger's hash chain just before this submission, which the
+    bundle carries so a funder can later prove the chain was not rewritten.
+    """
 
     version: int
     supersedes_version: int | None
     reason: str | None
     submitted_at: dt.datetime
+    filing: Filing
+    anchor: chain.Anchor | None = None
+    due: dt.date | None = None
 
     def to_dict(self) -> dict[str, object]:
         """The `submission` block of a bundle's manifest."""
@@ -51,6 +63,8 @@ class Pending:
             "supersedes_version": self.supersedes_version,
             "reason": self.reason,
             "submitted_at": self.submitted_at.isoformat(),
+            "due": self.due.isoformat() if self.due is not None else None,
+            "late": self.filing.late,
         }
 
 
@@ -116,28 +130,49 @@ def _record(
     if conn.dialect.name == "postgresql":
         key = lock_key(ret.organisation, ret.rule.id, start, end)
         conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
-    latest = conn.execute(
-        select(func.max(ledger.c.version)).where(
-            ledger.c.org == ret.organisation,
-            ledger.c.rule_id == ret.rule.id,
-            ledger.c.period_start == start,
-            ledger.c.period_end == end,
-        )
-    ).scalar()
+    period = (
+        ledger.c.org == ret.organisation,
+        ledger.c.rule_id == ret.rule.id,
+        ledger.c.period_start == start,
+        ledger.c.period_end == end,
+    )
+    latest = conn.execute(select(func.max(ledger.c.version)).where(*period)).scalar()
     if latest is not None and reason is None:
         raise UsageError(
             f"{ret.rule.id} {ret.period.label} was already submitted (version {latest}); "
             "submitting it again makes an amendment, which needs a reason: give --reason "
             '"what was wrong and what changed"'
         )
-    pending = Pending(
+    previous = None
+    if latest is not None:
+        stored = conn.execute(
+            select(ledger.c.return_json).where(*period, ledger.c.version == latest)
+        ).scalar_one()
+        previous = Return.from_dict(json.loads(stored))
+    submitted_at = clock().astimezone(dt.UTC).replace(microsecond=0)
+    late = ret.due is not None and submitted_at.date() > ret.due
+    filing = Filing(
         version=(latest or 0) + 1,
+        submitted_at=submitted_at.isoformat(),
+        amends_version=latest,
+        reason=reason,
+        late=late,
+        changes=tuple(
+            FiledChange(c.measure, c.label, c.cell, c.before, c.after)
+            for c in (figure_changes(previous, ret) if previous is not None else ())
+        ),
+    )
+    ensure_organisation(conn, ret.organisation, ret.organisation_name)
+    pending = Pending(
+        version=filing.version,
         supersedes_version=latest,
         reason=reason,
-        submitted_at=clock().astimezone(dt.UTC).replace(microsecond=0),
+        submitted_at=submitted_at,
+        filing=filing,
+        anchor=chain.head(conn, ret.organisation),
+        due=ret.due,
     )
     made = bundle(pending) if bundle is not None else None
-    ensure_organisation(conn, ret.organisation, ret.organisation_name)
     result = conn.execute(
         insert(ledger).values(
             org=ret.organisation,
@@ -152,12 +187,21 @@ def _record(
             reason=reason,
             submitted_at=pending.submitted_at,
             records_digest=ret.records_digest,
-            return_json=ret.to_json(),
+            return_json=ret.filed(filing).to_json(),
             bundle_sha256=hashlib.sha256(made).hexdigest() if made is not None else None,
+            records_revision=ret.revision,
+            due_date=ret.due,
+            late=late,
         )
     )
     assert result.inserted_primary_key is not None
-    return int(result.inserted_primary_key[0]), made
+    ident = int(result.inserted_primary_key[0])
+    row = conn.execute(select(ledger).where(ledger.c.id == ident)).one()
+    kind = "amendment" if pending.version > 1 else "submission"
+    chain.append(
+        conn, ret.organisation, kind, f"submitted return {ident}", chain.submission_payload(row)
+    )
+    return ident, made
 
 
 def _worth_retrying(exc: IntegrityError | OperationalError) -> bool:

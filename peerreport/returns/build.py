@@ -216,9 +216,7 @@ def records_digest(
             (activity.c.org == activity_breakdown.c.org)
             & (activity.c.activity_id == activity_breakdown.c.activity_id),
         )
-        .where(
-            activity_breakdown.c.org == org, in_period, version(activity_breakdown, revision)
-        ),
+        .where(activity_breakdown.c.org == org, in_period, version(activity_breakdown, revision)),
         "workforce": select(workforce.c.digest).where(
             workforce.c.org == org,
             workforce.c.period_start >= start,

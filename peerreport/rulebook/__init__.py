@@ -90,6 +90,43 @@ def lint(target: str | Path, catalogue: Catalogue | None = None) -> list[Finding
     return problems or lint_fixtures(rule_file)
 
 
+def resolved_text(rule_file: RuleFile) -> str:
+    """The fully resolved rule file (extends flattened) as JSON text: what a bundle carries.
+
+    Text, not data, because the order of keys is meaningful (a grouping's
+    categories are published in the order the rule file gives them), and a
+    canonical JSON document would sort them.
+    """
+    return json.dumps(canonical(rule_file.model), ensure_ascii=False, separators=(",", ":"))
+
+
+def from_resolved(text: str, name: str = "bundle") -> RuleFile:
+    """A rule file from `resolved_text()`, e.g. out of a bundle: no search path needed.
+
+    Raises `RuleFileInvalid` when the text is not a valid resolved rule file.
+    """
+    from peerreport.rulebook.loader import parse_model
+    from peerreport.rulebook.problems import problem
+    from peerreport.rulebook.resolve import Resolved
+
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise RuleFileInvalid(
+            [problem("rule-file", f"the resolved rule file is not JSON: {exc}", None, None)]
+        ) from None
+    if not isinstance(data, dict):
+        raise RuleFileInvalid(
+            [problem("rule-file", "the resolved rule file is not a JSON object", None, None)]
+        )
+    model = parse_model(data, None)
+    resolved = Resolved(model=model, path=Path(f"<{name}>"), lineage=(model.id,), origins={})
+    rule_file, problems = analyse(resolved)
+    if problems:
+        raise RuleFileInvalid(problems)
+    return rule_file
+
+
 def json_schema() -> dict[str, Any]:
     """The JSON Schema of the rule-file format (draft 2020-12), generated from the models."""
     schema = RuleFileModel.model_json_schema(by_alias=True)
@@ -115,6 +152,7 @@ __all__ = [
     "canonical",
     "check",
     "digest",
+    "from_resolved",
     "json_schema",
     "json_schema_text",
     "lint",
@@ -122,4 +160,5 @@ __all__ = [
     "load",
     "locate",
     "render",
+    "resolved_text",
 ]

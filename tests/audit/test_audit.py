@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import io
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, text
 
 from peerreport.audit import recompute, scan_bundle, trace
+from peerreport.audit.chain_check import check_chain
 from peerreport.bundle import bundle_bytes, read_archive
 from peerreport.errors import UsageError
 from peerreport.render import render_csv, render_xlsx
 from peerreport.returns.model import Return
 from peerreport.rulebook import RuleFile
+from peerreport.store.history import changes_between
 from peerreport.store.schema import member_token
 from tests.bundle.sample import activity, build, load_rules, records, store, write_rules
 
@@ -36,12 +39,28 @@ def codes(findings: object) -> list[str]:
     return [f.code for f in findings]  # type: ignore[attr-defined]
 
 
-def test_recompute_matches_then_catches_a_changed_record(
+def test_recompute_uses_the_records_as_they_were_and_names_what_changed_since(
     engine: Engine, rule_file: RuleFile, ret: Return
 ) -> None:
     assert codes(recompute(engine, ret, rule_file).findings) == ["AUD-030"]
     store(engine, [activity("G-03", 4, attendance=40, mode="in_person")])  # was 6
+    # Rebuilt at the revision it names, the return is still right, byte for byte.
     found = recompute(engine, ret, rule_file)
+    assert found.ok and codes(found.findings) == ["AUD-030"]
+    assert "at revision 1" in found.findings[0].message
+    assert "rebuilt byte for byte" in found.findings[0].message
+    changes = changes_between(engine, ret.organisation, ret.period.start, ret.period.end, 1, 2)
+    assert [str(c) for c in changes] == [
+        "activity G-03 changed in revision 2: attendance: 6 -> 40"
+    ]
+
+
+def test_recompute_of_a_return_without_a_revision_compares_with_the_records_now(
+    engine: Engine, rule_file: RuleFile, ret: Return
+) -> None:
+    unversioned = replace(ret, revision=None)  # as returns made before history was kept
+    store(engine, [activity("G-03", 4, attendance=40, mode="in_person")])  # was 6
+    found = recompute(engine, unversioned, rule_file)
     assert not found.ok
     assert codes(found.findings) == ["AUD-002", "AUD-010", "AUD-010", "AUD-010"]
     messages = [f.message for f in found.findings]
@@ -51,7 +70,25 @@ def test_recompute_matches_then_catches_a_changed_record(
     assert "Attendances at groups [in_person]: the return says 31" in messages[2]
     assert "Average attendance per session" in messages[3]
     store(engine, [activity("NEW-1", 20)])
-    assert "activities 23 -> 24" in recompute(engine, ret, rule_file).findings[0].message
+    assert "activities 23 -> 24" in recompute(engine, unversioned, rule_file).findings[0].message
+
+
+def test_a_record_edited_in_place_behind_the_triggers_is_caught(
+    engine: Engine, rule_file: RuleFile, ret: Return
+) -> None:
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("ALTER TABLE activity DISABLE TRIGGER USER"))
+        else:
+            conn.execute(text("DROP TRIGGER activity_versions"))
+        conn.execute(text("UPDATE activity SET attendance = 60 WHERE activity_id = 'G-03'"))
+    found = recompute(engine, ret, rule_file)
+    assert not found.ok
+    assert "AUD-010" in codes(found.findings)
+    # The stored digest was left as it was; the ledger check re-hashes the content.
+    chain = check_chain(engine, ret.organisation)
+    assert codes(chain.findings) == ["LED-021"]
+    assert "(first: G-03 / 1): edited in place" in chain.findings[0].message
 
 
 def test_recompute_says_when_the_rule_file_is_not_the_one_used(

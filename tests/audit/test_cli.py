@@ -68,13 +68,13 @@ def test_submit_amend_and_audit_end_to_end(
     store(engine, [activity("G-03", 4, attendance=40, mode="in_person")])
     amended = run(*submit, "--sign", key.private_path, "--reason", "G-03 attendance mistyped")
     assert amended.exit_code == 0, amended.output
-    assert "amendment (version 2, supersedes version 1)" in amended.output
+    assert "amendment (version 2, amends version 1)" in amended.output
     folder = workspace.root / "submissions"
     v1, v2 = (folder / f"audit-test_{PERIOD}_TEST01_v{n}.bundle.zip" for n in (1, 2))
 
     listed = run("returns", "list", *ws)
     assert listed.exit_code == 0
-    assert "superseded" in listed.output and "current" in listed.output
+    assert "superseded" in listed.output and "amended" in listed.output
     ident = next(
         line.split()[0]
         for line in listed.output.splitlines()
@@ -90,10 +90,17 @@ def test_submit_amend_and_audit_end_to_end(
     assert good.exit_code == 0, good.output
     assert "VERIFIED" in good.output and "AUD-030" in good.output
     assert "the current version" in good.output
+    # Version 1 was honest when filed: it verifies, as superseded, and the change
+    # since is named field by field, with the amendment that covers it.
     stale = run(*verify, v1)
-    assert stale.exit_code == 1
-    assert "AUD-002" in stale.output and "the records give 118" in stale.output
-    assert "superseded" in stale.output
+    assert stale.exit_code == 0, stale.output
+    assert "VERIFIED — superseded by version 2 (G-03 attendance mistyped)" in stale.output
+    assert "NOT VERIFIED" not in stale.output
+    assert "activity G-03 changed in revision 2: attendance: 6 -> 40" in stale.output
+    assert "version 2 includes the change" in stale.output
+    # Without --rules the bundle's own resolved rule file is used: no search path needed.
+    carried = run("audit", "verify", v1, *ws)
+    assert carried.exit_code == 0 and "rebuilt byte for byte" in carried.output
 
     archive = read_archive(v2.read_bytes())
     csv = next(n for n in archive.entries if n.endswith(".csv"))

@@ -179,8 +179,9 @@ def test_error_findings_block_export_but_not_a_draft(
     )
     assert draft.exit_code == 0, draft.output
     names = sorted(p.name for p in out.iterdir())
-    assert any(n.endswith(".html") for n in names) and any(n.endswith(".zip") for n in names)
-    assert all("DRAFT" in n.upper() for n in names if not n.endswith(".zip"))
+    # Review copies only: the bundle to send is written by `submit`, never by export.
+    assert any(n.endswith(".html") for n in names) and not any(n.endswith(".zip") for n in names)
+    assert all("DRAFT" in n.upper() for n in names)
 
 
 @pytest.mark.parametrize("period", ["2026-08", "FY2027-H1"])

@@ -1,0 +1,124 @@
+"""Filing a return: the one step that submits, shared by the command line and the web.
+
+    records ──build──▶ Return (draft) ──export──▶ review copies (not filed)
+                          │
+                          └──file_return──▶ ledger (version N, chained) + THE bundle to send
+
+`file_return` builds nothing itself: it takes a built return, records it in
+the ledger as the next version (an amendment needs a reason), renders the
+files a funder reads with the filing attached ("version 2, amends version 1",
+the reason, the figures that changed, lateness), and seals them into the
+bundle with the resolved rule file and the head of the ledger's hash chain.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+
+from peerreport.ledger import Pending, Submission, figure_changes, submissions
+from peerreport.ledger import submit as record
+from peerreport.returns.model import Return
+from peerreport.rulebook import RuleFile, resolved_text
+
+
+@dataclass(frozen=True)
+class Filed:
+    """A filed return: its ledger entry, the return as filed and where its bundle is."""
+
+    submission: Submission
+    ret: Return
+    bundle_path: Path
+    signed: bool
+
+    def what(self) -> str:
+        """'version 1' or 'amendment (version 2, amends version 1)'."""
+        entry = self.submission
+        if entry.supersedes_version:
+            return f"amendment (version {entry.version}, amends version {entry.supersedes_version})"
+        return "version 1"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON data."""
+        return {
+            **self.submission.to_dict(),
+            "bundle": str(self.bundle_path),
+            "signed": self.signed,
+        }
+
+
+def current_version(engine: Engine, ret: Return) -> Submission | None:
+    """The current submitted version of the same organisation, rule file and period."""
+    found = submissions(
+        engine,
+        ret.organisation,
+        ret.rule.id,
+        (ret.period.start, ret.period.end),
+        current_only=True,
+    )
+    return found[0] if found else None
+
+
+def changes_nothing(engine: Engine, ret: Return) -> Submission | None:
+    """The current version, when filing `ret` as an amendment would change no published figure."""
+    current = current_version(engine, ret)
+    if current is None or figure_changes(current.ret, ret):
+        return None
+    return current
+
+
+def file_return(
+    engine: Engine,
+    ret: Return,
+    rule_file: RuleFile,
+    out_dir: Path,
+    *,
+    reason: str | None = None,
+    key: Any = None,
+    formats: Sequence[str] = ("xlsx", "csv", "json", "html"),
+    history: Sequence[Return] = (),
+    now: Callable[[], Any] | None = None,
+) -> Filed:
+    """Record `ret` in the ledger and write its bundle into `out_dir`.
+
+    Refused (`UsageError`, by the ledger) while `ret` has error findings, and
+    for an amendment without a reason. `key` is a loaded Ed25519 private key to sign
+    the bundle with, or None.
+    """
+    from peerreport.bundle import bundle_bytes, bundle_name, save_bundle
+    from peerreport.render import export_return
+
+    resolved = {
+        "id": rule_file.id,
+        "version": rule_file.version,
+        "digest": rule_file.digest,
+        "resolved": resolved_text(rule_file),
+    }
+
+    def make(pending: Pending) -> bytes:
+        filed = ret.filed(pending.filing)
+        with tempfile.TemporaryDirectory() as folder:
+            written = export_return(
+                filed, Path(folder), list(formats), rule_file=rule_file, history=history
+            )
+            files = {path.name: path.read_bytes() for path in written}
+        return bundle_bytes(
+            filed,
+            files,
+            key,
+            submission=pending.to_dict(),
+            rule_file=resolved,
+            ledger=pending.anchor.to_dict() if pending.anchor is not None else None,
+        )
+
+    done = record(engine, ret, reason, bundle=make, now=now)
+    entry = done.submission
+    assert done.bundle is not None
+    target = out_dir / bundle_name(ret, entry.version)
+    save_bundle(done.bundle, target)
+    return Filed(entry, entry.ret, target, key is not None)
