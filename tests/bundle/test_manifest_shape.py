@@ -9,7 +9,10 @@ import pytest
 
 from peerreport.bundle import (
     MANIFEST_NAME,
+    SIGNATURE_NAME,
     bundle_bytes,
+    load_private_key,
+    new_key_pair,
     read_archive,
     verify_bundle,
     write_archive,
@@ -163,3 +166,15 @@ def test_a_submission_may_say_when_it_was_due_and_whether_it_was_late(ret: Retur
     check = verify_bundle(bundle_bytes(ret, FILES, submission=submission))
     assert check.ok, check.findings
     assert check.bundle.submission == submission
+
+
+def test_an_unreadable_signature_is_not_a_traceback(
+    ret: Return, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    key = new_key_pair(tmp_path_factory.mktemp("keys"), "k")
+    archive = read_archive(bundle_bytes(ret, FILES, load_private_key(key.private_path)))
+    damaged = write_archive(
+        {**archive.entries, SIGNATURE_NAME: b'{"a": ' + b"9" * 5000 + b"}"}, archive.comment
+    )
+    check = verify_bundle(damaged)
+    assert [f.code for f in check.findings if f.severity.value == "error"] == ["BUN-030"]
