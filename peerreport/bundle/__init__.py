@@ -14,7 +14,8 @@ here touches the database. docs/audit.md describes the format.
 from __future__ import annotations
 
 from peerreport.bundle.archive import ArchiveError, read_archive, write_archive
-from peerreport.bundle.manifest import FORMAT, MANIFEST_NAME, build_manifest, manifest_bytes
+from peerreport.bundle.document import FORMAT
+from peerreport.bundle.manifest import MANIFEST_NAME, build_manifest, manifest_bytes
 from peerreport.bundle.signing import (
     SIGNATURE_NAME,
     KeyPair,

@@ -20,9 +20,12 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from pydantic import ValidationError
+
+from peerreport.bundle.document import FORMAT, ManifestDocument
+from peerreport.returns.document_types import describe
 from peerreport.returns.model import Return
 
-FORMAT = "peerreport-bundle/1"
 MANIFEST_NAME = "manifest.json"
 _SEAL = re.compile(rb"^peerreport-bundle/1 manifest sha256:([0-9a-f]{64})$")
 
@@ -80,10 +83,15 @@ def sealed_digest(comment: bytes) -> str | None:
 
 
 def parse_manifest(data: bytes) -> tuple[dict[str, Any] | None, str | None]:
-    """(manifest, None) when `data` is a canonical manifest, else (manifest or None, problem)."""
+    """(manifest, None) when `data` is a canonical manifest, else (manifest or None, problem).
+
+    A manifest is only returned when it has the shape `ManifestDocument` defines,
+    so code reading it (and `Return.from_dict`) meets only valid data.
+    """
     try:
         manifest = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    # ValueError: also a number too long to read; RecursionError: nesting too deep.
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         return None, f"manifest.json is not readable JSON ({exc})"
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         return None, f"manifest.json is not a {FORMAT} manifest"
@@ -96,19 +104,9 @@ def parse_manifest(data: bytes) -> tuple[dict[str, Any] | None, str | None]:
 
 
 def _shape_problem(manifest: dict[str, Any]) -> str | None:
-    files = manifest.get("files")
-    if not isinstance(files, list) or not all(
-        isinstance(f, dict)
-        and isinstance(f.get("name"), str)
-        and isinstance(f.get("sha256"), str)
-        and isinstance(f.get("size"), int)
-        for f in files
-    ):
-        return "manifest.json: the list of files is malformed"
-    if not isinstance(manifest.get("return"), dict):
-        return "manifest.json holds no return"
+    """What is wrong with a manifest's shape, naming the key path; None when it is right."""
     try:
-        Return.from_dict(manifest["return"])
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        return f"manifest.json: the return in it is malformed ({exc!r})"
+        ManifestDocument.model_validate(manifest)
+    except ValidationError as exc:
+        return f"manifest.json: {describe(exc)}"
     return None

@@ -146,7 +146,8 @@ def check_signature(manifest_bytes: bytes, signature_bytes: bytes) -> tuple[str 
 
     try:
         data = json.loads(signature_bytes.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    # ValueError: also a number too long to read; RecursionError: nesting too deep.
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         return None, f"signature.json is not readable JSON ({exc})"
     if not isinstance(data, dict) or set(data) != SIGNATURE_KEYS:
         return None, "signature.json does not have the expected fields"

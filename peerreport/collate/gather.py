@@ -1,7 +1,11 @@
 """Taking in providers' bundles: verify each, keep the ones that belong, say why others do not.
 
-A bundle is rejected (with the reason) when it fails verification, was built
-with another rule file or another version of it (digest), is for another
+A bundle is rejected (with the reason) when it fails verification (which
+includes a manifest not of the shape `ManifestDocument` defines: a malformed
+submission time, a figure value that is text, a list or too large, a negative
+count), was built with another rule file or another version of it (digest),
+carries figures that are not the rule file's measures (another kind or
+breakdown, a date where the rule file computes a number), is for another
 period, is a draft or has error findings, comes from a provider not on the
 provider list, or is not signed with the key the list names. When a provider
 sent several bundles, the highest submission version is kept (an amendment
@@ -24,6 +28,7 @@ from peerreport.bundle.verify import BundleCheck
 from peerreport.collate.providers import Provider
 from peerreport.errors import UsageError
 from peerreport.findings import Severity
+from peerreport.language.types import Type
 from peerreport.returns.model import Return
 from peerreport.returns.periods import Period
 from peerreport.rulebook.compiled import RuleFile
@@ -103,6 +108,9 @@ def _accept(path: Path, check: BundleCheck, rule_file: RuleFile) -> Received | R
             f"built with {ret.rule.id} {ret.rule.version} ({ret.rule.digest}), not the rule "
             f"file being collated ({rule_file.version}, {rule_file.digest})",
         )
+    unfit = _unfit(ret, rule_file)
+    if unfit:
+        return Rejected(str(path), org, unfit)
     if check.bundle.draft or ret.has_errors:
         return Rejected(str(path), org, "a draft (or a return with error findings), not for filing")
     submission = check.bundle.submission or {}
@@ -122,6 +130,33 @@ def _accept(path: Path, check: BundleCheck, rule_file: RuleFile) -> Received | R
         check.signer,
         check.bundle.sha256,
     )
+
+
+def _unfit(ret: Return, rule_file: RuleFile) -> str | None:
+    """Why a return's figures cannot be `rule_file`'s measures, or None.
+
+    The digest says the return was built with this rule file, but collation adds
+    figures up by the rule file's measures, so a forged or damaged manifest that
+    still verifies is rejected here rather than breaking the sums.
+    """
+    for figure in ret.figures:
+        compiled = rule_file.measures.get(figure.id)
+        if compiled is None:
+            return f"figure {figure.id} is not a measure of {rule_file.id}"
+        measure = compiled.measure
+        if (figure.kind, figure.by) != (measure.kind, tuple(measure.by)):
+            return (
+                f"figure {figure.id} is a {figure.kind} by ({', '.join(figure.by)}), but the "
+                f"rule file's is a {measure.kind} by ({', '.join(measure.by)})"
+            )
+        dated = compiled.type is Type.DATE
+        for cell in (figure.total, *figure.cells):
+            if cell.value is not None and isinstance(cell.value, str) != dated:
+                return (
+                    f"figure {figure.id} ({cell.label()}) is {cell.value!r}, "
+                    f"but the rule file computes {'a date' if dated else 'a number'}"
+                )
+    return None
 
 
 def _usual_period(candidates: Sequence[Received], rejected: Sequence[Rejected]) -> Period:

@@ -2,7 +2,9 @@
 
 The bytes are those of `Return.to_json()`: sorted keys, two-space indent,
 UTF-8, one final newline, so equal returns give identical files. A draft adds
-`"draft": true` at the top level; `Return.from_dict` ignores it.
+`"draft": true` at the top level; `Return.from_dict` ignores it. The schema
+file is generated from `peerreport.returns.document` (`python -m
+peerreport.bundle.schemas`), never edited by hand.
 """
 
 from __future__ import annotations

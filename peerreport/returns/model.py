@@ -15,6 +15,7 @@ from typing import Any
 
 from peerreport import __version__
 from peerreport.findings import Finding, Location, Severity, has_errors
+from peerreport.returns.document import ExportedReturnDocument
 from peerreport.returns.periods import Period
 
 Published = int | float | str | None  # dates are ISO text; None when suppressed or no value
@@ -230,7 +231,12 @@ class Return:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Return:
-        """Read a return back from `to_dict()` data (e.g. from a bundle's return.json)."""
+        """Read a return back from `to_dict()` data (e.g. from a bundle's return.json).
+
+        The data is validated against `ReturnDocument` first: malformed data raises
+        pydantic's `ValidationError` (a `ValueError`) rather than half-building a return.
+        """
+        ExportedReturnDocument.model_validate(data)
         period = data["period"]
         rule = data["rule_file"]
         return cls(

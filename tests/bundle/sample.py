@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+import json
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
 
+from peerreport.bundle import MANIFEST_NAME, manifest_bytes, read_archive, write_archive
+from peerreport.bundle.manifest import seal
 from peerreport.records.models import RECORD_TYPES
 from peerreport.returns.build import build_return
 from peerreport.returns.model import (
@@ -197,3 +200,16 @@ def published(
 
 def _cell(key: tuple[str | None, ...], value: Any) -> PublishedCell:
     return PublishedCell(key, value, SUPPRESSED if value is None else EXACT)
+
+
+def resealed(bundle: bytes, change: Callable[[dict[str, Any]], None]) -> bytes:
+    """The bundle with its manifest changed by `change` and sealed again, as a forger would.
+
+    The manifest stays canonical and its seal matches, so only the manifest's
+    shape (and what collation checks) can catch the change.
+    """
+    archive = read_archive(bundle)
+    manifest = json.loads(archive.entries[MANIFEST_NAME])
+    change(manifest)
+    data = manifest_bytes(manifest)
+    return write_archive({**archive.entries, MANIFEST_NAME: data}, seal(data))
