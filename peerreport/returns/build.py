@@ -18,6 +18,7 @@ from peerreport.compute import evaluate
 from peerreport.compute.figures import Figure, json_value
 from peerreport.disclosure import Protected, Status, protect_table
 from peerreport.findings import Finding, Location, Severity
+from peerreport.returns.due import due_date
 from peerreport.returns.model import (
     EXACT,
     SUPPRESSED,
@@ -71,6 +72,7 @@ def build_return(
         },
         records_digest=digest,
         record_counts=counts,
+        due=due_date(rule_file, period),
     )
 
 

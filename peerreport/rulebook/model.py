@@ -358,6 +358,11 @@ class ExportFields(_Strict):
     period_label: str | None = Field(None, description="The period's name, e.g. 'FY2027-Q1'.")
     period_start: str | None = Field(None, description="The period's first day (a date cell).")
     period_end: str | None = Field(None, description="The period's last day (a date cell).")
+    due: str | None = Field(
+        None,
+        description="The date the return is due, from `[due]` (a date cell; left empty when "
+        "the rule file sets no due date).",
+    )
     rule_id: str | None = Field(None, description="The rule file's id.")
     rule_title: str | None = Field(None, description="The rule file's title (the return's name).")
     rule_version: str | None = Field(None, description="The rule file's version.")
