@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from peerreport.cli.main import cli
 from peerreport.findings import Finding
+from peerreport.render.ruledoc import render_rule_doc
 from peerreport.rulebook import Catalogue, RuleFileInvalid, json_schema, load
 from peerreport.rulebook.digest import canonical
 from peerreport.rulebook.model import Due
@@ -155,3 +159,23 @@ def test_json_schema_describes_due() -> None:
 )
 def test_in_words(due: Due, words: str) -> None:
     assert due.describe().startswith(words)
+
+
+def test_rules_show_and_doc_say_when_it_is_due(
+    write_rules: WriteRules, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write_rules(r=MEASURE + "[due]\ndays_after_end = 30\n")
+    plain = write_rules(p=MEASURE)
+    monkeypatch.chdir(path.parent)
+    runner = CliRunner()
+    shown = runner.invoke(cli, ["rules", "show", str(path)])
+    assert shown.exit_code == 0, shown.output
+    assert "  due: 30 days after the period ends" in shown.output
+    data = json.loads(runner.invoke(cli, ["rules", "show", str(path), "--json"]).output)
+    assert data["due"] == {"day": None, "months_after": None, "days_after_end": 30}
+    assert "  due: not set" in runner.invoke(cli, ["rules", "show", str(plain)]).output
+    page = render_rule_doc(load(path, Catalogue([])))
+    assert "<dt>Due</dt><dd>30 days after the period ends</dd>" in page
+    assert "<dt>Due</dt><dd>not set in the rule file</dd>" in render_rule_doc(
+        load(plain, Catalogue([]))
+    )
