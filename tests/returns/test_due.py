@@ -87,6 +87,16 @@ def test_accepts_a_rule_file_its_model_a_due_table_or_nothing(tmp_path: Path) ->
     assert due_date(None, period) is None
 
 
+def test_shipped_returns() -> None:
+    q1 = parse_period("FY2027-Q1")
+    assert due_date(load("nz-peer-support-adults"), q1) == D(2026, 10, 20)
+    assert due_date(load("example-regional-peer-support"), q1) == D(2026, 10, 20)
+    au = load("au-community-sessions")
+    assert due_date(au, parse_period("2026-H1", "01-01")) == D(2026, 7, 30)
+    assert due_date(au, parse_period("2026-H2", "01-01")) == D(2027, 1, 30)
+    assert due_date(load("peer-values"), q1) is None
+
+
 @given(
     end=st.dates(D(1990, 1, 1), D(2200, 12, 31)),
     day=st.integers(1, 31),
