@@ -57,7 +57,10 @@ class RuleFileCopy(Document):
     id: str = Field(description="The rule file id.")
     version: str = Field(description="The rule file version.")
     digest: str = Field(description="The digest of the resolved rule file.")
-    resolved: dict[str, Any] = Field(description="The resolved rule file, as canonical JSON data.")
+    resolved: str = Field(
+        description="The resolved rule file as JSON text, keys in the rule file's order "
+        "(a grouping's categories are published in that order, so the text is kept as written)."
+    )
 
 
 class LedgerLink(Document):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 from typing import Any
@@ -175,11 +176,13 @@ def _colour() -> bool | None:
     return False if os.environ.get("NO_COLOR") else None
 
 
-def render_text(ret: Any) -> str:
-    """A return as a readable table: figures with their cells, then findings."""
+def render_text(ret: Any, today: dt.date | None = None) -> str:
+    """A return as a readable table: when it is due (from `today`), figures, then findings."""
+    from peerreport.render.display import due_in_words
     from peerreport.returns.model import SUPPRESSED, PublishedCell, Return
 
     assert isinstance(ret, Return)
+    due = due_in_words(ret, today or dt.date.today())
     symbol = str(ret.disclosure.get("symbol", "S"))
 
     def shown(cell: PublishedCell) -> str:
@@ -193,6 +196,7 @@ def render_text(ret: Any) -> str:
         click.style(f"{ret.rule.title} ({ret.rule.id} {ret.rule.version})", bold=True),
         f"{ret.organisation_name} ({ret.organisation}), {ret.period.label}: "
         f"{ret.period.start} to {ret.period.end}",
+        *([f"Due: {due}"] if due else []),
         f"Disclosure: {ret.disclosure['method']}, threshold {ret.disclosure['threshold']}; "
         f"'{symbol}' = suppressed, '~' = rounded",
         "",

@@ -31,8 +31,8 @@ def _expand(paths: tuple[Path, ...]) -> list[Path]:
     "--providers",
     "providers_file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="CSV of expected providers: code, name, optional due (YYYY-MM-DD) and "
-    "fingerprint. Without it, missing providers cannot be known.",
+    help="CSV of expected providers: code, name, optional due (YYYY-MM-DD, for that "
+    "provider only) and fingerprint. Without it, missing providers cannot be known.",
 )
 @click.option(
     "--period", "-p", help="The period to collate. Default: the one most bundles are for."
@@ -59,11 +59,11 @@ def collate(
 
     Rejects, with the reason, every bundle that fails verification, is for
     another rule file, version or period, or is a draft; flags providers
-    missing or late (due: from --providers, else the 20th of the month after
-    the period); adds the figures up, protects the collated table with the
-    rule file's disclosure control, and writes a workbook (one row per
-    provider plus totals) and an HTML summary. Exit code 1 when a bundle was
-    rejected.
+    missing or late (due: from --providers, else the rule file's [due], else
+    the 20th of the month after the period); adds the figures up, protects
+    the collated table with the rule file's disclosure control, and writes a
+    workbook (one row per provider plus totals) and an HTML summary. Exit
+    code 1 when a bundle was rejected.
 
     \b
     Examples:
@@ -74,6 +74,7 @@ def collate(
     from peerreport.collate import collate as run
     from peerreport.collate import read_providers, write_summary, write_workbook
     from peerreport.errors import UsageError
+    from peerreport.render.display import long_date
     from peerreport.returns.periods import parse_period
     from peerreport.rulebook import load
 
@@ -91,8 +92,10 @@ def collate(
     if as_json:
         print_json({**collation.to_dict(), "workbook": str(out), "summary": str(summary)})
         ctx.exit(1 if collation.rejected else 0)
+    assumed = "" if collation.due_from_rules else " (assumed: the rule file sets none)"
     click.echo(
-        f"{collation.rule_title}, {collation.period.label}: {len(paths)} bundle(s); "
+        f"{collation.rule_title}, {collation.period.label}, due {long_date(collation.due)}"
+        f"{assumed}: {len(paths)} bundle(s); "
         f"{collation.count('received')} received, {collation.count('late')} late, "
         f"{collation.count('missing')} missing, {collation.count('rejected')} rejected"
     )

@@ -131,6 +131,7 @@ def _describe(data: dict[str, Any]) -> str:
     if data["lineage"]:
         lines.append(f"  extends: {' -> '.join(data['lineage'])}")
     lines.append(f"  period: {data['period']}, financial year starts {data['year_start']}")
+    lines.append(f"  due: {_due_words(data.get('due'))}")
     disclosure = data["disclosure"]
     lines.append("  disclosure: " + ", ".join(f"{k} = {v}" for k, v in sorted(disclosure.items())))
     for name, grouping in data["grouping"].items():
@@ -148,6 +149,15 @@ def _describe(data: dict[str, Any]) -> str:
         rule = c.get("assert") or f"{c['total']} = sum of {', '.join(c['parts'])}"
         lines.append(f"  {c['id']} [{c['severity']}]{state}: {rule}")
     return "\n".join(lines)
+
+
+def _due_words(due: dict[str, Any] | None) -> str:
+    """The `[due]` table in words, or that there is none."""
+    if due is None:
+        return "not set (returns carry no due date)"
+    from peerreport.rulebook.model import Due
+
+    return Due.model_validate(due).describe()
 
 
 @rules.command()

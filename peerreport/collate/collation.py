@@ -1,4 +1,10 @@
-"""A collation: every provider's state, the bundles rejected, and the collated figures."""
+"""A collation: every provider's state, the bundles rejected, and the collated figures.
+
+A provider is late when its bundle was received (UTC date) after its due date:
+the provider list's `due` for that provider if given (an extension, say), else
+the rule file's `[due]` for the period, else the 20th of the month after the
+period (the usual NZ contract date, for rule files that set none).
+"""
 
 from __future__ import annotations
 
@@ -11,10 +17,14 @@ from typing import Any
 from peerreport.collate.gather import Gathered, Received, Rejected, gather
 from peerreport.collate.providers import Provider
 from peerreport.collate.totals import CollatedFigure, collate_figures
+from peerreport.returns.due import due_date
 from peerreport.returns.periods import Period
 from peerreport.rulebook.compiled import RuleFile
+from peerreport.rulebook.model import Due
 
 RECEIVED, LATE, MISSING, REJECTED = "received", "late", "missing", "rejected"
+#: The due date assumed when the rule file sets none: the 20th of the month after.
+USUAL_DUE = Due(day=20, months_after=1)
 
 
 @dataclass(frozen=True)
@@ -55,6 +65,8 @@ class Collation:
     rule_title: str
     symbol: str
     period: Period
+    due: dt.date  # the rule file's due date for the period, or USUAL_DUE's
+    due_from_rules: bool  # False when the rule file sets none and USUAL_DUE is assumed
     providers: tuple[ProviderRow, ...]
     rejected: tuple[Rejected, ...]
     figures: tuple[CollatedFigure, ...]
@@ -73,6 +85,7 @@ class Collation:
                 "title": self.rule_title,
             },
             "period": self.period.to_dict(),
+            "due": {"date": self.due.isoformat(), "from_rule_file": self.due_from_rules},
             "providers": [p.to_dict() for p in self.providers],
             "rejected": [
                 {"file": r.file, "provider": r.provider, "reason": r.reason} for r in self.rejected
@@ -114,6 +127,9 @@ def collate(
     gathered = gather(paths, rule_file, period, providers)
     kept = [gathered.received[code] for code in sorted(gathered.received)]
     figures = collate_figures(rule_file, kept, gathered.period)
+    declared = due_date(rule_file, gathered.period)
+    due = declared or due_date(USUAL_DUE, gathered.period)
+    assert due is not None
     return Collation(
         rule_id=rule_file.id,
         rule_version=rule_file.version,
@@ -121,14 +137,17 @@ def collate(
         rule_title=rule_file.model.title,
         symbol=rule_file.disclosure.symbol,
         period=gathered.period,
-        providers=tuple(_rows(gathered, providers)),
+        due=due,
+        due_from_rules=declared is not None,
+        providers=tuple(_rows(gathered, providers, due)),
         rejected=tuple(gathered.rejected),
         figures=tuple(figures),
     )
 
 
-def _rows(gathered: Gathered, providers: Sequence[Provider] | None) -> list[ProviderRow]:
-    default_due = gathered.period.due_date()
+def _rows(
+    gathered: Gathered, providers: Sequence[Provider] | None, default_due: dt.date
+) -> list[ProviderRow]:
     if providers is None:
         providers = [
             Provider(code, item.ret.organisation_name)

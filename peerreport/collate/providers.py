@@ -6,7 +6,8 @@ A CSV file with a header row. Columns (case and spaces in headings ignored):
 | ------------- | -------- | ------------------------------------------------------------- |
 | `code`        | yes      | the provider code (the organisation's `provider_code`)        |
 | `name`        | yes      | the provider's name                                           |
-| `due`         | no       | the due date (YYYY-MM-DD); empty: the 20th of the month after |
+| `due`         | no       | the due date (YYYY-MM-DD); empty: the rule file's `[due]`     |
+|               |          | for the period, or the 20th of the month after if it has none |
 | `fingerprint` | no       | the provider's public key fingerprint (`SHA256:...`): its     |
 |               |          | bundles must then be signed with that key                     |
 

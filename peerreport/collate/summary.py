@@ -7,6 +7,7 @@ from pathlib import Path
 
 from peerreport.collate.collation import Collation
 from peerreport.collate.totals import CollatedCell
+from peerreport.render.display import long_date
 
 
 def render_summary(collation: Collation) -> str:
@@ -26,7 +27,17 @@ def render_summary(collation: Collation) -> str:
         text = f"{cell.value:,}" if isinstance(cell.value, int) else str(cell.value)
         return f"≥ {text}" if cell.incomplete else text
 
-    return template.render(c=collation, shown=shown)
+    return template.render(c=collation, shown=shown, due=due_words(collation))
+
+
+def due_words(collation: Collation) -> str:
+    """'20 October 2026', and where that date comes from when the rule file sets none."""
+    if collation.due_from_rules:
+        return long_date(collation.due)
+    return (
+        f"{long_date(collation.due)} (the rule file sets no due date; the 20th of the month "
+        "after the period is assumed)"
+    )
 
 
 def write_summary(collation: Collation, path: Path) -> Path:

@@ -46,7 +46,9 @@ def write_workbook(collation: Collation, path: Path) -> Path:
 def _title(collation: Collation) -> str:
     return (
         f"{collation.rule_title} ({collation.rule_id} {collation.rule_version}), "
-        f"{collation.period.label} ({collation.period.start} to {collation.period.end})"
+        f"{collation.period.label} ({collation.period.start} to {collation.period.end}), "
+        f"due {collation.due}"
+        + ("" if collation.due_from_rules else " (assumed: the rule file sets no due date)")
     )
 
 

@@ -116,6 +116,51 @@ def period_text(ret: Return) -> str:
     return f"{period.label} ({period.start.isoformat()} to {period.end.isoformat()})"
 
 
+_MONTHS = (
+    *("January", "February", "March", "April", "May", "June"),
+    *("July", "August", "September", "October", "November", "December"),
+)
+
+
+def long_date(day: dt.date) -> str:
+    """'20 October 2026' (English month names, whatever the locale)."""
+    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+
+
+def due_text(ret: Return) -> str:
+    """'20 October 2026', when the return is due; '' when its rule file sets no due date."""
+    return long_date(ret.due) if ret.due is not None else ""
+
+
+def due_in_words(ret: Return, today: dt.date) -> str:
+    """When the return is due, counted from `today`, or from its submission once filed.
+
+    '20 October 2026 (12 days from today)', '(today)', '(overdue by 3 days)';
+    filed: '20 October 2026 (submitted on time)', '(submitted 2 days late)'.
+    '' when its rule file sets no due date. For what a person reads now (the
+    command line), never for files: those must not change from day to day.
+    """
+    due = ret.due
+    if due is None:
+        return ""
+    if ret.filing is not None:
+        submitted = dt.datetime.fromisoformat(ret.filing.submitted_at).astimezone(dt.UTC).date()
+        late = (submitted - due).days
+        return f"{long_date(due)} (submitted {_days(late) + ' late' if late > 0 else 'on time'})"
+    days = (due - today).days
+    if days == 0:
+        when = "today"
+    elif days > 0:
+        when = f"{_days(days)} from today"
+    else:
+        when = f"overdue by {_days(-days)}"
+    return f"{long_date(due)} ({when})"
+
+
+def _days(count: int) -> str:
+    return f"{count} day" if count == 1 else f"{count} days"
+
+
 def cover_fields(ret: Return, draft: bool) -> list[tuple[str, str | dt.date]]:
     """The cover of a return: (label, value) pairs, in reading order."""
     rule = ret.rule
@@ -133,6 +178,7 @@ def cover_fields(ret: Return, draft: bool) -> list[tuple[str, str | dt.date]]:
         ("Period", ret.period.label),
         ("Period start", ret.period.start),
         ("Period end", ret.period.end),
+        ("Due", ret.due if ret.due is not None else ""),
         ("Status", return_status(ret, draft)),
         ("Disclosure control", disclosure_text(ret)),
         ("Records digest", ret.records_digest),

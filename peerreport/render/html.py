@@ -25,6 +25,7 @@ from peerreport.render.display import (
     DRAFT_BANNER,
     cover_fields,
     disclosure_text,
+    due_text,
     period_text,
     return_status,
     shown,
@@ -43,6 +44,7 @@ _NOT_FACTS = (
     "Return",
     "Period start",
     "Period end",
+    "Due",
     "Status",
     "Disclosure control",
 )
@@ -80,6 +82,7 @@ def page_context(
         "organisation_code": ret.organisation,
         "period": period_text(ret),
         "period_label": ret.period.label,
+        "due": due_text(ret),
         "status": status,
         "status_kind": "draft" if draft else ("errors" if ret.has_errors else "ready"),
         "facts": [

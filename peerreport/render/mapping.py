@@ -85,6 +85,7 @@ def field_values(ret: Return, draft: bool) -> dict[str, Any]:
         "period_label": ret.period.label,
         "period_start": ret.period.start,
         "period_end": ret.period.end,
+        "due": ret.due,
         "rule_id": ret.rule.id,
         "rule_title": ret.rule.title,
         "rule_version": ret.rule.version,

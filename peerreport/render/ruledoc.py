@@ -90,6 +90,7 @@ def rule_doc_context(rule_file: RuleFile) -> dict[str, Any]:
         "purchase_units": ", ".join(model.purchase_units),
         "period": model.period or "quarter",
         "year_start": model.year_start or "07-01",
+        "due": model.due.describe() if model.due is not None else "",
         "lineage": " → ".join(rule_file.lineage),
         "disclosure": disclosure,
         "measures": measures,

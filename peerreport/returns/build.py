@@ -19,6 +19,7 @@ from peerreport.compute.figures import Figure, json_value
 from peerreport.compute.tables import version
 from peerreport.disclosure import Protected, Status, protect_table
 from peerreport.findings import Finding, Location, Severity
+from peerreport.returns.due import due_date
 from peerreport.returns.model import (
     EXACT,
     SUPPRESSED,
@@ -84,6 +85,7 @@ def build_return(
         records_digest=digest,
         record_counts=counts,
         revision=revision,
+        due=due_date(rule_file, period),
     )
 
 

@@ -4,7 +4,8 @@
 Financial years are named by the calendar year they END in, as in New Zealand
 and Australia: with a year starting 1 July, FY2027 runs from 1 July 2026 to
 30 June 2027, so FY2027-Q1 is July-September 2026. Calendar quarters and
-halves (`2026-Q3`, `2026-H2`) ignore the financial year.
+halves (`2026-Q3`, `2026-H2`) ignore the financial year. When a period's
+return is due is the rule file's to say: `peerreport.returns.due.due_date`.
 """
 
 from __future__ import annotations
@@ -45,13 +46,6 @@ class Period:
             result.append((year, month))
             year, month = (year + 1, 1) if month == 12 else (year, month + 1)
         return result
-
-    def due_date(self, day: int = 20) -> dt.date:
-        """The usual NZ contract due date: the `day`th of the month after the period ends."""
-        year, month = self.end.year, self.end.month + 1
-        if month == 13:
-            year, month = year + 1, 1
-        return dt.date(year, month, day)
 
 
 def _add_months(day: dt.date, months: int) -> dt.date:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from peerreport.language import Expression, Type
-from peerreport.rulebook.model import Check, Disclosure, Measure, RuleFileModel
+from peerreport.rulebook.model import Check, Disclosure, Due, Measure, RuleFileModel
 from peerreport.rulebook.resolve import Origin
 
 
@@ -80,6 +80,11 @@ class RuleFile:
         """The resolved disclosure settings."""
         assert self.model.disclosure is not None
         return self.model.disclosure
+
+    @property
+    def due(self) -> Due | None:
+        """When each period's return is due (inherited through `extends`); None if not said."""
+        return self.model.due
 
     def origin(self, kind: str, ident: str) -> Origin:
         """Where a measure, check or grouping was written (file and TOML key)."""

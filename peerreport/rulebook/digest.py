@@ -1,9 +1,9 @@
 """The digest of a resolved rule file: sha256 of its canonical JSON.
 
-The digest covers everything that decides a return (metadata, disclosure,
-groupings, measures, checks after `extends` and overrides are applied) and
-nothing that does not (fixtures, the file's location, comments, key order,
-TOML formatting). A return records it, so an auditor can tell exactly which
+The digest covers everything that decides a return (metadata, due date,
+disclosure, groupings, measures, checks after `extends` and overrides are
+applied) and nothing that does not (fixtures, the file's location, comments,
+key order, TOML formatting). A return records it, so an auditor can tell exactly which
 rules produced it.
 """
 
@@ -17,8 +17,15 @@ from peerreport.rulebook.model import RuleFileModel
 
 
 def canonical(model: RuleFileModel) -> dict[str, Any]:
-    """The resolved rule file as plain JSON data, without fixtures."""
-    return model.model_dump(mode="json", by_alias=True, exclude={"fixture", "extends", "override"})
+    """The resolved rule file as plain JSON data, without fixtures.
+
+    `due` is left out when no file sets it, so rule files written before the
+    key existed keep their digests (and the returns built with them still match).
+    """
+    exclude = {"fixture", "extends", "override"}
+    if model.due is None:
+        exclude.add("due")
+    return model.model_dump(mode="json", by_alias=True, exclude=exclude)
 
 
 def canonical_json(model: RuleFileModel) -> str:

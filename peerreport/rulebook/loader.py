@@ -99,6 +99,7 @@ def _suggest_key(loc: list[Any]) -> str:
         "override": model.Override,
         "fixture": model.Fixture,
         "disclosure": model.Disclosure,
+        "due": model.Due,
         "grouping": model.Grouping,
         "expect": model.Expect,
         "export": model.Export,

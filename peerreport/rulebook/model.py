@@ -1,8 +1,8 @@
 """The rule-file format, as pydantic models (the JSON Schema is generated from these).
 
 A rule file is TOML. Its top level is `RuleFileModel`; `[[measure]]`,
-`[[check]]`, `[[override]]`, `[[fixture]]`, `[disclosure]` and `[grouping.NAME]`
-are the models below. Unknown keys are errors everywhere (`extra="forbid"`),
+`[[check]]`, `[[override]]`, `[[fixture]]`, `[disclosure]`, `[due]` and
+`[grouping.NAME]` are the models below. Unknown keys are errors everywhere (`extra="forbid"`),
 so a misspelt key never silently does nothing. Field descriptions are the
 reference documentation: docs/rule-files.md is checked against them.
 """
@@ -70,6 +70,92 @@ class Disclosure(_Strict):
         le=100_000,
         description="Privacy lint: a breakdown may have at most this many cells.",
     )
+
+
+class Due(_Strict):
+    """When each period's return is due: a day of a month after the period ends, or N days after.
+
+    Exactly one form: `day` (with `months_after`, default 1), e.g. the 20th of
+    the month after the period; or `days_after_end`, e.g. 30 days after the
+    period's last day. A day past the end of a shorter month (29, 30, 31) is
+    that month's last day. `peerreport.returns.due.due_date` computes the date.
+    """
+
+    day: int | None = Field(
+        None,
+        ge=1,
+        le=31,
+        description="The day of the month the return is due, 1-31; past the end of a shorter "
+        "month it is that month's last day (31 = always the last day).",
+    )
+    months_after: int | None = Field(
+        None,
+        ge=0,
+        le=24,
+        description="With `day`: how many months after the month the period ends in "
+        "(0 = that same month). Default 1.",
+    )
+    days_after_end: int | None = Field(
+        None,
+        ge=0,
+        le=366,
+        description="Instead of `day`: the return is due this many days after the period's "
+        "last day (0 = on the last day).",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_months(cls, data: Any) -> Any:
+        # Filled in here, not as the field's default, so that `day = 20` and
+        # `day = 20, months_after = 1` have one digest and days_after_end none.
+        if isinstance(data, dict) and "day" in data and "months_after" not in data:
+            return {**data, "months_after": 1}
+        return data
+
+    @model_validator(mode="after")
+    def _one_form(self) -> Due:
+        if self.days_after_end is not None and (
+            self.day is not None or self.months_after is not None
+        ):
+            raise ValueError(
+                "[due] takes either day (with months_after) or days_after_end, not both: "
+                "e.g. day = 20 and months_after = 1 for the 20th of the month after the "
+                "period, or days_after_end = 30"
+            )
+        if self.days_after_end is None and self.day is None:
+            if self.months_after is not None:
+                raise ValueError(
+                    "[due] months_after needs a day: e.g. day = 20 and months_after = 1 for "
+                    "the 20th of the month after the period"
+                )
+            raise ValueError(
+                "[due] needs day (with months_after), e.g. day = 20 and months_after = 1, "
+                "or days_after_end, e.g. days_after_end = 30"
+            )
+        return self
+
+    def describe(self) -> str:
+        """In words: 'the 20th of the month after the period ends', '30 days after it ends'."""
+        if self.day is None:
+            days = self.days_after_end or 0
+            if days == 0:
+                return "on the last day of the period"
+            return f"{days} day{'s' if days != 1 else ''} after the period ends"
+        day = f"the {_ordinal(self.day)}"
+        if self.day >= 29:
+            day += " (or the last day of a shorter month)"
+        months = self.months_after or 0
+        if months == 0:
+            return f"{day} of the month the period ends in"
+        if months == 1:
+            return f"{day} of the month after the period ends"
+        return f"{day} of the month {months} months after the period ends"
+
+
+def _ordinal(number: int) -> str:
+    """1st, 2nd, 3rd, 4th, ..., 11th, 12th, 13th, ..., 21st, ..."""
+    suffix = {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    return f"{number}{'th' if 11 <= number % 100 <= 13 else suffix}"
 
 
 class Grouping(_Strict):
@@ -272,6 +358,11 @@ class ExportFields(_Strict):
     period_label: str | None = Field(None, description="The period's name, e.g. 'FY2027-Q1'.")
     period_start: str | None = Field(None, description="The period's first day (a date cell).")
     period_end: str | None = Field(None, description="The period's last day (a date cell).")
+    due: str | None = Field(
+        None,
+        description="The date the return is due, from `[due]` (a date cell; left empty when "
+        "the rule file sets no due date).",
+    )
     rule_id: str | None = Field(None, description="The rule file's id.")
     rule_title: str | None = Field(None, description="The rule file's title (the return's name).")
     rule_version: str | None = Field(None, description="The rule file's version.")
@@ -350,6 +441,11 @@ class RuleFileModel(_Strict):
         None,
         pattern=r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$",
         description="First day of the financial year, MM-DD (inherited; default 07-01).",
+    )
+    due: Due | None = Field(
+        None,
+        description="When each period's return is due (inherited as a whole if not set; "
+        "none by default).",
     )
     disclosure: Disclosure | None = Field(
         None, description="Small-count protection (keys not set are inherited)."

@@ -6,8 +6,9 @@ the order of `extends`, later parents winning), then:
 - new measures, checks and groupings are added after the inherited ones;
 - `[[override]]` switches an inherited check off or changes its severity,
   message or hint;
-- `[disclosure]` keys the child sets replace the inherited ones; `period` and
-  `year_start` are inherited when not set.
+- `[disclosure]` keys the child sets replace the inherited ones; `period`,
+  `year_start` and `[due]` are inherited when not set (`[due]` as a whole: its
+  two forms exclude each other, so its keys are never mixed across files).
 Fixtures are not inherited: they test the file that carries them.
 
 Rule files are found by id in a search path of folders: the folder of the
@@ -28,7 +29,7 @@ from typing import Any
 from peerreport.findings import Finding
 from peerreport.language import did_you_mean
 from peerreport.rulebook.loader import read_model
-from peerreport.rulebook.model import Check, Disclosure, Grouping, Measure, RuleFileModel
+from peerreport.rulebook.model import Check, Disclosure, Due, Grouping, Measure, RuleFileModel
 from peerreport.rulebook.problems import RuleFileInvalid, problem
 
 
@@ -110,7 +111,8 @@ class Origin:
 class Resolved:
     """A rule file with `extends` resolved: one self-contained model, and each part's origin."""
 
-    model: RuleFileModel  # extends and override are empty; disclosure, period, year_start set
+    model: RuleFileModel  # extends and override are empty; disclosure, period, year_start set;
+    # due as inherited (None when no file in the chain sets it)
     path: Path
     lineage: tuple[str, ...]  # every ancestor's id, nearest first
     origins: dict[str, Origin]  # "measure:ID", "check:ID", "grouping:NAME" -> origin
@@ -124,6 +126,7 @@ class _Merge:
     disclosure: dict[str, Any] = field(default_factory=dict)
     period: str | None = None
     year_start: str | None = None
+    due: Due | None = None
     lineage: list[str] = field(default_factory=list)
     origins: dict[str, Origin] = field(default_factory=dict)
 
@@ -139,6 +142,7 @@ def resolve(path: Path, catalogue: Catalogue | None = None) -> Resolved:
             "override": [],
             "period": merged.period or "quarter",
             "year_start": merged.year_start or "07-01",
+            "due": merged.due,
             "disclosure": Disclosure.model_validate(merged.disclosure),
             "grouping": merged.groupings,
             "measure": list(merged.measures.values()),
@@ -206,6 +210,7 @@ class _Resolver:
             )
         result.period = model.period or result.period
         result.year_start = model.year_start or result.year_start
+        result.due = model.due or result.due
         for index, override in enumerate(model.override):
             inherited = result.checks.get(override.check)
             if inherited is None:
@@ -253,6 +258,7 @@ def _absorb(into: _Merge, other: _Merge) -> None:
     into.disclosure.update(other.disclosure)
     into.period = other.period or into.period
     into.year_start = other.year_start or into.year_start
+    into.due = other.due or into.due
     into.origins.update(other.origins)
 
 

@@ -18,7 +18,13 @@ from peerreport.bundle import (
     read_archive,
     write_archive,
 )
-from peerreport.collate import CollatedFigure, Collation, collate, read_providers
+from peerreport.collate import (
+    CollatedFigure,
+    Collation,
+    collate,
+    read_providers,
+    render_summary,
+)
 from peerreport.errors import InputFileError
 from peerreport.returns.model import Return
 from peerreport.returns.periods import parse_period
@@ -264,3 +270,62 @@ def test_the_collate_command_writes_a_workbook_and_a_summary(
     assert rows[-1][header.index("Sessions delivered (sessions)")] == 30
     html = out.with_suffix(".html").read_text("utf-8")
     assert "2 received" in html and "1 missing" in html and "FY2027-Q2" in html
+
+
+def test_lateness_is_judged_against_the_rule_files_due_date(tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    from peerreport.cli.collate_cmd import collate as command
+
+    path = write_rules(tmp_path / "rules", method="suppress")
+    path.write_text(path.read_text("utf-8") + "\n[due]\ndays_after_end = 10\n", "utf-8")
+    rules = load_rules(path)  # FY2027-Q1 ends 30 September: due 10 October, not the 20th
+    inbox = tmp_path / "inbox"
+    for code, day in (("P01", 9), ("P02", 12), ("P03", 12)):
+        when = dt.datetime(2026, 10, day, 9, 0, tzinfo=dt.UTC)
+        save(inbox, f"{code}.zip", provider(rules, code, 10, attendance(10, 9, 20)), when)
+    listing = tmp_path / "providers.csv"
+    listing.write_text(
+        "code,name,due\nP01,One,\nP02,Two,\nP03,Three,2026-10-31\nP04,Four,\n", "utf-8"
+    )
+    result = collate(sorted(inbox.iterdir()), rules, read_providers(listing))
+    assert (result.due, result.due_from_rules) == (dt.date(2026, 10, 10), True)
+    rows = {p.code: p for p in result.providers}
+    assert rows["P01"].status == "received" and rows["P01"].due == dt.date(2026, 10, 10)
+    assert rows["P02"].status == "late" and "due 2026-10-10" in rows["P02"].note
+    assert rows["P03"].status == "received"  # the list's own date for P03 (an extension) wins
+    assert rows["P03"].due == dt.date(2026, 10, 31)
+    assert (
+        rows["P04"].status == "missing"
+        and rows["P04"].note == "no bundle received (due 2026-10-10)"
+    )
+    assert result.to_dict()["due"] == {"date": "2026-10-10", "from_rule_file": True}
+
+    out = tmp_path / "region.xlsx"
+    args = [str(inbox), "--rules", str(path), "--providers", str(listing), "--out", str(out)]
+    ran = CliRunner().invoke(command, args)
+    assert ran.exit_code == 0, ran.output
+    assert "FY2027-Q1, due 10 October 2026: 3 bundle(s); 2 received, 1 late" in ran.output
+    assert "LATE     P02 Two: received 2026-10-12 (file date), due 2026-10-10" in ran.output
+    sheet = load_workbook(out)["Providers"]
+    assert str(sheet["A1"].value).endswith("(2026-07-01 to 2026-09-30), due 2026-10-10")
+    header = [c.value for c in sheet[4]]
+    due_column = {r[0].value: r[header.index("Due")].value for r in sheet.iter_rows(min_row=5)}
+    assert due_column["P02"] == "2026-10-10" and due_column["P03"] == "2026-10-31"
+    html = out.with_suffix(".html").read_text("utf-8")
+    assert "Due 10 October 2026; a bundle received after" in html
+    assert "1 late" in html
+
+
+def test_without_a_due_date_in_the_rule_file_the_20th_is_assumed_and_said(
+    rule_file: RuleFile, tmp_path: Path
+) -> None:
+    late = dt.datetime(2026, 10, 21, 9, 0, tzinfo=dt.UTC)
+    paths = [
+        save(tmp_path, "a.zip", provider(rule_file, "P01", 20, attendance(30, 40, 50))),
+        save(tmp_path, "b.zip", provider(rule_file, "P02", 10, attendance(10, 9, 20)), late),
+    ]
+    result = collate(paths, rule_file)
+    assert (result.due, result.due_from_rules) == (dt.date(2026, 10, 20), False)
+    assert {p.code: p.status for p in result.providers} == {"P01": "received", "P02": "late"}
+    assert "20 October 2026 (the rule file sets no due date" in render_summary(result)

@@ -162,6 +162,7 @@ def sample_return(**changes: Any) -> Return:
         records_digest="sha256:" + "cd" * 32,
         record_counts={"activity": 120, "breakdown": 48},
         tool_version="0.1.0",
+        due=dt.date(2026, 10, 20),
     )
     return dataclasses.replace(ret, **changes)
 

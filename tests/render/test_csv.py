@@ -11,7 +11,7 @@ from peerreport.render import render_csv
 from peerreport.render.csv_output import COLUMNS
 from tests.render.sample import INJECTIONS, ORG_NAME, injected_return, sample_return
 
-COMMON = ["ORG-01", ORG_NAME, "FY2027-Q1", "nz-peer-support", "2026.1"]
+COMMON = ["ORG-01", ORG_NAME, "FY2027-Q1", "2026-10-20", "nz-peer-support", "2026.1"]
 LABEL_A = "Attendances — Māori and Pacific whānau"
 # line, measure, label, unit, breakdown, cell, value, status, shown (as written in the file)
 EXPECTED = [
@@ -157,6 +157,15 @@ def test_every_row_and_column(draft: bool) -> None:
     assert rows[0] == list(COLUMNS)
     marker = "DRAFT" if draft else ""
     assert rows[1:] == [[*COMMON, *row, marker] for row in EXPECTED]
+
+
+def test_due_column_is_the_iso_date_or_empty() -> None:
+    rows = _rows(render_csv(sample_return()))
+    column = rows[0].index("due")
+    assert rows[0][column - 1] == "period"
+    assert {row[column] for row in rows[1:]} == {"2026-10-20"}
+    rows = _rows(render_csv(sample_return(due=None)))
+    assert {row[column] for row in rows[1:]} == {""}
 
 
 def test_numbers_are_unquoted_and_lines_end_in_crlf() -> None:

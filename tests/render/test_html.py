@@ -67,6 +67,22 @@ def test_header_figures_and_disclosure() -> None:
     assert re.search(r"<dt>S</dt><dd><span class=\"badge badge-suppressed\">", page)
 
 
+def test_due_date_is_shown_beside_the_period() -> None:
+    page = render_html(sample_return())
+    subtitle = re.search(r'<p class="subtitle">(.*?)</p>', page, re.S)
+    assert subtitle is not None
+    assert "FY2027-Q1 (2026-07-01 to 2026-09-30)" in subtitle.group(1)
+    assert "due 20 October 2026" in _text(subtitle.group(1))
+    assert page_context(sample_return())["due"] == "20 October 2026"
+    assert "Due" not in [f["label"] for f in page_context(sample_return())["facts"]]
+
+
+def test_no_due_date_says_nothing_about_one() -> None:
+    page = render_html(sample_return(due=None))
+    assert "due " not in _text(page).lower().replace("overdue", "")
+    assert 'class="due"' not in page
+
+
 def test_breakdown_tables_show_symbols_and_not_recorded() -> None:
     text = _text(render_html(sample_return()))
     assert "Warm-line calls answered by mode" in text

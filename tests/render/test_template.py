@@ -229,3 +229,17 @@ def test_the_mapping_names_its_measures() -> None:
         "attendances[pacific]": "attendances",
         "average_group_size": "average_group_size",
     }
+
+
+def test_the_due_date_field_is_a_date_cell_or_left_empty(tmp_path: Path) -> None:
+    template = build_template(tmp_path / "funder.xlsx")
+    mapping = ExportXlsx.model_validate({"fields": {"due": f"'{SHEET}'!C7"}})
+    for ret, expected in (
+        (sample_return(), dt.datetime(2026, 10, 20)),
+        (sample_return(due=None), None),
+    ):
+        out = tmp_path / "filled.xlsx"
+        fill_template(ret, template, mapping, out)
+        cell = openpyxl.load_workbook(out)[SHEET]["C7"]
+        assert cell.value == expected
+        assert cell.is_date or expected is None

@@ -34,6 +34,7 @@ def _cover(status: str) -> list[tuple[Any, ...]]:
         ("Period", "FY2027-Q1"),
         ("Period start", dt.datetime(2026, 7, 1)),
         ("Period end", dt.datetime(2026, 9, 30)),
+        ("Due", dt.datetime(2026, 10, 20)),
         ("Status", status),
         ("Disclosure control", DISCLOSURE),
         ("Records digest", "sha256:" + "cd" * 32),
@@ -178,6 +179,10 @@ def test_cell_types(tmp_path: Path) -> None:
     assert sheet["G3"].number_format == "#,##0"
     assert sheet["G17"].is_date and sheet["G17"].number_format == "yyyy-mm-dd"
     assert book["Cover"]["B13"].is_date
+    due = book["Cover"]["B15"]
+    assert book["Cover"]["A15"].value == "Due"
+    assert due.is_date and due.value == dt.datetime(2026, 10, 20)
+    assert due.number_format == "yyyy-mm-dd"
     for name in book.sheetnames:
         for row in book[name].iter_rows():
             for cell in row:
@@ -197,6 +202,11 @@ def test_draft_marks_every_sheet(tmp_path: Path, draft: bool) -> None:
 def test_no_findings_says_so(tmp_path: Path) -> None:
     book = _render(tmp_path, False, sample_return(findings=()))
     assert _values(book["Findings"])[2] == ("No findings.", None, None, None, None)
+
+
+def test_cover_due_is_empty_without_a_due_date(tmp_path: Path) -> None:
+    cover = _render(tmp_path, False, sample_return(due=None))["Cover"]
+    assert cover["A15"].value == "Due" and cover["B15"].value is None
 
 
 @pytest.mark.parametrize("text", INJECTIONS)

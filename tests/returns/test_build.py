@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from pathlib import Path
 
 import pytest
@@ -204,3 +206,34 @@ def test_a_figure_derived_from_a_hidden_one_is_hidden(
     assert ret.figure("groups").total.status == SUPPRESSED  # 4 sessions, below 6
     assert ret.figure("per_group").total.status == SUPPRESSED
     assert ret.figure("per_group").total.value is None
+
+
+def test_the_return_is_due_when_the_rule_file_says(
+    engine: Engine, db_url: str, tmp_path: Path
+) -> None:
+    ws_dir, rules = _workspace(tmp_path, db_url, engine)
+    assert _build(engine, rules).due is None  # no [due]: no due date
+    rules.write_text(RULES + "\n[due]\nday = 20\nmonths_after = 1\n", "utf-8")
+    ret = _build(engine, rules)
+    assert ret.due == dt.date(2026, 10, 20)
+    assert ret.to_dict()["due"] == "2026-10-20"
+    assert Return.from_dict(ret.to_dict()).due == ret.due
+    assert _build(engine, rules, "FY2027-Q2").due == dt.date(2027, 1, 20)
+    rules.write_text(RULES + "\n[due]\ndays_after_end = 30\n", "utf-8")
+    assert _build(engine, rules).due == dt.date(2026, 10, 30)
+
+    runner = CliRunner()
+    args = ["build", str(rules), "--period", "FY2027-Q1", "-w", str(ws_dir), "--db", db_url]
+    built = runner.invoke(cli, args, env={"NO_COLOR": "1"})
+    assert built.exit_code == 0, built.output
+    days = (dt.date(2026, 10, 30) - dt.date.today()).days
+    when = (
+        f"{days} days from today"
+        if days > 1
+        else f"overdue by {-days} days"
+        if days < -1
+        else ""  # within a day of it: the wording is tested with a fixed today
+    )
+    assert f"Due: 30 October 2026 ({when}" in built.output
+    as_json = json.loads(runner.invoke(cli, [*args, "--json"]).output)
+    assert as_json["due"] == "2026-10-30"

@@ -56,10 +56,6 @@ def test_a_period_that_does_not_fit_says_what_would() -> None:
     assert not fits(parse_period("2026-08-01..2026-10-31"), "quarter", "07-01")
 
 
-def test_due_date_is_the_20th_of_the_next_month() -> None:
-    assert parse_period("FY2027-Q2").due_date() == D(2027, 1, 20)
-
-
 @given(fy=st.integers(2000, 2100), quarter=st.integers(1, 4))
 def test_financial_quarters_tile_the_year(fy: int, quarter: int) -> None:
     period = parse_period(f"FY{fy}-Q{quarter}", "07-01")

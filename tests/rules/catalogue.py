@@ -73,10 +73,11 @@ specifications were not found; the meaning of the "F" (FTE) and "S" (Service)
 suffixes is inferred. Line codes (`C1`, `PSA1`, `PV1`, ...) are peerreport's own
 unless a line is named after a purchase unit.
 
-The rule language has no due-date key: each return states its due date in its
-description. Every return counts all of an organisation's records for the
-period; an organisation with several contracts tailors a return with a
-`programme` filter.
+A return's due date is its `[due]` table (the NZ returns inherit nz-peer-core's
+illustrative 20th of the month after the quarter); a return without one leaves
+the date to the funder's contract. Every return counts all of an
+organisation's records for the period; an organisation with several contracts
+tailors a return with a `programme` filter.
 
 | rule file | title | period | spec | measures | checks |
 | --- | --- | --- | --- | --- | --- |
@@ -123,6 +124,13 @@ def _period(model: RuleFileModel) -> str:
     month, day = (int(p) for p in start.split("-"))
     when = f"{day} {_MONTHS[month - 1]}"
     return f"{_PERIODS.get(model.period or 'quarter', model.period)}, year from {when}"
+
+
+def _due(model: RuleFileModel) -> str:
+    if model.due is None:
+        return "not set (as the funder's contract says)"
+    keys = ", ".join(f"`{k} = {v}`" for k, v in model.due.model_dump(exclude_none=True).items())
+    return f"{model.due.describe()} ({keys})"
 
 
 def _disclosure(model: RuleFileModel) -> str:
@@ -204,6 +212,7 @@ def section(rule_id: str) -> str:
         f"| extends | {parents} |",
         f'| period | {_period(model)} (`period = "{model.period}"`, '
         f'`year_start = "{model.year_start}"`) |',
+        f"| due | {_due(model)} |",
         f"| disclosure | {_disclosure(model)} |",
         "",
     ]
