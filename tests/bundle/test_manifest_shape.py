@@ -150,7 +150,12 @@ def test_deep_nesting_is_not_a_traceback() -> None:
     [
         {"rule_file": None, "ledger": None},
         {
-            "rule_file": {"id": "audit-test", "version": "1", "digest": "d", "resolved": {"a": 1}},
+            "rule_file": {
+                "id": "audit-test",
+                "version": "1",
+                "digest": "d",
+                "resolved": '{"a": 1}',
+            },
             "ledger": {"seq": 3, "head": "sha256:" + "ab" * 32},
         },
     ],

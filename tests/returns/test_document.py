@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -139,7 +140,8 @@ def test_older_returns_without_the_newer_keys_still_read() -> None:
     del data["records"]["revision"]
     ReturnDocument.model_validate(data)
     jsonschema.validate(data, return_schema())
-    assert Return.from_dict(data).to_dict() == sample_return().to_dict()
+    older = replace(sample_return(), due=None, revision=None, filing=None)
+    assert Return.from_dict(data).to_dict() == older.to_dict()
 
 
 def test_a_filed_return_validates() -> None:
