@@ -3,8 +3,10 @@
 UTF-8 with a byte-order mark (so Excel shows macrons), CRLF line ends (RFC
 4180), a fixed column order (`COLUMNS`). Numbers are written unquoted as
 numbers; every text field goes through `neutralise`, so nothing a person typed
-can become a formula. The last column, `draft`, says DRAFT on every row of a
-draft export and is empty otherwise.
+can become a formula. `version` and `amends_version` say how the return was
+filed (empty on a review copy); on an amendment, `previous` holds the value the
+amended version published for each number that changed. The last column,
+`draft`, says DRAFT on every row of a draft export and is empty otherwise.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import csv
 import io
 
-from peerreport.render.display import figure_rows
+from peerreport.render.display import figure_rows, previous_values
 from peerreport.render.safe import neutralise
 from peerreport.returns.model import Return
 
@@ -32,6 +34,9 @@ COLUMNS = (
     "value",
     "status",
     "shown",
+    "version",
+    "amends_version",
+    "previous",
     "draft",
 )
 
@@ -55,6 +60,8 @@ def render_csv(ret: Return, draft: bool = False) -> bytes:
     writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
     writer.writerow(COLUMNS)
     marker = "DRAFT" if draft else ""
+    filing = ret.filing
+    before = previous_values(ret)
     for row in figure_rows(ret):
         values: tuple[object, ...] = (
             ret.organisation,
@@ -72,6 +79,9 @@ def render_csv(ret: Return, draft: bool = False) -> bytes:
             row.value,
             row.status,
             row.shown,
+            filing.version if filing is not None else None,
+            filing.amends_version if filing is not None else None,
+            before.get((row.measure, row.cell_label)),
             marker,
         )
         writer.writerow([_field(v) for v in values])

@@ -161,10 +161,62 @@ def _days(count: int) -> str:
     return f"{count} day" if count == 1 else f"{count} days"
 
 
+def filing_text(ret: Return) -> str:
+    """How the return was filed, in words: the version, what it amends and why, lateness.
+
+    'Not yet submitted: a review copy', 'Version 1, submitted 29 November 2026',
+    'Version 2, amends version 1, submitted 3 December 2026 (late)'.
+    """
+    filing = ret.filing
+    if filing is None:
+        return "Not yet submitted: a review copy"
+    when = dt.datetime.fromisoformat(filing.submitted_at).date()
+    text = f"Version {filing.version}"
+    if filing.amends_version is not None:
+        text += f", amends version {filing.amends_version}"
+    text += f", submitted {long_date(when)}"
+    return text + (" (late)" if filing.late else "")
+
+
+def amendment_text(ret: Return) -> str:
+    """'Version 2 amends version 1: REASON. 3 figures changed.' ('' unless an amendment)."""
+    filing = ret.filing
+    if filing is None or filing.amends_version is None:
+        return ""
+    count = len(filing.changes)
+    changed = (
+        "no published figure changed"
+        if not count
+        else f"{count} published figure{'s' if count != 1 else ''} changed"
+    )
+    return (
+        f"Version {filing.version} amends version {filing.amends_version}: "
+        f"{filing.reason}. {changed[0].upper()}{changed[1:]}."
+    )
+
+
+def change_rows(ret: Return) -> list[tuple[str, str, str, str]]:
+    """An amendment's changed figures: (figure, cell, before, after), in the return's order."""
+    if ret.filing is None:
+        return []
+    return [
+        (c.label or c.measure, "" if c.cell == "total" else c.cell, c.before, c.after)
+        for c in ret.filing.changes
+    ]
+
+
+def previous_values(ret: Return) -> dict[tuple[str, str], str]:
+    """(measure, cell label or 'total') -> the value the amended version published."""
+    if ret.filing is None:
+        return {}
+    return {(c.measure, c.cell): c.before for c in ret.filing.changes}
+
+
 def cover_fields(ret: Return, draft: bool) -> list[tuple[str, str | dt.date]]:
     """The cover of a return: (label, value) pairs, in reading order."""
     rule = ret.rule
     counts = ", ".join(f"{k} {v}" for k, v in sorted(ret.record_counts.items()))
+    amendment = [("Amendment", amendment_text(ret))] if amendment_text(ret) else []
     return [
         ("Organisation", ret.organisation_name),
         ("Provider code", ret.organisation),
@@ -180,6 +232,8 @@ def cover_fields(ret: Return, draft: bool) -> list[tuple[str, str | dt.date]]:
         ("Period end", ret.period.end),
         ("Due", ret.due if ret.due is not None else ""),
         ("Status", return_status(ret, draft)),
+        ("Filing", filing_text(ret)),
+        *amendment,
         ("Disclosure control", disclosure_text(ret)),
         ("Records digest", ret.records_digest),
         ("Records", counts),

@@ -23,9 +23,12 @@ from peerreport.render.charts import (
 )
 from peerreport.render.display import (
     DRAFT_BANNER,
+    amendment_text,
+    change_rows,
     cover_fields,
     disclosure_text,
     due_text,
+    filing_text,
     period_text,
     return_status,
     shown,
@@ -39,6 +42,7 @@ SEVERITY_TITLES = {"error": "Errors", "warning": "Warnings", "info": "Informatio
 _PROVENANCE = ("Rule file digest", "Records digest", "Tool version")
 #: Cover fields the header shows elsewhere (title, subtitle, status, legend) or not at all.
 _NOT_FACTS = (
+    "Amendment",
     *_PROVENANCE,
     "Organisation",
     "Return",
@@ -83,6 +87,12 @@ def page_context(
         "period": period_text(ret),
         "period_label": ret.period.label,
         "due": due_text(ret),
+        "filing": filing_text(ret),
+        "filed": ret.filing is not None,
+        "amendment": amendment_text(ret),
+        "changes": [
+            {"figure": f, "cell": c, "before": b, "after": a} for f, c, b, a in change_rows(ret)
+        ],
         "status": status,
         "status_kind": "draft" if draft else ("errors" if ret.has_errors else "ready"),
         "facts": [

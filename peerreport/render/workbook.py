@@ -13,6 +13,7 @@ from typing import Any
 
 from peerreport.render.display import (
     DRAFT_BANNER,
+    change_rows,
     cover_fields,
     figure_rows,
     finding_row,
@@ -101,6 +102,15 @@ def _cover(sheet: Any, ret: Return, draft: bool) -> None:
         target.alignment = Alignment(horizontal="left", wrap_text=True)
         if label == "Status" and draft:
             target.font = Font(bold=True, color=_DRAFT_FILL)
+        if label == "Amendment":
+            target.font = Font(bold=True)
+    # An amendment lists the published figures it changed, old -> new.
+    row = FIRST_DATA_ROW + len(cover_fields(ret, draft))
+    for figure, cell, before, after in change_rows(ret):
+        put_text(sheet.cell(row=row, column=1), "Changed")
+        where = f" [{cell}]" if cell else ""
+        put_text(sheet.cell(row=row, column=2), f"{figure}{where}: {before} → {after}")
+        row += 1
     _widths(sheet, (24, 90))
 
 

@@ -156,7 +156,8 @@ def test_every_row_and_column(draft: bool) -> None:
     rows = _rows(render_csv(sample_return(), draft=draft))
     assert rows[0] == list(COLUMNS)
     marker = "DRAFT" if draft else ""
-    assert rows[1:] == [[*COMMON, *row, marker] for row in EXPECTED]
+    # A review copy: no version, nothing amended.
+    assert rows[1:] == [[*COMMON, *row, "", "", "", marker] for row in EXPECTED]
 
 
 def test_due_column_is_the_iso_date_or_empty() -> None:
@@ -173,7 +174,7 @@ def test_numbers_are_unquoted_and_lines_end_in_crlf() -> None:
     lines = text.split("\r\n")
     assert lines[-1] == ""
     assert lines[1].endswith(
-        ",PS-02,group_sessions,Peer support group sessions delivered,sessions,,,45,exact,45,"
+        ",PS-02,group_sessions,Peer support group sessions delivered,sessions,,,45,exact,45,,,,"
     )
     assert ",-3,exact,-3," in text  # a negative number is not escaped
     assert ",6.4,exact,6.4," in text

@@ -36,6 +36,7 @@ def _cover(status: str) -> list[tuple[Any, ...]]:
         ("Period end", dt.datetime(2026, 9, 30)),
         ("Due", dt.datetime(2026, 10, 20)),
         ("Status", status),
+        ("Filing", "Not yet submitted: a review copy"),
         ("Disclosure control", DISCLOSURE),
         ("Records digest", "sha256:" + "cd" * 32),
         ("Records", "activity 120, breakdown 48"),
