@@ -4,8 +4,9 @@
   seal, the signature and the zip's own bytes;
 - `recompute`: build the return again from the records and the rule file and
   compare figure by figure, and the record-set digest;
-- `trace`: the record ids behind a figure or one cell of it (the measure's
-  own filter compiled to SQL);
+- `trace`: the records behind a figure or one cell of it (the measure's own
+  filter compiled to SQL), named by measure id, line code or label; a derived
+  figure through the measures its formula uses;
 - `scan_bundle`: the privacy detectors over every text in a bundle, and a
   search for member-token hashes.
 
@@ -17,9 +18,11 @@ from __future__ import annotations
 from peerreport.audit.recompute import Recomputation, recompute
 from peerreport.audit.rules import rule_file_for
 from peerreport.audit.scan import scan_bundle
-from peerreport.audit.trace import Trace, parse_cell, trace
+from peerreport.audit.trace import DerivedTrace, FigureTrace, Trace, parse_cell, trace
 
 __all__ = [
+    "DerivedTrace",
+    "FigureTrace",
     "Recomputation",
     "Trace",
     "parse_cell",

@@ -146,11 +146,38 @@ def verify(
     ctx.exit(0 if ok else 1)
 
 
+def _open_target(
+    target: str, rules: str | None, workspace_dir: Path | None, db_url: str | None
+) -> tuple[Any, Any, Any]:
+    """The engine, the target's return (with any warning) and the rule file to trace with."""
+    from peerreport.audit import rule_file_for
+    from peerreport.audit.target import open_target
+    from peerreport.errors import UsageError
+    from peerreport.session import open_session
+
+    session = open_session(workspace_dir, db_url)
+    found = open_target(target, session.engine)
+    ret = found.ret
+    workspace = session.workspace
+    shared = db_url or os.environ.get("PEERREPORT_DATABASE_URL")
+    if workspace is not None and not shared and workspace.provider_code != ret.organisation:
+        raise UsageError(
+            f"this workspace holds {workspace.provider_code}'s records and the "
+            f"return is {ret.organisation}'s; give --db URL of its database"
+        )
+    return session.engine, found, rule_file_for(ret, rules)
+
+
+_RULES = click.option(
+    "--rules", help="The rule file (path or id). Default: the one the return names."
+)
+
+
 @audit.command()
 @click.argument("target")
 @click.argument("measure")
 @click.argument("cell", required=False)
-@click.option("--rules", help="The rule file (path or id). Default: the one the return names.")
+@_RULES
 @click.option("--sql", "show_sql", is_flag=True, help="Also print the SQL that selects them.")
 @database_options
 @json_option
@@ -166,66 +193,34 @@ def trace(
 ) -> None:
     """List the records behind a figure: TARGET is a bundle file or a submitted return id.
 
-    MEASURE is a measure id; CELL picks one breakdown cell, as `mode=phone`,
-    `phone` or, for two fields, `mode=phone,kind=group` (`-` for not
-    recorded). The records are selected by the measure's own filter compiled
-    to SQL, so there are exactly as many as the figure counts.
+    MEASURE names the figure as the return prints it: its measure id, its
+    funder line code (e.g. PSA4) or its label, in any case. CELL picks one
+    breakdown cell, as `mode=phone`, `phone` or, for two fields,
+    `mode=phone,kind=group` (`-` for not recorded). The records are selected
+    by the measure's own filter compiled to SQL, so there are exactly as many
+    as the figure counts; each is listed with its ids, date, kind and the
+    value the figure adds up. A derived figure (e.g. an average) shows its
+    formula and traces each measure it uses in turn.
 
     \b
     Examples:
       peerreport audit trace 12 group_sessions
+      peerreport audit trace 12 PSA4
+      peerreport audit trace 12 "average attendance per session"
       peerreport audit trace HPC001.bundle.zip warm_line_calls mode=phone --sql
     """
-    from peerreport.audit import rule_file_for
     from peerreport.audit import trace as trace_figure
-    from peerreport.bundle import verify_bundle
-    from peerreport.errors import UsageError
-    from peerreport.ledger import get
-    from peerreport.session import open_session
+    from peerreport.audit.text import trace_lines
 
-    session = open_session(workspace_dir, db_url)
-    warning = ""
-    if Path(target).is_file():
-        check = verify_bundle(Path(target))
-        if check.bundle.manifest is None:
-            raise UsageError(
-                f"{target}: not a readable bundle (`peerreport audit verify` says why)"
-            )
-        ret = check.bundle.ret
-        warning = "" if check.ok else "the bundle does not verify: its figures may be altered"
-    elif target.isdigit():
-        ret = get(session.engine, int(target)).ret
-    else:
-        raise UsageError(
-            f"{target!r} is neither a bundle file nor a submitted return id "
-            "(`peerreport returns list` shows the ids)"
-        )
-    assert ret is not None
-    workspace = session.workspace
-    shared = db_url or os.environ.get("PEERREPORT_DATABASE_URL")
-    if workspace is not None and not shared and workspace.provider_code != ret.organisation:
-        raise UsageError(
-            f"this workspace holds {workspace.provider_code}'s records and the "
-            f"return is {ret.organisation}'s; give --db URL of its database"
-        )
-    found = trace_figure(session.engine, ret, rule_file_for(ret, rules), measure, cell)
+    engine, target_return, rule_file = _open_target(target, rules, workspace_dir, db_url)
+    found = trace_figure(engine, target_return.ret, rule_file, measure, cell)
+    warning = target_return.warning
     if as_json:
         print_json({**found.to_dict(), "warning": warning or None})
         return
     if warning:
         click.secho(f"WARNING {warning}", fg="yellow", err=True)
-    where = "total" if not found.cell else " / ".join("-" if c is None else c for c in found.cell)
-    published = found.published
-    shown = "suppressed" if published.status == "suppressed" else str(published.value)
-    click.echo(
-        f"{found.label} ({found.measure}), {where}: published {shown}; the records give "
-        f"{found.value} ({len(found.rows)} {found.source} records)"
-    )
-    click.echo("\t".join([*found.id_fields, *(["value"] if found.kind != "count" else [])]))
-    for row in found.rows:
-        click.echo("\t".join("" if v is None else str(v) for v in row))
-    if show_sql:
-        click.echo(f"\n{found.sql}")
+    click.echo("\n".join(trace_lines(found, show_sql)))
 
 
 @audit.command()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -147,3 +148,40 @@ def test_submit_is_refused_while_errors_exist(
     assert "only 23 sessions" in result.output and "Not submitted" in result.output
     listed = run("returns", "list", "--workspace", workspace.root)
     assert "No submitted returns yet" in listed.output
+
+
+def test_trace_by_label_and_a_derived_figure_through_the_cli(
+    run: Run, engine: Engine, db_url: str, tmp_path: Path
+) -> None:
+    workspace = make_workspace(tmp_path / "ws", db_url)
+    ws = ["--workspace", workspace.root]
+    rules = write_rules(tmp_path / "rules")
+    store(engine, records())
+    assert run("submit", rules, "--period", PERIOD, "--format", "json", *ws).exit_code == 0
+    traced = run("audit", "trace", "1", "WARM-LINE CALLS", "phone", "--rules", rules, *ws)
+    assert traced.exit_code == 0, traced.output
+    lines = traced.output.splitlines()
+    assert lines[0].startswith("Warm-line calls (calls), phone: published 5")
+    header = next(line for line in lines if line.startswith("activity_id"))
+    assert header.split() == ["activity_id", "date", "kind"]
+    assert ["W-00", "2026-07-02", "warm_line_call"] in [line.split() for line in lines]
+
+    derived = run("audit", "trace", "1", "average_group_size", "--rules", rules, *ws)
+    assert derived.exit_code == 0, derived.output
+    assert "derived: group_attendance / sessions, with group_attendance = 84, sessions = 23" in (
+        derived.output
+    )
+    assert "1. Attendances at groups (group_attendance), total: published 84" in derived.output
+    assert "2. Sessions delivered (sessions), total: published 23" in derived.output
+    assert derived.output.count("\nG-") == 14 + 14  # in both inputs
+    as_json = run("audit", "trace", "1", "average_group_size", "--rules", rules, "--json", *ws)
+    data = json.loads(as_json.output)
+    assert [(i["measure"], i["count"]) for i in data["inputs"]] == [
+        ("group_attendance", 14),
+        ("sessions", 23),
+    ]
+
+    unknown = run("audit", "trace", "1", "Session delivered", "--rules", rules, *ws)
+    assert unknown.exit_code == 2
+    assert "Did you mean 'Sessions delivered'?" in unknown.output
+    assert "Traceback" not in unknown.output
