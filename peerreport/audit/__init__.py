@@ -7,6 +7,8 @@
 - `trace`: the records behind a figure or one cell of it (the measure's own
   filter compiled to SQL), named by measure id, line code or label; a derived
   figure through the measures its formula uses;
+- `sample_records`: a reproducible sample of the records behind a return,
+  for checks against source documents;
 - `scan_bundle`: the privacy detectors over every text in a bundle, and a
   search for member-token hashes.
 
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 from peerreport.audit.recompute import Recomputation, recompute
 from peerreport.audit.rules import rule_file_for
+from peerreport.audit.sample import Sample, sample_records
 from peerreport.audit.scan import scan_bundle
 from peerreport.audit.trace import DerivedTrace, FigureTrace, Trace, parse_cell, trace
 
@@ -24,10 +27,12 @@ __all__ = [
     "DerivedTrace",
     "FigureTrace",
     "Recomputation",
+    "Sample",
     "Trace",
     "parse_cell",
     "recompute",
     "rule_file_for",
+    "sample_records",
     "scan_bundle",
     "trace",
 ]

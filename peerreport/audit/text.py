@@ -1,13 +1,21 @@
-"""Traces as plain text: aligned tables an auditor can read or paste."""
+"""Traces and samples as plain text: aligned tables an auditor can read or paste.
+
+The command line prints these lines; `sample_csv` writes a sample for working
+papers, with empty columns for what the auditor found.
+"""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 from collections.abc import Sequence
 from typing import Any
 
+from peerreport.audit.sample import Sample
 from peerreport.audit.trace import DerivedTrace, FigureTrace, Trace
 from peerreport.compute.figures import show
+from peerreport.render.safe import neutralise
 from peerreport.returns.model import SUPPRESSED, PublishedCell
 
 _STATUS_NOTES = {
@@ -110,3 +118,55 @@ def _derived_lines(found: DerivedTrace, show_sql: bool, heading: str) -> list[st
         prefix = f"{heading.strip().rstrip('.')}." if heading else ""
         lines += ["", *trace_lines(item, show_sql, f"{prefix}{number}. ")]
     return lines
+
+
+def sample_columns(sample: Sample) -> list[str]:
+    """The listed fields of every table sampled, in order of first appearance."""
+    return list(dict.fromkeys(name for r in sample.records for name, _ in r.fields))
+
+
+def sample_lines(sample: Sample) -> list[str]:
+    """A sample as text: how it was drawn, then one row per record."""
+    scope = (
+        f"{sample.labels.get(sample.measure, sample.measure)} ({sample.measure})"
+        if sample.measure is not None
+        else "the return's figures"
+    )
+    lines = [
+        f"{len(sample.records)} of the {sample.population} records behind {scope}, "
+        f"drawn with seed {sample.seed}"
+    ]
+    if len(sample.records) < sample.asked:
+        lines.append(f"  (asked for {sample.asked}: there are only {sample.population})")
+    lines.append("")
+    extra = sample_columns(sample)
+    rows = [
+        [r.number, r.table, r.record, *(dict(r.fields).get(n) for n in extra), ", ".join(r.figures)]
+        for r in sample.records
+    ]
+    return lines + text_table(["#", "table", "record", *extra, "figures"], rows)
+
+
+def sample_csv(sample: Sample) -> str:
+    """A sample as CSV for working papers: one row per record, columns to fill in.
+
+    Record ids and fields are the organisation's own text, so each goes through
+    `neutralise` (a spreadsheet must not take one for a formula).
+    """
+    extra = sample_columns(sample)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(
+        ["number", "table", "record", *extra, "figures", "seed", "document seen", "agrees", "notes"]
+    )
+    for r in sample.records:
+        fields = dict(r.fields)
+        texts = [
+            r.table,
+            r.record,
+            *(cell_text(fields.get(n)) for n in extra),
+            "; ".join(sample.labels.get(m, m) for m in r.figures),
+            sample.seed,
+        ]
+        writer.writerow([r.number, *(neutralise(t) for t in texts), "", "", ""])
+    return out.getvalue()

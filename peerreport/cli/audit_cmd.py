@@ -224,6 +224,70 @@ def trace(
 
 
 @audit.command()
+@click.argument("target")
+@click.argument("size", metavar="N", type=click.IntRange(min=1))
+@click.option(
+    "--seed",
+    required=True,
+    help="Any number or word; the same seed draws the same records again. Note it in "
+    "your working papers.",
+)
+@click.option(
+    "--measure",
+    help="Draw only from the records behind this figure (measure id, line code or label).",
+)
+@_RULES
+@click.option(
+    "--csv",
+    "csv_path",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Also write the sample to this CSV file, with columns to record what you found.",
+)
+@database_options
+@json_option
+def sample(
+    target: str,
+    size: int,
+    seed: str,
+    measure: str | None,
+    rules: str | None,
+    csv_path: Path | None,
+    workspace_dir: Path | None,
+    db_url: str | None,
+    as_json: bool,
+) -> None:
+    """Draw N records behind a return's figures, to check against source documents.
+
+    TARGET is a bundle file or a submitted return id. The records are drawn
+    from every record the return's figures count (or, with --measure, one
+    figure's), in an order fixed by --seed: the same seed draws the same
+    records on any machine and database, and a larger N adds records
+    without changing the first ones.
+
+    \b
+    Examples:
+      peerreport audit sample 12 25 --seed 20261012
+      peerreport audit sample HPC001.bundle.zip 10 --seed 7 --measure PSA4 --csv sample.csv
+    """
+    from peerreport.audit.sample import sample_records
+    from peerreport.audit.text import sample_csv, sample_lines
+
+    engine, target_return, rule_file = _open_target(target, rules, workspace_dir, db_url)
+    drawn = sample_records(engine, target_return.ret, rule_file, size, seed, measure)
+    if csv_path is not None:
+        csv_path.write_text(sample_csv(drawn), "utf-8", newline="")
+    warning = target_return.warning
+    if as_json:
+        print_json({**drawn.to_dict(), "warning": warning or None})
+        return
+    if warning:
+        click.secho(f"WARNING {warning}", fg="yellow", err=True)
+    click.echo("\n".join(sample_lines(drawn)))
+    if csv_path is not None:
+        click.echo(f"\nwritten to {csv_path}")
+
+
+@audit.command()
 @click.argument("bundle", type=_BUNDLE)
 @database_options
 @json_option

@@ -41,6 +41,7 @@ def test_every_command_has_help_with_an_example(run: Run) -> None:
         ["returns", "show"],
         ["audit", "verify"],
         ["audit", "trace"],
+        ["audit", "sample"],
         ["audit", "scan"],
         ["collate"],
         ["keys", "new"],
@@ -185,3 +186,29 @@ def test_trace_by_label_and_a_derived_figure_through_the_cli(
     assert unknown.exit_code == 2
     assert "Did you mean 'Sessions delivered'?" in unknown.output
     assert "Traceback" not in unknown.output
+
+
+def test_sample_prints_a_table_json_and_a_csv_for_working_papers(
+    run: Run, engine: Engine, db_url: str, tmp_path: Path
+) -> None:
+    workspace = make_workspace(tmp_path / "ws", db_url)
+    ws = ["--workspace", workspace.root]
+    rules = write_rules(tmp_path / "rules")
+    store(engine, records())
+    assert run("submit", rules, "--period", PERIOD, "--format", "json", *ws).exit_code == 0
+    sample = ["audit", "sample", "1", "4", "--seed", "42", "--rules", rules, *ws]
+    out = tmp_path / "papers" / "sample.csv"
+    out.parent.mkdir()
+    shown = run(*sample, "--csv", out)
+    assert shown.exit_code == 0, shown.output
+    assert shown.output.startswith("4 of the 23 records behind the return's figures")
+    table = [line.split()[:3] for line in shown.output.splitlines()[4:8]]
+    assert table == [["1", "activity", "G-04"], ["2", "activity", "W-08"],
+                     ["3", "activity", "G-03"], ["4", "activity", "G-01"]]  # fmt: skip
+    assert out.read_text("utf-8").splitlines()[1].startswith("1,activity,G-04,2026-07-05,group,")
+    again = json.loads(run(*sample, "--json").output)
+    assert [r["record"] for r in again["records"]] == ["G-04", "W-08", "G-03", "G-01"]
+    one = json.loads(run(*sample, "--measure", "calls", "--json").output)
+    assert one["population"] == 9 and one["measure"] == "calls"
+    assert run(*sample[:3], "0", "--seed", "1", *ws).exit_code == 2
+    assert run("audit", "sample", "1", "4", *ws).exit_code == 2  # a seed is required
