@@ -3,35 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-from click.testing import CliRunner, Result
 from sqlalchemy import Engine
 
 from peerreport.bundle import new_key_pair, read_archive, write_archive
+from tests.audit.conftest import Run
 from tests.bundle.sample import PERIOD, activity, records, store, write_rules
 from tests.helpers import make_workspace
-
-Run = Callable[..., Result]
-
-
-@pytest.fixture
-def run(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Run:
-    from peerreport.cli import main
-
-    monkeypatch.delenv("PEERREPORT_DATABASE_URL", raising=False)
-    monkeypatch.delenv("PEERREPORT_WORKSPACE", raising=False)
-    monkeypatch.chdir(tmp_path)  # not inside any workspace
-
-    # A fresh group over the real command registry, so these tests leave `main.cli` as it was.
-    group = main.LazyGroup(name="peerreport", context_settings=main.cli.context_settings)
-
-    def invoke(*args: str | Path) -> Result:
-        return CliRunner().invoke(group, [str(a) for a in args], catch_exceptions=False)
-
-    return invoke
 
 
 def test_every_command_has_help_with_an_example(run: Run) -> None:
