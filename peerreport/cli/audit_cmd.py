@@ -42,7 +42,7 @@ def _database(workspace_dir: Path | None, db_url: str | None, org: str) -> tuple
         return open_session(workspace_dir, db_url).engine, ""
     root = workspace_dir or find_workspace()
     if root is None:
-        return None, "no database (--db URL) and no workspace"
+        return None, "no database was given (--db URL, or run inside the organisation's workspace)"
     workspace = load_workspace(root)
     if workspace.provider_code != org:
         return None, (
@@ -52,21 +52,31 @@ def _database(workspace_dir: Path | None, db_url: str | None, org: str) -> tuple
     return open_session(root, None).engine, ""
 
 
+_rules_option = click.option(
+    "--rules", help="The rule file (path or id). Default: the one the return names."
+)
+
+
+def _trust_options(func: Any) -> Any:
+    """`--key FILE` and `--fingerprint FP`: the keys a bundle must be signed with."""
+    func = click.option(
+        "--fingerprint",
+        "fingerprints",
+        multiple=True,
+        help="A trusted key fingerprint (SHA256:...), as `keys new` printed it.",
+    )(func)
+    return click.option(
+        "--key",
+        "keys",
+        multiple=True,
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="A trusted public key file: the bundle must be signed with it (repeatable).",
+    )(func)
+
+
 @audit.command()
 @click.argument("bundle", type=_BUNDLE)
-@click.option(
-    "--key",
-    "keys",
-    multiple=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="A trusted public key file: the bundle must be signed with it (repeatable).",
-)
-@click.option(
-    "--fingerprint",
-    "fingerprints",
-    multiple=True,
-    help="A trusted key fingerprint (SHA256:...), as `keys new` printed it.",
-)
+@_trust_options
 @click.option(
     "--rules",
     help="The rule file to recompute with (path or id). "
@@ -168,16 +178,11 @@ def _open_target(
     return session.engine, found, rule_file_for(ret, rules)
 
 
-_RULES = click.option(
-    "--rules", help="The rule file (path or id). Default: the one the return names."
-)
-
-
 @audit.command()
 @click.argument("target")
 @click.argument("measure")
 @click.argument("cell", required=False)
-@_RULES
+@_rules_option
 @click.option("--sql", "show_sql", is_flag=True, help="Also print the SQL that selects them.")
 @database_options
 @json_option
@@ -236,7 +241,7 @@ def trace(
     "--measure",
     help="Draw only from the records behind this figure (measure id, line code or label).",
 )
-@_RULES
+@_rules_option
 @click.option(
     "--csv",
     "csv_path",
@@ -289,6 +294,61 @@ def sample(
 
 @audit.command()
 @click.argument("bundle", type=_BUNDLE)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="The HTML file to write. Default: the bundle's name with .audit.html, here.",
+)
+@_trust_options
+@_rules_option
+@database_options
+@click.pass_context
+def report(
+    ctx: click.Context,
+    bundle: Path,
+    out: Path | None,
+    keys: tuple[Path, ...],
+    fingerprints: tuple[str, ...],
+    rules: str | None,
+    workspace_dir: Path | None,
+    db_url: str | None,
+) -> None:
+    """Write one printable HTML page auditing BUNDLE, for working papers.
+
+    In plain words: whether the bundle is intact (and who signed it), whether
+    the records still give its figures, whether anything identifying is in
+    it, its history in the ledger (versions, reasons, times) and the log of
+    files imported into the records. With the organisation's database (--db,
+    or inside its workspace) every check runs; without one the page covers
+    the bundle itself and says what was not checked. Exit code 1 when a
+    check fails (the page is written all the same).
+
+    \b
+    Examples:
+      peerreport audit report HPC001_v2.bundle.zip --out HPC001-audit.html
+      peerreport audit report HPC001_v2.bundle.zip --db postgresql://auditor@db/peer \\
+          --fingerprint SHA256:3q2+7w...
+    """
+    from peerreport.audit.report import audit_report
+    from peerreport.audit.report_page import render_report
+    from peerreport.bundle import public_key_fingerprint, verify_bundle
+
+    trusted = {*fingerprints, *(public_key_fingerprint(k) for k in keys)}
+    ret = verify_bundle(bundle).bundle.ret
+    engine, note = _database(workspace_dir, db_url, ret.organisation) if ret else (None, "")
+    found = audit_report(bundle, engine, trusted=trusted, rules=rules, no_database=note)
+    target = out or Path(bundle.name.removesuffix(".zip").removesuffix(".bundle") + ".audit.html")
+    target.write_text(render_report(found), "utf-8")
+    for section in found.sections:
+        colour = {"passed": "green", "failed": "red"}.get(section.state)
+        head = click.style(f"{section.state.upper():12}", fg=colour)
+        click.echo(f"{head} {section.title}: {section.verdict}")
+    click.echo(f"written to {target}")
+    ctx.exit(0 if found.ok else 1)
+
+
+@audit.command()
+@click.argument("bundle", type=_BUNDLE)
 @database_options
 @json_option
 @click.pass_context
@@ -307,20 +367,16 @@ def scan(
       peerreport audit scan HPC001.bundle.zip
       peerreport audit scan HPC001.bundle.zip --db sqlite:///peerreport.db --json
     """
-    from sqlalchemy import select
-
     from peerreport.audit import scan_bundle
+    from peerreport.audit.scan import token_hashes
     from peerreport.bundle import verify_bundle
-    from peerreport.store.schema import member_token
 
     check = verify_bundle(bundle)
     ret = check.bundle.ret if check.bundle.manifest is not None else None
     hashes: frozenset[str] = frozenset()
     engine, note = _database(workspace_dir, db_url, ret.organisation if ret else "")
     if engine is not None and ret is not None:
-        with engine.connect() as conn:
-            query = select(member_token.c.token_hash).where(member_token.c.org == ret.organisation)
-            hashes = frozenset(str(h) for h in conn.execute(query).scalars())
+        hashes = token_hashes(engine, ret.organisation)
     findings = scan_bundle(check.bundle.entries, hashes)
     clean = not any(f.severity.value == "error" for f in findings)
     if as_json:

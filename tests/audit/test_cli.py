@@ -21,6 +21,7 @@ def test_every_command_has_help_with_an_example(run: Run) -> None:
         ["audit", "verify"],
         ["audit", "trace"],
         ["audit", "sample"],
+        ["audit", "report"],
         ["audit", "scan"],
         ["collate"],
         ["keys", "new"],
