@@ -8,6 +8,8 @@ none, is an error that lists the candidates; nothing is guessed.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from peerreport.errors import UsageError
 from peerreport.language import did_you_mean
 from peerreport.returns.model import Return, ReturnFigure
@@ -38,15 +40,18 @@ def figure_named(ret: Return, name: str) -> ReturnFigure:
     if len(matches) == 1:
         return matches[0]
     if matches:
-        listed = "; ".join(describe(f) for f in matches)
         raise UsageError(
-            f"{name!r} could be any of {len(matches)} figures: {listed}. Give the measure id."
+            f"{name!r} could be any of {len(matches)} figures; give the measure id:"
+            + _listing(matches)
         )
     pool = [text for f in ret.figures for text in (f.id, f.line, f.label) if text]
     near = [f for f in ret.figures if wanted and wanted in _plain(f"{f.id} {f.line} {f.label}")]
-    shown = near or list(ret.figures)
-    title = "figures with that in their name" if near else "its figures"
+    title = "Figures with that in their name" if near else "Its figures"
     raise UsageError(
-        f"the return has no measure, line code or label {name!r}.{did_you_mean(name, pool)} "
-        f"{title.capitalize()}: {'; '.join(describe(f) for f in shown)}"
+        f"the return has no measure, line code or label {name!r}.{did_you_mean(name, pool)}\n"
+        f"{title}:" + _listing(near or ret.figures)
     )
+
+
+def _listing(figures: Sequence[ReturnFigure]) -> str:
+    return "".join(f"\n  {describe(f)}" for f in figures)

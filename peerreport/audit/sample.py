@@ -71,6 +71,7 @@ class Sample:
     measure: str | None  # the one figure drawn from, or None for all the return's figures
     figures: tuple[str, ...]  # the figures whose records were the population
     labels: dict[str, str]  # measure id -> label, for people
+    lines: dict[str, str]  # measure id -> the funder's line code ('' when none)
     records: tuple[SampledRecord, ...]
 
     def to_dict(self) -> dict[str, Any]:
@@ -148,4 +149,5 @@ def sample_records(
     )
     figures = tuple(dict.fromkeys(t.measure for t in traces))
     labels = {f.id: f.label for f in ret.figures}
-    return Sample(seed_text, size, len(found), chosen, figures, labels, records)
+    lines = {f.id: f.line for f in ret.figures}
+    return Sample(seed_text, size, len(found), chosen, figures, labels, lines, records)

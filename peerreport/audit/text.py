@@ -12,7 +12,7 @@ import io
 from collections.abc import Sequence
 from typing import Any
 
-from peerreport.audit.sample import Sample
+from peerreport.audit.sample import Sample, SampledRecord
 from peerreport.audit.trace import DerivedTrace, FigureTrace, Trace
 from peerreport.compute.figures import show
 from peerreport.render.safe import neutralise
@@ -141,10 +141,15 @@ def sample_lines(sample: Sample) -> list[str]:
     lines.append("")
     extra = sample_columns(sample)
     rows = [
-        [r.number, r.table, r.record, *(dict(r.fields).get(n) for n in extra), ", ".join(r.figures)]
+        [r.number, r.table, r.record, *(dict(r.fields).get(n) for n in extra), _figures(sample, r)]
         for r in sample.records
     ]
     return lines + text_table(["#", "table", "record", *extra, "figures"], rows)
+
+
+def _figures(sample: Sample, record: SampledRecord) -> str:
+    """The figures a record is behind, by line code where the return prints one (short)."""
+    return ", ".join(sample.lines.get(m) or m for m in record.figures)
 
 
 def sample_csv(sample: Sample) -> str:

@@ -14,6 +14,7 @@ from peerreport.audit.text import sample_csv, sample_lines
 from peerreport.errors import UsageError
 from peerreport.returns.model import Return
 from peerreport.rulebook import RuleFile
+from tests.audit.test_trace import LINES, rules_with_lines
 from tests.bundle.sample import build, load_rules, records, store, write_rules
 
 # Pinned: the same on SQLite and PostgreSQL, and on every machine, for seed 42.
@@ -104,3 +105,21 @@ def test_a_sample_lists_each_record_with_the_figures_it_is_behind(
     assert [r["record"] for r in rows] == SEED_42
     assert rows[0]["figures"] == "Sessions delivered; Attendances at groups; Members who took part"
     assert rows[0]["seed"] == "42" and rows[0]["document seen"] == ""
+
+
+def test_the_sample_table_names_figures_by_their_line_codes(engine: Engine, tmp_path: Path) -> None:
+    rule_file = rules_with_lines(tmp_path / "lines", LINES)
+    store(engine, records())
+    ret = build(engine, rule_file)
+    text = sample_lines(sample_records(engine, ret, rule_file, 2, 42))
+    assert text[2].split() == ["#", "table", "record", "date", "kind", "figures"]
+    assert text[4].split() == [
+        "1",
+        "activity",
+        "G-04",
+        "2026-07-05",
+        "group",
+        "PSA1,",
+        "PSA2,",
+        "people",
+    ]

@@ -75,7 +75,7 @@ def test_an_ambiguous_name_lists_the_figures_it_could_mean(engine: Engine, tmp_p
     assert "'PSA4' could be any of 2 figures" in message
     assert "sessions (line PSA4): Sessions delivered" in message
     assert "calls (line psa4): Warm-line calls" in message
-    assert "Give the measure id" in message
+    assert "give the measure id:\n  sessions (line PSA4)" in message
     assert isinstance(trace(engine, ret, rule_file, "calls"), Trace)  # the id still works
 
 
