@@ -111,17 +111,30 @@ class AuditReport:
         return all(s.state != FAILED for s in self.sections)
 
     @property
+    def state(self) -> str:
+        """The whole audit in a word: failed, not checked (partly), warning or passed."""
+        states = {s.state for s in self.sections}
+        for state in (FAILED, NOT_CHECKED, WARNING):
+            if state in states:
+                return state
+        return PASSED
+
+    @property
     def summary(self) -> str:
         """The whole audit in one sentence."""
-        failed = [s.title.lower() for s in self.sections if s.state == FAILED]
-        skipped = [s for s in self.sections if s.state == NOT_CHECKED]
-        if failed:
-            return f"Attention needed: {_join(failed)} did not pass."
-        if skipped:
+        titles = {
+            state: [s.title.lower() for s in self.sections if s.state == state]
+            for state in (FAILED, NOT_CHECKED, WARNING)
+        }
+        if titles[FAILED]:
+            return f"Attention needed: {_join(titles[FAILED])} did not pass."
+        if titles[NOT_CHECKED]:
             return (
-                f"No problem found in what was checked; {len(skipped)} of the "
+                f"No problem found in what was checked; {len(titles[NOT_CHECKED])} of the "
                 f"{len(self.sections)} checks could not be run (see each section)."
             )
+        if titles[WARNING]:
+            return f"No check failed; see the notes on {_join(titles[WARNING])}."
         return "Every check passed."
 
     def to_dict(self) -> dict[str, Any]:
@@ -130,6 +143,7 @@ class AuditReport:
             "bundle": {"name": self.bundle_name, "sha256": self.bundle_sha256},
             "made_at": self.made_at.isoformat(),
             "ok": self.ok,
+            "state": self.state,
             "summary": self.summary,
             "return": None
             if self.ret is None

@@ -15,9 +15,7 @@ from typing import Any
 
 from peerreport import __version__
 from peerreport.audit.report import (
-    FAILED,
     NOT_CHECKED,
-    PASSED,
     AuditReport,
     Section,
     after_submission,
@@ -58,8 +56,6 @@ def _time(value: Any) -> str:
 def report_context(report: AuditReport) -> dict[str, Any]:
     """The template's context: plain data only."""
     ret = report.ret
-    states = [s.state for s in report.sections]
-    overall = FAILED if FAILED in states else (NOT_CHECKED if NOT_CHECKED in states else PASSED)
     title = ret.rule.title if ret is not None else report.bundle_name
     later = after_submission(report.import_log, report.submission)
     return {
@@ -69,7 +65,7 @@ def report_context(report: AuditReport) -> dict[str, Any]:
         "organisation": ret.organisation_name if ret is not None else "",
         "organisation_code": ret.organisation if ret is not None else "",
         "period": period_text(ret) if ret is not None else "",
-        "overall": overall.replace(" ", "-"),
+        "overall": report.state.replace(" ", "-"),
         "summary": report.summary,
         "facts": _facts(report),
         "sections": [_section(n, s) for n, s in enumerate(report.sections, start=1)],

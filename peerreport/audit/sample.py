@@ -122,8 +122,10 @@ def sample_records(
     if not seed_text:
         raise UsageError("give a seed (any number or word) so the sample can be drawn again")
     chosen = figure_named(ret, measure).id if measure is not None else None
-    names = [chosen] if chosen is not None else [f.id for f in ret.figures]
-    traces = [leaf for name in names for leaf in _leaves(trace(engine, ret, rule_file, name))]
+    # Derived figures add no records of their own: their inputs are figures too.
+    names = [chosen] if chosen is not None else [f.id for f in ret.figures if f.kind != "expr"]
+    leaves = [leaf for name in names for leaf in _leaves(trace(engine, ret, rule_file, name))]
+    traces = list({leaf.measure: leaf for leaf in leaves}.values())
     found: dict[tuple[str, tuple[Any, ...]], tuple[tuple[Any, ...], dict[str, None]]] = {}
     listed: dict[tuple[str, tuple[Any, ...]], tuple[tuple[str, Any], ...]] = {}
     for leaf in traces:

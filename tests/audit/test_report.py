@@ -242,3 +242,20 @@ def test_audit_report_command_writes_the_page_and_exits_1_on_failure(
     bare = run("audit", "report", v2, "--out", tmp_path / "bare.html")
     assert bare.exit_code == 0
     assert "NOT CHECKED  Recomputation: Not checked: no database was given" in bare.output
+
+
+def test_an_exported_bundle_is_not_in_the_ledger_and_the_report_says_so(
+    run: Run, engine: Engine, db_url: str, tmp_path: Path
+) -> None:
+    workspace = make_workspace(tmp_path / "ws", db_url)
+    rules = write_rules(tmp_path / "rules")
+    store(engine, records())
+    out = tmp_path / "out"
+    args = ["export", rules, "--period", PERIOD, "--out", out, "--format", "json"]
+    assert run(*args, "--workspace", workspace.root).exit_code == 0
+    found = audit_report(next(out.glob("*.bundle.zip")), engine, rules=rules)
+    assert found.ledger.state == "warning" and found.ok and found.state == "warning"
+    assert found.summary == "No check failed; see the notes on ledger history and import log."
+    page = PageText(render_report(found))
+    assert "This bundle was exported, not submitted" in page.verdict("ledger")
+    assert "No imports are recorded for this organisation" in page.verdict("imports")
