@@ -72,8 +72,8 @@ def report_context(report: AuditReport) -> dict[str, Any]:
         "files": [
             {
                 "name": str(f.get("name", "")),
-                "size": f"{f.get('size', '')}",
-                "sha256": f.get("sha256", ""),
+                "size": number_text(f.get("size")),
+                "sha256": str(f.get("sha256", "")),
             }
             for f in report.files
         ],

@@ -133,6 +133,8 @@ def test_the_report_of_a_sound_bundle_says_every_check_passed(
     assert page.overall == "Every check passed."
     assert "Intact: every file matches the manifest" in page.verdict("verification")
     assert f"signed with key {fingerprint}" in page.verdict("verification")
+    html_file = next(f for f in found.files if str(f["name"]).endswith(".html"))
+    assert f"{html_file['size']:,} {html_file['sha256'][:32]}" in page.verdict("verification")
     assert "The figures match: rebuilding the return from the 25 records" in (
         page.verdict("recomputation")
     )
