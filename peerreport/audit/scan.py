@@ -34,9 +34,12 @@ from io import BytesIO
 from typing import Any
 from xml.etree import ElementTree
 
+from sqlalchemy import Engine, select
+
 from peerreport.bundle.signing import SIGNATURE_NAME
 from peerreport.findings import Finding, Location, Severity
 from peerreport.privacy import scan_text
+from peerreport.store.schema import member_token
 
 _HEX64 = re.compile(r"(?<![0-9a-f])[0-9a-f]{64}(?![0-9a-f])")
 _RANDOM_FIELDS = {"public_key": 32, "signature": 64}
@@ -46,6 +49,13 @@ _HINT = (
 )
 
 Text = tuple[str, str]  # (where, text)
+
+
+def token_hashes(engine: Engine, org: str) -> frozenset[str]:
+    """The stored hashes of `org`'s member tokens, to look for in a bundle."""
+    query = select(member_token.c.token_hash).where(member_token.c.org == org)
+    with engine.connect() as conn:
+        return frozenset(str(h) for h in conn.execute(query).scalars())
 
 
 def scan_bundle(

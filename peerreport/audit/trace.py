@@ -8,6 +8,11 @@ are exactly the rows the figure aggregates: a count figure equals the number
 of rows, a sum figure their sum. Member tokens are never listed; for a
 distinct count of them the activities are, and their number of distinct
 tokens is the figure.
+
+A derived figure (`expr`, e.g. attendances / sessions) has no records of its
+own: it is traced through the measures its expression uses, each in turn
+(derived ones through theirs), and its value is the expression over theirs.
+Records are listed by `records_listing.select_records`.
 """
 
 from __future__ import annotations
@@ -19,12 +24,14 @@ from typing import Any
 from sqlalchemy import Engine, and_, distinct, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
-from peerreport.compute.tables import TOKENS, from_clause, id_columns, resolver, row_filter
+from peerreport.audit.names import figure_named
+from peerreport.audit.records_listing import record_table, select_records
+from peerreport.compute.figures import round_half_up
+from peerreport.compute.tables import TOKENS, from_clause, resolver, row_filter
 from peerreport.errors import UsageError
-from peerreport.language import to_sql
-from peerreport.returns.model import PublishedCell, Return, ReturnFigure
+from peerreport.language import Type, evaluate, to_sql
+from peerreport.returns.model import EXACT, PublishedCell, Return, ReturnFigure
 from peerreport.rulebook.compiled import CompiledMeasure, RuleFile
-from peerreport.rulebook.sources import sources
 from peerreport.store import schema
 
 CellKey = tuple[str | None, ...]
@@ -41,26 +48,97 @@ class Trace:
     source: str
     cell: CellKey  # () for the total
     id_fields: tuple[str, ...]
-    rows: tuple[tuple[Any, ...], ...]  # id values, then the value aggregated (if any)
+    rows: tuple[tuple[Any, ...], ...]  # id values, listed fields, then the value (if any)
     value: int | float | str | None  # the figure as the records give it, before disclosure
     published: PublishedCell
     sql: str
+    listed: tuple[str, ...] = ()  # the fields after the ids: date, kind, ...
+    value_name: str = ""  # what the value aggregated is, e.g. `attendance`; '' for none
+    line: str = ""
+    where: str = ""  # the measure's filter, as the rule file writes it
+    places: int | None = None  # the rule file's `round` for this figure
+
+    @property
+    def agrees(self) -> bool | None:
+        """Whether the records give the published figure; None when disclosure changed it."""
+        return _agrees(self.published, self.value, self.places)
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """What each position of a row holds: id fields, listed fields, the value."""
+        return (*self.id_fields, *self.listed, *((self.value_name,) if self.value_name else ()))
+
+    @property
+    def table(self) -> str:
+        """The record table listed (member tokens list their activities)."""
+        return record_table(self.source)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON data."""
         return {
             "measure": self.measure,
             "label": self.label,
+            "line": self.line,
             "kind": self.kind,
             "source": self.source,
+            "where": self.where or None,
             "cell": list(self.cell),
             "id_fields": list(self.id_fields),
+            "columns": list(self.columns),
             "records": [list(_jsonable(v) for v in row) for row in self.rows],
             "count": len(self.rows),
             "value": self.value,
             "published": self.published.to_dict(),
             "sql": self.sql,
         }
+
+
+@dataclass(frozen=True)
+class DerivedTrace:
+    """A derived figure: its formula, and the trace of each measure the formula uses."""
+
+    measure: str
+    label: str
+    line: str
+    formula: str
+    value: int | float | str | None  # the formula over the inputs' values, rounded as published
+    published: PublishedCell
+    inputs: tuple[Trace | DerivedTrace, ...]
+    kind: str = "expr"
+    places: int | None = None  # the rule file's `round` for this figure
+    unrounded: Any = None  # the formula's value before rounding, as other formulas use it
+
+    @property
+    def agrees(self) -> bool | None:
+        """Whether the records give the published figure; None when disclosure changed it."""
+        return _agrees(self.published, self.value, None)
+
+    @property
+    def sql(self) -> str:
+        """The statements of every input, one after another."""
+        return "\n\n".join(f"-- {i.measure}\n{i.sql}" for i in self.inputs)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON data."""
+        return {
+            "measure": self.measure,
+            "label": self.label,
+            "line": self.line,
+            "kind": self.kind,
+            "formula": self.formula,
+            "value": self.value,
+            "published": self.published.to_dict(),
+            "inputs": [i.to_dict() for i in self.inputs],
+        }
+
+
+FigureTrace = Trace | DerivedTrace
+
+
+def _agrees(published: PublishedCell, value: Any, places: int | None) -> bool | None:
+    if published.status != EXACT:
+        return None
+    return bool(published.value == round_half_up(value, places))
 
 
 def _jsonable(value: Any) -> Any:
@@ -98,45 +176,124 @@ def _example(figure: ReturnFigure) -> str:
 
 
 def trace(
-    engine: Engine, ret: Return, rule_file: RuleFile, measure_id: str, cell: str | None = None
-) -> Trace:
-    """The records behind `measure_id` (and one cell of it) in `ret`."""
-    compiled = rule_file.measures.get(measure_id)
-    try:
-        figure = ret.figure(measure_id)
-    except KeyError:
-        figure = None
-    if compiled is None or figure is None:
-        known = ", ".join(f.id for f in ret.figures)
-        raise UsageError(f"the return has no measure {measure_id!r}; its measures: {known}")
-    if compiled.argument is not None and compiled.measure.kind == "expr":
-        used = ", ".join(compiled.argument.names())
+    engine: Engine, ret: Return, rule_file: RuleFile, measure: str, cell: str | None = None
+) -> FigureTrace:
+    """The records behind a figure of `ret` (and one cell of it).
+
+    `measure` is the measure id, the line code or the label the return prints.
+    A derived figure gives a `DerivedTrace` of the measures its formula uses.
+    """
+    figure = figure_named(ret, measure)
+    compiled = rule_file.measures.get(figure.id)
+    if compiled is None:
         raise UsageError(
-            f"{measure_id} is derived ({compiled.argument.text.strip()}); "
-            f"trace the measures it uses: {used}"
+            f"the rule file {rule_file.id} {rule_file.version} has no measure {figure.id!r}; "
+            "trace with the rule file the return was built with (--rules PATH)"
         )
-    key = parse_cell(figure, cell)
+    if compiled.measure.kind == "expr":
+        if cell is not None and cell.strip().lower() not in ("", "total"):
+            raise UsageError(
+                f"{figure.id} is derived and has no breakdown; trace it without a cell"
+            )
+        return _derived(engine, ret, rule_file, figure, compiled)
+    return _aggregate_trace(engine, ret, rule_file, figure, compiled, parse_cell(figure, cell))
+
+
+def _derived(
+    engine: Engine,
+    ret: Return,
+    rule_file: RuleFile,
+    figure: ReturnFigure,
+    compiled: CompiledMeasure,
+) -> DerivedTrace:
+    assert compiled.argument is not None
+    inputs: list[FigureTrace] = []
+    values: dict[str, Any] = {}
+    for name in compiled.argument.names():
+        used = rule_file.measures[name]
+        try:
+            shown = ret.figure(name)
+        except KeyError:
+            raise UsageError(
+                f"{figure.id} uses {name}, which the return does not have; trace with the "
+                "rule file the return was built with (--rules PATH)"
+            ) from None
+        found = (
+            _derived(engine, ret, rule_file, shown, used)
+            if used.measure.kind == "expr"
+            else _aggregate_trace(engine, ret, rule_file, shown, used, ())
+        )
+        inputs.append(found)
+        values[name] = found.unrounded if isinstance(found, DerivedTrace) else found.value
+        values[name] = _raw(values[name], used)
+    # As the compute stage does: the formula over unrounded inputs, then rounded.
+    unrounded = evaluate(compiled.argument.tree, values)
+    if isinstance(unrounded, int | float) and not isinstance(unrounded, bool):
+        unrounded = float(unrounded)
+    return DerivedTrace(
+        figure.id,
+        figure.label,
+        figure.line,
+        compiled.argument.text.strip(),
+        _jsonable(round_half_up(unrounded, compiled.measure.round)),
+        figure.total,
+        tuple(inputs),
+        places=compiled.measure.round,
+        unrounded=unrounded,
+    )
+
+
+def _raw(value: Any, compiled: CompiledMeasure) -> Any:
+    """An input's value as the formula sees it (dates were shown as ISO text)."""
+    if compiled.type is Type.DATE and isinstance(value, str):
+        return dt.date.fromisoformat(value)
+    return value
+
+
+def _aggregate_trace(
+    engine: Engine,
+    ret: Return,
+    rule_file: RuleFile,
+    figure: ReturnFigure,
+    compiled: CompiledMeasure,
+    key: CellKey,
+) -> Trace:
     source = TOKENS if compiled.counts_tokens else compiled.measure.record_source or "activity"
-    statement, id_fields, value_column = _statement(compiled, rule_file, ret, source, key)
+    conditions = _conditions(compiled, rule_file, ret, source, key)
+    value_column = None
+    if compiled.measure.kind != "count" and not compiled.counts_tokens:
+        assert compiled.argument is not None
+        value_column = to_sql(
+            compiled.argument.tree, resolver(source, dict(rule_file.model.grouping))
+        )
+        conditions.append(value_column.is_not(None))
+    value_name = compiled.argument.text.strip() if compiled.argument is not None else ""
+    listing = select_records(source, conditions, value_column, value_name or "value")
     with engine.connect() as conn:
-        rows = tuple(tuple(r) for r in conn.execute(statement))
+        rows = tuple(tuple(r) for r in conn.execute(listing.statement))
         if compiled.counts_tokens:
             value: Any = conn.execute(_token_count(compiled, rule_file, ret, key)).scalar()
             rows = tuple(dict.fromkeys(rows))
     if not compiled.counts_tokens:
-        value = _aggregate(compiled.measure.kind, [r[-1] for r in rows] if value_column else rows)
+        items = [r[-1] for r in rows] if value_column is not None else list(rows)
+        value = _aggregate(compiled.measure.kind, items)
     published = figure.total if not key else next(c for c in figure.cells if c.key == key)
     return Trace(
-        measure_id,
+        figure.id,
         figure.label,
         compiled.measure.kind,
         source,
         key,
-        id_fields,
+        listing.id_fields,
         rows,
         value,
         published,
-        _sql_text(statement, engine),
+        _sql_text(listing.statement, engine),
+        listing.listed,
+        listing.value_name,
+        figure.line,
+        (compiled.where.text.strip() if compiled.where is not None else ""),
+        compiled.measure.round,
     )
 
 
@@ -155,32 +312,13 @@ def _conditions(
     return conditions
 
 
-def _statement(
-    compiled: CompiledMeasure, rule_file: RuleFile, ret: Return, source: str, key: CellKey
-) -> tuple[Any, tuple[str, ...], bool]:
-    base = "activity" if source == TOKENS else source
-    id_fields = sources()[base].id_fields
-    conditions = _conditions(compiled, rule_file, ret, source, key)
-    columns = id_columns(base, id_fields)
-    has_value = compiled.measure.kind != "count" and not compiled.counts_tokens
-    if has_value:
-        assert compiled.argument is not None
-        resolve = resolver(source, dict(rule_file.model.grouping))
-        value = to_sql(compiled.argument.tree, resolve)
-        conditions.append(value.is_not(None))
-        columns.append(value.label("value"))
-    query = select(*columns).select_from(from_clause(source)).where(and_(*conditions))
-    return query.order_by(*id_columns(base, id_fields)), id_fields, has_value
-
-
 def _token_count(compiled: CompiledMeasure, rule_file: RuleFile, ret: Return, key: CellKey) -> Any:
     conditions = _conditions(compiled, rule_file, ret, TOKENS, key)
     count = func.count(distinct(schema.member_token.c.token_hash))
     return select(count).select_from(from_clause(TOKENS)).where(and_(*conditions))
 
 
-def _aggregate(kind: str, values: Any) -> Any:
-    items = list(values)
+def _aggregate(kind: str, items: list[Any]) -> Any:
     if kind == "count":
         return len(items)
     if kind == "distinct":

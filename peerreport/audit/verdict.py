@@ -158,7 +158,7 @@ def verify(
     engine: Engine | None = None,
     *,
     trusted: Collection[str] = (),
-    rules: str | None = None,
+    rules: str | Path | None = None,
     not_recomputed: str = "",
 ) -> Verdicts:
     """Verify a bundle and, with the organisation's database, recompute and check the ledger."""

@@ -42,7 +42,7 @@ def _database(workspace_dir: Path | None, db_url: str | None, org: str) -> tuple
         return open_session(workspace_dir, db_url).engine, ""
     root = workspace_dir or find_workspace()
     if root is None:
-        return None, "no database (--db URL) and no workspace"
+        return None, "no database was given (--db URL, or run inside the organisation's workspace)"
     workspace = load_workspace(root)
     if workspace.provider_code != org:
         return None, (
@@ -52,21 +52,31 @@ def _database(workspace_dir: Path | None, db_url: str | None, org: str) -> tuple
     return open_session(root, None).engine, ""
 
 
+_rules_option = click.option(
+    "--rules", help="The rule file (path or id). Default: the one the return names."
+)
+
+
+def _trust_options(func: Any) -> Any:
+    """`--key FILE` and `--fingerprint FP`: the keys a bundle must be signed with."""
+    func = click.option(
+        "--fingerprint",
+        "fingerprints",
+        multiple=True,
+        help="A trusted key fingerprint (SHA256:...), as `keys new` printed it.",
+    )(func)
+    return click.option(
+        "--key",
+        "keys",
+        multiple=True,
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="A trusted public key file: the bundle must be signed with it (repeatable).",
+    )(func)
+
+
 @audit.command()
 @click.argument("bundle", type=_BUNDLE)
-@click.option(
-    "--key",
-    "keys",
-    multiple=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="A trusted public key file: the bundle must be signed with it (repeatable).",
-)
-@click.option(
-    "--fingerprint",
-    "fingerprints",
-    multiple=True,
-    help="A trusted key fingerprint (SHA256:...), as `keys new` printed it.",
-)
+@_trust_options
 @click.option(
     "--rules",
     help="The rule file to recompute with (path or id). "
@@ -197,11 +207,33 @@ def render_verdicts(bundle: Path, verdicts: Any) -> str:
     return "\n".join(lines)
 
 
+def _open_target(
+    target: str, rules: str | None, workspace_dir: Path | None, db_url: str | None
+) -> tuple[Any, Any, Any]:
+    """The engine, the target's return (with any warning) and the rule file to trace with."""
+    from peerreport.audit import rule_file_for
+    from peerreport.audit.target import open_target
+    from peerreport.errors import UsageError
+    from peerreport.session import open_session
+
+    session = open_session(workspace_dir, db_url)
+    found = open_target(target, session.engine)
+    ret = found.ret
+    workspace = session.workspace
+    shared = db_url or os.environ.get("PEERREPORT_DATABASE_URL")
+    if workspace is not None and not shared and workspace.provider_code != ret.organisation:
+        raise UsageError(
+            f"this workspace holds {workspace.provider_code}'s records and the "
+            f"return is {ret.organisation}'s; give --db URL of its database"
+        )
+    return session.engine, found, rule_file_for(ret, rules)
+
+
 @audit.command()
 @click.argument("target")
 @click.argument("measure")
 @click.argument("cell", required=False)
-@click.option("--rules", help="The rule file (path or id). Default: the one the return names.")
+@_rules_option
 @click.option("--sql", "show_sql", is_flag=True, help="Also print the SQL that selects them.")
 @database_options
 @json_option
@@ -217,66 +249,153 @@ def trace(
 ) -> None:
     """List the records behind a figure: TARGET is a bundle file or a submitted return id.
 
-    MEASURE is a measure id; CELL picks one breakdown cell, as `mode=phone`,
-    `phone` or, for two fields, `mode=phone,kind=group` (`-` for not
-    recorded). The records are selected by the measure's own filter compiled
-    to SQL, so there are exactly as many as the figure counts.
+    MEASURE names the figure as the return prints it: its measure id, its
+    funder line code (e.g. PSA4) or its label, in any case. CELL picks one
+    breakdown cell, as `mode=phone`, `phone` or, for two fields,
+    `mode=phone,kind=group` (`-` for not recorded). The records are selected
+    by the measure's own filter compiled to SQL, so there are exactly as many
+    as the figure counts; each is listed with its ids, date, kind and the
+    value the figure adds up. A derived figure (e.g. an average) shows its
+    formula and traces each measure it uses in turn.
 
     \b
     Examples:
       peerreport audit trace 12 group_sessions
+      peerreport audit trace 12 PSA4
+      peerreport audit trace 12 "average attendance per session"
       peerreport audit trace HPC001.bundle.zip warm_line_calls mode=phone --sql
     """
-    from peerreport.audit import rule_file_for
     from peerreport.audit import trace as trace_figure
-    from peerreport.bundle import verify_bundle
-    from peerreport.errors import UsageError
-    from peerreport.ledger import get
-    from peerreport.session import open_session
+    from peerreport.audit.text import trace_lines
 
-    session = open_session(workspace_dir, db_url)
-    warning = ""
-    if Path(target).is_file():
-        check = verify_bundle(Path(target))
-        if check.bundle.manifest is None:
-            raise UsageError(
-                f"{target}: not a readable bundle (`peerreport audit verify` says why)"
-            )
-        ret = check.bundle.ret
-        warning = "" if check.ok else "the bundle does not verify: its figures may be altered"
-    elif target.isdigit():
-        ret = get(session.engine, int(target)).ret
-    else:
-        raise UsageError(
-            f"{target!r} is neither a bundle file nor a submitted return id "
-            "(`peerreport returns list` shows the ids)"
-        )
-    assert ret is not None
-    workspace = session.workspace
-    shared = db_url or os.environ.get("PEERREPORT_DATABASE_URL")
-    if workspace is not None and not shared and workspace.provider_code != ret.organisation:
-        raise UsageError(
-            f"this workspace holds {workspace.provider_code}'s records and the "
-            f"return is {ret.organisation}'s; give --db URL of its database"
-        )
-    found = trace_figure(session.engine, ret, rule_file_for(ret, rules), measure, cell)
+    engine, target_return, rule_file = _open_target(target, rules, workspace_dir, db_url)
+    found = trace_figure(engine, target_return.ret, rule_file, measure, cell)
+    warning = target_return.warning
     if as_json:
         print_json({**found.to_dict(), "warning": warning or None})
         return
     if warning:
         click.secho(f"WARNING {warning}", fg="yellow", err=True)
-    where = "total" if not found.cell else " / ".join("-" if c is None else c for c in found.cell)
-    published = found.published
-    shown = "suppressed" if published.status == "suppressed" else str(published.value)
-    click.echo(
-        f"{found.label} ({found.measure}), {where}: published {shown}; the records give "
-        f"{found.value} ({len(found.rows)} {found.source} records)"
-    )
-    click.echo("\t".join([*found.id_fields, *(["value"] if found.kind != "count" else [])]))
-    for row in found.rows:
-        click.echo("\t".join("" if v is None else str(v) for v in row))
-    if show_sql:
-        click.echo(f"\n{found.sql}")
+    click.echo("\n".join(trace_lines(found, show_sql)))
+
+
+@audit.command()
+@click.argument("target")
+@click.argument("size", metavar="N", type=click.IntRange(min=1))
+@click.option(
+    "--seed",
+    required=True,
+    help="Any number or word; the same seed draws the same records again. Note it in "
+    "your working papers.",
+)
+@click.option(
+    "--measure",
+    help="Draw only from the records behind this figure (measure id, line code or label).",
+)
+@_rules_option
+@click.option(
+    "--csv",
+    "csv_path",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Also write the sample to this CSV file, with columns to record what you found.",
+)
+@database_options
+@json_option
+def sample(
+    target: str,
+    size: int,
+    seed: str,
+    measure: str | None,
+    rules: str | None,
+    csv_path: Path | None,
+    workspace_dir: Path | None,
+    db_url: str | None,
+    as_json: bool,
+) -> None:
+    """Draw N records behind a return's figures, to check against source documents.
+
+    TARGET is a bundle file or a submitted return id. The records are drawn
+    from every record the return's figures count (or, with --measure, one
+    figure's), in an order fixed by --seed: the same seed draws the same
+    records on any machine and database, and a larger N adds records
+    without changing the first ones.
+
+    \b
+    Examples:
+      peerreport audit sample 12 25 --seed 20261012
+      peerreport audit sample HPC001.bundle.zip 10 --seed 7 --measure PSA4 --csv sample.csv
+    """
+    from peerreport.audit.sample import sample_records
+    from peerreport.audit.text import sample_csv, sample_lines
+
+    engine, target_return, rule_file = _open_target(target, rules, workspace_dir, db_url)
+    drawn = sample_records(engine, target_return.ret, rule_file, size, seed, measure)
+    if csv_path is not None:
+        csv_path.write_text(sample_csv(drawn), "utf-8", newline="")
+    warning = target_return.warning
+    if as_json:
+        print_json({**drawn.to_dict(), "warning": warning or None})
+        return
+    if warning:
+        click.secho(f"WARNING {warning}", fg="yellow", err=True)
+    click.echo("\n".join(sample_lines(drawn)))
+    if csv_path is not None:
+        click.echo(f"\nwritten to {csv_path}")
+
+
+@audit.command()
+@click.argument("bundle", type=_BUNDLE)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="The HTML file to write. Default: the bundle's name with .audit.html, here.",
+)
+@_trust_options
+@_rules_option
+@database_options
+@click.pass_context
+def report(
+    ctx: click.Context,
+    bundle: Path,
+    out: Path | None,
+    keys: tuple[Path, ...],
+    fingerprints: tuple[str, ...],
+    rules: str | None,
+    workspace_dir: Path | None,
+    db_url: str | None,
+) -> None:
+    """Write one printable HTML page auditing BUNDLE, for working papers.
+
+    In plain words: whether the bundle is intact (and who signed it), whether
+    the records still give its figures, whether anything identifying is in
+    it, its history in the ledger (versions, reasons, times) and the log of
+    files imported into the records. With the organisation's database (--db,
+    or inside its workspace) every check runs; without one the page covers
+    the bundle itself and says what was not checked. Exit code 1 when a
+    check fails (the page is written all the same).
+
+    \b
+    Examples:
+      peerreport audit report HPC001_v2.bundle.zip --out HPC001-audit.html
+      peerreport audit report HPC001_v2.bundle.zip --db postgresql://auditor@db/peer \\
+          --fingerprint SHA256:3q2+7w...
+    """
+    from peerreport.audit.report import audit_report
+    from peerreport.audit.report_page import render_report
+    from peerreport.bundle import public_key_fingerprint, verify_bundle
+
+    trusted = {*fingerprints, *(public_key_fingerprint(k) for k in keys)}
+    ret = verify_bundle(bundle).bundle.ret
+    engine, note = _database(workspace_dir, db_url, ret.organisation) if ret else (None, "")
+    found = audit_report(bundle, engine, trusted=trusted, rules=rules, no_database=note)
+    target = out or Path(bundle.name.removesuffix(".zip").removesuffix(".bundle") + ".audit.html")
+    target.write_text(render_report(found), "utf-8")
+    for section in found.sections:
+        colour = {"passed": "green", "failed": "red"}.get(section.state)
+        head = click.style(f"{section.state.upper():12}", fg=colour)
+        click.echo(f"{head} {section.title}: {section.verdict}")
+    click.echo(f"written to {target}")
+    ctx.exit(0 if found.ok else 1)
 
 
 @audit.command()
@@ -299,20 +418,16 @@ def scan(
       peerreport audit scan HPC001.bundle.zip
       peerreport audit scan HPC001.bundle.zip --db sqlite:///peerreport.db --json
     """
-    from sqlalchemy import select
-
     from peerreport.audit import scan_bundle
+    from peerreport.audit.scan import token_hashes
     from peerreport.bundle import verify_bundle
-    from peerreport.store.schema import member_token
 
     check = verify_bundle(bundle)
     ret = check.bundle.ret if check.bundle.manifest is not None else None
     hashes: frozenset[str] = frozenset()
     engine, note = _database(workspace_dir, db_url, ret.organisation if ret else "")
     if engine is not None and ret is not None:
-        with engine.connect() as conn:
-            query = select(member_token.c.token_hash).where(member_token.c.org == ret.organisation)
-            hashes = frozenset(str(h) for h in conn.execute(query).scalars())
+        hashes = token_hashes(engine, ret.organisation)
     findings = scan_bundle(check.bundle.entries, hashes)
     clean = not any(f.severity.value == "error" for f in findings)
     if as_json:

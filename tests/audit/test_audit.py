@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select, text
 
-from peerreport.audit import recompute, scan_bundle, trace
+from peerreport.audit import Trace, recompute, scan_bundle, trace
 from peerreport.audit.chain_check import check_chain
 from peerreport.bundle import bundle_bytes, read_archive
 from peerreport.errors import UsageError
@@ -116,16 +116,19 @@ def test_trace_gives_exactly_the_records_each_figure_counts(
                 )
             )
             found = trace(engine, ret, rule_file, figure.id, text)
+            assert isinstance(found, Trace)
             assert found.value == cell.value, (figure.id, cell.key)
             if figure.kind == "count":
                 assert len(found.rows) == cell.value
             if figure.kind == "sum":
                 assert sum(row[-1] for row in found.rows) == cell.value
     sessions = trace(engine, ret, rule_file, "sessions")
+    assert isinstance(sessions, Trace)
     assert "OLD-1" not in {row[0] for row in sessions.rows}  # outside the period
     assert len({row[0] for row in sessions.rows}) == 23
     assert "activity.date" in sessions.sql or "date" in sessions.sql
     calls = trace(engine, ret, rule_file, "calls", "phone")
+    assert isinstance(calls, Trace)
     assert [row[0] for row in calls.rows] == ["W-00", "W-02", "W-04", "W-06", "W-08"]
     assert trace(engine, ret, rule_file, "calls", "mode=phone").rows == calls.rows
 
@@ -134,21 +137,21 @@ def test_trace_of_member_tokens_lists_activities_never_tokens(
     engine: Engine, rule_file: RuleFile, ret: Return
 ) -> None:
     found = trace(engine, ret, rule_file, "people")
+    assert isinstance(found, Trace)
     assert found.value == ret.figure("people").total.value == 7
-    assert {len(row) for row in found.rows} == {1}
+    assert found.columns == ("activity_id", "date", "kind", "file", "row")
     assert all(row[0].startswith("G-") for row in found.rows)
+    assert not any(isinstance(v, str) and len(v) == 64 for row in found.rows for v in row)
 
 
 def test_trace_explains_what_it_cannot_trace(
     engine: Engine, rule_file: RuleFile, ret: Return
 ) -> None:
-    with pytest.raises(
-        UsageError, match=r"derived .* trace the measures it uses: group_attendance, sessions"
-    ):
-        trace(engine, ret, rule_file, "average_group_size")
+    with pytest.raises(UsageError, match="is derived and has no breakdown"):
+        trace(engine, ret, rule_file, "average_group_size", "phone")
     with pytest.raises(UsageError, match="its cells: in_person, phone"):
         trace(engine, ret, rule_file, "calls", "carrier_pigeon")
-    with pytest.raises(UsageError, match="no measure 'nope'"):
+    with pytest.raises(UsageError, match="no measure, line code or label 'nope'"):
         trace(engine, ret, rule_file, "nope")
 
 

@@ -2,35 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
 from pathlib import Path
 
-import pytest
-from click.testing import CliRunner, Result
 from sqlalchemy import Engine
 
 from peerreport.bundle import new_key_pair, read_archive, write_archive
+from tests.audit.conftest import Run
 from tests.bundle.sample import PERIOD, activity, records, store, write_rules
 from tests.helpers import make_workspace
-
-Run = Callable[..., Result]
-
-
-@pytest.fixture
-def run(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Run:
-    from peerreport.cli import main
-
-    monkeypatch.delenv("PEERREPORT_DATABASE_URL", raising=False)
-    monkeypatch.delenv("PEERREPORT_WORKSPACE", raising=False)
-    monkeypatch.chdir(tmp_path)  # not inside any workspace
-
-    # A fresh group over the real command registry, so these tests leave `main.cli` as it was.
-    group = main.LazyGroup(name="peerreport", context_settings=main.cli.context_settings)
-
-    def invoke(*args: str | Path) -> Result:
-        return CliRunner().invoke(group, [str(a) for a in args], catch_exceptions=False)
-
-    return invoke
 
 
 def test_every_command_has_help_with_an_example(run: Run) -> None:
@@ -40,6 +20,8 @@ def test_every_command_has_help_with_an_example(run: Run) -> None:
         ["returns", "show"],
         ["audit", "verify"],
         ["audit", "trace"],
+        ["audit", "sample"],
+        ["audit", "report"],
         ["audit", "scan"],
         ["collate"],
         ["keys", "new"],
@@ -154,3 +136,66 @@ def test_submit_is_refused_while_errors_exist(
     assert "only 23 sessions" in result.output and "Not submitted" in result.output
     listed = run("returns", "list", "--workspace", workspace.root)
     assert "No submitted returns yet" in listed.output
+
+
+def test_trace_by_label_and_a_derived_figure_through_the_cli(
+    run: Run, engine: Engine, db_url: str, tmp_path: Path
+) -> None:
+    workspace = make_workspace(tmp_path / "ws", db_url)
+    ws = ["--workspace", workspace.root]
+    rules = write_rules(tmp_path / "rules")
+    store(engine, records())
+    assert run("submit", rules, "--period", PERIOD, "--format", "json", *ws).exit_code == 0
+    traced = run("audit", "trace", "1", "WARM-LINE CALLS", "phone", "--rules", rules, *ws)
+    assert traced.exit_code == 0, traced.output
+    lines = traced.output.splitlines()
+    assert lines[0].startswith("Warm-line calls (calls), phone: published 5")
+    header = next(line for line in lines if line.startswith("activity_id"))
+    assert header.split() == ["activity_id", "date", "kind", "file", "row"]
+    assert ["W-00", "2026-07-02", "warm_line_call"] in [line.split() for line in lines]
+
+    derived = run("audit", "trace", "1", "average_group_size", "--rules", rules, *ws)
+    assert derived.exit_code == 0, derived.output
+    assert "derived: group_attendance / sessions, with group_attendance = 84, sessions = 23" in (
+        derived.output
+    )
+    assert "1. Attendances at groups (group_attendance), total: published 84" in derived.output
+    assert "2. Sessions delivered (sessions), total: published 23" in derived.output
+    assert derived.output.count("\nG-") == 14 + 14  # in both inputs
+    as_json = run("audit", "trace", "1", "average_group_size", "--rules", rules, "--json", *ws)
+    data = json.loads(as_json.output)
+    assert [(i["measure"], i["count"]) for i in data["inputs"]] == [
+        ("group_attendance", 14),
+        ("sessions", 23),
+    ]
+
+    unknown = run("audit", "trace", "1", "Session delivered", "--rules", rules, *ws)
+    assert unknown.exit_code == 2
+    assert "Did you mean 'Sessions delivered'?" in unknown.output
+    assert "Traceback" not in unknown.output
+
+
+def test_sample_prints_a_table_json_and_a_csv_for_working_papers(
+    run: Run, engine: Engine, db_url: str, tmp_path: Path
+) -> None:
+    workspace = make_workspace(tmp_path / "ws", db_url)
+    ws = ["--workspace", workspace.root]
+    rules = write_rules(tmp_path / "rules")
+    store(engine, records())
+    assert run("submit", rules, "--period", PERIOD, "--format", "json", *ws).exit_code == 0
+    sample = ["audit", "sample", "1", "4", "--seed", "42", "--rules", rules, *ws]
+    out = tmp_path / "papers" / "sample.csv"
+    out.parent.mkdir()
+    shown = run(*sample, "--csv", out)
+    assert shown.exit_code == 0, shown.output
+    assert shown.output.startswith("4 of the 23 records behind the return's figures")
+    table = [line.split()[:3] for line in shown.output.splitlines()[4:8]]
+    assert table == [["1", "activity", "G-04"], ["2", "activity", "W-08"],
+                     ["3", "activity", "G-03"], ["4", "activity", "G-01"]]  # fmt: skip
+    assert out.read_text("utf-8").splitlines()[1].startswith("1,activity,G-04,2026-07-05,group,")
+    again = json.loads(run(*sample, "--json").output)
+    assert [r["record"] for r in again["records"]] == ["G-04", "W-08", "G-03", "G-01"]
+    one = json.loads(run(*sample, "--measure", "calls", "--json").output)
+    assert one["population"] == 9 and one["measure"] == "calls"
+    assert run(*sample[:3], "0", "--seed", "1", *ws).exit_code == 2
+    assert run("audit", "sample", "1", "4", *ws).exit_code == 2  # a seed is required
