@@ -50,9 +50,7 @@ def test_recompute_uses_the_records_as_they_were_and_names_what_changed_since(
     assert "at revision 1" in found.findings[0].message
     assert "rebuilt byte for byte" in found.findings[0].message
     changes = changes_between(engine, ret.organisation, ret.period.start, ret.period.end, 1, 2)
-    assert [str(c) for c in changes] == [
-        "activity G-03 changed in revision 2: attendance: 6 -> 40"
-    ]
+    assert [str(c) for c in changes] == ["activity G-03 changed in revision 2: attendance: 6 -> 40"]
 
 
 def test_recompute_of_a_return_without_a_revision_compares_with_the_records_now(

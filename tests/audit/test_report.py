@@ -257,7 +257,7 @@ def test_audit_report_command_writes_the_page_and_exits_1_on_failure(
 def test_an_exported_bundle_is_not_in_the_ledger_and_the_report_says_so(
     run: Run, engine: Engine, db_url: str, tmp_path: Path
 ) -> None:
-    workspace = make_workspace(tmp_path / "ws", db_url)
+    make_workspace(tmp_path / "ws", db_url)
     rules = write_rules(tmp_path / "rules")
     store(engine, records())
     # A bundle made by an earlier peerreport's `export`: sealed, but never submitted.

@@ -148,7 +148,13 @@ def test_workforce_entries_are_listed_by_their_period_role_and_programme(
     found = trace(engine, ret, rule_file, "wf1")
     assert isinstance(found, Trace)
     assert found.columns == (
-        "period_start", "period_end", "role", "programme", "file", "row", "paid_fte"
+        "period_start",
+        "period_end",
+        "role",
+        "programme",
+        "file",
+        "row",
+        "paid_fte",
     )
     assert [row[2] for row in found.rows] == ["advocate", "peer_support_worker"]
     assert found.value == pytest.approx(2.9)
