@@ -213,7 +213,7 @@ def render_text(ret: Any, today: dt.date | None = None) -> str:
             lines.append(f"{'':>6}    {cell.label():<{width - 2}} {shown(cell):>10}{mark}")
     lines.append("")
     if not ret.findings:
-        lines.append(click.style("No findings: the return is ready to export.", fg="green"))
+        lines.append(click.style("No findings: the return is ready to submit.", fg="green"))
     for finding in ret.findings:
         colour = SEVERITY_COLOURS.get(finding.severity.value)
         where = f" [{finding.location}]" if str(finding.location) else ""
@@ -227,7 +227,7 @@ def render_text(ret: Any, today: dt.date | None = None) -> str:
     if errors:
         lines.append(
             click.style(
-                f"\n{errors} error(s): fix them before exporting (or export with --draft).",
+                f"\n{errors} error(s): fix them before submitting (or export a --draft to review).",
                 fg="red",
             )
         )

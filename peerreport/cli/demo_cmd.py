@@ -25,8 +25,9 @@ def demo(out: Path | None) -> None:
     Creates a workspace for an invented peer-run organisation (SQLite),
     writes its activity log for the 2025/26 financial year as a workbook,
     imports it, builds the adult peer support return (MHC36F) for the last
-    quarter, checks it, and exports it as XLSX, CSV, JSON, an HTML review
-    page and a tamper-evident bundle.
+    quarter, checks it, writes review copies (XLSX, CSV, JSON and an HTML
+    review page), and submits it: version 1 goes into the ledger and the
+    tamper-evident bundle to send to the funder is written to submissions/.
 
     \b
     Example:
@@ -36,8 +37,8 @@ def demo(out: Path | None) -> None:
     import datetime as dt
     import tempfile
 
-    from peerreport.bundle import write_bundle
     from peerreport.cli.build_cmd import render_text
+    from peerreport.filing import file_return
     from peerreport.intake import ImportSettings, import_files
     from peerreport.render import export_return
     from peerreport.returns.build import build_return
@@ -94,30 +95,84 @@ def demo(out: Path | None) -> None:
     earlier = history(
         engine, workspace.provider_code, workspace.organisation_name, rule_file, period
     )
-    out_dir = root / "returns"
+    review = root / "review"
     written = export_return(
         ret,
-        out_dir,
+        review,
         ["xlsx", "csv", "json", "html"],
         rule_file=rule_file,
         history=earlier,
         draft=ret.has_errors,
     )
-    bundle = write_bundle(ret, written, out_dir, draft=ret.has_errors)
-    engine.dispose()
     html = next(p for p in written if p.suffix == ".html")
-    click.echo(f"\n5. Exported it{' (as a DRAFT: it has errors)' if ret.has_errors else ''}:")
+    click.echo(
+        f"\n5. Wrote review copies{' (as a DRAFT: it has errors)' if ret.has_errors else ''} "
+        "to read before filing (they do not file anything):"
+    )
     for path in written:
         click.echo(f"   {path}")
-    click.echo(f"\n   Review page: {html}")
-    click.echo(f"   Bundle:      {bundle}")
     exe = _command_name()
+    if ret.has_errors:
+        engine.dispose()
+        raise click.ClickException("the sample return has errors; this is a bug in peerreport")
+    filed = file_return(engine, ret, rule_file, root / "submissions", history=earlier)
+    engine.dispose()
+    entry = filed.submission
+    bundle = filed.bundle_path.relative_to(root)
+    click.echo(
+        f"\n6. Submitted it: version {entry.version} is recorded in the ledger (id {entry.id}), "
+        f"records revision {entry.records_revision}."
+    )
+    if entry.due_date is not None:
+        click.echo(
+            f"   It was due {entry.due_date:%d %B %Y}"
+            + (": late, and the lateness is recorded." if entry.late else ".")
+        )
+    click.echo(f"   The one file to send to the funder: {filed.bundle_path}")
+    click.echo(f"   Review page: {html}")
     click.echo(f"\nDone in {time.perf_counter() - started:.1f} s. Try it yourself:")
     click.echo(f"  cd {root}")
-    click.echo(f"  {exe} records summary")
-    click.echo(f"  {exe} build {DEMO_RULES} --period FY2026-Q3")
-    click.echo(f"  {exe} audit verify {bundle.relative_to(root)}")
-    click.echo(f"  {exe} submit {DEMO_RULES} --period {DEMO_PERIOD}")
+    click.echo(f"  {exe} returns list                      # the ledger: versions and states")
+    click.echo(f"  {exe} audit verify {bundle}")
+    click.echo(f"  {exe} imports list                      # every import, by file and SHA-256")
+    click.echo(f"  {exe} records history {_an_activity(root, workspace.provider_code, period)}")
+    click.echo("  # correct the records, then file an amendment (a new version, with a reason):")
+    click.echo(
+        f"  {exe} records withdraw {_an_activity(root, workspace.provider_code, period)} "
+        '--reason "entered twice"'
+    )
+    click.echo(
+        f'  {exe} submit {DEMO_RULES} --period {DEMO_PERIOD} --reason "a duplicate session '
+        'was withdrawn"'
+    )
+    click.echo(f"  {exe} audit verify {bundle}   # VERIFIED — superseded by version 2")
+
+
+def _an_activity(root: Path, org: str, period: object) -> str:
+    """A group session of the demo quarter, to show a record's history with."""
+    from sqlalchemy import select
+
+    from peerreport.returns.periods import Period
+    from peerreport.store.database import open_engine
+    from peerreport.store.schema import activity
+    from peerreport.workspace import load_workspace
+
+    assert isinstance(period, Period)
+    engine = open_engine(load_workspace(root).database_url)
+    with engine.connect() as conn:
+        found = conn.execute(
+            select(activity.c.activity_id)
+            .where(
+                activity.c.org == org,
+                activity.c.kind == "group",
+                activity.c.date.between(period.start, period.end),
+                activity.c.valid_to.is_(None),
+            )
+            .order_by(activity.c.date.desc(), activity.c.activity_id)
+            .limit(1)
+        ).scalar()
+    engine.dispose()
+    return str(found or "ACTIVITY-ID")
 
 
 def _command_name() -> str:
