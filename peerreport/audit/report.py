@@ -435,7 +435,8 @@ def _ledger(verdicts: Verdicts, check: BundleCheck, history: Sequence[Submission
         )
     if chain is not None:
         verdict += (
-            f" Its hash chain is intact ({_plural(chain.entries, 'entry')}) and still holds "
+            f" Its hash chain is intact ({chain.entries} "
+            f"{'entry' if chain.entries == 1 else 'entries'}) and still holds "
             "the head this bundle was submitted with."
             if chain.ok
             else " Its hash chain is BROKEN: the ledger was edited after the fact (see below)."
