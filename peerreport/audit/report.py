@@ -62,7 +62,7 @@ class Section:
 
 @dataclass(frozen=True)
 class FigureCheck:
-    """One figure's total: as published, and as the records give it now."""
+    """One figure's total: as published, and as the records give it as of its revision."""
 
     measure: str
     line: str
