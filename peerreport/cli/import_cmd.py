@@ -115,5 +115,11 @@ def _print_report(report: object) -> None:
             fg="red",
             err=True,
         )
-    elif len(report.files) > 1:
-        click.echo(f"Total: {report.counts}")
+    else:
+        if len(report.files) > 1:
+            click.echo(f"Total: {report.counts}")
+        if report.revision is not None:
+            click.echo(
+                f"Stored as revision {report.revision} of your records "
+                "(`peerreport imports list` shows every import)."
+            )
