@@ -179,6 +179,7 @@ def _colour() -> bool | None:
 def render_text(ret: Any, today: dt.date | None = None) -> str:
     """A return as a readable table: when it is due (from `today`), figures, then findings."""
     from peerreport.render.display import due_in_words
+    from peerreport.render.words import cell_words, hidden_reason, period_words
     from peerreport.returns.model import SUPPRESSED, PublishedCell, Return
 
     assert isinstance(ret, Return)
@@ -194,23 +195,36 @@ def render_text(ret: Any, today: dt.date | None = None) -> str:
 
     lines = [
         click.style(f"{ret.rule.title} ({ret.rule.id} {ret.rule.version})", bold=True),
-        f"{ret.organisation_name} ({ret.organisation}), {ret.period.label}: "
-        f"{ret.period.start} to {ret.period.end}",
+        f"{ret.organisation_name} ({ret.organisation}), {period_words(ret.period)} "
+        f"({ret.period.label}: {ret.period.start} to {ret.period.end})",
         *([f"Due: {due}"] if due else []),
         f"Disclosure: {ret.disclosure['method']}, threshold {ret.disclosure['threshold']}; "
         f"'{symbol}' = suppressed, '~' = rounded",
         "",
     ]
     width = max((len(f.label) for f in ret.figures), default=10) + 2
+    reasons: dict[str, str] = {}
+
+    def with_note(cell: PublishedCell, derived: bool) -> str:
+        if cell.status != SUPPRESSED:
+            return shown(cell)
+        reason = hidden_reason(ret, derived)
+        mark = reasons.setdefault(reason, "*" * (len(reasons) + 1))
+        return f"{shown(cell)}{mark}"
+
     for figure in ret.figures:
+        derived = figure.kind == "expr"
         mark = "~" if figure.total.status == "rounded" else ""
         lines.append(
-            f"{figure.line:>6}  {figure.label:<{width}} {shown(figure.total):>10}{mark}"
-            f"  {figure.unit}".rstrip()
+            f"{figure.line:>6}  {figure.label:<{width}} {with_note(figure.total, derived):>10}"
+            f"{mark}  {figure.unit}".rstrip()
         )
         for cell in figure.cells:
             mark = "~" if cell.status == "rounded" else ""
-            lines.append(f"{'':>6}    {cell.label():<{width - 2}} {shown(cell):>10}{mark}")
+            words = cell_words(figure, cell)
+            lines.append(f"{'':>6}    {words:<{width - 2}} {with_note(cell, derived):>10}{mark}")
+    for reason, mark in reasons.items():
+        lines.append(f"{mark} {reason[:1].upper()}{reason[1:]}.")
     lines.append("")
     if not ret.findings:
         lines.append(click.style("No findings: the return is ready to submit.", fg="green"))

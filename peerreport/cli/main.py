@@ -124,11 +124,16 @@ def cli() -> None:
     counts protected, and a trail an auditor can verify.
 
     \b
-    Start here:
+    From activity log to filed return:
       peerreport demo                      # the whole job on sample data
       peerreport init myorg --name "Harbour Peer Collective" --provider-code HPC001
-      peerreport import activities.xlsx    # inside the workspace folder
-      peerreport records summary
+      cd myorg
+      peerreport template intake nz-peer-support-adults --out activity-log.xlsx
+      peerreport import activity-log.xlsx  # after filling it in
+      peerreport build nz-peer-support-adults --period FY2027-Q1     # check it
+      peerreport export nz-peer-support-adults --period FY2027-Q1 --out review/
+      peerreport submit nz-peer-support-adults --period FY2027-Q1    # file it
+      # send submissions/..._v1.bundle.zip to the funder
 
     Exit codes: 0 success, 1 findings of error severity, 2 usage or input errors.
     """

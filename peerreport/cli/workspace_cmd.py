@@ -37,7 +37,17 @@ def init(directory: Path, name: str, provider_code: str, db_url: str | None) -> 
     click.echo(f"Created workspace {workspace.root}")
     click.echo(f"  organisation: {workspace.organisation_name} ({workspace.provider_code})")
     click.echo(f"  database:     {safe_url(workspace.database_url)}")
-    click.echo("Next: put your activity log in the folder and run `peerreport import FILE`.")
+    click.echo("Next steps, inside the folder:")
+    click.echo(f"  cd {workspace.root}")
+    click.echo(
+        "  peerreport template intake RULES --out activity-log.xlsx   "
+        "# a workbook to keep the log in (`peerreport rules list` names the RULES)"
+    )
+    click.echo("  peerreport import activity-log.xlsx                        # store the records")
+    click.echo("  peerreport build RULES --period FY2027-Q1                  # figures and checks")
+    click.echo("  peerreport export RULES --period FY2027-Q1 --out review/   # copies to read")
+    click.echo("  peerreport submit RULES --period FY2027-Q1                 # file it")
+    click.echo("  Then send the bundle it writes in submissions/ to your funder.")
 
 
 @click.group()

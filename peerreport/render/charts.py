@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from peerreport.render.words import by_words, cell_words, heading, period_short
 from peerreport.returns.model import SUPPRESSED, PublishedCell, Return, ReturnFigure
 
 MAX_PERIODS = 8  # this period and up to seven earlier ones
@@ -25,10 +26,8 @@ def number_text(value: object) -> str:
 
 
 def by_text(fields: Sequence[str]) -> str:
-    """'mode', 'mode and kind', 'mode, kind and setting'."""
-    if len(fields) < 2:
-        return "".join(fields)
-    return f"{', '.join(fields[:-1])} and {fields[-1]}"
+    """The `by` fields in words: 'delivery mode', 'delivery mode and kind of activity'."""
+    return by_words(fields)
 
 
 def _numeric(cell: PublishedCell) -> float | None:
@@ -55,12 +54,12 @@ def history_chart(
     points: list[tuple[str, PublishedCell, bool]] = []
     for other in earlier:
         try:
-            points.append((other.period.label, other.figure(figure.id).total, False))
+            points.append((period_short(other.period), other.figure(figure.id).total, False))
         except KeyError:
             continue
     if not points:
         return None
-    points.append((ret.period.label, figure.total, True))
+    points.append((period_short(ret.period), figure.total, True))
     values = [v for _, cell, _ in points if (v := _numeric(cell)) is not None]
     if not values or min(values) < 0:  # columns from zero cannot show a negative figure
         return None
@@ -108,7 +107,7 @@ def breakdown_chart(ret: Return, figure: ReturnFigure, symbol: str) -> dict[str,
     values = [v for c in cells if (v := _numeric(c)) is not None]
     if not values or min(values) < 0:
         return None
-    longest = max(len(c.label()) for c in cells)
+    longest = max(len(cell_words(figure, c)) for c in cells)
     label_width, bar_area, row_height, top = min(200, max(60, 7 * longest + 12)), 300, 22, 6
     width = label_width + bar_area + 70
     top_value = max(max(values), 0.0) or 1.0
@@ -123,7 +122,7 @@ def breakdown_chart(ret: Return, figure: ReturnFigure, symbol: str) -> dict[str,
                 "bar_y": y + 4,
                 "text_y": y + 15,
                 "width": round(length, 1),
-                "label": cell.label(),
+                "label": cell_words(figure, cell),
                 "status": cell.status,
                 "text": symbol if cell.status == SUPPRESSED else number_text(cell.value),
                 "text_x": round(label_width + length + 6, 1),
@@ -136,6 +135,6 @@ def breakdown_chart(ret: Return, figure: ReturnFigure, symbol: str) -> dict[str,
         "label_x": label_width - 8,
         "bar_x": label_width,
         "bars": bars,
-        "title": f"{figure.label} by {by_text(figure.by)}",
+        "title": heading(figure),
         "description": description,
     }

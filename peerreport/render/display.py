@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 from peerreport.findings import Finding
+from peerreport.render.words import by_words, cell_words, hidden_reason, period_words
 from peerreport.returns.model import SUPPRESSED, Published, PublishedCell, Return, ReturnFigure
 
 #: Written in a breakdown cell's codes for "not recorded". (Rule files write '-' in keys,
@@ -32,10 +33,13 @@ class FigureRow:
     unit: str
     breakdown: str  # the `by` fields joined with ',' ('' for a total)
     cell: str  # the cell's codes joined with ',', NOT_RECORDED for None ('' for a total)
-    cell_label: str  # 'total', or the codes for people: 'phone / not recorded'
+    cell_label: str  # 'total', or the codes joined: 'phone / not recorded'
     value: Published  # None when suppressed or no value
     status: str  # exact | suppressed | rounded
     shown: Published  # what a reader sees: the value, or the disclosure symbol
+    breakdown_words: str = ""  # the `by` fields in words: 'delivery mode'
+    cell_words: str = ""  # the cell in words: 'total', 'In person · Māori'
+    hidden_reason: str = ""  # why it is hidden, in words ('' when shown)
 
     @property
     def is_total(self) -> bool:
@@ -80,7 +84,16 @@ def _row(ret: Return, figure: ReturnFigure, cell: PublishedCell) -> FigureRow:
         value=cell.value,
         status=cell.status,
         shown=shown(cell, ret),
+        breakdown_words="" if total else _capital(by_words(figure.by)),
+        cell_words=cell_words(figure, cell),
+        hidden_reason=(
+            hidden_reason(ret, figure.kind == "expr") if cell.status == SUPPRESSED else ""
+        ),
     )
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def return_status(ret: Return, draft: bool) -> str:
@@ -111,9 +124,9 @@ def disclosure_text(ret: Return) -> str:
 
 
 def period_text(ret: Return) -> str:
-    """'FY2027-Q1 (2026-07-01 to 2026-09-30)'."""
-    period = ret.period
-    return f"{period.label} ({period.start.isoformat()} to {period.end.isoformat()})"
+    """'July to September 2026 (FY2027-Q1)'."""
+    words = period_words(ret.period)
+    return words if words == ret.period.label else f"{words} ({ret.period.label})"
 
 
 _MONTHS = (
@@ -196,11 +209,19 @@ def amendment_text(ret: Return) -> str:
 
 
 def change_rows(ret: Return) -> list[tuple[str, str, str, str]]:
-    """An amendment's changed figures: (figure, cell, before, after), in the return's order."""
+    """An amendment's changed figures: (figure, cell in words, before, after), in order."""
     if ret.filing is None:
         return []
+    words: dict[tuple[str, str], str] = {
+        (f.id, c.label()): cell_words(f, c) for f in ret.figures for c in f.cells
+    }
     return [
-        (c.label or c.measure, "" if c.cell == "total" else c.cell, c.before, c.after)
+        (
+            c.label or c.measure,
+            "" if c.cell == "total" else words.get((c.measure, c.cell), c.cell),
+            c.before,
+            c.after,
+        )
         for c in ret.filing.changes
     ]
 
@@ -241,15 +262,49 @@ def cover_fields(ret: Return, draft: bool) -> list[tuple[str, str | dt.date]]:
     ]
 
 
-def finding_row(finding: Finding) -> tuple[str, str, str, str, str]:
-    """severity, code, message, hint, location (as text)."""
+def finding_row(finding: Finding, ret: Return | None = None) -> tuple[str, str, str, str, str]:
+    """severity, code, message, hint, where (in words)."""
     return (
         finding.severity.value,
         finding.code,
         finding.message,
         finding.hint,
-        str(finding.location),
+        place_words(finding, ret),
     )
+
+
+_RULE_KEY = re.compile(r"^\w+\[\d+\]")
+
+
+def place_words(finding: Finding, ret: Return | None = None) -> str:
+    """Where a finding points, in words: 'figure "Drop-in sessions" (PSA7), In person'.
+
+    Rule-file keys such as `check[0]` and paths of rule files mean nothing to a
+    coordinator reading a return: they are left out (the finding's code names
+    the check).
+    """
+    location = finding.location
+    if location.measure:
+        figure = next((f for f in ret.figures if f.id == location.measure), None) if ret else None
+        if figure is None:
+            return f'figure "{location.measure}"'
+        text = f'figure "{figure.label}"' + (f" ({figure.line})" if figure.line else "")
+        if location.cell:
+            codes = [c.split("=", 1)[-1] for c in location.cell.split(",")]
+            key = tuple(None if c in ("-", "") else c for c in codes)
+            cell = next((c for c in figure.cells if c.key == key), None)
+            text += f", {cell_words(figure, cell) if cell else location.cell}"
+        return text
+    parts: list[str] = []
+    if location.file and not location.file.endswith(".toml") and not location.file.startswith("<"):
+        parts.append(location.file)
+    if location.row is not None:
+        parts.append(f"row {location.row}")
+    if location.column is not None:
+        parts.append(f'column "{location.column}"')
+    if location.key and not _RULE_KEY.match(location.key):
+        parts.append(location.key)
+    return ", ".join(parts)
 
 
 def as_date(value: Published) -> dt.date | None:
@@ -265,3 +320,51 @@ def as_date(value: Published) -> dt.date | None:
 def error_codes(ret: Return) -> list[str]:
     """The distinct codes of the return's error findings, in order."""
     return list(dict.fromkeys(f.code for f in ret.findings if f.severity.value == "error"))
+
+
+def summary_text(ret: Return, limit: int = 4) -> str:
+    """The return in two plain sentences, for the top of the review page.
+
+    'In July to September 2026, Harbour Peer Collective recorded 714 direct
+    activities delivered, 2,130 attendances at direct activities, ... It is due
+    on 20 October 2026, and every check passed.' Only figures that are published
+    (never a hidden one) and not zero are named.
+    """
+    from peerreport.render.charts import number_text
+
+    named: list[str] = []
+    for figure in ret.figures:
+        total = figure.total
+        if figure.kind not in ("count", "sum", "distinct") or total.status == SUPPRESSED:
+            continue
+        if not isinstance(total.value, int | float) or isinstance(total.value, bool):
+            continue
+        if not total.value:
+            continue
+        label = re.sub(r",\s*by\b.*$", "", figure.label).strip()
+        label = label[:1].lower() + label[1:] if label[1:2].islower() else label
+        about = "about " if total.status == "rounded" else ""
+        named.append(f"{about}{number_text(total.value)} {label}")
+        if len(named) == limit:
+            break
+    period = period_words(ret.period)
+    if named:
+        listed = ", ".join(named[:-1]) + (" and " if len(named) > 1 else "") + named[-1]
+        first = f"In {period}, {ret.organisation_name} recorded {listed}."
+    else:
+        first = f"In {period}, {ret.organisation_name} recorded no activity this return counts."
+    errors = sum(1 for f in ret.findings if f.severity.value == "error")
+    checks = (
+        f"there {'is 1 error' if errors == 1 else f'are {errors} errors'} to fix before it "
+        "can be submitted"
+        if errors
+        else "every check passed"
+        if not ret.findings
+        else "no check found an error"
+    )
+    due = (
+        f"It is due on {long_date(ret.due)}, and {checks}."
+        if ret.due
+        else f"{checks[:1].upper()}{checks[1:]}."
+    )
+    return f"{first} {due}"

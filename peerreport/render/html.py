@@ -13,7 +13,7 @@ from functools import cache
 from importlib.resources import files
 from typing import Any
 
-from peerreport.findings import Finding, Severity
+from peerreport.findings import Severity
 from peerreport.render.charts import (
     breakdown_chart,
     by_text,
@@ -30,11 +30,21 @@ from peerreport.render.display import (
     due_text,
     filing_text,
     period_text,
+    place_words,
     return_status,
     shown,
+    summary_text,
     symbol,
 )
-from peerreport.returns.model import PublishedCell, Return, ReturnFigure
+from peerreport.render.words import (
+    HIDDEN_DERIVED,
+    category_label,
+    field_label,
+    heading,
+    hidden_reason,
+    period_words,
+)
+from peerreport.returns.model import SUPPRESSED, PublishedCell, Return, ReturnFigure
 
 TEMPLATE = "return.html.j2"
 SEVERITY_TITLES = {"error": "Errors", "warning": "Warnings", "info": "Information"}
@@ -108,25 +118,33 @@ def page_context(
         "symbol": symbol(ret),
         "disclosure": disclosure_text(ret),
         "rounding": ret.disclosure.get("method") in ("rr3", "graduated"),
-        "history_periods": [r.period.label for r in earlier],
+        "history_periods": [period_words(r.period) for r in earlier],
         "figures": [_figure(ret, f, earlier) for f in ret.figures],
-        "finding_groups": _finding_groups(ret.findings),
+        "finding_groups": _finding_groups(ret),
+        "summary": summary_text(ret),
+        "hidden_notes": _hidden_notes(ret),
         "finding_count": len(ret.findings),
     }
 
 
-def _cell(ret: Return, cell: PublishedCell) -> dict[str, Any]:
+def _cell(ret: Return, figure: ReturnFigure, cell: PublishedCell) -> dict[str, Any]:
     value = shown(cell, ret)
+    hidden = cell.status == SUPPRESSED
     return {
         "text": number_text(value) if value is not None else "—",
         "status": cell.status,
         "no_value": value is None,
+        "note": (2 if figure.kind == "expr" else 1) if hidden else None,
+        "why": hidden_reason(ret, figure.kind == "expr") if hidden else "",
     }
 
 
 def _figure(ret: Return, figure: ReturnFigure, earlier: Sequence[Return]) -> dict[str, Any]:
     rows = [
-        {"codes": [("not recorded" if k is None else k) for k in c.key], **_cell(ret, c)}
+        {
+            "codes": [category_label(f, k) for f, k in zip(figure.by, c.key, strict=False)],
+            **_cell(ret, figure, c),
+        }
         for c in figure.cells
     ]
     return {
@@ -134,26 +152,28 @@ def _figure(ret: Return, figure: ReturnFigure, earlier: Sequence[Return]) -> dic
         "anchor": f"figure-{figure.id}",
         "line": figure.line,
         "label": figure.label,
+        "heading": heading(figure),
         "description": figure.description,
         "unit": figure.unit,
-        "by": list(figure.by),
+        "by": [field_label(f) for f in figure.by],
         "by_text": by_text(figure.by),
-        "total": _cell(ret, figure.total),
+        "total": _cell(ret, figure, figure.total),
         "rows": rows,
         "breakdown_chart": breakdown_chart(ret, figure, symbol(ret)),
         "history_chart": history_chart(ret, figure, earlier, symbol(ret)),
     }
 
 
-def _finding_groups(findings: Sequence[Finding]) -> list[dict[str, Any]]:
+def _finding_groups(ret: Return) -> list[dict[str, Any]]:
     groups = []
+    findings = ret.findings
     for severity in Severity:
         items = [
             {
                 "code": f.code,
                 "message": f.message,
                 "hint": f.hint,
-                "location": str(f.location),
+                "location": place_words(f, ret),
             }
             for f in findings
             if f.severity is severity
@@ -167,3 +187,15 @@ def _finding_groups(findings: Sequence[Finding]) -> list[dict[str, Any]]:
                 }
             )
     return groups
+
+
+def _hidden_notes(ret: Return) -> list[dict[str, Any]]:
+    """The footnotes that say why hidden cells are hidden: only those the page uses."""
+    used = {
+        2 if figure.kind == "expr" else 1
+        for figure in ret.figures
+        for cell in (figure.total, *figure.cells)
+        if cell.status == SUPPRESSED
+    }
+    notes = {1: hidden_reason(ret), 2: HIDDEN_DERIVED}
+    return [{"number": n, "text": notes[n][:1].upper() + notes[n][1:]} for n in sorted(used)]

@@ -23,8 +23,17 @@ from peerreport.render.reproducible import make_reproducible
 from peerreport.render.xlsx_cells import mark_draft, put_text, put_value
 from peerreport.returns.model import Return
 
-FIGURE_COLUMNS = ("Line", "Measure", "Label", "Unit", "Breakdown", "Cell", "Value", "Status")
-FINDING_COLUMNS = ("Severity", "Code", "Message", "Hint", "Location")
+FIGURE_COLUMNS = (
+    "Line",
+    "Figure",
+    "Unit",
+    "Breakdown",
+    "Cell",
+    "Value",
+    "Status",
+    "Measure id",
+)
+FINDING_COLUMNS = ("Severity", "Code", "Message", "Hint", "Where")
 NO_FINDINGS = "No findings."
 FIRST_DATA_ROW = 3
 
@@ -115,24 +124,32 @@ def _cover(sheet: Any, ret: Return, draft: bool) -> None:
 
 
 def _figures(sheet: Any, ret: Return, draft: bool) -> None:
+    from openpyxl.comments import Comment
     from openpyxl.styles import Font
 
     _heading(sheet, f"Figures — {ret.rule.title}, {ret.period.label}", draft, len(FIGURE_COLUMNS))
     _header_row(sheet, FIGURE_COLUMNS)
     for offset, row in enumerate(figure_rows(ret)):
         number = FIRST_DATA_ROW + offset
-        texts = (row.line, row.measure, row.label, row.unit, row.breakdown, row.cell_label)
+        texts = (row.line, row.label, row.unit, row.breakdown_words, row.cell_words)
         for column, text in enumerate(texts, start=1):
             put_text(sheet.cell(row=number, column=column), text)
-        put_value(sheet.cell(row=number, column=7), row.shown)
-        put_text(sheet.cell(row=number, column=8), row.status)
+        value = sheet.cell(row=number, column=6)
+        put_value(value, row.shown)
+        if row.hidden_reason:
+            # Every hidden cell says why, where the reader sees it.
+            value.comment = Comment(
+                row.hidden_reason[:1].upper() + row.hidden_reason[1:], "peerreport"
+            )
+        put_text(sheet.cell(row=number, column=7), row.status)
+        put_text(sheet.cell(row=number, column=8), row.measure)
         if row.is_total:
             for column in range(1, len(FIGURE_COLUMNS) + 1):
                 sheet.cell(row=number, column=column).font = Font(bold=True)
     last = FIRST_DATA_ROW + len(figure_rows(ret)) - 1
     if last >= FIRST_DATA_ROW:
         sheet.auto_filter.ref = f"A2:H{last}"
-    _widths(sheet, (10, 26, 48, 14, 22, 26, 12, 12))
+    _widths(sheet, (10, 48, 14, 22, 26, 12, 12, 26))
 
 
 def _findings(sheet: Any, ret: Return, draft: bool) -> None:
@@ -143,7 +160,7 @@ def _findings(sheet: Any, ret: Return, draft: bool) -> None:
     if not ret.findings:
         put_text(sheet.cell(row=FIRST_DATA_ROW, column=1), NO_FINDINGS)
     for offset, finding in enumerate(ret.findings):
-        for column, text in enumerate(finding_row(finding), start=1):
+        for column, text in enumerate(finding_row(finding, ret), start=1):
             cell = sheet.cell(row=FIRST_DATA_ROW + offset, column=column)
             put_text(cell, text)
             cell.alignment = Alignment(vertical="top", wrap_text=True)

@@ -79,7 +79,16 @@ def measure_codes(model: RuleFileModel, measure: Measure, field: str) -> list[st
     source = measure.record_source
     if source is None:
         return None
-    dimension = pinned_dimension(measure) if field == "category" else None
-    if dimension is not None and field not in model.grouping:
+    grouping = model.grouping.get(field)
+    underlying = grouping.field if grouping is not None else field
+    dimension = pinned_dimension(measure) if underlying == "category" else None
+    if dimension is not None and grouping is None:
         return list(vocabulary(dimension).codes)
-    return field_codes(model.grouping, source, field)
+    codes = field_codes(model.grouping, source, field)
+    if dimension is not None and grouping is not None and grouping.other is not None and codes:
+        # A grouping's `other` category can only hold codes of the pinned dimension that the
+        # map leaves out; when it maps them all, `other` is unreachable and not a cell.
+        mapped = {code for members in grouping.map.values() for code in members}
+        if set(vocabulary(dimension).codes) <= mapped and grouping.other not in grouping.map:
+            codes = [c for c in codes if c != grouping.other]
+    return codes

@@ -13,6 +13,19 @@ from tests.render.sample import INJECTIONS, ORG_NAME, injected_return, sample_re
 
 COMMON = ["ORG-01", ORG_NAME, "FY2027-Q1", "2026-10-20", "nz-peer-support", "2026.1"]
 LABEL_A = "Attendances — Māori and Pacific whānau"
+# The `cell_label` column: each cell in the words a person reads.
+CELL_WORDS = {
+    "": "",
+    "in_person": "In person",
+    "phone": "Phone",
+    "video": "Video",
+    "(not recorded)": "Not recorded",
+    "maori": "Māori",
+    "pacific": "Pacific Peoples",
+    "european": "European",
+    "in_person,group": "In person · Peer support group session",
+    "phone,group": "Phone · Peer support group session",
+}
 # line, measure, label, unit, breakdown, cell, value, status, shown (as written in the file)
 EXPECTED = [
     [
@@ -156,8 +169,10 @@ def test_every_row_and_column(draft: bool) -> None:
     rows = _rows(render_csv(sample_return(), draft=draft))
     assert rows[0] == list(COLUMNS)
     marker = "DRAFT" if draft else ""
-    # A review copy: no version, nothing amended.
-    assert rows[1:] == [[*COMMON, *row, "", "", "", marker] for row in EXPECTED]
+    # A review copy: no version, nothing amended; each cell also in words.
+    assert rows[1:] == [
+        [*COMMON, *row[:6], CELL_WORDS[row[5]], *row[6:], "", "", "", marker] for row in EXPECTED
+    ]
 
 
 def test_due_column_is_the_iso_date_or_empty() -> None:
@@ -174,11 +189,13 @@ def test_numbers_are_unquoted_and_lines_end_in_crlf() -> None:
     lines = text.split("\r\n")
     assert lines[-1] == ""
     assert lines[1].endswith(
-        ",PS-02,group_sessions,Peer support group sessions delivered,sessions,,,45,exact,45,,,,"
+        ",PS-02,group_sessions,Peer support group sessions delivered,sessions,,,,45,exact,45,,,,"
     )
     assert ",-3,exact,-3," in text  # a negative number is not escaped
     assert ",6.4,exact,6.4," in text
-    assert '"mode,kind","in_person,group",33,exact,33,' in text
+    assert '"mode,kind","in_person,group",In person · Peer support group session,33,exact,33,' in (
+        text
+    )
 
 
 def test_numbers_parse_as_numbers() -> None:

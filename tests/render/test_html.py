@@ -53,12 +53,14 @@ def test_header_figures_and_disclosure() -> None:
     assert page.startswith("<!DOCTYPE html>")
     assert f"<title>Peer support service for adults: {ORG_NAME}, FY2027-Q1</title>" in page
     assert "Te Whare Tāwharau peer collective (ORG-01)" in text
-    assert "FY2027-Q1 (2026-07-01 to 2026-09-30)" in text
+    assert "July to September 2026 (FY2027-Q1)" in text
     assert "Status: has errors" in text
     assert "MHC36F, MHC37" in text
     for line in ("PS-02", "PS-05", "PS-03", "PS-07"):
         assert line in text
-    assert "Peer support group sessions delivered group_sessions" in text
+    assert "Peer support group sessions delivered" in text
+    assert "group_sessions" not in text  # measure ids are for machines: a data attribute only
+    assert 'data-measure="group_sessions"' in render_html(sample_return())
     assert "45" in text and "6.4" in text and "-3" in text and "2026-07-02" in text
     assert 'class="badge badge-suppressed">suppressed' in page
     assert 'class="badge badge-rounded">rounded' in page
@@ -71,7 +73,7 @@ def test_due_date_is_shown_beside_the_period() -> None:
     page = render_html(sample_return())
     subtitle = re.search(r'<p class="subtitle">(.*?)</p>', page, re.S)
     assert subtitle is not None
-    assert "FY2027-Q1 (2026-07-01 to 2026-09-30)" in subtitle.group(1)
+    assert "July to September 2026 (FY2027-Q1)" in subtitle.group(1)
     assert "due 20 October 2026" in _text(subtitle.group(1))
     assert page_context(sample_return())["due"] == "20 October 2026"
     assert "Due" not in [f["label"] for f in page_context(sample_return())["facts"]]
@@ -85,11 +87,17 @@ def test_no_due_date_says_nothing_about_one() -> None:
 
 def test_breakdown_tables_show_symbols_and_not_recorded() -> None:
     text = _text(render_html(sample_return()))
-    assert "Warm-line calls answered by mode" in text
-    assert "video S suppressed" in text
-    assert "not recorded 3 rounded" in text
-    assert "pacific S suppressed" in text
-    assert "in_person group 33 exact" in text
+    # Categories in words, never codes; every hidden cell points to why it is hidden.
+    assert "Warm-line calls answered by delivery mode" in text
+    assert "Video S 1 suppressed" in text
+    assert "Not recorded 3 rounded" in text
+    assert "Pacific Peoples S 1 suppressed" in text
+    assert "In person Peer support group session 33 exact" in text
+    assert "1. Hidden to protect people: it is fewer than" in text or (
+        "Hidden to protect people: it is fewer than" in text
+    )
+    for code in ("in_person", "pacific", "not_recorded", "warm_line_calls"):
+        assert code not in text, code
 
 
 def test_findings_grouped_by_severity_with_hints() -> None:
@@ -116,21 +124,24 @@ def test_draft_banner_and_title() -> None:
 def test_breakdown_chart_is_inline_svg_without_hidden_values() -> None:
     page = render_html(sample_return())
     assert page.count("<svg") == 3  # warm-line calls, attendances, sessions by mode and kind
-    assert '<title id="by-warm_line_calls-title">Warm-line calls answered by mode</title>' in page
+    assert (
+        '<title id="by-warm_line_calls-title">Warm-line calls answered by delivery mode</title>'
+        in page
+    )
     context = page_context(sample_return())
     calls = next(f for f in context["figures"] if f["id"] == "warm_line_calls")
-    video = next(b for b in calls["breakdown_chart"]["bars"] if b["label"] == "video")
+    video = next(b for b in calls["breakdown_chart"]["bars"] if b["label"] == "Video")
     assert video["width"] == 0 and video["text"] == "S"
 
 
 def test_history_charts() -> None:
     page = render_html(sample_return(), history=HISTORY)
     assert "This period compared with earlier periods" in page
-    assert "Earlier periods: FY2026-Q3, FY2026-Q4" in page
+    assert "Earlier periods: January to March 2026, April to June 2026" in page
     context = page_context(sample_return(), history=HISTORY)
     sessions = next(f for f in context["figures"] if f["id"] == "group_sessions")
     bars = sessions["history_chart"]["bars"]
-    assert [b["label"] for b in bars] == ["FY2026-Q3", "FY2026-Q4", "FY2027-Q1"]
+    assert [b["label"] for b in bars] == ["Jan–Mar 2026", "Apr–Jun 2026", "Jul–Sep 2026"]
     assert [b["text"] for b in bars] == ["38", "S", "45"]
     assert bars[1]["height"] == 0 and bars[2]["current"]
     assert '<title id="trend-group_sessions-title">' in page

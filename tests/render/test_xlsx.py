@@ -46,69 +46,73 @@ def _cover(status: str) -> list[tuple[Any, ...]]:
 
 A = "Attendances — Māori and Pacific whānau"
 W = "Warm-line calls answered"
+M, E = "Delivery mode", "Ethnicity (Stats NZ level 1)"
+MK = "Delivery mode and kind of activity"
+GROUP = "Peer support group session"
+# Line, Figure, Unit, Breakdown and Cell in words, Value, Status, Measure id.
 FIGURES = [
     (
         "PS-02",
-        "group_sessions",
         "Peer support group sessions delivered",
         "sessions",
         None,
         "total",
         45,
         "exact",
+        "group_sessions",
     ),
-    ("PS-05", "warm_line_calls", W, "calls", None, "total", 96, "rounded"),
-    ("PS-05", "warm_line_calls", W, "calls", "mode", "in_person", 0, "exact"),
-    ("PS-05", "warm_line_calls", W, "calls", "mode", "phone", 93, "rounded"),
-    ("PS-05", "warm_line_calls", W, "calls", "mode", "video", "S", "suppressed"),
-    ("PS-05", "warm_line_calls", W, "calls", "mode", "not recorded", 3, "rounded"),
-    ("PS-03", "attendances", A, "attendances", None, "total", 110, "exact"),
-    ("PS-03", "attendances", A, "attendances", "ethnicity", "maori", 40, "exact"),
-    ("PS-03", "attendances", A, "attendances", "ethnicity", "pacific", "S", "suppressed"),
-    ("PS-03", "attendances", A, "attendances", "ethnicity", "european", "S", "suppressed"),
-    ("PS-03", "attendances", A, "attendances", "ethnicity", "not recorded", 7, "exact"),
-    ("PS-07", "average_group_size", "Average group size", "people", None, "total", 6.4, "exact"),
-    (None, "membership_change", "Change in members", "members", None, "total", -3, "exact"),
-    (None, "calls_per_volunteer", "Calls per volunteer", None, None, "total", None, "exact"),
+    ("PS-05", W, "calls", None, "total", 96, "rounded", "warm_line_calls"),
+    ("PS-05", W, "calls", M, "In person", 0, "exact", "warm_line_calls"),
+    ("PS-05", W, "calls", M, "Phone", 93, "rounded", "warm_line_calls"),
+    ("PS-05", W, "calls", M, "Video", "S", "suppressed", "warm_line_calls"),
+    ("PS-05", W, "calls", M, "Not recorded", 3, "rounded", "warm_line_calls"),
+    ("PS-03", A, "attendances", None, "total", 110, "exact", "attendances"),
+    ("PS-03", A, "attendances", E, "Māori", 40, "exact", "attendances"),
+    ("PS-03", A, "attendances", E, "Pacific Peoples", "S", "suppressed", "attendances"),
+    ("PS-03", A, "attendances", E, "European", "S", "suppressed", "attendances"),
+    ("PS-03", A, "attendances", E, "Not recorded", 7, "exact", "attendances"),
+    ("PS-07", "Average group size", "people", None, "total", 6.4, "exact", "average_group_size"),
+    (None, "Change in members", "members", None, "total", -3, "exact", "membership_change"),
+    (None, "Calls per volunteer", None, None, "total", None, "exact", "calls_per_volunteer"),
     (
         None,
-        "first_activity",
         "First activity",
         None,
         None,
         "total",
         dt.datetime(2026, 7, 2),
         "exact",
+        "first_activity",
     ),
     (
         None,
-        "sessions_by_mode_kind",
         "Sessions by mode and kind",
         "sessions",
         None,
         "total",
         45,
         "exact",
+        "sessions_by_mode_kind",
     ),
     (
         None,
-        "sessions_by_mode_kind",
         "Sessions by mode and kind",
         "sessions",
-        "mode,kind",
-        "in_person / group",
+        MK,
+        f"In person · {GROUP}",
         33,
         "exact",
+        "sessions_by_mode_kind",
     ),
     (
         None,
-        "sessions_by_mode_kind",
         "Sessions by mode and kind",
         "sessions",
-        "mode,kind",
-        "phone / group",
+        MK,
+        f"Phone · {GROUP}",
         12,
         "exact",
+        "sessions_by_mode_kind",
     ),
 ]
 FINDINGS = [
@@ -117,7 +121,7 @@ FINDINGS = [
         "NZPS-010",
         "45 group sessions but only 0 attendances",
         "A group session needs at least one attendee; check for sessions logged with attendance 0.",
-        "measure group_sessions",
+        'figure "Peer support group sessions delivered" (PS-02)',
     ),
     (
         "warning",
@@ -156,7 +160,7 @@ def test_every_cell(tmp_path: Path, draft: bool) -> None:
     assert book.sheetnames == ["Cover", "Figures", "Findings"]
     title = "Peer support service for adults"
     status = "DRAFT (has errors)" if draft else "has errors"
-    cover_head = f"{title}: {ORG_NAME}, FY2027-Q1 (2026-07-01 to 2026-09-30)"
+    cover_head = f"{title}: {ORG_NAME}, July to September 2026 (FY2027-Q1)"
     assert _values(book["Cover"]) == [
         (_heading(draft, cover_head), None),
         (None, None),
@@ -172,13 +176,18 @@ def test_cell_types(tmp_path: Path) -> None:
     book = _render(tmp_path, False)
     sheet = book["Figures"]
     for row in sheet.iter_rows(min_row=3):
-        value_cell = row[6]
+        value_cell = row[5]
         if isinstance(value_cell.value, int | float):
             assert value_cell.data_type == "n"
         if value_cell.value == "S":
-            assert value_cell.data_type == "s" and row[7].value == "suppressed"
-    assert sheet["G3"].number_format == "#,##0"
-    assert sheet["G17"].is_date and sheet["G17"].number_format == "yyyy-mm-dd"
+            assert value_cell.data_type == "s" and row[6].value == "suppressed"
+            # Every hidden cell says why, as a comment on the cell itself.
+            assert value_cell.comment is not None
+            assert value_cell.comment.text.startswith("Hidden to protect people: it is fewer than")
+        elif value_cell.value is not None:
+            assert value_cell.comment is None
+    assert sheet["F3"].number_format == "#,##0"
+    assert sheet["F17"].is_date and sheet["F17"].number_format == "yyyy-mm-dd"
     assert book["Cover"]["B13"].is_date
     due = book["Cover"]["B15"]
     assert book["Cover"]["A15"].value == "Due"
@@ -225,7 +234,7 @@ def test_formula_injection_is_neutralised(tmp_path: Path, text: str) -> None:
                 assert cell.data_type != "f", cell.coordinate
                 if isinstance(cell.value, str):
                     assert not cell.value.lstrip(" \t\r\n").startswith(("=", "+", "-", "@", "＝"))
-    assert book["Figures"]["G15"].value == -3  # numbers are not mangled
+    assert book["Figures"]["F15"].value == -3  # numbers are not mangled
 
 
 def test_equal_returns_give_identical_files(tmp_path: Path) -> None:

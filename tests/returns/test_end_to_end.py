@@ -43,7 +43,8 @@ def test_exports_match_the_return_cell_by_cell(engine: Engine, db_url: str, tmp_
 
     sheet = load_workbook(by_suffix[".xlsx"])["Figures"]
     rows = list(sheet.iter_rows(min_row=3, values_only=True))
-    got = [(r[0], r[1], r[5], r[6], r[7]) for r in rows if r[1]]
+    # Line, Figure, Unit, Breakdown, Cell (words), Value, Status, Measure id.
+    got = [(r[0], r[7], r[4], r[5], r[6]) for r in rows if r[7]]
     assert len(got) == len(expected)
     for (line, measure, _, value, status), row in zip(expected, got, strict=True):
         assert row[0] == line and row[1] == measure and row[4] == status
