@@ -52,6 +52,14 @@ class CollatedCell:
             return "total"
         return " / ".join("not recorded" if k is None else k for k in self.key)
 
+    def words(self, by: Sequence[str]) -> str:
+        """'total', or the cell's categories in words: 'In person · Māori'."""
+        from peerreport.render.words import category_label
+
+        if not self.key:
+            return "total"
+        return " · ".join(category_label(f, k) for f, k in zip(by, self.key, strict=False))
+
 
 @dataclass(frozen=True)
 class CollatedFigure:

@@ -147,7 +147,7 @@ def _breakdowns(sheet: Any, collation: Collation, bold: Any) -> None:
             sheet.append(
                 [
                     neutralise(figure.label),
-                    neutralise(item.label()),
+                    neutralise(item.words(figure.by)),
                     _shown(item, collation.symbol),
                     status,
                     item.providers,
