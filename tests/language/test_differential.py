@@ -43,7 +43,7 @@ INTEGER_FIELDS = ["attendance", "duration_minutes", "first_time", "peer_workers"
 TEXT_FIELDS = ["kind", "mode", "programme", "topic", "group_id"]
 BOOLEAN_FIELDS = ["member_led", "co_facilitated", "community_session"]
 WORDS = ["a", "A", "b", "ā", "Ā", "group", "x y", ""]
-DATES = [dt.date(2026, 1, 31), dt.date(2026, 7, 1), dt.date(2026, 12, 25)]
+DATES = [dt.date(2026, 1, 31), dt.date(2026, 7, 1), dt.date(2026, 12, 25), dt.date(2028, 2, 29)]
 
 
 @pytest.fixture(scope="module")
@@ -147,7 +147,7 @@ class Generator:
             return self.leaf(t)
         d = depth - 1
         if t is Type.INTEGER:
-            choice = r.randrange(6)
+            choice = r.randrange(7)
             if choice == 0:
                 return f"({self.nullable(t, d)} {r.choice('+-*')} {self.expr(t, d)})"
             if choice == 1:
@@ -158,6 +158,9 @@ class Generator:
                 return f"length({self.nullable(Type.TEXT, d)})"
             if choice == 4:
                 return f"{r.choice(['year', 'month', 'day'])}({self.nullable(Type.DATE, d)})"
+            if choice == 5:
+                first, second = self.nullable(Type.DATE, d), self.expr(Type.DATE, d)
+                return f"days_between({first}, {second})"
             return f"coalesce({self.nullable(t, d)}, {self.expr(t, d)})"
         if t is Type.REAL:
             choice = r.randrange(3)
@@ -292,7 +295,7 @@ def assert_agree(engines: list[Engine], rows: list[dict[str, Any]], texts: list[
 
 WORKFORCE_FIELDS = {
     Type.INTEGER: ["paid_headcount", "volunteer_count"],
-    Type.REAL: ["paid_fte", "volunteer_hours", "training_hours"],
+    Type.REAL: ["paid_fte", "volunteer_hours", "supervision_hours", "training_hours"],
     Type.TEXT: ["role", "programme"],
     Type.DATE: ["period_start", "period_end"],
     Type.BOOLEAN: [],
