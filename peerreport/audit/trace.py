@@ -27,6 +27,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from peerreport.audit.names import figure_named
 from peerreport.audit.records_listing import record_table, select_records
 from peerreport.compute.figures import round_half_up
+from peerreport.compute.scans import apportions, argument_resolver
 from peerreport.compute.tables import TOKENS, from_clause, resolver, row_filter
 from peerreport.errors import UsageError
 from peerreport.language import Type, evaluate, to_sql
@@ -261,13 +262,17 @@ def _aggregate_trace(
     source = TOKENS if compiled.counts_tokens else compiled.measure.record_source or "activity"
     conditions = _conditions(compiled, rule_file, ret, source, key)
     value_column = None
+    value_name = compiled.argument.text.strip() if compiled.argument is not None else ""
     if compiled.measure.kind != "count" and not compiled.counts_tokens:
         assert compiled.argument is not None
-        value_column = to_sql(
-            compiled.argument.tree, resolver(source, dict(rule_file.model.grouping))
-        )
+        # The value each record adds to the figure: for a sum of workforce entries, its
+        # part of the period, as the figure was computed.
+        groupings = dict(rule_file.model.grouping)
+        resolve = argument_resolver(compiled, source, groupings, ret.period.start, ret.period.end)
+        value_column = to_sql(compiled.argument.tree, resolve)
         conditions.append(value_column.is_not(None))
-    value_name = compiled.argument.text.strip() if compiled.argument is not None else ""
+        if apportions(compiled, source):
+            value_name += " (its part of the period)"
     listing = select_records(source, conditions, value_column, value_name or "value")
     with engine.connect() as conn:
         rows = tuple(tuple(r) for r in conn.execute(listing.statement))

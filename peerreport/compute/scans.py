@@ -12,6 +12,10 @@ measure with that breakdown. `distinct = "member_tokens"` measures share one
 more statement over activities joined to their tokens (and one per `by`).
 So the statement count is: sources used + distinct (source, by) pairs, plus one
 sample query per record check that found failing records.
+
+A `sum` over workforce entries adds up each entry's part of the period
+(`argument_resolver`, `apportion`): still one column expression per measure,
+computed in the same statement.
 """
 
 from __future__ import annotations
@@ -28,8 +32,11 @@ from sqlalchemy.sql.elements import ColumnElement
 from peerreport.compute.figures import Cell, CellKey, Value
 from peerreport.compute.tables import TOKENS, from_clause, resolver, row_filter
 from peerreport.language import Type, to_sql
+from peerreport.language.sql import Resolve
 from peerreport.rulebook import CompiledCheck, CompiledMeasure, RuleFile
 from peerreport.rulebook.cells import measure_codes
+from peerreport.rulebook.model import Grouping
+from peerreport.rulebook.sources import sources
 from peerreport.store import schema
 
 
@@ -73,8 +80,11 @@ def plan(rule_file: RuleFile) -> list[Scan]:
     return list(scans.values())
 
 
-def _aggregate(m: CompiledMeasure, rule_file: RuleFile, source: str) -> ColumnElement[Any]:
-    resolve = resolver(source, dict(rule_file.model.grouping))
+def _aggregate(
+    m: CompiledMeasure, rule_file: RuleFile, source: str, start: dt.date, end: dt.date
+) -> ColumnElement[Any]:
+    groupings = dict(rule_file.model.grouping)
+    resolve = resolver(source, groupings)
     cond = to_sql(m.where.tree, resolve) if m.where else None
     kind = m.measure.kind
     if kind == "count":
@@ -83,13 +93,36 @@ def _aggregate(m: CompiledMeasure, rule_file: RuleFile, source: str) -> ColumnEl
         arg: ColumnElement[Any] = schema.member_token.c.token_hash
     else:
         assert m.argument is not None
-        arg = to_sql(m.argument.tree, resolve)
+        arg = to_sql(m.argument.tree, argument_resolver(m, source, groupings, start, end))
     value = case((cond, arg)) if cond is not None else arg
     if kind == "distinct":
         return func.count(distinct(value))
     if kind == "sum":
         return func.sum(value)
     return func.min(value) if kind == "min" else func.max(value)
+
+
+def argument_resolver(
+    m: CompiledMeasure,
+    source: str,
+    groupings: dict[str, Grouping],
+    start: dt.date,
+    end: dt.date,
+) -> Resolve:
+    """What the names in a measure's argument mean: a `sum` adds up each record's part
+    of the period (apportioned workforce entries); other aggregates see recorded values."""
+    period = (start, end) if m.measure.kind == "sum" else None
+    return resolver(source, groupings, period)
+
+
+def apportions(m: CompiledMeasure, source: str) -> bool:
+    """Does the measure add up records' parts of the period (a sum of apportioned fields)?"""
+    shares = sources()[source].apportioned if source in sources() else {}
+    return (
+        m.measure.kind == "sum"
+        and m.argument is not None
+        and any(n in shares for n in m.argument.names())
+    )
 
 
 def _failures(c: CompiledCheck, rule_file: RuleFile) -> ColumnElement[Any]:
@@ -118,7 +151,8 @@ def statement(
     resolve = resolver(scan.source, dict(rule_file.model.grouping))
     groups = [resolve(f).label(f"g{i}") for i, f in enumerate(scan.by)]
     columns = [
-        _aggregate(m, rule_file, scan.source).label(f"m{i}") for i, m in enumerate(scan.measures)
+        _aggregate(m, rule_file, scan.source, start, end).label(f"m{i}")
+        for i, m in enumerate(scan.measures)
     ]
     columns += [_failures(c, rule_file).label(f"c{i}") for i, c in enumerate(scan.checks)]
     query = select(*groups, *columns).select_from(from_clause(scan.source))

@@ -5,9 +5,10 @@
   activity fields); in the period when the activity's `date` is.
 - `tokens`: activity joined to member_token, used only by `distinct =
   "member_tokens"`; same period rule as activity.
-- `workforce`, `feedback`: in the period when the entry's whole period lies
-  within it (period_start >= start and period_end <= end). An entry that
-  straddles the period's edge is not counted, never pro-rated.
+- `workforce`: in the period when the entry covers at least one of its days;
+  in a `sum` its levels and amounts are apportioned to the period by days of
+  overlap (`resolver(..., period=...)`, see `apportion`).
+- `feedback`: in the period that holds the tally's last day, whole.
 
 Every statement filters on `org`, the period and the revision of the records
 (`revision`: the versions current at that import revision, or the current
@@ -26,6 +27,7 @@ from sqlalchemy import Float, Numeric, and_, case, cast, func, literal, null
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.expression import FromClause
 
+from peerreport.compute.apportion import apportioned_sql, counts_in_period
 from peerreport.language.sql import Resolve
 from peerreport.rulebook.model import Grouping
 from peerreport.store import schema
@@ -81,8 +83,7 @@ def row_filter(
     table = schema.workforce if source == "workforce" else schema.feedback
     return and_(
         table.c.org == org,
-        table.c.period_start >= start,
-        table.c.period_end <= end,
+        counts_in_period(source, start, end),
         version(table, revision),
     )
 
@@ -104,13 +105,24 @@ def column(source: str, name: str) -> ColumnElement[Any]:
     return col  # type: ignore[no-any-return]
 
 
-def resolver(source: str, groupings: dict[str, Grouping]) -> Resolve:
-    """The `resolve` callback for `peerreport.language.to_sql` over one source."""
+def resolver(
+    source: str,
+    groupings: dict[str, Grouping],
+    period: tuple[dt.date, dt.date] | None = None,
+) -> Resolve:
+    """The `resolve` callback for `peerreport.language.to_sql` over one source.
+
+    With `period`, fields are as a `sum` over that period sees them: a workforce
+    entry's levels and amounts are its part of the period (`apportion`). Without
+    it, every field is the value as recorded (`where`, `by`, min, max, checks).
+    """
 
     def resolve(name: str) -> ColumnElement[Any]:
         grouping = groupings.get(name)
         if grouping is not None and not _is_field(source, name):
             return grouping_case(column(source, grouping.field), grouping)
+        if period is not None:
+            return apportioned_sql(source, name, column(source, name), *period)
         return column(source, name)
 
     return resolve

@@ -111,6 +111,31 @@ def _date_part_sqlite(element: _DatePart, compiler: SQLCompiler, **kw: Any) -> s
     return f"CAST(strftime('{element.strftime}', {arg}) AS INTEGER)"
 
 
+class days_between(FunctionElement[int]):
+    """The number of days from the first date to the second (negative if it comes before).
+
+    The one date difference in peerreport: the expression language's
+    `days_between` and the apportioning of workforce entries both use it.
+    """
+
+    inherit_cache = True
+    type = Integer()
+
+
+@compiles(days_between)
+def _days_between_default(element: days_between, compiler: SQLCompiler, **kw: Any) -> str:
+    # PostgreSQL: date - date is a whole number of days.
+    first, second = (compiler.process(c, **kw) for c in element.clauses)
+    return f"(({second}) - ({first}))"
+
+
+@compiles(days_between, "sqlite")
+def _days_between_sqlite(element: days_between, compiler: SQLCompiler, **kw: Any) -> str:
+    # Dates are ISO text: julianday() gives midnight of each, so the difference is whole.
+    first, second = (compiler.process(c, **kw) for c in element.clauses)
+    return f"CAST(julianday({second}) - julianday({first}) AS INTEGER)"
+
+
 TypeRule = Callable[[Sequence[Type]], Type | str]
 
 
@@ -124,6 +149,13 @@ def _one(kind: str, accepts: Callable[[Type], bool], result: Type | None) -> Typ
         return f"needs {kind}, not {arg.value}"
 
     return rule
+
+
+def _two_dates(types: Sequence[Type]) -> Type | str:
+    for arg in types:
+        if arg is not Type.NULL and arg is not Type.DATE:
+            return f"needs two dates, not {arg.value}"
+    return Type.INTEGER
 
 
 def _coalesce_rule(types: Sequence[Type]) -> Type | str:
@@ -183,6 +215,10 @@ def _month(d: dt.date) -> int:
 
 def _day(d: dt.date) -> int:
     return d.day
+
+
+def _days_between(first: dt.date, second: dt.date) -> int:
+    return (second - first).days
 
 
 FUNCTIONS: dict[str, Function] = {
@@ -275,6 +311,18 @@ FUNCTIONS: dict[str, Function] = {
             _one("a date", _is_date, Type.INTEGER),
             lambda a: date_day(a),
             _null_safe(_day),
+        ),
+        Function(
+            "days_between",
+            "days_between(date, date)",
+            "The number of days from the first date to the second, e.g. "
+            "days_between(period_start, period_end) + 1 is the days an entry covers.",
+            2,
+            2,
+            Type.DATE,
+            _two_dates,
+            lambda a, b: days_between(a, b),
+            _null_safe(_days_between),
         ),
     )
 }

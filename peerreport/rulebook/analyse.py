@@ -77,9 +77,10 @@ class Analysis:
         kind: str,
         ident: str,
         attr: str,
+        apportioned: bool = False,
     ) -> Expression | None:
         scope = (
-            source_scope(scope_source, self.model.grouping)
+            source_scope(scope_source, self.model.grouping, apportioned)
             if scope_source
             else measure_scope(types or {})
         )
@@ -188,7 +189,10 @@ class Analysis:
                 return None
             token = Expression(argument_text, syntax.Name(MEMBER_TOKENS, type=Type.TOKEN))
             return CompiledMeasure(m, Type.INTEGER, where, token)
-        argument = self._compile(argument_text, source, None, None, "measure", m.id, m.kind)
+        # A sum adds up each record's part of the period (apportioned workforce entries).
+        argument = self._compile(
+            argument_text, source, None, None, "measure", m.id, m.kind, m.kind == "sum"
+        )
         if argument is None:
             return None
         t = argument.type

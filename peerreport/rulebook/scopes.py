@@ -3,16 +3,28 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
 from peerreport.language import Binding, Scope, Type
 from peerreport.rulebook.model import Grouping
-from peerreport.rulebook.sources import sources
+from peerreport.rulebook.sources import AVERAGE, sources
 
 
-def source_scope(source: str, groupings: Mapping[str, Grouping]) -> Scope:
-    """The fields of `source`, plus the groupings of its fields."""
+def source_scope(
+    source: str, groupings: Mapping[str, Grouping], apportioned: bool = False
+) -> Scope:
+    """The fields of `source`, plus the groupings of its fields.
+
+    `apportioned`: the scope of a `sum`, where fields of period entries are their
+    part of the period, so averaged counts of people are real numbers.
+    """
     src = sources()[source]
     bindings = list(src.fields)
+    if apportioned:
+        bindings = [
+            replace(b, type=Type.REAL) if src.apportioned.get(b.name) == AVERAGE else b
+            for b in bindings
+        ]
     for name, grouping in groupings.items():
         if src.binding(grouping.field) is None or src.binding(name) is not None:
             continue

@@ -4,12 +4,21 @@
 | ---------- | -------------------------------- | ------------------------------------------- |
 | activity   | activity (session, call, ...)    | its `date` is within the period              |
 | breakdown  | breakdown count of an activity   | its activity's `date` is within the period   |
-| workforce  | workforce entry (role × period)  | its whole period lies within the period      |
-| feedback   | feedback tally (answer × period) | its whole period lies within the period      |
+| workforce  | workforce entry (role × period)  | it covers at least one day of the period     |
+| feedback   | feedback tally (answer × period) | its last day (`period_end`) is in the period |
 
 `breakdown` rows are joined to their activity, so its names are the
 activity's fields plus `dimension`, `category` and `count`. `activity` also
 offers `member_tokens`, which only `distinct` may use.
+
+A workforce entry is apportioned to the period by days of overlap, but only
+where that is what a figure means: in a `sum`, each of the fields in
+`APPORTIONED` is the entry's part of the period (`AVERAGE`: a level, such as
+FTE, averaged over the period's days; `SHARE`: an amount, such as hours, times
+the share of the entry's days that fall in the period). Everywhere else
+(`where`, `by`, `min`, `max`, `distinct`, record checks) a field is the value
+as recorded. Feedback tallies count whole, in the period holding their last
+day: a tally of people's answers cannot be split. docs/rule-files.md says why.
 
 Names, types, vocabularies and descriptions come from the record models
 (`peerreport.records.models`), so a new field shows up here without editing
@@ -20,7 +29,7 @@ from __future__ import annotations
 
 import datetime as dt
 import typing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache
 from typing import Any
@@ -40,6 +49,22 @@ MEMBER_TOKENS = "member_tokens"
 #: The breakdown dimensions; `category` draws its codes from these vocabularies.
 DIMENSIONS = ("ethnicity", "age_band", "gender")
 
+#: An apportioned level (FTE, people): value × overlap days / the period's days.
+AVERAGE = "average"
+#: An apportioned amount (hours): value × overlap days / the entry's days.
+SHARE = "share"
+#: What each field of a period source is in a `sum`: how it is apportioned to the period.
+APPORTIONED: dict[str, dict[str, str]] = {
+    "workforce": {
+        "paid_fte": AVERAGE,
+        "paid_headcount": AVERAGE,
+        "volunteer_count": AVERAGE,
+        "volunteer_hours": SHARE,
+        "supervision_hours": SHARE,
+        "training_hours": SHARE,
+    },
+}
+
 
 @dataclass(frozen=True)
 class Source:
@@ -49,8 +74,11 @@ class Source:
     description: str
     fields: tuple[Binding, ...]
     id_fields: tuple[str, ...]  # what identifies a row, for samples of failing records
-    period: str  # "date" (activity date in the period) or "within" (period inside the period)
+    # "date": the activity's date is in the period; "overlap": the entry covers a day of
+    # it; "end": the entry's last day is in it.
+    period: str
     nullable: frozenset[str]  # fields that may be empty (null)
+    apportioned: dict[str, str] = field(default_factory=dict)  # field -> AVERAGE or SHARE
 
     def binding(self, name: str) -> Binding | None:
         """The field called `name`, if the source has it."""
@@ -150,15 +178,16 @@ def sources() -> dict[str, Source]:
             "Workforce entries: one row per role and period.",
             tuple(workforce_fields),
             ("period_start", "period_end", "role", "programme"),
-            "within",
+            "overlap",
             frozenset(workforce_nullable),
+            APPORTIONED["workforce"],
         ),
         "feedback": Source(
             "feedback",
             "Feedback tallies: how many people gave each answer to a question in a period.",
             tuple(feedback_fields),
             ("period_start", "period_end", "programme", "question", "response"),
-            "within",
+            "end",
             frozenset(feedback_nullable),
         ),
     }

@@ -138,8 +138,13 @@ def test_workforce_entries_are_listed_by_their_period_role_and_programme(
     rule_file = rules_with_lines(tmp_path / "r", {}, extra)
     store(engine, records())
     entries = [
-        {"period_start": "2026-07-01", "period_end": "2026-09-30", "role": role, "paid_fte": fte}
-        for role, fte in (("peer_support_worker", "2.5"), ("advocate", "0.4"))
+        {"period_start": start, "period_end": end, "role": role, "paid_fte": fte}
+        for start, end, role, fte in (
+            ("2026-07-01", "2026-09-30", "peer_support_worker", "2.5"),
+            ("2026-07-01", "2026-09-30", "advocate", "0.4"),
+            # 30 of its days are in the quarter's 92: it adds 0.92 x 30 / 92 = 0.3.
+            ("2026-09-01", "2026-10-31", "educator", "0.92"),
+        )
     ]
     models = [RECORD_TYPES["workforce"].model_validate(e) for e in entries]
     with engine.begin() as conn:
@@ -154,7 +159,9 @@ def test_workforce_entries_are_listed_by_their_period_role_and_programme(
         "programme",
         "file",
         "row",
-        "paid_fte",
+        "paid_fte (its part of the period)",
     )
-    assert [row[2] for row in found.rows] == ["advocate", "peer_support_worker"]
-    assert found.value == pytest.approx(2.9)
+    assert [row[2] for row in found.rows] == ["advocate", "peer_support_worker", "educator"]
+    assert [row[-1] for row in found.rows] == pytest.approx([0.4, 2.5, 0.3])
+    assert found.value == pytest.approx(3.2)
+    assert ret.figure("fte").total.value == pytest.approx(3.2)

@@ -39,8 +39,14 @@ def test_period_and_organisation_filters(
                 "paid_fte": "1.25",
             },
             {
-                "period_start": "2026-08-01",
+                "period_start": "2026-10-01",
                 "period_end": "2026-10-31",
+                "role": "educator",
+                "paid_fte": "9",
+            },
+            {
+                "period_start": "2026-06-01",
+                "period_end": "2026-06-30",
                 "role": "educator",
                 "paid_fte": "9",
             },
@@ -49,7 +55,7 @@ def test_period_and_organisation_filters(
     store(org="OTHER", activities=[activity("first", "2026-07-02")])
     result = evaluate(engine, ORG, rules, *Q1)
     assert result.figures["n"].value == 2  # both ends inclusive, other organisation ignored
-    assert result.figures["fte"].value == 1.3  # straddling entry not counted; half up
+    assert result.figures["fte"].value == 1.3  # entries outside the period not counted; half up
     assert result.to_dict()["period"] == ["2026-07-01", "2026-09-30"]
 
 

@@ -23,8 +23,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, insert, select, text
 
-from peerreport.compute.tables import resolver
+from peerreport.compute.apportion import apportioned, counts_in
+from peerreport.compute.tables import resolver, row_filter
 from peerreport.language import Binding, Expression, Scope, Type, evaluate, to_sql
+from peerreport.rulebook.scopes import source_scope
 from peerreport.rulebook.sources import sources
 from peerreport.store import schema
 from peerreport.store.database import open_engine, upgrade
@@ -43,7 +45,7 @@ INTEGER_FIELDS = ["attendance", "duration_minutes", "first_time", "peer_workers"
 TEXT_FIELDS = ["kind", "mode", "programme", "topic", "group_id"]
 BOOLEAN_FIELDS = ["member_led", "co_facilitated", "community_session"]
 WORDS = ["a", "A", "b", "ā", "Ā", "group", "x y", ""]
-DATES = [dt.date(2026, 1, 31), dt.date(2026, 7, 1), dt.date(2026, 12, 25)]
+DATES = [dt.date(2026, 1, 31), dt.date(2026, 7, 1), dt.date(2026, 12, 25), dt.date(2028, 2, 29)]
 
 
 @pytest.fixture(scope="module")
@@ -147,7 +149,7 @@ class Generator:
             return self.leaf(t)
         d = depth - 1
         if t is Type.INTEGER:
-            choice = r.randrange(6)
+            choice = r.randrange(7)
             if choice == 0:
                 return f"({self.nullable(t, d)} {r.choice('+-*')} {self.expr(t, d)})"
             if choice == 1:
@@ -158,6 +160,9 @@ class Generator:
                 return f"length({self.nullable(Type.TEXT, d)})"
             if choice == 4:
                 return f"{r.choice(['year', 'month', 'day'])}({self.nullable(Type.DATE, d)})"
+            if choice == 5:
+                first, second = self.nullable(Type.DATE, d), self.expr(Type.DATE, d)
+                return f"days_between({first}, {second})"
             return f"coalesce({self.nullable(t, d)}, {self.expr(t, d)})"
         if t is Type.REAL:
             choice = r.randrange(3)
@@ -292,7 +297,7 @@ def assert_agree(engines: list[Engine], rows: list[dict[str, Any]], texts: list[
 
 WORKFORCE_FIELDS = {
     Type.INTEGER: ["paid_headcount", "volunteer_count"],
-    Type.REAL: ["paid_fte", "volunteer_hours", "training_hours"],
+    Type.REAL: ["paid_fte", "volunteer_hours", "supervision_hours", "training_hours"],
     Type.TEXT: ["role", "programme"],
     Type.DATE: ["period_start", "period_end"],
     Type.BOOLEAN: [],
@@ -312,7 +317,7 @@ def workforce_rows(draw: st.DrawFn) -> list[dict[str, Any]]:
             {
                 "org": ORG,
                 "period_start": start,
-                "period_end": start + dt.timedelta(days=draw(st.integers(0, 90))),
+                "period_end": start + dt.timedelta(days=draw(st.integers(0, 400))),
                 "role": f"r{i}",
                 "programme": draw(st.sampled_from(["", "a", "Ā"])),  # '' is read as null
                 "paid_fte": draw(decimals),
@@ -351,3 +356,76 @@ def test_decimal_fields_agree(
         for row, want in zip(rows, expected, strict=True):
             for i, value in enumerate(got[row["role"]]):
                 assert same(value, want[i]), f"{engine.dialect.name}: {texts[i]!r} on {row}"
+
+
+# --- apportioned values: what a `sum` over workforce entries adds up ---------------------------
+
+#: In a `sum`, averaged headcounts are real numbers (see rulebook.scopes).
+SUM_FIELDS = {
+    Type.INTEGER: [],
+    Type.REAL: [
+        "paid_fte",
+        "paid_headcount",
+        "volunteer_count",
+        "volunteer_hours",
+        "supervision_hours",
+        "training_hours",
+    ],
+    Type.TEXT: ["role", "programme"],
+    Type.DATE: ["period_start", "period_end"],
+    Type.BOOLEAN: [],
+}
+SUM_SCOPE = Scope.of(
+    "fields",
+    [
+        Binding(b.name, b.type, "field")
+        for b in source_scope("workforce", {}, apportioned=True).bindings.values()
+    ],
+)
+PERIODS = [
+    (dt.date(2026, 7, 1), dt.date(2026, 9, 30)),
+    (dt.date(2026, 1, 31), dt.date(2026, 1, 31)),
+    (dt.date(2025, 7, 1), dt.date(2026, 6, 30)),
+    (dt.date(2026, 8, 17), dt.date(2027, 2, 3)),
+]
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    rows=workforce_rows(),
+    texts=expression_batch(SUM_FIELDS),
+    period=st.sampled_from(PERIODS),
+)
+def test_apportioned_fields_agree(
+    engines: list[Engine],
+    rows: list[dict[str, Any]],
+    texts: list[str],
+    period: tuple[dt.date, dt.date],
+) -> None:
+    """The entries a period counts, and each field as a `sum` over it sees it (its part of the
+    period), are the same in SQL on every backend and in Python (`compute.apportion`)."""
+    compiled = [Expression.compile(t, SUM_SCOPE) for t in texts]
+    resolve = resolver("workforce", {}, period)
+    table = schema.workforce
+    python_rows = [{**r, "programme": r["programme"] or None} for r in rows]
+    expected = {
+        r["role"]: [evaluate(c.tree, apportioned("workforce", r, *period)) for c in compiled]
+        for r in python_rows
+        if counts_in("workforce", r, *period)
+    }
+    for engine in engines:
+        with engine.connect() as conn, conn.begin() as transaction:
+            conn.execute(insert(table), [{**r, "valid_from": 1} for r in rows])
+            query = select(table.c.role, *(to_sql(c.tree, resolve) for c in compiled)).where(
+                row_filter("workforce", ORG, *period)
+            )
+            got = {row[0]: row[1:] for row in conn.execute(query)}
+            transaction.rollback()
+        assert set(got) == set(expected), f"{engine.dialect.name}: entries counted in {period}"
+        for role, want in expected.items():
+            for i, value in enumerate(got[role]):
+                assert same(value, want[i]), f"{engine.dialect.name}: {texts[i]!r} on {role}"
