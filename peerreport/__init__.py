@@ -1,3 +1,3 @@
 """peerreport: accountability reporting for peer-run mental health and addiction initiatives."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

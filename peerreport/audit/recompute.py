@@ -8,6 +8,7 @@ organisation's database can rebuild a bundle's return and compare:
 | ------- | ------------------------------------------------------------------- |
 | AUD-001 | the rule file is not the one the return was built with (digest)     |
 | AUD-002 | the records changed since the return was built (record-set digest)  |
+| AUD-003 | (warning) built by another version of peerreport than the one recomputing |
 | AUD-010 | a published figure differs from the recomputed one                 |
 | AUD-020 | (warning) findings differ (e.g. a check was added or fixed)         |
 | AUD-030 | (info) every figure and the record set match                        |
@@ -78,6 +79,17 @@ def recompute(engine: Engine, ret: Return, rule_file: RuleFile) -> Recomputation
                 Location(file=str(rule_file.path)),
             )
         )
+    if ret.tool_version != rebuilt.tool_version:
+        findings.append(
+            Finding(
+                "AUD-003",
+                Severity.WARNING,
+                f"the return was built by peerreport {ret.tool_version} and is recomputed by "
+                f"{rebuilt.tool_version}: a figure the newer version computes differently "
+                "(see the changelog) shows as a difference",
+                f"Recompute with peerreport {ret.tool_version} to compare like with like.",
+            )
+        )
     if rebuilt.records_digest != ret.records_digest:
         findings.append(
             Finding(
@@ -118,7 +130,7 @@ def recompute(engine: Engine, ret: Return, rule_file: RuleFile) -> Recomputation
         )
     if not has_errors(findings):
         when = f" as they were at revision {as_of}" if as_of is not None else ""
-        identical = rebuilt.filed(ret.filing).to_json() == ret.to_json()
+        identical = rebuilt.filed(ret.filing).to_json() == ret.to_json()  # tool version too
         findings.append(
             Finding(
                 "AUD-030",

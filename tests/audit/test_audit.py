@@ -194,3 +194,13 @@ def test_scan_finds_a_member_token_hash(engine: Engine, ret: Return, tmp_path: P
     assert scan_bundle(entries, hashes) == []
     leaked = entries["r.csv"] + f"token,{sorted(hashes)[0]}\r\n".encode()
     assert codes(scan_bundle({**entries, "r.csv": leaked}, hashes)) == ["SCAN-002"]
+
+
+def test_a_return_built_by_another_version_is_flagged_when_recomputed(
+    engine: Engine, rule_file: RuleFile, ret: Return
+) -> None:
+    older = replace(ret, tool_version="0.0.1")
+    found = recompute(engine, older, rule_file)
+    assert found.ok  # a warning: the figures still match
+    assert codes(found.findings) == ["AUD-003", "AUD-030"]
+    assert "built by peerreport 0.0.1" in found.findings[0].message
