@@ -112,3 +112,25 @@ def test_lists_are_folded_and_word_names_are_words() -> None:
     # Nothing in the lists is written with a macron or in capitals: lookups fold.
     for entries in (lex.given_names, lex.words, lex.places, lex.not_names, lex.titles):
         assert all(entry == fold(entry) for entry in entries)
+
+
+def test_no_label_or_description_of_a_shipped_rule_file_is_taken_for_a_name() -> None:
+    # Everything in a rule file ends up in the bundle that `audit scan` checks.
+    import tomllib
+    from pathlib import Path
+
+    def strings(value: object) -> list[str]:
+        if isinstance(value, dict):
+            return [s for v in value.values() for s in strings(v)]
+        if isinstance(value, list):
+            return [s for v in value for s in strings(v)]
+        return [value] if isinstance(value, str) else []
+
+    rules = Path(__file__).resolve().parents[2] / "rules"
+    found = [
+        (path.name, text)
+        for path in sorted(rules.glob("*.toml"))
+        for text in strings(tomllib.loads(path.read_text("utf-8")))
+        if scan_text(text)
+    ]
+    assert found == []
