@@ -267,7 +267,8 @@ class Activity(Record):
     notes: OptionalText = Field(
         None,
         **_meta(
-            "Notes about the activity (never about a person).",
+            "Notes about the activity (never about a person). Not stored unless "
+            "peerreport.toml says keep_notes = true: no return uses them.",
             ("comments", "comment", "activity notes", "session notes"),
             example="Moved to the small room",
         ),
