@@ -8,9 +8,15 @@ provider_code = "HPC001"
 [intake]
 date_order = "day-first"     # or "month-first"; ISO dates are always accepted
 
+[records]
+keep_notes = false           # the activities' notes column is not stored unless true
+
 [database]
 url = "sqlite:///peerreport.db"   # relative SQLite paths are relative to the workspace
 ```
+
+No return uses the activities' `notes`, so they are not stored unless
+`keep_notes = true`: free text is where names and personal details slip in.
 
 The database URL can be overridden by `--db` or `PEERREPORT_DATABASE_URL`.
 The secret that keys member-token hashes lives beside it in `peerreport.secret`
@@ -45,6 +51,7 @@ class Workspace:
     provider_code: str
     date_order: str
     database_url: str
+    keep_notes: bool = False  # [records] keep_notes: store the activities' notes column
 
     @property
     def secret_path(self) -> Path:
@@ -100,6 +107,10 @@ def write_workspace(
         "[intake]\n"
         "# How to read dates like 03/04/2026 (ISO dates are always accepted).\n"
         'date_order = "day-first"\n\n'
+        "[records]\n"
+        "# No return uses the activities' notes column, so it is not stored unless this\n"
+        "# is true. Notes are free text, where names and personal details slip in.\n"
+        "keep_notes = false\n\n"
         "[database]\n"
         f"url = {_toml_string(url)}\n",
         encoding="utf-8",
@@ -149,6 +160,11 @@ def load_workspace(root: Path) -> Workspace:
             f"{config}: [intake] date_order must be one of {', '.join(DATE_ORDERS)}, "
             f"not {date_order!r}"
         )
+    keep_notes = data.get("records", {}).get("keep_notes", False)
+    if not isinstance(keep_notes, bool):
+        raise WorkspaceError(
+            f"{config}: [records] keep_notes must be true or false, not {keep_notes!r}"
+        )
     url = str(data.get("database", {}).get("url", "sqlite:///peerreport.db"))
     return Workspace(
         root=root.resolve(),
@@ -156,6 +172,7 @@ def load_workspace(root: Path) -> Workspace:
         provider_code=code,
         date_order=date_order,
         database_url=_sqlite_url_for(root.resolve(), url),
+        keep_notes=keep_notes,
     )
 
 

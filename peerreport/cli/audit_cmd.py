@@ -406,12 +406,14 @@ def report(
 def scan(
     ctx: click.Context, bundle: Path, workspace_dir: Path | None, db_url: str | None, as_json: bool
 ) -> None:
-    """Scan every text in BUNDLE for identifiers, diagnoses and member tokens.
+    """Scan every text in BUNDLE for identifiers, diagnoses, names and member tokens.
 
-    Runs the same detectors intake uses (names in named columns aside: a
-    bundle has none) over every file, the workbook's hidden parts included.
-    With the organisation's database (--db, or in its workspace) it also
-    looks for the hashes of its member tokens. Exit code 1 if anything is found.
+    Runs the detectors intake runs on every cell (identifiers, diagnoses,
+    personal names, ages and street addresses) over every file, the
+    workbook's hidden parts included. With the organisation's database
+    (--db, or in its workspace) it also looks for the hashes of its member
+    tokens. Exit code 1 if anything is found. `records scan` does the same
+    for the stored records.
 
     \b
     Examples:

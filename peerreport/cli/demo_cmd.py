@@ -67,6 +67,7 @@ def demo(out: Path | None) -> None:
         org_name=workspace.organisation_name,
         date_order=workspace.date_order,
         token_secret=workspace.token_secret(),
+        keep_notes=workspace.keep_notes,
     )
     report = import_files(engine, [log], settings)
     if not report.stored:

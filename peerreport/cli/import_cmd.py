@@ -60,6 +60,7 @@ def import_(
         org_name=workspace.organisation_name,
         date_order=workspace.date_order,
         token_secret=workspace.token_secret(),
+        keep_notes=workspace.keep_notes,
         skip_invalid=skip_invalid,
         record_type=record_type,
     )

@@ -175,3 +175,41 @@ def withdraw(activity_id: str, reason: str, workspace_dir: Path | None, db_url: 
     number = withdraw_activity(session.engine, workspace.provider_code, activity_id, reason)
     click.echo(f'Withdrew activity "{activity_id}": revision {number} of the records.')
     click.echo("  Returns that counted it can be amended: build, then submit with --reason.")
+
+
+@records.command()
+@database_options
+@json_option
+@click.pass_context
+def scan(ctx: click.Context, workspace_dir: Path | None, db_url: str | None, as_json: bool) -> None:
+    """Look for identifiers, names, ages and addresses in the stored records.
+
+    Runs every privacy detector that intake uses (NHI and other numbers,
+    e-mail, phone, dates of birth, diagnoses, personal names, ages, street
+    addresses) over the free-text fields of the organisation's current
+    records: records stored before a detector existed were never checked by
+    it. Each finding names the record and the field; values are masked.
+    Exit code 1 if anything is found.
+
+    \b
+    Example:
+      peerreport records scan
+      peerreport records scan --json
+    """
+    from peerreport.audit.records_scan import scan_records
+    from peerreport.session import open_session
+
+    session = open_session(workspace_dir, db_url)
+    workspace = session.require_workspace()
+    found = scan_records(session.engine, workspace.provider_code)
+    if as_json:
+        print_json(found.to_dict())
+        ctx.exit(0 if found.clean else 1)
+    click.echo(f"scanned {found.records} current records of {workspace.provider_code}")
+    for finding in found.findings:
+        click.secho(finding.message, fg="red")
+    if found.clean:
+        click.secho("CLEAN: no identifier, diagnosis, name, age or address found", fg="green")
+    else:
+        click.echo(f"{len(found.findings)} found. {found.findings[0].hint}")
+    ctx.exit(0 if found.clean else 1)

@@ -23,7 +23,7 @@ from sqlalchemy import Connection, Engine, insert, select, update
 from peerreport.findings import Finding, Location, Severity
 from peerreport.intake.rows import RowOutcome, RowReader
 from peerreport.intake.sources import Table, open_tables
-from peerreport.records.models import BreakdownCount, Record
+from peerreport.records.models import Activity, BreakdownCount, Record
 from peerreport.store import chain
 from peerreport.store.records import (
     ImportCounts,
@@ -111,6 +111,15 @@ class ImportSettings:
     token_secret: bytes | None = None
     skip_invalid: bool = False
     record_type: str | None = None
+    # Store the activities' notes? The workspace says no unless `keep_notes = true`
+    # (the CLI passes it); code that imports without a workspace keeps them.
+    keep_notes: bool = True
+
+
+NOTES_NOT_STORED = (
+    "the notes column is not stored; no return uses it; "
+    "set keep_notes = true in peerreport.toml to keep it"
+)
 
 
 def _key_hash(record: Record) -> int:
@@ -369,9 +378,15 @@ class Importer:
                 report.add_problem(problem)
             return  # never read rows under a refused column
         batch: list[tuple[Record, RowOutcome]] = []
+        notes_dropped = False
         for number, row in table.rows:
             outcome = reader.read(number, row)
             record = outcome.record
+            if isinstance(record, Activity) and record.notes and not self.settings.keep_notes:
+                record = outcome.record = record.model_copy(update={"notes": None})
+                if not notes_dropped:  # one notice, however many notes
+                    report.notices.append(f"{table.where}: {NOTES_NOT_STORED}")
+                    notes_dropped = True
             if record is not None and not outcome.problems:
                 key = _key_hash(record)
                 if key in seen:

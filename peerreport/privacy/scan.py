@@ -13,6 +13,8 @@ import re
 from peerreport.privacy.detection import Detection, PrivacyViolation
 from peerreport.privacy.detectors import (
     Detector,
+    address,
+    age,
     diagnosis,
     dob,
     dsm,
@@ -20,6 +22,7 @@ from peerreport.privacy.detectors import (
     icd,
     ihi,
     medicare,
+    name,
     nhi,
     phone,
     slk,
@@ -39,6 +42,9 @@ DETECTORS: tuple[Detector, ...] = (
     dsm,
     phone,
     diagnosis,
+    address,
+    age,
+    name,
 )
 _RANK = {detector.KIND: rank for rank, detector in enumerate(DETECTORS)}
 
@@ -53,19 +59,37 @@ def _union(triggers: list[str]) -> re.Pattern[str]:
 # `[0-9](?:...)`, which skips all letters) and the word triggers as another.
 # When either matches, each detector runs only if its own trigger matches.
 _DIGIT_TRIGGERS = _union([d.TRIGGER for d in DETECTORS if d.TRIGGER.startswith("[0-9]")])
-_WORD_TRIGGERS = _union([d.TRIGGER for d in DETECTORS if not d.TRIGGER.startswith("[0-9]")])
-_TRIGGERS = tuple((re.compile(d.TRIGGER), d) for d in DETECTORS)
+_WORD_TRIGGERS = _union(
+    [d.TRIGGER for d in DETECTORS if d.TRIGGER and not d.TRIGGER.startswith("[0-9]")]
+)
+_TRIGGERS = tuple((re.compile(d.TRIGGER or "(?!)"), d) for d in DETECTORS)
+
+# Whole-word triggers (`TRIGGER_WORDS`: hundreds of given names, the street
+# types) are looked up in a set of the text's words. As regex branches they
+# would cost more than every other trigger together, and would spoil the
+# skipping above. A word glued to a digit is no word: the member token "tui6"
+# is not the name "tui".
+_WORDS_OF = {d.KIND: frozenset(getattr(d, "TRIGGER_WORDS", ())) for d in DETECTORS}
+_ALL_WORDS: frozenset[str] = frozenset().union(*_WORDS_OF.values())
+_WORD = re.compile(r"\b[^\W\d_]+\b")
 
 
 def scan_text(text: str) -> list[Detection]:
     """Every detection in `text`, in order of position; of overlapping ones, the most specific."""
     lowered = text.lower()
-    if _DIGIT_TRIGGERS.search(lowered) is None and _WORD_TRIGGERS.search(lowered) is None:
+    # Plain words and spaces (most values) split as they are; others need the regex.
+    plain = lowered.replace(" ", "").isalpha()
+    words = _ALL_WORDS.intersection(lowered.split() if plain else _WORD.findall(lowered))
+    if (
+        not words
+        and _DIGIT_TRIGGERS.search(lowered) is None
+        and _WORD_TRIGGERS.search(lowered) is None
+    ):
         return []
     found = [
         d
         for trigger, detector in _TRIGGERS
-        if trigger.search(lowered) is not None
+        if trigger.search(lowered) is not None or not words.isdisjoint(_WORDS_OF[detector.KIND])
         for d in detector.find(text)
     ]
     if len(found) < 2:

@@ -12,6 +12,7 @@ vocabulary a field draws from; the intake workbook and the docs read it.
 from __future__ import annotations
 
 import datetime as dt
+import typing
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar
 
@@ -52,6 +53,31 @@ class FieldProblem(ValueError):
 def _free_text(value: str) -> str:
     check_text(value)
     return value
+
+
+def free_text_fields(model: type[BaseModel]) -> tuple[str, ...]:
+    """The fields of `model` that hold free text (each scanned for identifiers when validated).
+
+    A list of free texts (`member_tokens`) is not one: it is stored only as hashes.
+    """
+
+    def validated(metadata: typing.Iterable[object]) -> bool:
+        return any(isinstance(m, AfterValidator) and m.func is _free_text for m in metadata)
+
+    def scanned(annotation: object) -> bool:
+        if typing.get_origin(annotation) is list:
+            return False
+        if validated(getattr(annotation, "__metadata__", ())):
+            return True
+        return any(scanned(arg) for arg in typing.get_args(annotation))
+
+    # pydantic keeps a required field's validators in its metadata, an optional one's in
+    # the annotation.
+    return tuple(
+        name
+        for name, info in model.model_fields.items()
+        if validated(info.metadata) or scanned(info.annotation)
+    )
 
 
 def _blank_to_none(value: object) -> object:
@@ -241,7 +267,8 @@ class Activity(Record):
     notes: OptionalText = Field(
         None,
         **_meta(
-            "Notes about the activity (never about a person).",
+            "Notes about the activity (never about a person). Not stored unless "
+            "peerreport.toml says keep_notes = true: no return uses them.",
             ("comments", "comment", "activity notes", "session notes"),
             example="Moved to the small room",
         ),

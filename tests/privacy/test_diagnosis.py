@@ -49,7 +49,8 @@ CAUGHT = (
 
 @pytest.mark.parametrize(("text", "phrase"), CAUGHT)
 def test_diagnosis_about_a_person_is_caught(text: str, phrase: str | None) -> None:
-    found = scan_text(text)
+    # "Kim" and "Sione" are names too; the name detector has its own tests.
+    found = [d for d in scan_text(text) if d.kind != "name"]
     assert [d.kind for d in found] == ["diagnosis"]
     if phrase is not None:
         assert text[found[0].start : found[0].end] == phrase
@@ -117,7 +118,7 @@ def terms(fragments: tuple[str, ...]) -> st.SearchStrategy[str]:
 @settings(max_examples=150, deadline=None)
 @given(term=terms(diagnosis.CONDITIONS))
 def test_every_condition_is_caught_through_the_pre_filter(term: str) -> None:
-    assert [d.kind for d in scan_text(f"Kim has {term}")] == ["diagnosis"]
+    assert [d.kind for d in scan_text(f"She has {term}")] == ["diagnosis"]
 
 
 @settings(max_examples=100, deadline=None)

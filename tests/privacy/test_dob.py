@@ -32,7 +32,8 @@ CAUGHT = (
 
 @pytest.mark.parametrize(("text", "date"), CAUGHT)
 def test_date_of_birth_is_caught(text: str, date: str) -> None:
-    assert [(d.kind, text[d.start : d.end]) for d in scan_text(text)] == [("dob", date)]
+    found = [d for d in scan_text(text) if d.kind != "name"]  # "Kim" is found as a name too
+    assert [(d.kind, text[d.start : d.end]) for d in found] == [("dob", date)]
 
 
 @pytest.mark.parametrize(

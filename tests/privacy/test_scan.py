@@ -28,6 +28,9 @@ LABELS = {
     "icd": "an ICD-10 mental health diagnosis code",
     "dsm": "a DSM diagnosis code",
     "diagnosis": "a diagnosis about a person",
+    "address": "a street address",
+    "age": "a person's age",
+    "name": "a person's name",
 }
 
 # One value of each kind, as the secret a message must never repeat.
@@ -42,8 +45,17 @@ SECRETS = (
     ("icd", "F32.1"),
     ("dsm", "296.23"),
     ("diagnosis", "has schizophrenia"),
+    ("address", "12 Main Road"),
+    ("age", "34-year-old"),
+    ("name", "Mr T. Walker"),
 )
-CONTEXT = {"dob": "DOB {}", "dsm": "DSM {}", "diagnosis": "Kim {}"}
+CONTEXT = {
+    "dob": "DOB {}",
+    "dsm": "DSM {}",
+    "diagnosis": "She {}",
+    "age": "a {} man",
+    "name": "{}'s medication changed",
+}
 
 
 def test_every_kind_has_its_detector_and_label() -> None:
