@@ -11,6 +11,7 @@ from sqlalchemy import Engine, func, select
 from peerreport.privacy.detectors.nhi import is_valid_nhi
 from peerreport.samples.messy import (
     BLANK_ROW,
+    HEADINGS,
     MISTAKES,
     STRAY_NHI,
     TITLE_ROW,
@@ -26,7 +27,11 @@ WHERE = 'messy-activity-log.xlsx, sheet "Activities"'
 
 # (row, column, code) -> words the message must have. One entry per planted mistake.
 EXPECTED: dict[tuple[int | None, str | None, str], tuple[str, ...]] = {
-    (5, "Date", "invalid-value"): ('"04/13/2026"', "no month 13", "DD/MM/YYYY", "date_order"),
+    (5, "Date", "invalid-value"): (
+        '"04/13/2026" is not a date: did you mean 13/04/2026 (13 April 2026)?',
+        "DD/MM/YYYY",
+        "date_order",
+    ),
     (7, "Date", "invalid-value"): ('"31/02/2026"', "February 2026 has no day 31"),
     (9, "Notes", "identifier-in-cell"): ("NHI number", "Z******"),
     (10, "Attendees", "invalid-value"): ('"-2"', "too small", "0 or more"),
@@ -82,7 +87,8 @@ def test_importing_stores_nothing_and_says_one_thing_per_mistake(
     for problem in problems:
         key = (problem.location.row, problem.location.column, problem.code)
         text = str(problem)
-        assert text.startswith(f'{WHERE}, row {key[0]}, column "{key[1]}": '), text
+        letter = "ABCDEFGHI"[HEADINGS.index(str(key[1]))]
+        assert text.startswith(f'{WHERE}, cell {letter}{key[0]} (column "{key[1]}"): '), text
         for words in EXPECTED[key]:
             assert words in text, (words, text)
         assert problem.hint
@@ -97,7 +103,7 @@ def test_the_title_row_and_the_blank_row_are_notices_not_errors(
 
     assert report.files[0].notices == [
         f"{WHERE}: row {TITLE_ROW} is above the headings (a title?) and not read",
-        f"{WHERE}, row {BLANK_ROW}: empty row skipped",
+        f"{WHERE}: row {BLANK_ROW} is empty: skipped",
     ]
     rows_with_problems = {p.location.row for p in report.files[0].problems}
     assert TITLE_ROW not in rows_with_problems and BLANK_ROW not in rows_with_problems
