@@ -108,13 +108,13 @@ class ColumnPlan:
 
     def _duplicate(self, name: str, columns: list[TableColumn]) -> Finding:
         places = listed([self._place(c) for c in columns])
+        both, neither = ("both", "neither") if len(columns) == 2 else ("all", "none")
         return Finding(
             "duplicate-column",
             Severity.ERROR,
-            f"{places} are {'both' if len(columns) == 2 else 'all'} "
-            f"{field_words(self.record_type, name)} ({readable_heading(name)}), so neither is read",
+            f'{places} are {both} headings for "{readable_heading(name)}", so {neither} is read',
             "Keep one of the columns and delete or rename the other.",
-            Location(file=self.table.where, column=shown_heading(columns[1].heading)),
+            Location(file=self.table.where),
         )
 
     def _missing(self, name: str) -> Finding:
@@ -127,7 +127,7 @@ class ColumnPlan:
             f'there is no "{heading}" column, and every row needs '
             f"{field_words(self.record_type, name)}{looks}",
             f'Add a column headed "{heading}" (or {name}) and fill it in on every row.',
-            Location(file=self.table.where, column=heading),
+            Location(file=self.table.where),
         )
 
     def refusals(self, drop_forbidden: bool) -> list[Finding]:
@@ -150,6 +150,12 @@ class ColumnPlan:
         """Never read the forbidden columns (the source skips their cells)."""
         self.table.dropped |= {column.key for column, _ in self.forbidden}
 
+    def _unknown_place(self, column: TableColumn) -> str:
+        suggestion = self.suggestions.get(column.key)
+        if suggestion is None:
+            return self._place(column)
+        return f'{self._place(column)} (did you mean "{readable_heading(suggestion)}"?)'
+
     def notices(self) -> list[str]:
         """The notices about the columns: dropped, unknown, ids made (after the rows are read)."""
         where = self.table.where
@@ -163,11 +169,7 @@ class ColumnPlan:
                 "(--drop-forbidden): not one cell of "
                 f"{'it' if len(dropped) == 1 else 'them'} was read, stored or shown"
             )
-        unknown = [
-            self._place(c) + (f' (did you mean "{readable_heading(s)}"?)' if s else "")
-            for c in self.unknown
-            for s in [self.suggestions.get(c.key)]
-        ] + [
+        unknown = [self._unknown_place(c) for c in self.unknown] + [
             f"column {column_letter(i) if self.table.from_excel else i}, which has no heading"
             for i in self.headingless_seen
         ]

@@ -412,6 +412,8 @@ class Importer:
                     seen.add(key)
             if outcome.rejected:
                 self._reject(table, outcome, outcome.problems, report, sink)
+            elif isinstance(record, BreakdownCount) and record.activity_id in self.rejected_ids:
+                self._hold_back(table, record, outcome, report, sink)
             else:
                 assert record is not None
                 batch.append((record, outcome))
@@ -449,19 +451,6 @@ class Importer:
             )
             kept = []
             for record, outcome in batch:
-                if isinstance(record, BreakdownCount) and record.activity_id in self.rejected_ids:
-                    # Its activity's own problem is reported already: one message per mistake.
-                    self.held_back.append(outcome.row)
-                    report.counts.rejected += 1
-                    if sink is not None:
-                        reason = Finding(
-                            "activity-rejected",
-                            Severity.INFO,
-                            f'not stored, because its activity "{record.activity_id}" was '
-                            "rejected: import this row again with the corrected activity",
-                        )
-                        sink.write(table, outcome, [reason])
-                    continue
                 if isinstance(record, BreakdownCount) and record.activity_id in missing:
                     problem = Finding(
                         "unknown-activity",
@@ -486,6 +475,26 @@ class Importer:
         if self.progress:
             self.progress(len(batch))
         batch.clear()
+
+    def _hold_back(
+        self,
+        table: Table,
+        record: BreakdownCount,
+        outcome: RowOutcome,
+        report: FileReport,
+        sink: RejectsFile | None,
+    ) -> None:
+        """A breakdown of a rejected activity: not stored, and no second message about it."""
+        self.held_back.append(outcome.row)
+        report.counts.rejected += 1
+        if sink is not None:
+            reason = Finding(
+                "activity-rejected",
+                Severity.INFO,
+                f'not stored, because its activity "{record.activity_id}" was rejected: '
+                "import this row again with the corrected activity",
+            )
+            sink.write(table, outcome, [reason])
 
     def _reject(
         self,

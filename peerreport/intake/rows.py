@@ -22,13 +22,19 @@ from pydantic import ValidationError
 from peerreport.findings import Finding, Location, Severity
 from peerreport.intake.columns import ColumnPlan
 from peerreport.intake.dates import AmbiguousDate, DateOrder, Place
-from peerreport.intake.headings import field_kinds, needed_fields, readable_heading
+from peerreport.intake.headings import (
+    field_kinds,
+    needed_fields,
+    readable_heading,
+    required_fields,
+)
 from peerreport.intake.ids import ActivityIds
 from peerreport.intake.sources import InvalidJSON, Row, Table, column_letter
 from peerreport.intake.values import CellValueError, parse_bool, parse_time
-from peerreport.intake.wording import listed, what_to_enter
+from peerreport.intake.wording import listed, not_in_vocabulary, what_to_enter
 from peerreport.privacy import PrivacyViolation, mask_text, scan_text
 from peerreport.records.models import RECORD_TYPES, Activity, Record
+from peerreport.records.vocabulary import vocabulary
 
 FIX_IDENTIFIER = (
     "Delete the identifier from the cell (or the whole column), then import again. "
@@ -102,13 +108,21 @@ class RowReader:
         self._needed = needed_fields(record_type)
         self._field_keys = {name: key for key, name in self.plan.fields.items()}
         self._blocked_fields = set(self.plan.column_problems)
-        # The keys whose cells tell whether a row holds a record at all.
+        # The fields that say what a record is (an activity's id, date and kind; not its
+        # counts): a row with none of them is stray cells (a total, a note), not a record.
+        self._telling = [
+            name
+            for name in self.model.model_fields
+            if name in required_fields(self.model)
+            and self.kinds[name] != "number"
+            and not (self.ids is not None and name == "activity_id")
+        ]
         self._needed_keys = [
-            key for key, name in self.plan.fields.items() if name in self._needed
+            key for key, name in self.plan.fields.items() if name in self._telling
         ] + [
             c.key
             for name, cols in self.plan.duplicates.items()
-            if name in self._needed
+            if name in self._telling
             for c in cols
         ]
         self._not_counted = {c.key for c in self.plan.ignored}
@@ -212,7 +226,7 @@ class RowReader:
             self.plan.headingless_seen.setdefault(column.index, None)
 
     def _stray(self, row: Row, outcome: RowOutcome) -> bool:
-        """A row with none of the values every row needs: one finding, not one per value."""
+        """A row with none of the values that say what a record is: one finding, not several."""
         if not self._needed_keys or any(not _is_blank(row.get(k)) for k in self._needed_keys):
             return False
         if any(isinstance(value, InvalidJSON) for value in row.values()):
@@ -228,14 +242,7 @@ class RowReader:
         outcome.problems[:] = [p for p in outcome.problems if p.code == "identifier-in-cell"]
         if not filled:
             return True  # only the rejects file's `problem` is left: nothing to import
-        needed = listed(
-            [
-                f'"{readable_heading(f)}"'
-                for f in RECORD_TYPES[self.record_type].model_fields
-                if f in self._needed
-            ],
-            "or",
-        )
+        needed = listed([f'"{readable_heading(f)}"' for f in self._telling], "or")
         where, number = self.table.where, outcome.row
         if len(filled) == 1:
             message = (
@@ -248,7 +255,7 @@ class RowReader:
             cells = [self.table.address(k, number) for k in filled]
             addresses = f" ({listed([c for c in cells if c])})" if all(cells) else ""
             message = (
-                f"row {number} has values only in {listed(shown)}{addresses}, and no {needed}: "
+                f"this row has values only in {listed(shown)}{addresses}, and no {needed}: "
                 "delete them if they are stray, or complete the row"
             )
             location = Location(file=where, row=number)
@@ -327,8 +334,27 @@ class RowReader:
                 column = columns.get(field_name, field_name) if field_name else None
                 if column in skip or (field_name in skip):
                     continue
-                outcome.problems.append(self._finding_for(error, field_name, column, outcome.row))
+                finding = self._finding_for(error, field_name, column, outcome.row)
+                vocab = self._vocabulary_of(field_name, data)
+                if vocab is not None and isinstance(data.get(str(field_name)), str):
+                    finding = dataclasses.replace(
+                        finding, message=not_in_vocabulary(vocab, data[str(field_name)])
+                    )
+                outcome.problems.append(finding)
             return None
+
+    def _vocabulary_of(self, field_name: str | None, data: dict[str, Any]) -> str | None:
+        """The vocabulary a field's value must come from (a category's: its row's dimension)."""
+        info = self.model.model_fields.get(str(field_name))
+        extra = info.json_schema_extra if info and isinstance(info.json_schema_extra, dict) else {}
+        if isinstance(extra.get("vocabulary"), str):
+            return str(extra["vocabulary"])
+        if self.record_type == "breakdowns" and field_name == "category":
+            dimension = data.get("dimension")
+            return (
+                vocabulary("dimension").resolve(dimension) if isinstance(dimension, str) else None
+            )
+        return None
 
     def _finding_for(
         self, error: Any, field_name: str | None, column: str | None, row: int
@@ -347,7 +373,8 @@ class RowReader:
             )
             message = f"is empty: {wanted}"
         elif kind in ("int_parsing", "int_from_float", "decimal_parsing", "float_parsing"):
-            message = f"{shown} is not a {'whole ' if kind.startswith('int') else ''}number"
+            what = "a whole number" if kind.startswith("int") else "a number"
+            message = f"{shown} is not {what}"
             hint = _hint_for("number")
         elif kind in ("greater_than_equal", "greater_than"):
             message = f"{shown} is too small: it must be {ctx.get('ge', ctx.get('gt'))} or more"

@@ -88,3 +88,18 @@ def listed(items: Sequence[str], conjunction: str = "and") -> str:
     if len(items) <= 1:
         return "".join(items)
     return f"{', '.join(items[:-1])} {conjunction} {items[-1]}"
+
+
+def not_in_vocabulary(name: str, value: str) -> str:
+    """'"gorup" is not on the kind of activity list: did you mean "Peer support group session"?
+    Choose ...', in the labels the intake workbook's drop-downs show."""
+    vocab = vocabulary(name)
+    title = vocab.title[:1].lower() + vocab.title[1:]
+    suggestion = vocab.suggest(value)
+    labels = listed([f'"{t.label}"' for t in vocab.terms], "or")
+    if suggestion is None:
+        return f'"{value}" is not on the {title} list: choose {labels}'
+    return (
+        f'"{value}" is not on the {title} list: did you mean "{vocab.label(suggestion)}"? '
+        f"Choose {labels}"
+    )

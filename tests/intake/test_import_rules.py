@@ -42,8 +42,8 @@ def test_one_bad_row_stores_nothing_and_every_problem_is_listed(
         "February 2026 has no day 31" in found
     )
     assert any(
-        m.startswith('activities.csv, row 4, column "kind": "gorup" is not a known')
-        and "Did you mean 'group'" in m
+        m.startswith('activities.csv, row 4, column "kind": "gorup" is not on the kind of')
+        and 'did you mean "Peer support group session"?' in m
         for m in found
     )
     assert any(

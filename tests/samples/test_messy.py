@@ -35,7 +35,10 @@ EXPECTED: dict[tuple[int | None, str | None, str], tuple[str, ...]] = {
     (7, "Date", "invalid-value"): ('"31/02/2026"', "February 2026 has no day 31"),
     (9, "Notes", "identifier-in-cell"): ("NHI number", "Z******"),
     (10, "Attendees", "invalid-value"): ('"-2"', "too small", "0 or more"),
-    (11, "Activity type", "invalid-value"): ('"gorup"', "Did you mean 'group'?"),
+    (11, "Activity type", "invalid-value"): (
+        '"gorup" is not on the kind of activity list',
+        'did you mean "Peer support group session"?',
+    ),
 }
 
 
