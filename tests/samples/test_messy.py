@@ -14,6 +14,7 @@ from peerreport.samples.messy import (
     HEADINGS,
     MISTAKES,
     STRAY_NHI,
+    STRAY_ROW,
     TITLE_ROW,
     main,
     write_messy_workbook,
@@ -39,6 +40,7 @@ EXPECTED: dict[tuple[int | None, str | None, str], tuple[str, ...]] = {
         '"gorup" is not on the kind of activity list',
         'did you mean "Peer support group session"?',
     ),
+    (40, "Notes", "stray-cells"): ("is the only filled cell in row 40", "delete it if it is stray"),
 }
 
 
@@ -64,7 +66,7 @@ def test_the_module_runs_as_a_script(tmp_path: Path) -> None:
 
 def test_the_mistakes_are_the_ones_coordinators_make() -> None:
     sheet = load_workbook(MESSY)["Activities"]
-    assert [str(r) for r in sheet.merged_cells.ranges] == ["A1:I1"]  # a merged title row
+    assert [str(r) for r in sheet.merged_cells.ranges] == ["A1:J1"]  # a merged title row
     assert sheet.cell(row=TITLE_ROW, column=1).value
     assert all(c.value is None for c in sheet[BLANK_ROW])  # a blank row in the middle
     assert sheet.max_row > BLANK_ROW + 1
@@ -98,7 +100,7 @@ def test_importing_stores_nothing_and_says_one_thing_per_mistake(
     assert STRAY_NHI not in json.dumps(report.to_dict())  # the identifier only ever masked
 
 
-def test_the_title_row_and_the_blank_row_are_notices_not_errors(
+def test_the_title_row_the_empty_rows_and_the_extra_column_are_notices_not_errors(
     engine: Engine, db_url: str, tmp_path: Path
 ) -> None:
     workspace = make_workspace(tmp_path / "ws", db_url)
@@ -106,8 +108,9 @@ def test_the_title_row_and_the_blank_row_are_notices_not_errors(
 
     assert report.files[0].notices == [
         f"{WHERE}: row {TITLE_ROW} is above the headings (a title?) and not read",
-        f"{WHERE}: row {BLANK_ROW} is empty: skipped",
-    ]
+        f"{WHERE}: rows {BLANK_ROW} and 13 to {STRAY_ROW - 1} are empty: skipped",
+        f'{WHERE}: peerreport does not know the column "Room" (column J), so it is not stored',
+    ]  # one line each: not one per empty row, and the stray cell is one finding
     rows_with_problems = {p.location.row for p in report.files[0].problems}
     assert TITLE_ROW not in rows_with_problems and BLANK_ROW not in rows_with_problems
 
