@@ -30,6 +30,7 @@ from peerreport.intake.ids import IDENTITY_FIELDS
 from peerreport.intake.sources import Table, TableColumn, column_letter
 from peerreport.intake.wording import field_words, listed, plural
 from peerreport.privacy import mask_text
+from peerreport.records.models import RECORD_TYPES
 
 DROP_FORBIDDEN_HINT = (
     "Delete the column and import again, or import with --drop-forbidden to discard such "
@@ -87,7 +88,7 @@ class ColumnPlan:
         self.generated_ids = bool(generated) and not (generated & {*first, *self.duplicates})
         self.missing = [
             name
-            for name in self._field_order()
+            for name in RECORD_TYPES[self.record_type].model_fields
             if name in needed_fields(self.record_type)
             and name not in first
             and name not in self.duplicates
@@ -96,11 +97,6 @@ class ColumnPlan:
             **{name: self._duplicate(name, cols) for name, cols in self.duplicates.items()},
             **{name: self._missing(name) for name in self.missing},
         }
-
-    def _field_order(self) -> list[str]:
-        from peerreport.records.models import RECORD_TYPES
-
-        return list(RECORD_TYPES[self.record_type].model_fields)
 
     def _place(self, column: TableColumn) -> str:
         shown = f'"{shown_heading(column.heading)}"'

@@ -117,7 +117,7 @@ class RowReader:
             and self.kinds[name] != "number"
             and not (self.ids is not None and name == "activity_id")
         ]
-        self._needed_keys = [
+        self._telling_keys = [
             key for key, name in self.plan.fields.items() if name in self._telling
         ] + [
             c.key
@@ -227,7 +227,7 @@ class RowReader:
 
     def _stray(self, row: Row, outcome: RowOutcome) -> bool:
         """A row with none of the values that say what a record is: one finding, not several."""
-        if not self._needed_keys or any(not _is_blank(row.get(k)) for k in self._needed_keys):
+        if not self._telling_keys or any(not _is_blank(row.get(k)) for k in self._telling_keys):
             return False
         if any(isinstance(value, InvalidJSON) for value in row.values()):
             return False  # not a row of cells at all: its own problem says so

@@ -20,6 +20,7 @@ import json
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import IO, Any
 
@@ -84,11 +85,15 @@ class Table:
         """The headings as written, in order ('' for a column without one)."""
         return [c.heading for c in self.columns]
 
+    @cached_property
+    def _by_key(self) -> dict[str, TableColumn]:
+        return {column.key: column for column in self.columns}
+
     def column(self, key: str) -> TableColumn | None:
         """The column a row key belongs to (a heading-less column is found by its key)."""
-        for column in self.columns:
-            if column.key == key:
-                return column
+        found = self._by_key.get(key)
+        if found is not None:
+            return found
         index = _headingless_index(key)
         return TableColumn(key, "", index) if index else None
 
