@@ -37,15 +37,20 @@ class Location:
     col: int | None = None  # character column in an expression or file line
     measure: str | None = None
     cell: str | None = None  # breakdown cell key, e.g. "mode=phone"
+    address: str | None = None  # a spreadsheet cell, e.g. "B5" (row and column say the same)
 
     def __str__(self) -> str:
         parts: list[str] = []
         if self.file:
             parts.append(self.file)
-        if self.row is not None:
-            parts.append(f"row {self.row}")
-        if self.column is not None:
-            parts.append(f'column "{self.column}"')
+        if self.address is not None:
+            column = f' (column "{self.column}")' if self.column is not None else ""
+            parts.append(f"cell {self.address}{column}")
+        else:
+            if self.row is not None:
+                parts.append(f"row {self.row}")
+            if self.column is not None:
+                parts.append(f'column "{self.column}"')
         if self.key:
             parts.append(self.key)
         if self.line is not None:

@@ -17,8 +17,16 @@ RECORD_TYPE_CHOICES = ["activities", "breakdowns", "workforce", "feedback"]
 @click.option(
     "--skip-invalid",
     is_flag=True,
-    help="Store the valid rows and write rejected rows, with reasons, to FILE.rejects.csv "
-    "beside each input. Without it, one bad row means nothing is stored.",
+    help="Store the valid rows and write the rejected ones to FILE.rejects.csv beside each "
+    "input: your own columns plus a 'problem' column saying why. Correct it and import it as "
+    "it is. Without this option, one bad row means nothing is stored.",
+)
+@click.option(
+    "--drop-forbidden",
+    is_flag=True,
+    help="Discard columns whose headings name identifying or clinical details (names, dates of "
+    "birth, NHI, diagnosis...) unread, instead of refusing the file. Their cells are never "
+    "read, stored or shown.",
 )
 @click.option(
     "--type",
@@ -33,6 +41,7 @@ def import_(
     ctx: click.Context,
     files: tuple[Path, ...],
     skip_invalid: bool,
+    drop_forbidden: bool,
     record_type: str | None,
     workspace_dir: Path | None,
     db_url: str | None,
@@ -41,14 +50,23 @@ def import_(
     """Import activity records from CSV, XLSX or JSON Lines FILES.
 
     All or nothing: if any row has a problem, nothing is stored and every
-    problem is listed with its file, row and column. Importing the same file
+    problem is listed with its file, cell and column. Importing the same file
     again changes nothing; importing a corrected file updates the changed rows.
+
+    Columns peerreport does not know are not stored (a note names them). A
+    column that looks like identifying or clinical details (a name, a date of
+    birth, an NHI, a diagnosis) refuses the file, unless --drop-forbidden.
+    Without an activity_id column, each activity's id is made from its date,
+    start time, kind, programme, group, topic, mode and setting, so importing
+    the same file again finds the same activities.
 
     \b
     Examples:
       peerreport import activity-log.xlsx
       peerreport import activities.csv breakdowns.csv
       peerreport import q3.xlsx --skip-invalid
+      peerreport import q3.xlsx.rejects.csv
+      peerreport import own-log.xlsx --drop-forbidden
     """
     from peerreport.intake import ImportSettings, import_files
     from peerreport.session import open_session
@@ -63,6 +81,7 @@ def import_(
         keep_notes=workspace.keep_notes,
         skip_invalid=skip_invalid,
         record_type=record_type,
+        drop_forbidden=drop_forbidden,
     )
     progress = _Progress() if sys.stderr.isatty() and not as_json else None
     report = import_files(session.engine, list(files), settings, progress)
@@ -95,6 +114,7 @@ class _Progress:
 
 def _print_report(report: object) -> None:
     from peerreport.intake import ImportReport
+    from peerreport.intake.wording import plural
 
     assert isinstance(report, ImportReport)
     for file in report.files:
@@ -104,15 +124,25 @@ def _print_report(report: object) -> None:
             click.secho(f"{problem.location}: {problem.message}", fg="red", err=True)
         hidden = file.problem_count - len(file.problems)
         if hidden:
-            click.secho(f"... and {hidden} more problems in {file.path.name}", fg="red", err=True)
+            click.secho(
+                f"... and {plural(hidden, 'more problem')} in {file.path.name}", fg="red", err=True
+            )
         if report.stored:
             click.echo(f"{file.path.name}: {file.counts}")
-        if file.rejects_path:
-            click.echo(f"  rejected rows and reasons: {file.rejects_path}")
+        for path in file.rejects_paths:
+            click.echo(f"  rejected rows and why: {path} (correct it and import it as it is)")
+    if any(p.code == "forbidden-column" for f in report.files for p in f.problems):
+        click.secho(
+            "A file with a column that looks like identifying or clinical details is refused: "
+            "delete the column, or import with --drop-forbidden to discard such columns unread.",
+            fg="red",
+            err=True,
+        )
     if not report.stored:
         click.secho(
-            f"Nothing was stored: {report.problem_count} problem(s) to fix. Correct them and "
-            "import again, or use --skip-invalid to store the valid rows.",
+            f"Nothing was stored: {plural(report.problem_count, 'problem')} to fix. Correct "
+            f"{'it' if report.problem_count == 1 else 'them'} and import again, or use "
+            "--skip-invalid to store the valid rows.",
             fg="red",
             err=True,
         )

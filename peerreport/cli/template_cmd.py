@@ -60,10 +60,10 @@ def intake(rules: str | None, out: Path, rows: int, force: bool) -> None:
     """Make an intake workbook: the activity log template coordinators fill in.
 
     One sheet per kind of record (Activities, Breakdowns, Workforce,
-    Feedback) with the headings intake expects, a note on every heading,
-    drop-down lists for every closed list of values and checks on dates and
-    numbers, after a "How to fill this in" sheet. Fill it in, save it, and
-    import it with `peerreport import`.
+    Feedback) with readable headings ("Duration (minutes)"), a note on every
+    heading, drop-down lists that show labels ("Warm-line call") and checks
+    on dates and numbers, after a "How to fill this in" sheet. Fill it in,
+    save it, and import it with `peerreport import`.
 
     RULES (optional) is a rule file, by id or path: the workbook is then
     titled for that return and says which columns the return uses.

@@ -2,18 +2,22 @@
 
 Rows are read, checked and written in batches inside ONE transaction. If any
 row is invalid, the transaction is rolled back and nothing is stored, and every
-problem is reported (`FILE, row N, column "X": message`). With `skip_invalid`,
-valid rows are stored and rejected rows are written, with their reasons, to
-`<file>.rejects.csv` beside the input (identifiers masked).
+problem is reported (`FILE, sheet "S", cell B5 (column "date"): message`, or
+`FILE, row 5, column "date": ...` for CSV). With `skip_invalid`, valid rows are
+stored and rejected rows are written, with their reasons, to a rejects file
+beside the input (`peerreport.intake.rejects`).
+
+Before any row is read, every table's headings are planned
+(`peerreport.intake.columns`): a forbidden column refuses the whole file,
+unless `drop_forbidden` asks for such columns to be discarded unread.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,8 +25,11 @@ from typing import Any
 from sqlalchemy import Connection, Engine, insert, select, update
 
 from peerreport.findings import Finding, Location, Severity
+from peerreport.intake.dates import DateOrder, Place, survey
+from peerreport.intake.rejects import RejectsFile
 from peerreport.intake.rows import RowOutcome, RowReader
 from peerreport.intake.sources import Table, open_tables
+from peerreport.intake.wording import plural
 from peerreport.records.models import Activity, BreakdownCount, Record
 from peerreport.store import chain
 from peerreport.store.records import (
@@ -37,7 +44,6 @@ from peerreport.store.schema import import_run
 BATCH_SIZE = 1000
 MAX_PROBLEMS_KEPT = 1000  # beyond this, problems are counted, not kept
 TYPE_ORDER = {"activities": 0, "breakdowns": 1, "workforce": 2, "feedback": 3}
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass
@@ -49,7 +55,12 @@ class FileReport:
     problems: list[Finding] = field(default_factory=list)
     problem_count: int = 0
     notices: list[str] = field(default_factory=list)
-    rejects_path: Path | None = None
+    rejects_paths: list[Path] = field(default_factory=list)
+
+    @property
+    def rejects_path(self) -> Path | None:
+        """The (first) rejects file, if rows were rejected."""
+        return self.rejects_paths[0] if self.rejects_paths else None
 
     def add_problem(self, finding: Finding) -> None:
         """Keep a problem (up to a cap; the count is always exact)."""
@@ -95,6 +106,7 @@ class ImportReport:
                     "problems": [p.to_dict() for p in f.problems],
                     "notices": f.notices,
                     "rejects_file": str(f.rejects_path) if f.rejects_path else None,
+                    "rejects_files": [str(p) for p in f.rejects_paths],
                 }
                 for f in self.files
             ],
@@ -111,6 +123,7 @@ class ImportSettings:
     token_secret: bytes | None = None
     skip_invalid: bool = False
     record_type: str | None = None
+    drop_forbidden: bool = False  # discard forbidden columns unread instead of refusing the file
     # Store the activities' notes? The workspace says no unless `keep_notes = true`
     # (the CLI passes it); code that imports without a workspace keeps them.
     keep_notes: bool = True
@@ -182,58 +195,12 @@ def _withdrawn_notice(keys: list[str]) -> str:
     shown = ", ".join(f'"{k}"' for k in keys[:5]) + (
         f" and {len(keys) - 5} more" if len(keys) > 5 else ""
     )
+    were = "was" if len(keys) == 1 else "were"
     return (
-        f"{len(keys)} record(s) in this file were withdrawn earlier and were not imported again "
-        f"({shown}); give a record a new id if it is a different one"
+        f"{plural(len(keys), 'record')} in this file {were} withdrawn earlier and "
+        f"{'is' if len(keys) == 1 else 'are'} not imported again ({shown}); give a record a new "
+        "id if it is a different one"
     )
-
-
-class _Rejects:
-    """Rejected rows, written beside the input with their reasons (values masked)."""
-
-    def __init__(self, source: Path) -> None:
-        self.path = source.with_name(source.name + ".rejects.csv")
-        self.tmp = self.path.with_name(self.path.name + ".tmp")
-        self._handle: Any = None
-        self._writer: Any = None
-        self._headings: list[str] = []
-
-    def write(self, table: Table, outcome: RowOutcome, reasons: list[Finding]) -> None:
-        if self._writer is None:
-            self._handle = self.tmp.open("w", encoding="utf-8-sig", newline="")
-            self._writer = csv.writer(self._handle)
-        shown = outcome.shown
-        headings = list(shown)
-        if headings != self._headings:
-            self._headings = headings
-            self._writer.writerow(["sheet", "row", *headings, "problems"])
-        cells = [_safe_cell(shown.get(h)) for h in headings]
-        problems = "; ".join(
-            (f'column "{p.location.column}": ' if p.location.column else "") + p.message
-            for p in reasons
-        )
-        self._writer.writerow([table.sheet or "", outcome.row, *cells, _safe_cell(problems)])
-
-    def finish(self) -> Path | None:
-        if self._handle is None:
-            return None
-        self._handle.close()
-        self.tmp.replace(self.path)
-        return self.path
-
-    def discard(self) -> None:
-        if self._handle is not None:
-            self._handle.close()
-            self.tmp.unlink(missing_ok=True)
-
-
-def _safe_cell(value: object) -> object:
-    """Neutralise text that a spreadsheet would run as a formula."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    if isinstance(value, dt.date | dt.time):
-        return value.isoformat()
-    return value
 
 
 class Importer:
@@ -249,11 +216,12 @@ class Importer:
         self.settings = settings
         self.progress = progress
         self.rejected_ids: set[str] = set()  # activities refused in this import
+        self.held_back: list[int] = []  # rows of a table not stored because their activity was not
 
     def run(self, paths: list[Path]) -> ImportReport:
         """Import every file; commit only if allowed (no problems, or skip_invalid)."""
         reports: list[FileReport] = []
-        rejects: list[tuple[FileReport, _Rejects]] = []
+        rejects: list[tuple[FileReport, RejectsFile]] = []
         seen: set[int] = set()  # natural keys of this import, across its files
         revision: int | None = None
         with self.engine.connect() as conn:
@@ -266,7 +234,7 @@ class Importer:
                 for path in paths:
                     report = FileReport(path)
                     reports.append(report)
-                    sink = _Rejects(path) if self.settings.skip_invalid else None
+                    sink = RejectsFile(path) if self.settings.skip_invalid else None
                     if sink:
                         rejects.append((report, sink))
                     before = ImportCounts(**vars(writer.counts))
@@ -312,7 +280,7 @@ class Importer:
         if not stored:
             self._record_refused(reports)
         for report, sink in rejects:
-            report.rejects_path = sink.finish()
+            report.rejects_paths = sink.finish()
         return ImportReport(
             reports, stored, self.settings.skip_invalid, revision if stored else None
         )
@@ -330,10 +298,14 @@ class Importer:
         path: Path,
         writer: RecordWriter,
         report: FileReport,
-        sink: _Rejects | None,
+        sink: RejectsFile | None,
         seen: set[int],
         run_id: int,
     ) -> None:
+        dates = DateOrder(self.settings.date_order)
+        if self.settings.skip_invalid:
+            # Valid rows are stored as they are read: know the file's date order first.
+            survey(dates, self._date_cells(path))
         with open_tables(path, self.settings.record_type) as tables:
             if not tables:
                 report.add_problem(
@@ -346,37 +318,87 @@ class Importer:
                         Location(file=path.name),
                     )
                 )
+            readers = self._readers(tables, report, dates)
+            if readers is None:
+                return  # refused: a forbidden column, and no --drop-forbidden
             for table in sorted(tables, key=lambda t: TYPE_ORDER.get(t.record_type or "", 9)):
-                self._import_table(table, writer, report, sink, seen, run_id)
+                reader = readers.get(id(table))
+                if reader is not None:
+                    self._import_table(reader, writer, report, sink, seen, run_id)
                 report.notices.extend(table.notices)
+                if reader is not None:
+                    report.notices.extend(reader.notices())
+        for problem in dates.late_findings():
+            report.add_problem(problem)
+
+    def _readers(
+        self, tables: list[Table], report: FileReport, dates: DateOrder
+    ) -> dict[int, RowReader] | None:
+        """A reader per table of records; None if a forbidden column refuses the file."""
+        readers: dict[int, RowReader] = {}
+        for table in tables:
+            if table.record_type is None:
+                report.add_problem(
+                    Finding(
+                        "unknown-record-type",
+                        Severity.ERROR,
+                        "cannot tell which records this file holds",
+                        "Name the file after its records (activities.csv, workforce.csv, ...), "
+                        "give --type, or use the headings of one record type.",
+                        Location(file=table.where),
+                    )
+                )
+                continue
+            readers[id(table)] = RowReader(
+                table, table.record_type, self.settings.date_order, dates
+            )
+        refusals = [
+            f for r in readers.values() for f in r.plan.refusals(self.settings.drop_forbidden)
+        ]
+        if refusals:
+            for problem in refusals:
+                report.add_problem(problem)
+            return None  # never read a row of a file with a forbidden column
+        for reader in readers.values():
+            reader.plan.drop_forbidden()
+            for problem in reader.plan.column_problems.values():
+                report.add_problem(problem)
+        return readers
+
+    def _date_cells(self, path: Path) -> Iterator[tuple[object, Place]]:
+        """Every date cell of a file, read ahead (forbidden columns are never read)."""
+        with open_tables(path, self.settings.record_type) as tables:
+            for table in tables:
+                if table.record_type is None:
+                    continue
+                reader = RowReader(table, table.record_type, self.settings.date_order)
+                if reader.plan.refusals(self.settings.drop_forbidden):
+                    return
+                reader.plan.drop_forbidden()
+                keys = [k for k, f in reader.plan.fields.items() if reader.kinds[f] == "date"]
+                if not keys:
+                    continue
+                for number, row in table.rows:
+                    for key in keys:
+                        value = row.get(key)
+                        if isinstance(value, str):
+                            column = table.column(key)
+                            heading = column.heading if column else key
+                            yield (
+                                value,
+                                Place(table.where, number, heading, table.address(key, number)),
+                            )
 
     def _import_table(
         self,
-        table: Table,
+        reader: RowReader,
         writer: RecordWriter,
         report: FileReport,
-        sink: _Rejects | None,
+        sink: RejectsFile | None,
         seen: set[int],
         run_id: int,
     ) -> None:
-        if table.record_type is None:
-            report.add_problem(
-                Finding(
-                    "unknown-record-type",
-                    Severity.ERROR,
-                    "cannot tell which records this file holds",
-                    "Name the file after its records (activities.csv, workforce.csv, ...), give "
-                    "--type, or use the headings of one record type.",
-                    Location(file=table.where),
-                )
-            )
-            return
-        reader = RowReader(table, table.record_type, self.settings.date_order)
-        heading_problems = reader.heading_problems()
-        if heading_problems:
-            for problem in heading_problems:
-                report.add_problem(problem)
-            return  # never read rows under a refused column
+        table = reader.table
         batch: list[tuple[Record, RowOutcome]] = []
         notes_dropped = False
         for number, row in table.rows:
@@ -387,42 +409,55 @@ class Importer:
                 if not notes_dropped:  # one notice, however many notes
                     report.notices.append(f"{table.where}: {NOTES_NOT_STORED}")
                     notes_dropped = True
-            if record is not None and not outcome.problems:
+            if record is None and not outcome.rejected:
+                continue  # nothing left to read in the row (a rejects file's reason alone)
+            if record is not None and not outcome.rejected:
                 key = _key_hash(record)
                 if key in seen:
                     outcome.problems.append(
                         Finding(
                             "duplicate-record",
                             Severity.ERROR,
-                            f"{', '.join(record.natural_key)} "
-                            f"{' / '.join(str(getattr(record, k)) for k in record.natural_key)} "
-                            "appears more than once in this import",
+                            _duplicate_message(record, reader.plan.generated_ids),
                             "Each record has one row; delete or renumber the repeated row.",
                             Location(file=table.where, row=number),
                         )
                     )
                 else:
                     seen.add(key)
-            if outcome.problems:
+            if outcome.rejected:
                 self._reject(table, outcome, outcome.problems, report, sink)
+            elif isinstance(record, BreakdownCount) and record.activity_id in self.rejected_ids:
+                self._hold_back(table, record, outcome, report, sink)
             else:
                 assert record is not None
                 batch.append((record, outcome))
             if len(batch) >= BATCH_SIZE:
-                self._flush(table, writer, batch, report, sink, run_id)
-        self._flush(table, writer, batch, report, sink, run_id)
+                self._flush(reader, writer, batch, report, sink, run_id)
+        self._flush(reader, writer, batch, report, sink, run_id)
+        if self.held_back:
+            rows = self.held_back
+            more = f" and {len(rows) - 10:,} more" if len(rows) > 10 else ""
+            shown = ", ".join(map(str, rows[:10])) + more
+            report.notices.append(
+                f"{table.where}: {'row' if len(rows) == 1 else 'rows'} {shown} "
+                f"{'is' if len(rows) == 1 else 'are'} not stored, because "
+                f"{'its activity was' if len(rows) == 1 else 'their activities were'} rejected"
+            )
+            self.held_back = []
 
     def _flush(
         self,
-        table: Table,
+        reader: RowReader,
         writer: RecordWriter,
         batch: list[tuple[Record, RowOutcome]],
         report: FileReport,
-        sink: _Rejects | None,
+        sink: RejectsFile | None,
         run_id: int,
     ) -> None:
         if not batch:
             return
+        table = reader.table
         record_type = table.record_type
         assert record_type is not None
         if record_type == "breakdowns":
@@ -431,16 +466,6 @@ class Importer:
             )
             kept = []
             for record, outcome in batch:
-                if isinstance(record, BreakdownCount) and record.activity_id in self.rejected_ids:
-                    # Its activity's own problem is reported already: one message per mistake.
-                    report.notices.append(
-                        f"{table.where}, row {outcome.row}: not stored, because its activity "
-                        f'"{record.activity_id}" was rejected'
-                    )
-                    report.counts.rejected += 1
-                    if sink is not None:
-                        sink.write(table, outcome, [])
-                    continue
                 if isinstance(record, BreakdownCount) and record.activity_id in missing:
                     problem = Finding(
                         "unknown-activity",
@@ -453,7 +478,7 @@ class Importer:
                             column=outcome.columns.get("activity_id", "activity_id"),
                         ),
                     )
-                    self._reject(table, outcome, [problem], report, sink)
+                    self._reject(table, outcome, [reader.placed(problem)], report, sink)
                 else:
                     kept.append((record, outcome))
             batch[:] = kept
@@ -466,23 +491,54 @@ class Importer:
             self.progress(len(batch))
         batch.clear()
 
+    def _hold_back(
+        self,
+        table: Table,
+        record: BreakdownCount,
+        outcome: RowOutcome,
+        report: FileReport,
+        sink: RejectsFile | None,
+    ) -> None:
+        """A breakdown of a rejected activity: not stored, and no second message about it."""
+        self.held_back.append(outcome.row)
+        report.counts.rejected += 1
+        if sink is not None:
+            reason = Finding(
+                "activity-rejected",
+                Severity.INFO,
+                f'not stored, because its activity "{record.activity_id}" was rejected: '
+                "import this row again with the corrected activity",
+            )
+            sink.write(table, outcome, [reason])
+
     def _reject(
         self,
         table: Table,
         outcome: RowOutcome,
         problems: list[Finding],
         report: FileReport,
-        sink: _Rejects | None,
+        sink: RejectsFile | None,
     ) -> None:
         for problem in problems:
-            report.add_problem(problem)
+            report.add_problem(problem)  # column-level problems (blocked_by) are counted once
         report.counts.rejected += 1
         if table.record_type == "activities":
             activity_id = outcome.cells.get(outcome.columns.get("activity_id", "activity_id"))
             if isinstance(activity_id, str | int) and not outcome.masked:
                 self.rejected_ids.add(str(activity_id).strip())
         if sink is not None:
-            sink.write(table, outcome, problems)
+            sink.write(table, outcome, [*outcome.blocked_by, *problems])
+
+
+def _duplicate_message(record: Record, made_ids: bool) -> str:
+    if made_ids:
+        return (
+            "this row is the same activity as an earlier row of another file in this import "
+            "(the same date, start time, kind, programme, group, topic, mode and setting)"
+        )
+    keys = record.natural_key
+    values = " / ".join(str(getattr(record, k)) for k in keys)
+    return f"{', '.join(keys)} {values} appears more than once in this import"
 
 
 def import_files(

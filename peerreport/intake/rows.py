@@ -2,31 +2,46 @@
 
 Order matters for privacy: every cell is scanned for identifiers *before* any
 other message is written, so no message can ever echo an identifier; such a
-cell is shown masked everywhere (messages and rejects files).
+cell is shown masked everywhere (messages and rejects files). Only the cells
+of columns that are read are scanned: an unknown column is never stored (its
+cells are masked when a rejects file shows them), and a dropped forbidden
+column never reaches this module at all.
+
+Findings are made with the row's keys as their column, and placed at the end
+(`_placed`): the heading as written and, in a workbook, the cell address.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import typing
+import dataclasses
 from dataclasses import dataclass, field
-from decimal import Decimal
-from functools import cache
 from typing import Any
 
 from pydantic import ValidationError
 
 from peerreport.findings import Finding, Location, Severity
-from peerreport.intake.headings import HeadingMatch, match_heading
-from peerreport.intake.sources import InvalidJSON, Row, Table
-from peerreport.intake.values import CellValueError, parse_bool, parse_date, parse_time
+from peerreport.intake.columns import ColumnPlan
+from peerreport.intake.dates import AmbiguousDate, DateOrder, Place
+from peerreport.intake.headings import (
+    field_kinds,
+    needed_fields,
+    readable_heading,
+    required_fields,
+)
+from peerreport.intake.ids import ActivityIds
+from peerreport.intake.sources import InvalidJSON, Row, Table, column_letter
+from peerreport.intake.values import CellValueError, parse_bool, parse_time
+from peerreport.intake.wording import listed, not_in_vocabulary, what_to_enter
 from peerreport.privacy import PrivacyViolation, mask_text, scan_text
-from peerreport.records.models import RECORD_TYPES, Record
+from peerreport.records.models import RECORD_TYPES, Activity, Record
+from peerreport.records.vocabulary import vocabulary
 
 FIX_IDENTIFIER = (
     "Delete the identifier from the cell (or the whole column), then import again. "
     "peerreport records what the organisation does, never who a person is."
 )
+#: Stands in for an activity's id until its made id is known (see `peerreport.intake.ids`).
+_ID_TO_MAKE = "(made from the row)"
 
 
 @dataclass
@@ -38,33 +53,19 @@ class RowOutcome:
     problems: list[Finding] = field(default_factory=list)
     cells: dict[str, object] = field(default_factory=dict)  # the row as read
     masked: dict[str, str] = field(default_factory=dict)  # cells holding identifiers, masked
-    columns: dict[str, str] = field(default_factory=dict)  # field -> the heading it came from
+    columns: dict[str, str] = field(default_factory=dict)  # field -> the key it came from
+    #: Column-level problems that stop this row (reported once per table, not per row).
+    blocked_by: list[Finding] = field(default_factory=list)
 
     @property
     def shown(self) -> dict[str, object]:
         """The row as it is safe to show (identifiers masked), for rejects files."""
         return {h: self.masked.get(h, v) for h, v in self.cells.items()}
 
-
-@cache
-def _field_kinds(record_type: str) -> dict[str, str]:
-    """'date', 'time', 'bool', 'number' or 'text' for each field, from the model's types."""
-    model = RECORD_TYPES[record_type]
-    kinds: dict[str, str] = {}
-    for name, info in model.model_fields.items():
-        annotation = info.annotation
-        args = set(typing.get_args(annotation)) | {annotation}
-        if dt.date in args:
-            kinds[name] = "date"
-        elif dt.time in args:
-            kinds[name] = "time"
-        elif bool in args:
-            kinds[name] = "bool"
-        elif args & {int, Decimal}:
-            kinds[name] = "number"
-        else:
-            kinds[name] = "text"
-    return kinds
+    @property
+    def rejected(self) -> bool:
+        """Whether the row cannot be stored."""
+        return bool(self.problems or self.blocked_by)
 
 
 def _is_blank(value: object) -> bool:
@@ -89,69 +90,59 @@ def _scannable(value: object) -> str | None:
 class RowReader:
     """Reads the rows of one table into records of one type."""
 
-    def __init__(self, table: Table, record_type: str, date_order: str) -> None:
+    def __init__(
+        self,
+        table: Table,
+        record_type: str,
+        date_order: str,
+        dates: DateOrder | None = None,
+    ) -> None:
         self.table = table
         self.record_type = record_type
         self.model = RECORD_TYPES[record_type]
         self.date_order = date_order
-        self.kinds = _field_kinds(record_type)
-        self._matches: dict[str, HeadingMatch] = {}
+        self.kinds = field_kinds(record_type)
+        self.plan = ColumnPlan(table, record_type)
+        self.dates = dates or DateOrder(date_order)
+        self.ids = ActivityIds() if self.plan.generated_ids else None
+        self._needed = needed_fields(record_type)
+        self._field_keys = {name: key for key, name in self.plan.fields.items()}
+        self._blocked_fields = set(self.plan.column_problems)
+        # The fields that say what a record is (an activity's id, date and kind; not its
+        # counts): a row with none of them is stray cells (a total, a note), not a record.
+        self._telling = [
+            name
+            for name in self.model.model_fields
+            if name in required_fields(self.model)
+            and self.kinds[name] != "number"
+            and not (self.ids is not None and name == "activity_id")
+        ]
+        self._telling_keys = [
+            key for key, name in self.plan.fields.items() if name in self._telling
+        ] + [
+            c.key
+            for name, cols in self.plan.duplicates.items()
+            if name in self._telling
+            for c in cols
+        ]
+        self._not_counted = {c.key for c in self.plan.ignored}
 
-    def heading(self, heading: str) -> HeadingMatch:
-        """What a heading means (cached per table)."""
-        found = self._matches.get(heading)
-        if found is None:
-            found = match_heading(self.record_type, heading)
-            self._matches[heading] = found
-        return found
+    def heading_problems(self, drop_forbidden: bool = False) -> list[Finding]:
+        """Problems with the heading row itself: forbidden columns, then column-level ones."""
+        return [*self.plan.refusals(drop_forbidden), *self.plan.column_problems.values()]
 
-    def heading_problems(self) -> list[Finding]:
-        """Problems with the heading row itself: refused and unknown columns, duplicates."""
-        problems: list[Finding] = []
-        seen: dict[str, str] = {}
-        for heading in self.table.headings:
-            if not heading:
-                continue
-            match = self.heading(heading)
-            if match.problem:
-                problems.append(self._column_problem(match))
-            elif match.field in seen:
-                problems.append(
-                    Finding(
-                        "duplicate-column",
-                        Severity.ERROR,
-                        f'"{heading}" and "{seen[match.field]}" are both the {match.field} column',
-                        "Keep one of the two columns.",
-                        Location(file=self.table.where, column=heading),
-                    )
-                )
-            elif match.field:
-                seen[match.field] = heading
-        return problems
-
-    def _column_problem(self, match: HeadingMatch, row: int | None = None) -> Finding:
-        if match.forbidden:
-            return Finding(
-                "forbidden-column",
-                Severity.ERROR,
-                match.problem or "",
-                FIX_IDENTIFIER,
-                Location(file=self.table.where, row=row, column=match.heading),
-            )
-        return Finding(
-            "unknown-column",
-            Severity.ERROR,
-            match.problem or "",
-            "Rename the heading to a peerreport field, or delete the column.",
-            Location(file=self.table.where, row=row, column=match.heading),
-        )
+    def notices(self) -> list[str]:
+        """What the import says about the columns (after the rows are read)."""
+        return self.plan.notices()
 
     def read(self, number: int, row: Row) -> RowOutcome:
         """Validate one row."""
         outcome = RowOutcome(number, None, cells=row)
         where = self.table.where
         data: dict[str, Any] = {}
-        columns = outcome.columns  # field -> heading, to name the cell in messages
+        columns = outcome.columns  # field -> key, to name the cell in messages
+        columns.update(self._field_keys)
+        self._block(row, outcome)
         for heading, value in row.items():
             if isinstance(value, InvalidJSON):
                 outcome.problems.append(
@@ -164,10 +155,11 @@ class RowReader:
                     )
                 )
                 continue
+            field_name = self.plan.fields.get(heading)
+            if field_name is None:
+                self._not_read(heading, value)
+                continue
             if value is None or value == "":
-                match = self.heading(heading)
-                if match.field is not None:
-                    outcome.columns[match.field] = heading
                 continue
             text = _scannable(value)
             if text is not None and (detections := scan_text(text)):
@@ -183,46 +175,141 @@ class RowReader:
                     )
                 )
                 continue
-            if heading == "record_type" and not self.table.headings:
-                continue  # JSON Lines rows may say which record type they are
-            match = self.heading(heading)
-            if match.field is None:
-                if not self.table.headings:  # JSON Lines: keys are checked row by row
-                    outcome.problems.append(self._column_problem(match, number))
-                continue
-            columns[match.field] = heading
-            kind = self.kinds[match.field]
+            kind = self.kinds[field_name]
             if kind == "text" and isinstance(value, str):
                 if value.strip():
-                    data[match.field] = value
+                    data[field_name] = value
                 continue
             if _is_blank(value):
                 continue
             try:
-                data[match.field] = self._convert(match.field, value)
+                data[field_name] = self._convert(field_name, value, heading, number)
             except CellValueError as exc:
                 outcome.problems.append(
                     Finding(
-                        "invalid-value",
+                        "ambiguous-date" if isinstance(exc, AmbiguousDate) else "invalid-value",
                         Severity.ERROR,
                         str(exc),
-                        _hint_for(self.kinds[match.field]),
+                        _hint_for(kind),
                         Location(file=where, row=number, column=heading),
                     )
                 )
-        if outcome.problems:
+        if self.ids is not None:
+            data["activity_id"] = _ID_TO_MAKE
+        if self._stray(row, outcome):
+            return self._finish(outcome)
+        if outcome.problems or outcome.blocked_by:
             # Still report missing and invalid values in the other cells.
             bad_columns = {p.location.column for p in outcome.problems}
-            self._validate(data, columns, outcome, skip=bad_columns)
-            return outcome
-        outcome.record = self._validate(data, columns, outcome, skip=set())
+            self._validate(data, columns, outcome, skip=bad_columns | self._blocked_fields)
+            return self._finish(outcome)
+        record = self._validate(data, columns, outcome, skip=self._blocked_fields)
+        if record is not None and self.ids is not None:
+            assert isinstance(record, Activity)
+            record = self.ids.assign(record)
+        outcome.record = record
+        return self._finish(outcome)
+
+    def _block(self, row: Row, outcome: RowOutcome) -> None:
+        """The column-level problems that stop this row."""
+        for name, problem in self.plan.column_problems.items():
+            columns = self.plan.duplicates.get(name, [])
+            if name in self._needed or any(not _is_blank(row.get(c.key)) for c in columns):
+                outcome.blocked_by.append(problem)
+
+    def _not_read(self, key: str, value: object) -> None:
+        """A cell of a column that is not read: remember a heading-less column with data."""
+        if _is_blank(value) or key in self.plan.fields:
+            return
+        column = self.table.column(key)
+        if column is not None and not column.heading:
+            self.plan.headingless_seen.setdefault(column.index, None)
+
+    def _stray(self, row: Row, outcome: RowOutcome) -> bool:
+        """A row with none of the values that say what a record is: one finding, not several."""
+        if not self._telling_keys or any(not _is_blank(row.get(k)) for k in self._telling_keys):
+            return False
+        if any(isinstance(value, InvalidJSON) for value in row.values()):
+            return False  # not a row of cells at all: its own problem says so
+        filled = [
+            key
+            for key, value in row.items()
+            if key not in self._not_counted
+            and not isinstance(value, InvalidJSON)
+            and not _is_blank(value)
+        ]
+        outcome.blocked_by.clear()
+        outcome.problems[:] = [p for p in outcome.problems if p.code == "identifier-in-cell"]
+        if not filled:
+            return True  # only the rejects file's `problem` is left: nothing to import
+        needed = listed([f'"{readable_heading(f)}"' for f in self._telling], "or")
+        where, number = self.table.where, outcome.row
+        if len(filled) == 1:
+            message = (
+                f"is the only filled cell in row {number}, which has no {needed}: delete it if "
+                "it is stray, or complete the row"
+            )
+            location = Location(file=where, row=number, column=filled[0])
+        else:
+            shown = [self._shown_column(k) for k in filled]
+            cells = [self.table.address(k, number) for k in filled]
+            addresses = f" ({listed([c for c in cells if c])})" if all(cells) else ""
+            message = (
+                f"this row has values only in {listed(shown)}{addresses}, and no {needed}: "
+                "delete them if they are stray, or complete the row"
+            )
+            location = Location(file=where, row=number)
+        outcome.problems.append(
+            Finding(
+                "stray-cells",
+                Severity.ERROR,
+                message,
+                "A row below the data with a few stray values (a total, a note) is not an "
+                "activity: delete the cells, or fill in the row.",
+                location,
+            )
+        )
+        return True
+
+    def _shown_column(self, key: str) -> str:
+        column = self.table.column(key)
+        if column is None or not column.heading:
+            letter = column_letter(column.index) if column else "?"
+            return (
+                f"column {letter}"
+                if self.table.from_excel
+                else f"column {column.index if column else '?'}"
+            )
+        return f'"{mask_text(column.heading)}"'
+
+    def _finish(self, outcome: RowOutcome) -> RowOutcome:
+        outcome.problems[:] = [self.placed(p) for p in outcome.problems]
         return outcome
 
-    def _convert(self, field_name: str, value: object) -> object:
+    def placed(self, finding: Finding) -> Finding:
+        """The finding with its column as the heading reads, and its cell address."""
+        key, row = finding.location.column, finding.location.row
+        column = self.table.column(key) if key is not None else None
+        if column is None or row is None:
+            return finding
+        heading = mask_text(column.heading) if column.heading else None
+        location = dataclasses.replace(
+            finding.location, column=heading, address=self.table.address(column.key, row)
+        )
+        return dataclasses.replace(finding, location=location)
+
+    def _convert(self, field_name: str, value: object, key: str, row: int) -> object:
         kind = self.kinds[field_name]
         excel = self.table.from_excel
         if kind == "date":
-            return parse_date(value, self.date_order, from_excel=excel)
+            column = self.table.column(key)
+            place = Place(
+                self.table.where,
+                row,
+                column.heading if column and column.heading else key,
+                self.table.address(key, row),
+            )
+            return self.dates.read(value, place, from_excel=excel)
         if kind == "time":
             return parse_time(value, from_excel=excel)
         if kind == "bool":
@@ -247,10 +334,73 @@ class RowReader:
                 column = columns.get(field_name, field_name) if field_name else None
                 if column in skip or (field_name in skip):
                     continue
-                outcome.problems.append(
-                    _finding_for(error, field_name, column, self.table.where, outcome.row)
-                )
+                finding = self._finding_for(error, field_name, column, outcome.row)
+                vocab = self._vocabulary_of(field_name, data)
+                if vocab is not None and isinstance(data.get(str(field_name)), str):
+                    finding = dataclasses.replace(
+                        finding, message=not_in_vocabulary(vocab, data[str(field_name)])
+                    )
+                outcome.problems.append(finding)
             return None
+
+    def _vocabulary_of(self, field_name: str | None, data: dict[str, Any]) -> str | None:
+        """The vocabulary a field's value must come from (a category's: its row's dimension)."""
+        info = self.model.model_fields.get(str(field_name))
+        extra = info.json_schema_extra if info and isinstance(info.json_schema_extra, dict) else {}
+        if isinstance(extra.get("vocabulary"), str):
+            return str(extra["vocabulary"])
+        if self.record_type == "breakdowns" and field_name == "category":
+            dimension = data.get("dimension")
+            return (
+                vocabulary("dimension").resolve(dimension) if isinstance(dimension, str) else None
+            )
+        return None
+
+    def _finding_for(
+        self, error: Any, field_name: str | None, column: str | None, row: int
+    ) -> Finding:
+        kind = error["type"]
+        value = error.get("input")
+        ctx = error.get("ctx") or {}
+        shown = f'"{value}"' if isinstance(value, str | int | float) else "the value"
+        code, hint = "invalid-value", "Correct the value and import again."
+        if kind == "missing":
+            code, hint = "missing-value", "Fill in the cell."
+            wanted = (
+                what_to_enter(self.record_type, field_name, self.date_order)
+                if field_name in self.model.model_fields
+                else "enter a value"
+            )
+            message = f"is empty: {wanted}"
+        elif kind in ("int_parsing", "int_from_float", "decimal_parsing", "float_parsing"):
+            what = "a whole number" if kind.startswith("int") else "a number"
+            message = f"{shown} is not {what}"
+            hint = _hint_for("number")
+        elif kind in ("greater_than_equal", "greater_than"):
+            message = f"{shown} is too small: it must be {ctx.get('ge', ctx.get('gt'))} or more"
+            hint = "Counts and durations cannot be negative."
+        elif kind in ("less_than_equal", "less_than"):
+            message = f"{shown} is too large: it must be at most {ctx.get('le', ctx.get('lt'))}"
+        elif kind == "string_too_long":
+            message = f"is longer than {ctx.get('max_length')} characters"
+        elif kind == "decimal_max_places":
+            message = f"{shown} has more than {ctx.get('decimal_places')} decimal places"
+        elif kind == "value_error":
+            raw = str(ctx.get("error", error["msg"]))
+            message = (
+                raw
+                if not field_name or not str(value)
+                else (f"{shown} {raw}" if raw.startswith("is ") else raw)
+            )
+        else:
+            message = str(error["msg"])
+        return Finding(
+            code,
+            Severity.ERROR,
+            message,
+            hint,
+            Location(file=self.table.where, row=row, column=column),
+        )
 
 
 def _field_of(error: Any) -> str | None:
@@ -266,40 +416,3 @@ def _hint_for(kind: str) -> str:
         "bool": "Write yes or no.",
         "number": "Write a whole number, 0 or more.",
     }.get(kind, "Correct the value and import again.")
-
-
-def _finding_for(
-    error: Any, field_name: str | None, column: str | None, where: str, row: int
-) -> Finding:
-    kind = error["type"]
-    value = error.get("input")
-    ctx = error.get("ctx") or {}
-    shown = f'"{value}"' if isinstance(value, str | int | float) else "the value"
-    code, hint = "invalid-value", "Correct the value and import again."
-    if kind == "missing":
-        code, message = "missing-value", "is empty, but a value is required here"
-        hint = "Fill in the cell."
-    elif kind in ("int_parsing", "int_from_float", "decimal_parsing", "float_parsing"):
-        message = f"{shown} is not a {'whole ' if kind.startswith('int') else ''}number"
-        hint = _hint_for("number")
-    elif kind in ("greater_than_equal", "greater_than"):
-        message = f"{shown} is too small: it must be {ctx.get('ge', ctx.get('gt'))} or more"
-        hint = "Counts and durations cannot be negative."
-    elif kind in ("less_than_equal", "less_than"):
-        message = f"{shown} is too large: it must be at most {ctx.get('le', ctx.get('lt'))}"
-    elif kind == "string_too_long":
-        message = f"is longer than {ctx.get('max_length')} characters"
-    elif kind == "decimal_max_places":
-        message = f"{shown} has more than {ctx.get('decimal_places')} decimal places"
-    elif kind == "value_error":
-        raw = str(ctx.get("error", error["msg"]))
-        message = (
-            raw
-            if not field_name or not str(value)
-            else (f"{shown} {raw}" if raw.startswith("is ") else raw)
-        )
-    else:
-        message = str(error["msg"])
-    return Finding(
-        code, Severity.ERROR, message, hint, Location(file=where, row=row, column=column)
-    )

@@ -1,9 +1,15 @@
 """Reading tables of cells out of CSV, XLSX and JSON Lines files, streaming.
 
 A source yields `Table`s (a CSV or JSONL file is one table, a workbook one
-table per sheet); a table yields `(row_number, {heading: value})` one row at a
-time, so memory does not grow with file size. Row numbers are the ones a
+table per sheet); a table yields `(row_number, {column key: value})` one row at
+a time, so memory does not grow with file size. Row numbers are the ones a
 coordinator sees: the spreadsheet row, or the line of a JSON Lines file.
+
+Empty rows are skipped here and summarised in one notice per table ("rows 45
+to 300 are empty: skipped"); empty rows after the last row of data say
+nothing (formatting often stretches a sheet far below its data). Columns in
+`Table.dropped` are never read: their cells are not looked at, not even to
+tell whether a row is empty.
 """
 
 from __future__ import annotations
@@ -11,14 +17,16 @@ from __future__ import annotations
 import codecs
 import csv
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import IO, Any
 
 from peerreport.errors import InputFileError
 from peerreport.intake.headings import guess_record_type, match_heading, record_type_for_name
+from peerreport.intake.values import restore_formula
 
 Row = dict[str, object]
 
@@ -32,6 +40,25 @@ SUFFIXES = {
     ".json": "jsonl",
 }
 HEADER_SCAN_ROWS = 10  # title rows above the headings are skipped, up to this many
+RUNS_NAMED = 5  # an empty-rows notice names this many runs of empty rows, then counts
+
+
+def column_letter(index: int) -> str:
+    """The spreadsheet letter of a 1-based column number: 1 -> A, 28 -> AB."""
+    letters = ""
+    while index > 0:
+        index, remainder = divmod(index - 1, 26)
+        letters = chr(ord("A") + remainder) + letters
+    return letters
+
+
+@dataclass(frozen=True)
+class TableColumn:
+    """One column of a table, as the coordinator wrote it."""
+
+    key: str  # unique within the table: the heading, or a stand-in for a blank or repeated one
+    heading: str  # as written ('' when the column has no heading)
+    index: int  # 1-based position
 
 
 @dataclass
@@ -41,15 +68,72 @@ class Table:
     file: str
     sheet: str | None
     record_type: str | None
-    headings: list[str]
+    columns: list[TableColumn]
     rows: Iterator[tuple[int, Row]]
     notices: list[str] = field(default_factory=list)
     from_excel: bool = False
+    #: Keys of columns never to read (forbidden columns discarded on request).
+    dropped: set[str] = field(default_factory=set)
 
     @property
     def where(self) -> str:
         """The file (and sheet) for messages."""
         return f'{self.file}, sheet "{self.sheet}"' if self.sheet else self.file
+
+    @property
+    def headings(self) -> list[str]:
+        """The headings as written, in order ('' for a column without one)."""
+        return [c.heading for c in self.columns]
+
+    @cached_property
+    def _by_key(self) -> dict[str, TableColumn]:
+        return {column.key: column for column in self.columns}
+
+    def column(self, key: str) -> TableColumn | None:
+        """The column a row key belongs to (a heading-less column is found by its key)."""
+        found = self._by_key.get(key)
+        if found is not None:
+            return found
+        index = _headingless_index(key)
+        return TableColumn(key, "", index) if index else None
+
+    def address(self, key: str, row: int) -> str | None:
+        """The Excel cell address of a key's cell in a row ('B5'); None outside workbooks."""
+        column = self.column(key) if self.from_excel else None
+        return f"{column_letter(column.index)}{row}" if column else None
+
+
+def _headingless_key(index: int, from_excel: bool) -> str:
+    return f"(column {column_letter(index) if from_excel else index}, no heading)"
+
+
+def _headingless_index(key: str) -> int | None:
+    if not (key.startswith("(column ") and key.endswith(", no heading)")):
+        return None
+    label = key[len("(column ") : -len(", no heading)")]
+    if label.isdigit():
+        return int(label)
+    if label.isalpha() and label.isupper():
+        number = 0
+        for ch in label:
+            number = number * 26 + ord(ch) - ord("A") + 1
+        return number
+    return None
+
+
+def _columns(header: Sequence[str], from_excel: bool) -> list[TableColumn]:
+    """Columns with unique keys: a blank heading or a repeated one gets a stand-in key."""
+    result: list[TableColumn] = []
+    used: set[str] = set()
+    for index, heading in enumerate(header, start=1):
+        key = heading
+        if not heading or heading in used:
+            key = _headingless_key(index, from_excel)
+            if heading:
+                key = f"{heading} {key[: -len(', no heading)')]})"  # 'Date (column F)'
+        used.add(key)
+        result.append(TableColumn(key, heading, index))
+    return result
 
 
 @contextmanager
@@ -109,6 +193,87 @@ def _sniff_delimiter(header: str) -> str:
     return max(counts, key=lambda d: counts[d]) if any(counts.values()) else ","
 
 
+def _is_blank_cell(value: object) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+class _EmptyRuns:
+    """Runs of empty rows followed by data, summarised in one line."""
+
+    def __init__(self) -> None:
+        self.named: list[tuple[int, int]] = []
+        self.more = 0  # empty rows in runs beyond those named
+        self._start: int | None = None
+        self._end = 0
+
+    def empty(self, number: int) -> None:
+        if self._start is None:
+            self._start = number
+        self._end = number
+
+    def data(self) -> None:
+        """A row with data: the pending run, if any, was a gap in the data."""
+        if self._start is None:
+            return
+        if len(self.named) < RUNS_NAMED:
+            self.named.append((self._start, self._end))
+        else:
+            self.more += self._end - self._start + 1
+        self._start = None
+
+    def notice(self, where: str) -> str | None:
+        """'rows 8 and 13 to 299 are empty: skipped' (trailing empty rows are not mentioned)."""
+        if not self.named:
+            return None
+        parts = [str(a) if a == b else f"{a} to {b}" for a, b in self.named]
+        if self.more:
+            parts.append(f"{self.more} more")
+        single = len(self.named) == 1 and self.named[0][0] == self.named[0][1] and not self.more
+        listed = parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} and {parts[-1]}"
+        return (
+            f"{where}: row {listed} is empty: skipped"
+            if single
+            else f"{where}: rows {listed} are empty: skipped"
+        )
+
+
+def _rows_with_data(
+    table: Table, numbered: Iterator[tuple[int, Sequence[Any]]], zip_row: Callable[..., Row]
+) -> Iterator[tuple[int, Row]]:
+    """The rows that hold data, zipped to their keys; empty ones summarised in one notice."""
+    runs = _EmptyRuns()
+    skip: set[int] | None = None
+    for number, cells in numbered:
+        if skip is None:  # decided now, not when the table was opened: see Table.dropped
+            skip = {c.index - 1 for c in table.columns if c.key in table.dropped}
+        if all(_is_blank_cell(v) for i, v in enumerate(cells) if i not in skip):
+            runs.empty(number)
+            continue
+        runs.data()
+        yield number, zip_row(cells, skip)
+    notice = runs.notice(table.where)
+    if notice:
+        table.notices.append(notice)
+
+
+def _zipper(columns: list[TableColumn], from_excel: bool, csv_text: bool) -> Callable[..., Row]:
+    def zip_row(cells: Sequence[Any], skip: set[int]) -> Row:
+        row: Row = {}
+        for index, value in enumerate(cells):
+            if index in skip:
+                continue
+            if csv_text and isinstance(value, str):
+                value = restore_formula(value)
+            if index < len(columns) and columns[index].heading:
+                row[columns[index].key] = value
+            elif not _is_blank_cell(value):
+                key = columns[index].key if index < len(columns) else None
+                row[key or _headingless_key(index + 1, from_excel)] = value
+        return row
+
+    return zip_row
+
+
 def _csv_table(path: Path, record_type: str | None, stack: ExitStack) -> Table:
     handle = stack.enter_context(path.open("rb"))
     notices: list[str] = []
@@ -124,37 +289,23 @@ def _csv_table(path: Path, record_type: str | None, stack: ExitStack) -> Table:
 
     reader = csv.reader(all_lines(), delimiter=_sniff_delimiter(first))
     try:
-        header = [h.strip() for h in next(reader)]
+        header = [restore_formula(h).strip() for h in next(reader)]
     except csv.Error as exc:
         raise InputFileError(f"{path.name}: cannot read the heading row ({exc})") from exc
+    while header and not header[-1]:
+        header.pop()
     table_type = record_type or record_type_for_name(path.stem) or guess_record_type(header)
 
-    def rows() -> Iterator[tuple[int, Row]]:
+    def numbered() -> Iterator[tuple[int, list[str]]]:
         try:
-            for number, cells in enumerate(reader, start=2):
-                yield number, _zip_row(header, cells, number)
+            yield from enumerate(reader, start=2)
         except csv.Error as exc:
             raise InputFileError(f"{path.name}: cannot read the file ({exc})") from exc
 
-    return Table(path.name, None, table_type, header, rows(), notices)
-
-
-def _zip_row(header: list[str], cells: list[Any], number: int) -> Row:
-    row: Row = {}
-    for index, heading in enumerate(header):
-        value = cells[index] if index < len(cells) else None
-        if heading:
-            row[heading] = value
-        elif value not in (None, ""):
-            row[f"(column {index + 1}, no heading)"] = value
-    for index in range(len(header), len(cells)):
-        if cells[index] not in (None, ""):
-            row[f"(column {index + 1}, no heading)"] = cells[index]
-    return row
-
-
-def _is_blank(cells: tuple[Any, ...] | list[Any]) -> bool:
-    return all(c is None or (isinstance(c, str) and not c.strip()) for c in cells)
+    columns = _columns(header, from_excel=False)
+    table = Table(path.name, None, table_type, columns, iter(()), notices)
+    table.rows = _rows_with_data(table, numbered(), _zipper(columns, False, csv_text=True))
+    return table
 
 
 def _looks_like_header(cells: tuple[Any, ...], record_type: str | None) -> bool:
@@ -218,8 +369,8 @@ def _sheet_table(
             return None  # a guidance or lists sheet: not records
         raise InputFileError(
             f'{file}, sheet "{sheet.title}": no heading row found in the first '
-            f"{HEADER_SCAN_ROWS} rows; the headings (activity_id, date, kind, attendance, ...) "
-            "should be in the first row"
+            f"{HEADER_SCAN_ROWS} rows; the headings (Activity ID, Date, Kind of activity, "
+            "Attendance, ...) should be in the first row"
         )
     header = [str(c).strip() if c is not None else "" for c in header_row]
     # Trim empty trailing heading cells (formatting often extends the used range).
@@ -230,64 +381,69 @@ def _sheet_table(
         return None
     notices = []
     if skipped:
-        rows_above = "row 1 is" if skipped == 1 else f"rows 1-{skipped} are"
+        rows_above = "row 1 is" if skipped == 1 else f"rows 1 to {skipped} are"
         notices.append(
             f'{file}, sheet "{sheet.title}": {rows_above} above the headings '
             "(a title?) and not read"
         )
-    header_number = number
+    columns = _columns(header, from_excel=True)
+    table = Table(file, sheet.title, table_type, columns, iter(()), notices, from_excel=True)
+    numbered = enumerate(rows, start=number + 1)
+    table.rows = _rows_with_data(table, numbered, _zipper(columns, True, csv_text=False))
+    return table
 
-    def table_rows() -> Iterator[tuple[int, Row]]:
-        pending_blank: list[int] = []
-        for row_number, cells in enumerate(rows, start=header_number + 1):
-            if _is_blank(cells):
-                pending_blank.append(row_number)
-                continue
-            # A blank row with data after it is worth a word; trailing blanks are not.
-            for blank in pending_blank:
-                notices.append(f'{file}, sheet "{sheet.title}", row {blank}: empty row skipped')
-            pending_blank.clear()
-            yield row_number, _zip_row(header, list(cells), row_number)
 
-    return Table(file, sheet.title, table_type, header, table_rows(), notices, from_excel=True)
+def _jsonl_objects(
+    path: Path, stack: ExitStack, notices: list[str]
+) -> Iterator[tuple[int, dict[str, Any] | InvalidJSON]]:
+    handle = stack.enter_context(path.open("rb"))
+    for number, line in enumerate(_decode_lines(handle, notices, path.name), start=1):
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield number, InvalidJSON(f"not valid JSON ({exc.msg})")
+            continue
+        yield (
+            number,
+            value
+            if isinstance(value, dict)
+            else InvalidJSON("each line must be a JSON object {...}"),
+        )
 
 
 def _jsonl_table(path: Path, record_type: str | None, stack: ExitStack) -> Table:
+    """A JSON Lines file: its keys (read in a first pass) are its columns."""
+    keys: dict[str, None] = {}
+    first: dict[str, Any] | None = None
+    with ExitStack() as first_pass:
+        for _, value in _jsonl_objects(path, first_pass, []):
+            if isinstance(value, dict):
+                first = value if first is None else first
+                keys.update(dict.fromkeys(str(k) for k in value))
     table_type = record_type or record_type_for_name(path.stem)
-    handle = stack.enter_context(path.open("rb"))
-    notices: list[str] = []
-
-    def rows() -> Iterator[tuple[int, Row]]:
-        for number, line in enumerate(_decode_lines(handle, notices, path.name), start=1):
-            if not line.strip():
-                continue
-            try:
-                value = json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield number, {"(json)": InvalidJSON(f"not valid JSON ({exc.msg})")}
-                continue
-            if not isinstance(value, dict):
-                yield number, {"(json)": InvalidJSON("each line must be a JSON object {...}")}
-                continue
-            yield number, value
-
-    stream = rows()
-    first = next(stream, None)
     if table_type is None and first is not None:
         # Not named after its records: the first object says, by `record_type` or its keys.
-        named = first[1].get("record_type")
+        named = first.get("record_type")
         table_type = (
             named
             if isinstance(named, str) and named in _RECORD_TYPE_NAMES
-            else (guess_record_type([str(k) for k in first[1]]))
+            else guess_record_type(list(first))
         )
+    notices: list[str] = []
+    columns = [TableColumn(key, key, index) for index, key in enumerate(keys, start=1)]
+    table = Table(path.name, None, table_type, columns, iter(()), notices)
 
-    def all_rows() -> Iterator[tuple[int, Row]]:
-        if first is not None:
-            yield first
-        yield from stream
+    def rows() -> Iterator[tuple[int, Row]]:
+        for number, value in _jsonl_objects(path, stack, notices):
+            if isinstance(value, InvalidJSON):
+                yield number, {"(json)": value}
+                continue
+            yield number, {str(k): v for k, v in value.items() if str(k) not in table.dropped}
 
-    return Table(path.name, None, table_type, [], all_rows(), notices)
+    table.rows = rows()
+    return table
 
 
 _RECORD_TYPE_NAMES = ("activities", "breakdowns", "workforce", "feedback")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass
 
 EXCEL_EPOCH = dt.date(1899, 12, 30)  # Excel's day 0 (its 1900 leap-year bug included)
 
@@ -37,6 +38,7 @@ MONTHS = {
 
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ]00:00(?::00(?:\.0+)?)?)?$")
 _NUMERIC = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})$")
+_NUMERIC_PARTS = re.compile(r"^(\d{1,2})([/.\-])(\d{1,2})([/.\-])(\d{2}|\d{4})$")
 _WORDY_DMY = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)?[\s\-]+([A-Za-z]+)\.?,?[\s\-]+(\d{4})$")
 _WORDY_MDY = re.compile(r"^([A-Za-z]+)\.?[\s\-]+(\d{1,2})(?:st|nd|rd|th)?,?[\s\-]+(\d{4})$")
 _TIME = re.compile(r"^(\d{1,2})[:.](\d{2})(?::(\d{2}))?\s*([ap]\.?m\.?)?$", re.IGNORECASE)
@@ -44,6 +46,50 @@ _TIME = re.compile(r"^(\d{1,2})[:.](\d{2})(?::(\d{2}))?\s*([ap]\.?m\.?)?$", re.I
 
 class CellValueError(ValueError):
     """A cell's value cannot be read as the type its column needs."""
+
+
+_OTHER = {"day-first": "month-first", "month-first": "day-first"}
+_ORDER_WORDS = {"day-first": "day first (DD/MM/YYYY)", "month-first": "month first (MM/DD/YYYY)"}
+_FIRST = {"day-first": "day", "month-first": "month"}
+
+
+def spoken(date: dt.date) -> str:
+    """A date as people say it: '14 August 2026'."""
+    return f"{date.day} {date:%B %Y}"
+
+
+@dataclass(frozen=True)
+class Swapped:
+    """A written date read with day and month the other way round, written that way."""
+
+    date: dt.date
+    text: str  # the cell's text with day and month swapped: what to write instead
+
+
+def swapped_reading(text: str, date_order: str) -> Swapped | None:
+    """The date `text` (DD/MM/YYYY-like) means if written in the other order, if it is one.
+
+    '08/14/2026' in a day-first workspace -> 14 August 2026, written '14/08/2026'.
+    """
+    m = _NUMERIC_PARTS.match(text.strip())
+    if not m or len(m[5]) != 4:
+        return None
+    first, second = int(m[1]), int(m[3])
+    day, month = (second, first) if date_order == "day-first" else (first, second)
+    try:
+        date = dt.date(int(m[5]), month, day)
+    except ValueError:
+        return None
+    return Swapped(date, f"{m[3]}{m[2]}{m[1]}{m[4]}{m[5]}")
+
+
+def is_ambiguous(text: str) -> bool:
+    """A numeric date that is a different real date in either order ('04/05/2026')."""
+    m = _NUMERIC_PARTS.match(text.strip())
+    if not m or len(m[5]) != 4:
+        return False
+    first, second = int(m[1]), int(m[3])
+    return first != second and 1 <= first <= 12 and 1 <= second <= 12
 
 
 def _make_date(year: int, month: int, day: int, shown: str) -> dt.date:
@@ -85,14 +131,18 @@ def parse_date(
                 "(e.g. 14/08/2026)"
             )
         day, month = (first, second) if date_order == "day-first" else (second, first)
-        order_name = "DD/MM/YYYY" if date_order == "day-first" else "MM/DD/YYYY"
-        if not 1 <= month <= 12:
+        try:
+            return _make_date(int(year_text), month, day, text)
+        except CellValueError as exc:
+            swapped = swapped_reading(text, date_order)
+            if swapped is None:
+                raise
             raise CellValueError(
-                f'"{text}" is not a date in {order_name} order: there is no month {month}. '
-                "If this file writes the month first, set date_order in peerreport.toml; "
-                "peerreport never swaps day and month on its own"
-            )
-        return _make_date(int(year_text), month, day, text)
+                f'"{text}" is not a date: did you mean {swapped.text} ({spoken(swapped.date)})? '
+                f"Dates are read {_ORDER_WORDS[date_order]}; if this file writes the "
+                f"{_FIRST[_OTHER[date_order]]} first, set date_order in peerreport.toml "
+                "(peerreport never swaps day and month on its own)"
+            ) from exc
     for pattern, day_group, month_group in ((_WORDY_DMY, 1, 2), (_WORDY_MDY, 2, 1)):
         if m := pattern.match(text):
             month_number = MONTHS.get(m[month_group].lower())
@@ -145,3 +195,34 @@ def parse_bool(value: object) -> bool:
     if text in _FALSE:
         return False
     raise CellValueError(f'"{value}" is not yes or no')
+
+
+# A spreadsheet runs a cell as a formula when its text starts with one of these,
+# even after spaces or no-break spaces, and in some locales the full-width forms.
+_FORMULA_START = frozenset("=+-@＝＋－＠")
+_LEADING_SPACE = " \t\r\n\u00a0\u2007\u202f\u3000"
+_PLAIN_NUMBER = re.compile(r"^[+\-]?\d+(?:[.,]\d+)*$")
+
+
+def _needs_apostrophe(text: str) -> bool:
+    stripped = text.lstrip(_LEADING_SPACE)
+    if text[:1] in ("\t", "\r") or (
+        stripped[:1] in _FORMULA_START and not _PLAIN_NUMBER.match(stripped)
+    ):
+        return True
+    # Text that already starts with the apostrophe gets another, so it reads back as written.
+    return text[:1] == "'" and _needs_apostrophe(text[1:])
+
+
+def neutralise_formula(text: str) -> str:
+    """Text a spreadsheet would run as a formula, made inert with a leading apostrophe.
+
+    '=1+1' -> "'=1+1", '  ＝HYPERLINK(...)' -> "'  ＝HYPERLINK(...)". A plain number
+    ('-2') is left alone: it is not a formula, and the coordinator may need to see it.
+    """
+    return "'" + text if _needs_apostrophe(text) else text
+
+
+def restore_formula(text: str) -> str:
+    """Undo `neutralise_formula`, so a corrected rejects file imports as it is."""
+    return text[1:] if text[:1] == "'" and _needs_apostrophe(text[1:]) else text

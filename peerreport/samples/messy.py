@@ -36,6 +36,7 @@ HEADINGS = [
     "Attendees",
     "First time",
     "Notes",
+    "Room",  # the coordinator's own column: not a peerreport field, so not stored (a notice)
 ]
 BREAKDOWN_HEADINGS = ["Activity ID", "Breakdown", "Category", "Count"]
 
@@ -126,13 +127,22 @@ _BREAKDOWNS: list[list[Any]] = [
     ["DRP-0402", "age_band", "45_64", 5],
 ]
 
+#: A stray cell far below the data: a note the coordinator left for themselves.
+STRAY_ROW = 40
+STRAY_NOTE = "stock take done"
+_ROOMS = ("Hall", "Lounge", "Phone room", "Hall", "Online", "Office", "Hall", "Hall", "Small room")
+
 #: Every planted mistake, in row order, with its sheet row.
-MISTAKES: tuple[Mistake, ...] = tuple(
-    replace(mistake, row=FIRST_ROW + index)
-    for index, (_, mistake) in enumerate(_ROWS)
-    if mistake is not None
+MISTAKES: tuple[Mistake, ...] = (
+    *(
+        replace(mistake, row=FIRST_ROW + index)
+        for index, (_, mistake) in enumerate(_ROWS)
+        if mistake is not None
+    ),
+    Mistake("Notes", "a stray cell far below the data", STRAY_ROW),
 )
-#: The rows intake reports as notices: the title row and the blank row.
+#: The rows intake reports as notices: the title row, the blank row (and the empty rows
+#: above the stray cell).
 TITLE_ROW = 1
 BLANK_ROW = FIRST_ROW + next(i for i, (cells, _) in enumerate(_ROWS) if cells is None)
 
@@ -150,8 +160,10 @@ def write_messy_workbook(path: Path) -> Path:
     sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(HEADINGS))
     sheet["A1"].font = Font(bold=True, size=14)
     sheet.append(HEADINGS)
+    rooms = iter(_ROOMS)
     for cells, _ in _ROWS:
-        sheet.append(cells or [])
+        sheet.append([*cells, next(rooms)] if cells else [])
+    sheet.cell(row=STRAY_ROW, column=HEADINGS.index("Notes") + 1, value=STRAY_NOTE)
     for row in sheet.iter_rows(min_row=3, max_col=2):
         if isinstance(row[1].value, dt.date):
             row[1].number_format = "DD/MM/YYYY"
@@ -162,7 +174,7 @@ def write_messy_workbook(path: Path) -> Path:
     for worksheet in (sheet, breakdowns):
         for cell in worksheet[2 if worksheet is sheet else 1]:
             cell.font = Font(bold=True)
-    for letter, width in zip("ABCDEFGHI", (12, 12, 10, 20, 22, 14, 10, 10, 40), strict=True):
+    for letter, width in zip("ABCDEFGHIJ", (12, 12, 10, 20, 22, 14, 10, 10, 40, 12), strict=True):
         sheet.column_dimensions[letter].width = width
     workbook.properties.creator = "peerreport"
     workbook.properties.created = dt.datetime(2026, 4, 30)

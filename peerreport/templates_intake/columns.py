@@ -1,10 +1,13 @@
 """What each column of the intake workbook is, read from the record model.
 
-One `Column` per model field, in the model's order: its kind (which decides
-the cell format and the data validation), whether it is required, an example,
-its bounds and, for closed-vocabulary fields, the list of codes. Nothing here
-is written by hand per field, so a new field or code shows up in the
-workbook without editing this package.
+One `Column` per model field, in the model's order: its readable heading
+("Duration (minutes)"), its kind (which decides the cell format and the data
+validation), whether it is required, an example, its bounds and, for
+closed-vocabulary fields, the list of choices. A drop-down offers the
+vocabulary's labels ("Warm-line call"), which is what a person reads; intake
+turns a label back into its code, and accepts the code too. Nothing here is
+written by hand per field, so a new field or term shows up in the workbook
+without editing this package.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from peerreport.intake.headings import readable_heading
 from peerreport.records.models import RECORD_TYPES
 from peerreport.records.vocabulary import vocabulary
 from peerreport.rulebook.sources import DIMENSIONS, category_codes
@@ -31,7 +35,7 @@ SHEET_NAMES: dict[str, str] = {
 #: The yes/no list offered for true/false fields (intake also reads true/false, 1/0, x).
 YES_NO: tuple[str, ...] = ("yes", "no")
 
-#: The name of the list a breakdown `category` draws from (every dimension's codes).
+#: The name of the list a breakdown `category` draws from (every dimension's categories).
 CATEGORY_LIST = "category"
 #: The name of the yes/no list.
 YES_NO_LIST = "yes_no"
@@ -52,7 +56,7 @@ class Column:
     """One column of a record sheet: a field of the record model."""
 
     record_type: str
-    name: str
+    name: str  # the field
     kind: str  # date, time, whole, decimal, bool, list or text
     required: bool
     description: str
@@ -63,13 +67,23 @@ class Column:
     max_length: int | None = None
 
     @property
+    def heading(self) -> str:
+        """The heading a coordinator reads ('Duration (minutes)'); intake reads it back."""
+        return readable_heading(self.name)
+
+    @property
     def codes(self) -> tuple[str, ...]:
-        """The values offered in the drop-down (empty for free columns)."""
+        """The codes behind the drop-down's choices (empty for free columns)."""
         return list_values(self.list_name) if self.list_name else ()
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        """The values offered in the drop-down: labels (empty for free columns)."""
+        return list_choices(self.list_name) if self.list_name else ()
 
 
 def list_values(list_name: str) -> tuple[str, ...]:
-    """The values of one drop-down list: a vocabulary's codes, every category, or yes/no."""
+    """The codes of one drop-down list: a vocabulary's codes, every category, or yes/no."""
     if list_name == YES_NO_LIST:
         return YES_NO
     if list_name == CATEGORY_LIST:
@@ -77,17 +91,22 @@ def list_values(list_name: str) -> tuple[str, ...]:
     return vocabulary(list_name).codes
 
 
-def list_label(list_name: str, value: str) -> str:
-    """What a list value means, for people ('group' -> 'Peer support group session')."""
+def list_choice(list_name: str, code: str) -> str:
+    """What the drop-down offers for a code: its label ('warm_line_call' -> 'Warm-line call').
+
+    A breakdown category offers its plain label ('Māori', 'Not stated'): intake
+    reads it within the row's dimension.
+    """
     if list_name == YES_NO_LIST:
-        return value
+        return code
     if list_name == CATEGORY_LIST:
-        # 'Māori (ethnicity)'; 'Not stated (ethnicity, age band or gender)'.
-        found = {d: vocabulary(d).label(value) for d in DIMENSIONS if value in vocabulary(d).codes}
-        names = [vocabulary(d).title.split(" (")[0].lower() for d in found]
-        dimensions = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
-        return f"{next(iter(found.values()))} ({dimensions})"
-    return vocabulary(list_name).label(value)
+        return next(vocabulary(d).label(code) for d in DIMENSIONS if code in vocabulary(d).codes)
+    return vocabulary(list_name).label(code)
+
+
+def list_choices(list_name: str) -> tuple[str, ...]:
+    """The drop-down's values, in the list's order, each once."""
+    return tuple(dict.fromkeys(list_choice(list_name, code) for code in list_values(list_name)))
 
 
 def list_title(list_name: str) -> str:
@@ -165,18 +184,16 @@ def _shared_example(field_name: str) -> str:
 
 
 def _example(given: str, kind: str, list_name: str | None) -> str:
-    """The model's example, as a value the column offers (a code, not a label)."""
+    """The model's example, as a value the column offers (a label, not a code)."""
     if kind != "list" or list_name is None:
         return given or _DEFAULT_EXAMPLES[kind]
     offered = list_values(list_name)
-    if given in offered:
-        return given
     vocabularies = DIMENSIONS if list_name == CATEGORY_LIST else (list_name,)
     for name in vocabularies:
         code = vocabulary(name).resolve(given) if given else None
-        if code is not None:
-            return code
-    return offered[0]
+        if code is not None and code in offered:
+            return list_choice(list_name, code)
+    return list_choice(list_name, offered[0])
 
 
 def columns(record_type: str) -> list[Column]:

@@ -7,7 +7,8 @@ it has two or more texts, so this sheet can never be mistaken for records).
 
 from __future__ import annotations
 
-from peerreport.templates_intake.columns import CATEGORY_LIST, SHEET_NAMES, Column, list_label
+from peerreport.intake.headings import readable_heading
+from peerreport.templates_intake.columns import CATEGORY_LIST, SHEET_NAMES, Column
 from peerreport.templates_intake.usage import ReturnUse
 
 GUIDANCE_SHEET = "How to fill this in"
@@ -50,8 +51,8 @@ def guidance_lines(use: ReturnUse | None) -> list[tuple[str, str]]:
         ("heading", "Filling in a row"),
         (
             "text",
-            "Give every activity its own activity_id (for example GRP-2026-0142) and never "
-            "reuse one. A Breakdowns row uses the activity_id of its activity.",
+            "Give every activity its own Activity ID (for example GRP-2026-0142) and never "
+            "reuse one. A Breakdowns row uses the Activity ID of its activity.",
         ),
         (
             "text",
@@ -62,7 +63,8 @@ def guidance_lines(use: ReturnUse | None) -> list[tuple[str, str]]:
         (
             "text",
             "Where a cell has a drop-down list, pick from it. Yes/no columns: choose yes or "
-            "no (blank means no).",
+            "no (blank means no). peerreport also reads the short codes (warm_line_call) and "
+            "the field names as headings (duration_minutes), as in rule files.",
         ),
         (
             "text",
@@ -89,7 +91,7 @@ def guidance_lines(use: ReturnUse | None) -> list[tuple[str, str]]:
         ),
         (
             "text",
-            "To count unique people, members may choose their own code word (member_tokens, "
+            "To count unique people, members may choose their own code word (Member tokens, "
             "e.g. kereru7). Never use their names, initials or NHI for this.",
         ),
         ("", ""),
@@ -116,7 +118,7 @@ def guidance_lines(use: ReturnUse | None) -> list[tuple[str, str]]:
         for record_type, sheet in SHEET_NAMES.items():
             used = use.fields.get(record_type)
             if used:
-                lines.append(("text", f"{sheet}: {', '.join(used)}"))
+                lines.append(("text", f"{sheet}: {', '.join(map(readable_heading, used))}"))
             else:
                 lines.append(("text", f"{sheet}: not used by this return (leave it empty)."))
         lines.append(
@@ -131,7 +133,7 @@ def guidance_lines(use: ReturnUse | None) -> list[tuple[str, str]]:
 
 def heading_note(column: Column, use: ReturnUse | None) -> str:
     """The comment on a heading: meaning, required, example, accepted values."""
-    parts = [f"{column.name}: {column.description}"]
+    parts = [f"{column.heading}: {column.description}"]
     parts.append(
         "Required: fill this in on every row."
         if column.required
@@ -150,7 +152,7 @@ def accepted_values(column: Column) -> str:
     if column.kind == "bool":
         return "Accepted: yes or no."
     if column.kind == "list" and column.list_name is not None:
-        choices = "\n".join(f"  {c} = {list_label(column.list_name, c)}" for c in column.codes)
+        choices = "\n".join(f"  {choice}" for choice in column.choices)
         which = " (a category of the row's dimension)" if column.list_name == CATEGORY_LIST else ""
         return f"Choose from the drop-down list{which}:\n{choices}"
     if column.kind == "date":
@@ -178,7 +180,7 @@ def error_message(column: Column) -> tuple[str, str]:
     elif column.kind == "list":
         title = "Choose from the list"
         message = (
-            f"{column.name} must be one of the values in the drop-down list. "
+            f"{column.heading} must be one of the values in the drop-down list. "
             "Point at the heading to see what each one means."
         )
     elif column.kind == "date":

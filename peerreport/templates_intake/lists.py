@@ -17,7 +17,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from peerreport.intake.sources import HEADER_SCAN_ROWS
-from peerreport.templates_intake.columns import Column, list_label, list_title, list_values
+from peerreport.templates_intake.columns import (
+    Column,
+    list_choice,
+    list_choices,
+    list_title,
+    list_values,
+)
 
 #: The sheet's name; intake ignores sheets not named after a record type.
 LISTS_SHEET = "Lists"
@@ -27,8 +33,8 @@ TITLE_ROW = HEADER_SCAN_ROWS + 1
 FIRST_ROW = TITLE_ROW + 1
 #: The note in A1, the only text above the lists.
 NOTE = (
-    "Values of the drop-down lists on the other sheets (code, then what it means). "
-    "Do not edit: peerreport reads codes from its own vocabularies, and does not read this sheet."
+    "Values of the drop-down lists on the other sheets (what you choose, then the code "
+    "peerreport stores). Do not edit: peerreport reads its own vocabularies, not this sheet."
 )
 
 
@@ -38,9 +44,9 @@ class ListRange:
 
     name: str
     title: str
-    column: int  # the codes' column (1-based); labels are in the next column
-    values: tuple[str, ...]
-    labels: tuple[str, ...]
+    column: int  # the choices' column (1-based); their codes are in the next column
+    values: tuple[str, ...]  # the choices the drop-down offers (labels)
+    codes: tuple[str, ...]  # the code of each choice
 
     @property
     def reference(self) -> str:
@@ -59,12 +65,13 @@ def list_ranges(columns: list[Column]) -> dict[str, ListRange]:
         name = column.list_name
         if name is None or name in ranges:
             continue
-        values = list_values(name)
+        choices = list_choices(name)
+        code_of = {list_choice(name, code): code for code in reversed(list_values(name))}
         ranges[name] = ListRange(
             name=name,
             title=f"List: {list_title(name)}",
-            column=1 + 3 * len(ranges),  # code, label, an empty spacer column
-            values=values,
-            labels=tuple(list_label(name, v) for v in values),
+            column=1 + 3 * len(ranges),  # choice, code, an empty spacer column
+            values=choices,
+            codes=tuple(code_of[c] for c in choices),
         )
     return ranges

@@ -1,7 +1,7 @@
 """Writing the intake workbook with openpyxl.
 
-Sheets, in order: the guidance sheet, one sheet per record type (headings in
-row 1, bold and frozen, each with a note; validations and cell formats on
+Sheets, in order: the guidance sheet, one sheet per record type (readable
+headings in row 1, bold and frozen, each with a note; validations and cell formats on
 rows 2 to `rows + 1`) and the hidden Lists sheet. Formatting a cell gives it
 no value, so the prepared rows read as blank, and intake skips blank rows.
 """
@@ -107,7 +107,7 @@ def _write_record_sheet(
     last_row = rows + 1
     for index, column in enumerate(columns, start=1):
         letter = get_column_letter(index)
-        cell = sheet.cell(row=1, column=index, value=column.name)
+        cell = sheet.cell(row=1, column=index, value=column.heading)
         cell.font = Font(bold=True)
         fill = (
             _REQUIRED_FILL
@@ -132,9 +132,9 @@ def _write_record_sheet(
 
 def _width(column: Column) -> float:
     """A column wide enough for its heading and its example, within reason."""
-    widest = max(len(column.name), len(column.example), 10)
+    widest = max(len(column.heading), len(column.example), 10)
     if column.kind == "list":
-        widest = max(widest, *(len(code) for code in column.codes))
+        widest = max(widest, *(len(choice) for choice in column.choices))
     return float(min(widest + 3, 40))
 
 
@@ -167,7 +167,7 @@ def _validation(column: Column, ranges: dict[str, ListRange], cells: str) -> Any
         errorTitle=title,
         error=message,
         showInputMessage=True,
-        promptTitle=column.name[:32],
+        promptTitle=column.heading[:32],
         prompt=prompt(column),
         **options,
     )
@@ -186,11 +186,11 @@ def _write_lists(sheet: Any, ranges: dict[str, ListRange]) -> None:
     for item in ranges.values():
         title = sheet.cell(row=TITLE_ROW, column=item.column, value=item.title)
         title.font = Font(bold=True)
-        for offset, (value, label) in enumerate(zip(item.values, item.labels, strict=True)):
+        for offset, (value, code) in enumerate(zip(item.values, item.codes, strict=True)):
             sheet.cell(row=FIRST_ROW + offset, column=item.column, value=value)
-            sheet.cell(row=FIRST_ROW + offset, column=item.column + 1, value=label)
-        sheet.column_dimensions[_letter(item.column)].width = 24
-        sheet.column_dimensions[_letter(item.column + 1)].width = 40
+            sheet.cell(row=FIRST_ROW + offset, column=item.column + 1, value=code)
+        sheet.column_dimensions[_letter(item.column)].width = 40
+        sheet.column_dimensions[_letter(item.column + 1)].width = 24
     sheet.sheet_state = "hidden"
     sheet.protection.sheet = True  # a guard against accidental edits, not a secret
 

@@ -170,7 +170,7 @@ def test_xlsx_title_row_above_headings_and_blank_row_between(
     assert set(stored_activities(engine, ws.provider_code)) == {"A1", "A2"}
     notices = report.files[0].notices
     assert any("row 1" in n and "above the headings" in n for n in notices)
-    assert any("row 4: empty row skipped" in n for n in notices)
+    assert 'log.xlsx, sheet "Activities": row 4 is empty: skipped' in notices
 
 
 def test_xlsx_sheets_by_name_breakdowns_before_activities(

@@ -42,8 +42,8 @@ def test_one_bad_row_stores_nothing_and_every_problem_is_listed(
         "February 2026 has no day 31" in found
     )
     assert any(
-        m.startswith('activities.csv, row 4, column "kind": "gorup" is not a known')
-        and "Did you mean 'group'" in m
+        m.startswith('activities.csv, row 4, column "kind": "gorup" is not on the kind of')
+        and 'did you mean "Peer support group session"?' in m
         for m in found
     )
     assert any(
@@ -81,7 +81,7 @@ def test_skip_invalid_stores_valid_rows_and_writes_rejects(
     rejects = report.files[0].rejects_path
     assert rejects == tmp_path / "activities.csv.rejects.csv"
     content = rejects.read_text("utf-8-sig")
-    assert "04/13/2026" in content and "there is no month 13" in content
+    assert "04/13/2026" in content and "did you mean 13/04/2026 (13 April 2026)?" in content
     assert "phone number" in content
     assert "555 0123" not in content and "021 555" not in content  # masked, never echoed
 
@@ -127,7 +127,7 @@ def test_forbidden_columns_are_refused_with_the_reason(
     assert "Aroha" not in text_all and "ZAA0067" not in text_all
 
 
-def test_unknown_column_is_refused_with_a_suggestion(
+def test_unknown_columns_are_not_stored_and_named_once(
     engine: Engine, db_url: str, tmp_path: Path
 ) -> None:
     ws = make_workspace(tmp_path / "ws", db_url)
@@ -136,13 +136,21 @@ def test_unknown_column_is_refused_with_a_suggestion(
         [
             [*ACTIVITY_HEADER, "attendence", "colour"],
             [*GOOD, "3", "blue"],
+            ["A2", "15/08/2026", "group", "4", "", "", "5", "green"],
         ],
     )
     report = run_import(engine, ws, path)
-    assert not report.stored
-    found = messages(report)
-    assert any('column "colour"' in m and "not a activities field" in m for m in found)
-    assert any('column "attendence"' in m for m in found)
+    assert report.stored, messages(report)
+    assert report.problem_count == 0
+    assert report.files[0].notices == [
+        "activities.csv: peerreport does not know 2 columns, so they are not stored: "
+        '"attendence" (did you mean "Attendance"?) and "colour"'
+    ]
+    stored = stored_activities(engine, ws.provider_code)
+    assert set(stored) == {"A1", "A2"} and stored["A1"]["attendance"] == 9
+    with engine.connect() as conn:
+        dump = " ".join(str(r) for r in conn.execute(select(activity)).all())
+    assert "blue" not in dump and "green" not in dump
 
 
 def test_identifier_in_a_text_cell_is_masked_and_refused(
@@ -267,6 +275,9 @@ def test_breakdowns_of_a_rejected_activity_add_no_second_message(
     report = run_import(engine, ws, path)
     assert not report.stored
     assert len(messages(report)) == 1 and 'column "attendance"' in messages(report)[0]
-    assert any('its activity "A1" was rejected' in n for n in report.files[0].notices)
+    assert (
+        'log.xlsx, sheet "Breakdowns": row 2 is not stored, because its activity was rejected'
+        in (report.files[0].notices)
+    )
     typed = run_import(engine, ws, path, record_type="activities")
     assert len(messages(typed)) == 1  # --type does not trip over the other sheets

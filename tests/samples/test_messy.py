@@ -11,8 +11,10 @@ from sqlalchemy import Engine, func, select
 from peerreport.privacy.detectors.nhi import is_valid_nhi
 from peerreport.samples.messy import (
     BLANK_ROW,
+    HEADINGS,
     MISTAKES,
     STRAY_NHI,
+    STRAY_ROW,
     TITLE_ROW,
     main,
     write_messy_workbook,
@@ -26,11 +28,19 @@ WHERE = 'messy-activity-log.xlsx, sheet "Activities"'
 
 # (row, column, code) -> words the message must have. One entry per planted mistake.
 EXPECTED: dict[tuple[int | None, str | None, str], tuple[str, ...]] = {
-    (5, "Date", "invalid-value"): ('"04/13/2026"', "no month 13", "DD/MM/YYYY", "date_order"),
+    (5, "Date", "invalid-value"): (
+        '"04/13/2026" is not a date: did you mean 13/04/2026 (13 April 2026)?',
+        "DD/MM/YYYY",
+        "date_order",
+    ),
     (7, "Date", "invalid-value"): ('"31/02/2026"', "February 2026 has no day 31"),
     (9, "Notes", "identifier-in-cell"): ("NHI number", "Z******"),
     (10, "Attendees", "invalid-value"): ('"-2"', "too small", "0 or more"),
-    (11, "Activity type", "invalid-value"): ('"gorup"', "Did you mean 'group'?"),
+    (11, "Activity type", "invalid-value"): (
+        '"gorup" is not on the kind of activity list',
+        'did you mean "Peer support group session"?',
+    ),
+    (40, "Notes", "stray-cells"): ("is the only filled cell in row 40", "delete it if it is stray"),
 }
 
 
@@ -56,7 +66,7 @@ def test_the_module_runs_as_a_script(tmp_path: Path) -> None:
 
 def test_the_mistakes_are_the_ones_coordinators_make() -> None:
     sheet = load_workbook(MESSY)["Activities"]
-    assert [str(r) for r in sheet.merged_cells.ranges] == ["A1:I1"]  # a merged title row
+    assert [str(r) for r in sheet.merged_cells.ranges] == ["A1:J1"]  # a merged title row
     assert sheet.cell(row=TITLE_ROW, column=1).value
     assert all(c.value is None for c in sheet[BLANK_ROW])  # a blank row in the middle
     assert sheet.max_row > BLANK_ROW + 1
@@ -82,14 +92,15 @@ def test_importing_stores_nothing_and_says_one_thing_per_mistake(
     for problem in problems:
         key = (problem.location.row, problem.location.column, problem.code)
         text = str(problem)
-        assert text.startswith(f'{WHERE}, row {key[0]}, column "{key[1]}": '), text
+        letter = "ABCDEFGHI"[HEADINGS.index(str(key[1]))]
+        assert text.startswith(f'{WHERE}, cell {letter}{key[0]} (column "{key[1]}"): '), text
         for words in EXPECTED[key]:
             assert words in text, (words, text)
         assert problem.hint
     assert STRAY_NHI not in json.dumps(report.to_dict())  # the identifier only ever masked
 
 
-def test_the_title_row_and_the_blank_row_are_notices_not_errors(
+def test_the_title_row_the_empty_rows_and_the_extra_column_are_notices_not_errors(
     engine: Engine, db_url: str, tmp_path: Path
 ) -> None:
     workspace = make_workspace(tmp_path / "ws", db_url)
@@ -97,8 +108,9 @@ def test_the_title_row_and_the_blank_row_are_notices_not_errors(
 
     assert report.files[0].notices == [
         f"{WHERE}: row {TITLE_ROW} is above the headings (a title?) and not read",
-        f"{WHERE}, row {BLANK_ROW}: empty row skipped",
-    ]
+        f"{WHERE}: rows {BLANK_ROW} and 13 to {STRAY_ROW - 1} are empty: skipped",
+        f'{WHERE}: peerreport does not know the column "Room" (column J), so it is not stored',
+    ]  # one line each: not one per empty row, and the stray cell is one finding
     rows_with_problems = {p.location.row for p in report.files[0].problems}
     assert TITLE_ROW not in rows_with_problems and BLANK_ROW not in rows_with_problems
 

@@ -1,8 +1,9 @@
 """A workbook filled in through its own drop-downs and checks imports, on both databases.
 
 The rows are filled the way Excel lets a coordinator fill them: list cells
-take values read from the workbook's own drop-down ranges, number cells stay
-within the bounds of their validations, date cells get dates.
+take values read from the workbook's own drop-down ranges (labels such as
+"Warm-line call"), number cells stay within the bounds of their validations,
+date cells get dates. Each label is stored as its code.
 """
 
 from __future__ import annotations
@@ -33,6 +34,15 @@ from tests.templates_intake.reading import drop_downs, fill, validations
 
 Rows = dict[str, list[dict[str, Any]]]
 YES = {"yes": True, "no": False}
+
+
+def _code(vocab: str, choice: str | None) -> str | None:
+    """The code a drop-down choice is stored as (None stays None)."""
+    if choice is None:
+        return None
+    code = vocabulary(vocab).resolve(choice)
+    assert code is not None, (vocab, choice)
+    return code
 
 
 def _bounds(book: Workbook, sheet: str, field: str) -> tuple[Decimal, Decimal]:
@@ -77,7 +87,8 @@ def _filled_through_every_choice(book: Workbook) -> Rows:
         {"activity_id": "ACT-0000", "dimension": dimension, "category": category, "count": n}
         for dimension in breakdown_lists["dimension"]
         for n, category in enumerate(breakdown_lists["category"])
-        if category in vocabulary(dimension).codes  # the category drop-down offers all three
+        # The category drop-down offers every dimension's categories; keep this one's.
+        if vocabulary(_code("dimension", dimension) or "").resolve(category) is not None
     ]
     roles = drop_downs(book, "Workforce")["role"]
     workforce_rows = [
@@ -132,7 +143,7 @@ def test_every_drop_down_choice_imports_and_is_stored_as_its_code(
     for row in rows["Activities"]:
         got = stored[row["activity_id"]]
         for field in ("kind", "mode", "setting", "population_focus"):
-            assert got[field] == row[field], (row["activity_id"], field)
+            assert got[field] == _code(field, row[field]), (row["activity_id"], field)
         for field in ("member_led", "co_facilitated", "community_session"):
             assert got[field] is YES[row[field]], (row["activity_id"], field)
         for field in ("date", "start_time", "duration_minutes", "attendance", "first_time"):
@@ -144,10 +155,14 @@ def test_every_drop_down_choice_imports_and_is_stored_as_its_code(
             select(activity_breakdown).where(activity_breakdown.c.org == org)
         ).mappings()
         assert {(b["dimension"], b["category"], b["count"]) for b in breakdowns} == {
-            (r["dimension"], r["category"], r["count"]) for r in rows["Breakdowns"]
+            (d, vocabulary(d).resolve(r["category"]), r["count"])
+            for r in rows["Breakdowns"]
+            for d in [_code("dimension", r["dimension"]) or ""]
         }
         staff = conn.execute(select(workforce).where(workforce.c.org == org)).mappings().all()
-        assert sorted(s["role"] for s in staff) == sorted(r["role"] for r in rows["Workforce"])
+        assert sorted(s["role"] for s in staff) == sorted(
+            _code("role", r["role"]) for r in rows["Workforce"]
+        )
         assert {s["paid_fte"] for s in staff} == {Decimal("1.25")}
         assert {s["training_hours"] for s in staff} == {Decimal("7.75")}
         answers = conn.execute(select(feedback).where(feedback.c.org == org)).mappings().all()
@@ -155,7 +170,7 @@ def test_every_drop_down_choice_imports_and_is_stored_as_its_code(
             (str(level), 10 - level) for level in range(1, 6)
         ]
     every_kind = {r["kind"] for r in rows["Activities"]}
-    assert every_kind == set(vocabulary("kind").codes)
+    assert every_kind == {t.label for t in vocabulary("kind").terms}  # labels are offered
 
 
 # --- any choices, any valid numbers and dates --------------------------------------------
@@ -214,7 +229,7 @@ def _hypothesis_rows(book: Workbook, data: st.DataObject) -> Rows:
         (dimension, category)
         for dimension in lists["dimension"]
         for category in lists["category"]
-        if category in vocabulary(dimension).codes
+        if vocabulary(_code("dimension", dimension) or "").resolve(category) is not None
     ]
     chosen = data.draw(st.lists(st.sampled_from(pairs), max_size=6, unique=True))
     breakdowns = [
@@ -284,8 +299,8 @@ def test_any_drop_down_choices_and_valid_values_import_cleanly(
         }
     for row in rows["Activities"]:
         got = stored[row["activity_id"]]
-        assert got["kind"] == row["kind"]
-        assert got["mode"] == row["mode"]
+        assert got["kind"] == _code("kind", row["kind"])
+        assert got["mode"] == _code("mode", row["mode"])
         assert got["member_led"] is YES.get(row["member_led"], False)
         assert got["date"] == row["date"]
         assert got["start_time"] == row["start_time"]

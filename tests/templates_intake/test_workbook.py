@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.workbook import Workbook
 
-from peerreport.intake.headings import match_heading, record_type_for_name
+from peerreport.intake.headings import match_heading, readable_heading, record_type_for_name
 from peerreport.intake.sources import HEADER_SCAN_ROWS, open_tables
 from peerreport.records.models import RECORD_TYPES
 from peerreport.records.vocabulary import vocabulary
@@ -24,7 +24,7 @@ from peerreport.templates_intake import (
     return_use,
     write_intake_workbook,
 )
-from tests.templates_intake.reading import headings, list_range, validations
+from tests.templates_intake.reading import fields, headings, list_range, validations
 
 ROWS = 5000  # the default: validations on rows 2 to 5001
 LAST_ROW = ROWS + 1
@@ -75,45 +75,66 @@ def test_guidance_first_then_record_sheets_then_hidden_lists(book: Workbook) -> 
     assert record_type_for_name(LISTS_SHEET) is None
 
 
-def test_headings_are_the_field_names_bold_frozen_and_explained(book: Workbook) -> None:
+def test_headings_are_readable_bold_frozen_explained_and_read_back(book: Workbook) -> None:
     for record_type, name in SHEET_NAMES.items():
         sheet = book[name]
         model = RECORD_TYPES[record_type]
-        assert headings(sheet) == list(model.model_fields), name
+        assert headings(sheet) == [readable_heading(f) for f in model.model_fields], name
+        assert fields(sheet) == list(model.model_fields), name  # intake reads each heading
         assert sheet.freeze_panes == "A2"
-        for cell in sheet[1][: len(model.model_fields)]:
-            field = model.model_fields[str(cell.value)]
+        for cell, field_name in zip(sheet[1], model.model_fields, strict=False):
+            field = model.model_fields[field_name]
             assert cell.font.bold, cell.coordinate
             assert cell.comment is not None, f"{name} {cell.value}: no note"
             note = cell.comment.text
-            assert str(field.description) in note
+            assert note.startswith(f"{cell.value}: {field.description}")
             assert ("Required" if field.is_required() else "Optional") in note
             assert "Example: " in note or "Choose from" in note
             assert "Accepted" in note or "Choose from the drop-down list" in note
             width = sheet.column_dimensions[cell.column_letter].width
             assert len(str(cell.value)) < width <= 43, (cell.value, width)
+    activities = headings(book["Activities"])
+    for readable in ("Activity ID", "Duration (minutes)", "Kind of activity", "Delivery mode"):
+        assert readable in activities
 
 
 def test_required_headings_are_shaded(book: Workbook) -> None:
     sheet = book["Activities"]
     shaded = {str(c.value) for c in sheet[1] if c.value and c.fill.fill_type == "solid"}
-    assert shaded == {"activity_id", "date", "kind", "attendance"}
+    assert shaded == {"Activity ID", "Date", "Kind of activity", "Attendance"}
 
 
 @pytest.mark.parametrize(("record_type", "field", "vocab"), _vocabulary_fields())
-def test_every_vocabulary_field_has_a_drop_down_of_exactly_its_codes(
+def test_every_vocabulary_field_has_a_drop_down_of_exactly_its_labels(
     book: Workbook, record_type: str, field: str, vocab: str
 ) -> None:
     validation = validations(book[SHEET_NAMES[record_type]])[field]
     assert validation.type == "list"
     assert "!" in str(validation.formula1)  # a range on the Lists sheet, not an inline list
-    assert list_range(book, validation) == list(vocabulary(vocab).codes)
+    labels = [t.label for t in vocabulary(vocab).terms]
+    assert list_range(book, validation) == labels  # what a person reads, not the codes
     assert str(validation.sqref) == _cells(book, record_type, field)
-    # The note lists every code with its label.
+    # Each label reads back as its own code, so every choice imports as it is.
+    assert [vocabulary(vocab).resolve(label) for label in labels] == list(vocabulary(vocab).codes)
+    # The note lists every choice, and no code.
     note = book[SHEET_NAMES[record_type]].cell(row=1, column=_column(book, record_type, field))
     assert note.comment is not None
-    for code in vocabulary(vocab).codes:
-        assert f"{code} = {vocabulary(vocab).label(code)}" in note.comment.text
+    for term in vocabulary(vocab).terms:
+        assert f"  {term.label}" in note.comment.text
+        if "_" in term.code:  # a code no label spells ('warm_line_call')
+            assert term.code not in note.comment.text, term.code
+
+
+def test_the_lists_sheet_gives_each_choice_its_code(book: Workbook) -> None:
+    sheet = book[LISTS_SHEET]
+    validation = validations(book["Activities"])["kind"]
+    reference = str(validation.formula1).rsplit("!", 1)[1].replace("$", "")
+    pairs = [
+        (row[0].value, sheet.cell(row=row[0].row, column=row[0].column + 1).value)
+        for row in sheet[reference]
+    ]
+    assert pairs == [(t.label, t.code) for t in vocabulary("kind").terms]
+    assert ("Warm-line call", "warm_line_call") in pairs
 
 
 def test_expected_closed_lists_are_all_there() -> None:
@@ -129,14 +150,19 @@ def test_expected_closed_lists_are_all_there() -> None:
     assert expected <= fields
 
 
-def test_category_offers_every_ethnicity_age_band_and_gender_code(book: Workbook) -> None:
+def test_category_offers_every_ethnicity_age_band_and_gender_label(book: Workbook) -> None:
     validation = validations(book["Breakdowns"])["category"]
     offered = list_range(book, validation)
     expected: list[str] = []
     for dimension in ("ethnicity", "age_band", "gender"):
-        expected += [c for c in vocabulary(dimension).codes if c not in expected]
+        expected += [t.label for t in vocabulary(dimension).terms if t.label not in expected]
     assert offered == expected
     assert len(offered) == len(set(offered))
+    assert "Not stated" in offered and "25 to 44" in offered and "Māori" in offered
+    for dimension in ("ethnicity", "age_band", "gender"):  # every category of each dimension
+        assert {vocabulary(dimension).resolve(label) for label in offered} >= set(
+            vocabulary(dimension).codes
+        )
 
 
 def test_yes_no_fields_offer_yes_and_no(book: Workbook) -> None:
@@ -244,7 +270,8 @@ def test_intake_reads_the_four_record_sheets_and_no_rows(path: Path) -> None:
         found = {t.sheet: t.record_type for t in tables}
         assert found == {name: rt for rt, name in SHEET_NAMES.items()}
         for table in tables:
-            assert table.headings == list(RECORD_TYPES[str(table.record_type)].model_fields)
+            model_fields = RECORD_TYPES[str(table.record_type)].model_fields
+            assert table.headings == [readable_heading(f) for f in model_fields]
             assert list(table.rows) == []  # 5000 formatted, validated rows: all blank
             assert table.notices == []
 
@@ -256,18 +283,18 @@ def test_rule_file_titles_the_workbook_and_marks_what_it_uses(tmp_path: Path) ->
     assert guidance[0].startswith("Activity log for: Example peer support service for adults")
     assert "EX-PS1" in guidance[0] and "2026.1" in guidance[0]
     assert book.properties.title == guidance[0]
-    assert any(line.startswith("Activities: ") and "member_led" in line for line in guidance)
+    assert any(line.startswith("Activities: ") and "Member-led" in line for line in guidance)
     assert "Feedback: not used by this return (leave it empty)." in guidance
     sheet = book["Activities"]
     notes = {str(c.value): c.comment.text for c in sheet[1] if c.comment}
-    assert "Example peer support service for adults uses this column." in notes["member_led"]
-    assert "uses this column" not in notes["topic"]
+    assert "Example peer support service for adults uses this column." in notes["Member-led"]
+    assert "uses this column" not in notes["Topic"]
     assert set(use.fields["activities"]) >= {"kind", "mode", "member_led", "attendance"}
     assert "category" in use.fields["breakdowns"]  # through the age_group grouping in `by`
 
 
 def _column(book: Workbook, record_type: str, field: str) -> int:
-    return headings(book[SHEET_NAMES[record_type]]).index(field) + 1
+    return fields(book[SHEET_NAMES[record_type]]).index(field) + 1
 
 
 def _cells(book: Workbook, record_type: str, field: str) -> str:
