@@ -39,7 +39,7 @@ def test_a_lone_stray_cell_far_below_is_one_finding_and_one_line(
 ) -> None:
     ws = make_workspace(tmp_path / "ws", db_url)
     cells = {n: _activity(n) for n in range(2, 45)}
-    cells[301] = [None, None, None, None, None, "checked by Sam"]
+    cells[301] = [None, None, None, None, None, "checked 30 Sept"]
     path = _sheet(tmp_path / "log.xlsx", cells, formatted_to=5000)
 
     report = run_import(engine, ws, path)
