@@ -117,9 +117,24 @@ def write_workspace(
     )
     secret = root / SECRET_NAME
     if not secret.exists():
-        secret.write_text(secrets.token_hex(32) + "\n", encoding="ascii")
-        secret.chmod(0o600)
+        # Created readable by the owner only from the start: no moment when others can read it.
+        descriptor = os.open(secret, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w", encoding="ascii") as handle:
+            handle.write(secrets.token_hex(32) + "\n")
+    ignore = root / ".gitignore"
+    if not ignore.exists():
+        # A workspace kept in git never commits its secret, its records or its keys.
+        ignore.write_text(WORKSPACE_GITIGNORE, encoding="utf-8")
     return load_workspace(root)
+
+
+WORKSPACE_GITIGNORE = """\
+# Written by peerreport init: never commit these.
+peerreport.secret
+peerreport.db
+*.key
+*.rejects.csv
+"""
 
 
 def _toml_string(value: str) -> str:
