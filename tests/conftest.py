@@ -93,3 +93,42 @@ def engine(db_url: str) -> Iterator[Engine]:
     eng = open_engine(db_url)
     yield eng
     eng.dispose()
+
+
+#: Modules that may build a `Finding` with a code the catalogue does not declare:
+#: the checks of rule files (the rule file's own codes) and reading return.json back.
+_OWN_CODES = ("peerreport.compute.checks", "peerreport.returns.model")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _every_finding_code_is_declared() -> Iterator[None]:
+    """Across the whole suite: every finding peerreport builds has a declared code.
+
+    The tests are the broad set of scenarios; a finding built by peerreport code
+    (not by a test) with a built-in-looking code that findings_catalogue.toml
+    does not declare fails the run at teardown.
+    """
+    import sys
+
+    from peerreport.findings import Finding
+    from peerreport.findings_catalogue import CATALOGUE, is_builtin
+
+    original = Finding.__init__
+    strays: dict[str, str] = {}
+
+    def recording(self: Finding, *args: object, **kwargs: object) -> None:
+        original(self, *args, **kwargs)  # type: ignore[arg-type]
+        module = str(sys._getframe(1).f_globals.get("__name__", ""))
+        if not module.startswith("peerreport") or module.startswith(_OWN_CODES):
+            return
+        if self.code not in CATALOGUE:
+            strays[self.code] = module
+        elif is_builtin(self.code) and self.severity is not CATALOGUE[self.code].severity:
+            strays[self.code] = f"{module} (severity {self.severity})"
+
+    Finding.__init__ = recording  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        Finding.__init__ = original  # type: ignore[method-assign]
+    assert not strays, f"findings with codes not in findings_catalogue.toml: {strays}"

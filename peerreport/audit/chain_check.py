@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, select
 
 from peerreport.findings import Finding, Severity
+from peerreport.findings_catalogue import finding
 from peerreport.store import chain
 from peerreport.store.records import content_digest
 from peerreport.store.revisions import Tally
@@ -41,14 +42,9 @@ from peerreport.store.schema import (
     submitted_return,
 )
 
-_HINT = (
-    "The ledger is not as peerreport wrote it. Do not rely on the returns it describes until "
-    "the database is restored from a backup, and ask who had the database owner's rights."
-)
-
 
 def _problem(code: str, message: str) -> Finding:
-    return Finding(code, Severity.ERROR, message, _HINT)
+    return finding(code, message)
 
 
 @dataclass(frozen=True)
@@ -89,11 +85,11 @@ def check_chain(engine: Engine, org: str, anchors: Sequence[chain.Anchor] = ()) 
     head = chain.Anchor(entries[-1].seq, entries[-1].hash) if entries else None
     if not any(f.severity is Severity.ERROR for f in findings):
         findings.append(
-            Finding(
+            finding(
                 "LED-050",
-                Severity.INFO,
                 f"the ledger's chain is intact: {len(entries)} entries"
                 + (f", head {head.head} (entry {head.seq})" if head else ""),
+                hint="",
             )
         )
     return ChainCheck(org, len(entries), head, tuple(findings))

@@ -13,7 +13,8 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from peerreport.findings import Finding, Severity
+from peerreport.findings import Finding
+from peerreport.findings_catalogue import finding
 from peerreport.ledger import submissions
 from peerreport.returns.model import Return
 
@@ -29,9 +30,8 @@ def ledger_findings(
     entry = next((s for s in rows if s.version == version), None)
     if entry is None:
         return [
-            Finding(
+            finding(
                 "AUD-041",
-                Severity.WARNING,
                 f"the bundle says it is version {version} of {ret.rule.id} {ret.period.label}, "
                 "but this database's ledger has no such submission",
                 "Check you are auditing the organisation's own database.",
@@ -39,9 +39,8 @@ def ledger_findings(
         ]
     if entry.bundle_sha256 and entry.bundle_sha256 != bundle_sha256:
         return [
-            Finding(
+            finding(
                 "AUD-040",
-                Severity.ERROR,
                 f"the ledger records bundle sha256 {entry.bundle_sha256} for version {version} "
                 f"(ledger id {entry.id}); this bundle is {bundle_sha256}",
                 "This is not the bundle that was submitted.",
@@ -50,10 +49,10 @@ def ledger_findings(
     newest = max(s.version for s in rows)
     state = "the current version" if entry.current else f"superseded (newest: version {newest})"
     return [
-        Finding(
+        finding(
             "AUD-042",
-            Severity.INFO,
             f"matches ledger id {entry.id}: version {version}, submitted "
             f"{entry.submitted_at:%Y-%m-%d %H:%M} UTC, {state}",
+            hint="",
         )
     ]

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from peerreport.errors import UsageError
-from peerreport.findings import Finding, Location, Severity, has_errors
+from peerreport.findings import Finding, Location, has_errors
+from peerreport.findings_catalogue import finding
 from peerreport.ledger.changes import Change, figure_changes, finding_changes
 from peerreport.returns.build import build_return
 from peerreport.returns.model import Return
@@ -70,9 +71,8 @@ def recompute(engine: Engine, ret: Return, rule_file: RuleFile) -> Recomputation
     findings: list[Finding] = []
     if rule_file.digest != ret.rule.digest:
         findings.append(
-            Finding(
+            finding(
                 "AUD-001",
-                Severity.ERROR,
                 f"the rule file {rule_file.id} {rule_file.version} ({rule_file.digest}) is not "
                 f"the one the return was built with ({ret.rule.version}, {ret.rule.digest})",
                 "Recompute with the rule file as it was: give its path with --rules.",
@@ -81,9 +81,8 @@ def recompute(engine: Engine, ret: Return, rule_file: RuleFile) -> Recomputation
         )
     if ret.tool_version != rebuilt.tool_version:
         findings.append(
-            Finding(
+            finding(
                 "AUD-003",
-                Severity.WARNING,
                 f"the return was built by peerreport {ret.tool_version} and is recomputed by "
                 f"{rebuilt.tool_version}: a figure the newer version computes differently "
                 "(see the changelog) shows as a difference",
@@ -92,9 +91,8 @@ def recompute(engine: Engine, ret: Return, rule_file: RuleFile) -> Recomputation
         )
     if rebuilt.records_digest != ret.records_digest:
         findings.append(
-            Finding(
+            finding(
                 "AUD-002",
-                Severity.ERROR,
                 (
                     f"the records as they were at revision {as_of} are not the ones the return "
                     "was built from"
@@ -110,9 +108,8 @@ def recompute(engine: Engine, ret: Return, rule_file: RuleFile) -> Recomputation
     for change in changes:
         cell = "" if change.cell == "total" else f" [{change.cell}]"
         findings.append(
-            Finding(
+            finding(
                 "AUD-010",
-                Severity.ERROR,
                 f"{change.label or change.measure}{cell}: the return says {change.before}, "
                 f"the records give {change.after}",
                 _HINT,
@@ -125,19 +122,17 @@ def recompute(engine: Engine, ret: Return, rule_file: RuleFile) -> Recomputation
     if gone or new:
         parts = [f"no longer found: {'; '.join(gone)}"] if gone else []
         parts += [f"now found: {'; '.join(new)}"] if new else []
-        findings.append(
-            Finding("AUD-020", Severity.WARNING, "the findings differ: " + " / ".join(parts))
-        )
+        findings.append(finding("AUD-020", "the findings differ: " + " / ".join(parts), hint=""))
     if not has_errors(findings):
         when = f" as they were at revision {as_of}" if as_of is not None else ""
         identical = rebuilt.filed(ret.filing).to_json() == ret.to_json()  # tool version too
         findings.append(
-            Finding(
+            finding(
                 "AUD-030",
-                Severity.INFO,
                 f"recomputed from {_total(rebuilt.record_counts)} records{when}: every figure "
                 "and the record set match"
                 + (", and the return is rebuilt byte for byte" if identical else ""),
+                hint="",
             )
         )
     return Recomputation(rebuilt, tuple(changes), tuple(findings))

@@ -12,7 +12,7 @@ record's own id is masked too, in case it is what holds the identifier.
 
 | code     | what was found                                                    |
 | -------- | ----------------------------------------------------------------- |
-| SCAN-004 | an identifier, diagnosis, name, age or address in a stored record |
+| SCN-004  | an identifier, diagnosis, name, age or address in a stored record |
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
-from peerreport.findings import Finding, Location, Severity
+from peerreport.findings import Finding, Location
+from peerreport.findings_catalogue import finding
 from peerreport.privacy import mask_text, scan_text
 from peerreport.records.models import RECORD_TYPES, free_text_fields
 from peerreport.store.schema import RECORD_TABLES
@@ -85,9 +86,8 @@ def _scan_row(
         for detection in scan_text(value):
             if shown is None:
                 shown = " / ".join(mask_text(str(row[k])) for k in key if row[k] not in (None, ""))
-            yield Finding(
-                "SCAN-004",
-                Severity.ERROR,
+            yield finding(
+                "SCN-004",
                 f'{record_type} {shown}, field "{name}": {detection.describe()}',
                 HINT,
                 Location(key=f"{record_type} {shown}", column=name),

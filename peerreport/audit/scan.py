@@ -16,9 +16,9 @@ also compared with the stored token hashes, so a leaked hash is found too.
 
 | code     | what was found                                            |
 | -------- | --------------------------------------------------------- |
-| SCAN-001 | an identifier or diagnosis (kind and masked value)        |
-| SCAN-002 | a member token's hash                                     |
-| SCAN-003 | (warning) an entry that could not be read as text         |
+| SCN-001  | an identifier or diagnosis (kind and masked value)        |
+| SCN-002  | a member token's hash                                     |
+| SCN-003  | (warning) an entry that could not be read as text         |
 """
 
 from __future__ import annotations
@@ -37,7 +37,8 @@ from xml.etree import ElementTree
 from sqlalchemy import Engine, select
 
 from peerreport.bundle.signing import SIGNATURE_NAME
-from peerreport.findings import Finding, Location, Severity
+from peerreport.findings import Finding, Location
+from peerreport.findings_catalogue import finding
 from peerreport.privacy import scan_text
 from peerreport.store.schema import member_token
 
@@ -68,9 +69,8 @@ def scan_bundle(
             texts = list(_texts(name, entries[name]))
         except (ValueError, zipfile.BadZipFile, ElementTree.ParseError) as exc:
             findings.append(
-                Finding(
-                    "SCAN-003",
-                    Severity.WARNING,
+                finding(
+                    "SCN-003",
                     f"{name} could not be read to scan it ({exc})",
                     "Check the entry by hand.",
                     Location(file=name),
@@ -85,9 +85,8 @@ def scan_bundle(
 def _scan(name: str, where: str, text: str, token_hashes: frozenset[str]) -> list[Finding]:
     location = Location(file=name, key=where or None)
     found = [
-        Finding(
-            "SCAN-001",
-            Severity.ERROR,
+        finding(
+            "SCN-001",
             f"{name}{' ' + where if where else ''}: {d.kind} {d.masked}",
             _HINT,
             location,
@@ -97,9 +96,8 @@ def _scan(name: str, where: str, text: str, token_hashes: frozenset[str]) -> lis
     ]
     if token_hashes:
         found += [
-            Finding(
-                "SCAN-002",
-                Severity.ERROR,
+            finding(
+                "SCN-002",
                 f"{name}{' ' + where if where else ''}: a member token's hash ({match[:6]}…)",
                 _HINT,
                 location,

@@ -35,7 +35,8 @@ from peerreport.audit.ledger_check import ledger_findings
 from peerreport.audit.recompute import Recomputation, recompute
 from peerreport.audit.rules import rule_file_for
 from peerreport.bundle import BundleCheck, verify_bundle
-from peerreport.findings import Finding, Severity, has_errors
+from peerreport.findings import Finding, has_errors
+from peerreport.findings_catalogue import finding
 from peerreport.ledger import Submission, submissions
 from peerreport.returns.model import Return
 from peerreport.store.chain import Anchor
@@ -216,11 +217,11 @@ def _since(
 ) -> tuple[Submission | None, list[Finding]]:
     if not changes:
         return None, [
-            Finding(
+            finding(
                 "AUD-062",
-                Severity.INFO,
                 f"no record of {ret.period.label} changed since the return was built "
                 f"(revision {ret.revision})",
+                hint="",
             )
         ]
     last = max(c.revision for c in changes)
@@ -237,18 +238,17 @@ def _since(
     if later:
         covered = later[0]
         return covered, [
-            Finding(
+            finding(
                 "AUD-061",
-                Severity.INFO,
                 f"{len(changes)} record(s) of {ret.period.label} changed since this return was "
                 f"built, and version {covered.version} ({covered.reason}) includes the "
                 f"change: {listed}{more}",
+                hint="",
             )
         ]
     return None, [
-        Finding(
+        finding(
             "AUD-060",
-            Severity.WARNING,
             f"{len(changes)} record(s) of {ret.period.label} changed since this return was "
             f"built, and no later version includes the change: {listed}{more}",
             "If the change matters to the funder, build the return again and submit an "

@@ -41,13 +41,9 @@ from peerreport.bundle.manifest import (
 )
 from peerreport.bundle.signing import SIGNATURE_NAME, check_signature
 from peerreport.errors import InputFileError
-from peerreport.findings import Finding, Location, Severity, has_errors
+from peerreport.findings import Finding, Location, has_errors
+from peerreport.findings_catalogue import finding
 from peerreport.returns.model import Return
-
-_HINT = (
-    "The bundle is not as it was written. Ask the provider to send it again, and "
-    "do not rely on its figures."
-)
 
 
 @dataclass(frozen=True)
@@ -105,7 +101,7 @@ class BundleCheck:
 
 
 def _problem(code: str, message: str, entry: str | None = None) -> Finding:
-    return Finding(code, Severity.ERROR, message, _HINT, Location(file=entry))
+    return finding(code, message, location=Location(file=entry))
 
 
 def read_bytes(path: Path) -> bytes:
@@ -202,7 +198,7 @@ def _signature_findings(
                     f"{' or '.join(sorted(trusted))} is required",
                 )
             ]
-        return None, [Finding("BUN-050", Severity.INFO, "the bundle is not signed")]
+        return None, [finding("BUN-050", "the bundle is not signed", "")]
     signer, problem = check_signature(raw_manifest, signature)
     if problem:
         return None, [_problem("BUN-030", problem, SIGNATURE_NAME)]
@@ -217,7 +213,7 @@ def _signature_findings(
             )
         ]
     note = "" if trusted else " (not checked against a trusted key: give the provider's key)"
-    return signer, [Finding("BUN-050", Severity.INFO, f"signed by key {signer}{note}")]
+    return signer, [finding("BUN-050", f"signed by key {signer}{note}", "")]
 
 
 def _container_findings(data: bytes, entries: dict[str, bytes], comment: bytes) -> list[Finding]:

@@ -131,7 +131,7 @@ def _print_report(report: object) -> None:
             click.echo(f"{file.path.name}: {file.counts}")
         for path in file.rejects_paths:
             click.echo(f"  rejected rows and why: {path} (correct it and import it as it is)")
-    if any(p.code == "forbidden-column" for f in report.files for p in f.problems):
+    if any(p.code == "PRV-001" for f in report.files for p in f.problems):
         click.secho(
             "A file with a column that looks like identifying or clinical details is refused: "
             "delete the column, or import with --drop-forbidden to discard such columns unread.",

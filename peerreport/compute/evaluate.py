@@ -19,12 +19,13 @@ from peerreport.compute.checks import CheckOutcome, CheckRunner
 from peerreport.compute.figures import Cell, Figure, Figures, Value, round_half_up
 from peerreport.compute.scans import run
 from peerreport.errors import UsageError
-from peerreport.findings import Finding, Location, Severity, has_errors
+from peerreport.findings import Finding, Location, has_errors
+from peerreport.findings_catalogue import finding
 from peerreport.language import Node
 from peerreport.language import evaluate as evaluate_expression
 from peerreport.rulebook import RuleFile
 
-DIVISION_BY_ZERO = "measure-division-by-zero"
+DIVISION_BY_ZERO = "RET-020"
 
 
 @dataclass(frozen=True)
@@ -134,9 +135,8 @@ def _derive(
         origin = rule_file.origin("measure", ident)
         label = compiled.measure.label or ident
         findings.append(
-            Finding(
-                code=DIVISION_BY_ZERO,
-                severity=Severity.WARNING,
+            finding(
+                DIVISION_BY_ZERO,
                 message=f"'{label}' has no value: {expression.text.strip()} divides by zero",
                 hint="Expected when nothing was counted in the period (e.g. no group "
                 "sessions); otherwise check the records behind the divisor.",

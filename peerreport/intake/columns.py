@@ -19,7 +19,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from peerreport.findings import Finding, Location, Severity
+from peerreport.findings import Finding, Location
+from peerreport.findings_catalogue import finding
 from peerreport.intake.headings import (
     GENERATED_FIELDS,
     match_heading,
@@ -105,9 +106,8 @@ class ColumnPlan:
     def _duplicate(self, name: str, columns: list[TableColumn]) -> Finding:
         places = listed([self._place(c) for c in columns])
         both, neither = ("both", "neither") if len(columns) == 2 else ("all", "none")
-        return Finding(
-            "duplicate-column",
-            Severity.ERROR,
+        return finding(
+            "IMP-011",
             f'{places} are {both} headings for "{readable_heading(name)}", so {neither} is read',
             "Keep one of the columns and delete or rename the other.",
             Location(file=self.table.where),
@@ -117,9 +117,8 @@ class ColumnPlan:
         heading = readable_heading(name)
         alike = [self._place(c) for c in self.unknown if self.suggestions.get(c.key) == name]
         looks = f'; {listed(alike, "or")} looks like it: rename it to "{heading}"' if alike else ""
-        return Finding(
-            "missing-column",
-            Severity.ERROR,
+        return finding(
+            "IMP-010",
             f'there is no "{heading}" column, and every row needs '
             f"{field_words(self.record_type, name)}{looks}",
             f'Add a column headed "{heading}" (or {name}) and fill it in on every row.',
@@ -131,9 +130,8 @@ class ColumnPlan:
         if drop_forbidden:
             return []
         return [
-            Finding(
-                "forbidden-column",
-                Severity.ERROR,
+            finding(
+                "PRV-001",
                 f'"{shown_heading(column.heading)}" '
                 + reason.removeprefix(f'"{column.heading.strip()}" '),
                 DROP_FORBIDDEN_HINT,

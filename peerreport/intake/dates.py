@@ -18,7 +18,8 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from peerreport.findings import Finding, Location, Severity
+from peerreport.findings import Finding, Location
+from peerreport.findings_catalogue import finding
 from peerreport.intake.values import (
     CellValueError,
     is_ambiguous,
@@ -103,9 +104,8 @@ class DateOrder:
         if self.telling is None:
             return []
         found = [
-            Finding(
-                "ambiguous-date",
-                Severity.ERROR,
+            finding(
+                "IMP-022",
                 self._ambiguous(text),
                 "Write the date the way the rest of the file does, or as YYYY-MM-DD.",
                 Location(place.where, place.row, place.column, address=place.address),
@@ -114,9 +114,8 @@ class DateOrder:
         ]
         if self.more:
             found.append(
-                Finding(
-                    "ambiguous-date",
-                    Severity.ERROR,
+                finding(
+                    "IMP-022",
                     f"and {self.more:,} more ambiguous dates like these",
                     "Write the dates as YYYY-MM-DD, or set date_order in peerreport.toml.",
                     Location(file=self.remembered[-1][0].where),

@@ -24,7 +24,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select, update
 
-from peerreport.findings import Finding, Location, Severity
+from peerreport.findings import Finding, Location
+from peerreport.findings_catalogue import finding
 from peerreport.intake.dates import DateOrder, Place, survey
 from peerreport.intake.rejects import RejectsFile
 from peerreport.intake.rows import RowOutcome, RowReader
@@ -309,9 +310,8 @@ class Importer:
         with open_tables(path, self.settings.record_type) as tables:
             if not tables:
                 report.add_problem(
-                    Finding(
-                        "no-records",
-                        Severity.ERROR,
+                    finding(
+                        "IMP-001",
                         "no sheet with record headings was found",
                         "Name the sheets Activities, Breakdowns, Workforce and Feedback, with the "
                         "headings in the first row.",
@@ -339,9 +339,8 @@ class Importer:
         for table in tables:
             if table.record_type is None:
                 report.add_problem(
-                    Finding(
-                        "unknown-record-type",
-                        Severity.ERROR,
+                    finding(
+                        "IMP-002",
                         "cannot tell which records this file holds",
                         "Name the file after its records (activities.csv, workforce.csv, ...), "
                         "give --type, or use the headings of one record type.",
@@ -415,9 +414,8 @@ class Importer:
                 key = _key_hash(record)
                 if key in seen:
                     outcome.problems.append(
-                        Finding(
-                            "duplicate-record",
-                            Severity.ERROR,
+                        finding(
+                            "IMP-040",
                             _duplicate_message(record, reader.plan.generated_ids),
                             "Each record has one row; delete or renumber the repeated row.",
                             Location(file=table.where, row=number),
@@ -467,9 +465,8 @@ class Importer:
             kept = []
             for record, outcome in batch:
                 if isinstance(record, BreakdownCount) and record.activity_id in missing:
-                    problem = Finding(
-                        "unknown-activity",
-                        Severity.ERROR,
+                    problem = finding(
+                        "IMP-041",
                         f'there is no activity "{record.activity_id}" to break down',
                         "Import the activity first (or in the same workbook), or correct the id.",
                         Location(
@@ -503,11 +500,11 @@ class Importer:
         self.held_back.append(outcome.row)
         report.counts.rejected += 1
         if sink is not None:
-            reason = Finding(
-                "activity-rejected",
-                Severity.INFO,
+            reason = finding(
+                "IMP-042",
                 f'not stored, because its activity "{record.activity_id}" was rejected: '
                 "import this row again with the corrected activity",
+                hint="",
             )
             sink.write(table, outcome, [reason])
 

@@ -19,7 +19,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from peerreport.findings import Finding, Location, Severity
+from peerreport.findings import Finding, Location
+from peerreport.findings_catalogue import finding
 from peerreport.intake.columns import ColumnPlan
 from peerreport.intake.dates import AmbiguousDate, DateOrder, Place
 from peerreport.intake.headings import (
@@ -146,9 +147,8 @@ class RowReader:
         for heading, value in row.items():
             if isinstance(value, InvalidJSON):
                 outcome.problems.append(
-                    Finding(
-                        "unreadable-row",
-                        Severity.ERROR,
+                    finding(
+                        "IMP-023",
                         value.message,
                         'Each line of a JSON Lines file is one record: {"field": value, ...}.',
                         Location(file=where, row=number),
@@ -165,9 +165,8 @@ class RowReader:
             if text is not None and (detections := scan_text(text)):
                 outcome.masked[heading] = mask_text(text)
                 outcome.problems.append(
-                    Finding(
-                        "identifier-in-cell",
-                        Severity.ERROR,
+                    finding(
+                        "PRV-002",
                         str(PrivacyViolation(detections)),
                         FIX_IDENTIFIER,
                         Location(file=where, row=number, column=heading),
@@ -186,9 +185,8 @@ class RowReader:
                 data[field_name] = self._convert(field_name, value, heading, number)
             except CellValueError as exc:
                 outcome.problems.append(
-                    Finding(
-                        "ambiguous-date" if isinstance(exc, AmbiguousDate) else "invalid-value",
-                        Severity.ERROR,
+                    finding(
+                        "IMP-022" if isinstance(exc, AmbiguousDate) else "IMP-021",
                         str(exc),
                         _hint_for(kind),
                         Location(file=where, row=number, column=heading),
@@ -239,7 +237,7 @@ class RowReader:
             and not _is_blank(value)
         ]
         outcome.blocked_by.clear()
-        outcome.problems[:] = [p for p in outcome.problems if p.code == "identifier-in-cell"]
+        outcome.problems[:] = [p for p in outcome.problems if p.code == "PRV-002"]
         if not filled:
             return True  # only the rejects file's `problem` is left: nothing to import
         needed = listed([f'"{readable_heading(f)}"' for f in self._telling], "or")
@@ -260,9 +258,8 @@ class RowReader:
             )
             location = Location(file=where, row=number)
         outcome.problems.append(
-            Finding(
-                "stray-cells",
-                Severity.ERROR,
+            finding(
+                "IMP-030",
                 message,
                 "A row below the data with a few stray values (a total, a note) is not an "
                 "activity: delete the cells, or fill in the row.",
@@ -363,9 +360,9 @@ class RowReader:
         value = error.get("input")
         ctx = error.get("ctx") or {}
         shown = f'"{value}"' if isinstance(value, str | int | float) else "the value"
-        code, hint = "invalid-value", "Correct the value and import again."
+        code, hint = "IMP-021", "Correct the value and import again."
         if kind == "missing":
-            code, hint = "missing-value", "Fill in the cell."
+            code, hint = "IMP-020", "Fill in the cell."
             wanted = (
                 what_to_enter(self.record_type, field_name, self.date_order)
                 if field_name in self.model.model_fields
@@ -394,9 +391,8 @@ class RowReader:
             )
         else:
             message = str(error["msg"])
-        return Finding(
+        return finding(
             code,
-            Severity.ERROR,
             message,
             hint,
             Location(file=self.table.where, row=row, column=column),

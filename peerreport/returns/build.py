@@ -18,7 +18,8 @@ from peerreport.compute import evaluate
 from peerreport.compute.figures import Figure, json_value
 from peerreport.compute.tables import version
 from peerreport.disclosure import Protected, Status, protect_table
-from peerreport.findings import Finding, Location, Severity
+from peerreport.findings import Finding, Location
+from peerreport.findings_catalogue import finding
 from peerreport.returns.due import due_date
 from peerreport.returns.model import (
     EXACT,
@@ -187,9 +188,8 @@ def completeness_findings(
         if (y, m) not in present:
             name = dt.date(y, m, 1).strftime("%B %Y")
             findings.append(
-                Finding(
+                finding(
                     "RET-010",
-                    Severity.WARNING,
                     f"no activities are recorded in {name}: is the log for {name} missing?",
                     "Import the activity log for that month, or tell the funder the service did "
                     "not run then.",

@@ -48,7 +48,7 @@ def _missing(target: str, hint: str = "") -> Finding:
     from peerreport.rulebook.problems import problem
 
     return problem(
-        "rule-file",
+        "RUL-001",
         f"no rule file '{target}'.{hint}",
         None,
         None,
@@ -75,7 +75,7 @@ def check(target: str | Path, catalogue: Catalogue | None = None) -> tuple[RuleF
 
 def _repeats_privacy(finding: Finding) -> bool:
     """An analysis problem the privacy lint already reported with its reason."""
-    if finding.code == "rule-privacy":
+    if finding.code == "RUL-020":
         return True
     unknown = re.search(r"unknown name '(\w+)'", finding.message)
     return bool(unknown and forbidden_reason(unknown.group(1)))
@@ -113,11 +113,11 @@ def from_resolved(text: str, name: str = "bundle") -> RuleFile:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise RuleFileInvalid(
-            [problem("rule-file", f"the resolved rule file is not JSON: {exc}", None, None)]
+            [problem("RUL-001", f"the resolved rule file is not JSON: {exc}", None, None)]
         ) from None
     if not isinstance(data, dict):
         raise RuleFileInvalid(
-            [problem("rule-file", "the resolved rule file is not a JSON object", None, None)]
+            [problem("RUL-001", "the resolved rule file is not a JSON object", None, None)]
         )
     model = parse_model(data, None)
     resolved = Resolved(model=model, path=Path(f"<{name}>"), lineage=(model.id,), origins={})

@@ -102,7 +102,7 @@ class Analysis:
         if not holders:
             every = sorted({f.name for s in sources().values() for f in s.fields})
             self._problem(
-                "rule-unknown-name",
+                "RUL-012",
                 f"grouping '{name}': no record source has a field '{grouping.field}'."
                 + did_you_mean(grouping.field, every),
                 "grouping",
@@ -113,7 +113,7 @@ class Analysis:
         codes = field_codes({}, holders[0], grouping.field)
         if codes is None:
             self._problem(
-                "rule-type",
+                "RUL-011",
                 f"grouping '{name}': '{grouping.field}' is not a vocabulary field",
                 "grouping",
                 name,
@@ -126,7 +126,7 @@ class Analysis:
             for code in members:
                 if code not in known:
                     self._problem(
-                        "rule-unknown-code",
+                        "RUL-013",
                         f"grouping '{name}': '{code}' is not a code of '{grouping.field}'."
                         + did_you_mean(code, known),
                         "grouping",
@@ -135,7 +135,7 @@ class Analysis:
                     )
                 elif code in seen:
                     self._problem(
-                        "rule-duplicate",
+                        "RUL-031",
                         f"grouping '{name}': '{code}' is in both '{seen[code]}' and '{category}'",
                         "grouping",
                         name,
@@ -145,7 +145,7 @@ class Analysis:
         missing = [c for c in known if c not in seen]
         if missing and grouping.other is None:
             self._problem(
-                "rule-reference",
+                "RUL-033",
                 f"grouping '{name}': codes not mapped: {', '.join(missing)}",
                 "grouping",
                 name,
@@ -179,7 +179,7 @@ class Analysis:
         if m.kind == "distinct" and argument_text.strip() == MEMBER_TOKENS:
             if source != "activity":
                 self._problem(
-                    "rule-reference",
+                    "RUL-033",
                     f"measure '{m.id}': member tokens belong to activities; "
                     "use source = 'activity'",
                     "measure",
@@ -198,7 +198,7 @@ class Analysis:
         t = argument.type
         if m.kind == "sum" and not t.numeric:
             self._problem(
-                "rule-type",
+                "RUL-011",
                 f"measure '{m.id}': sum needs a number, not {t.value}",
                 "measure",
                 m.id,
@@ -206,7 +206,7 @@ class Analysis:
             )
         elif m.kind in ("min", "max") and not t.ordered:
             self._problem(
-                "rule-type",
+                "RUL-011",
                 f"measure '{m.id}': {m.kind} needs a number or a date, not {t.value}",
                 "measure",
                 m.id,
@@ -214,7 +214,7 @@ class Analysis:
             )
         elif m.kind == "distinct" and t is Type.BOOLEAN:
             self._problem(
-                "rule-type",
+                "RUL-011",
                 f"measure '{m.id}': distinct of a condition is at most 2; use count with where",
                 "measure",
                 m.id,
@@ -229,7 +229,7 @@ class Analysis:
             binding = scope.get(field)
             if binding is None:
                 self._problem(
-                    "rule-unknown-name",
+                    "RUL-012",
                     f"measure '{m.id}': unknown field '{field}' in by (not one of the "
                     f"{scope.title}).{did_you_mean(field, scope.names())}",
                     "measure",
@@ -238,7 +238,7 @@ class Analysis:
                 )
             elif binding.codes is None:
                 self._problem(
-                    "rule-type",
+                    "RUL-011",
                     f"measure '{m.id}': cannot break down by '{field}': only vocabulary fields "
                     "and groupings have a fixed list of categories",
                     "measure",
@@ -247,7 +247,7 @@ class Analysis:
                 )
         if len(set(m.by)) != len(m.by):
             self._problem(
-                "rule-duplicate",
+                "RUL-031",
                 f"measure '{m.id}': a field is repeated in by",
                 "measure",
                 m.id,
@@ -272,7 +272,7 @@ class Analysis:
             if state.get(ident) == "active":
                 cycle = " -> ".join([*chain[chain.index(ident) :], ident])
                 self._problem(
-                    "rule-cycle",
+                    "RUL-032",
                     f"derived measures depend on themselves: {cycle}",
                     "measure",
                     ident,
@@ -313,7 +313,7 @@ class Analysis:
             ]:
                 if ident not in types:
                     self._problem(
-                        "rule-reference",
+                        "RUL-033",
                         f"check '{c.id}': unknown measure '{ident}'."
                         + did_you_mean(ident or "", types),
                         "check",
@@ -322,7 +322,7 @@ class Analysis:
                     )
                 elif not types[ident].numeric:
                     self._problem(
-                        "rule-type",
+                        "RUL-011",
                         f"check '{c.id}': '{ident}' is not a number",
                         "check",
                         c.id,
@@ -344,14 +344,12 @@ class Analysis:
             try:
                 fields = placeholders(getattr(c, attr))
             except ValueError as exc:
-                self._problem(
-                    "rule-template", f"check '{c.id}': {attr}: {exc}", "check", c.id, attr
-                )
+                self._problem("RUL-034", f"check '{c.id}': {attr}: {exc}", "check", c.id, attr)
                 continue
             for name in fields:
                 if name not in allowed:
                     self._problem(
-                        "rule-template",
+                        "RUL-034",
                         f"check '{c.id}': unknown placeholder {{{name}}} in {attr}."
                         + did_you_mean(name, allowed),
                         "check",

@@ -14,7 +14,7 @@ from peerreport.rulebook.model import Fixture
 from peerreport.rulebook.problems import key_path, problem
 
 #: Finding codes the compute stage itself produces (besides the checks' codes).
-BUILTIN_CODES = ("measure-division-by-zero",)
+BUILTIN_CODES = ("RET-020",)
 
 
 def fixture_period(fixture: Fixture) -> tuple[dt.date, dt.date]:
@@ -43,7 +43,7 @@ def _lint_fixture(
 
     def add(message: str, sub: str) -> None:
         text = f"fixture '{fixture.name}': {message}"
-        findings.append(problem("rule-fixture", text, path, f"{key}.{sub}"))
+        findings.append(problem("RUL-040", text, path, f"{key}.{sub}"))
 
     try:
         fixture_period(fixture)

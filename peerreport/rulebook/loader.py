@@ -21,18 +21,18 @@ def read_toml(path: Path) -> dict[str, Any]:
         text = path.read_text("utf-8")
     except OSError as exc:
         raise RuleFileInvalid(
-            [problem("rule-file", f"cannot read the rule file: {exc.strerror}", path, None)]
+            [problem("RUL-001", f"cannot read the rule file: {exc.strerror}", path, None)]
         ) from None
     except UnicodeDecodeError:
         raise RuleFileInvalid(
-            [problem("rule-file", "the rule file is not UTF-8 text", path, None)]
+            [problem("RUL-001", "the rule file is not UTF-8 text", path, None)]
         ) from None
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         message = str(exc)
         found = _TOML_POSITION.search(message)
-        finding = problem("rule-toml", f"not valid TOML: {message}", path, None)
+        finding = problem("RUL-002", f"not valid TOML: {message}", path, None)
         if found:
             from dataclasses import replace
 
@@ -69,7 +69,7 @@ def _format_problems(exc: ValidationError, data: dict[str, Any], path: Path | No
             label = _item_label(data, loc)
             if label:
                 message = f"{label}: {message}"
-        findings.append(problem("rule-format", message, path, key))
+        findings.append(problem("RUL-003", message, path, key))
     return findings
 
 

@@ -1,6 +1,6 @@
 """The privacy lint: rule files that could expose people are refused when they load.
 
-Three rules, each a `rule-privacy` finding naming the key and the reason:
+Three rules, each a `RUL-020` (rule-privacy) finding naming the key and the reason:
 
 1. **Forbidden fields.** A name used anywhere (expressions, `by`, grouping
    fields) that is a forbidden column — a person's name, date of birth,
@@ -68,7 +68,7 @@ def lint(resolved: Resolved, threshold_check: bool = True) -> list[Finding]:
 
     def refuse(origin: str, attr: str, message: str, hint: str = "") -> None:
         file, key = where(origin, attr)
-        findings.append(problem("rule-privacy", message, file, key, hint))
+        findings.append(problem("RUL-020", message, file, key, hint))
 
     for origin, attr, text in _expressions(resolved):
         try:

@@ -5,17 +5,12 @@ A rule file with any error-severity problem cannot be used: `load()` raises
 a funder fixes them all in one round. `peerreport rules lint` prints the same
 findings.
 
-Codes (stable):
-- `rule-toml`: the file is not valid TOML;
-- `rule-format`: a key is unknown, missing or has the wrong kind of value;
-- `rule-syntax`, `rule-type`, `rule-unknown-name`, `rule-unknown-code`,
-  `rule-null-comparison`: an expression does not parse or does not check;
-- `rule-privacy`: refused by the privacy lint (forbidden field, member tokens
-  outside `distinct`, a breakdown whose cells could never be published);
-- `rule-extends`: unknown parent or a cycle in `extends`;
-- `rule-duplicate`, `rule-cycle`, `rule-reference`, `rule-template`,
-  `rule-fixture`: ids repeated, derived measures that depend on themselves,
-  unknown measure or check ids, bad message placeholders, bad fixtures.
+Codes (stable, declared with their fixes in `peerreport/findings_catalogue.toml`
+and listed in docs/findings.md): `RUL-001` to `RUL-003` for reading the file
+(not found, not TOML, bad keys), `RUL-010` to `RUL-014` for expressions that do
+not parse or check, `RUL-020` for the privacy lint, `RUL-030` to `RUL-034` for
+`extends`, repeated ids, cycles, unknown references and message placeholders,
+`RUL-040` for fixtures.
 """
 
 from __future__ import annotations
@@ -24,8 +19,20 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from peerreport.errors import RuleFileError
-from peerreport.findings import Finding, Location, Severity
+from peerreport.findings import Finding, Location
+from peerreport.findings_catalogue import finding
 from peerreport.language import ExpressionError
+
+#: The expression language's error kinds -> rule-file finding codes.
+EXPRESSION_CODES = {
+    "syntax": "RUL-010",
+    "expression": "RUL-010",
+    "type": "RUL-011",
+    "unknown-name": "RUL-012",
+    "unknown-code": "RUL-013",
+    "null-comparison": "RUL-014",
+    "privacy": "RUL-020",
+}
 
 
 def key_path(loc: Sequence[str | int]) -> str:
@@ -43,9 +50,8 @@ def problem(
     code: str, message: str, file: Path | str | None, key: str | None, hint: str = ""
 ) -> Finding:
     """An error-severity rule-file finding."""
-    return Finding(
-        code=code,
-        severity=Severity.ERROR,
+    return finding(
+        code,
         message=message,
         hint=hint,
         location=Location(file=str(file) if file else None, key=key or None),
@@ -56,11 +62,10 @@ def expression_problem(
     error: ExpressionError, file: Path | str | None, key: str, what: str = ""
 ) -> Finding:
     """A finding for an expression error, with line, column and the caret lines."""
-    code = "rule-privacy" if error.code == "privacy" else f"rule-{error.code}"
+    code = EXPRESSION_CODES.get(error.code, "RUL-010")
     prefix = f"{what}: " if what else ""
-    return Finding(
-        code=code,
-        severity=Severity.ERROR,
+    return finding(
+        code,
         message=f"{prefix}{error.message}",
         hint="",
         location=Location(

@@ -164,16 +164,14 @@ class _Resolver:
             key = f"extends[{index}]"
             if parent_id in stack:
                 chain = " -> ".join([*stack[stack.index(parent_id) :], parent_id])
-                raise RuleFileInvalid(
-                    [problem("rule-extends", f"cycle in extends: {chain}", path, key)]
-                )
+                raise RuleFileInvalid([problem("RUL-030", f"cycle in extends: {chain}", path, key)])
             parent_path = self.catalogue.find(parent_id)
             if parent_path is None:
                 known = list(self.catalogue.index())
                 raise RuleFileInvalid(
                     [
                         problem(
-                            "rule-extends",
+                            "RUL-030",
                             f"unknown parent rule file '{parent_id}'."
                             + did_you_mean(parent_id, known),
                             path,
@@ -217,7 +215,7 @@ class _Resolver:
                 hint = did_you_mean(override.check, list(result.checks))
                 self.problems.append(
                     problem(
-                        "rule-reference",
+                        "RUL-033",
                         f"override of unknown check '{override.check}'.{hint}",
                         path,
                         f"override[{index}].check",
@@ -235,7 +233,7 @@ class _Resolver:
             if ident in seen:
                 self.problems.append(
                     problem(
-                        "rule-duplicate",
+                        "RUL-031",
                         f"{what} id '{ident}' is used twice in this file",
                         path,
                         f"{what}[{index}].id",

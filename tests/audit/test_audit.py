@@ -168,7 +168,7 @@ def test_scan_finds_an_identifier_planted_in_any_file(ret: Return, tmp_path: Pat
     entries = _bundle_entries(ret, tmp_path)
     csv = entries["r.csv"] + f"note,seen {NHI} today\r\n".encode()
     found = scan_bundle({**entries, "r.csv": csv})
-    assert codes(found) == ["SCAN-001"]
+    assert codes(found) == ["SCN-001"]
     assert found[0].location.file == "r.csv"
     assert NHI not in found[0].message  # the value is masked, never repeated
     assert found[0].details["kind"] == "nhi"
@@ -183,7 +183,7 @@ def test_scan_finds_an_identifier_planted_in_any_file(ret: Return, tmp_path: Pat
             rebuilt.writestr(info, data)
     found = scan_bundle({**entries, "r.xlsx": out.getvalue()})
     assert [(f.code, f.location.file, f.location.key) for f in found] == [
-        ("SCAN-001", "r.xlsx", "xl/worksheets/sheet1.xml")
+        ("SCN-001", "r.xlsx", "xl/worksheets/sheet1.xml")
     ]
 
 
@@ -193,7 +193,7 @@ def test_scan_finds_a_member_token_hash(engine: Engine, ret: Return, tmp_path: P
     entries = _bundle_entries(ret, tmp_path)
     assert scan_bundle(entries, hashes) == []
     leaked = entries["r.csv"] + f"token,{sorted(hashes)[0]}\r\n".encode()
-    assert codes(scan_bundle({**entries, "r.csv": leaked}, hashes)) == ["SCAN-002"]
+    assert codes(scan_bundle({**entries, "r.csv": leaked}, hashes)) == ["SCN-002"]
 
 
 def test_a_return_built_by_another_version_is_flagged_when_recomputed(

@@ -72,7 +72,7 @@ def test_findings_name_the_record_and_field_and_mask_the_value(engine: Engine) -
     ]
     assert found.findings[0].location.key == "activities A-1"
     assert found.findings[0].location.column == "topic"
-    assert {f.code for f in found.findings} == {"SCAN-004"}
+    assert {f.code for f in found.findings} == {"SCN-004"}
     shown = json.dumps(found.to_dict())
     for secret in ("Aroha", "Walker", "Sione", "Hemi", "Lee"):
         assert secret not in shown

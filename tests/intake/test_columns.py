@@ -160,8 +160,8 @@ def test_a_forbidden_column_refuses_the_whole_file_with_the_reason(
     assert _nothing_stored(engine)  # not even the Breakdowns sheet, which is fine
     problems = report.files[0].problems
     assert [(p.code, p.location.column) for p in problems] == [
-        ("forbidden-column", "Client name"),
-        ("forbidden-column", "DOB"),
+        ("PRV-001", "Client name"),
+        ("PRV-001", "DOB"),
     ]
     assert problems[0].message.startswith('"Client name" looks like a name, which identifies')
     assert problems[1].message.startswith('"DOB" looks like a date of birth')
@@ -249,7 +249,7 @@ def test_drop_forbidden_json_lines(engine: Engine, db_url: str, tmp_path: Path) 
     path.write_text("\n".join(json.dumps(line) for line in lines), "utf-8")
     refused = run_import(engine, ws, path, skip_invalid=True)
     assert _nothing_stored(engine)  # the key is on the third line; the first two wait too
-    assert [p.code for p in refused.files[0].problems] == ["forbidden-column"]
+    assert [p.code for p in refused.files[0].problems] == ["PRV-001"]
     dropped = run_import(engine, ws, path, drop_forbidden=True)
     assert dropped.stored and dropped.counts.added == 3
     assert "Aroha" not in _everything_stored(engine)

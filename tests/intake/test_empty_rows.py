@@ -51,7 +51,7 @@ def test_a_lone_stray_cell_far_below_is_one_finding_and_one_line(
         "stray, or complete the row"
     ]
     assert report.problem_count == 1
-    assert report.files[0].problems[0].code == "stray-cells"
+    assert report.files[0].problems[0].code == "IMP-030"
     assert report.files[0].notices == [
         'log.xlsx, sheet "Activities": rows 45 to 300 are empty: skipped'
     ]  # and nothing about rows 302 to 5000, formatted but empty below the data
@@ -106,5 +106,5 @@ def test_a_stray_identifier_is_still_reported_and_masked(
     ws = make_workspace(tmp_path / "ws", db_url)
     cells = {2: _activity(2), 60: [None, None, None, None, None, "ZAA0067"]}
     report = run_import(engine, ws, _sheet(tmp_path / "log.xlsx", cells))
-    assert [p.code for p in report.files[0].problems] == ["identifier-in-cell", "stray-cells"]
+    assert [p.code for p in report.files[0].problems] == ["PRV-002", "IMP-030"]
     assert "ZAA0067" not in " ".join(messages(report))

@@ -121,7 +121,7 @@ def test_forbidden_columns_are_refused_with_the_reason(
     assert stored_activities(engine, ws.provider_code) == {}
     problems = report.files[0].problems
     assert {p.location.column for p in problems} == {"Client Name", "DOB", "NHI"}
-    assert all(p.code == "forbidden-column" for p in problems)
+    assert all(p.code == "PRV-001" for p in problems)
     assert all("peerreport" in p.message for p in problems)
     text_all = " ".join(messages(report))
     assert "Aroha" not in text_all and "ZAA0067" not in text_all

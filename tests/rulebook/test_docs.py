@@ -6,10 +6,10 @@ import re
 from pathlib import Path
 from typing import Any
 
+from peerreport.findings_catalogue import CATALOGUE
 from peerreport.language import FUNCTIONS
 from peerreport.rulebook import json_schema
 from peerreport.rulebook.fixture_lint import BUILTIN_CODES
-from peerreport.rulebook.problems import __doc__ as problems_doc
 from peerreport.rulebook.sources import sources
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "rule-files.md"
@@ -64,6 +64,6 @@ def test_functions_sources_and_codes_are_documented() -> None:
         assert f"`{source.name}`" in text
         for field in source.fields:
             assert f"`{field.name}`" in text, f"{source.name}.{field.name}"
-    codes = re.findall(r"`(rule-[a-z-]+)`", problems_doc or "")
+    codes = [c for c in CATALOGUE if c.startswith("RUL-")]
     for code in [*codes, *BUILTIN_CODES]:
         assert f"`{code}`" in text, code

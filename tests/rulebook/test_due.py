@@ -57,7 +57,7 @@ def test_days_after_end_form(write_rules: WriteRules) -> None:
 )
 def test_exactly_one_form(write_rules: WriteRules, body: str, message: str) -> None:
     f = _problem(write_rules(r=MEASURE + f"[due]\n{body}\n"))
-    assert f.code == "rule-format"
+    assert f.code == "RUL-003"
     assert f.location.key == "due"
     assert message in f.message
     assert "Value error" not in f.message

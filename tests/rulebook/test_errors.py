@@ -31,7 +31,7 @@ MEASURE = '[[measure]]\nid = "m"\ncount = "activity"\n'
 def test_unknown_field_with_did_you_mean(write_rules: WriteRules) -> None:
     path = write_rules(r=MEASURE + "where = \"kind = 'group' and atendance > 0\"\n")
     f = only(path)
-    assert f.code == "rule-unknown-name"
+    assert f.code == "RUL-012"
     assert f.location.file == str(path)
     assert f.location.key == "measure[0].where"
     assert (f.location.line, f.location.col) == (1, 20)
@@ -41,13 +41,13 @@ def test_unknown_field_with_did_you_mean(write_rules: WriteRules) -> None:
 
 def test_type_error(write_rules: WriteRules) -> None:
     f = only(write_rules(r=MEASURE + "where = \"attendance = 'many'\"\n"))
-    assert f.code == "rule-type"
+    assert f.code == "RUL-011"
     assert "cannot compare a whole number with text" in f.message
 
 
 def test_syntax_error_with_caret(write_rules: WriteRules) -> None:
     f = only(write_rules(r=MEASURE + "where = \"kind = 'group' and and member_led\"\n"))
-    assert f.code == "rule-syntax"
+    assert f.code == "RUL-010"
     assert f.location.col == 20
     line, caret = f.details["caret"].splitlines()
     assert caret.index("^") == line.index("and member_led")
@@ -56,7 +56,7 @@ def test_syntax_error_with_caret(write_rules: WriteRules) -> None:
 
 def test_unknown_vocabulary_code(write_rules: WriteRules) -> None:
     f = only(write_rules(r=MEASURE + "where = \"mode = 'zoom'\"\n"))
-    assert f.code == "rule-unknown-code" and "Codes: in_person" in f.message
+    assert f.code == "RUL-013" and "Codes: in_person" in f.message
 
 
 def test_unknown_key_and_missing_key(write_rules: WriteRules) -> None:
@@ -76,18 +76,18 @@ def test_many_problems_are_reported_together(write_rules: WriteRules) -> None:
         + '[[check]]\nid = "C1"\nassert = "m > s2"\nmessage = "{m} and {mm}"\n'
     )
     codes = sorted(f.code for f in problems(write_rules(r=body)))
-    assert codes == ["rule-template", "rule-type", "rule-unknown-name", "rule-unknown-name"]
+    assert codes == ["RUL-011", "RUL-012", "RUL-012", "RUL-034"]
 
 
 def test_toml_syntax_error_has_a_line(write_rules: WriteRules) -> None:
     f = only(write_rules(r="[[measure]\n"))
-    assert f.code == "rule-toml" and f.location.line == 4  # after the 3 header lines
+    assert f.code == "RUL-002" and f.location.line == 4  # after the 3 header lines
 
 
 def test_cycle_in_extends(write_rules: WriteRules) -> None:
     folder = write_rules(a='extends = ["b"]\n', b='extends = ["c"]\n', c='extends = ["a"]\n').parent
     f = only(folder / "a.toml")
-    assert f.code == "rule-extends"
+    assert f.code == "RUL-030"
     assert "cycle in extends: a -> b -> c -> a" in f.message
     assert f.location.file == str(folder / "c.toml") and f.location.key == "extends[0]"
 
@@ -95,14 +95,14 @@ def test_cycle_in_extends(write_rules: WriteRules) -> None:
 def test_unknown_parent(write_rules: WriteRules) -> None:
     write_rules(base="")
     f = only(write_rules(child='extends = ["bsae"]\n'))
-    assert f.code == "rule-extends"
+    assert f.code == "RUL-030"
     assert f.location.key == "extends[0]"
     assert "unknown parent rule file 'bsae'. Did you mean 'base'?" in f.message
 
 
 def test_forbidden_field_is_refused_with_the_reason(write_rules: WriteRules) -> None:
     f = only(write_rules(r=MEASURE + "where = \"date_of_birth < date('2000-01-01')\"\n"))
-    assert f.code == "rule-privacy"
+    assert f.code == "RUL-020"
     assert "'date_of_birth' is a forbidden field" in f.message
     assert f.location.key == "measure[0].where"
 
@@ -110,7 +110,7 @@ def test_forbidden_field_is_refused_with_the_reason(write_rules: WriteRules) -> 
 def test_member_tokens_outside_distinct_are_refused(write_rules: WriteRules) -> None:
     body = '[[measure]]\nid = "t"\nsum = "attendance"\nwhere = "member_tokens is not null"\n'
     f = only(write_rules(r=body))
-    assert f.code == "rule-privacy" and "may only be counted" in f.message
+    assert f.code == "RUL-020" and "may only be counted" in f.message
     ok = write_rules(ok='[[measure]]\nid = "people"\ndistinct = "member_tokens"\n')
     assert load(ok).measures["people"].counts_tokens
 
@@ -122,7 +122,7 @@ def test_breakdown_that_could_never_pass_the_threshold(write_rules: WriteRules) 
     assert "counts at most 1" in only(write_rules(r=one)).message
     fine = MEASURE + 'by = ["kind", "population_focus", "mode"]\n'
     f = only(write_rules(r=fine))
-    assert f.code == "rule-privacy" and "has 550 cells" in f.message
+    assert f.code == "RUL-020" and "has 550 cells" in f.message
     allowed = '[disclosure]\nmethod = "none"\n' + minimum
     assert load(write_rules(r=allowed)).measures["m"].measure.by == ["mode"]
 
@@ -130,4 +130,4 @@ def test_breakdown_that_could_never_pass_the_threshold(write_rules: WriteRules) 
 def test_derived_measure_cycle(write_rules: WriteRules) -> None:
     body = '[[measure]]\nid = "a"\nexpr = "b + 1"\n[[measure]]\nid = "b"\nexpr = "a * 2"\n'
     f = only(write_rules(r=body))
-    assert f.code == "rule-cycle" and "a -> b -> a" in f.message
+    assert f.code == "RUL-032" and "a -> b -> a" in f.message

@@ -119,17 +119,17 @@ def test_lint_reports_every_error_and_exits_1(runner: CliRunner, tmp_path: Path)
     assert "FAIL bad.toml" in result.output
     assert "'nhi' is a forbidden field" in result.output
     data = json.loads(runner.invoke(cli, ["rules", "lint", "bad.toml", "--json"]).output)
-    assert [f["code"] for f in data["bad.toml"]] == ["rule-privacy", "rule-unknown-code"]
+    assert [f["code"] for f in data["bad.toml"]] == ["RUL-020", "RUL-013"]
     fixed = bad.replace(" and nhi = 'x'", "")
     (tmp_path / "bad.toml").write_text(fixed, "utf-8")
     data = json.loads(runner.invoke(cli, ["rules", "lint", "bad.toml", "--json"]).output)
     assert [(f["code"], f["location"]["key"]) for f in data["bad.toml"]] == [
-        ("rule-unknown-code", "measure[0].where")
+        ("RUL-013", "measure[0].where")
     ]
     (tmp_path / "bad.toml").write_text(fixed.replace("'grop'", "'group'"), "utf-8")
     data = json.loads(runner.invoke(cli, ["rules", "lint", "bad.toml", "--json"]).output)
     assert [(f["code"], f["location"]["key"]) for f in data["bad.toml"]] == [
-        ("rule-fixture", "fixture[1].expect.figures.grops")
+        ("RUL-040", "fixture[1].expect.figures.grops")
     ]
 
 

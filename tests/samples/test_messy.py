@@ -28,19 +28,19 @@ WHERE = 'messy-activity-log.xlsx, sheet "Activities"'
 
 # (row, column, code) -> words the message must have. One entry per planted mistake.
 EXPECTED: dict[tuple[int | None, str | None, str], tuple[str, ...]] = {
-    (5, "Date", "invalid-value"): (
+    (5, "Date", "IMP-021"): (
         '"04/13/2026" is not a date: did you mean 13/04/2026 (13 April 2026)?',
         "DD/MM/YYYY",
         "date_order",
     ),
-    (7, "Date", "invalid-value"): ('"31/02/2026"', "February 2026 has no day 31"),
-    (9, "Notes", "identifier-in-cell"): ("NHI number", "Z******"),
-    (10, "Attendees", "invalid-value"): ('"-2"', "too small", "0 or more"),
-    (11, "Activity type", "invalid-value"): (
+    (7, "Date", "IMP-021"): ('"31/02/2026"', "February 2026 has no day 31"),
+    (9, "Notes", "PRV-002"): ("NHI number", "Z******"),
+    (10, "Attendees", "IMP-021"): ('"-2"', "too small", "0 or more"),
+    (11, "Activity type", "IMP-021"): (
         '"gorup" is not on the kind of activity list',
         'did you mean "Peer support group session"?',
     ),
-    (40, "Notes", "stray-cells"): ("is the only filled cell in row 40", "delete it if it is stray"),
+    (40, "Notes", "IMP-030"): ("is the only filled cell in row 40", "delete it if it is stray"),
 }
 
 
