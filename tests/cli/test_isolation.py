@@ -202,7 +202,7 @@ def shared(
     b = write_workspace(tmp_path / "b", B_NAME, B_CODE, db_url)
     rules = write_rules(tmp_path / "rules")
     for workspace, log in ((a, _log("G", (5, 6, 7))), (b, _log("ZQB", B_ATTENDANCE))):
-        ws = ["--workspace", workspace.root]
+        ws: list[str | Path] = ["--workspace", workspace.root]
         csv = write_csv(tmp_path / f"{workspace.provider_code}.csv", log)
         done = invoke("import", csv, *ws)
         assert done.exit_code == 0, done.output
