@@ -21,17 +21,24 @@ class Target:
     warning: str = ""
 
 
+def bundle_target(path: Path) -> Target:
+    """The return in the bundle file `path`, with a warning when the bundle does not verify."""
+    check = verify_bundle(path)
+    ret = check.bundle.ret
+    if ret is None:
+        raise UsageError(f"{path}: not a readable bundle (`peerreport audit verify` says why)")
+    warning = "" if check.ok else "the bundle does not verify: its figures may be altered"
+    return Target(ret, warning)
+
+
 def open_target(target: str, engine: Engine) -> Target:
-    """The return in the bundle file `target`, or submitted return number `target` in the ledger."""
+    """The return in the bundle file `target`, or submitted return number `target` in the ledger.
+
+    The caller checks that the return is of an organisation it may read
+    (`peerreport.session`).
+    """
     if Path(target).is_file():
-        check = verify_bundle(Path(target))
-        ret = check.bundle.ret
-        if ret is None:
-            raise UsageError(
-                f"{target}: not a readable bundle (`peerreport audit verify` says why)"
-            )
-        warning = "" if check.ok else "the bundle does not verify: its figures may be altered"
-        return Target(ret, warning)
+        return bundle_target(Path(target))
     if target.isdigit():
         return Target(get(engine, int(target)).ret)
     raise UsageError(

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 import click
 
-from peerreport.cli.options import database_options, json_option, print_json
+from peerreport.cli.options import database_options, json_option, org_option, print_json
 
 COLOURS = {"error": "red", "warning": "yellow", "info": "cyan"}
 _BUNDLE = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -33,23 +32,13 @@ def _echo_findings(findings: Any) -> None:
         click.echo(f"{head} {finding.message}")
 
 
-def _database(workspace_dir: Path | None, db_url: str | None, org: str) -> tuple[Any, str]:
-    """An engine if a database is at hand for `org`'s records, else (None, why not)."""
-    from peerreport.session import open_session
-    from peerreport.workspace import ENV_DATABASE_URL, find_workspace, load_workspace
+def _database(
+    workspace_dir: Path | None, db_url: str | None, owner: str, org: str | None
+) -> tuple[Any, str]:
+    """An engine on `owner`'s records if this command may read them, else (None, why not)."""
+    from peerreport.session import bundle_database
 
-    if db_url or os.environ.get(ENV_DATABASE_URL):
-        return open_session(workspace_dir, db_url).engine, ""
-    root = workspace_dir or find_workspace()
-    if root is None:
-        return None, "no database was given (--db URL, or run inside the organisation's workspace)"
-    workspace = load_workspace(root)
-    if workspace.provider_code != org:
-        return None, (
-            f"this workspace is {workspace.provider_code}'s and the bundle is {org}'s; "
-            "give --db URL"
-        )
-    return open_session(root, None).engine, ""
+    return bundle_database(owner, workspace_dir, db_url, org)
 
 
 _rules_option = click.option(
@@ -84,6 +73,7 @@ def _trust_options(func: Any) -> Any:
 )
 @click.option("--no-recompute", is_flag=True, help="Only check the bundle itself.")
 @database_options
+@org_option
 @json_option
 @click.pass_context
 def verify(
@@ -95,25 +85,28 @@ def verify(
     no_recompute: bool,
     workspace_dir: Path | None,
     db_url: str | None,
+    org: str | None,
     as_json: bool,
 ) -> None:
     """Check that BUNDLE is exactly as written, and recompute its figures.
 
     Gives separate verdicts: (1) the bundle is intact or altered (every
     file's sha256, the manifest, its seal, the signature against
-    --key/--fingerprint, the zip's own bytes); with a database (--db, or
-    inside the organisation's workspace): (2) the figures match the records
+    --key/--fingerprint, the zip's own bytes); with the organisation's
+    database (inside its workspace, or --db with --org): (2) the figures match the records
     as they were when the return was built (rebuilt at the revision it names,
     with the rule file the bundle carries); (3) which records of the period
     changed since, field by field, and whether a later amendment covers them;
     (4) the ledger: its version, current or superseded, and the hash chain
     intact with the head the bundle was submitted with. A superseded but
-    honest version is VERIFIED. Exit code 1 when NOT VERIFIED.
+    honest version is VERIFIED. Exit code 1 when NOT VERIFIED. Inside a
+    workspace, another organisation's bundle is refused unless --no-recompute.
 
     \b
     Examples:
       peerreport audit verify HPC001.bundle.zip --fingerprint SHA256:3q2+7w...
-      peerreport audit verify HPC001.bundle.zip --db postgresql://auditor@db/peer --json
+      peerreport audit verify HPC001.bundle.zip --db postgresql://auditor@db/peer \\
+          --org HPC001 --json
     """
     from peerreport.audit.verdict import verify as verify_verdicts
     from peerreport.bundle import public_key_fingerprint, verify_bundle
@@ -123,7 +116,7 @@ def verify(
     ret = first.bundle.ret if first.bundle.manifest is not None else None
     engine, note = None, "--no-recompute" if no_recompute else ""
     if ret is not None and not no_recompute:
-        engine, note = _database(workspace_dir, db_url, ret.organisation)
+        engine, note = _database(workspace_dir, db_url, ret.organisation, org)
     verdicts = verify_verdicts(bundle, engine, trusted=trusted, rules=rules, not_recomputed=note)
     if as_json:
         print_json({"bundle": str(bundle), "recomputed": engine is not None, **verdicts.to_dict()})
@@ -208,25 +201,29 @@ def render_verdicts(bundle: Path, verdicts: Any) -> str:
 
 
 def _open_target(
-    target: str, rules: str | None, workspace_dir: Path | None, db_url: str | None
+    target: str, rules: str | None, workspace_dir: Path | None, db_url: str | None, org: str | None
 ) -> tuple[Any, Any, Any]:
-    """The engine, the target's return (with any warning) and the rule file to trace with."""
+    """The engine, the target's return (with any warning) and the rule file to trace with.
+
+    The return must be of the organisation this command may read
+    (`peerreport.session`), whatever the database URL.
+    """
     from peerreport.audit import rule_file_for
-    from peerreport.audit.target import open_target
+    from peerreport.audit.target import bundle_target, open_target
     from peerreport.errors import UsageError
     from peerreport.session import open_session
 
+    if Path(target).is_file():
+        found = bundle_target(Path(target))
+        engine, why = _database(workspace_dir, db_url, found.ret.organisation, org)
+        if engine is None:
+            raise UsageError(f"{why}: the records behind the figures are in the database")
+        return engine, found, rule_file_for(found.ret, rules)
     session = open_session(workspace_dir, db_url)
+    readable = session.organisation(org, "returns")
     found = open_target(target, session.engine)
-    ret = found.ret
-    workspace = session.workspace
-    shared = db_url or os.environ.get("PEERREPORT_DATABASE_URL")
-    if workspace is not None and not shared and workspace.provider_code != ret.organisation:
-        raise UsageError(
-            f"this workspace holds {workspace.provider_code}'s records and the "
-            f"return is {ret.organisation}'s; give --db URL of its database"
-        )
-    return session.engine, found, rule_file_for(ret, rules)
+    session.check_owner(found.ret.organisation, f"return {target}", "returns", readable)
+    return session.engine, found, rule_file_for(found.ret, rules)
 
 
 @audit.command()
@@ -236,6 +233,7 @@ def _open_target(
 @_rules_option
 @click.option("--sql", "show_sql", is_flag=True, help="Also print the SQL that selects them.")
 @database_options
+@org_option
 @json_option
 def trace(
     target: str,
@@ -245,6 +243,7 @@ def trace(
     show_sql: bool,
     workspace_dir: Path | None,
     db_url: str | None,
+    org: str | None,
     as_json: bool,
 ) -> None:
     """List the records behind a figure: TARGET is a bundle file or a submitted return id.
@@ -268,7 +267,7 @@ def trace(
     from peerreport.audit import trace as trace_figure
     from peerreport.audit.text import trace_lines
 
-    engine, target_return, rule_file = _open_target(target, rules, workspace_dir, db_url)
+    engine, target_return, rule_file = _open_target(target, rules, workspace_dir, db_url, org)
     found = trace_figure(engine, target_return.ret, rule_file, measure, cell)
     warning = target_return.warning
     if as_json:
@@ -300,6 +299,7 @@ def trace(
     help="Also write the sample to this CSV file, with columns to record what you found.",
 )
 @database_options
+@org_option
 @json_option
 def sample(
     target: str,
@@ -310,6 +310,7 @@ def sample(
     csv_path: Path | None,
     workspace_dir: Path | None,
     db_url: str | None,
+    org: str | None,
     as_json: bool,
 ) -> None:
     """Draw N records behind a return's figures, to check against source documents.
@@ -328,7 +329,7 @@ def sample(
     from peerreport.audit.sample import sample_records
     from peerreport.audit.text import sample_csv, sample_lines
 
-    engine, target_return, rule_file = _open_target(target, rules, workspace_dir, db_url)
+    engine, target_return, rule_file = _open_target(target, rules, workspace_dir, db_url, org)
     drawn = sample_records(engine, target_return.ret, rule_file, size, seed, measure)
     if csv_path is not None:
         csv_path.write_text(sample_csv(drawn), "utf-8", newline="")
@@ -353,6 +354,7 @@ def sample(
 @_trust_options
 @_rules_option
 @database_options
+@org_option
 @click.pass_context
 def report(
     ctx: click.Context,
@@ -363,14 +365,15 @@ def report(
     rules: str | None,
     workspace_dir: Path | None,
     db_url: str | None,
+    org: str | None,
 ) -> None:
     """Write one printable HTML page auditing BUNDLE, for working papers.
 
     In plain words: whether the bundle is intact (and who signed it), whether
     the records still give its figures, whether anything identifying is in
     it, its history in the ledger (versions, reasons, times) and the log of
-    files imported into the records. With the organisation's database (--db,
-    or inside its workspace) every check runs; without one the page covers
+    files imported into the records. With the organisation's database
+    (inside its workspace, or --db with --org) every check runs; without one the page covers
     the bundle itself and says what was not checked. Exit code 1 when a
     check fails (the page is written all the same).
 
@@ -378,7 +381,7 @@ def report(
     Examples:
       peerreport audit report HPC001_v2.bundle.zip --out HPC001-audit.html
       peerreport audit report HPC001_v2.bundle.zip --db postgresql://auditor@db/peer \\
-          --fingerprint SHA256:3q2+7w...
+          --org HPC001 --fingerprint SHA256:3q2+7w...
     """
     from peerreport.audit.report import audit_report
     from peerreport.audit.report_page import render_report
@@ -386,7 +389,7 @@ def report(
 
     trusted = {*fingerprints, *(public_key_fingerprint(k) for k in keys)}
     ret = verify_bundle(bundle).bundle.ret
-    engine, note = _database(workspace_dir, db_url, ret.organisation) if ret else (None, "")
+    engine, note = _database(workspace_dir, db_url, ret.organisation, org) if ret else (None, "")
     found = audit_report(bundle, engine, trusted=trusted, rules=rules, no_database=note)
     target = out or Path(bundle.name.removesuffix(".zip").removesuffix(".bundle") + ".audit.html")
     target.write_text(render_report(found), "utf-8")
@@ -401,24 +404,30 @@ def report(
 @audit.command()
 @click.argument("bundle", type=_BUNDLE)
 @database_options
+@org_option
 @json_option
 @click.pass_context
 def scan(
-    ctx: click.Context, bundle: Path, workspace_dir: Path | None, db_url: str | None, as_json: bool
+    ctx: click.Context,
+    bundle: Path,
+    workspace_dir: Path | None,
+    db_url: str | None,
+    org: str | None,
+    as_json: bool,
 ) -> None:
     """Scan every text in BUNDLE for identifiers, diagnoses, names and member tokens.
 
     Runs the detectors intake runs on every cell (identifiers, diagnoses,
     personal names, ages and street addresses) over every file, the
     workbook's hidden parts included. With the organisation's database
-    (--db, or in its workspace) it also looks for the hashes of its member
+    (in its workspace, or --db with --org) it also looks for the hashes of its member
     tokens. Exit code 1 if anything is found. `records scan` does the same
     for the stored records.
 
     \b
     Examples:
       peerreport audit scan HPC001.bundle.zip
-      peerreport audit scan HPC001.bundle.zip --db sqlite:///peerreport.db --json
+      peerreport audit scan HPC001.bundle.zip --db sqlite:///peerreport.db --org HPC001 --json
     """
     from peerreport.audit import scan_bundle
     from peerreport.audit.scan import token_hashes
@@ -427,7 +436,11 @@ def scan(
     check = verify_bundle(bundle)
     ret = check.bundle.ret if check.bundle.manifest is not None else None
     hashes: frozenset[str] = frozenset()
-    engine, note = _database(workspace_dir, db_url, ret.organisation if ret else "")
+    engine, note = (
+        _database(workspace_dir, db_url, ret.organisation, org)
+        if ret is not None
+        else (None, "the bundle names no organisation")
+    )
     if engine is not None and ret is not None:
         hashes = token_hashes(engine, ret.organisation)
     findings = scan_bundle(check.bundle.entries, hashes)
@@ -456,8 +469,8 @@ def scan(
 
 @audit.command()
 @click.argument("bundles", nargs=-1, type=_BUNDLE)
-@click.option("--org", help="The organisation (provider code). Default: the workspace's.")
 @database_options
+@org_option
 @json_option
 @click.pass_context
 def ledger(
@@ -483,26 +496,25 @@ def ledger(
     """
     from peerreport.audit.chain_check import check_chain
     from peerreport.bundle import verify_bundle
-    from peerreport.errors import UsageError
     from peerreport.session import open_session
     from peerreport.store.chain import Anchor
 
     session = open_session(workspace_dir, db_url)
-    if org is None:
-        if session.workspace is None:
-            raise UsageError("give --org CODE, or run this inside the organisation's workspace")
-        org = session.workspace.provider_code
+    readable = session.organisation(org, "ledger")
     anchors = []
     for path in bundles:
-        manifest = verify_bundle(path).bundle.manifest or {}
+        found = verify_bundle(path).bundle
+        manifest = found.manifest or {}
+        if found.ret is not None:
+            session.check_owner(found.ret.organisation, f"bundle {path.name}", "ledger", readable)
         anchor = manifest.get("ledger")
         if isinstance(anchor, dict) and "seq" in anchor and "head" in anchor:
             anchors.append(Anchor(int(anchor["seq"]), str(anchor["head"])))
-    result = check_chain(session.engine, org, anchors)
+    result = check_chain(session.engine, readable, anchors)
     if as_json:
         print_json(result.to_dict())
         ctx.exit(0 if result.ok else 1)
-    click.echo(f"Ledger of {org}: {result.entries} entries")
+    click.echo(f"Ledger of {readable}: {result.entries} entries")
     if bundles:
         click.echo(f"  checked against the chain heads of {len(anchors)} bundle(s)")
     _echo_findings(result.findings)

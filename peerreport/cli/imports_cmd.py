@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from peerreport.cli.options import database_options, json_option, print_json
+from peerreport.cli.options import database_options, json_option, org_option, print_json
 
 
 @click.group()
@@ -22,8 +22,9 @@ def imports() -> None:
 
 @imports.command(name="list")
 @database_options
+@org_option
 @json_option
-def list_(workspace_dir: Path | None, db_url: str | None, as_json: bool) -> None:
+def list_(workspace_dir: Path | None, db_url: str | None, org: str | None, as_json: bool) -> None:
     """List every import: when, which file (and its SHA-256), the result, the revision made.
 
     \b
@@ -34,8 +35,7 @@ def list_(workspace_dir: Path | None, db_url: str | None, as_json: bool) -> None
     from peerreport.store.history import imports as all_imports
 
     session = open_session(workspace_dir, db_url)
-    workspace = session.require_workspace()
-    runs = all_imports(session.engine, workspace.provider_code)
+    runs = all_imports(session.engine, session.organisation(org, "imports"))
     if as_json:
         print_json([r.to_dict() for r in runs])
         return
@@ -61,8 +61,11 @@ def list_(workspace_dir: Path | None, db_url: str | None, as_json: bool) -> None
 @imports.command()
 @click.argument("ident", type=int)
 @database_options
+@org_option
 @json_option
-def show(ident: int, workspace_dir: Path | None, db_url: str | None, as_json: bool) -> None:
+def show(
+    ident: int, workspace_dir: Path | None, db_url: str | None, org: str | None, as_json: bool
+) -> None:
     """Show one import: file, SHA-256, counts, revision and its problems (values masked).
 
     \b
@@ -73,8 +76,7 @@ def show(ident: int, workspace_dir: Path | None, db_url: str | None, as_json: bo
     from peerreport.store.history import import_run_by_id
 
     session = open_session(workspace_dir, db_url)
-    workspace = session.require_workspace()
-    run = import_run_by_id(session.engine, workspace.provider_code, ident)
+    run = import_run_by_id(session.engine, session.organisation(org, "imports"), ident)
     if as_json:
         print_json(run.to_dict())
         return

@@ -40,3 +40,14 @@ def json_option(func: F) -> F:
 def print_json(data: Any) -> None:
     """Print JSON the same way everywhere."""
     click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+def org_option(func: F) -> F:
+    """`--org CODE`: whose data to read without a workspace (a workspace reads only its own)."""
+    return click.option(
+        "--org",
+        "org",
+        metavar="CODE",
+        help="The organisation (provider code) to read, needed with --db outside a workspace. "
+        "Inside a workspace: only its own organisation.",
+    )(func)

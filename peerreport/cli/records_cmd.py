@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from peerreport.cli.options import database_options, json_option, print_json
+from peerreport.cli.options import database_options, json_option, org_option, print_json
 
 
 @click.group()
@@ -16,8 +16,9 @@ def records() -> None:
 
 @records.command()
 @database_options
+@org_option
 @json_option
-def summary(workspace_dir: Path | None, db_url: str | None, as_json: bool) -> None:
+def summary(workspace_dir: Path | None, db_url: str | None, org: str | None, as_json: bool) -> None:
     """Count the stored records by month and kind of activity.
 
     \b
@@ -29,13 +30,14 @@ def summary(workspace_dir: Path | None, db_url: str | None, as_json: bool) -> No
     from peerreport.store.summary import records_summary
 
     session = open_session(workspace_dir, db_url)
-    workspace = session.require_workspace()
+    readable = session.organisation(org, "records")
     with session.engine.connect() as conn:
-        result = records_summary(conn, workspace.provider_code)
+        result = records_summary(conn, readable)
     if as_json:
         print_json(result.to_dict())
         return
-    click.echo(f"Records of {workspace.organisation_name} ({workspace.provider_code})")
+    name = session.workspace.organisation_name if session.workspace else readable
+    click.echo(f"Records of {name} ({readable})" if name != readable else f"Records of {readable}")
     if not result.by_month:
         click.echo("No activities stored yet. Import your log with `peerreport import FILE`.")
     else:
@@ -93,9 +95,10 @@ def render_month_table(result: object) -> str:
 @records.command()
 @click.argument("activity_id")
 @database_options
+@org_option
 @json_option
 def history(
-    activity_id: str, workspace_dir: Path | None, db_url: str | None, as_json: bool
+    activity_id: str, workspace_dir: Path | None, db_url: str | None, org: str | None, as_json: bool
 ) -> None:
     """Show every version of an activity: its imports, what changed, field by field.
 
@@ -110,8 +113,7 @@ def history(
     from peerreport.store.history import record_history
 
     session = open_session(workspace_dir, db_url)
-    workspace = session.require_workspace()
-    found = record_history(session.engine, workspace.provider_code, activity_id)
+    found = record_history(session.engine, session.organisation(org, "records"), activity_id)
     if as_json:
         print_json(found.to_dict())
         return
@@ -179,9 +181,16 @@ def withdraw(activity_id: str, reason: str, workspace_dir: Path | None, db_url: 
 
 @records.command()
 @database_options
+@org_option
 @json_option
 @click.pass_context
-def scan(ctx: click.Context, workspace_dir: Path | None, db_url: str | None, as_json: bool) -> None:
+def scan(
+    ctx: click.Context,
+    workspace_dir: Path | None,
+    db_url: str | None,
+    org: str | None,
+    as_json: bool,
+) -> None:
     """Look for identifiers, names, ages and addresses in the stored records.
 
     Runs every privacy detector that intake uses (NHI and other numbers,
@@ -200,12 +209,12 @@ def scan(ctx: click.Context, workspace_dir: Path | None, db_url: str | None, as_
     from peerreport.session import open_session
 
     session = open_session(workspace_dir, db_url)
-    workspace = session.require_workspace()
-    found = scan_records(session.engine, workspace.provider_code)
+    readable = session.organisation(org, "records")
+    found = scan_records(session.engine, readable)
     if as_json:
         print_json(found.to_dict())
         ctx.exit(0 if found.clean else 1)
-    click.echo(f"scanned {found.records} current records of {workspace.provider_code}")
+    click.echo(f"scanned {found.records} current records of {readable}")
     for finding in found.findings:
         click.secho(finding.message, fg="red")
     if found.clean:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import itertools
 from pathlib import Path
-from typing import Any
 
 import click
 
-from peerreport.cli.options import database_options, json_option, print_json
+from peerreport.cli.options import database_options, json_option, org_option, print_json
 
 
 @click.group()
@@ -27,16 +26,12 @@ def returns() -> None:
     """
 
 
-def _org(session: Any) -> str | None:
-    """The workspace's organisation; None (every organisation) with only --db."""
-    return session.workspace.provider_code if session.workspace is not None else None
-
-
 @returns.command("list")
 @click.option("--rules", "rule_id", help="Only this rule file id.")
 @click.option("--period", "-p", help="Only this period (e.g. FY2027-Q1 or 2026-Q3).")
 @click.option("--current", is_flag=True, help="Only current versions (not superseded ones).")
 @database_options
+@org_option
 @json_option
 def list_(
     rule_id: str | None,
@@ -44,6 +39,7 @@ def list_(
     current: bool,
     workspace_dir: Path | None,
     db_url: str | None,
+    org: str | None,
     as_json: bool,
 ) -> None:
     """List submitted returns with their version and status (current or superseded).
@@ -59,11 +55,12 @@ def list_(
     from peerreport.session import open_session
 
     session = open_session(workspace_dir, db_url)
+    readable = session.organisation(org, "returns")
     span = None
     if period:
         parsed = parse_period(period)
         span = (parsed.start, parsed.end)
-    found = submissions(session.engine, _org(session), rule_id, span, current_only=current)
+    found = submissions(session.engine, readable, rule_id, span, current_only=current)
     decided = events(session.engine, [s.id for s in found])
     states = {s.id: state_of(s, decided[s.id]) for s in found}
     if as_json:
@@ -90,8 +87,11 @@ def list_(
 @returns.command()
 @click.argument("ident", metavar="ID", type=int)
 @database_options
+@org_option
 @json_option
-def show(ident: int, workspace_dir: Path | None, db_url: str | None, as_json: bool) -> None:
+def show(
+    ident: int, workspace_dir: Path | None, db_url: str | None, org: str | None, as_json: bool
+) -> None:
     """Show submitted return ID: its history, status, figures and what changed between versions.
 
     \b
@@ -105,7 +105,9 @@ def show(ident: int, workspace_dir: Path | None, db_url: str | None, as_json: bo
     from peerreport.session import open_session
 
     session = open_session(workspace_dir, db_url)
-    entry = get(session.engine, ident, _org(session))
+    readable = session.organisation(org, "returns")
+    entry = get(session.engine, ident)
+    session.check_owner(entry.org, f"return {ident}", "returns", readable)
     versions = history(session.engine, entry)
     decided = events(session.engine, [s.id for s in versions])
     steps = [
@@ -182,7 +184,8 @@ def _decide(
 
     session = open_session(workspace_dir, db_url)
     workspace = session.require_workspace()
-    entry = get(session.engine, ident, workspace.provider_code)
+    entry = get(session.engine, ident)
+    session.check_owner(entry.org, f"return {ident}", "returns")
     record_event(session.engine, workspace.provider_code, ident, kind, note)
     click.echo(
         f"{entry.rule_id} {entry.period_label} version {entry.version} (id {ident}): "
