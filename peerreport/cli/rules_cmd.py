@@ -3,7 +3,7 @@
 A thin layer over `peerreport.rulebook` (load, lint, schema) and
 `peerreport.compute.fixtures` (run fixtures). Exit codes: 0 ok; 1 rule-file
 errors or failing fixtures; 2 usage errors (raised as `PeerreportError`s and
-turned into a plain message by the `peerreport` group).
+turned into a plain message by the `peerreport` group); 3 internal errors.
 """
 
 from __future__ import annotations
