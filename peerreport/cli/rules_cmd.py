@@ -63,8 +63,9 @@ def rules() -> None:
 def list_(as_json: bool) -> None:
     """List the rule files in the search path.
 
-    The search path is PEERREPORT_RULES_PATH, the shipped rules/ folder and
-    the current directory.
+    The search path is PEERREPORT_RULES_PATH, then the shipped rules/ folder.
+    The current folder is not searched: give your own rule file by path, or
+    put its folder in PEERREPORT_RULES_PATH.
 
     \b
     Example:

@@ -10,6 +10,8 @@ Codes (stable):
 - `rule-format`: a key is unknown, missing or has the wrong kind of value;
 - `rule-syntax`, `rule-type`, `rule-unknown-name`, `rule-unknown-code`,
   `rule-null-comparison`: an expression does not parse or does not check;
+- `rule-limit`: an expression too long or too deeply nested, a literal too big
+  (limits in `peerreport.language.parser`);
 - `rule-privacy`: refused by the privacy lint (forbidden field, member tokens
   outside `distinct`, a breakdown whose cells could never be published);
 - `rule-extends`: unknown parent or a cycle in `extends`;
