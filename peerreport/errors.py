@@ -1,7 +1,8 @@
 """The exception tree. Exceptions are for failures; problems in data are findings.
 
 The CLI turns every `PeerreportError` into a plain message and exit code 2 in one
-place (`peerreport.cli.main`), so a user's mistake never becomes a traceback.
+place (`peerreport.cli.main`), so a user's mistake never becomes a traceback; any
+other exception is a fault in peerreport, logged privately, with exit code 3.
 """
 
 from __future__ import annotations

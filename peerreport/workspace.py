@@ -134,6 +134,7 @@ peerreport.secret
 peerreport.db
 *.key
 *.rejects.csv
+logs/
 """
 
 

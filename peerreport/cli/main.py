@@ -2,8 +2,10 @@
 
 Subcommands live in their own modules and are imported only when run, so
 `peerreport --help` answers instantly. Every `PeerreportError` becomes a plain
-message and exit code 2 here, in one place; commands return exit code 1 when
-they report findings of error severity.
+message and exit code 2 here, in one place, and any other exception becomes one
+sentence, a private log file with the traceback and exit code 3
+(`peerreport.cli.crash`); commands return exit code 1 when they report findings
+of error severity.
 """
 
 from __future__ import annotations
@@ -84,6 +86,15 @@ class LazyGroup(click.Group):
             return super().invoke(ctx)
         except PeerreportError as exc:
             raise InputError(str(exc)) from exc
+        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except OSError as exc:
+            if exc.filename is None or exc.strerror is None:
+                raise _internal(exc) from exc
+            # A file that cannot be read or written is the user's to fix, not a crash.
+            raise InputError(f"{exc.filename}: {exc.strerror}") from exc
+        except Exception as exc:
+            raise _internal(exc) from exc
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, COMMANDS[name][2]) for name in self.list_commands(ctx)]
@@ -93,6 +104,13 @@ class LazyGroup(click.Group):
 
 
 HELP_OPTIONS = ["-h", "--help"]
+
+
+def _internal(exc: Exception) -> click.ClickException:
+    """Log an unexpected exception privately; the error to show instead of its traceback."""
+    from peerreport.cli.crash import InternalError, write_log
+
+    return InternalError(write_log(exc))
 
 
 def _short_help_everywhere(command: click.Command) -> None:
@@ -135,7 +153,12 @@ def cli() -> None:
       peerreport submit nz-peer-support-adults --period FY2027-Q1    # file it
       # send submissions/..._v1.bundle.zip to the funder
 
-    Exit codes: 0 success, 1 findings of error severity, 2 usage or input errors.
+    \b
+    Exit codes:
+      0  success
+      1  findings of error severity (in the records or the return)
+      2  usage or input errors (a wrong option, a missing or unreadable file)
+      3  internal error: peerreport itself failed; the message names a log file
     """
 
 

@@ -3,7 +3,7 @@
 A thin layer over `peerreport.rulebook` (load, lint, schema) and
 `peerreport.compute.fixtures` (run fixtures). Exit codes: 0 ok; 1 rule-file
 errors or failing fixtures; 2 usage errors (raised as `PeerreportError`s and
-turned into a plain message by the `peerreport` group).
+turned into a plain message by the `peerreport` group); 3 internal errors.
 """
 
 from __future__ import annotations
@@ -63,8 +63,9 @@ def rules() -> None:
 def list_(as_json: bool) -> None:
     """List the rule files in the search path.
 
-    The search path is PEERREPORT_RULES_PATH, the shipped rules/ folder and
-    the current directory.
+    The search path is PEERREPORT_RULES_PATH, then the shipped rules/ folder.
+    The current folder is not searched: give your own rule file by path, or
+    put its folder in PEERREPORT_RULES_PATH.
 
     \b
     Example:

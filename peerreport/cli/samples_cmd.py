@@ -47,8 +47,9 @@ def samples() -> None:
     "out",
     required=True,
     type=click.Path(dir_okay=False, path_type=Path),
-    help="The file to write: .csv, .xlsx or .jsonl. CSV and JSON Lines hold one "
-    "record type per file, so breakdowns, workforce and feedback go beside it.",
+    help="The file to write: .csv, .xlsx or .jsonl (its folder is made if missing). CSV and "
+    "JSON Lines hold one record type per file, so breakdowns, workforce and feedback go "
+    "beside it.",
 )
 def generate(
     count: int | None, seed: int, start: object, types: tuple[str, ...], out: Path
@@ -66,6 +67,8 @@ def generate(
     from peerreport.samples.writer import write_samples
 
     assert isinstance(start, dt.datetime)
+    # `--out samples/year.xlsx` in a fresh workspace should just work, as `export --out` does.
+    out.parent.mkdir(parents=True, exist_ok=True)
     if count is None:
         spec = one_year(seed, start.date())
     else:

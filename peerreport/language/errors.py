@@ -30,7 +30,25 @@ class ExpressionError(Exception):
         start = max(self.span.column, 1)
         end = self.span.end_column if self.span.end_line == self.span.line else len(line) + 1
         width = max(1, min(end, len(line) + 1) - start)
+        if len(line) > CARET_WIDTH:
+            # A long line is shown as a window around the offending part, not in full.
+            left = max(0, start - 1 - CARET_WIDTH // 4)
+            width = min(width, CARET_WIDTH - (start - 1 - left))
+            shown = line[left : left + CARET_WIDTH]
+            prefix = "…" if left else ""
+            suffix = "…" if left + CARET_WIDTH < len(line) else ""
+            return f"    {prefix}{shown}{suffix}\n    {' ' * (len(prefix) + start - 1 - left)}" + (
+                "^" * width
+            )
         return f"    {line}\n    {' ' * (start - 1)}{'^' * width}"
+
+
+CARET_WIDTH = 100  # characters of an expression line shown above a caret
+
+
+def shorten(text: str, limit: int = CARET_WIDTH) -> str:
+    """The start of a long text, marked as cut, for messages."""
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> str:

@@ -16,7 +16,19 @@ from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from peerreport.language import ast
-from peerreport.language.errors import ExpressionError
+from peerreport.language.errors import ExpressionError, shorten
+
+# Limits that keep every later step (type checks, SQL, the databases' own parsers)
+# within bounds, so an expression that lints also builds. A chain of 500 `or`s is
+# 500 levels deep: Python's recursion limit and SQLite's expression depth both
+# break long before anything a funder's return needs.
+MAX_LENGTH = 10_000  # characters in one expression
+MAX_DEPTH = 32  # operators nested in one another (a chain of n `or`s is n deep)
+# Arithmetic nested in arithmetic (a chain of n `+`s is n deep): each level is a
+# CAST and brackets in SQL, and SQLite's parser overflows at about 28.
+MAX_ARITHMETIC_DEPTH = 20
+MAX_DIGITS = 15  # digits in a number: exact as a float and as a 64-bit integer
+MAX_STRING = 1_000  # characters in a 'string'
 
 # What people read for the grammar's terminal names in "expected ..." messages.
 _TERMINAL_WORDS = {
@@ -47,13 +59,73 @@ def parse(text: str) -> ast.Node:
     """Parse an expression; raise `ExpressionError` with the position on a syntax error."""
     if not text.strip():
         raise ExpressionError("the expression is empty", text, ast.Span(), code="syntax")
+    if len(text) > MAX_LENGTH:
+        raise ExpressionError(
+            f"the expression is {len(text):,} characters long; at most {MAX_LENGTH:,} are "
+            "allowed. Split it into several measures.",
+            shorten(text),
+            ast.Span(1, 1, 1, 2),
+            code="limit",
+        )
     try:
         tree = _parser().parse(text)
     except UnexpectedInput as exc:
         raise _syntax_error(exc, text) from None
+    _check_limits(tree, text)
     node = _ToAst().transform(tree)
     assert isinstance(node, ast.Node)
     return node
+
+
+def _check_limits(tree: Tree[Token], text: str) -> None:
+    """Refuse trees too deep or literals too big, walking without recursion."""
+    # `start` wraps the expression: its top operator is at depth 0.
+    stack: list[tuple[Tree[Token] | Token, int, int]] = [(tree, -1, 0)]
+    while stack:
+        item, depth, arithmetic = stack.pop()
+        if isinstance(item, Token):
+            _check_literal(item, text)
+            continue
+        if item.data in ("arith", "negate"):
+            arithmetic += 1
+        if arithmetic > MAX_ARITHMETIC_DEPTH:
+            raise ExpressionError(
+                f"the expression has more than {MAX_ARITHMETIC_DEPTH} arithmetic operators "
+                "(+ - * /) nested inside one another. Split it into several measures and "
+                "add those up in an expr measure.",
+                text,
+                ast.Span(1, 1, 1, 2),
+                code="limit",
+            )
+        if depth > MAX_DEPTH:
+            raise ExpressionError(
+                f"the expression has more than {MAX_DEPTH} operators nested inside one "
+                "another (each 'or' of a chain of 'or's is one more level). Split it into "
+                "several measures, or list values with in: kind in ('group', 'drop_in').",
+                text,
+                ast.Span(1, 1, 1, 2),
+                code="limit",
+            )
+        stack += [(child, depth + 1, arithmetic) for child in item.children]
+
+
+def _check_literal(token: Token, text: str) -> None:
+    if token.type == "NUMBER":
+        digits = sum(ch.isdigit() for ch in str(token))
+        if digits > MAX_DIGITS:
+            raise ExpressionError(
+                f"the number has {digits} digits; at most {MAX_DIGITS} are allowed",
+                text,
+                _token_span(token),
+                code="limit",
+            )
+    elif token.type == "STRING" and len(token) - 2 > MAX_STRING:
+        raise ExpressionError(
+            f"the string is {len(token) - 2:,} characters long; at most {MAX_STRING:,} are allowed",
+            text,
+            _token_span(token),
+            code="limit",
+        )
 
 
 def _syntax_error(exc: UnexpectedInput, text: str) -> ExpressionError:

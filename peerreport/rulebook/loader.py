@@ -14,11 +14,24 @@ from peerreport.rulebook.problems import RuleFileInvalid, key_path, problem
 
 _TOML_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)")
 
+# The largest shipped rule file is about 20 KB. A bigger file is not a return
+# anyone writes by hand, and reading one costs memory and minutes.
+MAX_RULE_FILE_BYTES = 1_000_000
+
+
+def read_rule_text(path: Path) -> str:
+    """The text of a rule file, refused unread when it is too big; raises OSError, ValueError."""
+    with path.open("rb") as handle:
+        data = handle.read(MAX_RULE_FILE_BYTES + 1)
+    if len(data) > MAX_RULE_FILE_BYTES:
+        raise ValueError(f"the rule file is bigger than {MAX_RULE_FILE_BYTES:,} bytes")
+    return data.decode("utf-8")
+
 
 def read_toml(path: Path) -> dict[str, Any]:
     """The TOML document at `path`; `RuleFileInvalid` with the line if it is not TOML."""
     try:
-        text = path.read_text("utf-8")
+        text = read_rule_text(path)
     except OSError as exc:
         raise RuleFileInvalid(
             [problem("RUL-001", f"cannot read the rule file: {exc.strerror}", path, None)]
@@ -27,8 +40,23 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise RuleFileInvalid(
             [problem("RUL-001", "the rule file is not UTF-8 text", path, None)]
         ) from None
+    except ValueError as exc:
+        raise RuleFileInvalid(
+            [
+                problem(
+                    "RUL-015",
+                    f"{exc}; split it with `extends`",
+                    path,
+                    None,
+                )
+            ]
+        ) from None
     try:
         return tomllib.loads(text)
+    except RecursionError:
+        raise RuleFileInvalid(
+            [problem("RUL-002", "the TOML is nested too deeply to read", path, None)]
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         message = str(exc)
         found = _TOML_POSITION.search(message)

@@ -8,7 +8,7 @@ findings.
 Codes (stable, declared with their fixes in `peerreport/findings_catalogue.toml`
 and listed in docs/findings.md): `RUL-001` to `RUL-003` for reading the file
 (not found, not TOML, bad keys), `RUL-010` to `RUL-014` for expressions that do
-not parse or check, `RUL-020` for the privacy lint, `RUL-030` to `RUL-034` for
+not parse or check, `RUL-015` for expressions or literals over the limits, `RUL-020` for the privacy lint, `RUL-030` to `RUL-034` for
 `extends`, repeated ids, cycles, unknown references and message placeholders,
 `RUL-040` for fixtures.
 """
@@ -31,6 +31,7 @@ EXPRESSION_CODES = {
     "unknown-name": "RUL-012",
     "unknown-code": "RUL-013",
     "null-comparison": "RUL-014",
+    "limit": "RUL-015",
     "privacy": "RUL-020",
 }
 

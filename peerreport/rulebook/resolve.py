@@ -13,8 +13,10 @@ Fixtures are not inherited: they test the file that carries them.
 
 Rule files are found by id in a search path of folders: the folder of the
 file being loaded, then `PEERREPORT_RULES_PATH` (folders separated by the OS
-path separator), then the repository's top-level `rules/` folder and the
-current directory. The first file with an id wins.
+path separator), then the shipped `rules/` folder. The first file with an id
+wins. The current folder is not searched: a workspace holds other `.toml`
+files (its settings, anything dropped there), and one hostile file must not
+break `build` or `rules list`. A rule file given by path is read from there.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from typing import Any
 
 from peerreport.findings import Finding
 from peerreport.language import did_you_mean
-from peerreport.rulebook.loader import read_model
+from peerreport.rulebook.loader import read_model, read_rule_text
 from peerreport.rulebook.model import Check, Disclosure, Due, Grouping, Measure, RuleFileModel
 from peerreport.rulebook.problems import RuleFileInvalid, problem
 
@@ -45,9 +47,9 @@ SHIPPED_RULES = _shipped_rules()
 
 
 def default_search_path() -> list[Path]:
-    """PEERREPORT_RULES_PATH, the shipped `rules/` folder and the current directory."""
+    """PEERREPORT_RULES_PATH, then the shipped `rules/` folder (never the current folder)."""
     folders = [Path(p) for p in os.environ.get("PEERREPORT_RULES_PATH", "").split(os.pathsep) if p]
-    return [*folders, SHIPPED_RULES, Path.cwd()]
+    return [*folders, SHIPPED_RULES]
 
 
 @dataclass
@@ -92,8 +94,8 @@ def _toml_files(folders: Iterable[Path]) -> list[Path]:
 
 def _peek_id(path: Path) -> str | None:
     try:
-        data = tomllib.loads(path.read_text("utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        data = tomllib.loads(read_rule_text(path))
+    except (OSError, ValueError, RecursionError):  # UnicodeDecodeError, TOMLDecodeError too
         return None
     rule_id = data.get("id")
     return rule_id if isinstance(rule_id, str) and "title" in data else None

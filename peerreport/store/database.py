@@ -44,6 +44,11 @@ def open_engine(url: str) -> Engine:
     return engine
 
 
+def _reason(exc: OperationalError) -> str:
+    """The driver's own words, without the SQL and parameters SQLAlchemy adds to them."""
+    return str(exc.orig).strip() or type(exc.orig).__name__
+
+
 def safe_url(url: str) -> str:
     """The URL with any password hidden, for messages."""
     try:
@@ -80,7 +85,9 @@ def current_revision(engine: Engine) -> str | None:
         with engine.connect() as conn:
             return MigrationContext.configure(conn).get_current_revision()
     except OperationalError as exc:
-        raise DatabaseError(f"cannot open database {safe_url(str(engine.url))}: {exc}") from exc
+        raise DatabaseError(
+            f"cannot open database {safe_url(str(engine.url))}: {_reason(exc)}"
+        ) from exc
 
 
 def upgrade(engine: Engine) -> None:
@@ -91,7 +98,9 @@ def upgrade(engine: Engine) -> None:
         with engine.begin() as conn:
             command.upgrade(_alembic_config(conn), "head")
     except OperationalError as exc:
-        raise DatabaseError(f"cannot upgrade database {safe_url(str(engine.url))}: {exc}") from exc
+        raise DatabaseError(
+            f"cannot upgrade database {safe_url(str(engine.url))}: {_reason(exc)}"
+        ) from exc
 
 
 def ensure_current(engine: Engine) -> None:

@@ -78,12 +78,27 @@ def prepare_bulk_load(conn: Connection) -> None:
 
 
 def ensure_organisation(conn: Connection, org: str, name: str) -> None:
-    """Create the organisation row if it does not exist yet."""
+    """Create the organisation row if it does not exist yet, safely under concurrency.
+
+    Two first imports started at once both see no row; a plain INSERT then fails in
+    all but one. The dialects' "insert unless it exists" makes the losers wait for
+    the winner's row (PostgreSQL) or the file lock (SQLite) and then do nothing.
+    """
     found = conn.execute(select(organisation.c.org).where(organisation.c.org == org)).first()
-    if found is None:
-        conn.execute(
-            insert(organisation).values(org=org, name=name, created_at=dt.datetime.now(dt.UTC))
-        )
+    if found is not None:
+        return
+    values = {"org": org, "name": name, "created_at": dt.datetime.now(dt.UTC)}
+    dialect = conn.dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        conn.execute(pg_insert(organisation).values(**values).on_conflict_do_nothing())
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        conn.execute(sqlite_insert(organisation).values(**values).on_conflict_do_nothing())
+    else:  # pragma: no cover - peerreport supports SQLite and PostgreSQL
+        conn.execute(insert(organisation).values(**values))
 
 
 def hash_token(secret: bytes, token: str) -> str:

@@ -65,3 +65,29 @@ def test_committed_samples_import_cleanly(engine: Engine, db_url: str, tmp_path:
     assert again.stored, messages(again)[:5]
     # The CSV files hold the same records as the workbook: nothing new, nothing changed.
     assert (again.counts.added, again.counts.updated, again.counts.unchanged) == (0, 0, added)
+
+
+def test_generate_into_a_missing_folder_makes_it(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from peerreport.cli.main import cli
+
+    out = tmp_path / "missing" / "folder" / "x.csv"
+    result = CliRunner().invoke(
+        cli, ["samples", "generate", "--records", "5", "--only", "activities", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert out.is_file()
+
+
+def test_generate_under_a_file_is_a_plain_error(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from peerreport.cli.main import cli
+
+    (tmp_path / "taken").write_text("not a folder", "utf-8")
+    result = CliRunner().invoke(
+        cli, ["samples", "generate", "--records", "5", "--out", str(tmp_path / "taken" / "x.csv")]
+    )
+    assert result.exit_code == 2, result.output
+    assert "taken" in result.stderr and "Traceback" not in result.output
