@@ -8,9 +8,10 @@ findings.
 Codes (stable, declared with their fixes in `peerreport/findings_catalogue.toml`
 and listed in docs/findings.md): `RUL-001` to `RUL-003` for reading the file
 (not found, not TOML, bad keys), `RUL-010` to `RUL-014` for expressions that do
-not parse or check, `RUL-015` for expressions or literals over the limits, `RUL-020` for the privacy lint, `RUL-030` to `RUL-034` for
-`extends`, repeated ids, cycles, unknown references and message placeholders,
-`RUL-040` for fixtures.
+not parse or check, `RUL-015` for a file, expression or literal over the
+limits, `RUL-020` for the privacy lint, `RUL-030` to `RUL-034` for `extends`,
+repeated ids, cycles, unknown references and message placeholders, `RUL-040`
+for fixtures.
 """
 
 from __future__ import annotations
