@@ -19,10 +19,11 @@ from typing import Any
 from sqlalchemy import Engine, insert, select
 
 from peerreport.errors import UsageError
-from peerreport.ledger.model import Submission, as_utc
+from peerreport.ledger.model import Submission
 from peerreport.ledger.query import get
 from peerreport.store import chain
 from peerreport.store.schema import return_event
+from peerreport.store.times import as_utc
 
 DRAFT, SUBMITTED, AMENDED = "draft", "submitted", "amended"
 ACCEPTED, QUERIED, REPLIED, SUPERSEDED = "accepted", "queried", "replied", "superseded"

@@ -8,15 +8,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from peerreport.returns.model import Return
+from peerreport.store.times import as_utc
 
 CURRENT, SUPERSEDED = "current", "superseded"
-
-
-def as_utc(value: dt.datetime) -> dt.datetime:
-    """A stored time as an aware UTC time (SQLite gives it back without its zone)."""
-    if value.tzinfo is None:
-        return value.replace(tzinfo=dt.UTC)
-    return value.astimezone(dt.UTC)
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, text
 
 from peerreport.store.schema import ledger_entry
+from peerreport.store.times import as_utc
 
 GENESIS = "sha256:" + "0" * 64
 
@@ -144,8 +145,7 @@ def iso(value: dt.datetime | dt.date | None) -> str | None:
     if value is None:
         return None
     if isinstance(value, dt.datetime):
-        value = value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value
-        return value.astimezone(dt.UTC).replace(microsecond=0).isoformat()
+        return as_utc(value).replace(microsecond=0).isoformat()
     return value.isoformat()
 
 

@@ -28,12 +28,9 @@ from peerreport.store.schema import (
     record_revision,
     workforce,
 )
+from peerreport.store.times import as_utc
 
 REASON_LIMIT = 2000
-
-
-def _utc(value: dt.datetime) -> dt.datetime:
-    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
 @dataclass(frozen=True)
@@ -60,7 +57,7 @@ class ImportRun:
             id=int(row.id),
             file_name=row.file_name,
             file_sha256=row.file_sha256,
-            finished_at=_utc(row.finished_at),
+            finished_at=as_utc(row.finished_at),
             status=row.status,
             revision=row.revision,
             added=int(row.added),
@@ -149,7 +146,7 @@ def revisions(conn: Connection, org: str) -> dict[int, Revision]:
         int(r.revision): Revision(
             int(r.revision),
             r.kind,
-            _utc(r.created_at),
+            as_utc(r.created_at),
             r.reason,
             tuple(files.get(int(r.revision), ())),
         )
