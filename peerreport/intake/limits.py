@@ -26,6 +26,10 @@ from peerreport.findings_catalogue import finding
 MB = 1_000_000
 
 
+def _mb(size: int) -> str:
+    return f"{size / MB:,.1f} MB" if size < 10 * MB else f"{size / MB:,.0f} MB"
+
+
 @dataclass(frozen=True)
 class InputLimits:
     """The most intake reads of one file before refusing it."""
@@ -147,8 +151,8 @@ def check_workbook(path: Path, limits: InputLimits) -> None:
         if part.file_size > limits.max_part_bytes:
             raise refuse(
                 "IMP-050",
-                f"the workbook part {part.filename} unpacks to {part.file_size / MB:,.0f} MB; "
-                f"the limit is {limits.max_part_bytes / MB:,.0f} MB: nothing is read",
+                f"the workbook part {part.filename} unpacks to {_mb(part.file_size)}; "
+                f"the limit is {_mb(limits.max_part_bytes)}: nothing is read",
                 path.name,
             )
         ratio = part.file_size / max(part.compress_size, 1)
@@ -163,8 +167,8 @@ def check_workbook(path: Path, limits: InputLimits) -> None:
     if total > limits.max_file_bytes:
         raise refuse(
             "IMP-050",
-            f"the workbook unpacks to {total / MB:,.0f} MB; the limit is "
-            f"{limits.max_file_bytes / MB:,.0f} MB: nothing is read",
+            f"the workbook unpacks to {_mb(total)}; the limit is "
+            f"{_mb(limits.max_file_bytes)}: nothing is read",
             path.name,
         )
 
@@ -175,7 +179,6 @@ def check_text_file(path: Path, limits: InputLimits) -> None:
     if size > limits.max_file_bytes:
         raise refuse(
             "IMP-050",
-            f"the file is {size / MB:,.0f} MB; the limit is {limits.max_file_bytes / MB:,.0f} MB: "
-            "nothing is read",
+            f"the file is {_mb(size)}; the limit is {_mb(limits.max_file_bytes)}: nothing is read",
             path.name,
         )

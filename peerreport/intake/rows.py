@@ -158,7 +158,7 @@ class RowReader:
                         Location(file=where, row=number),
                     )
                 )
-                continue
+                return self._finish(outcome)  # a line that cannot be read has no cells to check
             if isinstance(value, str) and "\x00" in value:
                 # No database stores a NUL in text (PostgreSQL refuses it): one plain
                 # finding for the cell, its value never shown.
