@@ -38,6 +38,8 @@ class InputLimits:
         1024 * 1024 * 1024
     )  # a CSV or JSON Lines file on disk; a workbook, unpacked
     max_part_bytes: int = 500 * MB  # one part of a workbook (a sheet's XML), unpacked
+    # openpyxl holds a workbook's shared strings in memory (sheets are streamed).
+    max_shared_strings_bytes: int = 100 * MB
     max_ratio: int = 100  # unpacked / packed size of a workbook part ...
     ratio_floor_bytes: int = 10 * MB  # ... checked for parts that unpack to more than this
     max_rows: int = 2_000_000  # rows of a table, empty ones included
@@ -148,11 +150,16 @@ def check_workbook(path: Path, limits: InputLimits) -> None:
     total = 0
     for part in parts:
         total += part.file_size
-        if part.file_size > limits.max_part_bytes:
+        limit = (
+            limits.max_shared_strings_bytes
+            if part.filename.lower().endswith("sharedstrings.xml")
+            else limits.max_part_bytes
+        )
+        if part.file_size > limit:
             raise refuse(
                 "IMP-050",
                 f"the workbook part {part.filename} unpacks to {_mb(part.file_size)}; "
-                f"the limit is {_mb(limits.max_part_bytes)}: nothing is read",
+                f"the limit is {_mb(limit)}: nothing is read",
                 path.name,
             )
         ratio = part.file_size / max(part.compress_size, 1)

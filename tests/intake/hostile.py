@@ -127,3 +127,35 @@ def big_number_jsonl(path: Path, digits: int) -> Path:
     line = _record("A2")[:-1] + ', "attendance": ' + "9" * digits + "}"
     path.write_text(_record("A1") + "\n" + line + "\n", encoding="utf-8")
     return path
+
+
+def shared_strings_workbook(path: Path, strings: int) -> Path:
+    """A workbook of a few rows whose shared strings hold `strings` distinct texts."""
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "Activities"
+    sheet.append(HEADINGS)
+    base = io.BytesIO()
+    book.save(base)
+    with (
+        zipfile.ZipFile(base) as source,
+        zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive,
+    ):
+        for part in source.infolist():
+            if part.filename != "xl/sharedStrings.xml":
+                archive.writestr(part.filename, source.read(part))
+        with archive.open("xl/sharedStrings.xml", "w", force_zip64=True) as xml:
+            xml.write(
+                b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<sst xmlns='
+                b'"http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+                + "".join(f"<si><t>{h}</t></si>" for h in HEADINGS).encode()
+            )
+            for start in range(0, strings, 10_000):
+                xml.write(
+                    "".join(
+                        f"<si><t>s{n:x}</t></si>" for n in range(start, start + 10_000)
+                    ).encode()
+                )
+            xml.write(b"</sst>")
+    return path

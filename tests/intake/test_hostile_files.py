@@ -51,6 +51,16 @@ def test_a_workbook_part_too_large_unpacked_is_refused(
     assert found.endswith("unpacks to 1.6 MB; the limit is 0.5 MB: nothing is read")
 
 
+def test_shared_strings_past_their_limit_are_refused(
+    engine: Engine, db_url: str, tmp_path: Path
+) -> None:
+    path = hostile.shared_strings_workbook(tmp_path / "strings.xlsx", 50_000)
+    limits = InputLimits(max_shared_strings_bytes=100_000)
+    found = _refused(engine, db_url, tmp_path, path, limits=limits)
+    assert found.startswith("IMP-050 strings.xlsx: the workbook part xl/sharedStrings.xml ")
+    assert found.endswith("the limit is 0.1 MB: nothing is read")
+
+
 def test_too_many_rows_of_a_workbook_stop_the_import(
     engine: Engine, db_url: str, tmp_path: Path
 ) -> None:
