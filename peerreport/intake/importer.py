@@ -27,6 +27,7 @@ from sqlalchemy import Connection, Engine, insert, select, update
 from peerreport.findings import Finding, Location
 from peerreport.findings_catalogue import finding
 from peerreport.intake.dates import DateOrder, Place, survey
+from peerreport.intake.limits import InputLimits, InputRefused
 from peerreport.intake.rejects import RejectsFile
 from peerreport.intake.rows import RowOutcome, RowReader
 from peerreport.intake.sources import Table, open_tables
@@ -57,6 +58,9 @@ class FileReport:
     problem_count: int = 0
     notices: list[str] = field(default_factory=list)
     rejects_paths: list[Path] = field(default_factory=list)
+    #: Refused as a whole (past a limit, UTF-16): nothing of the import is stored,
+    #: even with skip_invalid.
+    refused: bool = False
 
     @property
     def rejects_path(self) -> Path | None:
@@ -128,6 +132,8 @@ class ImportSettings:
     # Store the activities' notes? The workspace says no unless `keep_notes = true`
     # (the CLI passes it); code that imports without a workspace keeps them.
     keep_notes: bool = True
+    # How much of a file is read before it is refused (peerreport.intake.limits).
+    limits: InputLimits = field(default_factory=InputLimits)
 
 
 NOTES_NOT_STORED = (
@@ -253,7 +259,8 @@ class Importer:
                         writer.withdrawn = []
                     _finish_run(conn, run_id, report, "stored")
                 failed = any(r.problem_count for r in reports)
-                if failed and not self.settings.skip_invalid:
+                refused = any(r.refused for r in reports)
+                if refused or (failed and not self.settings.skip_invalid):
                     transaction.rollback()
                     stored = False
                     revision = None
@@ -279,6 +286,9 @@ class Importer:
                     sink.discard()
                 raise
         if not stored:
+            for _, sink in rejects:
+                sink.discard()
+            rejects = []
             self._record_refused(reports)
         for report, sink in rejects:
             report.rejects_paths = sink.finish()
@@ -303,11 +313,28 @@ class Importer:
         seen: set[int],
         run_id: int,
     ) -> None:
+        try:
+            self._read_file(path, writer, report, sink, seen, run_id)
+        except InputRefused as refusal:
+            # Past a limit, or unreadable as text: one plain finding, and the whole
+            # import is rolled back (rows read before the limit are not kept).
+            report.add_problem(refusal.finding)
+            report.refused = True
+
+    def _read_file(
+        self,
+        path: Path,
+        writer: RecordWriter,
+        report: FileReport,
+        sink: RejectsFile | None,
+        seen: set[int],
+        run_id: int,
+    ) -> None:
         dates = DateOrder(self.settings.date_order)
         if self.settings.skip_invalid:
             # Valid rows are stored as they are read: know the file's date order first.
             survey(dates, self._date_cells(path))
-        with open_tables(path, self.settings.record_type) as tables:
+        with open_tables(path, self.settings.record_type, self.settings.limits) as tables:
             if not tables:
                 report.add_problem(
                     finding(
@@ -366,7 +393,7 @@ class Importer:
 
     def _date_cells(self, path: Path) -> Iterator[tuple[object, Place]]:
         """Every date cell of a file, read ahead (forbidden columns are never read)."""
-        with open_tables(path, self.settings.record_type) as tables:
+        with open_tables(path, self.settings.record_type, self.settings.limits) as tables:
             for table in tables:
                 if table.record_type is None:
                     continue

@@ -88,6 +88,10 @@ def _scannable(value: object) -> str | None:
     return None
 
 
+JSON_LINE_HINT = 'Each line of a JSON Lines file is one record: {"field": value, ...}.'
+NUL_MASK = "(a value with a NUL character, not shown)"
+
+
 class RowReader:
     """Reads the rows of one table into records of one type."""
 
@@ -148,10 +152,24 @@ class RowReader:
             if isinstance(value, InvalidJSON):
                 outcome.problems.append(
                     finding(
-                        "IMP-023",
+                        value.code,
                         value.message,
-                        'Each line of a JSON Lines file is one record: {"field": value, ...}.',
+                        None if value.code != "IMP-023" else JSON_LINE_HINT,
                         Location(file=where, row=number),
+                    )
+                )
+                return self._finish(outcome)  # a line that cannot be read has no cells to check
+            if isinstance(value, str) and "\x00" in value:
+                # No database stores a NUL in text (PostgreSQL refuses it): one plain
+                # finding for the cell, its value never shown.
+                outcome.masked[heading] = NUL_MASK
+                outcome.problems.append(
+                    finding(
+                        "IMP-055",
+                        "the cell holds a NUL character (byte 0), which cannot be stored; "
+                        "its value is not shown",
+                        None,
+                        Location(file=where, row=number, column=heading),
                     )
                 )
                 continue

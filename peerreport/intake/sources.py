@@ -26,6 +26,18 @@ from typing import IO, Any
 
 from peerreport.errors import InputFileError
 from peerreport.intake.headings import guess_record_type, match_heading, record_type_for_name
+from peerreport.intake.limits import (
+    InputLimits,
+    cell_too_long,
+    check_text_file,
+    check_workbook,
+    line_too_long,
+    looks_utf16,
+    refuse,
+    too_many_columns,
+    too_many_rows,
+    utf16_refusal,
+)
 from peerreport.intake.values import restore_formula
 
 Row = dict[str, object]
@@ -137,18 +149,28 @@ def _columns(header: Sequence[str], from_excel: bool) -> list[TableColumn]:
 
 
 @contextmanager
-def open_tables(path: Path, record_type: str | None = None) -> Iterator[list[Table]]:
-    """The tables in a file, by its extension; files are closed when the block ends."""
+def open_tables(
+    path: Path, record_type: str | None = None, limits: InputLimits | None = None
+) -> Iterator[list[Table]]:
+    """The tables in a file, by its extension; files are closed when the block ends.
+
+    A file past `limits` raises `InputRefused` (before reading, or while the
+    rows are read): see `peerreport.intake.limits`.
+    """
     if not path.is_file():
         raise InputFileError(f"{path}: no such file")
+    limits = limits or InputLimits()
     kind = SUFFIXES.get(path.suffix.lower())
     with ExitStack() as stack:
         if kind == "csv":
-            yield [_csv_table(path, record_type, stack)]
+            check_text_file(path, limits)
+            yield [_csv_table(path, record_type, stack, limits)]
         elif kind == "xlsx":
-            yield _xlsx_tables(path, record_type, stack)
+            check_workbook(path, limits)
+            yield _xlsx_tables(path, record_type, stack, limits)
         elif kind == "jsonl":
-            yield [_jsonl_table(path, record_type, stack)]
+            check_text_file(path, limits)
+            yield [_jsonl_table(path, record_type, stack, limits)]
         else:
             _refuse_suffix(path)
 
@@ -165,14 +187,28 @@ def _refuse_suffix(path: Path) -> None:
         )
 
 
-def _decode_lines(handle: IO[bytes], notices: list[str], name: str) -> Iterator[str]:
+def _bounded_lines(handle: IO[bytes], name: str, limits: InputLimits) -> Iterator[bytes]:
+    """Lines of bytes, none longer than `max_line_bytes` (a file without newlines is refused)."""
+    number = 0
+    while raw := handle.readline(limits.max_line_bytes + 1):
+        number += 1
+        if len(raw) > limits.max_line_bytes:
+            raise line_too_long(name, number, limits)
+        if number == 1 and looks_utf16(raw):
+            raise utf16_refusal(name)
+        yield raw
+
+
+def _decode_lines(
+    handle: IO[bytes], notices: list[str], name: str, limits: InputLimits
+) -> Iterator[str]:
     """Decode line by line: UTF-8 (with or without BOM), falling back to Windows-1252.
 
     Deciding per line means one stray Windows-1252 character (a curly quote
     pasted from Word) cannot turn every macron in a UTF-8 file into mojibake.
     """
     warned = False
-    for number, raw in enumerate(handle, start=1):
+    for number, raw in enumerate(_bounded_lines(handle, name, limits), start=1):
         if number == 1 and raw.startswith(codecs.BOM_UTF8):
             raw = raw[len(codecs.BOM_UTF8) :]
         try:
@@ -243,10 +279,14 @@ def _rows_with_data(
     """The rows that hold data, zipped to their keys; empty ones summarised in one notice."""
     runs = _EmptyRuns()
     skip: set[int] | None = None
+    last_empty: object = None  # openpyxl yields one tuple for every empty row it fills in
     for number, cells in numbered:
         if skip is None:  # decided now, not when the table was opened: see Table.dropped
             skip = {c.index - 1 for c in table.columns if c.key in table.dropped}
-        if all(_is_blank_cell(v) for i, v in enumerate(cells) if i not in skip):
+        if cells is last_empty or all(
+            _is_blank_cell(v) for i, v in enumerate(cells) if i not in skip
+        ):
+            last_empty = cells
             runs.empty(number)
             continue
         runs.data()
@@ -274,10 +314,29 @@ def _zipper(columns: list[TableColumn], from_excel: bool, csv_text: bool) -> Cal
     return zip_row
 
 
-def _csv_table(path: Path, record_type: str | None, stack: ExitStack) -> Table:
+def _checked_row(
+    where: str, number: int, cells: Sequence[Any], limits: InputLimits, from_excel: bool
+) -> None:
+    """Refuse a row past the limits: its number, its columns, its cells' lengths."""
+    if number > limits.max_rows:
+        raise too_many_rows(where, limits)
+    if len(cells) > limits.max_columns:
+        used = len(cells)
+        while used and _is_blank_cell(cells[used - 1]):
+            used -= 1  # trailing empty cells (formatting, trailing separators) do not count
+        if used > limits.max_columns:
+            raise too_many_columns(where, number, used, limits)
+    longest = max((len(v) for v in cells if isinstance(v, str)), default=0)
+    if longest > limits.max_cell_chars:
+        index = next(i for i, v in enumerate(cells) if isinstance(v, str) and len(v) == longest)
+        column = column_letter(index + 1) if from_excel else str(index + 1)
+        raise cell_too_long(where, number, column, longest, limits)
+
+
+def _csv_table(path: Path, record_type: str | None, stack: ExitStack, limits: InputLimits) -> Table:
     handle = stack.enter_context(path.open("rb"))
     notices: list[str] = []
-    lines = _decode_lines(handle, notices, path.name)
+    lines = _decode_lines(handle, notices, path.name, limits)
     try:
         first = next(lines)
     except StopIteration:
@@ -289,17 +348,30 @@ def _csv_table(path: Path, record_type: str | None, stack: ExitStack) -> Table:
 
     reader = csv.reader(all_lines(), delimiter=_sniff_delimiter(first))
     try:
-        header = [restore_formula(h).strip() for h in next(reader)]
+        raw_header = next(reader)
     except csv.Error as exc:
         raise InputFileError(f"{path.name}: cannot read the heading row ({exc})") from exc
+    _checked_row(path.name, 1, raw_header, limits, from_excel=False)
+    header = [restore_formula(h).strip() for h in raw_header]
     while header and not header[-1]:
         header.pop()
     table_type = record_type or record_type_for_name(path.stem) or guess_record_type(header)
 
     def numbered() -> Iterator[tuple[int, list[str]]]:
+        number = 1
         try:
-            yield from enumerate(reader, start=2)
+            for number, cells in enumerate(reader, start=2):
+                _checked_row(path.name, number, cells, limits, from_excel=False)
+                yield number, cells
         except csv.Error as exc:
+            if "field larger than field limit" in str(exc):
+                raise refuse(
+                    "IMP-054",
+                    f"row {number + 1}: a cell is longer than {csv.field_size_limit():,} "
+                    "characters (an unclosed quote?): nothing is stored",
+                    path.name,
+                    number + 1,
+                ) from exc
             raise InputFileError(f"{path.name}: cannot read the file ({exc})") from exc
 
     columns = _columns(header, from_excel=False)
@@ -316,7 +388,9 @@ def _looks_like_header(cells: tuple[Any, ...], record_type: str | None) -> bool:
     return any(sum(1 for t in texts if match_heading(rt, t).field is not None) >= 2 for rt in types)
 
 
-def _xlsx_tables(path: Path, record_type: str | None, stack: ExitStack) -> list[Table]:
+def _xlsx_tables(
+    path: Path, record_type: str | None, stack: ExitStack, limits: InputLimits
+) -> list[Table]:
     from openpyxl import load_workbook
 
     try:
@@ -332,16 +406,28 @@ def _xlsx_tables(path: Path, record_type: str | None, stack: ExitStack) -> list[
         named_type = record_type_for_name(sheet.title)
         if record_type and named_type not in (None, record_type):
             continue
-        table = _sheet_table(path.name, sheet, record_type or named_type, named_type is not None)
+        table = _sheet_table(
+            path.name, sheet, record_type or named_type, named_type is not None, limits
+        )
         if table is not None:
             tables.append(table)
     return tables
 
 
-def _guarded_rows(file: str, sheet: Any) -> Iterator[tuple[Any, ...]]:
-    """A sheet's rows; a damaged sheet becomes a plain InputFileError, not a traceback."""
+def _guarded_rows(file: str, sheet: Any, limits: InputLimits) -> Iterator[tuple[Any, ...]]:
+    """A sheet's rows, checked against the limits; a damaged sheet becomes a plain
+    InputFileError, not a traceback."""
+    where = f'{file}, sheet "{sheet.title}"'
+    if (sheet.max_column or 0) > limits.max_columns:
+        # The sheet claims a wide used range (formatting, or a hostile dimension):
+        # openpyxl would pad every row to it, so each row is read as long as it is.
+        sheet.reset_dimensions()
     try:
-        yield from sheet.iter_rows(values_only=True)
+        for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
+            _checked_row(where, number, cells, limits, from_excel=True)
+            yield cells
+    except InputFileError:
+        raise
     except Exception as exc:  # damaged XML inside the workbook
         raise InputFileError(
             f'{file}, sheet "{sheet.title}": the sheet is damaged and cannot be read '
@@ -350,10 +436,14 @@ def _guarded_rows(file: str, sheet: Any) -> Iterator[tuple[Any, ...]]:
 
 
 def _sheet_table(
-    file: str, sheet: Any, record_type: str | None, named: bool = True
+    file: str,
+    sheet: Any,
+    record_type: str | None,
+    named: bool = True,
+    limits: InputLimits | None = None,
 ) -> Table | None:
     """A sheet's table; None for a sheet that is not named for records and holds none."""
-    rows = _guarded_rows(file, sheet)
+    rows = _guarded_rows(file, sheet, limits or InputLimits())
     skipped = 0
     header_row: tuple[Any, ...] | None = None
     number = 0
@@ -394,10 +484,13 @@ def _sheet_table(
 
 
 def _jsonl_objects(
-    path: Path, stack: ExitStack, notices: list[str]
+    path: Path, stack: ExitStack, notices: list[str], limits: InputLimits
 ) -> Iterator[tuple[int, dict[str, Any] | InvalidJSON]]:
     handle = stack.enter_context(path.open("rb"))
-    for number, line in enumerate(_decode_lines(handle, notices, path.name), start=1):
+    lines = _decode_lines(handle, notices, path.name, limits)
+    for number, line in enumerate(lines, start=1):
+        if number > limits.max_rows:
+            raise too_many_rows(path.name, limits)
         if not line.strip():
             continue
         try:
@@ -405,6 +498,25 @@ def _jsonl_objects(
         except json.JSONDecodeError as exc:
             yield number, InvalidJSON(f"not valid JSON ({exc.msg})")
             continue
+        except RecursionError:
+            yield (
+                number,
+                InvalidJSON(
+                    "the line nests lists or objects too deeply to read; each record is one "
+                    "flat object",
+                    "IMP-057",
+                ),
+            )
+            continue
+        except ValueError:  # Python refuses to convert integers of more than 4,300 digits
+            yield (
+                number,
+                InvalidJSON("the line holds a number with more than 4,300 digits", "IMP-058"),
+            )
+            continue
+        if isinstance(value, dict):
+            cells = list(value.values())
+            _checked_row(path.name, number, cells, limits, from_excel=False)
         yield (
             number,
             value
@@ -413,15 +525,25 @@ def _jsonl_objects(
         )
 
 
-def _jsonl_table(path: Path, record_type: str | None, stack: ExitStack) -> Table:
+def _jsonl_table(
+    path: Path, record_type: str | None, stack: ExitStack, limits: InputLimits
+) -> Table:
     """A JSON Lines file: its keys (read in a first pass) are its columns."""
     keys: dict[str, None] = {}
     first: dict[str, Any] | None = None
     with ExitStack() as first_pass:
-        for _, value in _jsonl_objects(path, first_pass, []):
+        for number, value in _jsonl_objects(path, first_pass, [], limits):
             if isinstance(value, dict):
                 first = value if first is None else first
                 keys.update(dict.fromkeys(str(k) for k in value))
+                if len(keys) > limits.max_columns:
+                    raise refuse(
+                        "IMP-053",
+                        f"line {number}: the lines have {len(keys):,} different keys so far; "
+                        f"the limit is {limits.max_columns:,} columns: nothing is stored",
+                        path.name,
+                        number,
+                    )
     table_type = record_type or record_type_for_name(path.stem)
     if table_type is None and first is not None:
         # Not named after its records: the first object says, by `record_type` or its keys.
@@ -436,7 +558,7 @@ def _jsonl_table(path: Path, record_type: str | None, stack: ExitStack) -> Table
     table = Table(path.name, None, table_type, columns, iter(()), notices)
 
     def rows() -> Iterator[tuple[int, Row]]:
-        for number, value in _jsonl_objects(path, stack, notices):
+        for number, value in _jsonl_objects(path, stack, notices, limits):
             if isinstance(value, InvalidJSON):
                 yield number, {"(json)": value}
                 continue
@@ -451,6 +573,7 @@ _RECORD_TYPE_NAMES = ("activities", "breakdowns", "workforce", "feedback")
 
 @dataclass(frozen=True)
 class InvalidJSON:
-    """A JSON Lines line that is not a JSON object."""
+    """A JSON Lines line that is not a JSON object (or cannot be read as one)."""
 
     message: str
+    code: str = "IMP-023"
