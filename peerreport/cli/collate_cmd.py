@@ -91,7 +91,7 @@ def collate(
     """
     from peerreport.collate import collate as run
     from peerreport.collate import read_providers, write_summary, write_workbook
-    from peerreport.collate.providers import provider_trust
+    from peerreport.bundle import Trust
     from peerreport.errors import UsageError
     from peerreport.render.display import long_date
     from peerreport.returns.periods import parse_period
@@ -105,9 +105,7 @@ def collate(
         raise UsageError("no bundles found (a folder is searched for *.zip)")
     providers = read_providers(providers_file) if providers_file else None
     wanted = parse_period(period, rule_file.model.year_start or "07-01") if period else None
-    trust = provider_trust(
-        providers, allow_unsigned=allow_unsigned, allow_unknown_keys=allow_unknown_keys
-    )
+    trust = Trust(allow_unsigned=allow_unsigned, allow_unknown_keys=allow_unknown_keys)
     collation = run(paths, rule_file, providers, wanted, trust)
     write_workbook(collation, out)
     summary = write_summary(collation, html or out.with_suffix(".html"))

@@ -168,7 +168,8 @@ def submit(
         )
     elif entry.due_date is not None:
         click.echo(f"  due {entry.due_date:%d %B %Y}: on time")
-    click.echo(f"  wrote {filed.bundle_path} (signed with key {signer})")
+    click.echo(f"  wrote {filed.bundle_path} (signed)")
+    click.echo(f"  signed with key {signer}")
     click.echo(f"  bundle sha256 {entry.bundle_sha256}")
     click.echo(
         "Send this bundle file to your funder, as it is: it holds the return in every format, "

@@ -23,7 +23,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from peerreport.bundle import verify_bundle
@@ -83,7 +83,7 @@ def gather(
     """
     rejected: list[Rejected] = []
     candidates: list[Received] = []
-    trust = trust or provider_trust(providers)
+    trust = _with_provider_keys(trust or Trust(), providers)
     for path in paths:
         check = verify_bundle(path, trust)
         outcome = _accept(path, check, rule_file)
@@ -101,6 +101,16 @@ def gather(
         else:
             _keep(gathered, item)
     return gathered
+
+
+def _with_provider_keys(trust: Trust, providers: Sequence[Provider] | None) -> Trust:
+    """`trust`, also trusting each listed provider's key for that provider."""
+    listed = provider_trust(providers)
+    return replace(
+        trust,
+        providers={**listed.providers, **trust.providers},
+        sources={**listed.sources, **trust.sources},
+    )
 
 
 def _accept(path: Path, check: BundleCheck, rule_file: RuleFile) -> Received | Rejected:
