@@ -91,7 +91,10 @@ def test_submit_amend_and_audit_end_to_end(
     tampered.write_bytes(write_archive({**archive.entries, csv: changed}, archive.comment))
     caught = run(*verify, tampered)
     assert caught.exit_code == 1 and f"{csv} was altered" in caught.output
-    integrity_only = run("audit", "verify", v2)
+    unknown = run("audit", "verify", v2)  # outside the workspace, no key given: refused
+    assert unknown.exit_code == 1 and "UNVERIFIED ORIGIN" in unknown.output
+    assert "BUN-033" in unknown.output
+    integrity_only = run("audit", "verify", v2, "--fingerprint", key.fingerprint)
     assert integrity_only.exit_code == 0 and "not recomputed" in integrity_only.output
 
     lost = run("audit", "trace", ident, "calls", *ws)
