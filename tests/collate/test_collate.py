@@ -334,3 +334,60 @@ def test_without_a_due_date_in_the_rule_file_the_20th_is_assumed_and_said(
     assert (result.due, result.due_from_rules) == (dt.date(2026, 10, 20), False)
     assert {p.code: p.status for p in result.providers} == {"P01": "received", "P02": "late"}
     assert "20 October 2026 (the rule file sets no due date" in render_summary(result)
+
+
+def test_collate_refuses_bundles_of_unverified_origin_by_default(
+    rule_file: RuleFile, tmp_path: Path
+) -> None:
+    from peerreport.cli.collate_cmd import collate as command
+
+    a, b, stranger = (new_key_pair(tmp_path / "keys", name) for name in ("a", "b", "x"))
+    listing = tmp_path / "providers.csv"
+    listing.write_text(
+        f"code,name,fingerprint\nP01,One,{a.fingerprint}\nP02,Two,{b.fingerprint}\nP03,Three,\n",
+        "utf-8",
+    )
+    inbox = tmp_path / "inbox"
+    groups = attendance(10, 9, 20)
+    save(
+        inbox,
+        "p01.zip",
+        provider(rule_file, "P01", 10, groups),
+        key=load_private_key(a.private_path),
+    )
+    # Claims to be P02, but is signed with P01's key: a forgery, whatever is allowed.
+    save(
+        inbox,
+        "p02.zip",
+        provider(rule_file, "P02", 99, groups),
+        key=load_private_key(a.private_path),
+    )
+    save(inbox, "p03.zip", provider(rule_file, "P03", 5, groups))  # unsigned, no key listed
+    save(
+        inbox,
+        "p04.zip",
+        provider(rule_file, "P03", 6, groups),
+        key=load_private_key(stranger.private_path),
+    )
+
+    def collated(*flags: str) -> tuple[int, str]:
+        out = tmp_path / f"region{len(flags)}.xlsx"
+        args = [str(inbox), "--rules", str(rule_file.path), "--providers", str(listing)]
+        ran = CliRunner().invoke(command, [*args, "--out", str(out), *flags])
+        return ran.exit_code, ran.output
+
+    code, output = collated()
+    assert code == 1, output
+    assert "received" in output and "NOT COLLATED p01.zip" not in output  # properly signed
+    assert (
+        "NOT COLLATED p02.zip: UNVERIFIED ORIGIN: the bundle says it is from provider P02, "
+        "but it is signed with P01's key" in output
+    )
+    assert "NOT COLLATED p03.zip: UNVERIFIED ORIGIN: the bundle is not signed" in output
+    assert "NOT COLLATED p04.zip: UNVERIFIED ORIGIN: signed by key" in output
+
+    code, output = collated("--allow-unsigned", "--allow-unknown-keys")
+    assert code == 1, output  # p02 is still refused, and one of p03/p04 replaces the other
+    assert "NOT COLLATED p02.zip: UNVERIFIED ORIGIN" in output
+    assert "NOT COLLATED p03.zip: UNVERIFIED ORIGIN" not in output
+    assert "WARNING P03 collated with UNVERIFIED ORIGIN, accepted because --allow-" in output
