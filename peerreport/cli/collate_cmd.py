@@ -89,9 +89,9 @@ def collate(
       peerreport collate a.bundle.zip b.bundle.zip --rules rules/nz.toml \\
           --providers providers.csv --period FY2027-Q1 --out region.xlsx
     """
+    from peerreport.bundle import Trust
     from peerreport.collate import collate as run
     from peerreport.collate import read_providers, write_summary, write_workbook
-    from peerreport.bundle import Trust
     from peerreport.errors import UsageError
     from peerreport.render.display import long_date
     from peerreport.returns.periods import parse_period
