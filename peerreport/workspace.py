@@ -20,7 +20,10 @@ No return uses the activities' `notes`, so they are not stored unless
 
 The database URL can be overridden by `--db` or `PEERREPORT_DATABASE_URL`.
 The secret that keys member-token hashes lives beside it in `peerreport.secret`
-and never leaves the workspace.
+and never leaves the workspace. So does the signing key, `peerreport.key`
+(Ed25519, mode 0600 from the moment it is created, git-ignored), that
+`submit` signs every bundle with; its public half is `peerreport.pub`, and
+its fingerprint is what the funder is given once.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from peerreport.errors import WorkspaceError
 
 CONFIG_NAME = "peerreport.toml"
 SECRET_NAME = "peerreport.secret"
+KEY_NAME = "peerreport"  # peerreport.key (private) and peerreport.pub (public)
 DATE_ORDERS = ("day-first", "month-first")
 ENV_DATABASE_URL = "PEERREPORT_DATABASE_URL"
 ENV_WORKSPACE = "PEERREPORT_WORKSPACE"
@@ -57,6 +61,25 @@ class Workspace:
     def secret_path(self) -> Path:
         """Where the member-token secret lives."""
         return self.root / SECRET_NAME
+
+    @property
+    def key_path(self) -> Path:
+        """Where the workspace's private signing key lives."""
+        return self.root / f"{KEY_NAME}.key"
+
+    @property
+    def public_key_path(self) -> Path:
+        """Where the public half of the signing key lives."""
+        return self.root / f"{KEY_NAME}.pub"
+
+    def own_fingerprint(self) -> str | None:
+        """The fingerprint of the workspace's signing key, or None when it has none yet."""
+        from peerreport.bundle.signing import public_key_fingerprint
+
+        for path in (self.public_key_path, self.key_path):
+            if path.is_file():
+                return public_key_fingerprint(path)
+        return None
 
     def token_secret(self) -> bytes:
         """The secret that keys member-token hashes (created with the workspace)."""
@@ -125,7 +148,27 @@ def write_workspace(
     if not ignore.exists():
         # A workspace kept in git never commits its secret, its records or its keys.
         ignore.write_text(WORKSPACE_GITIGNORE, encoding="utf-8")
-    return load_workspace(root)
+    workspace = load_workspace(root)
+    ensure_signing_key(workspace)
+    return workspace
+
+
+def ensure_signing_key(workspace: Workspace) -> tuple[str, bool]:
+    """(fingerprint, created): the workspace's signing key, made now when it has none.
+
+    Workspaces made before signing was the default have no key; the first
+    `submit` makes one, so every bundle is signed without anyone asking.
+    """
+    from peerreport.bundle.signing import new_key_pair, public_key_fingerprint
+
+    if workspace.key_path.exists():
+        return public_key_fingerprint(workspace.key_path), False
+    if workspace.public_key_path.exists():
+        raise WorkspaceError(
+            f"{workspace.public_key_path} exists but its private key {workspace.key_path} "
+            "does not; restore the private key, or move the .pub away to make a new pair"
+        )
+    return new_key_pair(workspace.root, KEY_NAME).fingerprint, True
 
 
 WORKSPACE_GITIGNORE = """\

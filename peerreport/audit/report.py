@@ -27,7 +27,7 @@ from sqlalchemy import Engine
 
 from peerreport.audit.scan import scan_bundle, token_hashes
 from peerreport.audit.verdict import Verdicts, verify
-from peerreport.bundle import BundleCheck
+from peerreport.bundle import BundleCheck, Trust
 from peerreport.findings import Finding, Severity
 from peerreport.ledger import Submission, submissions
 from peerreport.render.charts import number_text
@@ -172,7 +172,7 @@ def audit_report(
     bundle: Path,
     engine: Engine | None = None,
     *,
-    trusted: Collection[str] = (),
+    trusted: Collection[str] | Trust = (),
     rules: str | Path | None = None,
     no_database: str = "no database was given",
     now: dt.datetime | None = None,
@@ -261,11 +261,13 @@ _ALTERED = {
     "BUN-021": "{file} is missing",
     "BUN-022": "{file} was added",
     "BUN-030": "the signature is not valid",
-    "BUN-031": "it is signed with a key that is not a trusted one",
-    "BUN-032": "it is not signed, but a signed bundle was expected",
+    "BUN-031": "UNVERIFIED ORIGIN: it is signed with a key that is not the provider's",
+    "BUN-032": "UNVERIFIED ORIGIN: it is not signed",
+    "BUN-033": "UNVERIFIED ORIGIN: it is signed by a key no one vouched for",
+    "BUN-034": "UNVERIFIED ORIGIN: it is signed with another provider's key",
     "BUN-040": "the zip's own bytes were changed (the files themselves are intact)",
 }
-_UNTRUSTED = {"BUN-031", "BUN-032"}
+_UNTRUSTED = {"BUN-031", "BUN-032", "BUN-033", "BUN-034"}
 
 
 def _verification(check: BundleCheck) -> Section:

@@ -34,7 +34,7 @@ from peerreport.audit.chain_check import ChainCheck, check_chain
 from peerreport.audit.ledger_check import ledger_findings
 from peerreport.audit.recompute import Recomputation, recompute
 from peerreport.audit.rules import rule_file_for
-from peerreport.bundle import BundleCheck, verify_bundle
+from peerreport.bundle import BundleCheck, Trust, verify_bundle
 from peerreport.findings import Finding, has_errors
 from peerreport.findings_catalogue import finding
 from peerreport.ledger import Submission, submissions
@@ -106,7 +106,9 @@ class Verdicts:
         """'VERIFIED', 'VERIFIED — superseded by version 2 (reason)' or 'NOT VERIFIED — why'."""
         if not self.ok:
             why = []
-            if not self.intact:
+            if self.check.unverified_origin:
+                why.append("UNVERIFIED ORIGIN: nothing trusted shows who wrote the bundle")
+            elif not self.intact:
                 why.append("the bundle was altered")
             if self.figures_match is False:
                 why.append("its figures do not match the records as they were when it was built")
@@ -158,7 +160,7 @@ def verify(
     bundle: Path | bytes,
     engine: Engine | None = None,
     *,
-    trusted: Collection[str] = (),
+    trusted: Collection[str] | Trust = (),
     rules: str | Path | None = None,
     not_recomputed: str = "",
 ) -> Verdicts:

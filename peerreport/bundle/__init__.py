@@ -24,7 +24,7 @@ from peerreport.bundle.signing import (
     new_key_pair,
     public_key_fingerprint,
 )
-from peerreport.bundle.verify import Bundle, BundleCheck, verify_bundle
+from peerreport.bundle.verify import Bundle, BundleCheck, Trust, verify_bundle
 from peerreport.bundle.write import bundle_bytes, bundle_name, save_bundle, write_bundle
 
 __all__ = [
@@ -35,6 +35,7 @@ __all__ = [
     "Bundle",
     "BundleCheck",
     "KeyPair",
+    "Trust",
     "build_manifest",
     "bundle_bytes",
     "bundle_name",

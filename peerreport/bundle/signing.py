@@ -1,8 +1,9 @@
 """Ed25519 keys and signatures over a bundle's manifest.
 
-A provider makes a key pair once (`peerreport keys new`), keeps the private
-key in its workspace and sends the funder the public key or just its
-fingerprint. A signed bundle carries `signature.json`: the signature over the
+Every workspace has a key pair, made by `peerreport init` (or the first
+`submit` of an older workspace): the private key stays in the workspace and
+the provider gives the funder the public key or just its fingerprint
+(`peerreport keys show`). A signed bundle carries `signature.json`: the signature over the
 exact bytes of `manifest.json`, the public key and its fingerprint. A valid
 signature proves the manifest (and, through its hashes, every file) is what
 the key holder wrote; checking the fingerprint against the one the funder was
@@ -105,6 +106,21 @@ def public_key_fingerprint(path: Path) -> str:
     return fingerprint(
         public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     )
+
+
+def public_key_pem(path: Path) -> str:
+    """The public key (PEM) of a public key file, or of the public half of a private key."""
+    from cryptography.hazmat.primitives import serialization
+
+    data = _read(path)
+    if b"PRIVATE KEY" not in data:
+        public_key_fingerprint(path)  # refuses anything but an Ed25519 public key
+        return data.decode("ascii", "replace")
+    public = load_private_key(path).public_key()
+    pem: bytes = public.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return pem.decode("ascii")
 
 
 def _read(path: Path) -> bytes:

@@ -13,15 +13,28 @@ read at all raises `InputFileError`.
 | BUN-021 | a file the manifest lists is missing                               |
 | BUN-022 | a file the manifest does not list was added                        |
 | BUN-030 | the signature is invalid (or signature.json was edited)            |
-| BUN-031 | signed by a key that is not one of the trusted keys                |
-| BUN-032 | not signed, but a trusted key was given                            |
+| BUN-031 | UNVERIFIED ORIGIN: signed by a key other than the provider's       |
+| BUN-032 | UNVERIFIED ORIGIN: not signed                                      |
+| BUN-033 | UNVERIFIED ORIGIN: signed, but no key is trusted for the provider  |
+| BUN-034 | UNVERIFIED ORIGIN: signed with ANOTHER provider's key              |
+| BUN-035 | (warning) an unverified origin accepted by --allow-... on request  |
 | BUN-040 | the zip's own bytes (headers, order, comment) were altered         |
-| BUN-050 | (info) who signed the bundle, or that it is unsigned               |
+| BUN-050 | (info) who signed the bundle, and why that key is trusted          |
+
+Trust by default: a bundle whose origin cannot be shown is refused. Its
+origin is shown when it is signed with a key trusted for the provider it
+claims to be from (`Trust`): a key given on the command line, the key the
+funder's provider list names for that provider, or, inside a workspace, the
+workspace's own key for its own provider code. `allow_unsigned` and
+`allow_unknown_keys` accept an unsigned bundle, or one signed by a key no one
+vouched for, with a warning, but only when no key is known for the provider:
+a provider whose key is known must sign with it, and a bundle signed with
+another provider's key is refused whatever is allowed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,7 +54,7 @@ from peerreport.bundle.manifest import (
 )
 from peerreport.bundle.signing import SIGNATURE_NAME, check_signature
 from peerreport.errors import InputFileError
-from peerreport.findings import Finding, Location, has_errors
+from peerreport.findings import Finding, Location, Severity, has_errors
 from peerreport.findings_catalogue import finding
 from peerreport.returns.model import Return
 
@@ -86,8 +99,14 @@ class BundleCheck:
 
     @property
     def ok(self) -> bool:
-        """True when nothing was altered (and the signature, if required, is trusted)."""
+        """True when nothing was altered and the origin is shown (or accepted on request)."""
         return not has_errors(list(self.findings))
+
+    @property
+    def unverified_origin(self) -> bool:
+        """True when the files are intact but nothing trusted shows who wrote them."""
+        errors = {f.code for f in self.findings if f.severity is Severity.ERROR}
+        return bool(errors) and errors <= ORIGIN_CODES
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON data."""
@@ -98,6 +117,37 @@ class BundleCheck:
             "signer": self.signer,
             "findings": [f.to_dict() for f in self.findings],
         }
+
+
+#: The findings that refuse a bundle for its origin, not for an alteration.
+ORIGIN_CODES = frozenset({"BUN-031", "BUN-032", "BUN-033", "BUN-034"})
+
+
+@dataclass(frozen=True)
+class Trust:
+    """Which keys show a bundle's origin, and which unverified origins to accept anyway."""
+
+    keys: frozenset[str] = frozenset()  # trusted whichever provider the bundle claims
+    providers: Mapping[str, frozenset[str]] = field(default_factory=dict)  # code -> its keys
+    sources: Mapping[str, str] = field(default_factory=dict)  # fingerprint -> why trusted
+    allow_unsigned: bool = False
+    allow_unknown_keys: bool = False
+
+    @classmethod
+    def of(cls, trusted: Collection[str] | Trust) -> Trust:
+        """A `Trust` from fingerprints given on the command line (or a `Trust` as it is)."""
+        if isinstance(trusted, Trust):
+            return trusted
+        keys = frozenset(trusted)
+        return cls(keys, sources={k: "given as trusted" for k in keys})
+
+    def for_provider(self, code: str | None) -> frozenset[str]:
+        """The keys a bundle claiming provider `code` may be signed with."""
+        return self.keys | (self.providers.get(code, frozenset()) if code else frozenset())
+
+    def owners(self, fingerprint: str) -> list[str]:
+        """The providers whose key `fingerprint` is."""
+        return sorted(code for code, keys in self.providers.items() if fingerprint in keys)
 
 
 def _problem(code: str, message: str, entry: str | None = None) -> Finding:
@@ -113,9 +163,14 @@ def read_bytes(path: Path) -> bytes:
 
 
 def verify_bundle(
-    source: Path | bytes, trusted: Collection[str] = (), name: str | None = None
+    source: Path | bytes, trusted: Collection[str] | Trust = (), name: str | None = None
 ) -> BundleCheck:
-    """Check a bundle file (or its bytes); `trusted` holds the acceptable key fingerprints."""
+    """Check a bundle file (or its bytes) and its origin.
+
+    `trusted` holds the acceptable key fingerprints, or a `Trust`. With
+    nothing trusted and nothing allowed, every bundle is refused as of
+    UNVERIFIED ORIGIN: trust is never assumed.
+    """
     data = read_bytes(source) if isinstance(source, Path) else source
     label = name or (str(source) if isinstance(source, Path) else "bundle")
     digest = sha256_hex(data)
@@ -137,7 +192,10 @@ def verify_bundle(
     findings += _seal_findings(raw_manifest, archive.comment)
     if manifest is not None:
         findings += _file_findings(manifest, entries)
-    signer, signature_findings = _signature_findings(raw_manifest, entries, trusted)
+    claimed = _claimed_provider(manifest)
+    signer, signature_findings = _signature_findings(
+        raw_manifest, entries, Trust.of(trusted), claimed
+    )
     findings += signature_findings
     if not has_errors(findings):
         findings += _container_findings(data, entries, archive.comment)
@@ -185,35 +243,87 @@ def _file_findings(manifest: dict[str, Any], entries: dict[str, bytes]) -> list[
     return findings
 
 
+def _claimed_provider(manifest: dict[str, Any] | None) -> str | None:
+    """The provider code the bundle says it is from."""
+    ret = manifest.get("return") if manifest else None
+    org = ret.get("organisation") if isinstance(ret, dict) else None
+    code = org.get("code") if isinstance(org, dict) else org
+    return code if isinstance(code, str) else None
+
+
 def _signature_findings(
-    raw_manifest: bytes, entries: dict[str, bytes], trusted: Collection[str]
+    raw_manifest: bytes, entries: dict[str, bytes], trust: Trust, claimed: str | None
 ) -> tuple[str | None, list[Finding]]:
+    expected = trust.for_provider(claimed)
+    who = f"provider {claimed}" if claimed else "the bundle"
     signature = entries.get(SIGNATURE_NAME)
     if signature is None:
-        if trusted:
+        if expected:
             return None, [
                 _problem(
                     "BUN-032",
-                    "the bundle is not signed, but a signature by "
-                    f"{' or '.join(sorted(trusted))} is required",
+                    "UNVERIFIED ORIGIN: the bundle is not signed, but a signature by "
+                    f"{' or '.join(sorted(expected))} is required",
                 )
             ]
-        return None, [finding("BUN-050", "the bundle is not signed", "")]
+        if trust.allow_unsigned:
+            return None, [
+                _problem(
+                    "BUN-035",
+                    "UNVERIFIED ORIGIN, accepted because --allow-unsigned was given: the "
+                    f"bundle is not signed, so nothing shows it comes from {who}",
+                )
+            ]
+        return None, [
+            _problem(
+                "BUN-032",
+                "UNVERIFIED ORIGIN: the bundle is not signed, so nothing shows it comes "
+                f"from {who}",
+            )
+        ]
     signer, problem = check_signature(raw_manifest, signature)
     if problem:
         return None, [_problem("BUN-030", problem, SIGNATURE_NAME)]
     assert signer is not None
-    if trusted and signer not in trusted:
+    if signer in expected:
+        why = trust.sources.get(signer, "trusted")
+        return signer, [finding("BUN-050", f"signed by key {signer} ({why})", "")]
+    others = [code for code in trust.owners(signer) if code != claimed]
+    if others:
         return None, [
             _problem(
-                "BUN-031",
-                f"signed by key {signer}, which is not a trusted key "
-                f"(expected {' or '.join(sorted(trusted))})",
+                "BUN-034",
+                f"UNVERIFIED ORIGIN: the bundle says it is from {who}, but it is signed with "
+                f"{' and '.join(others)}'s key {signer}",
                 SIGNATURE_NAME,
             )
         ]
-    note = "" if trusted else " (not checked against a trusted key: give the provider's key)"
-    return signer, [finding("BUN-050", f"signed by key {signer}{note}", "")]
+    if expected:
+        return None, [
+            _problem(
+                "BUN-031",
+                f"UNVERIFIED ORIGIN: signed by key {signer}, which is not a trusted key for "
+                f"{who} (expected {' or '.join(sorted(expected))})",
+                SIGNATURE_NAME,
+            )
+        ]
+    if trust.allow_unknown_keys:
+        return signer, [
+            _problem(
+                "BUN-035",
+                "UNVERIFIED ORIGIN, accepted because --allow-unknown-keys was given: signed "
+                f"by key {signer}, which no one has vouched for as {who}'s",
+                SIGNATURE_NAME,
+            )
+        ]
+    return None, [
+        _problem(
+            "BUN-033",
+            f"UNVERIFIED ORIGIN: signed by key {signer}, but no key is trusted for {who}: "
+            "anyone can make a key and sign",
+            SIGNATURE_NAME,
+        )
+    ]
 
 
 def _container_findings(data: bytes, entries: dict[str, bytes], comment: bytes) -> list[Finding]:

@@ -47,12 +47,30 @@ _rules_option = click.option(
 
 
 def _trust_options(func: Any) -> Any:
-    """`--key FILE` and `--fingerprint FP`: the keys a bundle must be signed with."""
+    """The keys that show a bundle's origin, and which unverified origins to accept."""
+    func = click.option(
+        "--allow-unknown-keys",
+        is_flag=True,
+        help="Accept a bundle signed by a key no one vouched for, with a loud UNVERIFIED "
+        "ORIGIN warning. Default: refused.",
+    )(func)
+    func = click.option(
+        "--allow-unsigned",
+        is_flag=True,
+        help="Accept an unsigned bundle, with a loud UNVERIFIED ORIGIN warning. Default: refused.",
+    )(func)
+    func = click.option(
+        "--providers",
+        "providers_file",
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        help="The funder's provider list (CSV: code, name, fingerprint): the bundle must be "
+        "signed with the key listed for the provider it claims.",
+    )(func)
     func = click.option(
         "--fingerprint",
         "fingerprints",
         multiple=True,
-        help="A trusted key fingerprint (SHA256:...), as `keys new` printed it.",
+        help="A trusted key fingerprint (SHA256:...), as `keys show` printed it.",
     )(func)
     return click.option(
         "--key",
@@ -61,6 +79,47 @@ def _trust_options(func: Any) -> Any:
         type=click.Path(dir_okay=False, path_type=Path),
         help="A trusted public key file: the bundle must be signed with it (repeatable).",
     )(func)
+
+
+def _trust(
+    keys: tuple[Path, ...],
+    fingerprints: tuple[str, ...],
+    providers_file: Path | None,
+    allow_unsigned: bool,
+    allow_unknown_keys: bool,
+    workspace_dir: Path | None,
+) -> Any:
+    """The `Trust` the options give, plus the workspace's own key for its own provider code.
+
+    Inside the workspace whose key signed a bundle, its own public key shows
+    the origin: it never left the workspace. Nothing else is trusted unless given.
+    """
+    from peerreport.bundle import Trust, public_key_fingerprint
+    from peerreport.collate import read_providers
+    from peerreport.collate.providers import provider_trust
+    from peerreport.workspace import find_workspace, load_workspace
+
+    given = frozenset({*fingerprints, *(public_key_fingerprint(k) for k in keys)})
+    listed = provider_trust(read_providers(providers_file) if providers_file else None)
+    providers = dict(listed.providers)
+    sources = {**listed.sources, **{k: "given with --fingerprint/--key" for k in given}}
+    root = workspace_dir if workspace_dir is not None else find_workspace()
+    if root is not None:
+        workspace = load_workspace(root)
+        own = workspace.own_fingerprint()
+        if own is not None:
+            code = workspace.provider_code
+            providers[code] = providers.get(code, frozenset()) | {own}
+            sources.setdefault(
+                own, f"this workspace's own key, trusted automatically for {code} inside it"
+            )
+    return Trust(
+        given,
+        providers,
+        sources,
+        allow_unsigned=allow_unsigned,
+        allow_unknown_keys=allow_unknown_keys,
+    )
 
 
 @audit.command()
@@ -81,6 +140,9 @@ def verify(
     bundle: Path,
     keys: tuple[Path, ...],
     fingerprints: tuple[str, ...],
+    providers_file: Path | None,
+    allow_unsigned: bool,
+    allow_unknown_keys: bool,
     rules: str | None,
     no_recompute: bool,
     workspace_dir: Path | None,
@@ -91,8 +153,12 @@ def verify(
     """Check that BUNDLE is exactly as written, and recompute its figures.
 
     Gives separate verdicts: (1) the bundle is intact or altered (every
-    file's sha256, the manifest, its seal, the signature against
-    --key/--fingerprint, the zip's own bytes); with the organisation's
+    file's sha256, the manifest, its seal, the zip's own bytes) and of known
+    origin: signed with a key trusted for the provider it claims
+    (--key/--fingerprint, the --providers list, or inside a workspace its own
+    key). An unsigned bundle, or one signed by another key, is UNVERIFIED
+    ORIGIN and NOT VERIFIED unless --allow-unsigned / --allow-unknown-keys;
+    with the organisation's
     database (inside its workspace, or --db with --org): (2) the figures match the records
     as they were when the return was built (rebuilt at the revision it names,
     with the rule file the bundle carries); (3) which records of the period
@@ -105,13 +171,16 @@ def verify(
     \b
     Examples:
       peerreport audit verify HPC001.bundle.zip --fingerprint SHA256:3q2+7w...
+      peerreport audit verify inbox/RVT002.bundle.zip --providers providers.csv
       peerreport audit verify HPC001.bundle.zip --db postgresql://auditor@db/peer \\
           --org HPC001 --json
     """
     from peerreport.audit.verdict import verify as verify_verdicts
-    from peerreport.bundle import public_key_fingerprint, verify_bundle
+    from peerreport.bundle import verify_bundle
 
-    trusted = {*fingerprints, *(public_key_fingerprint(k) for k in keys)}
+    trusted = _trust(
+        keys, fingerprints, providers_file, allow_unsigned, allow_unknown_keys, workspace_dir
+    )
     first = verify_bundle(bundle, trusted)
     ret = first.bundle.ret if first.bundle.manifest is not None else None
     engine, note = None, "--no-recompute" if no_recompute else ""
@@ -143,6 +212,9 @@ def render_verdicts(bundle: Path, verdicts: Any) -> str:
         + (
             "INTACT — every file matches the manifest; the manifest and the zip are as written"
             if verdicts.intact
+            else "UNVERIFIED ORIGIN — the files match the manifest, but nothing trusted shows "
+            "who wrote them (see below)"
+            if verdicts.check.unverified_origin
             else "ALTERED — see the errors below"
         )
     )
@@ -362,6 +434,9 @@ def report(
     out: Path | None,
     keys: tuple[Path, ...],
     fingerprints: tuple[str, ...],
+    providers_file: Path | None,
+    allow_unsigned: bool,
+    allow_unknown_keys: bool,
     rules: str | None,
     workspace_dir: Path | None,
     db_url: str | None,
@@ -385,9 +460,11 @@ def report(
     """
     from peerreport.audit.report import audit_report
     from peerreport.audit.report_page import render_report
-    from peerreport.bundle import public_key_fingerprint, verify_bundle
+    from peerreport.bundle import verify_bundle
 
-    trusted = {*fingerprints, *(public_key_fingerprint(k) for k in keys)}
+    trusted = _trust(
+        keys, fingerprints, providers_file, allow_unsigned, allow_unknown_keys, workspace_dir
+    )
     ret = verify_bundle(bundle).bundle.ret
     engine, note = _database(workspace_dir, db_url, ret.organisation, org) if ret else (None, "")
     found = audit_report(bundle, engine, trusted=trusted, rules=rules, no_database=note)

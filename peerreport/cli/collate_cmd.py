@@ -43,6 +43,18 @@ def _expand(paths: tuple[Path, ...]) -> list[Path]:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Where to write the HTML summary. Default: FILE.html beside --out.",
 )
+@click.option(
+    "--allow-unsigned",
+    is_flag=True,
+    help="Collate unsigned bundles of providers with no fingerprint listed, with a loud "
+    "UNVERIFIED ORIGIN warning. Default: refused.",
+)
+@click.option(
+    "--allow-unknown-keys",
+    is_flag=True,
+    help="Collate bundles signed by a key no one vouched for (providers with no fingerprint "
+    "listed, or no --providers), with a loud UNVERIFIED ORIGIN warning. Default: refused.",
+)
 @json_option
 @click.pass_context
 def collate(
@@ -53,12 +65,18 @@ def collate(
     providers_file: Path | None,
     period: str | None,
     html: Path | None,
+    allow_unsigned: bool,
+    allow_unknown_keys: bool,
     as_json: bool,
 ) -> None:
     """Verify providers' BUNDLES (files or folders) and add their figures up.
 
     Rejects, with the reason, every bundle that fails verification, is for
-    another rule file, version or period, or is a draft; flags providers
+    another rule file, version or period, or is a draft, or is of UNVERIFIED
+    ORIGIN: not signed with the key --providers lists (column fingerprint)
+    for the provider it claims, whether unsigned, signed by an unknown key or
+    by another provider's key. Collect each provider's fingerprint once
+    (`peerreport keys show` prints it). Flags providers
     missing or late (due: from --providers, else the rule file's [due], else
     the 20th of the month after the period); adds the figures up, protects
     the collated table with the rule file's disclosure control, and writes a
@@ -71,6 +89,7 @@ def collate(
       peerreport collate a.bundle.zip b.bundle.zip --rules rules/nz.toml \\
           --providers providers.csv --period FY2027-Q1 --out region.xlsx
     """
+    from peerreport.bundle import Trust
     from peerreport.collate import collate as run
     from peerreport.collate import read_providers, write_summary, write_workbook
     from peerreport.errors import UsageError
@@ -86,7 +105,8 @@ def collate(
         raise UsageError("no bundles found (a folder is searched for *.zip)")
     providers = read_providers(providers_file) if providers_file else None
     wanted = parse_period(period, rule_file.model.year_start or "07-01") if period else None
-    collation = run(paths, rule_file, providers, wanted)
+    trust = Trust(allow_unsigned=allow_unsigned, allow_unknown_keys=allow_unknown_keys)
+    collation = run(paths, rule_file, providers, wanted, trust)
     write_workbook(collation, out)
     summary = write_summary(collation, html or out.with_suffix(".html"))
     if as_json:
@@ -104,5 +124,10 @@ def collate(
             click.echo(f"  {row.status.upper():8} {row.code} {row.name}: {row.note}")
     for item in collation.rejected:
         click.echo(f"  NOT COLLATED {Path(item.file).name}: {item.reason}")
+    for row in collation.providers:
+        if row.received is not None and row.received.unverified:
+            click.secho(
+                f"  WARNING {row.code} collated with {row.received.unverified}", fg="red", bold=True
+            )
     click.echo(f"  wrote {out}\n  wrote {summary}")
     ctx.exit(1 if collation.rejected else 0)

@@ -37,6 +37,7 @@ def demo(out: Path | None) -> None:
     import datetime as dt
     import tempfile
 
+    from peerreport.bundle import load_private_key
     from peerreport.cli.build_cmd import render_text
     from peerreport.filing import file_return
     from peerreport.intake import ImportSettings, import_files
@@ -116,7 +117,8 @@ def demo(out: Path | None) -> None:
     if ret.has_errors:
         engine.dispose()
         raise click.ClickException("the sample return has errors; this is a bug in peerreport")
-    filed = file_return(engine, ret, rule_file, root / "submissions", history=earlier)
+    key = load_private_key(workspace.key_path)
+    filed = file_return(engine, ret, rule_file, root / "submissions", key=key, history=earlier)
     engine.dispose()
     entry = filed.submission
     bundle = filed.bundle_path.relative_to(root)
@@ -134,7 +136,7 @@ def demo(out: Path | None) -> None:
     click.echo(f"\nDone in {time.perf_counter() - started:.1f} s. Try it yourself:")
     click.echo(f"  cd {root}")
     click.echo(f"  {exe} returns list                      # the ledger: versions and states")
-    click.echo(f"  {exe} audit verify {bundle}")
+    click.echo(f"  {exe} audit verify {bundle}   # VERIFIED: signed with this workspace's key")
     click.echo(f"  {exe} imports list                      # every import, by file and SHA-256")
     click.echo(f"  {exe} records history {_an_activity(root, workspace.provider_code, period)}")
     click.echo("  # correct the records, then file an amendment (a new version, with a reason):")

@@ -1,4 +1,4 @@
-"""`peerreport keys new`: an Ed25519 key pair for signing bundles."""
+"""`peerreport keys show | new`: the workspace's signing key, and new Ed25519 key pairs."""
 
 from __future__ import annotations
 
@@ -9,14 +9,61 @@ import click
 
 @click.group()
 def keys() -> None:
-    """Signing keys: make an Ed25519 key pair to sign bundles with.
+    """Signing keys: show the workspace's key (to give the funder), or make a key pair.
 
     \b
     Examples:
+      peerreport keys show
       peerreport keys new --out keys/
-      peerreport export nz-peer-support-adults --period FY2027-Q1 --out returns/ \\
-          --sign keys/peerreport.key
+      peerreport submit nz-peer-support-adults --period FY2027-Q1 --sign keys/peerreport.key
     """
+
+
+@keys.command("show")
+@click.option(
+    "--key",
+    "key_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A key file (private or public) to show instead of the workspace's own.",
+)
+@click.option(
+    "--workspace",
+    "-w",
+    "workspace_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The workspace folder. Default: the nearest one at or above the current folder.",
+)
+def show(key_path: Path | None, workspace_dir: Path | None) -> None:
+    """Print the fingerprint and public key of the workspace's signing key.
+
+    Give the fingerprint to each funder once, by a channel they already
+    trust (say, on the phone): they list it against your provider code, and
+    refuse bundles not signed with it. The public key is safe to share; the
+    private key (peerreport.key) never leaves the workspace.
+
+    \b
+    Examples:
+      peerreport keys show
+      peerreport keys show --key keys/peerreport.pub
+    """
+    from peerreport.bundle.signing import public_key_fingerprint, public_key_pem
+    from peerreport.errors import WorkspaceError
+    from peerreport.workspace import find_workspace, load_workspace
+
+    if key_path is None:
+        root = workspace_dir or find_workspace()
+        if root is None:
+            raise WorkspaceError("not inside a workspace: run it there, or give --key FILE")
+        workspace = load_workspace(root)
+        key_path = workspace.key_path
+        if not key_path.exists():
+            raise WorkspaceError(
+                f"{key_path} does not exist yet: `peerreport submit` makes it on first use "
+                "(or `peerreport keys new --out .`)"
+            )
+        click.echo(f"provider:    {workspace.provider_code} ({workspace.organisation_name})")
+    click.echo(f"fingerprint: {public_key_fingerprint(key_path)}")
+    click.echo(public_key_pem(key_path).rstrip("\n"))
 
 
 @keys.command("new")

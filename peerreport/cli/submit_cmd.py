@@ -35,7 +35,8 @@ from peerreport.cli.options import database_options, json_option, print_json
     "--key",
     "key_path",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Sign the bundle with this private key (from `peerreport keys new`).",
+    help="Sign the bundle with this private key (from `peerreport keys new`) instead of "
+    "the workspace's own key (peerreport.key, made for you).",
 )
 @click.option(
     "--format",
@@ -74,17 +75,22 @@ def submit(
     (version 2, 3, ...) that supersedes the earlier one and needs --reason;
     every file in its bundle says which version it amends, why, and which
     figures changed. Writes the bundle (the files, a manifest with the rule
-    file and the ledger's chain head, and a signature with --sign) to
+    file and the ledger's chain head, and an Ed25519 signature) to
     submissions/ in the workspace: send that file to the funder. Submitting
     after the rule file's due date records the lateness.
 
+    Every bundle is signed, with the workspace's key (peerreport.key, made by
+    `init`, or here on first use if the workspace has none) or --sign FILE.
+    Funders refuse bundles they cannot trace to a key they know: give your
+    funder the printed fingerprint once (`peerreport keys show`).
+
     \b
     Examples:
-      peerreport submit nz-peer-support-adults --period FY2027-Q1 --sign keys/peerreport.key
+      peerreport submit nz-peer-support-adults --period FY2027-Q1
       peerreport submit nz-peer-support-adults --period FY2027-Q1 \\
           --reason "March drop-ins were missing from the log"
     """
-    from peerreport.bundle import load_private_key
+    from peerreport.bundle import load_private_key, public_key_fingerprint
     from peerreport.cli.build_cmd import render_text
     from peerreport.errors import UsageError
     from peerreport.filing import changes_nothing, file_return
@@ -94,6 +100,7 @@ def submit(
     from peerreport.returns.periods import check_fits, parse_period
     from peerreport.rulebook import load
     from peerreport.session import open_session
+    from peerreport.workspace import ensure_signing_key
 
     wanted = [f.strip().lower() for f in formats.split(",") if f.strip()]
     unknown = [f for f in wanted if f not in FORMATS]
@@ -101,7 +108,6 @@ def submit(
         raise UsageError(
             f"--format: {', '.join(unknown) or 'nothing'} is not one of {', '.join(FORMATS)}"
         )
-    key = load_private_key(key_path) if key_path is not None else None
     rule_file = load(rules)
     year_start = rule_file.model.year_start or "07-01"
     parsed = parse_period(period, year_start)
@@ -109,6 +115,12 @@ def submit(
     session = open_session(workspace_dir, db_url)
     workspace = session.require_workspace()
     org, name = workspace.provider_code, workspace.organisation_name
+    made_key = False
+    if key_path is None:
+        _, made_key = ensure_signing_key(workspace)
+        key_path = workspace.key_path
+    key = load_private_key(key_path)
+    signer = public_key_fingerprint(key_path)
     ret = build_return(session.engine, org, name, rule_file, parsed)
     if ret.has_errors:
         click.echo(render_text(ret), err=True)
@@ -137,8 +149,13 @@ def submit(
         formats=wanted,
         history=earlier,
     )
+    if made_key and not as_json:
+        click.echo(
+            f"This workspace had no signing key: made {workspace.key_path} (keep it secret) "
+            f"and {workspace.public_key_path}."
+        )
     if as_json:
-        print_json(filed.to_dict())
+        print_json({**filed.to_dict(), "fingerprint": signer, "key_created": made_key})
         return
     entry = filed.submission
     click.echo(
@@ -151,9 +168,15 @@ def submit(
         )
     elif entry.due_date is not None:
         click.echo(f"  due {entry.due_date:%d %B %Y}: on time")
-    click.echo(f"  wrote {filed.bundle_path}{' (signed)' if filed.signed else ''}")
+    click.echo(f"  wrote {filed.bundle_path} (signed)")
+    click.echo(f"  signed with key {signer}")
     click.echo(f"  bundle sha256 {entry.bundle_sha256}")
     click.echo(
         "Send this bundle file to your funder, as it is: it holds the return in every format, "
         "and they can check that nothing in it was changed."
+    )
+    click.echo(
+        f"Give your funder this key fingerprint once, by phone or a channel they already "
+        f"trust, so they can tell your bundles from forgeries: {signer} "
+        "(`peerreport keys show` prints it again)."
     )

@@ -19,7 +19,12 @@ from peerreport.cli.options import database_options
 )
 @click.option("--db", "db_url", metavar="URL", help="Database URL (default: SQLite in DIR).")
 def init(directory: Path, name: str, provider_code: str, db_url: str | None) -> None:
-    """Create a workspace in DIRECTORY: settings (peerreport.toml) and a database.
+    """Create a workspace in DIRECTORY: settings (peerreport.toml), a database and a signing key.
+
+    The signing key (peerreport.key, readable by you only, never committed:
+    the workspace's .gitignore leaves out *.key) signs every bundle `submit`
+    writes. Give your funder its fingerprint once; `peerreport keys show`
+    prints it.
 
     \b
     Example:
@@ -37,6 +42,12 @@ def init(directory: Path, name: str, provider_code: str, db_url: str | None) -> 
     click.echo(f"Created workspace {workspace.root}")
     click.echo(f"  organisation: {workspace.organisation_name} ({workspace.provider_code})")
     click.echo(f"  database:     {safe_url(workspace.database_url)}")
+    click.echo(f"  signing key:  {workspace.key_path} (secret; only you can read it)")
+    click.echo(f"  fingerprint:  {workspace.own_fingerprint()}")
+    click.echo(
+        "  Give your funder this fingerprint once (`peerreport keys show` prints it again): "
+        "they refuse bundles not signed with it."
+    )
     click.echo("Next steps, inside the folder:")
     click.echo(f"  cd {workspace.root}")
     click.echo(

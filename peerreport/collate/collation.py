@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from peerreport.bundle.verify import Trust
 from peerreport.collate.gather import Gathered, Received, Rejected, gather
 from peerreport.collate.providers import Provider
 from peerreport.collate.totals import CollatedFigure, collate_figures
@@ -122,9 +123,14 @@ def collate(
     rule_file: RuleFile,
     providers: Sequence[Provider] | None = None,
     period: Period | None = None,
+    trust: Trust | None = None,
 ) -> Collation:
-    """Verify, sort out and add up providers' bundles for one rule file and period."""
-    gathered = gather(paths, rule_file, period, providers)
+    """Verify, sort out and add up providers' bundles for one rule file and period.
+
+    `trust` (default: the provider list's keys, nothing unverified allowed)
+    decides which bundles' origin is shown; see `gather`.
+    """
+    gathered = gather(paths, rule_file, period, providers, trust)
     kept = [gathered.received[code] for code in sorted(gathered.received)]
     figures = collate_figures(rule_file, kept, gathered.period)
     declared = due_date(rule_file, gathered.period)
@@ -162,6 +168,8 @@ def _rows(
             note = (
                 f"received {item.received.date()} ({item.received_by}), due {due}" if late else ""
             )
+            if item.unverified:
+                note = "; ".join(n for n in (note, item.unverified) if n)
             rows.append(
                 ProviderRow(
                     provider.code, provider.name, LATE if late else RECEIVED, due, item, note

@@ -7,7 +7,10 @@ count), was built with another rule file or another version of it (digest),
 carries figures that are not the rule file's measures (another kind or
 breakdown, a date where the rule file computes a number), is for another
 period, is a draft or has error findings, comes from a provider not on the
-provider list, or is not signed with the key the list names. When a provider
+provider list, or is of UNVERIFIED ORIGIN: not signed with the key the list
+names for the provider it claims (unsigned or signed by an unknown key is
+accepted only when allowed, with a warning, and only for a provider with no
+key listed; another provider's key never). When a provider
 sent several bundles, the highest submission version is kept (an amendment
 supersedes); between unversioned exports, the one received last.
 
@@ -20,12 +23,12 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from peerreport.bundle import verify_bundle
-from peerreport.bundle.verify import BundleCheck
-from peerreport.collate.providers import Provider
+from peerreport.bundle.verify import BundleCheck, Trust
+from peerreport.collate.providers import Provider, provider_trust
 from peerreport.errors import UsageError
 from peerreport.findings import Severity
 from peerreport.language.types import Type
@@ -45,6 +48,7 @@ class Received:
     received_by: str  # "submission" (time recorded in the bundle) or "file date"
     signer: str | None
     sha256: str
+    unverified: str | None = None  # why its origin is not shown, when accepted all the same
 
 
 @dataclass(frozen=True)
@@ -70,12 +74,18 @@ def gather(
     rule_file: RuleFile,
     period: Period | None = None,
     providers: Sequence[Provider] | None = None,
+    trust: Trust | None = None,
 ) -> Gathered:
-    """Verify every bundle; keep those for `rule_file` and the period (default: the usual one)."""
+    """Verify every bundle; keep those for `rule_file` and the period (default: the usual one).
+
+    `trust` says which unverified origins to accept; its keys default to the
+    provider list's.
+    """
     rejected: list[Rejected] = []
     candidates: list[Received] = []
+    trust = _with_provider_keys(trust or Trust(), providers)
     for path in paths:
-        check = verify_bundle(path)
+        check = verify_bundle(path, trust)
         outcome = _accept(path, check, rule_file)
         if isinstance(outcome, Rejected):
             rejected.append(outcome)
@@ -93,11 +103,23 @@ def gather(
     return gathered
 
 
+def _with_provider_keys(trust: Trust, providers: Sequence[Provider] | None) -> Trust:
+    """`trust`, also trusting each listed provider's key for that provider."""
+    listed = provider_trust(providers)
+    return replace(
+        trust,
+        providers={**listed.providers, **trust.providers},
+        sources={**listed.sources, **trust.sources},
+    )
+
+
 def _accept(path: Path, check: BundleCheck, rule_file: RuleFile) -> Received | Rejected:
     ret = check.bundle.ret if check.bundle.manifest is not None else None
     org = ret.organisation if ret is not None else None
     if not check.ok or ret is None:
         errors = [f.message for f in check.findings if f.severity is Severity.ERROR]
+        if errors and all(e.startswith("UNVERIFIED ORIGIN") for e in errors):
+            return Rejected(str(path), org, "; ".join(errors))
         return Rejected(str(path), org, "verification failed: " + "; ".join(errors))
     if ret.rule.id != rule_file.id:
         return Rejected(str(path), org, f"a return for rule file {ret.rule.id}, not {rule_file.id}")
@@ -129,6 +151,7 @@ def _accept(path: Path, check: BundleCheck, rule_file: RuleFile) -> Received | R
         received_by,
         check.signer,
         check.bundle.sha256,
+        "; ".join(f.message for f in check.findings if f.code == "BUN-035") or None,
     )
 
 

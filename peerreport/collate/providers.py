@@ -8,8 +8,16 @@ A CSV file with a header row. Columns (case and spaces in headings ignored):
 | `name`        | yes      | the provider's name                                           |
 | `due`         | no       | the due date (YYYY-MM-DD); empty: the rule file's `[due]`     |
 |               |          | for the period, or the 20th of the month after if it has none |
-| `fingerprint` | no       | the provider's public key fingerprint (`SHA256:...`): its     |
-|               |          | bundles must then be signed with that key                     |
+| `fingerprint` | no       | the provider's public key fingerprint (`SHA256:...`, as       |
+|               |          | `peerreport keys show` prints it; several separated by spaces |
+|               |          | while a provider changes keys): its bundles must be signed    |
+|               |          | with that key                                                 |
+
+Trust by default: a provider's bundle is collated only when it is signed
+with the key listed for it. A provider with no fingerprint listed has its
+bundles refused as of UNVERIFIED ORIGIN unless the funder passes
+`--allow-unsigned` / `--allow-unknown-keys`; a bundle signed with ANOTHER
+listed provider's key is always refused.
 
 `provider_code`, `provider` and `due_date` are accepted for `code`, `name`
 and `due`.
@@ -20,9 +28,11 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from peerreport.bundle.verify import Trust
 from peerreport.errors import InputFileError
 
 _ALIASES = {
@@ -50,6 +60,30 @@ class Provider:
     name: str
     due: dt.date | None = None
     fingerprint: str | None = None
+
+    @property
+    def keys(self) -> frozenset[str]:
+        """The key fingerprints listed for the provider (none, one, or several)."""
+        return frozenset((self.fingerprint or "").replace(";", " ").split())
+
+
+def provider_trust(
+    providers: Sequence[Provider] | None,
+    *,
+    allow_unsigned: bool = False,
+    allow_unknown_keys: bool = False,
+) -> Trust:
+    """The keys the provider list vouches for, each for its own provider only."""
+    listed = {p.code: p.keys for p in providers or () if p.keys}
+    sources = {
+        key: f"{code}'s key on the provider list" for code, keys in listed.items() for key in keys
+    }
+    return Trust(
+        providers=listed,
+        sources=sources,
+        allow_unsigned=allow_unsigned,
+        allow_unknown_keys=allow_unknown_keys,
+    )
 
 
 def read_providers(path: Path) -> list[Provider]:

@@ -74,14 +74,14 @@ def test_submit_amend_and_audit_end_to_end(
     assert "the current version" in good.output
     # Version 1 was honest when filed: it verifies, as superseded, and the change
     # since is named field by field, with the amendment that covers it.
-    stale = run(*verify, v1)
+    stale = run(*verify, v1, "--fingerprint", key.fingerprint)
     assert stale.exit_code == 0, stale.output
     assert "VERIFIED — superseded by version 2 (G-03 attendance mistyped)" in stale.output
     assert "NOT VERIFIED" not in stale.output
     assert "activity G-03 changed in revision 2: attendance: 6 -> 40" in stale.output
     assert "version 2 includes the change" in stale.output
     # Without --rules the bundle's own resolved rule file is used: no search path needed.
-    carried = run("audit", "verify", v1, *ws)
+    carried = run("audit", "verify", v1, "--fingerprint", key.fingerprint, *ws)
     assert carried.exit_code == 0 and "rebuilt byte for byte" in carried.output
 
     archive = read_archive(v2.read_bytes())
@@ -91,7 +91,10 @@ def test_submit_amend_and_audit_end_to_end(
     tampered.write_bytes(write_archive({**archive.entries, csv: changed}, archive.comment))
     caught = run(*verify, tampered)
     assert caught.exit_code == 1 and f"{csv} was altered" in caught.output
-    integrity_only = run("audit", "verify", v2)
+    unknown = run("audit", "verify", v2)  # outside the workspace, no key given: refused
+    assert unknown.exit_code == 1 and "UNVERIFIED ORIGIN" in unknown.output
+    assert "BUN-033" in unknown.output
+    integrity_only = run("audit", "verify", v2, "--fingerprint", key.fingerprint)
     assert integrity_only.exit_code == 0 and "not recomputed" in integrity_only.output
 
     lost = run("audit", "trace", ident, "calls", *ws)

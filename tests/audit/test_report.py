@@ -18,7 +18,15 @@ from peerreport.audit.report_page import render_report
 from peerreport.bundle import bundle_bytes, new_key_pair, read_archive, write_archive
 from peerreport.workspace import Workspace
 from tests.audit.conftest import Run
-from tests.bundle.sample import PERIOD, build, load_rules, records, store, write_rules
+from tests.bundle.sample import (
+    ALLOW_UNSIGNED,
+    PERIOD,
+    build,
+    load_rules,
+    records,
+    store,
+    write_rules,
+)
 from tests.helpers import ACTIVITY_HEADER, make_workspace, run_import, write_csv
 
 REASON = "G-03 attendance <mistyped>"
@@ -192,10 +200,11 @@ def test_the_report_says_what_differs_in_a_stale_or_altered_bundle(
 def test_the_report_renders_without_a_database(
     submitted: tuple[Workspace, Path, Path, str],
 ) -> None:
-    _, _, v2, _ = submitted
+    _, _, v2, fingerprint = submitted
     found = audit_report(
         v2,
         None,
+        trusted=(fingerprint,),
         no_database="no database was given",
         now=dt.datetime(2026, 11, 2, 9, 30, tzinfo=dt.UTC),
     )
@@ -245,11 +254,11 @@ def test_audit_report_command_writes_the_page_and_exits_1_on_failure(
     assert "PASSED       Bundle verification: Intact" in good.output
     assert f"written to {out}" in good.output
     assert "Every check passed." in PageText(out.read_text("utf-8")).overall
-    stale = run("audit", "report", v1, *ws)
+    stale = run("audit", "report", v1, "--fingerprint", fingerprint, *ws)
     assert stale.exit_code == 0, stale.output
     assert "PASSED       Recomputation: The figures match" in stale.output
     assert (tmp_path / f"audit-test_{PERIOD}_TEST01_v1.audit.html").is_file()  # the default name
-    bare = run("audit", "report", v2, "--out", tmp_path / "bare.html")
+    bare = run("audit", "report", v2, "--out", tmp_path / "bare.html", "--fingerprint", fingerprint)
     assert bare.exit_code == 0
     assert "NOT CHECKED  Recomputation: Not checked: no database was given" in bare.output
 
@@ -264,9 +273,11 @@ def test_an_exported_bundle_is_not_in_the_ledger_and_the_report_says_so(
     ret = build(engine, load_rules(rules))
     exported = tmp_path / "exported.bundle.zip"
     exported.write_bytes(bundle_bytes(ret, {"return.json": ret.to_json().encode()}))
-    found = audit_report(exported, engine, rules=rules)
+    found = audit_report(exported, engine, rules=rules, trusted=ALLOW_UNSIGNED)
     assert found.ledger.state == "warning" and found.ok and found.state == "warning"
-    assert found.summary == "No check failed; see the notes on ledger history and import log."
+    assert found.summary == (
+        "No check failed; see the notes on bundle verification, ledger history and import log."
+    )  # the note on verification: UNVERIFIED ORIGIN, accepted on request
     page = PageText(render_report(found))
     assert "This bundle was exported, not submitted" in page.verdict("ledger")
     assert "No imports are recorded for this organisation" in page.verdict("imports")

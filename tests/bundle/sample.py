@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from peerreport.bundle import MANIFEST_NAME, manifest_bytes, read_archive, write_archive
+from peerreport.bundle import MANIFEST_NAME, Trust, manifest_bytes, read_archive, write_archive
 from peerreport.bundle.manifest import seal
 from peerreport.records.models import RECORD_TYPES
 from peerreport.returns.build import build_return
@@ -25,6 +25,9 @@ from peerreport.returns.model import (
 from peerreport.returns.periods import Period, parse_period
 from peerreport.rulebook import Catalogue, RuleFile, load
 from peerreport.store.records import ensure_organisation, save_records
+
+#: Verify an unsigned bundle as `--allow-unsigned` does: tests of what else verify finds.
+ALLOW_UNSIGNED = Trust(allow_unsigned=True)
 
 ORG = "TEST01"
 ORG_NAME = "Test Peer Network"

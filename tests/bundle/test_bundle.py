@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from peerreport.bundle import (
     MANIFEST_NAME,
     SIGNATURE_NAME,
+    Trust,
     bundle_bytes,
     load_private_key,
     new_key_pair,
@@ -23,7 +24,7 @@ from peerreport.bundle import (
     write_bundle,
 )
 from peerreport.returns.model import Return
-from tests.bundle.sample import load_rules, published, write_rules
+from tests.bundle.sample import ALLOW_UNSIGNED, load_rules, published, write_rules
 
 FILES = {
     "return.csv": b"measure,value\nsessions,23\n",
@@ -51,7 +52,7 @@ def keys(tmp_path_factory: pytest.TempPathFactory) -> tuple[object, str, object,
     )
 
 
-def codes(data: bytes, trusted: tuple[str, ...] = ()) -> list[str]:
+def codes(data: bytes, trusted: tuple[str, ...] | Trust = ALLOW_UNSIGNED) -> list[str]:
     """The error codes verify reports."""
     check = verify_bundle(data, trusted)
     return [f.code for f in check.findings if f.severity.value == "error"]
@@ -70,10 +71,11 @@ def test_the_same_return_gives_the_same_bytes(ret: Return, tmp_path: Path) -> No
     assert names == sorted([*FILES, MANIFEST_NAME])
 
 
-def test_a_fresh_bundle_verifies_and_carries_the_return(ret: Return) -> None:
-    check = verify_bundle(bundle_bytes(ret, FILES))
+def test_a_fresh_bundle_verifies_and_carries_the_return(ret: Return, keys: tuple) -> None:
+    key, fingerprint = keys[0], keys[1]
+    check = verify_bundle(bundle_bytes(ret, FILES, key), (fingerprint,))
     assert check.ok, check.findings
-    assert [f.code for f in check.findings] == ["BUN-050"]  # info: not signed
+    assert [f.code for f in check.findings] == ["BUN-050"]  # info: who signed
     assert check.bundle.ret == ret
     manifest = check.bundle.manifest
     assert manifest is not None
@@ -128,8 +130,8 @@ def test_added_and_removed_files_are_named(ret: Return) -> None:
     entries = dict(archive.entries)
     del entries["return.csv"]
     removed = write_archive(entries, archive.comment)
-    check = verify_bundle(removed)
-    assert [(f.code, f.location.file) for f in check.findings if f.code != "BUN-050"] == [
+    check = verify_bundle(removed, ALLOW_UNSIGNED)
+    assert [(f.code, f.location.file) for f in check.findings if f.code != "BUN-035"] == [
         ("BUN-021", "return.csv")
     ]
 
@@ -168,7 +170,7 @@ def test_a_signature_from_another_key_is_rejected(ret: Return, keys: tuple) -> N
     assert codes(signed, (fingerprint,)) == []
     # Re-signed by someone else, with their own key inside: valid, but not trusted.
     resigned = bundle_bytes(ret, FILES, other)
-    assert verify_bundle(resigned).signer == other_fingerprint
+    assert verify_bundle(resigned, Trust(allow_unknown_keys=True)).signer == other_fingerprint
     assert codes(resigned, (fingerprint,)) == ["BUN-031"]
     # The provider's public key, but a signature made with another key: invalid.
     archive = read_archive(signed)
@@ -183,6 +185,50 @@ def test_a_signature_from_another_key_is_rejected(ret: Return, keys: tuple) -> N
     assert codes(forged, (fingerprint,)) == ["BUN-030"]
     # Unsigned, when a key is required.
     assert codes(bundle_bytes(ret, FILES), (fingerprint,)) == ["BUN-032"]
+    # A provider whose key is known must sign: --allow-unsigned does not excuse it.
+    known = Trust(frozenset({fingerprint}), allow_unsigned=True)
+    assert codes(bundle_bytes(ret, FILES), known) == ["BUN-032"]
+
+
+def test_an_unsigned_bundle_is_refused_by_default_and_accepted_when_allowed(ret: Return) -> None:
+    unsigned = bundle_bytes(ret, FILES)
+    check = verify_bundle(unsigned)
+    assert not check.ok and check.unverified_origin
+    assert [f.code for f in check.findings] == ["BUN-032"]
+    assert "UNVERIFIED ORIGIN" in check.findings[0].message
+    allowed = verify_bundle(unsigned, ALLOW_UNSIGNED)
+    assert allowed.ok
+    assert [(f.code, f.severity.value) for f in allowed.findings] == [("BUN-035", "warning")]
+    assert "UNVERIFIED ORIGIN" in allowed.findings[0].message
+
+
+def test_a_bundle_signed_by_an_unknown_key_is_refused_unless_allowed(
+    ret: Return, keys: tuple
+) -> None:
+    key, fingerprint = keys[0], keys[1]
+    signed = bundle_bytes(ret, FILES, key)
+    assert codes(signed, ()) == ["BUN-033"]
+    allowed = verify_bundle(signed, Trust(allow_unknown_keys=True))
+    assert allowed.ok and allowed.signer == fingerprint
+    assert [f.code for f in allowed.findings] == ["BUN-035"]
+
+
+def test_a_bundle_claiming_another_provider_signed_with_a_known_key_is_refused(
+    ret: Return, keys: tuple
+) -> None:
+    key, fingerprint, other, other_fingerprint = keys
+    trust = Trust(
+        providers={
+            ret.organisation: frozenset({fingerprint}),
+            "OTHER1": frozenset({other_fingerprint}),
+        },
+        allow_unsigned=True,
+        allow_unknown_keys=True,
+    )
+    assert codes(bundle_bytes(ret, FILES, key), trust) == []
+    check = verify_bundle(bundle_bytes(ret, FILES, other), trust)
+    assert [f.code for f in check.findings] == ["BUN-034"]
+    assert "OTHER1's key" in check.findings[0].message
 
 
 def test_not_a_zip_is_reported_not_raised() -> None:

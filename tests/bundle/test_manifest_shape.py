@@ -19,7 +19,7 @@ from peerreport.bundle import (
 )
 from peerreport.bundle.manifest import parse_manifest, seal
 from peerreport.returns.model import Return
-from tests.bundle.sample import load_rules, published, resealed, write_rules
+from tests.bundle.sample import ALLOW_UNSIGNED, load_rules, published, resealed, write_rules
 
 FILES = {"return.csv": b"measure,value\nsessions,23\n"}
 SUBMITTED = {
@@ -113,7 +113,7 @@ def test_a_malformed_manifest_is_a_finding_naming_the_key(
     ret: Return, path: str, change: Callable[[dict[str, Any]], None]
 ) -> None:
     bundle = resealed(bundle_bytes(ret, FILES, submission=SUBMITTED), change)
-    check = verify_bundle(bundle)
+    check = verify_bundle(bundle, ALLOW_UNSIGNED)
     assert not check.ok
     problems = [f for f in check.findings if f.code == "BUN-010"]
     assert len(problems) == 1, check.findings
@@ -124,7 +124,9 @@ def test_a_malformed_manifest_is_a_finding_naming_the_key(
 
 def test_the_message_says_what_is_wrong(ret: Return) -> None:
     bundle = resealed(bundle_bytes(ret, FILES), _set("return.figures[0].total.value", [1, 2]))
-    message = next(f.message for f in verify_bundle(bundle).findings if f.code == "BUN-010")
+    message = next(
+        f.message for f in verify_bundle(bundle, ALLOW_UNSIGNED).findings if f.code == "BUN-010"
+    )
     assert message == (
         "manifest.json: return.figures[0].total.value: must be a number, a date or null, "
         "not a list (found [1, 2])"
@@ -135,7 +137,7 @@ def test_a_number_too_long_to_read_is_not_a_traceback(ret: Return) -> None:
     archive = read_archive(bundle_bytes(ret, FILES))
     manifest = archive.entries[MANIFEST_NAME].replace(b'"value": 23', b'"value": ' + b"9" * 5000)
     damaged = write_archive({**archive.entries, MANIFEST_NAME: manifest}, seal(manifest))
-    check = verify_bundle(damaged)
+    check = verify_bundle(damaged, ALLOW_UNSIGNED)
     assert [f.code for f in check.findings if f.severity.value == "error"] == ["BUN-010"]
     assert "not readable JSON" in check.findings[0].message
 
@@ -161,14 +163,16 @@ def test_deep_nesting_is_not_a_traceback() -> None:
     ],
 )
 def test_the_rule_file_and_ledger_keys_may_be_given(ret: Return, extra: dict[str, Any]) -> None:
-    check = verify_bundle(resealed(bundle_bytes(ret, FILES), lambda m: m.update(extra)))
+    check = verify_bundle(
+        resealed(bundle_bytes(ret, FILES), lambda m: m.update(extra)), ALLOW_UNSIGNED
+    )
     assert check.ok, check.findings
     assert check.bundle.ret == ret
 
 
 def test_a_submission_may_say_when_it_was_due_and_whether_it_was_late(ret: Return) -> None:
     submission = {**SUBMITTED, "due": "2026-10-20", "late": False}
-    check = verify_bundle(bundle_bytes(ret, FILES, submission=submission))
+    check = verify_bundle(bundle_bytes(ret, FILES, submission=submission), ALLOW_UNSIGNED)
     assert check.ok, check.findings
     assert check.bundle.submission == submission
 
@@ -181,5 +185,5 @@ def test_an_unreadable_signature_is_not_a_traceback(
     damaged = write_archive(
         {**archive.entries, SIGNATURE_NAME: b'{"a": ' + b"9" * 5000 + b"}"}, archive.comment
     )
-    check = verify_bundle(damaged)
+    check = verify_bundle(damaged, ALLOW_UNSIGNED)
     assert [f.code for f in check.findings if f.severity.value == "error"] == ["BUN-030"]

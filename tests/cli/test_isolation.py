@@ -146,9 +146,16 @@ CASES: dict[str, list[Case]] = {
         ),
     ],
     "collate": [
-        Case(("collate", "{bundle}", "--rules", "{rules}", "--out", "{tmp}/c.xlsx"), FILES_ONLY)
+        Case(
+            (
+                *("collate", "{bundle}", "--rules", "{rules}"),
+                *("--out", "{tmp}/c.xlsx", "--allow-unknown-keys"),
+            ),
+            FILES_ONLY,
+        )
     ],
     "keys new": [Case(("keys", "new", "--out", "{tmp}/keys"), NO_ORG_DATA)],
+    "keys show": [Case(("keys", "show"), NO_ORG_DATA)],
 }
 
 
@@ -218,6 +225,7 @@ def shared(
         "invoke": invoke,
         "rid": str(filed["id"]),
         "bundle": filed["bundle"],
+        "b_key": str(b.public_key_path),
         "imp": str(imports[-1]["id"]),
         "rules": str(rules),
         "tmp": str(tmp_path / "scratch"),
@@ -283,7 +291,9 @@ def test_without_a_workspace_a_shared_database_needs_org(
     # An auditor naming the organisation reads it, and only it.
     listed = invoke("returns", "list", "--org", B_CODE, "--json")
     assert listed.exit_code == 0 and {r["org"] for r in json.loads(listed.output)} == {B_CODE}
-    verified = invoke("audit", "verify", shared["bundle"], "--org", B_CODE)
+    verified = invoke(
+        "audit", "verify", shared["bundle"], "--org", B_CODE, "--key", shared["b_key"]
+    )
     assert verified.exit_code == 0, verified.output
     assert "2. The figures: MATCH" in verified.output
     other = invoke("audit", "verify", shared["bundle"], "--org", A_CODE)

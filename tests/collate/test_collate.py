@@ -29,7 +29,7 @@ from peerreport.errors import InputFileError
 from peerreport.returns.model import Return
 from peerreport.returns.periods import parse_period
 from peerreport.rulebook import RuleFile
-from tests.bundle.sample import load_rules, published, write_rules
+from tests.bundle.sample import ALLOW_UNSIGNED, load_rules, published, write_rules
 
 ON_TIME = dt.datetime(2026, 10, 10, 9, 0, tzinfo=dt.UTC)  # FY2027-Q1 is due 2026-10-20
 
@@ -92,7 +92,7 @@ def test_figures_are_added_up_and_derived_ones_computed_again(
         save(tmp_path, "a.zip", provider(rule_file, "P01", 20, attendance(30, 40, 50))),
         save(tmp_path, "b.zip", provider(rule_file, "P02", 10, attendance(10, None, 20))),
     ]
-    result = collate(paths, rule_file)
+    result = collate(paths, rule_file, trust=ALLOW_UNSIGNED)
     assert result.rejected == ()
     assert [(p.code, p.status) for p in result.providers] == [
         ("P01", "received"),
@@ -119,7 +119,7 @@ def test_small_collated_sums_are_protected_again(rule_file: RuleFile, tmp_path: 
         save(tmp_path, "a.zip", provider(rule_file, "P01", 20, attendance(30, 40, 50), calls_a)),
         save(tmp_path, "b.zip", provider(rule_file, "P02", 10, attendance(10, 9, 20), calls_b)),
     ]
-    calls = figure(collate(paths, rule_file), "calls")
+    calls = figure(collate(paths, rule_file, trust=ALLOW_UNSIGNED), "calls")
     cells = {c.key: c for c in calls.cells}
     assert (cells[("phone",)].value, cells[("phone",)].status) == (None, "suppressed")
     assert cells[("text_online",)].status == "suppressed"  # secondary: else 20 - 17 = 3
@@ -150,7 +150,10 @@ def test_bundles_that_do_not_belong_are_rejected_with_the_reason(
         )
     )
     result = collate(
-        [good, other_period, old_version, tampered], rule_file, period=parse_period("FY2027-Q1")
+        [good, other_period, old_version, tampered],
+        rule_file,
+        period=parse_period("FY2027-Q1"),
+        trust=ALLOW_UNSIGNED,
     )
     reasons = {Path(r.file).name: r.reason for r in result.rejected}
     assert reasons["p02.zip"] == "for period FY2027-Q2, not FY2027-Q1"
@@ -198,7 +201,7 @@ def test_missing_late_and_amended_providers_are_flagged(
         save(tmp_path, "p03.zip", provider(rule_file, "P03", 5, attendance(10, 9, 20))),
         save(tmp_path, "p99.zip", provider(rule_file, "P99", 5, attendance(10, 9, 20))),
     ]
-    result = collate(paths, rule_file, read_providers(listing))
+    result = collate(paths, rule_file, read_providers(listing), trust=ALLOW_UNSIGNED)
     rows = {p.code: p for p in result.providers}
     assert rows["P01"].status == "late"  # version 2 was submitted after the 20th
     assert rows["P01"].received is not None and rows["P01"].received.version == 2
@@ -215,7 +218,7 @@ def test_missing_late_and_amended_providers_are_flagged(
             "P03,River Peers,,", f"P03,River Peers,,{key.fingerprint}"
         )
     )
-    again = collate(paths, rule_file, read_providers(listing))
+    again = collate(paths, rule_file, read_providers(listing), trust=ALLOW_UNSIGNED)
     assert {p.code: p.status for p in again.providers}["P03"] == "rejected"
 
 
@@ -258,6 +261,7 @@ def test_the_collate_command_writes_a_workbook_and_a_summary(
             str(listing),
             "--out",
             str(out),
+            "--allow-unsigned",
         ],
     )
     assert result.exit_code == 1, result.output  # a bundle was rejected
@@ -288,7 +292,7 @@ def test_lateness_is_judged_against_the_rule_files_due_date(tmp_path: Path) -> N
     listing.write_text(
         "code,name,due\nP01,One,\nP02,Two,\nP03,Three,2026-10-31\nP04,Four,\n", "utf-8"
     )
-    result = collate(sorted(inbox.iterdir()), rules, read_providers(listing))
+    result = collate(sorted(inbox.iterdir()), rules, read_providers(listing), trust=ALLOW_UNSIGNED)
     assert (result.due, result.due_from_rules) == (dt.date(2026, 10, 10), True)
     rows = {p.code: p for p in result.providers}
     assert rows["P01"].status == "received" and rows["P01"].due == dt.date(2026, 10, 10)
@@ -303,6 +307,7 @@ def test_lateness_is_judged_against_the_rule_files_due_date(tmp_path: Path) -> N
 
     out = tmp_path / "region.xlsx"
     args = [str(inbox), "--rules", str(path), "--providers", str(listing), "--out", str(out)]
+    args.append("--allow-unsigned")
     ran = CliRunner().invoke(command, args)
     assert ran.exit_code == 0, ran.output
     assert "FY2027-Q1, due 10 October 2026: 3 bundle(s); 2 received, 1 late" in ran.output
@@ -325,7 +330,64 @@ def test_without_a_due_date_in_the_rule_file_the_20th_is_assumed_and_said(
         save(tmp_path, "a.zip", provider(rule_file, "P01", 20, attendance(30, 40, 50))),
         save(tmp_path, "b.zip", provider(rule_file, "P02", 10, attendance(10, 9, 20)), late),
     ]
-    result = collate(paths, rule_file)
+    result = collate(paths, rule_file, trust=ALLOW_UNSIGNED)
     assert (result.due, result.due_from_rules) == (dt.date(2026, 10, 20), False)
     assert {p.code: p.status for p in result.providers} == {"P01": "received", "P02": "late"}
     assert "20 October 2026 (the rule file sets no due date" in render_summary(result)
+
+
+def test_collate_refuses_bundles_of_unverified_origin_by_default(
+    rule_file: RuleFile, tmp_path: Path
+) -> None:
+    from peerreport.cli.collate_cmd import collate as command
+
+    a, b, stranger = (new_key_pair(tmp_path / "keys", name) for name in ("a", "b", "x"))
+    listing = tmp_path / "providers.csv"
+    listing.write_text(
+        f"code,name,fingerprint\nP01,One,{a.fingerprint}\nP02,Two,{b.fingerprint}\nP03,Three,\n",
+        "utf-8",
+    )
+    inbox = tmp_path / "inbox"
+    groups = attendance(10, 9, 20)
+    save(
+        inbox,
+        "p01.zip",
+        provider(rule_file, "P01", 10, groups),
+        key=load_private_key(a.private_path),
+    )
+    # Claims to be P02, but is signed with P01's key: a forgery, whatever is allowed.
+    save(
+        inbox,
+        "p02.zip",
+        provider(rule_file, "P02", 99, groups),
+        key=load_private_key(a.private_path),
+    )
+    save(inbox, "p03.zip", provider(rule_file, "P03", 5, groups))  # unsigned, no key listed
+    save(
+        inbox,
+        "p04.zip",
+        provider(rule_file, "P03", 6, groups),
+        key=load_private_key(stranger.private_path),
+    )
+
+    def collated(*flags: str) -> tuple[int, str]:
+        out = tmp_path / f"region{len(flags)}.xlsx"
+        args = [str(inbox), "--rules", str(rule_file.path), "--providers", str(listing)]
+        ran = CliRunner().invoke(command, [*args, "--out", str(out), *flags])
+        return ran.exit_code, ran.output
+
+    code, output = collated()
+    assert code == 1, output
+    assert "received" in output and "NOT COLLATED p01.zip" not in output  # properly signed
+    assert (
+        "NOT COLLATED p02.zip: UNVERIFIED ORIGIN: the bundle says it is from provider P02, "
+        "but it is signed with P01's key" in output
+    )
+    assert "NOT COLLATED p03.zip: UNVERIFIED ORIGIN: the bundle is not signed" in output
+    assert "NOT COLLATED p04.zip: UNVERIFIED ORIGIN: signed by key" in output
+
+    code, output = collated("--allow-unsigned", "--allow-unknown-keys")
+    assert code == 1, output  # p02 is still refused, and one of p03/p04 replaces the other
+    assert "NOT COLLATED p02.zip: UNVERIFIED ORIGIN" in output
+    assert "NOT COLLATED p03.zip: UNVERIFIED ORIGIN" not in output
+    assert "WARNING P03 collated with UNVERIFIED ORIGIN, accepted because --allow-" in output

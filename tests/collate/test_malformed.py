@@ -13,7 +13,7 @@ from peerreport.collate import collate
 from peerreport.returns.model import Return
 from peerreport.returns.periods import parse_period
 from peerreport.rulebook import RuleFile
-from tests.bundle.sample import RULES, load_rules, published, resealed
+from tests.bundle.sample import ALLOW_UNSIGNED, RULES, load_rules, published, resealed
 
 BUSIEST = """
 [[measure]]
@@ -103,7 +103,7 @@ def test_malformed_bundles_are_rejected_and_the_rest_collated(
         path = tmp_path / f"{name}.zip"
         path.write_bytes(resealed(bundle_bytes(ret, {}, submission=SUBMITTED), change))
         paths.append(path)
-    result = collate(paths, rule_file, period=parse_period("FY2027-Q1"))
+    result = collate(paths, rule_file, period=parse_period("FY2027-Q1"), trust=ALLOW_UNSIGNED)
     reasons = {Path(r.file).stem: r.reason for r in result.rejected}
     for name, (_, reason) in MALFORMED.items():
         assert reasons[name].startswith(reason), (name, reasons[name])

@@ -15,7 +15,7 @@ from click.testing import CliRunner, Result
 from openpyxl import load_workbook
 from sqlalchemy import Engine, select, text
 
-from peerreport.bundle import read_archive, verify_bundle, write_archive
+from peerreport.bundle import Trust, read_archive, verify_bundle, write_archive
 from peerreport.ledger import submissions
 from peerreport.returns.build import build_return
 from peerreport.rulebook import from_resolved
@@ -82,7 +82,7 @@ def filed(run: Run, engine: Engine, db_url: str, tmp_path: Path) -> dict[str, An
 def test_version_1_is_rebuilt_byte_for_byte_from_history(
     filed: dict[str, Any], engine: Engine
 ) -> None:
-    v1 = verify_bundle(filed["v1"])
+    v1 = verify_bundle(filed["v1"], Trust(allow_unknown_keys=True))  # signed by the workspace
     assert v1.ok and v1.bundle.manifest is not None
     ret = v1.bundle.ret
     assert ret is not None and ret.revision == 1 and ret.filing is not None
