@@ -44,6 +44,23 @@ PAYLOADS = [
 ORG_NAME = "=1+1 Peer Collective"
 TOKENS = ["kereru-7781", "tui-5523", "moa-0042"]
 REFUSED = "ZAA0067"  # an NHI number, refused by the privacy guard
+HOSTILE_RULES = """
+id = "hostile-labels"
+title = "=1+1 return"
+funder = "@SUM(A1) funder"
+spec = "MHC36F"
+purchase_units = ["MHC36F"]
+version = "2026.1"
+extends = ["nz-peer-support-adults"]
+description = "Formula payloads in labels."
+
+[[measure]]
+id = "marae_based_activities"
+label = "\u00a0=1+1 marae"
+count = "activity"
+where = "not community_session and setting = 'marae'"
+unit = "activities"
+"""
 _DANGER = "=+-@＝＋－＠"
 
 
@@ -99,6 +116,21 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
     _cli(ws, "build", RULES, "--period", PERIOD, ok=(0, 1))
     _cli(ws, "export", RULES, "--period", PERIOD, "--out", "review", "--draft", ok=(0, 1))
     _cli(ws, "submit", RULES, "--period", PERIOD, ok=(0, 1))
+    # A funder's rule file whose title and labels carry payloads, exported too.
+    hostile = ws / "in" / "hostile-labels.toml"
+    hostile.write_text(HOSTILE_RULES, "utf-8")
+    inputs.add(hostile)
+    _cli(
+        ws,
+        "export",
+        str(hostile),
+        "--period",
+        PERIOD,
+        "--out",
+        "review-hostile",
+        "--draft",
+        ok=(0, 1),
+    )
     scene = Scenario(ws, inputs)
     for bundle in sorted((ws / "submissions").glob("*.bundle.zip")):
         _cli(ws, "audit", "verify", str(bundle), ok=(0, 1, 2))
@@ -176,6 +208,10 @@ def test_the_scenario_wrote_every_kind_of_file(scenario: Scenario) -> None:
     assert any(n.endswith(".xlsx") for n in names), names
     assert any(n.endswith(".rejects.csv") for n in names), names
     assert any(n.endswith(".bundle.zip") for n in names), names
+    assert any(
+        n.startswith("review-hostile")
+        for n in (str(p.relative_to(scenario.ws)) for p in _outputs(scenario))
+    )
 
 
 def test_no_formula_in_any_export(scenario: Scenario) -> None:
