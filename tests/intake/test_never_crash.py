@@ -180,6 +180,15 @@ def test_random_workbooks_never_crash(
     drop_forbidden: bool,
 ) -> None:
     """Any sheets, any headings, rows at any distance below each other (gaps, strays)."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = save_workbook(sheets, Path(folder) / "log.xlsx")
+        _import(shared_engine, path, skip_invalid, drop_forbidden)
+
+
+def save_workbook(
+    sheets: list[tuple[str, list[str], list[tuple[int, list[object]]]]], path: Path
+) -> Path:
+    """Write generated sheets (title, headings, rows each with its gap above) as a workbook."""
     book = Workbook()
     default = book.active
     assert default is not None
@@ -196,10 +205,8 @@ def test_random_workbooks_never_crash(
                 if isinstance(value, str):
                     value = _excel_text(_cell(heading, value))
                 sheet.cell(row=number, column=column, value=value)
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "log.xlsx"
-        book.save(path)
-        _import(shared_engine, path, skip_invalid, drop_forbidden)
+    book.save(path)
+    return path
 
 
 def _excel_text(text: str) -> str:

@@ -22,7 +22,6 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from openpyxl import Workbook
 from sqlalchemy import Engine, func, select
 
 from peerreport.errors import InputFileError
@@ -40,10 +39,10 @@ from tests.conftest import BACKENDS, empty_database
 from tests.intake.test_never_crash import (
     DROPPED_SECRET,
     _cell,
-    _excel_text,
     cells,
     headings,
     json_values,
+    save_workbook,
     xlsx_cells,
 )
 
@@ -199,25 +198,8 @@ def test_workbooks_never_crash(fuzz_engine: Engine) -> None:
         skip_invalid: bool,
         drop: bool,
     ) -> None:
-        book = Workbook()
-        default = book.active
-        assert default is not None
-        book.remove(default)
-        for title, header, rows in sheets:
-            sheet = book.create_sheet(title)
-            for column, heading in enumerate(header, start=1):
-                sheet.cell(row=1, column=column, value=_excel_text(heading))
-            number = 1
-            for gap, values in rows:
-                number += 1 + gap
-                for column, value in enumerate(values, start=1):
-                    heading = header[column - 1] if column <= len(header) else ""
-                    if isinstance(value, str):
-                        value = _excel_text(_cell(heading, value))
-                    sheet.cell(row=number, column=column, value=value)
         with tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / "log.xlsx"
-            book.save(path)
+            path = save_workbook(sheets, Path(folder) / "log.xlsx")
             _import(fuzz_engine, path, skip_invalid, drop)
 
     _run(fuzz_engine, "xlsx", one)
