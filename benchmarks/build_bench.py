@@ -55,6 +55,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from pg_schema import drop_postgres_schema, fresh_postgres_schema
 from sqlalchemy import extract, func, select, text
 
 RULES = "nz-peer-support-adults"
@@ -98,7 +99,7 @@ def _bench(args: argparse.Namespace, folder: Path) -> None:
     setup: list[tuple[str, float]] = []
     try:
         if not (folder / "peerreport.toml").exists():
-            schema = _fresh_postgres_schema(args.db) if args.db else None
+            schema = fresh_postgres_schema(args.db) if args.db else None
             _init(exe, folder, schema[0] if schema else None)
         workspace = load_workspace(folder)
         engine = open_engine(workspace.database_url)
@@ -117,7 +118,7 @@ def _bench(args: argparse.Namespace, folder: Path) -> None:
         engine.dispose()
     finally:
         if schema and not args.keep:
-            _drop_postgres_schema(args.db, schema[1])
+            drop_postgres_schema(args.db, schema[1])
     backend = "PostgreSQL" if workspace.database_url.startswith("postgresql") else "SQLite"
     print(
         f"backend: {backend}   python {sys.version.split()[0]}   cpus {os.cpu_count()}   "
@@ -256,30 +257,6 @@ def _commit() -> str:
         text=True,
     )
     return done.stdout.strip() or "unknown commit"
-
-
-def _fresh_postgres_schema(url: str) -> tuple[str, str]:
-    """A new, empty schema in the given database (dropped afterwards): its URL and name."""
-    from urllib.parse import quote
-
-    from peerreport.store.database import open_engine
-
-    name = "bench_" + uuid.uuid4().hex[:10]
-    engine = open_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{name}"'))
-    engine.dispose()
-    separator = "&" if "?" in url else "?"
-    return f"{url}{separator}options={quote(f'-csearch_path={name}')}", name
-
-
-def _drop_postgres_schema(url: str, name: str) -> None:
-    from peerreport.store.database import open_engine
-
-    engine = open_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{name}" CASCADE'))
-    engine.dispose()
 
 
 if __name__ == "__main__":

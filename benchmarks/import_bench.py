@@ -22,7 +22,7 @@ import time
 import uuid
 from pathlib import Path
 
-from sqlalchemy import text
+from pg_schema import drop_postgres_schema, fresh_postgres_schema
 
 
 def run(argv: list[str], cwd: Path) -> tuple[float, float, str]:
@@ -50,7 +50,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="peerreport-bench-") as tmp:
         for size in sorted(args.sizes):
             folder = Path(tmp) / f"ws{size}"
-            schema = _fresh_postgres_schema(args.db) if args.db else None
+            schema = fresh_postgres_schema(args.db) if args.db else None
             db_args = ["--db", schema[0]] if schema else []
             subprocess.run(
                 [
@@ -98,7 +98,7 @@ def main() -> None:
                 )
             )
             if schema:
-                _drop_postgres_schema(args.db, schema[1])
+                drop_postgres_schema(args.db, schema[1])
     print(
         f"backend: {'PostgreSQL' if args.db else 'SQLite'}   python {sys.version.split()[0]}   "
         f"cpus {os.cpu_count()}"
@@ -113,30 +113,6 @@ def main() -> None:
             f"{first_mb:>8.0f} {again_s:>12.1f} {again_mb:>8.0f}"
         )
     print("last import said:", rows[-1][-1] if rows else "-")
-
-
-def _fresh_postgres_schema(url: str) -> tuple[str, str]:
-    """A new, empty schema in the given database (dropped afterwards): its URL and name."""
-    from urllib.parse import quote
-
-    from peerreport.store.database import open_engine
-
-    name = "bench_" + uuid.uuid4().hex[:10]
-    engine = open_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{name}"'))
-    engine.dispose()
-    separator = "&" if "?" in url else "?"
-    return f"{url}{separator}options={quote(f'-csearch_path={name}')}", name
-
-
-def _drop_postgres_schema(url: str, name: str) -> None:
-    from peerreport.store.database import open_engine
-
-    engine = open_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{name}" CASCADE'))
-    engine.dispose()
 
 
 if __name__ == "__main__":

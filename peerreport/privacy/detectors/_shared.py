@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from peerreport.privacy.detection import Detection, mask
 
@@ -27,6 +28,17 @@ _EVERYDAY_CODES = frozenset(
 _STRONG_CONTEXT = re.compile(r"\b(?:diagnos|dx\b|icd|dsm|coded\b|coding\b)", re.IGNORECASE)
 _CODE = re.compile(r"\bcodes?\b(?![ \t]+of\b)", re.IGNORECASE)
 _WORD_BEFORE = re.compile(r"(\w+)[ \t-]*$")
+
+
+def merged(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Spans sorted, with overlapping ones joined: one detection per phrase."""
+    kept: list[tuple[int, int]] = []
+    for start, end in sorted(set(spans)):
+        if kept and start < kept[-1][1]:
+            kept[-1] = (kept[-1][0], max(end, kept[-1][1]))
+            continue
+        kept.append((start, end))
+    return kept
 
 
 def diagnostic_context(text: str, start: int, end: int) -> bool:

@@ -21,7 +21,7 @@ import re
 from collections.abc import Iterator
 
 from peerreport.privacy.detection import Detection
-from peerreport.privacy.detectors._shared import detection
+from peerreport.privacy.detectors._shared import detection, merged
 
 KIND = "address"
 LABEL = "a street address"
@@ -71,10 +71,5 @@ def _spans(text: str) -> Iterator[tuple[int, int]]:
 
 def find(text: str) -> list[Detection]:
     """Every street address in `text`."""
-    kept: list[tuple[int, int]] = []
-    for start, end in sorted(set(_spans(text))):
-        if kept and start < kept[-1][1]:
-            kept[-1] = (kept[-1][0], max(end, kept[-1][1]))
-            continue
-        kept.append((start, end))
-    return [detection(KIND, LABEL, text, start, end) for start, end in kept]
+    # Overlapping spans ("Aunty Mere": a title and a name) are one detection.
+    return [detection(KIND, LABEL, text, start, end) for start, end in merged(_spans(text))]

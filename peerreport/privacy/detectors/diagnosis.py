@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterator
 
 from peerreport.privacy.detection import Detection
-from peerreport.privacy.detectors._shared import detection, literal_trie
+from peerreport.privacy.detectors._shared import detection, literal_trie, merged
 
 KIND = "diagnosis"
 LABEL = "a diagnosis about a person"
@@ -138,11 +138,5 @@ def _spans(text: str) -> Iterator[tuple[int, int]]:
 
 def find(text: str) -> list[Detection]:
     """Every phrase in `text` that says a person has a diagnosis."""
-    spans = sorted(set(_spans(text)))
-    kept: list[tuple[int, int]] = []
-    for start, end in spans:  # one detection per phrase: drop spans inside an earlier one
-        if kept and start < kept[-1][1]:
-            kept[-1] = (kept[-1][0], max(end, kept[-1][1]))
-            continue
-        kept.append((start, end))
-    return [detection(KIND, LABEL, text, start, end) for start, end in kept]
+    # Overlapping spans ("Aunty Mere": a title and a name) are one detection.
+    return [detection(KIND, LABEL, text, start, end) for start, end in merged(_spans(text))]

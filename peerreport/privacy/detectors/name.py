@@ -36,7 +36,7 @@ from functools import cache
 
 from peerreport.privacy.detection import Detection
 from peerreport.privacy.detectors._lexicon import Lexicon, fold, lexicon
-from peerreport.privacy.detectors._shared import detection
+from peerreport.privacy.detectors._shared import detection, merged
 
 KIND = "name"
 LABEL = "a person's name"
@@ -434,10 +434,5 @@ TRIGGER = ""
 
 def find(text: str) -> list[Detection]:
     """Every personal name in `text` (a title and surname, a given name used for a person)."""
-    kept: list[tuple[int, int]] = []
-    for start, end in sorted(set(_spans(text))):
-        if kept and start < kept[-1][1]:  # "Aunty Mere": the title and the name are one
-            kept[-1] = (kept[-1][0], max(end, kept[-1][1]))
-            continue
-        kept.append((start, end))
-    return [detection(KIND, LABEL, text, start, end) for start, end in kept]
+    # Overlapping spans ("Aunty Mere": a title and a name) are one detection.
+    return [detection(KIND, LABEL, text, start, end) for start, end in merged(_spans(text))]
