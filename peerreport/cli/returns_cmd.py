@@ -102,6 +102,7 @@ def show(
     from peerreport.cli.build_cmd import render_text
     from peerreport.ledger import figure_changes, finding_changes, get, history
     from peerreport.ledger.lifecycle import STATE_WORDS, events, state_of
+    from peerreport.render.words import cell_words
     from peerreport.session import open_session
 
     session = open_session(workspace_dir, db_url)
@@ -163,8 +164,16 @@ def show(
             click.echo("  the records changed")
         if a.rule_digest != b.rule_digest:
             click.echo(f"  the rule file changed ({a.rule_version} -> {b.rule_version})")
+        words = {(f.id, c.label()): cell_words(f, c) for f in b.ret.figures for c in f.cells}
         for change in changes:
-            click.echo(f"  {change}")
+            cell = (
+                ""
+                if change.cell == "total"
+                else f" [{words.get((change.measure, change.cell), change.cell)}]"
+            )
+            click.echo(
+                f"  {change.label or change.measure}{cell}: {change.before} -> {change.after}"
+            )
         if not changes:
             click.echo("  no published figure changed")
         for text in gone:
