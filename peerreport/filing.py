@@ -21,10 +21,13 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from peerreport.errors import UsageError
 from peerreport.ledger import Pending, Submission, figure_changes, submissions
 from peerreport.ledger import submit as record
 from peerreport.returns.model import Return
+from peerreport.returns.periods import Period
 from peerreport.rulebook import RuleFile, resolved_text
+from peerreport.workspace import Workspace
 
 
 @dataclass(frozen=True)
@@ -122,3 +125,89 @@ def file_return(
     target = out_dir / bundle_name(ret, entry.version)
     save_bundle(done.bundle, target)
     return Filed(entry, entry.ret, target, key is not None)
+
+
+def choose(rules: str, period_text: str) -> tuple[RuleFile, Period]:
+    """The rule file (a path or id) and the period (any accepted form) that fits it.
+
+    Raises a plain `UsageError`/`RuleFileError` naming what is wrong; the
+    command line and the web both start here.
+    """
+    from peerreport.returns.periods import check_fits, parse_period
+    from peerreport.rulebook import load
+
+    rule_file = load(rules)
+    year_start = rule_file.model.year_start or "07-01"
+    period = parse_period(period_text, year_start)
+    check_fits(period, rule_file.model.period or "quarter", year_start)
+    return rule_file, period
+
+
+class NoChange(UsageError):
+    """An amendment refused because it would change no published figure."""
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """What `submit_return` did: filed it, or not (the built return has error findings)."""
+
+    ret: Return
+    filed: Filed | None
+    fingerprint: str
+    key_created: bool
+
+
+def submit_return(
+    workspace: Workspace,
+    engine: Engine,
+    rule_file: RuleFile,
+    period: Period,
+    *,
+    reason: str | None = None,
+    out_dir: Path | None = None,
+    key_path: Path | None = None,
+    formats: Sequence[str] = ("xlsx", "csv", "json", "html"),
+    same_anyway: Callable[[Submission], bool] = lambda _: False,
+) -> Submitted:
+    """Build the workspace's return for `period` from the records now, and file it.
+
+    Not filed (`filed` is None) while the return has error findings. An
+    amendment that changes no published figure is refused unless
+    `same_anyway(current version)` says to file it all the same (the CLI asks,
+    or takes --yes; the web shows a confirmation). Every bundle is signed:
+    with `key_path`, or the workspace's own key (made here if it has none).
+    """
+    from peerreport.bundle import load_private_key, public_key_fingerprint
+    from peerreport.returns.build import build_return
+    from peerreport.returns.history import history
+    from peerreport.workspace import ensure_signing_key
+
+    made_key = False
+    if key_path is None:
+        _, made_key = ensure_signing_key(workspace)
+        key_path = workspace.key_path
+    key = load_private_key(key_path)
+    signer = public_key_fingerprint(key_path)
+    org, name = workspace.provider_code, workspace.organisation_name
+    ret = build_return(engine, org, name, rule_file, period)
+    if ret.has_errors:
+        return Submitted(ret, None, signer, made_key)
+    same = changes_nothing(engine, ret)
+    if same is not None and reason and not same_anyway(same):
+        raise NoChange(
+            f"not submitted: the amendment would change no figure (version {same.version} "
+            "already says exactly this); file it all the same only to correct a finding or "
+            "the rule file version"
+        )
+    earlier = history(engine, org, name, rule_file, period) if "html" in formats else []
+    filed = file_return(
+        engine,
+        ret,
+        rule_file,
+        out_dir or workspace.root / "submissions",
+        reason=reason,
+        key=key,
+        formats=formats,
+        history=earlier,
+    )
+    return Submitted(filed.ret, filed, signer, made_key)

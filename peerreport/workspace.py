@@ -11,6 +11,9 @@ date_order = "day-first"     # or "month-first"; ISO dates are always accepted
 [records]
 keep_notes = false           # the activities' notes column is not stored unless true
 
+[returns]
+files = ["nz-peer-support-adults"]   # the returns this organisation files (the web's home page)
+
 [database]
 url = "sqlite:///peerreport.db"   # relative SQLite paths are relative to the workspace
 ```
@@ -56,6 +59,7 @@ class Workspace:
     date_order: str
     database_url: str
     keep_notes: bool = False  # [records] keep_notes: store the activities' notes column
+    returns: tuple[str, ...] = ()  # [returns] files: rule file ids this organisation files
 
     @property
     def secret_path(self) -> Path:
@@ -113,7 +117,11 @@ def _sqlite_url_for(root: Path, url: str) -> str:
 
 
 def write_workspace(
-    root: Path, organisation_name: str, provider_code: str, database_url: str | None = None
+    root: Path,
+    organisation_name: str,
+    provider_code: str,
+    database_url: str | None = None,
+    returns: tuple[str, ...] = (),
 ) -> Workspace:
     """Create `peerreport.toml` and the member-token secret in `root`."""
     validate_provider_code(provider_code)
@@ -134,6 +142,9 @@ def write_workspace(
         "# No return uses the activities' notes column, so it is not stored unless this\n"
         "# is true. Notes are free text, where names and personal details slip in.\n"
         "keep_notes = false\n\n"
+        "[returns]\n"
+        "# The returns this organisation files (rule file ids): the web's home page lists them.\n"
+        f"files = [{', '.join(_toml_string(r) for r in returns)}]\n\n"
         "[database]\n"
         f"url = {_toml_string(url)}\n",
         encoding="utf-8",
@@ -224,6 +235,9 @@ def load_workspace(root: Path) -> Workspace:
         raise WorkspaceError(
             f"{config}: [records] keep_notes must be true or false, not {keep_notes!r}"
         )
+    files = data.get("returns", {}).get("files", [])
+    if not isinstance(files, list) or not all(isinstance(f, str) for f in files):
+        raise WorkspaceError(f"{config}: [returns] files must be a list of rule file ids")
     url = str(data.get("database", {}).get("url", "sqlite:///peerreport.db"))
     return Workspace(
         root=root.resolve(),
@@ -232,7 +246,32 @@ def load_workspace(root: Path) -> Workspace:
         date_order=date_order,
         database_url=_sqlite_url_for(root.resolve(), url),
         keep_notes=keep_notes,
+        returns=tuple(files),
     )
+
+
+_RETURNS_LINE = re.compile(r"^files\s*=.*$", re.MULTILINE)
+
+
+def add_return(workspace: Workspace, rule_id: str) -> Workspace:
+    """Add `rule_id` to the workspace's `[returns] files` (written to peerreport.toml)."""
+    if rule_id in workspace.returns:
+        return workspace
+    config = workspace.root / CONFIG_NAME
+    text = config.read_text("utf-8")
+    files = ", ".join(_toml_string(r) for r in (*workspace.returns, rule_id))
+    section = text.find("[returns]")
+    if section < 0:
+        text = text.rstrip("\n") + f"\n\n[returns]\nfiles = [{files}]\n"
+    else:
+        found = _RETURNS_LINE.search(text, section)
+        if found is None:
+            end = section + len("[returns]")
+            text = text[:end] + f"\nfiles = [{files}]" + text[end:]
+        else:
+            text = text[: found.start()] + f"files = [{files}]" + text[found.end() :]
+    config.write_text(text, encoding="utf-8")
+    return load_workspace(workspace.root)
 
 
 def database_url(option: str | None, workspace: Workspace | None) -> str:

@@ -38,10 +38,10 @@ def demo(out: Path | None) -> None:
     import tempfile
 
     from peerreport.bundle import load_private_key
-    from peerreport.cli.build_cmd import render_text
     from peerreport.filing import file_return
     from peerreport.intake import ImportSettings, import_files
     from peerreport.render import export_return
+    from peerreport.render.text import render_text
     from peerreport.returns.build import build_return
     from peerreport.returns.history import history
     from peerreport.returns.periods import parse_period
@@ -54,7 +54,7 @@ def demo(out: Path | None) -> None:
 
     started = time.perf_counter()
     root = out if out is not None else Path(tempfile.mkdtemp(prefix="peerreport-demo-"))
-    workspace = write_workspace(root, ORGANISATION, PROVIDER_CODE)
+    workspace = write_workspace(root, ORGANISATION, PROVIDER_CODE, returns=(DEMO_RULES,))
     engine = open_engine(workspace.database_url)
     upgrade(engine)
     click.echo(f"1. Created a workspace for {ORGANISATION} ({PROVIDER_CODE}) in {root}")
@@ -63,13 +63,7 @@ def demo(out: Path | None) -> None:
     write_samples(log, one_year(SAMPLE_SEED, dt.date(2025, 7, 1)))
     click.echo(f"2. Wrote a year of synthetic records (no real people): {log.name}")
 
-    settings = ImportSettings(
-        org=workspace.provider_code,
-        org_name=workspace.organisation_name,
-        date_order=workspace.date_order,
-        token_secret=workspace.token_secret(),
-        keep_notes=workspace.keep_notes,
-    )
+    settings = ImportSettings.for_workspace(workspace)
     report = import_files(engine, [log], settings)
     if not report.stored:
         for problem in report.files[0].problems[:20]:

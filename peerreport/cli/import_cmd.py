@@ -73,12 +73,8 @@ def import_(
 
     session = open_session(workspace_dir, db_url)
     workspace = session.require_workspace()
-    settings = ImportSettings(
-        org=workspace.provider_code,
-        org_name=workspace.organisation_name,
-        date_order=workspace.date_order,
-        token_secret=workspace.token_secret(),
-        keep_notes=workspace.keep_notes,
+    settings = ImportSettings.for_workspace(
+        workspace,
         skip_invalid=skip_invalid,
         record_type=record_type,
         drop_forbidden=drop_forbidden,

@@ -50,34 +50,10 @@ def summary(workspace_dir: Path | None, db_url: str | None, org: str | None, as_
 
 def render_month_table(result: object) -> str:
     """Months down, kinds across, activities (and attendance) in the cells."""
-    from peerreport.records.vocabulary import vocabulary
-    from peerreport.store.summary import RecordsSummary
+    from peerreport.store.summary import month_table
 
-    assert isinstance(result, RecordsSummary)
-    kinds = [k for k in vocabulary("kind").codes if any(m.kind == k for m in result.by_month)]
-    months = sorted({m.month for m in result.by_month})
-    cells = {(m.month, m.kind): m for m in result.by_month}
-    header = ["month", *kinds, "total", "attendance"]
-    lines = [header]
-    for month in months:
-        row = [cells.get((month, k)) for k in kinds]  # None where no activity of that kind
-        lines.append(
-            [
-                month,
-                *[str(c.activities) if c else "" for c in row],
-                str(sum(c.activities for c in row if c)),
-                str(sum(c.attendance for c in row if c)),
-            ]
-        )
-    totals = [sum(m.activities for m in result.by_month if m.kind == k) for k in kinds]
-    lines.append(
-        [
-            "total",
-            *map(str, totals),
-            str(result.activities),
-            str(sum(m.attendance for m in result.by_month)),
-        ]
-    )
+    header, rows = month_table(result)  # type: ignore[arg-type]
+    lines = [header, *rows]
     widths = [max(len(r[i]) for r in lines) for i in range(len(header))]
     out = []
     for index, line in enumerate(lines):

@@ -99,9 +99,9 @@ def show(
       peerreport returns show 12
       peerreport returns show 12 --json
     """
-    from peerreport.cli.build_cmd import render_text
     from peerreport.ledger import figure_changes, finding_changes, get, history
     from peerreport.ledger.lifecycle import STATE_WORDS, events, state_of
+    from peerreport.render.text import render_text
     from peerreport.render.words import cell_words
     from peerreport.session import open_session
 

@@ -90,17 +90,11 @@ def submit(
       peerreport submit nz-peer-support-adults --period FY2027-Q1 \\
           --reason "March drop-ins were missing from the log"
     """
-    from peerreport.bundle import load_private_key, public_key_fingerprint
-    from peerreport.cli.build_cmd import render_text
     from peerreport.errors import UsageError
-    from peerreport.filing import changes_nothing, file_return
+    from peerreport.filing import NoChange, choose, submit_return
     from peerreport.render import FORMATS
-    from peerreport.returns.build import build_return
-    from peerreport.returns.history import history
-    from peerreport.returns.periods import check_fits, parse_period
-    from peerreport.rulebook import load
+    from peerreport.render.text import render_text
     from peerreport.session import open_session
-    from peerreport.workspace import ensure_signing_key
 
     wanted = [f.strip().lower() for f in formats.split(",") if f.strip()]
     unknown = [f for f in wanted if f not in FORMATS]
@@ -108,47 +102,39 @@ def submit(
         raise UsageError(
             f"--format: {', '.join(unknown) or 'nothing'} is not one of {', '.join(FORMATS)}"
         )
-    rule_file = load(rules)
-    year_start = rule_file.model.year_start or "07-01"
-    parsed = parse_period(period, year_start)
-    check_fits(parsed, rule_file.model.period or "quarter", year_start)
+    rule_file, parsed = choose(rules, period)
     session = open_session(workspace_dir, db_url)
     workspace = session.require_workspace()
-    org, name = workspace.provider_code, workspace.organisation_name
-    made_key = False
-    if key_path is None:
-        _, made_key = ensure_signing_key(workspace)
-        key_path = workspace.key_path
-    key = load_private_key(key_path)
-    signer = public_key_fingerprint(key_path)
-    ret = build_return(session.engine, org, name, rule_file, parsed)
-    if ret.has_errors:
-        click.echo(render_text(ret), err=True)
-        click.echo("Not submitted: fix the errors above and submit again.", err=True)
-        ctx.exit(1)
-    same = changes_nothing(session.engine, ret)
-    if same is not None and reason and not yes:
+
+    def same_anyway(same: object) -> bool:
+        if yes:
+            return True
+        version = getattr(same, "version", "?")
         question = (
-            f"Version {same.version} already says exactly this: the amendment changes no "
+            f"Version {version} already says exactly this: the amendment changes no "
             "published figure. Submit it anyway?"
         )
-        asked = sys.stdin.isatty() and click.confirm(question, default=False, err=True)
-        if not asked:
-            raise UsageError(
-                "not submitted: the amendment would change no figure (give --yes to submit "
-                "it all the same, e.g. to correct a finding or the rule file version)"
-            )
-    earlier = history(session.engine, org, name, rule_file, parsed) if "html" in wanted else []
-    filed = file_return(
-        session.engine,
-        ret,
-        rule_file,
-        out_dir or workspace.root / "submissions",
-        reason=reason,
-        key=key,
-        formats=wanted,
-        history=earlier,
-    )
+        return sys.stdin.isatty() and click.confirm(question, default=False, err=True)
+
+    try:
+        done = submit_return(
+            workspace,
+            session.engine,
+            rule_file,
+            parsed,
+            reason=reason,
+            out_dir=out_dir,
+            key_path=key_path,
+            formats=wanted,
+            same_anyway=same_anyway,
+        )
+    except NoChange as exc:
+        raise UsageError(f"{exc} (give --yes to submit it all the same)") from exc
+    if done.filed is None:
+        click.echo(render_text(done.ret), err=True)
+        click.echo("Not submitted: fix the errors above and submit again.", err=True)
+        ctx.exit(1)
+    filed, ret, signer, made_key = done.filed, done.ret, done.fingerprint, done.key_created
     if made_key and not as_json:
         click.echo(
             f"This workspace had no signing key: made {workspace.key_path} (keep it secret) "

@@ -42,6 +42,7 @@ from peerreport.store.records import (
     prepare_bulk_load,
 )
 from peerreport.store.schema import import_run
+from peerreport.workspace import Workspace
 
 BATCH_SIZE = 1000
 MAX_PROBLEMS_KEPT = 1000  # beyond this, problems are counted, not kept
@@ -134,6 +135,19 @@ class ImportSettings:
     keep_notes: bool = True
     # How much of a file is read before it is refused (peerreport.intake.limits).
     limits: InputLimits = field(default_factory=InputLimits)
+
+    @classmethod
+    def for_workspace(cls, workspace: Workspace, **options: Any) -> ImportSettings:
+        """The settings of `workspace` (its organisation, date order, secret, notes), plus
+        the caller's `options` (skip_invalid, record_type, drop_forbidden)."""
+        return cls(
+            org=workspace.provider_code,
+            org_name=workspace.organisation_name,
+            date_order=workspace.date_order,
+            token_secret=workspace.token_secret(),
+            keep_notes=workspace.keep_notes,
+            **options,
+        )
 
 
 NOTES_NOT_STORED = (

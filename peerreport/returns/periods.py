@@ -158,3 +158,23 @@ def fits(period: Period, kind: str, year_start: str) -> bool:
     except UsageError:
         return False
     return True
+
+
+def period_containing(day: dt.date, kind: str, year_start: str) -> Period:
+    """The reporting period of `kind` (month, quarter, half-year, year) that contains `day`."""
+    return _example(day, kind, year_start)
+
+
+def recent_periods(kind: str, year_start: str, today: dt.date, count: int = 6) -> list[Period]:
+    """The `count` most recent periods of `kind` that have ended by `today`, newest first.
+
+    For the web's period picker: a coordinator files periods that are over.
+    """
+    current = period_containing(today, kind, year_start)
+    found: list[Period] = []
+    day = current.start - dt.timedelta(days=1)
+    while len(found) < count:
+        period = period_containing(day, kind, year_start)
+        found.append(period)
+        day = period.start - dt.timedelta(days=1)
+    return found

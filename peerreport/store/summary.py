@@ -95,3 +95,38 @@ def records_summary(conn: Connection, org: str) -> RecordsSummary:
         workforce=count(workforce),
         feedback=count(feedback),
     )
+
+
+def month_table(result: RecordsSummary) -> tuple[list[str], list[list[str]]]:
+    """The summary as a table: months down, kinds (codes) across, then total and attendance.
+
+    The last row is the total. A blank cell means no activity of that kind that
+    month. The command line prints it; the web labels the kinds and shows it.
+    """
+    from peerreport.records.vocabulary import vocabulary
+
+    kinds = [k for k in vocabulary("kind").codes if any(m.kind == k for m in result.by_month)]
+    months = sorted({m.month for m in result.by_month})
+    cells = {(m.month, m.kind): m for m in result.by_month}
+    header = ["month", *kinds, "total", "attendance"]
+    rows: list[list[str]] = []
+    for month in months:
+        row = [cells.get((month, k)) for k in kinds]  # None where no activity of that kind
+        rows.append(
+            [
+                month,
+                *[str(c.activities) if c else "" for c in row],
+                str(sum(c.activities for c in row if c)),
+                str(sum(c.attendance for c in row if c)),
+            ]
+        )
+    totals = [sum(m.activities for m in result.by_month if m.kind == k) for k in kinds]
+    rows.append(
+        [
+            "total",
+            *map(str, totals),
+            str(result.activities),
+            str(sum(m.attendance for m in result.by_month)),
+        ]
+    )
+    return header, rows

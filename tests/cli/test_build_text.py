@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from peerreport.cli.build_cmd import render_text
+from peerreport.render.text import render_text
 from peerreport.returns.model import Filing
 from tests.render.sample import sample_return
 
