@@ -189,6 +189,7 @@ peerreport.db
 *.key
 *.rejects.csv
 logs/
+uploads/
 """
 
 

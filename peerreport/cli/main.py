@@ -55,6 +55,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "Collate providers' bundles into one workbook (funders).",
     ),
     "keys": ("peerreport.cli.keys_cmd", "keys", "Signing keys: make an Ed25519 key pair."),
+    "serve": (
+        "peerreport.cli.serve_cmd",
+        "serve",
+        "Open peerreport in your web browser (on this computer only).",
+    ),
 }
 
 

@@ -66,13 +66,21 @@ _NOT_FACTS = (
 
 @cache
 def _template() -> Any:
-    """The compiled page template (compiled once; the sandbox keeps no state between renders)."""
-    from jinja2 import StrictUndefined
+    """The compiled page template (compiled once; the sandbox keeps no state between renders).
+
+    It includes `return-style.css` and `return-body.html.j2`, which the web's
+    review page includes too: one page, two places.
+    """
+    from jinja2 import FunctionLoader, StrictUndefined
     from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-    source = files("peerreport_templates").joinpath(TEMPLATE).read_text("utf-8")
-    environment = ImmutableSandboxedEnvironment(autoescape=True, undefined=StrictUndefined)
-    return environment.from_string(source)
+    def source(name: str) -> str:
+        return files("peerreport_templates").joinpath(name).read_text("utf-8")
+
+    environment = ImmutableSandboxedEnvironment(
+        loader=FunctionLoader(source), autoescape=True, undefined=StrictUndefined
+    )
+    return environment.get_template(TEMPLATE)
 
 
 def render_html(ret: Return, history: Sequence[Return] = (), draft: bool = False) -> str:

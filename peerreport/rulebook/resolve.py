@@ -263,3 +263,13 @@ def _absorb(into: _Merge, other: _Merge) -> None:
 
 
 __all__ = ["Catalogue", "Origin", "Resolved", "default_search_path", "resolve"]
+
+
+def peek_title(path: Path) -> str | None:
+    """The title of the rule file at `path`, read without resolving it (None if unreadable)."""
+    try:
+        data = tomllib.loads(read_rule_text(path))
+    except (OSError, ValueError, RecursionError):
+        return None
+    title = data.get("title")
+    return title if isinstance(title, str) else None

@@ -1,0 +1,72 @@
+"""`peerreport serve`: the web application on this computer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+@click.command()
+@click.option(
+    "--workspace",
+    "-w",
+    "workspace_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The workspace folder. Default: the current folder or the nearest one above it; "
+    "without one, the first page makes a workspace in the current folder.",
+)
+@click.option("--db", "db_url", metavar="URL", help="Database URL (default: the workspace's).")
+@click.option(
+    "--port", type=click.IntRange(0, 65535), default=0, help="Port (default: a free one)."
+)
+@click.option("--no-browser", is_flag=True, help="Print the address but do not open a browser.")
+@click.option(
+    "--max-upload-mb",
+    type=click.IntRange(1, 10_000),
+    default=200,
+    show_default=True,
+    help="The largest upload accepted (all files of one upload together).",
+)
+def serve(
+    workspace_dir: Path | None,
+    db_url: str | None,
+    port: int,
+    no_browser: bool,
+    max_upload_mb: int,
+) -> None:
+    """Open peerreport in your web browser: upload records, review and submit returns.
+
+    Runs on this computer only (127.0.0.1), on a free port, and opens your
+    browser at an address holding a secret: other users of this computer and
+    other web sites cannot use it. Keep the terminal open while you work;
+    press Ctrl+C to stop.
+
+    \b
+    Examples:
+      peerreport serve                     # inside a workspace (or to make one)
+      peerreport serve --workspace harbour
+    """
+    from peerreport.web.config import WebConfig
+    from peerreport.web.server import serve as run
+    from peerreport.workspace import find_workspace, load_workspace
+
+    root = workspace_dir if workspace_dir is not None else find_workspace()
+    if root is not None:
+        load_workspace(root)  # a broken peerreport.toml is a plain error now, not a page later
+    config = WebConfig(
+        base_dir=Path.cwd(),
+        workspace_dir=root.resolve() if root is not None else None,
+        db_url=db_url,
+        max_upload_bytes=max_upload_mb * 1024 * 1024,
+    )
+
+    def announce(address: str) -> None:
+        where = f"the workspace in {config.workspace_dir}" if root else "no workspace yet"
+        click.echo(f"peerreport is running for {where}.")
+        click.echo(
+            f"Open this address in your browser (it holds a secret; do not share it):\n  {address}"
+        )
+        click.echo("Press Ctrl+C to stop.")
+
+    run(config, port or None, open_browser=not no_browser, announce=announce)

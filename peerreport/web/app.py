@@ -1,0 +1,88 @@
+"""The FastAPI application: routes, the guard in front of them, and errors as pages.
+
+`create_app(config)` returns the ASGI application to serve: the `LocalGuard`
+around FastAPI. A user's mistake (`PeerreportError`) is a page saying what to
+fix; anything else is one plain sentence and a private log file, never a
+traceback.
+"""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import HTMLResponse, PlainTextResponse
+from fastapi.staticfiles import StaticFiles
+
+from peerreport.errors import PeerreportError
+from peerreport.web.config import CSRF_FIELD, CSRF_HEADER, WebConfig
+from peerreport.web.desk import Desk
+from peerreport.web.pages import page
+from peerreport.web.security import REFUSED_CSRF, LocalGuard, UploadTooBig, csrf_ok, too_big_message
+
+
+async def check_csrf(request: Request) -> None:
+    """Every state-changing request carries the CSRF token (form field or htmx header)."""
+    if request.method in ("GET", "HEAD"):
+        return
+    config: WebConfig = request.app.state.config
+    header = request.headers.get(CSRF_HEADER)
+    value: object = None
+    if header is None:
+        form = await request.form()
+        value = form.get(CSRF_FIELD)
+    if not csrf_ok(config, value, header):
+        raise CsrfRefused
+
+
+class CsrfRefused(Exception):
+    """A state-changing request without this server's CSRF token."""
+
+
+def create_app(config: WebConfig) -> Any:
+    """The web application for `config`, guarded: what `peerreport serve` runs."""
+    from peerreport.web.routes import home, records, returns, start, upload
+
+    api = FastAPI(
+        title="peerreport",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        dependencies=[Depends(check_csrf)],
+    )
+    api.state.config = config
+    api.state.desk = Desk(config)
+    static = Path(str(files("peerreport.web").joinpath("static")))
+    api.mount("/static", StaticFiles(directory=static), name="static")
+    for module in (home, start, upload, records, returns):
+        api.include_router(module.router)
+
+    @api.exception_handler(PeerreportError)
+    async def user_mistake(request: Request, exc: PeerreportError) -> HTMLResponse:
+        return page(request, "problem.html.j2", status=400, message=str(exc))
+
+    @api.exception_handler(CsrfRefused)
+    async def csrf_refused(request: Request, exc: CsrfRefused) -> HTMLResponse:
+        return HTMLResponse(REFUSED_CSRF, status_code=403)
+
+    @api.exception_handler(UploadTooBig)
+    async def too_big(request: Request, exc: UploadTooBig) -> PlainTextResponse:
+        return PlainTextResponse(too_big_message(config.max_upload_bytes), status_code=413)
+
+    @api.exception_handler(Exception)
+    async def internal(request: Request, exc: Exception) -> HTMLResponse:
+        from peerreport.cli.crash import write_log
+
+        log = write_log(exc, ["serve", request.method, request.url.path])
+        where = f" The details are in {log}." if log else ""
+        return HTMLResponse(
+            "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+            "<title>peerreport: internal error</title></head><body><main><h1>Something went "
+            f"wrong inside peerreport</h1><p>Nothing you did caused this.{where} Please "
+            "report it.</p><p><a href='/'>Back to the home page</a></p></main></body></html>",
+            status_code=500,
+        )
+
+    return LocalGuard(api, config)

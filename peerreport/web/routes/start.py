@@ -1,0 +1,123 @@
+"""Get started: make a workspace from the browser; download the intake workbook for a return."""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import FileResponse, RedirectResponse, Response
+from starlette.background import BackgroundTask
+
+from peerreport.errors import UsageError
+from peerreport.web.pages import page
+from peerreport.web.routes import desk
+
+router = APIRouter()
+
+
+def rule_choices() -> list[tuple[str, str]]:
+    """(id, title) of every rule file peerreport knows, by title."""
+    from peerreport.rulebook import Catalogue
+    from peerreport.rulebook.resolve import peek_title
+
+    found = [
+        (rule_id, peek_title(path) or rule_id) for rule_id, path in Catalogue().index().items()
+    ]
+    return sorted(found, key=lambda pair: pair[1].lower())
+
+
+def folder_name(name: str) -> str:
+    """A new workspace's folder name, from the organisation's name ("harbour-peer-collective")."""
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:40].strip("-")
+    return slug or "workspace"
+
+
+@router.get("/start")
+def start(request: Request) -> Response:
+    """Get started: the create-a-workspace form (or, with one, the intake workbook download)."""
+    return page(
+        request,
+        "start.html.j2",
+        choices=rule_choices(),
+        has_workspace=desk(request).has_workspace,
+        values={},
+        problem="",
+    )
+
+
+@router.post("/start")
+def create(
+    request: Request,
+    name: Annotated[str, Form()] = "",
+    provider_code: Annotated[str, Form()] = "",
+    rules: Annotated[str, Form()] = "",
+) -> Response:
+    """Create the workspace (name, provider code, the return it files) and open it."""
+    from peerreport.errors import WorkspaceError
+    from peerreport.store.database import open_engine, upgrade
+    from peerreport.workspace import CONFIG_NAME, write_workspace
+
+    here = desk(request)
+    values = {"name": name, "provider_code": provider_code, "rules": rules}
+    known = dict(rule_choices())
+
+    def again(problem: str) -> Response:
+        return page(
+            request,
+            "start.html.j2",
+            status=400,
+            choices=list(known.items()),
+            has_workspace=here.has_workspace,
+            values=values,
+            problem=problem,
+        )
+
+    if here.has_workspace:
+        return again("This peerreport already has a workspace; it works on one at a time.")
+    if not name.strip():
+        return again("Give the organisation's name.")
+    if rules and rules not in known:
+        return again("Choose a return from the list.")
+    root = here.config.base_dir / folder_name(name.strip())
+    if (root / CONFIG_NAME).exists() or (root.exists() and any(root.iterdir())):
+        return again(f"The folder {root} already exists and is not empty; choose another name.")
+    try:
+        workspace = write_workspace(
+            root, name.strip(), provider_code.strip(), returns=(rules,) if rules else ()
+        )
+    except WorkspaceError as exc:
+        return again(str(exc).replace("provider code", "The provider code", 1))
+    engine = open_engine(workspace.database_url)
+    upgrade(engine)
+    engine.dispose()
+    here.switch(root)
+    return RedirectResponse("/?created=1", status_code=303)
+
+
+@router.get("/intake-workbook")
+def intake_workbook(request: Request, rules: str = "") -> Response:
+    """The intake workbook (drop-downs, help) for a chosen return, to fill in and upload."""
+    from peerreport.rulebook import load
+    from peerreport.templates_intake import return_use, write_intake_workbook
+
+    if rules and rules not in dict(rule_choices()):
+        raise UsageError("Choose a return from the list to make its intake workbook.")
+    use = return_use(load(rules)) if rules else None
+    folder = Path(tempfile.mkdtemp(prefix="peerreport-intake-"))
+    out = folder / f"activity-log{'-' + rules if rules else ''}.xlsx"
+    write_intake_workbook(out, use, 2000)
+    return FileResponse(
+        out,
+        filename=out.name,
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        background=BackgroundTask(_remove, folder),
+    )
+
+
+def _remove(folder: Path) -> None:
+    import shutil
+
+    shutil.rmtree(folder, ignore_errors=True)
