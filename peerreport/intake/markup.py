@@ -45,6 +45,7 @@ from typing import Any
 
 from peerreport.errors import InputFileError, UsageError
 from peerreport.findings import Finding
+from peerreport.intake.columns import ColumnPlan
 from peerreport.intake.limits import REFUSAL_CODES, InputLimits, InputRefused, check_workbook
 from peerreport.intake.rejects import cell_text
 from peerreport.intake.sources import (
@@ -459,6 +460,10 @@ def _marked_rows(
     book = Workbook(write_only=True)
     with open_tables(source, record_type, limits) as tables:
         table = tables[0]
+        if table.record_type is not None:
+            # A column the privacy guard refuses by its heading is never read: its heading
+            # is copied (and marked), its cells are not.
+            ColumnPlan(table, table.record_type).drop_forbidden()
         title = _data_title(table, source)
         offset, unit = (1, "line") if jsonl else (0, "row")
         columns = _Columns.of(table)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
 from openpyxl.comments import Comment
@@ -406,6 +406,30 @@ def test_a_csvs_rows_keep_the_row_numbers_the_import_report_gives(
     assert not [v for row in sheet.iter_rows(values_only=True) for v in row if NHI in str(v)]
 
 
+def test_a_csv_column_refused_for_its_heading_is_copied_without_its_cells(
+    engine: Engine, ws: Workspace, tmp_path: Path
+) -> None:
+    path = write_csv(
+        tmp_path / "activities.csv",
+        [
+            ["activity_id", "date", "kind", "attendance", "Client name"],
+            ["C1", "14/08/2026", "group", "9", "Tama"],
+        ],
+    )
+    _, book = _marked(engine, ws, path)
+    sheet = book["Activities"]
+    assert [c.value for c in sheet[1]] == [
+        "activity_id",
+        "date",
+        "kind",
+        "attendance",
+        "Client name",
+    ]
+    assert [c.value for c in sheet[2]] == ["C1", "14/08/2026", "group", "9", None]
+    assert _is_marked(sheet["E1"]) and sheet["E1"].comment.text.startswith('"Client name" looks')
+    assert "Tama" not in json.dumps([list(s.values) for s in book.worksheets])
+
+
 def test_a_corrected_csv_copy_imports_as_it_is(
     engine: Engine, ws: Workspace, tmp_path: Path
 ) -> None:
@@ -523,30 +547,34 @@ _FINDINGS = st.lists(
 def small_files() -> Iterator[tuple[Path, Path]]:
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
-        book = _log(root / "log.xlsx")
-        book_ = load_workbook(book)
-        book_["Activities"].merge_cells("E4:F4")
-        book_.save(book)
+        path = _log(root / "log.xlsx")
+        book = load_workbook(path)
+        book["Activities"].merge_cells("E4:F4")
+        book.save(path)
         rows = [["activity_id", "date", "kind", "attendance"], ["A1", "14/08/2026", "group", "9"]]
-        yield book, write_csv(root / "activities.csv", rows)
+        yield path, write_csv(root / "activities.csv", rows)
 
 
-@settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@settings(max_examples=60, deadline=None)
 @given(problems=_FINDINGS, total=st.one_of(st.none(), st.integers(-3, 5000)))
 def test_mark_up_never_crashes_on_any_problem_list(
     small_files: tuple[Path, Path], problems: list[Finding], total: int | None
 ) -> None:
     for source in small_files:
+        before = source.read_bytes()
         with tempfile.TemporaryDirectory() as folder:
             out = Path(folder) / "out.xlsx"
             try:
                 mark_up(source, problems, out, total=total)
             except PeerreportError:
                 assert any(p.code in REFUSAL_CODES for p in problems)
+                assert not out.exists()
                 continue
             book = load_workbook(out)
-            assert book.sheetnames[-1] == "Problems"
-            rows = book["Problems"].max_row
-            assert rows >= 1 + len(problems)
+            assert book.sheetnames[-1] == "Problems" and book.active.title == "Problems"
+            assert book["Problems"].max_row >= 1 + len(problems)
+            for (cell,) in book["Problems"].iter_rows(min_row=2, min_col=2, max_col=2):
+                if cell.hyperlink is not None:  # every link leads to a marked cell
+                    title, _, address = cell.hyperlink.location.rpartition("!")
+                    assert _is_marked(book[title.strip("'").replace("''", "'")][address])
+        assert source.read_bytes() == before  # the coordinator's own file is never changed

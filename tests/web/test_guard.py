@@ -119,9 +119,7 @@ def test_withdraw_and_submit_need_csrf_too(tmp_path: Path, workspace: Path) -> N
     assert refused.status_code == 403
     history = browser.get("/records/activity?id=G-1")
     assert "Withdrawn" not in history.text and "Current" in history.text
-    start = browser.post(
-        "/start", data={"name": "Other", "provider_code": "OTH1"}, headers=ORIGIN
-    )
+    start = browser.post("/start", data={"name": "Other", "provider_code": "OTH1"}, headers=ORIGIN)
     assert start.status_code == 403
     assert not (tmp_path / "other").exists()
 
@@ -154,7 +152,11 @@ def test_an_upload_over_the_limit_is_refused_unread(tmp_path: Path, workspace: P
     )
     assert streamed.status_code == 413
     assert _stored(workspace) == (0, 0)
-    assert not any((workspace / "uploads").rglob("*.csv")) if (workspace / "uploads").exists() else True
+    assert (
+        not any((workspace / "uploads").rglob("*.csv"))
+        if (workspace / "uploads").exists()
+        else True
+    )
 
 
 def test_uploaded_files_stay_inside_the_workspace(tmp_path: Path, workspace: Path) -> None:
@@ -173,7 +175,9 @@ def test_uploaded_files_stay_inside_the_workspace(tmp_path: Path, workspace: Pat
     new = {p for p in tmp_path.rglob("*")} - before
     outside = [p for p in new if workspace not in p.parents and p != workspace]
     assert outside == []
-    assert all(p.parent.parent == workspace / "uploads" for p in new if p.is_file() and p.suffix == ".csv")
+    assert all(
+        p.parent.parent == workspace / "uploads" for p in new if p.is_file() and p.suffix == ".csv"
+    )
     assert not Path("/etc/activities.csv").exists()
 
 

@@ -154,7 +154,10 @@ def test_no_page_shows_a_member_token_or_its_hash(browser: Any, tmp_path: Path) 
         text = browser.get(url).text
         assert "kereru7" not in text and "tui42" not in text, url
         assert not any(h in text for h in hashes), url
-        assert CODES.search(text) is None or url.endswith(("csv", "json")), (url, CODES.search(text))
+        assert CODES.search(text) is None or url.endswith(("csv", "json")), (
+            url,
+            CODES.search(text),
+        )
 
 
 def test_a_mistake_is_a_page_not_a_traceback(browser: Any) -> None:
