@@ -10,7 +10,8 @@ again:
   intake read them, the headings in row 1. A CSV's row N is the sheet's row N,
   the row number the import report gives; a JSON Lines file's line N is the
   sheet's row N + 1. Identifiers in its cells are masked (`Z******`), as in a
-  rejects file.
+  rejects file, and a column refused for its heading (a name, an NHI) has its
+  heading copied but not its cells: intake never reads them.
 
 Each cell a problem points at gets a light red fill and a thick dark red
 border (which reads without colour too) and a comment saying what is wrong and
@@ -515,7 +516,7 @@ class _RowWriter:
         self.marked: set[str] = set()  # the addresses of the cells marked
 
     def write(self, table: Table) -> None:
-        """The headings in row 1, then every row of the table; then any marks below them."""
+        """The headings in row 1, then every row of the table at its own row number."""
         self._append(1, [_clean(c.heading) for c in table.columns], heading=True)
         for number, row in table.rows:
             cells: dict[int, object] = {}
