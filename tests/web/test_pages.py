@@ -214,3 +214,18 @@ def test_a_mistake_is_a_page_not_a_traceback(site: Any) -> None:
         assert "Something to fix" in answer.text and "Traceback" not in answer.text, url
     wrong_type = _post(site, "/upload", files={"files": ("log.txt", b"hello", "text/plain")})
     assert wrong_type.status_code == 400 and ".xlsx" in wrong_type.text
+
+
+def test_an_identifier_in_an_upload_is_masked_on_every_page(site: Any, tmp_path: Path) -> None:
+    """An NHI typed into a log is refused; the page and the import log show it masked."""
+    nhi = "ZAA0067"  # a valid NHI number (check digit included), invented
+    rows = [
+        ["activity_id", "date", "kind", "attendance", "notes"],
+        ["A1", "03/05/2026", "group", 5, f"Call {nhi} back"],
+    ]
+    refused = _upload(site, write_csv(tmp_path / "activities.csv", rows))
+    assert refused.status_code == 422
+    assert "Z******" in refused.text or "masked" in refused.text.lower()
+    for url in ("/", "/records", "/records/imports/1", "/upload"):
+        assert nhi not in site.get(url).text, url
+    assert nhi not in refused.text
