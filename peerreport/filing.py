@@ -133,14 +133,20 @@ def choose(rules: str, period_text: str) -> tuple[RuleFile, Period]:
     Raises a plain `UsageError`/`RuleFileError` naming what is wrong; the
     command line and the web both start here.
     """
-    from peerreport.returns.periods import check_fits, parse_period
     from peerreport.rulebook import load
 
     rule_file = load(rules)
+    return rule_file, period_of(rule_file, period_text)
+
+
+def period_of(rule_file: RuleFile, period_text: str) -> Period:
+    """The period named `period_text`, refused unless it is one of the rule file's periods."""
+    from peerreport.returns.periods import check_fits, parse_period
+
     year_start = rule_file.model.year_start or "07-01"
     period = parse_period(period_text, year_start)
     check_fits(period, rule_file.model.period or "quarter", year_start)
-    return rule_file, period
+    return period
 
 
 class NoChange(UsageError):

@@ -167,7 +167,8 @@ def _serve(root: Path, open_browser: bool) -> None:
         click.echo(f"  {address}")
         click.echo("Press Ctrl+C to stop.")
 
-    serve(WebConfig(base_dir=root.parent, workspace_dir=root), None, open_browser, announce)
+    config = WebConfig(base_dir=root.parent, workspace_dir=root, prepare_ahead=True)
+    serve(config, None, open_browser, announce)
 
 
 def _an_activity(root: Path, org: str, period: object) -> str:

@@ -59,6 +59,7 @@ def serve(
         workspace_dir=root.resolve() if root is not None else None,
         db_url=db_url,
         max_upload_bytes=max_upload_mb * 1024 * 1024,
+        prepare_ahead=True,
     )
 
     def announce(address: str) -> None:

@@ -8,6 +8,8 @@ traceback.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from html import escape
 from importlib.resources import files
 from pathlib import Path
@@ -46,7 +48,16 @@ def create_app(config: WebConfig) -> Any:
     """The web application for `config`, guarded: what `peerreport serve` runs."""
     from peerreport.web.routes import home, records, returns, start, upload
 
+    desk = Desk(config)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        desk.prepare_ahead()
+        yield
+        desk.close()
+
     api = FastAPI(
+        lifespan=lifespan,
         title="peerreport",
         docs_url=None,
         redoc_url=None,
@@ -54,7 +65,7 @@ def create_app(config: WebConfig) -> Any:
         dependencies=[Depends(check_csrf)],
     )
     api.state.config = config
-    api.state.desk = Desk(config)
+    api.state.desk = desk
     static = Path(str(files("peerreport.web").joinpath("static")))
     api.mount("/static", StaticFiles(directory=static), name="static")
     for module in (home, start, upload, records, returns):

@@ -31,6 +31,8 @@ class WebConfig:
     token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_MB * 1024 * 1024
     allowed_hosts: tuple[str, ...] = ("127.0.0.1", "localhost", "[::1]")
+    #: Build the likely next review pages in the background (at start and after an upload).
+    prepare_ahead: bool = False
 
     @property
     def csrf_token(self) -> str:

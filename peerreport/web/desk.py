@@ -32,6 +32,7 @@ class Desk:
         self._root = config.workspace_dir
         self._session: Session | None = None
         self._built: OrderedDict[tuple[Any, ...], tuple[Any, list[Any]]] = OrderedDict()
+        self._summary: tuple[tuple[str, int], Any] | None = None
 
     @property
     def has_workspace(self) -> bool:
@@ -89,6 +90,59 @@ class Desk:
                 self._built.popitem(last=False)
         return ret, earlier
 
+    def revision(self) -> int:
+        """The newest revision of the workspace's records (0 before any import)."""
+        from peerreport.store.revisions import latest_revision
+
+        with self.engine.connect() as conn:
+            return latest_revision(conn, self.workspace.provider_code)
+
+    def summary(self) -> Any:
+        """The records summary (by month and kind), kept until the records' next revision."""
+        from peerreport.store.summary import records_summary
+
+        org = self.workspace.provider_code
+        key = (org, self.revision())
+        kept = self._summary
+        if kept is not None and kept[0] == key:
+            return kept[1]
+        with self.engine.connect() as conn:
+            found = records_summary(conn, org)
+        self._summary = (key, found)
+        return found
+
+    def prepare_ahead(self) -> threading.Thread | None:
+        """Build, in the background, what the coordinator is likely to open next.
+
+        For each of the workspace's returns: the most recent period that is over
+        and the next one to file. The review page then opens at once; a build of a
+        quarter over a million records takes seconds. Off unless the configuration
+        asks for it (`peerreport serve` does); failures are left for the page to show.
+        """
+        if not self.config.prepare_ahead or not self.has_workspace:
+            return None
+        thread = threading.Thread(target=self._prepare, name="peerreport-prepare", daemon=True)
+        thread.start()
+        return thread
+
+    def _prepare(self) -> None:
+        import datetime as dt
+
+        from peerreport.returns.overview import next_to_file, period_states
+        from peerreport.web.rules import rule_file
+
+        try:
+            workspace = self.workspace
+            for rule_id in workspace.returns:
+                loaded = rule_file(rule_id)
+                org = workspace.provider_code
+                states = period_states(self.engine, org, loaded, dt.date.today())
+                wanted = [s for s in (next_to_file(states), states[0] if states else None) if s]
+                for period in dict.fromkeys(s.period for s in wanted):
+                    self.built(loaded, period)
+        except Exception:
+            return
+
     def switch(self, root: Path) -> None:
         """Work on the workspace in `root` from now on (after Get started made it)."""
         with self._lock:
@@ -97,6 +151,7 @@ class Desk:
             self._root = root
             self._session = None
             self._built.clear()
+            self._summary = None
 
     def close(self) -> None:
         """Release the database."""

@@ -33,7 +33,7 @@ def return_cards(request: Request) -> list[ReturnCard]:
     from peerreport.render.words import period_words
     from peerreport.returns.overview import next_to_file, period_states
     from peerreport.returns.periods import period_containing
-    from peerreport.rulebook import load
+    from peerreport.web.rules import rule_file
 
     here = desk(request)
     workspace = here.workspace
@@ -41,17 +41,17 @@ def return_cards(request: Request) -> list[ReturnCard]:
     cards = []
     for rule_id in dict.fromkeys([*workspace.returns, *sorted(filed)]):
         try:
-            rule_file = load(rule_id)
+            loaded = rule_file(rule_id)
         except PeerreportError as exc:
             cards.append(ReturnCard(rule_id, rule_id, [], None, "", problem=str(exc)))
             continue
-        states = period_states(here.engine, workspace.provider_code, rule_file, today())
+        states = period_states(here.engine, workspace.provider_code, loaded, today())
         now = period_containing(
-            today(), rule_file.model.period or "quarter", rule_file.model.year_start or "07-01"
+            today(), loaded.model.period or "quarter", loaded.model.year_start or "07-01"
         )
         upcoming = f"{period_words(now)} (ends {now.end:%-d %B %Y})"
         cards.append(
-            ReturnCard(rule_id, rule_file.model.title, states, next_to_file(states), upcoming)
+            ReturnCard(rule_id, loaded.model.title, states, next_to_file(states), upcoming)
         )
     return cards
 

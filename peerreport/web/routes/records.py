@@ -18,12 +18,11 @@ def records(request: Request) -> Response:
     """Counts of the current records by month and kind, and every import."""
     from peerreport.render.words import category_label
     from peerreport.store.history import imports
-    from peerreport.store.summary import month_table, records_summary
+    from peerreport.store.summary import month_table
 
     here = desk(request)
     org = here.workspace.provider_code
-    with here.engine.connect() as conn:
-        summary = records_summary(conn, org)
+    summary = here.summary()
     header, rows = month_table(summary)
     labels = [
         "Month",

@@ -34,12 +34,11 @@ MEDIA = {
 
 
 def _choose(rule_id: str, period_label: str) -> tuple[Any, Any]:
-    from peerreport.filing import choose
-    from peerreport.web.routes.start import rule_choices
+    from peerreport.web.rules import rule_and_period
 
-    if rule_id not in dict(rule_choices()) or not _PERIOD.match(period_label):
-        raise UsageError("There is no such return or period; choose one on the Returns page.")
-    return choose(rule_id, period_label)
+    if not _PERIOD.match(period_label):
+        raise UsageError("There is no such period; choose one on the return's page.")
+    return rule_and_period(rule_id, period_label)
 
 
 @router.get("/returns")
@@ -58,13 +57,10 @@ def returns(request: Request) -> Response:
 def periods(request: Request, rule_id: str) -> Response:
     """The recent periods of one return, each with its state and due date."""
     from peerreport.returns.overview import period_states
-    from peerreport.rulebook import load
-    from peerreport.web.routes.start import rule_choices
+    from peerreport.web.rules import rule_file as loaded
 
-    if rule_id not in dict(rule_choices()):
-        raise UsageError("There is no such return; choose one on the Returns page.")
     here = desk(request)
-    rule_file = load(rule_id)
+    rule_file = loaded(rule_id)
     states = period_states(here.engine, here.workspace.provider_code, rule_file, today(), 8)
     return page(
         request,

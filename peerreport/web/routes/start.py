@@ -19,14 +19,10 @@ router = APIRouter()
 
 
 def rule_choices() -> list[tuple[str, str]]:
-    """(id, title) of every rule file peerreport knows, by title."""
-    from peerreport.rulebook import Catalogue
-    from peerreport.rulebook.resolve import peek_title
+    """(id, title) of every rule file peerreport knows, by title (kept loaded)."""
+    from peerreport.web.rules import rule_choices as kept
 
-    found = [
-        (rule_id, peek_title(path) or rule_id) for rule_id, path in Catalogue().index().items()
-    ]
-    return sorted(found, key=lambda pair: pair[1].lower())
+    return kept()
 
 
 def folder_name(name: str) -> str:
@@ -100,12 +96,12 @@ def create(
 @router.get("/intake-workbook")
 def intake_workbook(request: Request, rules: str = "") -> Response:
     """The intake workbook (drop-downs, help) for a chosen return, to fill in and upload."""
-    from peerreport.rulebook import load
     from peerreport.templates_intake import return_use, write_intake_workbook
+    from peerreport.web.rules import rule_file
 
     if rules and rules not in dict(rule_choices()):
         raise UsageError("Choose a return from the list to make its intake workbook.")
-    use = return_use(load(rules)) if rules else None
+    use = return_use(rule_file(rules)) if rules else None
     folder = Path(tempfile.mkdtemp(prefix="peerreport-intake-"))
     out = folder / f"activity-log{'-' + rules if rules else ''}.xlsx"
     write_intake_workbook(out, use, 2000)

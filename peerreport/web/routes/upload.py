@@ -102,6 +102,8 @@ def upload(
         paths.append(target)
     settings = ImportSettings.for_workspace(workspace, drop_forbidden=drop_forbidden)
     report = import_files(here.engine, paths, settings)
+    if report.stored:
+        here.prepare_ahead()  # the review pages of the returns due next, built meanwhile
     marked = _mark_up(report, folder)
     files_shown = [
         {

@@ -1,0 +1,85 @@
+"""The rule files the web offers, loaded once and kept until a rule file changes on disk.
+
+Loading a rule file parses its TOML, resolves what it extends and compiles its
+expressions: a fifth of a second, too slow to repeat on every page. The
+loaded files are kept for as long as no `.toml` in the rule search path is
+added, removed or changed (its size and modification time): a funder's edit
+shows on the next request.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+from peerreport.errors import UsageError
+from peerreport.returns.periods import Period
+from peerreport.rulebook import RuleFile
+
+_lock = threading.Lock()
+_kept: dict[str, Any] = {"signature": None, "choices": [], "files": {}}
+
+
+def _signature() -> tuple[tuple[str, int, int], ...]:
+    from peerreport.rulebook.resolve import default_search_path
+
+    found = []
+    for folder in default_search_path():
+        if folder.is_dir():
+            for path in sorted(folder.glob("*.toml")):
+                try:
+                    stat = path.stat()
+                except OSError:
+                    continue
+                found.append((str(path), stat.st_mtime_ns, stat.st_size))
+    return tuple(found)
+
+
+def _current() -> dict[str, Any]:
+    """The kept rule files, emptied when the search path's files changed."""
+    signature = _signature()
+    with _lock:
+        if _kept["signature"] != signature:
+            _kept.update(signature=signature, choices=None, files={})
+        return _kept
+
+
+def rule_choices() -> list[tuple[str, str]]:
+    """(id, title) of every rule file peerreport knows, by title."""
+    from peerreport.rulebook import Catalogue
+    from peerreport.rulebook.resolve import peek_title
+
+    kept = _current()
+    if kept["choices"] is None:
+        index = Catalogue().index()
+        found = [(rule_id, peek_title(path) or rule_id) for rule_id, path in index.items()]
+        kept["choices"] = sorted(found, key=lambda pair: pair[1].lower())
+    return list(kept["choices"])
+
+
+def rule_file(rule_id: str) -> RuleFile:
+    """The loaded rule file `rule_id` (one offered by `rule_choices`), or a plain refusal."""
+    from peerreport.rulebook import load
+
+    if rule_id not in dict(rule_choices()):
+        raise UsageError("There is no such return; choose one on the Returns page.")
+    files: dict[str, RuleFile] = _current()["files"]
+    found = files.get(rule_id)
+    if found is None:
+        found = load(rule_id)
+        files[rule_id] = found
+    return found
+
+
+def rule_and_period(rule_id: str, period_label: str) -> tuple[RuleFile, Period]:
+    """The rule file and one of its periods (as `peerreport.filing.choose`, kept loaded)."""
+    from peerreport.filing import period_of
+
+    loaded = rule_file(rule_id)
+    if not 4 <= len(period_label) <= 30:
+        raise UsageError("There is no such period; choose one on the return's page.")
+    return loaded, period_of(loaded, period_label)
+
+
+__all__ = ["Path", "rule_and_period", "rule_choices", "rule_file"]
