@@ -12,7 +12,7 @@ import hashlib
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Integer, and_, cast, extract, select
+from sqlalchemy import Connection, Engine, Integer, and_, cast, extract, func, select
 
 from peerreport.compute import evaluate
 from peerreport.compute.figures import Figure, json_value
@@ -44,17 +44,25 @@ def build_return(
     rule_file: RuleFile,
     period: Period,
     as_of: int | None = None,
+    figures_only: bool = False,
 ) -> Return:
     """Compute, check and protect one organisation's return for one period.
 
     The records used are those of revision `as_of` (default: the newest), and
     the return names that revision, so it can be rebuilt exactly as it was.
+    `figures_only` is for an earlier period shown beside it (trend charts): the
+    same figures and checks, but no records digest (its `records_digest` is
+    empty; `record_counts` are counted) and no completeness warnings.
     """
     with engine.connect() as conn:
         revision = resolve_revision(conn, org, as_of)
         evaluation = evaluate(conn, org, rule_file, period.start, period.end, revision)
-        completeness = completeness_findings(conn, org, period, revision)
-        digest, counts = records_digest(conn, org, period.start, period.end, revision)
+        if figures_only:
+            completeness: list[Finding] = []
+            digest, counts = "", record_counts(conn, org, period.start, period.end, revision)
+        else:
+            completeness = completeness_findings(conn, org, period, revision)
+            digest, counts = records_digest(conn, org, period.start, period.end, revision)
     figures = publish(rule_file, list(evaluation.figures), org, period)
     model = rule_file.model
     findings = sorted(
@@ -200,17 +208,10 @@ def completeness_findings(
     return findings
 
 
-def records_digest(
-    conn: Connection, org: str, start: dt.date, end: dt.date, revision: int | None = None
-) -> tuple[str, dict[str, int]]:
-    """An order-independent digest of the records a return is computed from, and their counts.
-
-    Each stored row carries a digest of its content; sorting them makes the
-    result independent of storage order. Any added, removed or changed record
-    in the period changes it.
-    """
+def _record_queries(org: str, start: dt.date, end: dt.date, revision: int | None) -> dict[str, Any]:
+    """The digests of the records a return is computed from, one query per kind of record."""
     in_period = and_(activity.c.date.between(start, end), version(activity, revision))
-    queries: dict[str, Any] = {
+    return {
         "activities": select(activity.c.digest).where(activity.c.org == org, in_period),
         "breakdowns": select(activity_breakdown.c.digest)
         .join(
@@ -232,6 +233,28 @@ def records_digest(
             version(feedback, revision),
         ),
     }
+
+
+def record_counts(
+    conn: Connection, org: str, start: dt.date, end: dt.date, revision: int | None = None
+) -> dict[str, int]:
+    """How many records of each kind a return for the period is computed from (counted in SQL)."""
+    return {
+        name: int(conn.execute(select(func.count()).select_from(query.subquery())).scalar_one())
+        for name, query in _record_queries(org, start, end, revision).items()
+    }
+
+
+def records_digest(
+    conn: Connection, org: str, start: dt.date, end: dt.date, revision: int | None = None
+) -> tuple[str, dict[str, int]]:
+    """An order-independent digest of the records a return is computed from, and their counts.
+
+    Each stored row carries a digest of its content; sorting them makes the
+    result independent of storage order. Any added, removed or changed record
+    in the period changes it.
+    """
+    queries = _record_queries(org, start, end, revision)
     digest = hashlib.sha256()
     counts: dict[str, int] = {}
     for name, query in queries.items():

@@ -33,7 +33,7 @@ def history(
     current = period
     for _ in range(count):
         current = earlier_period(current, months)
-        built = build_return(engine, org, org_name, rule_file, current)
+        built = build_return(engine, org, org_name, rule_file, current, figures_only=True)
         if not any(built.record_counts.values()):
             break
         found.append(built)
