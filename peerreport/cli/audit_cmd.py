@@ -81,47 +81,6 @@ def _trust_options(func: Any) -> Any:
     )(func)
 
 
-def _trust(
-    keys: tuple[Path, ...],
-    fingerprints: tuple[str, ...],
-    providers_file: Path | None,
-    allow_unsigned: bool,
-    allow_unknown_keys: bool,
-    workspace_dir: Path | None,
-) -> Any:
-    """The `Trust` the options give, plus the workspace's own key for its own provider code.
-
-    Inside the workspace whose key signed a bundle, its own public key shows
-    the origin: it never left the workspace. Nothing else is trusted unless given.
-    """
-    from peerreport.bundle import Trust, public_key_fingerprint
-    from peerreport.collate import read_providers
-    from peerreport.collate.providers import provider_trust
-    from peerreport.workspace import find_workspace, load_workspace
-
-    given = frozenset({*fingerprints, *(public_key_fingerprint(k) for k in keys)})
-    listed = provider_trust(read_providers(providers_file) if providers_file else None)
-    providers = dict(listed.providers)
-    sources = {**listed.sources, **{k: "given with --fingerprint/--key" for k in given}}
-    root = workspace_dir if workspace_dir is not None else find_workspace()
-    if root is not None:
-        workspace = load_workspace(root)
-        own = workspace.own_fingerprint()
-        if own is not None:
-            code = workspace.provider_code
-            providers[code] = providers.get(code, frozenset()) | {own}
-            sources.setdefault(
-                own, f"this workspace's own key, trusted automatically for {code} inside it"
-            )
-    return Trust(
-        given,
-        providers,
-        sources,
-        allow_unsigned=allow_unsigned,
-        allow_unknown_keys=allow_unknown_keys,
-    )
-
-
 @audit.command()
 @click.argument("bundle", type=_BUNDLE)
 @_trust_options
@@ -175,10 +134,12 @@ def verify(
       peerreport audit verify HPC001.bundle.zip --db postgresql://auditor@db/peer \\
           --org HPC001 --json
     """
+    from peerreport.audit.trust import trust_for
     from peerreport.audit.verdict import verify as verify_verdicts
+    from peerreport.audit.verdicts_text import verdicts_text
     from peerreport.bundle import verify_bundle
 
-    trusted = _trust(
+    trusted = trust_for(
         keys, fingerprints, providers_file, allow_unsigned, allow_unknown_keys, workspace_dir
     )
     first = verify_bundle(bundle, trusted)
@@ -190,86 +151,8 @@ def verify(
     if as_json:
         print_json({"bundle": str(bundle), "recomputed": engine is not None, **verdicts.to_dict()})
         ctx.exit(0 if verdicts.ok else 1)
-    click.echo(render_verdicts(bundle, verdicts))
+    click.echo(verdicts_text(bundle, verdicts, style=click.style))
     ctx.exit(0 if verdicts.ok else 1)
-
-
-def render_verdicts(bundle: Path, verdicts: Any) -> str:
-    """The verdicts as plain text: four numbered answers, then the findings behind them."""
-    from peerreport.audit.verdict import Verdicts
-
-    assert isinstance(verdicts, Verdicts)
-    check, ret = verdicts.check, verdicts.ret
-    lines = [f"{bundle} (sha256 {check.bundle.sha256})"]
-    if ret is not None:
-        filed = f", version {ret.filing.version}" if ret.filing is not None else ""
-        lines.append(
-            f"  {ret.organisation_name} ({ret.organisation}), {ret.rule.id} {ret.rule.version}, "
-            f"{ret.period.label}{filed}: {len(ret.figures)} figures"
-        )
-    lines.append(
-        "1. The bundle: "
-        + (
-            "INTACT — every file matches the manifest; the manifest and the zip are as written"
-            if verdicts.intact
-            else "UNVERIFIED ORIGIN — the files match the manifest, but nothing trusted shows "
-            "who wrote them (see below)"
-            if verdicts.check.unverified_origin
-            else "ALTERED — see the errors below"
-        )
-    )
-    if verdicts.recomputation is None:
-        lines.append(f"2. The figures: not recomputed ({verdicts.not_recomputed})")
-    else:
-        at = f" at revision {ret.revision}" if ret is not None and ret.revision else ""
-        lines.append(
-            "2. The figures: "
-            + (
-                f"MATCH the records as they were when the return was built{at}"
-                if verdicts.figures_match
-                else "DO NOT MATCH the records as they were when it was built"
-            )
-        )
-        if verdicts.changes_since:
-            covered = verdicts.covered_by
-            lines.append(
-                f"3. The records since: {len(verdicts.changes_since)} record(s) of the period "
-                "changed"
-                + (
-                    f"; version {covered.version} includes the change"
-                    if covered
-                    else "; no later version includes the change"
-                )
-            )
-            lines += [f"     {c}" for c in verdicts.changes_since[:20]]
-        else:
-            lines.append("3. The records since: unchanged")
-        entry = verdicts.entry
-        if entry is None:
-            lines.append("4. The ledger: the bundle is not a submitted version in this ledger")
-        else:
-            state = (
-                f"superseded by version {verdicts.superseded_by.version} "
-                f"({verdicts.superseded_by.reason})"
-                if verdicts.superseded_by
-                else "the current version"
-            )
-            chain = verdicts.chain
-            intact = (
-                "its hash chain is intact"
-                if chain is None or chain.ok
-                else "its hash chain is BROKEN (see below)"
-            )
-            lines.append(f"4. The ledger: version {entry.version}, {state}; {intact}")
-    for finding in verdicts.findings:
-        if finding.severity.value == "info" and finding.code in ("LED-050",):
-            continue
-        severity = finding.severity.value
-        head = click.style(f"{severity.upper():7} {finding.code}", fg=COLOURS.get(severity))
-        lines.append(f"   {head} {finding.message}")
-    headline = verdicts.headline()
-    lines.append(click.style(headline, fg="green" if verdicts.ok else "red", bold=True))
-    return "\n".join(lines)
 
 
 def _open_target(
@@ -460,9 +343,10 @@ def report(
     """
     from peerreport.audit.report import audit_report
     from peerreport.audit.report_page import render_report
+    from peerreport.audit.trust import trust_for
     from peerreport.bundle import verify_bundle
 
-    trusted = _trust(
+    trusted = trust_for(
         keys, fingerprints, providers_file, allow_unsigned, allow_unknown_keys, workspace_dir
     )
     ret = verify_bundle(bundle).bundle.ret

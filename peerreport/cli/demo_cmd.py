@@ -19,7 +19,14 @@ DEMO_PERIOD = "FY2026-Q4"  # April-June 2026: the last quarter of the sample yea
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder for the demo workspace (default: a new temporary folder).",
 )
-def demo(out: Path | None) -> None:
+@click.option(
+    "--serve",
+    "then_serve",
+    is_flag=True,
+    help="Then open the demo workspace in your web browser (as `peerreport serve` does).",
+)
+@click.option("--no-browser", is_flag=True, help="With --serve: print the address only.")
+def demo(out: Path | None, then_serve: bool, no_browser: bool) -> None:
     """Run the whole job on a year of synthetic records, in a fresh workspace.
 
     Creates a workspace for an invented peer-run organisation (SQLite),
@@ -33,6 +40,7 @@ def demo(out: Path | None) -> None:
     Example:
       peerreport demo
       peerreport demo --out demo-workspace
+      peerreport demo --serve              # then open it in the browser
     """
     import datetime as dt
     import tempfile
@@ -143,6 +151,23 @@ def demo(out: Path | None) -> None:
         'was withdrawn"'
     )
     click.echo(f"  {exe} audit verify {bundle}   # VERIFIED — superseded by version 2")
+    click.echo(f"  {exe} serve                             # the same, in your web browser")
+    if then_serve:
+        _serve(root, open_browser=not no_browser)
+
+
+def _serve(root: Path, open_browser: bool) -> None:
+    """Open the demo workspace in the web application until Ctrl+C."""
+    from peerreport.web.config import WebConfig
+    from peerreport.web.server import serve
+
+    def announce(address: str) -> None:
+        click.echo(f"\npeerreport is running for the demo workspace in {root}.")
+        click.echo("Open this address in your browser (it holds a secret; do not share it):")
+        click.echo(f"  {address}")
+        click.echo("Press Ctrl+C to stop.")
+
+    serve(WebConfig(base_dir=root.parent, workspace_dir=root), None, open_browser, announce)
 
 
 def _an_activity(root: Path, org: str, period: object) -> str:

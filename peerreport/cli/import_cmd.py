@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -29,6 +31,16 @@ RECORD_TYPE_CHOICES = ["activities", "breakdowns", "workforce", "feedback"]
     "read, stored or shown.",
 )
 @click.option(
+    "--mark-up",
+    "mark_up_dir",
+    metavar="DIR",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="When the import finds problems, write each file that has them to DIR (made if "
+    "missing) as NAME.problems.xlsx: your own workbook, or your CSV's rows, with each problem "
+    "cell highlighted and a comment on it, and a Problems sheet listing them. Fix them there "
+    "and import that file again.",
+)
+@click.option(
     "--type",
     "record_type",
     type=click.Choice(RECORD_TYPE_CHOICES),
@@ -42,6 +54,7 @@ def import_(
     files: tuple[Path, ...],
     skip_invalid: bool,
     drop_forbidden: bool,
+    mark_up_dir: Path | None,
     record_type: str | None,
     workspace_dir: Path | None,
     db_url: str | None,
@@ -60,9 +73,14 @@ def import_(
     start time, kind, programme, group, topic, mode and setting, so importing
     the same file again finds the same activities.
 
+    With --mark-up DIR, each file with problems is also written to DIR as a
+    workbook to correct in Excel: each problem cell highlighted, with a
+    comment saying what is wrong and how to fix it.
+
     \b
     Examples:
       peerreport import activity-log.xlsx
+      peerreport import activity-log.xlsx --mark-up to-fix/
       peerreport import activities.csv breakdowns.csv
       peerreport import q3.xlsx --skip-invalid
       peerreport import q3.xlsx.rejects.csv
@@ -83,11 +101,80 @@ def import_(
     report = import_files(session.engine, list(files), settings, progress)
     if progress:
         progress.done()
+    marked = _mark_up(report, mark_up_dir, record_type) if mark_up_dir is not None else []
     if as_json:
-        print_json(report.to_dict())
+        data = report.to_dict()
+        if mark_up_dir is not None:
+            data["marked_up"] = [m.to_dict() for m in marked]
+        print_json(data)
     else:
         _print_report(report)
+        _print_marked(marked)
     ctx.exit(1 if report.problem_count else 0)
+
+
+@dataclass(frozen=True)
+class _Marked:
+    """A file's marked-up copy, or why there is none."""
+
+    source: Path
+    path: Path | None
+    problem: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"file": str(self.source), "marked_up": self.path, "problem": self.problem}
+
+
+def _mark_up(report: object, folder: Path, record_type: str | None) -> list[_Marked]:
+    """Each file with problems, marked up in `folder` (a name used twice gets a number)."""
+    from peerreport.errors import InputFileError, UsageError
+    from peerreport.intake import ImportReport
+    from peerreport.intake.markup import mark_up, marked_up_name
+
+    assert isinstance(report, ImportReport)
+    files = [f for f in report.files if f.problem_count]
+    if not files:
+        return []
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"{folder}: cannot make the folder ({exc.strerror})") from exc
+    marked: list[_Marked] = []
+    used: set[str] = set()
+    for file in files:
+        name = marked_up_name(file.path)
+        stem, number = name.removesuffix(".problems.xlsx"), 2
+        while name.casefold() in used:
+            name, number = f"{stem} ({number}).problems.xlsx", number + 1
+        used.add(name.casefold())
+        try:
+            path = mark_up(
+                file.path,
+                file.problems,
+                folder / name,
+                total=file.problem_count,
+                record_type=record_type,
+            )
+        except InputFileError as exc:
+            marked.append(_Marked(file.path, None, str(exc)))
+        else:
+            marked.append(_Marked(file.path, path))
+    return marked
+
+
+def _print_marked(marked: list[_Marked]) -> None:
+    for item in marked:
+        if item.path is None:
+            click.secho(f"not marked up: {item.problem}", fg="red", err=True)
+        else:
+            click.echo(f"{item.source.name}: marked up in {item.path}")
+    done = [m for m in marked if m.path is not None]
+    if done:
+        click.echo(
+            f"Open {'it' if len(done) == 1 else 'each'} in Excel: each problem cell is "
+            "highlighted with a comment, and the Problems sheet lists them; fix them and import "
+            f"the {'file' if len(done) == 1 else 'files'} again."
+        )
 
 
 class _Progress:

@@ -57,6 +57,11 @@ class InputRefused(InputFileError):
         self.finding = found
 
 
+#: The codes of findings that refuse a file as a whole (it is not read, or not to the
+#: end): no cell of it can be pointed at, so such a file cannot be marked up.
+REFUSAL_CODES = frozenset({"IMP-050", "IMP-051", "IMP-052", "IMP-053", "IMP-054", "IMP-056"})
+
+
 def refuse(
     code: str,
     message: str,
@@ -65,6 +70,8 @@ def refuse(
     column: str | None = None,
 ) -> InputRefused:
     """The exception for a refused file, its finding declared in the catalogue."""
+    if code not in REFUSAL_CODES:
+        raise ValueError(f"{code} is not one of the codes that refuse a file (REFUSAL_CODES)")
     return InputRefused(finding(code, message, None, Location(file=file, row=row, column=column)))
 
 

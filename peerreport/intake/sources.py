@@ -10,6 +10,10 @@ to 300 are empty: skipped"); empty rows after the last row of data say
 nothing (formatting often stretches a sheet far below its data). Columns in
 `Table.dropped` are never read: their cells are not looked at, not even to
 tell whether a row is empty.
+
+A workbook's sheet named "Problems" is not read: it is the list of problems
+that `peerreport.intake.markup` adds to a marked-up copy of a workbook, so
+the marked-up copy, once corrected, can be imported as it is.
 """
 
 from __future__ import annotations
@@ -52,6 +56,8 @@ SUFFIXES = {
     ".json": "jsonl",
 }
 HEADER_SCAN_ROWS = 10  # title rows above the headings are skipped, up to this many
+#: The sheet a marked-up workbook lists its problems in; intake never reads it.
+PROBLEMS_SHEET = "Problems"
 RUNS_NAMED = 5  # an empty-rows notice names this many runs of empty rows, then counts
 
 
@@ -86,6 +92,8 @@ class Table:
     from_excel: bool = False
     #: Keys of columns never to read (forbidden columns discarded on request).
     dropped: set[str] = field(default_factory=set)
+    #: The row the headings are in (a workbook's sheet may have title rows above them).
+    header_row: int = 1
 
     @property
     def where(self) -> str:
@@ -401,8 +409,12 @@ def _xlsx_tables(
             "open it in Excel and save it again as an Excel Workbook (.xlsx)"
         ) from exc
     stack.callback(workbook.close)
-    tables = []
+    tables: list[Table] = []
+    skipped: list[str] = []
     for sheet in workbook.worksheets:
+        if is_problems_sheet(sheet.title):
+            skipped.append(sheet.title)
+            continue
         named_type = record_type_for_name(sheet.title)
         if record_type and named_type not in (None, record_type):
             continue
@@ -411,7 +423,17 @@ def _xlsx_tables(
         )
         if table is not None:
             tables.append(table)
+    if skipped and tables:
+        tables[0].notices.append(
+            f'{path.name}, sheet "{skipped[0]}": not read; it is the list of problems '
+            "peerreport adds to a workbook it marks up"
+        )
     return tables
+
+
+def is_problems_sheet(title: str) -> bool:
+    """Whether a sheet is a marked-up workbook's list of problems, which intake never reads."""
+    return title.strip().casefold() == PROBLEMS_SHEET.casefold()
 
 
 def _guarded_rows(file: str, sheet: Any, limits: InputLimits) -> Iterator[tuple[Any, ...]]:
@@ -478,6 +500,7 @@ def _sheet_table(
         )
     columns = _columns(header, from_excel=True)
     table = Table(file, sheet.title, table_type, columns, iter(()), notices, from_excel=True)
+    table.header_row = number
     numbered = enumerate(rows, start=number + 1)
     table.rows = _rows_with_data(table, numbered, _zipper(columns, True, csv_text=False))
     return table

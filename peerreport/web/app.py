@@ -8,6 +8,7 @@ traceback.
 
 from __future__ import annotations
 
+from html import escape
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -80,10 +81,15 @@ def create_app(config: WebConfig) -> Any:
 
     @api.exception_handler(Exception)
     async def internal(request: Request, exc: Exception) -> HTMLResponse:
-        from peerreport.cli.crash import write_log
+        from peerreport.crashlog import write_log
 
-        log = write_log(exc, ["serve", request.method, request.url.path])
-        where = f" The details are in {log}." if log else ""
+        here = request.app.state.desk
+        try:
+            root = here.workspace.root if here.has_workspace else None
+        except Exception:  # the log must be written even when the workspace cannot be read
+            root = None
+        log = write_log(exc, ["serve", request.method, request.url.path], root)
+        where = f" The details are in {escape(str(log))}." if log else ""
         return HTMLResponse(
             "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
             "<title>peerreport: internal error</title></head><body><main><h1>Something went "

@@ -120,6 +120,7 @@ class LocalGuard:
         if cookie is None or not _same(cookie, self.config.token):
             await _plain(send, 403, REFUSED_TOKEN)
             return
+        over: list[bool] = []  # set when the body passes the upload limit
         if method not in SAFE_METHODS:
             if not _from_here(headers, host):
                 await _plain(send, 403, REFUSED_ORIGIN)
@@ -129,13 +130,22 @@ class LocalGuard:
             if length is not None and (not length.isdigit() or int(length) > limit):
                 await _plain(send, 413, too_big_message(limit))
                 return
-            receive = _counted(receive, limit)
+            receive = _counted(receive, limit, over)
         started = False
+        replaced = False
 
         async def sending(message: Message) -> None:
-            nonlocal started
+            nonlocal started, replaced
+            if replaced:
+                return  # the app's own answer to a body cut short is not sent
             if message["type"] == "http.response.start":
                 started = True
+                if over:
+                    # The body passed the limit while a route read it; whatever the
+                    # framework made of the cut-off body (FastAPI says 400), it is a 413.
+                    replaced = True
+                    await _plain(send, 413, too_big_message(self.config.max_upload_bytes))
+                    return
                 present = {k.lower() for k, _ in message.get("headers", [])}
                 extra = [(k, v) for k, v in HEADERS if k not in present]
                 message["headers"] = [*message.get("headers", []), *extra]
@@ -160,8 +170,8 @@ def _from_here(headers: dict[str, str], host: str) -> bool:
     return origin in (f"http://{host}", f"https://{host}")
 
 
-def _counted(receive: Receive, limit: int) -> Receive:
-    """`receive`, raising UploadTooBig as soon as the body passes `limit` bytes."""
+def _counted(receive: Receive, limit: int, over: list[bool]) -> Receive:
+    """`receive`, raising UploadTooBig (and noting it in `over`) once the body passes `limit`."""
     seen = 0
 
     async def counted() -> Message:
@@ -170,6 +180,7 @@ def _counted(receive: Receive, limit: int) -> Receive:
         if message["type"] == "http.request":
             seen += len(message.get("body", b""))
             if seen > limit:
+                over.append(True)
                 raise UploadTooBig
         return message
 

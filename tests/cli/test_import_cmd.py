@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 from click.testing import CliRunner
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 
 from peerreport.cli.main import cli
 
@@ -72,3 +73,75 @@ def test_drop_forbidden_with_skip_invalid_on_a_coordinators_own_workbook(
     assert out.count("note: ") == 4  # one line per kind of thing, not one per row
     assert "Aroha" not in out and "Tama" not in out
     assert "Aroha" not in (tmp_path / "own-log.xlsx.rejects.csv").read_text("utf-8-sig")
+
+
+def test_mark_up_writes_each_file_with_problems_to_the_folder(db_url: str, tmp_path: Path) -> None:
+    runner = CliRunner()
+    _init(runner, tmp_path / "ws", db_url)
+    path = _own_workbook(tmp_path / "own-log.xlsx")
+    csv_file = tmp_path / "activities.csv"
+    csv_file.write_text("activity_id,date,kind,attendance\nC1,31/02/2026,group,3\n", "utf-8")
+    folder = tmp_path / "to-fix" / "q3"  # made, parents too
+    args = ["import", str(path), str(csv_file), "-w", str(tmp_path / "ws"), "--drop-forbidden"]
+    result = runner.invoke(cli, [*args, "--mark-up", str(folder)])
+    assert result.exit_code == 1
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "activities.problems.xlsx",
+        "own-log.problems.xlsx",
+    ]
+    assert f"own-log.xlsx: marked up in {folder / 'own-log.problems.xlsx'}" in result.output
+    assert f"activities.csv: marked up in {folder / 'activities.problems.xlsx'}" in result.output
+    assert (
+        "Open each in Excel: each problem cell is highlighted with a comment, and the Problems "
+        "sheet lists them; fix them and import the files again." in result.output
+    )
+    book = load_workbook(folder / "own-log.problems.xlsx")
+    assert book.sheetnames == ["Activities", "Problems"]
+    assert book["Activities"]["A4"].comment.text.startswith('"08/15/2026" is not a date')
+    assert "Aroha" not in str(list(book["Problems"].values))
+
+    # The corrected copy imports as it is.
+    book["Activities"]["A4"] = dt.date(2026, 8, 15)
+    book["Activities"]["F250"] = None
+    book.save(folder / "own-log.problems.xlsx")
+    again = [str(folder / "own-log.problems.xlsx"), "-w", str(tmp_path / "ws"), "--drop-forbidden"]
+    result = runner.invoke(cli, ["import", *again])
+    assert result.exit_code == 0, result.output
+    assert 'own-log.problems.xlsx, sheet "Problems": not read' in result.output
+
+
+def test_mark_up_says_why_a_refused_file_is_not_marked_up(db_url: str, tmp_path: Path) -> None:
+    runner = CliRunner()
+    _init(runner, tmp_path / "ws", db_url)
+    utf16 = tmp_path / "activities.csv"
+    utf16.write_bytes("activity_id,date\r\nA1,14/08/2026\r\n".encode("utf-16"))
+    folder = tmp_path / "to-fix"
+    args = ["import", str(utf16), "-w", str(tmp_path / "ws"), "--mark-up", str(folder), "--json"]
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    marked = json.loads(result.stdout)["marked_up"]
+    assert marked == [
+        {
+            "file": str(utf16),
+            "marked_up": None,
+            "problem": marked[0]["problem"],
+        }
+    ]
+    assert "There is nothing to mark up: the file is refused as a whole" in marked[0]["problem"]
+    assert list(folder.iterdir()) == []
+    result = runner.invoke(cli, args[:-1])
+    assert "not marked up: activities.csv: the file is saved as UTF-16 text" in result.output
+
+
+def test_mark_up_writes_nothing_when_there_are_no_problems(db_url: str, tmp_path: Path) -> None:
+    runner = CliRunner()
+    _init(runner, tmp_path / "ws", db_url)
+    path = tmp_path / "activities.csv"
+    path.write_text("activity_id,date,kind,attendance\nC1,14/08/2026,group,3\n", "utf-8")
+    folder = tmp_path / "to-fix"
+    result = runner.invoke(
+        cli, ["import", str(path), "-w", str(tmp_path / "ws"), "--mark-up", str(folder)]
+    )
+    assert result.exit_code == 0, result.output
+    assert not folder.exists() and "marked up" not in result.output

@@ -89,15 +89,8 @@ def add(request: Request, rule_id: str) -> Response:
 
 
 def _built(request: Request, rule_id: str, period_label: str) -> tuple[Any, Any, Any, list[Any]]:
-    from peerreport.returns.build import build_return
-    from peerreport.returns.history import history
-
-    here = desk(request)
-    workspace = here.workspace
     rule_file, period = _choose(rule_id, period_label)
-    org, name = workspace.provider_code, workspace.organisation_name
-    ret = build_return(here.engine, org, name, rule_file, period)
-    earlier = history(here.engine, org, name, rule_file, period)
+    ret, earlier = desk(request).built(rule_file, period)
     return rule_file, period, ret, earlier
 
 
