@@ -135,11 +135,7 @@ def _mark_up(report: object, folder: Path) -> dict[str, str]:
     """Marked-up copies of the files with problems: file name -> download name."""
     from peerreport.errors import PeerreportError
     from peerreport.intake import ImportReport
-
-    try:
-        from peerreport.intake.markup import mark_up, marked_up_name
-    except ImportError:  # the mark-up module is merged separately: until then, no download
-        return {}
+    from peerreport.intake.markup import mark_up, marked_up_name
 
     assert isinstance(report, ImportReport)
     made = {}
