@@ -23,7 +23,14 @@ from peerreport.errors import PeerreportError
 from peerreport.web.config import CSRF_FIELD, CSRF_HEADER, WebConfig
 from peerreport.web.desk import Desk
 from peerreport.web.pages import page
-from peerreport.web.security import REFUSED_CSRF, LocalGuard, UploadTooBig, csrf_ok, too_big_message
+from peerreport.web.security import (
+    REFUSED_CSRF,
+    LocalGuard,
+    UploadTooBig,
+    csrf_ok,
+    plain_page,
+    too_big_message,
+)
 
 
 async def check_csrf(request: Request) -> None:
@@ -77,7 +84,7 @@ def create_app(config: WebConfig) -> Any:
 
     @api.exception_handler(CsrfRefused)
     async def csrf_refused(request: Request, exc: CsrfRefused) -> HTMLResponse:
-        return HTMLResponse(REFUSED_CSRF, status_code=403)
+        return HTMLResponse(plain_page(REFUSED_CSRF), status_code=403)
 
     @api.exception_handler(UploadTooBig)
     async def too_big(request: Request, exc: UploadTooBig) -> PlainTextResponse:
@@ -97,8 +104,10 @@ def create_app(config: WebConfig) -> Any:
         return HTMLResponse(
             "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
             "<title>peerreport: internal error</title></head><body><main><h1>Something went "
-            f"wrong inside peerreport</h1><p>Nothing you did caused this.{where} Please "
-            "report it.</p><p><a href='/'>Back to the home page</a></p></main></body></html>",
+            "wrong inside peerreport</h1><div id='upload-result' class='notice notice-error' "
+            "role='alert'><p>Nothing you did "
+            f"caused this.{where} Please report it.</p></div><p><a href='/'>Back to the home "
+            "page</a></p></main></body></html>",
             status_code=500,
         )
 

@@ -187,12 +187,28 @@ def _counted(receive: Receive, limit: int, over: list[bool]) -> Receive:
     return counted
 
 
-async def _plain(send: Send, status: int, text: str) -> None:
-    body = (
+_PLAIN_STYLE = (
+    "body{font:16px/1.5 system-ui,sans-serif;color:#1b1f24;max-width:46em;margin:40px auto;"
+    "padding:0 16px}h1{color:#1f4e79}"
+)
+
+
+def plain_page(text: str) -> str:
+    """A refusal as a whole page, standing alone (no stylesheet, no cookie needed).
+
+    Its message is the page's #upload-result, so an upload posted by htmx shows it in place.
+    """
+    return (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>peerreport</title>"
-        f"</head><body><main><h1>peerreport</h1><div id='upload-result' role='alert'><p>{text}</p>"
+        # Inline: without the cookie, the stylesheet's own request is refused too.
+        f"<style>{_PLAIN_STYLE}</style></head><body><main><h1>peerreport</h1>"
+        f"<div id='upload-result' class='notice notice-error' role='alert'><p>{text}</p>"
         "</div></main></body></html>"
-    ).encode()
+    )
+
+
+async def _plain(send: Send, status: int, text: str) -> None:
+    body = plain_page(text).encode()
     await send(
         {
             "type": "http.response.start",
@@ -233,4 +249,4 @@ def csrf_ok(config: WebConfig, form_value: object, header_value: str | None) -> 
     return False
 
 
-__all__ = ["CSRF_FIELD", "CSRF_HEADER", "LocalGuard", "csrf_ok"]
+__all__ = ["CSRF_FIELD", "CSRF_HEADER", "LocalGuard", "csrf_ok", "plain_page"]

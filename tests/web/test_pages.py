@@ -1,6 +1,6 @@
 """The coordinator's pages in-process, on SQLite and PostgreSQL: the path, refusals, privacy.
 
-The site tests (tests/web/test_browser.py) walk the same path in Chromium;
+The browser tests (tests/web/test_coordinator_path.py) walk the same path in Chromium;
 these run on both databases and check what each response says.
 """
 

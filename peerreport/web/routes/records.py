@@ -81,10 +81,20 @@ _UNSHOWN = {"org", "content_digest", "digest"}
 
 
 def _words(field: str, value: Any) -> str:
+    import datetime as dt
+
     from peerreport.render.words import category_label
 
     if value is None or value == "":
         return "(empty)"
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, dt.datetime):
+        return f"{value:%-d %B %Y %H:%M}"
+    if isinstance(value, dt.date):
+        return f"{value:%-d %B %Y}"
+    if isinstance(value, dt.time):
+        return f"{value:%H:%M}"
     if isinstance(value, str):
         return category_label(field, value)
     return str(value)
@@ -92,7 +102,7 @@ def _words(field: str, value: Any) -> str:
 
 def _version_view(version: Any, revisions: dict[int, Any]) -> dict[str, Any]:
     """One version in words: when it came and went, its source, its values or changes."""
-    from peerreport.render.words import field_label
+    from peerreport.intake.headings import readable_heading  # the intake workbook's headings
 
     def name(number: int | None) -> str:
         known = revisions.get(number) if number is not None else None
@@ -105,12 +115,12 @@ def _version_view(version: Any, revisions: dict[int, Any]) -> dict[str, Any]:
     else:
         state = "Current"
     shown = [
-        (field_label(k), _words(k, v))
+        (readable_heading(k), _words(k, v))
         for k, v in version.values.items()
         if k not in _UNSHOWN and "token" not in k and "hash" not in k and v not in (None, "")
     ]
     changes = [
-        (field_label(c.field), _words(c.field, c.before), _words(c.field, c.after))
+        (readable_heading(c.field), _words(c.field, c.before), _words(c.field, c.after))
         for c in version.changes
         if "token" not in c.field and "hash" not in c.field and c.field not in _UNSHOWN
     ]

@@ -105,7 +105,8 @@ def review_page(
     context = page_context(ret, earlier, ret.has_errors)
     # The exported review page's own body, rendered by the same sandboxed, autoescaped
     # environment: Markup, so the page template does not escape it twice.
-    review_html = Markup(environment().get_template("return-body.html.j2").render(context))
+    body = environment().get_template("return-body.html.j2")
+    review_html = Markup(body.render({**context, "embedded": True}))
     return page(
         request,
         "review.html.j2",
