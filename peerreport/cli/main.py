@@ -93,6 +93,15 @@ class LazyGroup(click.Group):
             raise InputError(str(exc)) from exc
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
+        except BrokenPipeError:
+            # `peerreport ... | head`: the reader stopped reading, which is no crash. Point
+            # stdout at nothing so Python's own flush at exit does not fail again.
+            import os
+            import sys
+
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            raise click.exceptions.Exit(1) from None
         except OSError as exc:
             if exc.filename is None or exc.strerror is None:
                 raise _internal(exc) from exc

@@ -64,11 +64,25 @@ class PeriodState:
 def period_states(
     engine: Engine, org: str, rule_file: RuleFile, today: dt.date, count: int = 4
 ) -> list[PeriodState]:
-    """The `count` most recent ended periods of the rule file, newest first, with their states."""
+    """The `count` most recent ended periods of the rule file, newest first, with their states.
+
+    Periods that end before the organisation's first recorded activity (and were
+    never filed) are left out: a new workspace is not "late" for the years before
+    it began. With no records at all, only the most recent period is listed.
+    """
     kind = rule_file.model.period or "quarter"
     year_start = rule_file.model.year_start or "07-01"
     periods = recent_periods(kind, year_start, today, count)
     filed = [s for s in submissions(engine, org, rule_file.id) if s.current]
+    first = first_activity(engine, org)
+    kept_periods = {(s.period_start, s.period_end) for s in filed}
+    periods = [
+        p
+        for index, p in enumerate(periods)
+        if (p.start, p.end) in kept_periods
+        or (first is not None and p.end >= first)
+        or (first is None and index == 0)
+    ]
     by_period = {(s.period_start, s.period_end): s for s in filed}
     their_events = events(engine, [s.id for s in filed])
     found = []
@@ -92,3 +106,20 @@ def next_to_file(states: Sequence[PeriodState]) -> PeriodState | None:
             return state
     waiting = [s for s in states if not s.submitted]
     return waiting[-1] if waiting else None
+
+
+def first_activity(engine: Engine, org: str) -> dt.date | None:
+    """The date of the organisation's earliest current activity, or None without any."""
+    from sqlalchemy import func, select
+
+    from peerreport.store.schema import activity
+
+    with engine.connect() as conn:
+        found = conn.execute(
+            select(func.min(activity.c.date)).where(
+                activity.c.org == org, activity.c.valid_to.is_(None)
+            )
+        ).scalar()
+    if found is None:
+        return None
+    return found if isinstance(found, dt.date) else dt.date.fromisoformat(str(found)[:10])

@@ -16,8 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from peerreport.errors import PeerreportError
 from peerreport.web.config import CSRF_FIELD, CSRF_HEADER, WebConfig
@@ -81,6 +83,25 @@ def create_app(config: WebConfig) -> Any:
     @api.exception_handler(PeerreportError)
     async def user_mistake(request: Request, exc: PeerreportError) -> HTMLResponse:
         return page(request, "problem.html.j2", status=400, message=str(exc))
+
+    @api.exception_handler(StarletteHTTPException)
+    async def no_such_page(request: Request, exc: StarletteHTTPException) -> HTMLResponse:
+        message = (
+            "There is no such page. Use the links at the top to find your way."
+            if exc.status_code == 404
+            else "peerreport cannot do that here. Use the links at the top to find your way."
+        )
+        return page(request, "problem.html.j2", status=exc.status_code, message=message)
+
+    @api.exception_handler(RequestValidationError)
+    async def not_understood(request: Request, exc: RequestValidationError) -> HTMLResponse:
+        return page(
+            request,
+            "problem.html.j2",
+            status=400,
+            message="peerreport did not understand that address or form. Go back and try "
+            "again from the page's own links and buttons.",
+        )
 
     @api.exception_handler(CsrfRefused)
     async def csrf_refused(request: Request, exc: CsrfRefused) -> HTMLResponse:

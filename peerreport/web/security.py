@@ -64,8 +64,9 @@ REFUSED_CSRF = (
 
 def too_big_message(limit: int) -> str:
     """What a coordinator reads when an upload is over the limit."""
+    size = f"{limit // (1024 * 1024)} MB" if limit >= 1024 * 1024 else f"{max(1, limit // 1024)} KB"
     return (
-        f"The upload is too big: the limit is {limit // (1024 * 1024)} MB for all files "
+        f"The upload is too big: the limit is {size} for all files "
         "together. Split the log into smaller files (for example one per quarter), or ask "
         "whoever runs peerreport to raise the limit (peerreport serve --max-upload-mb)."
     )

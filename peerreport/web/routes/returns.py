@@ -95,7 +95,6 @@ def review_page(
 ) -> Response:
     """The review page of one return and period, with the submit form."""
     from peerreport.filing import current_version
-    from peerreport.render.display import summary_text
     from peerreport.render.html import page_context
     from peerreport.render.words import period_words
 
@@ -117,7 +116,6 @@ def review_page(
         period_in_words=period_words(period),
         rule_title=rule_file.model.title,
         has_errors=ret.has_errors,
-        summary=summary_text(ret),
         current=current,
         **{"reason": "", "problem": "", "confirm_same": False, **extra},
     )
