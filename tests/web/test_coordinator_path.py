@@ -184,7 +184,7 @@ def review_and_submit(page: Page, folder: Path, checks: PageChecks) -> None:
 
 def amend(page: Page, checks: PageChecks) -> None:
     """Again: a reason is required; the same figures ask for confirmation; then version 2."""
-    page.get_by_role("link", name="See the return as filed").click()
+    page.get_by_role("link", name="Back to the return").click()
     main = page.locator("#main")
     expect(main).to_contain_text("Version 1 was submitted")
     checks(page, "review-submitted")

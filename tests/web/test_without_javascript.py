@@ -75,7 +75,7 @@ def test_without_javascript(
     expect(page).to_have_url(re.compile("/submitted/1$"))
     checks(page, "submitted", axe=False)
 
-    page.get_by_role("link", name="See the return as filed").click()
+    page.get_by_role("link", name="Back to the return").click()
     again = page.get_by_role("button", name="Submit the amendment (version 2)")
     reason = page.get_by_label("Why are you submitting it again?")
     reason.fill("  ")
