@@ -40,6 +40,7 @@ from peerreport.store.records import (
     Source,
     ensure_organisation,
     prepare_bulk_load,
+    refresh_statistics,
 )
 from peerreport.store.schema import import_run
 from peerreport.workspace import Workspace
@@ -299,7 +300,9 @@ class Importer:
                 for _, sink in rejects:
                     sink.discard()
                 raise
-        if not stored:
+        if stored:
+            refresh_statistics(self.engine)
+        else:
             for _, sink in rejects:
                 sink.discard()
             rejects = []
