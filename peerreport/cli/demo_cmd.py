@@ -168,7 +168,7 @@ def _serve(root: Path, open_browser: bool) -> None:
         click.echo("Press Ctrl+C to stop.")
 
     config = WebConfig(base_dir=root.parent, workspace_dir=root, prepare_ahead=True)
-    serve(config, None, open_browser, announce)
+    serve(config, None, open_browser, announce, stopped=lambda: click.echo("peerreport stopped."))
 
 
 def _an_activity(root: Path, org: str, period: object) -> str:

@@ -70,4 +70,10 @@ def serve(
         )
         click.echo("Press Ctrl+C to stop.")
 
-    run(config, port or None, open_browser=not no_browser, announce=announce)
+    run(
+        config,
+        port or None,
+        open_browser=not no_browser,
+        announce=announce,
+        stopped=lambda: click.echo("peerreport stopped."),
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import webbrowser
@@ -49,6 +50,7 @@ def serve(
     port: int | None = None,
     open_browser: bool = True,
     announce: Callable[[str], None] = print,
+    stopped: Callable[[], None] = lambda: None,
 ) -> None:
     """Serve until interrupted (Ctrl+C), after printing the first address and opening it."""
     chosen = port or free_port()
@@ -57,4 +59,7 @@ def serve(
     announce(address)
     if open_browser:
         threading.Timer(0.8, lambda: webbrowser.open(address)).start()
-    server.run()
+    # uvicorn shuts down cleanly on Ctrl+C, then passes the interrupt on: it is no error.
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run()
+    stopped()
