@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 from fastapi import Request
 
@@ -19,3 +20,10 @@ def desk(request: Request) -> Desk:
 def today() -> dt.date:
     """Today's date (one place, so pages agree)."""
     return dt.date.today()
+
+
+def remove_folder(folder: Path) -> None:
+    """Delete a temporary folder a download was written in, once it has been sent."""
+    import shutil
+
+    shutil.rmtree(folder, ignore_errors=True)

@@ -20,7 +20,7 @@ from starlette.background import BackgroundTask
 
 from peerreport.errors import UsageError
 from peerreport.web.pages import environment, page
-from peerreport.web.routes import desk, today
+from peerreport.web.routes import desk, remove_folder, today
 
 router = APIRouter()
 
@@ -257,7 +257,7 @@ def review_copy(request: Request, rule_id: str, period_label: str, fmt: str) -> 
         written[0],
         filename=written[0].name,
         media_type=MEDIA[fmt],
-        background=BackgroundTask(_remove, folder),
+        background=BackgroundTask(remove_folder, folder),
     )
 
 
@@ -268,9 +268,3 @@ def review_css() -> Response:
 
     css = files("peerreport_templates").joinpath("return-style.css").read_text("utf-8")
     return Response(css, media_type="text/css; charset=utf-8")
-
-
-def _remove(folder: Path) -> None:
-    import shutil
-
-    shutil.rmtree(folder, ignore_errors=True)

@@ -13,7 +13,7 @@ from starlette.background import BackgroundTask
 
 from peerreport.errors import UsageError
 from peerreport.web.pages import page
-from peerreport.web.routes import desk
+from peerreport.web.routes import desk, remove_folder
 
 router = APIRouter()
 
@@ -109,11 +109,5 @@ def intake_workbook(request: Request, rules: str = "") -> Response:
         out,
         filename=out.name,
         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        background=BackgroundTask(_remove, folder),
+        background=BackgroundTask(remove_folder, folder),
     )
-
-
-def _remove(folder: Path) -> None:
-    import shutil
-
-    shutil.rmtree(folder, ignore_errors=True)
