@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-COLOURS = {"error": "red", "warning": "yellow", "info": "cyan"}
+from peerreport.render.text import SEVERITY_COLOURS as COLOURS
 
 
 def _plain(text: str, **_: Any) -> str:

@@ -8,8 +8,8 @@ from typing import Any
 import click
 
 from peerreport.cli.options import database_options, json_option, org_option, print_json
+from peerreport.render.text import SEVERITY_COLOURS as COLOURS
 
-COLOURS = {"error": "red", "warning": "yellow", "info": "cyan"}
 _BUNDLE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 

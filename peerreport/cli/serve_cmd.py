@@ -6,17 +6,11 @@ from pathlib import Path
 
 import click
 
+from peerreport.cli.options import database_options
+
 
 @click.command()
-@click.option(
-    "--workspace",
-    "-w",
-    "workspace_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="The workspace folder. Default: the current folder or the nearest one above it; "
-    "without one, the first page makes a workspace in the current folder.",
-)
-@click.option("--db", "db_url", metavar="URL", help="Database URL (default: the workspace's).")
+@database_options
 @click.option(
     "--port", type=click.IntRange(0, 65535), default=0, help="Port (default: a free one)."
 )
@@ -40,7 +34,8 @@ def serve(
     Runs on this computer only (127.0.0.1), on a free port, and opens your
     browser at an address holding a secret: other users of this computer and
     other web sites cannot use it. Keep the terminal open while you work;
-    press Ctrl+C to stop.
+    press Ctrl+C to stop. Outside any workspace, the first page makes one
+    in the current folder.
 
     \b
     Examples:

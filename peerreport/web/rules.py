@@ -10,7 +10,6 @@ shows on the next request.
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 from typing import Any
 
 from peerreport.errors import UsageError
@@ -82,4 +81,4 @@ def rule_and_period(rule_id: str, period_label: str) -> tuple[RuleFile, Period]:
     return loaded, period_of(loaded, period_label)
 
 
-__all__ = ["Path", "rule_and_period", "rule_choices", "rule_file"]
+__all__ = ["rule_and_period", "rule_choices", "rule_file"]

@@ -45,7 +45,7 @@ def _choose(rule_id: str, period_label: str) -> tuple[Any, Any]:
 def returns(request: Request) -> Response:
     """The organisation's returns with their periods, and every other return it could file."""
     from peerreport.web.routes.home import return_cards
-    from peerreport.web.routes.start import rule_choices
+    from peerreport.web.rules import rule_choices
 
     cards = return_cards(request)
     mine = {card.rule_id for card in cards}
@@ -75,11 +75,10 @@ def periods(request: Request, rule_id: str) -> Response:
 @router.post("/returns/{rule_id}/add")
 def add(request: Request, rule_id: str) -> Response:
     """Add a return to the ones this organisation files (its home page lists them)."""
-    from peerreport.web.routes.start import rule_choices
+    from peerreport.web.rules import rule_file
     from peerreport.workspace import add_return
 
-    if rule_id not in dict(rule_choices()):
-        raise UsageError("There is no such return; choose one on the Returns page.")
+    rule_file(rule_id)  # refuses a return peerreport does not offer
     add_return(desk(request).workspace, rule_id)
     return RedirectResponse(f"/returns/{rule_id}", status_code=303)
 

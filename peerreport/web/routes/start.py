@@ -11,18 +11,11 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from starlette.background import BackgroundTask
 
-from peerreport.errors import UsageError
 from peerreport.web.pages import page
 from peerreport.web.routes import desk, remove_folder
+from peerreport.web.rules import rule_choices
 
 router = APIRouter()
-
-
-def rule_choices() -> list[tuple[str, str]]:
-    """(id, title) of every rule file peerreport knows, by title (kept loaded)."""
-    from peerreport.web.rules import rule_choices as kept
-
-    return kept()
 
 
 def folder_name(name: str) -> str:
@@ -99,8 +92,6 @@ def intake_workbook(request: Request, rules: str = "") -> Response:
     from peerreport.templates_intake import return_use, write_intake_workbook
     from peerreport.web.rules import rule_file
 
-    if rules and rules not in dict(rule_choices()):
-        raise UsageError("Choose a return from the list to make its intake workbook.")
     use = return_use(rule_file(rules)) if rules else None
     folder = Path(tempfile.mkdtemp(prefix="peerreport-intake-"))
     out = folder / f"activity-log{'-' + rules if rules else ''}.xlsx"
