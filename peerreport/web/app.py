@@ -8,7 +8,7 @@ traceback.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from html import escape
 from importlib.resources import files
@@ -39,13 +39,16 @@ async def check_csrf(request: Request) -> None:
     """Every state-changing request carries the CSRF token (form field or htmx header)."""
     if request.method in ("GET", "HEAD"):
         return
-    config: WebConfig = request.app.state.config
+    if getattr(request.state, "csrf_exempt", False):
+        return  # a hosted API call with a bearer token: no cookie a forged form could ride on
+    from peerreport.web.pages import csrf_token
+
     header = request.headers.get(CSRF_HEADER)
     value: object = None
     if header is None:
         form = await request.form()
         value = form.get(CSRF_FIELD)
-    if not csrf_ok(config, value, header):
+    if not csrf_ok(csrf_token(request), value, header):
         raise CsrfRefused
 
 
@@ -80,6 +83,21 @@ def create_app(config: WebConfig) -> Any:
     for module in (home, start, upload, records, returns):
         api.include_router(module.router)
 
+    def log_root() -> Path | None:
+        return desk.workspace.root if desk.has_workspace else None
+
+    add_error_pages(api, config.max_upload_bytes, log_root)
+    return LocalGuard(api, config)
+
+
+def add_error_pages(
+    api: FastAPI, max_upload_bytes: int, log_root: Callable[[], Path | None]
+) -> None:
+    """A user's mistake is a page saying what to fix; an internal error is one sentence and a log.
+
+    `log_root` is the folder whose `logs/` the internal error's details go to.
+    """
+
     @api.exception_handler(PeerreportError)
     async def user_mistake(request: Request, exc: PeerreportError) -> HTMLResponse:
         return page(request, "problem.html.j2", status=400, message=str(exc))
@@ -109,15 +127,14 @@ def create_app(config: WebConfig) -> Any:
 
     @api.exception_handler(UploadTooBig)
     async def too_big(request: Request, exc: UploadTooBig) -> PlainTextResponse:
-        return PlainTextResponse(too_big_message(config.max_upload_bytes), status_code=413)
+        return PlainTextResponse(too_big_message(max_upload_bytes), status_code=413)
 
     @api.exception_handler(Exception)
     async def internal(request: Request, exc: Exception) -> HTMLResponse:
         from peerreport.crashlog import write_log
 
-        here = request.app.state.desk
         try:
-            root = here.workspace.root if here.has_workspace else None
+            root = log_root()
         except Exception:  # the log must be written even when the workspace cannot be read
             root = None
         log = write_log(exc, ["serve", request.method, request.url.path], root)
@@ -131,5 +148,3 @@ def create_app(config: WebConfig) -> Any:
             "page</a></p></main></body></html>",
             status_code=500,
         )
-
-    return LocalGuard(api, config)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,13 +27,18 @@ BUILT_KEPT = 16
 class Desk:
     """The current workspace and its database engine (thread-safe; reopened on change)."""
 
-    def __init__(self, config: WebConfig) -> None:
+    def __init__(self, config: WebConfig, engine: Engine | None = None) -> None:
         self.config = config
+        #: A hosted server's one engine, shared by every organisation's desk (not disposed here).
+        self._shared_engine = engine
         self._lock = threading.Lock()
         self._root = config.workspace_dir
         self._session: Session | None = None
         self._built: OrderedDict[tuple[Any, ...], tuple[Any, list[Any]]] = OrderedDict()
         self._summary: tuple[tuple[str, int], Any] | None = None
+        #: Called with (org, submission id, bundle path) after a return is filed (hosted
+        #: servers deliver the bundle to the funder); None on a local server.
+        self.on_filed: Callable[[str, int, Path], None] | None = None
 
     @property
     def has_workspace(self) -> bool:
@@ -45,7 +51,10 @@ class Desk:
             if self._session is None:
                 if self._root is None:
                     raise WorkspaceError("no workspace yet: create one on the Get started page")
-                self._session = open_session(self._root, self.config.db_url)
+                if self._shared_engine is not None:
+                    self._session = Session(load_workspace(self._root), self._shared_engine)
+                else:
+                    self._session = open_session(self._root, self.config.db_url)
             return self._session
 
     @property
@@ -89,6 +98,12 @@ class Desk:
             while len(self._built) > BUILT_KEPT:
                 self._built.popitem(last=False)
         return ret, earlier
+
+    def filed(self, filed: Any) -> None:
+        """A return was filed through the pages (a `peerreport.filing.Filed`)."""
+        if self.on_filed is not None:
+            entry = filed.submission
+            self.on_filed(entry.org, entry.id, filed.bundle_path)
 
     def revision(self) -> int:
         """The newest revision of the workspace's records (0 before any import)."""
@@ -146,7 +161,7 @@ class Desk:
     def switch(self, root: Path) -> None:
         """Work on the workspace in `root` from now on (after Get started made it)."""
         with self._lock:
-            if self._session is not None:
+            if self._session is not None and self._shared_engine is None:
                 self._session.engine.dispose()
             self._root = root
             self._session = None
@@ -154,8 +169,8 @@ class Desk:
             self._summary = None
 
     def close(self) -> None:
-        """Release the database."""
+        """Release the database (a shared engine is its owner's to release)."""
         with self._lock:
-            if self._session is not None:
+            if self._session is not None and self._shared_engine is None:
                 self._session.engine.dispose()
                 self._session = None

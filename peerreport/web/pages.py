@@ -34,6 +34,12 @@ def environment() -> Any:
         except (FileNotFoundError, IsADirectoryError):
             return None
 
+    def hosted(name: str) -> str | None:
+        try:
+            return _source("peerreport.hosted.templates", name)
+        except (FileNotFoundError, IsADirectoryError, ModuleNotFoundError):
+            return None
+
     def shared(name: str) -> str | None:
         try:
             return _source("peerreport_templates", name)
@@ -41,23 +47,36 @@ def environment() -> Any:
             return None
 
     return ImmutableSandboxedEnvironment(
-        loader=ChoiceLoader([FunctionLoader(web), FunctionLoader(shared)]),
+        loader=ChoiceLoader([FunctionLoader(web), FunctionLoader(hosted), FunctionLoader(shared)]),
         autoescape=True,
         undefined=StrictUndefined,
     )
 
 
+def csrf_token(request: Request) -> str:
+    """The CSRF token this request's forms carry: the session's (hosted) or the server's (local)."""
+    given = getattr(request.state, "csrf_token", None)
+    if isinstance(given, str):
+        return given
+    config: WebConfig = request.app.state.config
+    return config.csrf_token
+
+
 def page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
     """Render the template `name` with the common context (organisation, CSRF token, nav)."""
-    config: WebConfig = request.app.state.config
-    desk = request.app.state.desk
+    from peerreport.web.desk import Desk
+
+    desk = getattr(request.state, "desk", None) or getattr(request.app.state, "desk", None)
     organisation = None
-    if desk.has_workspace:
+    hosted = getattr(request.state, "hosted", None)
+    if isinstance(desk, Desk) and desk.has_workspace:
         workspace = desk.workspace
         organisation = {"name": workspace.organisation_name, "code": workspace.provider_code}
     common = {
         "csrf_field": CSRF_FIELD,
-        "csrf_token": config.csrf_token,
+        "csrf_token": csrf_token(request),
+        # Hosted mode: who is signed in and their navigation (None on a local server).
+        "hosted": hosted,
         "organisation": organisation,
         "version": __version__,
         "path": request.url.path,

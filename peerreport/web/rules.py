@@ -10,6 +10,8 @@ shows on the next request.
 from __future__ import annotations
 
 import threading
+from contextvars import ContextVar
+from pathlib import Path
 from typing import Any
 
 from peerreport.errors import UsageError
@@ -17,14 +19,23 @@ from peerreport.returns.periods import Period
 from peerreport.rulebook import RuleFile
 
 _lock = threading.Lock()
-_kept: dict[str, Any] = {"signature": None, "choices": [], "files": {}}
+#: Kept rule files per search path (the folders searched before the default path).
+_kept: dict[tuple[Path, ...], dict[str, Any]] = {}
+
+#: Folders searched before the default path for this request: on a hosted server,
+#: the rule files published by the organisation's funders (set by the hosted guard).
+published_folders: ContextVar[tuple[Path, ...]] = ContextVar("published_folders", default=())
+
+
+def _search_path() -> list[Path]:
+    from peerreport.rulebook.resolve import default_search_path
+
+    return [*published_folders.get(), *default_search_path()]
 
 
 def _signature() -> tuple[tuple[str, int, int], ...]:
-    from peerreport.rulebook.resolve import default_search_path
-
     found = []
-    for folder in default_search_path():
+    for folder in _search_path():
         if folder.is_dir():
             for path in sorted(folder.glob("*.toml")):
                 try:
@@ -39,9 +50,10 @@ def _current() -> dict[str, Any]:
     """The kept rule files, emptied when the search path's files changed."""
     signature = _signature()
     with _lock:
-        if _kept["signature"] != signature:
-            _kept.update(signature=signature, choices=None, files={})
-        return _kept
+        kept = _kept.setdefault(published_folders.get(), {"signature": None})
+        if kept["signature"] != signature:
+            kept.update(signature=signature, choices=None, files={})
+        return kept
 
 
 def rule_choices() -> list[tuple[str, str]]:
@@ -51,7 +63,7 @@ def rule_choices() -> list[tuple[str, str]]:
 
     kept = _current()
     if kept["choices"] is None:
-        index = Catalogue().index()
+        index = Catalogue(_search_path()).index()
         found = [(rule_id, peek_title(path) or rule_id) for rule_id, path in index.items()]
         kept["choices"] = sorted(found, key=lambda pair: pair[1].lower())
     return list(kept["choices"])
@@ -59,14 +71,14 @@ def rule_choices() -> list[tuple[str, str]]:
 
 def rule_file(rule_id: str) -> RuleFile:
     """The loaded rule file `rule_id` (one offered by `rule_choices`), or a plain refusal."""
-    from peerreport.rulebook import load
+    from peerreport.rulebook import Catalogue, load
 
     if rule_id not in dict(rule_choices()):
         raise UsageError("There is no such return; choose one on the Returns page.")
     files: dict[str, RuleFile] = _current()["files"]
     found = files.get(rule_id)
     if found is None:
-        found = load(rule_id)
+        found = load(rule_id, Catalogue(_search_path()))
         files[rule_id] = found
     return found
 

@@ -11,9 +11,12 @@ from peerreport.web.desk import Desk
 
 
 def desk(request: Request) -> Desk:
-    """The running application's desk (its workspace and database)."""
-    found = request.app.state.desk
-    assert isinstance(found, Desk)
+    """The desk this request works on: the local workspace's, or (hosted) the chosen one's."""
+    found = getattr(request.state, "desk", None) or getattr(request.app.state, "desk", None)
+    if not isinstance(found, Desk):
+        from peerreport.errors import UsageError
+
+        raise UsageError("Choose the organisation to work on first.")
     return found
 
 

@@ -183,6 +183,7 @@ def submit(
             status=400,
             problem="Not submitted: the return has errors. Fix them (see Findings) and try again.",
         )
+    here.filed(done.filed)
     entry = done.filed.submission
     return RedirectResponse(
         f"/returns/{rule_id}/{period.label}/submitted/{entry.version}", status_code=303
