@@ -16,6 +16,16 @@ from peerreport.cli.options import database_options
 )
 @click.option("--no-browser", is_flag=True, help="Print the address but do not open a browser.")
 @click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Hosted mode: serve many organisations from this server.toml (see README, "
+    "Hosting for many organisations). Without it, the environment's PEERREPORT_* settings "
+    "are used when --hosted is given.",
+)
+@click.option("--hosted", is_flag=True, help="Hosted mode from environment variables alone.")
+@click.option(
     "--max-upload-mb",
     type=click.IntRange(1, 10_000),
     default=200,
@@ -28,6 +38,8 @@ def serve(
     port: int,
     no_browser: bool,
     max_upload_mb: int,
+    config_path: Path | None,
+    hosted: bool,
 ) -> None:
     """Open peerreport in your web browser: upload records, review and submit returns.
 
@@ -41,7 +53,11 @@ def serve(
     Examples:
       peerreport serve                     # inside a workspace (or to make one)
       peerreport serve --workspace harbour
+      peerreport serve --config server.toml   # hosted: many organisations, accounts
     """
+    if config_path is not None or hosted:
+        _serve_hosted(config_path)
+        return
     from peerreport.web.config import WebConfig
     from peerreport.web.server import serve as run
     from peerreport.workspace import find_workspace, load_workspace
@@ -72,3 +88,16 @@ def serve(
         announce=announce,
         stopped=lambda: click.echo("peerreport stopped."),
     )
+
+
+def _serve_hosted(config_path: Path | None) -> None:
+    """Hosted mode: bound to the configured address, behind a TLS proxy, with accounts."""
+    from peerreport.hosted.config import load_config
+    from peerreport.hosted.server import serve_hosted
+
+    config = load_config(config_path)
+    click.echo(f"peerreport (hosted) is listening on http://{config.bind}:{config.port}/")
+    click.echo(f"People open it at {config.base_url}/ (through your TLS proxy).")
+    click.echo("Press Ctrl+C to stop.")
+    serve_hosted(config)
+    click.echo("peerreport stopped.")

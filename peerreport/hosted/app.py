@@ -1,0 +1,68 @@
+"""The hosted application: the coordinator's pages of the local application, the funder's,
+auditor's and admin's pages and the JSON API, behind `HostedGuard`.
+
+`create_hosted_app(config)` returns the ASGI application `peerreport serve
+--config` runs. The database must be at the current schema (`peerreport admin
+init` puts it there).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+from fastapi import Depends, FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from peerreport.hosted.config import ServerConfig
+from peerreport.hosted.desks import HostedDesks
+from peerreport.hosted.guard import HostedGuard
+from peerreport.store.database import ensure_current, open_engine
+from peerreport.web.app import add_error_pages, check_csrf
+
+
+def create_hosted_app(config: ServerConfig, engine: Any = None) -> Any:
+    """The hosted web application for `config` (on `engine`, or one opened on its database)."""
+    from peerreport.hosted import routes
+    from peerreport.web.routes import home, records, returns, start, upload
+
+    engine = engine if engine is not None else open_engine(config.database_url)
+    ensure_current(engine)
+    desks = HostedDesks(config, engine)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        from peerreport.hosted.directory import materialise_rules
+
+        materialise_rules(engine, config.data_dir / "published", None)
+        yield
+        desks.close()
+
+    api = FastAPI(
+        lifespan=lifespan,
+        title="peerreport",
+        summary="Accountability returns for peer-run organisations: hosted API",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+        dependencies=[Depends(check_csrf)],
+    )
+    api.state.config = config
+    api.state.engine = engine
+    api.state.desks = desks
+    static = Path(str(files("peerreport.web").joinpath("static")))
+    api.mount("/static", StaticFiles(directory=static), name="static")
+    for module in routes.MODULES:
+        api.include_router(module.router)
+    for module in (home, start, upload, records, returns):
+        api.include_router(module.router)
+    add_error_pages(api, config.max_upload_bytes, lambda: config.data_dir)
+    guard = HostedGuard(api, config, engine, desks)
+    api.state.guard = guard
+    return guard
+
+
+__all__ = ["create_hosted_app"]
