@@ -182,8 +182,8 @@ def provider_grid(
     for period in periods:
         due = due_date(rule_file, period)
         for org, _ in unique:
-            versions = filed.get((org, period.start, period.end))
-            cells[(org, period.label)] = _cell(org, period, due, today, versions)
+            entry = filed.get((org, period.start, period.end))
+            cells[(org, period.label)] = _cell(org, period, due, today, entry)
     return _grid(rule_file.id, rule_file.model.title, today, periods, unique, cells)
 
 
