@@ -53,16 +53,17 @@ def dashboard(
 ) -> Response:
     """Providers by periods for one published rule file, each cell with its state."""
     from peerreport.hosted.published import funder_rule_choices
+    from peerreport.returns.dashboard import STATE_LABELS, STATES
 
     choices = funder_rule_choices(engine(request), funder)
     grid = None
     if choices:
         rule_id = rule if rule in dict(choices) else choices[0][0]
         grid = _grid(request, funder, rule_id)
-        shown = grid.filtered(state=state or None, provider_text=q or None)
+        state = state if state in STATES else ""
+        shown = grid.filtered(state=state or None, provider_text=q.strip() or None)
     else:
         rule_id, shown = "", None
-    from peerreport.returns.dashboard import STATES
 
     return page(
         request,
@@ -75,8 +76,14 @@ def dashboard(
         shown=shown,
         state=state,
         q=q,
-        states=STATES,
+        states=[(s, STATE_LABELS[s]) for s in STATES],
+        percent=_percent,
     )
+
+
+def _percent(fraction: float | None) -> str:
+    """A rate as the dashboard shows it ('75%', or a dash when nothing was due)."""
+    return "–" if fraction is None else f"{round(fraction * 100)}%"
 
 
 def _grid(request: Request, funder: str, rule_id: str) -> Any:
@@ -93,7 +100,7 @@ def _grid(request: Request, funder: str, rule_id: str) -> Any:
 def dashboard_xlsx(request: Request, funder: str, rule: str = "") -> Response:
     """The dashboard as an Excel workbook."""
     from peerreport.hosted.published import funder_rule_choices
-    from peerreport.returns.dashboard import write_dashboard_xlsx
+    from peerreport.render.dashboard_workbook import write_dashboard_xlsx
 
     choices = dict(funder_rule_choices(engine(request), funder))
     if rule not in choices:
