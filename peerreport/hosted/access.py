@@ -175,6 +175,11 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("GET", "/returns/{rule_id}/{period_label}/bundle/{version}"): COORDINATING,
     ("GET", "/returns/{rule_id}/{period_label}/copy/{fmt}"): COORDINATING,
     ("POST", "/returns/{rule_id}/{period_label}/reply"): COORDINATING,
+    # The JSON API (peerreport.hosted.routes.api): programs with an API token.
+    ("GET", "/api/openapi.json"): ANYONE,  # the API's description holds no data
+    ("POST", "/api/v1/bundles"): API_ORG,
+    ("GET", "/api/v1/returns"): API_EITHER,
+    ("GET", "/api/v1/funders/{funder}/collations/{rule_id}/{period_label}"): API_FUNDED,
 }
 
 
