@@ -18,9 +18,10 @@ import datetime as dt
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, FastAPI, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.security import HTTPBearer
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -30,7 +31,12 @@ from peerreport.hosted import access
 from peerreport.hosted.routes import engine, principal, server
 from peerreport.ledger import Submission
 
-router = APIRouter(prefix="/api/v1", tags=["api"])
+#: Declares the bearer token in the API's description; the guard checks it, not this.
+BEARER = HTTPBearer(
+    auto_error=False,
+    description="An organisation's or funder's API token: prt_... (`peerreport admin token`)",
+)
+router = APIRouter(prefix="/api/v1", tags=["api"], dependencies=[Depends(BEARER)])
 #: The media types a bundle may be sent as.
 ZIP_TYPES = ("application/zip", "application/octet-stream", "application/x-zip-compressed")
 #: The states of `peerreport.ledger.lifecycle` a submitted version can be in.
@@ -325,6 +331,26 @@ def _problem(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
 
 
+def describe_api_only(app: FastAPI) -> None:
+    """The OpenAPI description (/api/openapi.json) covers the JSON API, not the pages."""
+    from fastapi.openapi.utils import get_openapi
+
+    from peerreport import __version__
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = get_openapi(
+                title=app.title,
+                version=__version__,
+                summary=app.summary,
+                description=__doc__,
+                routes=[r for r in app.routes if getattr(r, "path", "").startswith("/api/v1/")],
+            )
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 # -- Refusals on /api/ are JSON, not pages -----------------------------------------------------
 
 Handler = Callable[[Request, Any], Awaitable[Response]]
@@ -387,4 +413,4 @@ def _by_address(answer: Callable[[Request, Any], JSONResponse], page: Any) -> Ha
     return handler
 
 
-__all__ = ["add_json_errors", "router"]
+__all__ = ["add_json_errors", "describe_api_only", "router"]
