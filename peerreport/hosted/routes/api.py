@@ -336,6 +336,7 @@ def describe_api_only(app: FastAPI) -> None:
     from fastapi.openapi.utils import get_openapi
 
     from peerreport import __version__
+    from peerreport.hosted.guard import leaf_routes
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
@@ -344,7 +345,11 @@ def describe_api_only(app: FastAPI) -> None:
                 version=__version__,
                 summary=app.summary,
                 description=__doc__,
-                routes=[r for r in app.routes if getattr(r, "path", "").startswith("/api/v1/")],
+                routes=[
+                    r
+                    for r in leaf_routes(app.router.routes)
+                    if getattr(r, "path", "").startswith("/api/v1/")
+                ],
             )
         return app.openapi_schema
 
