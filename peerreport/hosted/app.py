@@ -38,7 +38,7 @@ def create_hosted_app(config: ServerConfig, engine: Any = None) -> Any:
         from peerreport.hosted.directory import funders, materialise_rules
 
         # Each funder's published rule files in its own folder, where the desks look.
-        for code, _ in funders(engine):
+        for code, _name in funders(engine):
             materialise_rules(engine, config.data_dir / "published" / code, [code])
         yield
         desks.close()
