@@ -43,11 +43,10 @@ from sqlalchemy import Engine, select
 from peerreport.bundle.verify import Trust, verify_bundle
 from peerreport.errors import PeerreportError, UsageError
 from peerreport.findings import Severity
+from peerreport.hosted.bundles import VIA
 from peerreport.ledger import Pending, Submission, get, submit
 from peerreport.returns.model import Return
 from peerreport.store.schema import submitted_return as ledger
-
-VIAS = ("filed", "upload", "api")
 
 
 class BundleRefused(UsageError):
@@ -99,8 +98,8 @@ def receive_bundle(
     """
     from peerreport.hosted.directory import bundle_of, store_bundle
 
-    if via not in VIAS:
-        raise UsageError(f"via must be one of {', '.join(VIAS)}, not {via!r}")
+    if via not in VIA:
+        raise UsageError(f"via must be one of {', '.join(VIA)}, not {via!r}")
     read = _read(data, org)
     held = _held(engine, read)
     if held is None:
@@ -112,7 +111,7 @@ def receive_bundle(
             if held is None:
                 raise
         else:
-            store_bundle(engine, entry.id, org, data, via)
+            store_bundle(engine, entry.id, org, data, via, now)
             return Received(entry, True, read.signer, via)
     if held.bundle_sha256 != read.sha256:
         raise BundleRefused(
@@ -122,7 +121,7 @@ def receive_bundle(
             'amendment (peerreport submit ... --reason "what changed") and send that bundle'
         )
     if bundle_of(engine, held.id) is None:  # recorded, but storing the bytes failed last time
-        store_bundle(engine, held.id, org, data, via)
+        store_bundle(engine, held.id, org, data, via, now)
     return Received(held, False, read.signer, via)
 
 
@@ -281,4 +280,4 @@ def _differs(read: _Read, pending: Pending) -> str:
     )
 
 
-__all__ = ["VIAS", "BundleRefused", "Received", "receive_bundle"]
+__all__ = ["BundleRefused", "Received", "receive_bundle"]
