@@ -208,10 +208,14 @@ def org_add(
                 f"no rule file {', '.join(repr(r) for r in unknown)} is shipped or published "
                 "(see: peerreport rules list)"
             )
+        existing = directory.org_names(engine, [code])
+        if existing:
+            raise UsageError(f"there is already an organisation {code!r} ({existing[code]})")
+        # The folder first: if the database refuses, a retry finds the folder made.
+        workspace = ensure_org_workspace(config, code, name.strip(), returns)
         directory.add_organisation(engine, code, name)
         for funder_code in funder_codes:
             directory.link_provider(engine, funder_code, code)
-        workspace = ensure_org_workspace(config, code, name.strip(), returns)
     click.echo(f"Added organisation {code} ({name.strip()})")
     if funder_codes:
         click.echo(f"  reports to: {_codes(funder_codes)}")

@@ -188,6 +188,11 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("POST", "/funder/{funder}/rules"): FUNDING,
     ("GET", "/funder/{funder}/collate/{rule_id}/{period_label}"): FUNDING,
     ("GET", "/funder/{funder}/collate/{rule_id}/{period_label}/workbook"): FUNDING,
+    # The JSON API (peerreport.hosted.routes.api): programs with an API token.
+    ("GET", "/api/openapi.json"): ANYONE,  # the API's description holds no data
+    ("POST", "/api/v1/bundles"): API_ORG,
+    ("GET", "/api/v1/returns"): API_EITHER,
+    ("GET", "/api/v1/funders/{funder}/collations/{rule_id}/{period_label}"): API_FUNDED,
 }
 
 

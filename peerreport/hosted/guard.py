@@ -146,11 +146,11 @@ class HostedGuard:
             return
         headers = _headers(scope)
         method = scope["method"]
-        if headers.get("host", "") != self.config.host:
-            await _plain(send, 421, REFUSED_HOST)
-            return
         path = scope["path"]
         api = path.startswith("/api/")
+        if headers.get("host", "") != self.config.host:
+            await _refusal(send, 421, REFUSED_HOST, api)
+            return
         principal, session_id, pre = self._who(headers, api)
         template, params = self._route(scope)
         decision = access.decide(principal, method, template, params, self.facts)
@@ -161,12 +161,12 @@ class HostedGuard:
         over: list[bool] = []
         if method not in SAFE_METHODS:
             if not bearer and not self._from_here(headers):
-                await _plain(send, 403, REFUSED_ORIGIN)
+                await _refusal(send, 403, REFUSED_ORIGIN, api)
                 return
             length = headers.get("content-length")
             limit = self.config.max_upload_bytes
             if length is not None and (not length.isdigit() or int(length) > limit):
-                await _plain(send, 413, too_big_message(limit))
+                await _refusal(send, 413, too_big_message(limit), api)
                 return
             receive = _counted(receive, limit, over)
         state = scope.setdefault("state", {})
@@ -188,7 +188,7 @@ class HostedGuard:
 
             token = published_folders.set(self.desks.rule_folders(decision.org))
         try:
-            await self._serve(scope, receive, send, over, None if pre else new_pre)
+            await self._serve(scope, receive, send, over, None if pre else new_pre, api)
         finally:
             if token is not None:
                 from peerreport.web.rules import published_folders
@@ -196,7 +196,13 @@ class HostedGuard:
                 published_folders.reset(token)
 
     async def _serve(
-        self, scope: Scope, receive: Receive, send: Send, over: list[bool], pre: str | None
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        over: list[bool],
+        pre: str | None,
+        api: bool = False,
     ) -> None:
         started = False
         replaced = False
@@ -214,7 +220,8 @@ class HostedGuard:
                 started = True
                 if over:
                     replaced = True
-                    await _plain(send, 413, too_big_message(self.config.max_upload_bytes))
+                    too_big = too_big_message(self.config.max_upload_bytes)
+                    await _refusal(send, 413, too_big, api)
                     return
                 present = {k.lower() for k, _ in message.get("headers", [])}
                 extra = [(k, v) for k, v in extra_headers if k not in present or k == b"set-cookie"]
@@ -225,7 +232,7 @@ class HostedGuard:
             await self.app(scope, receive, sending)
         except UploadTooBig:
             if not started:
-                await _plain(send, 413, too_big_message(self.config.max_upload_bytes))
+                await _refusal(send, 413, too_big_message(self.config.max_upload_bytes), api)
 
     def _who(self, headers: dict[str, str], api: bool) -> tuple[Principal, str | None, str | None]:
         """(who is asking, their session id, the sign-in form's pre-session value)."""
@@ -270,8 +277,7 @@ class HostedGuard:
 
     def _route(self, scope: Scope) -> tuple[str, dict[str, str]]:
         """The path template of the route `scope` is for, and its path parameters."""
-        app = self.app
-        for route in app.router.routes:
+        for route in leaf_routes(self.app.router.routes):
             match, child = route.matches(scope)
             if match == Match.FULL:
                 template = getattr(route, "path", "")
@@ -340,6 +346,22 @@ class HostedGuard:
         return f"{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"
 
 
+def leaf_routes(routes: list[Any]) -> list[Any]:
+    """Every route, also inside included routers (newer FastAPI keeps those as one route each).
+
+    The hosted application includes its routers without a prefix, so a leaf's
+    own path is the whole path.
+    """
+    found: list[Any] = []
+    for route in routes:
+        inner = getattr(route, "original_router", None)
+        if inner is not None and hasattr(inner, "routes"):
+            found.extend(leaf_routes(list(inner.routes)))
+        else:
+            found.append(route)
+    return found
+
+
 def _cookies(header: str) -> dict[str, str]:
     found: dict[str, str] = {}
     for part in header.split(";"):
@@ -362,6 +384,14 @@ async def _redirect(send: Send, target: str) -> None:
         }
     )
     await send({"type": "http.response.body", "body": b""})
+
+
+async def _refusal(send: Send, status: int, text: str, api: bool) -> None:
+    """A refusal: JSON `{"error": ...}` on /api/ addresses, a plain page elsewhere."""
+    if api:
+        await _json(send, status, {"error": text})
+    else:
+        await _plain(send, status, text)
 
 
 async def _json(send: Send, status: int, body: dict[str, Any]) -> None:
