@@ -271,7 +271,7 @@ class HostedGuard:
     def _route(self, scope: Scope) -> tuple[str, dict[str, str]]:
         """The path template of the route `scope` is for, and its path parameters."""
         app = self.app
-        for route in app.router.routes:
+        for route in _leaf_routes(app.router.routes):
             match, child = route.matches(scope)
             if match == Match.FULL:
                 template = getattr(route, "path", "")
@@ -307,7 +307,7 @@ class HostedGuard:
     def _page_context(self, principal: Principal, org: str | None) -> dict[str, Any] | None:
         """What the page frame shows a signed-in person: who they are and their navigation."""
         if not principal.signed_in:
-            return {"signed_in": False}
+            return {"signed_in": False, "nav": [], "can_choose": False}
         from peerreport.hosted.navigation import navigation
 
         return {
@@ -338,6 +338,17 @@ class HostedGuard:
     def cleared_cookie(self) -> str:
         """The Set-Cookie value that signs a person out."""
         return f"{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"
+
+
+def _leaf_routes(routes: Any) -> Any:
+    """The routes themselves: FastAPI 0.16x keeps an included router as one route of its own,
+    whose match carries no path template (the routers here are included without a prefix)."""
+    for route in routes:
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            yield from _leaf_routes(inner.routes)
+        else:
+            yield route
 
 
 def _cookies(header: str) -> dict[str, str]:
