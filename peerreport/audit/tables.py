@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from peerreport.audit.sample import Sample
+from peerreport.audit.sample import Sample, SampledRecord
 from peerreport.audit.text import (
     TOKENS_NOTE,
     agreement_notes,
@@ -107,12 +107,17 @@ def traced(found: FigureTrace, ret: Return) -> TracedFigure:
     )
 
 
+def _record(record: SampledRecord) -> str:
+    """A record's ids in words: `G-03 / Ethnicity / Māori` (its own ids as they are)."""
+    return " / ".join(value_words(name, value, "") for name, value in record.ids if value)
+
+
 def sample_table(sample: Sample) -> Table:
     """A sample as a table: number, record type, the record's ids, its fields, its figures."""
     extra = sample_columns(sample)
     listed = _table(extra, [[dict(r.fields).get(n) for n in extra] for r in sample.records])
     rows = tuple(
-        (str(r.number), heading_words(r.table), r.record, *fields, sample_figures(sample, r))
+        (str(r.number), heading_words(r.table), _record(r), *fields, sample_figures(sample, r))
         for r, fields in zip(sample.records, listed.rows, strict=True)
     )
     return Table(

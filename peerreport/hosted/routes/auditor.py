@@ -10,6 +10,7 @@ There are no forms that change anything: every form here is a GET.
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
@@ -57,7 +58,7 @@ def audited_org(request: Request, org: str) -> Response:
         request,
         "audit-org.html.j2",
         code=org,
-        name=auditing.org_name(found, org),
+        org_name=auditing.org_name(found, org),
         versions=auditing.filed_versions(found, org),
         chain=chain,
         chain_words=chain_words(chain),
@@ -87,9 +88,9 @@ def sample(
     found = engine(request)
     versions = auditing.filed_versions(found, org)
     chosen = submission if submission is not None else (versions[0].id if versions else None)
-    context = {
+    context: dict[str, Any] = {
         "code": org,
-        "name": auditing.org_name(found, org),
+        "org_name": auditing.org_name(found, org),
         "versions": versions,
         "chosen": chosen,
         "size": size,
@@ -151,7 +152,7 @@ def audited_submission(request: Request, ident: int) -> Response:
     return page(request, "audit-submission.html.j2", **_about(request, held), audit=found)
 
 
-def _about(request: Request, held: auditing.Kept) -> dict[str, object]:
+def _about(request: Request, held: auditing.Kept) -> dict[str, Any]:
     """What every page about one submitted return shows of it."""
     from peerreport.render.display import period_text
 
@@ -160,7 +161,7 @@ def _about(request: Request, held: auditing.Kept) -> dict[str, object]:
     versions = auditing.filed_versions(engine(request), submission.org)
     return {
         "submission": submission,
-        "version": next(v for v in versions if v.id == submission.id),
+        "filed": next(v for v in versions if v.id == submission.id),
         "org_name": ret.organisation_name,
         "title": ret.rule.title or ret.rule.id,
         "period": period_text(ret),
