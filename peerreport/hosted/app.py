@@ -35,9 +35,11 @@ def create_hosted_app(config: ServerConfig, engine: Any = None) -> Any:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        from peerreport.hosted.directory import materialise_rules
+        from peerreport.hosted.directory import funders, materialise_rules
 
-        materialise_rules(engine, config.data_dir / "published", None)
+        # One folder per funder, as `HostedDesks.rule_folders` searches them.
+        for code, _name in funders(engine):
+            materialise_rules(engine, config.data_dir / "published" / code, [code])
         yield
         desks.close()
 

@@ -204,16 +204,11 @@ def hosted_server(
 ) -> Iterator[Server]:
     """The hosted server, on SQLite and (when configured) PostgreSQL, built once per module."""
     from peerreport.hosted import accounts
-    from peerreport.store import times
 
     folder = tmp_path_factory.mktemp(f"hosted-{request.param}")
     with ExitStack() as stack:
         url = stack.enter_context(empty_database(str(request.param), folder))
         patch = stack.enter_context(pytest.MonkeyPatch.context())
-        if not hasattr(times, "utc_now"):
-            # hosted-app's guard and sign-in call store.times.utc_now, which the branch
-            # that merges them provides; until then, the same clock here.
-            patch.setattr(times, "utc_now", lambda: dt.datetime.now(dt.UTC), raising=False)
         # Cheap argon2id hashes, as tests/hosted/conftest.py makes them for each test.
         patch.setattr(accounts, "HASHER", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
         built = build_server(folder, url)
