@@ -21,7 +21,7 @@ import datetime as dt
 import re
 from collections.abc import Iterator
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -55,13 +55,21 @@ class Server:
     b_kept: int  # B's version 1: bundle kept
     tokens: set[str]  # the member tokens written in the sample workbooks
     token_hashes: set[str]  # as the database keeps them
+    signed_in: dict[str, TestClient] = field(default_factory=dict)
 
     def client(self, username: str | None = None) -> TestClient:
-        """A browser on the server, signed in as `username` (through the sign-in form)."""
-        browser = TestClient(self.app, base_url=BASE, follow_redirects=False)
-        if username is not None:
+        """A browser on the server, signed in as `username` (through the sign-in form).
+
+        One browser per person, signed in once: the pages only read, and the
+        server limits how often one address may try to sign in.
+        """
+        if username is None:
+            return TestClient(self.app, base_url=BASE, follow_redirects=False)
+        if username not in self.signed_in:
+            browser = TestClient(self.app, base_url=BASE, follow_redirects=False)
             sign_in(browser, username)
-        return browser
+            self.signed_in[username] = browser
+        return self.signed_in[username]
 
 
 def sign_in(browser: TestClient, username: str, password: str = PASSWORD) -> None:
@@ -204,11 +212,15 @@ def hosted_server(
 ) -> Iterator[Server]:
     """The hosted server, on SQLite and (when configured) PostgreSQL, built once per module."""
     from peerreport.hosted import accounts
+    from peerreport.hosted.limits import AttemptLimit
+    from peerreport.hosted.routes import signin
 
     folder = tmp_path_factory.mktemp(f"hosted-{request.param}")
     with ExitStack() as stack:
         url = stack.enter_context(empty_database(str(request.param), folder))
         patch = stack.enter_context(pytest.MonkeyPatch.context())
+        # A fresh limit on sign-in attempts: the server process is shared by many tests.
+        patch.setattr(signin, "attempts", AttemptLimit())
         # Cheap argon2id hashes, as tests/hosted/conftest.py makes them for each test.
         patch.setattr(accounts, "HASHER", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
         built = build_server(folder, url)
