@@ -123,6 +123,7 @@ FUNDED_SUBMISSION = _rule(
     "funder-submission",
     "a user of the funder, for a return filed to that funder's rule files by its providers",
 )
+FUNDER_ANY = _rule("funder-any", (FUNDER,), None, "a funder user (their funders are listed)")
 AUDITING = _rule("auditor", (AUDITOR,), None, "an auditor")
 AUDITED_ORG = _rule(
     "auditor-org", (AUDITOR,), "audited-org", "an auditor assigned the organisation"
@@ -175,6 +176,18 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("GET", "/returns/{rule_id}/{period_label}/bundle/{version}"): COORDINATING,
     ("GET", "/returns/{rule_id}/{period_label}/copy/{fmt}"): COORDINATING,
     ("POST", "/returns/{rule_id}/{period_label}/reply"): COORDINATING,
+    # The funder's pages: its dashboard, the returns filed to it, its rule files, collation.
+    ("GET", "/funder"): FUNDER_ANY,
+    ("GET", "/funder/{funder}"): FUNDING,
+    ("GET", "/funder/{funder}/dashboard.xlsx"): FUNDING,
+    ("GET", "/funder/{funder}/submissions/{ident}"): FUNDED_SUBMISSION,
+    ("POST", "/funder/{funder}/submissions/{ident}/accept"): FUNDED_SUBMISSION,
+    ("POST", "/funder/{funder}/submissions/{ident}/query"): FUNDED_SUBMISSION,
+    ("GET", "/funder/{funder}/submissions/{ident}/bundle"): FUNDED_SUBMISSION,
+    ("GET", "/funder/{funder}/rules"): FUNDING,
+    ("POST", "/funder/{funder}/rules"): FUNDING,
+    ("GET", "/funder/{funder}/collate/{rule_id}/{period_label}"): FUNDING,
+    ("GET", "/funder/{funder}/collate/{rule_id}/{period_label}/workbook"): FUNDING,
     # The auditor's desk: read-only, on the organisations assigned (directly or as providers
     # of an assigned funder); a submission by its ledger id, of one of those organisations.
     ("GET", "/audit"): AUDITING,

@@ -20,6 +20,7 @@ from fastapi.staticfiles import StaticFiles
 from peerreport.hosted.config import ServerConfig
 from peerreport.hosted.desks import HostedDesks
 from peerreport.hosted.guard import HostedGuard
+from peerreport.hosted.published import write_published
 from peerreport.store.database import ensure_current, open_engine
 from peerreport.web.app import add_error_pages, check_csrf
 
@@ -32,14 +33,10 @@ def create_hosted_app(config: ServerConfig, engine: Any = None) -> Any:
     engine = engine if engine is not None else open_engine(config.database_url)
     ensure_current(engine)
     desks = HostedDesks(config, engine)
+    write_published(config, engine)  # the published rule files, where the loader looks
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        from peerreport.hosted.directory import funders, materialise_rules
-
-        # One folder per funder, as `HostedDesks.rule_folders` searches them.
-        for code, _name in funders(engine):
-            materialise_rules(engine, config.data_dir / "published" / code, [code])
         yield
         desks.close()
 

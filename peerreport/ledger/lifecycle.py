@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import ColumnElement, Engine, Select, insert, select
 
 from peerreport.errors import UsageError
 from peerreport.ledger.model import Submission
@@ -69,16 +69,27 @@ def events(engine: Engine, submission_ids: Iterable[int]) -> dict[int, list[Even
     """The events of each submission, oldest first."""
     wanted = sorted(set(submission_ids))
     found: dict[int, list[Event]] = {i: [] for i in wanted}
-    if not wanted:
-        return found
+    if wanted:
+        found.update(_read_events(engine, return_event.c.submission_id.in_(wanted)))
+    return found
+
+
+def events_of(engine: Engine, submission_ids: Select[Any]) -> dict[int, list[Event]]:
+    """The events of the submissions whose ids a query selects, oldest first, in one query.
+
+    For many submissions at once (a funder's dashboard): the ids stay in the
+    database instead of becoming a long `IN` list. A submission without events
+    has no key.
+    """
+    return _read_events(engine, return_event.c.submission_id.in_(submission_ids))
+
+
+def _read_events(engine: Engine, condition: ColumnElement[bool]) -> dict[int, list[Event]]:
+    found: dict[int, list[Event]] = {}
     with engine.connect() as conn:
-        rows = conn.execute(
-            select(return_event)
-            .where(return_event.c.submission_id.in_(wanted))
-            .order_by(return_event.c.id)
-        )
+        rows = conn.execute(select(return_event).where(condition).order_by(return_event.c.id))
         for r in rows:
-            found[int(r.submission_id)].append(
+            found.setdefault(int(r.submission_id), []).append(
                 Event(int(r.id), int(r.submission_id), r.kind, as_utc(r.at), r.note, r.actor)
             )
     return found
@@ -86,12 +97,17 @@ def events(engine: Engine, submission_ids: Iterable[int]) -> dict[int, list[Even
 
 def state_of(submission: Submission, its_events: list[Event]) -> str:
     """The state of one submitted version, from its place in the ledger and its events."""
-    if not submission.current:
+    return version_state(submission.version, submission.current, its_events)
+
+
+def version_state(version: int, current: bool, its_events: list[Event]) -> str:
+    """`state_of` from a version's number and currency, without the whole `Submission`."""
+    if not current:
         return SUPERSEDED
     decided = [e for e in its_events if e.kind in DECISIONS]
     if decided:
         return decided[-1].kind
-    return AMENDED if submission.version > 1 else SUBMITTED
+    return AMENDED if version > 1 else SUBMITTED
 
 
 def record_event(

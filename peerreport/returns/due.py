@@ -1,8 +1,9 @@
 """Due dates: when a period's return is due, from the rule file's `[due]`.
 
-    from peerreport.returns.due import due_date
+    from peerreport.returns.due import due_date, overdue
 
     due_date(rule_file, period)  # datetime.date(2026, 10, 20), or None
+    overdue(due_date(rule_file, period), today)  # not received by then: late
 
 `[due]` says either "the 20th of the month after the period ends"
 (`day = 20`, `months_after = 1`) or "30 days after the period ends"
@@ -41,3 +42,8 @@ def due_date(rules: RuleFile | RuleFileModel | Due | None, period: Period) -> dt
     year, month = divmod(index, 12)
     month += 1
     return dt.date(year, month, min(due.day, calendar.monthrange(year, month)[1]))
+
+
+def overdue(due: dt.date | None, today: dt.date) -> bool:
+    """Whether a return due on `due` and not received is overdue on `today` (never without one)."""
+    return due is not None and due < today

@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 from peerreport.ledger import Submission, submissions
 from peerreport.ledger.lifecycle import DRAFT, STATE_WORDS, events, state_of
 from peerreport.render.words import period_words
-from peerreport.returns.due import due_date
+from peerreport.returns.due import due_date, overdue
 from peerreport.returns.periods import Period, recent_periods
 from peerreport.rulebook import RuleFile
 
@@ -70,9 +70,7 @@ def period_states(
     never filed) are left out: a new workspace is not "late" for the years before
     it began. With no records at all, only the most recent period is listed.
     """
-    kind = rule_file.model.period or "quarter"
-    year_start = rule_file.model.year_start or "07-01"
-    periods = recent_periods(kind, year_start, today, count)
+    periods = recent_periods(*period_scheme(rule_file), today, count)
     filed = [s for s in submissions(engine, org, rule_file.id) if s.current]
     first = first_activity(engine, org)
     kept_periods = {(s.period_start, s.period_end) for s in filed}
@@ -93,10 +91,15 @@ def period_states(
             state = state_of(current, their_events.get(current.id, []))
             late = current.late
         else:
-            late = due is not None and due < today
+            late = overdue(due, today)
             state = LATE if late else DRAFT
         found.append(PeriodState(period, period_words(period), due, state, late, current))
     return found
+
+
+def period_scheme(rule_file: RuleFile) -> tuple[str, str]:
+    """The rule file's period kind and the first day of its year (`MM-DD`), with the defaults."""
+    return rule_file.model.period or "quarter", rule_file.model.year_start or "07-01"
 
 
 def next_to_file(states: Sequence[PeriodState]) -> PeriodState | None:

@@ -33,6 +33,6 @@ def server(request: Request) -> Any:
     return request.app.state.config
 
 
-from peerreport.hosted.routes import auditor, signin  # noqa: E402
+from peerreport.hosted.routes import auditor, funder, signin  # noqa: E402
 
-MODULES: list[Any] = [signin, auditor]
+MODULES: list[Any] = [signin, funder, auditor]

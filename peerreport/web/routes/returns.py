@@ -94,12 +94,14 @@ def review_page(
 ) -> Response:
     """The review page of one return and period, with the submit form."""
     from peerreport.filing import current_version
+    from peerreport.ledger.lifecycle import state_of
     from peerreport.render.html import page_context
     from peerreport.render.words import period_words
 
     rule_file, period, ret, earlier = _built(request, rule_id, period_label)
     here = desk(request)
     current = current_version(here.engine, ret)
+    decisions = _decisions(here.engine, current)
     context = page_context(ret, earlier, ret.has_errors)
     # The exported review page's own body, rendered by the same sandboxed, autoescaped
     # environment: Markup, so the page template does not escape it twice.
@@ -116,8 +118,45 @@ def review_page(
         rule_title=rule_file.model.title,
         has_errors=ret.has_errors,
         current=current,
+        decisions=decisions,
+        state=state_of(current, decisions) if current is not None else None,
         **{"reason": "", "problem": "", "confirm_same": False, **extra},
     )
+
+
+def _decisions(engine: Any, current: Any) -> list[Any]:
+    """The funder's acceptances and queries (and the replies) on the current version."""
+    from peerreport.ledger.lifecycle import events
+
+    if current is None:
+        return []
+    return list(events(engine, [current.id])[current.id])
+
+
+@router.post("/returns/{rule_id}/{period_label}/reply")
+def reply(
+    request: Request,
+    rule_id: str,
+    period_label: str,
+    message: Annotated[str, Form(max_length=4000)] = "",
+) -> Response:
+    """Answer the funder's query with a message (the other answer is an amendment)."""
+    from peerreport.filing import current_version
+    from peerreport.ledger.lifecycle import REPLIED, record_event
+
+    _, period, ret, _ = _built(request, rule_id, period_label)
+    here = desk(request)
+    current = current_version(here.engine, ret)
+    if current is None:
+        raise UsageError("This return has not been submitted, so there is nothing to reply to.")
+    try:
+        record_event(here.engine, current.org, current.id, REPLIED, message)
+    except UsageError as exc:
+        text = str(exc)
+        return review_page(
+            request, rule_id, period_label, status=400, problem=text[:1].upper() + text[1:] + "."
+        )
+    return RedirectResponse(f"/returns/{rule_id}/{period.label}?replied=1", status_code=303)
 
 
 @router.get("/returns/{rule_id}/{period_label}")
