@@ -193,6 +193,14 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/bundles"): API_ORG,
     ("GET", "/api/v1/returns"): API_EITHER,
     ("GET", "/api/v1/funders/{funder}/collations/{rule_id}/{period_label}"): API_FUNDED,
+    # The auditor's desk: read-only, on the organisations assigned (directly or as providers
+    # of an assigned funder); a submission by its ledger id, of one of those organisations.
+    ("GET", "/audit"): AUDITING,
+    ("GET", "/audit/orgs/{org}"): AUDITED_ORG,
+    ("GET", "/audit/orgs/{org}/sample"): AUDITED_ORG,
+    ("GET", "/audit/submissions/{ident}"): AUDITED_SUBMISSION,
+    ("GET", "/audit/submissions/{ident}/trace"): AUDITED_SUBMISSION,
+    ("GET", "/audit/submissions/{ident}/report"): AUDITED_SUBMISSION,
 }
 
 
@@ -295,6 +303,14 @@ def audits(principal: Principal, org: str, facts: Facts) -> bool:
     return any(org in facts.providers(funder) for funder in principal.funders)
 
 
+def audited_orgs(principal: Principal, facts: Facts) -> frozenset[str]:
+    """Every organisation an auditor is assigned (what `audits` allows), for their desk's list."""
+    if principal.role != AUDITOR:
+        return frozenset()
+    providers = (org for funder in principal.funders for org in facts.providers(funder))
+    return frozenset({*principal.orgs, *providers})
+
+
 def _submission(facts: Facts, params: Mapping[str, str]) -> tuple[str, str] | None:
     ident = params.get("ident", "")
     if not ident.isdigit() or len(ident) > 12:
@@ -302,4 +318,14 @@ def _submission(facts: Facts, params: Mapping[str, str]) -> tuple[str, str] | No
     return facts.submission(int(ident))
 
 
-__all__ = ["ROUTES", "Decision", "Principal", "Rule", "decide", "may_work_on", "rule_for"]
+__all__ = [
+    "ROUTES",
+    "Decision",
+    "Principal",
+    "Rule",
+    "audited_orgs",
+    "audits",
+    "decide",
+    "may_work_on",
+    "rule_for",
+]
