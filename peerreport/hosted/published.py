@@ -32,14 +32,16 @@ def funder_rule_choices(engine: Engine, funder: str) -> list[tuple[str, str]]:
 
 
 def funder_rule_file(config: ServerConfig, engine: Engine, funder: str, rule_id: str) -> RuleFile:
-    """The loaded rule file `rule_id` as funder `funder` published it, or a plain refusal."""
-    from peerreport.rulebook import Catalogue, load
-    from peerreport.rulebook.resolve import default_search_path
+    """The loaded rule file `rule_id` as funder `funder` published it, or a plain refusal.
+
+    Loaded once and kept until a rule file in the search path changes (loading
+    one takes a large part of a second: the dashboard would spend it on every view).
+    """
+    from peerreport.web.rules import kept_rule_file
 
     if rule_id not in dict(funder_rule_choices(engine, funder)):
         raise UsageError("This funder has published no such rule file.")
-    folder = published_folder(config, funder)
-    return load(rule_id, Catalogue([folder, *default_search_path()]))
+    return kept_rule_file(rule_id, (published_folder(config, funder),))
 
 
 def write_published(

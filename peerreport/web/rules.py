@@ -4,7 +4,8 @@ Loading a rule file parses its TOML, resolves what it extends and compiles its
 expressions: a fifth of a second, too slow to repeat on every page. The
 loaded files are kept for as long as no `.toml` in the rule search path is
 added, removed or changed (its size and modification time): a funder's edit
-shows on the next request.
+shows on the next request. A hosted server's funder pages load the rule files
+a funder published the same way (`kept_rule_file`, with the funder's folder).
 """
 
 from __future__ import annotations
@@ -27,15 +28,16 @@ _kept: dict[tuple[Path, ...], dict[str, Any]] = {}
 published_folders: ContextVar[tuple[Path, ...]] = ContextVar("published_folders", default=())
 
 
-def _search_path() -> list[Path]:
+def _search_path(folders: tuple[Path, ...] | None = None) -> list[Path]:
     from peerreport.rulebook.resolve import default_search_path
 
-    return [*published_folders.get(), *default_search_path()]
+    first = published_folders.get() if folders is None else folders
+    return [*first, *default_search_path()]
 
 
-def _signature() -> tuple[tuple[str, int, int], ...]:
+def _signature(folders: tuple[Path, ...]) -> tuple[tuple[str, int, int], ...]:
     found = []
-    for folder in _search_path():
+    for folder in _search_path(folders):
         if folder.is_dir():
             for path in sorted(folder.glob("*.toml")):
                 try:
@@ -46,11 +48,12 @@ def _signature() -> tuple[tuple[str, int, int], ...]:
     return tuple(found)
 
 
-def _current() -> dict[str, Any]:
+def _current(folders: tuple[Path, ...] | None = None) -> dict[str, Any]:
     """The kept rule files, emptied when the search path's files changed."""
-    signature = _signature()
+    folders = published_folders.get() if folders is None else folders
+    signature = _signature(folders)
     with _lock:
-        kept = _kept.setdefault(published_folders.get(), {"signature": None})
+        kept = _kept.setdefault(folders, {"signature": None})
         if kept["signature"] != signature:
             kept.update(signature=signature, choices=None, files={})
         return kept
@@ -71,14 +74,23 @@ def rule_choices() -> list[tuple[str, str]]:
 
 def rule_file(rule_id: str) -> RuleFile:
     """The loaded rule file `rule_id` (one offered by `rule_choices`), or a plain refusal."""
-    from peerreport.rulebook import Catalogue, load
-
     if rule_id not in dict(rule_choices()):
         raise UsageError("There is no such return; choose one on the Returns page.")
-    files: dict[str, RuleFile] = _current()["files"]
+    return kept_rule_file(rule_id, published_folders.get())
+
+
+def kept_rule_file(rule_id: str, folders: tuple[Path, ...]) -> RuleFile:
+    """Rule file `rule_id` found first in `folders`, then the default path: loaded once, kept.
+
+    The caller has checked `rule_id` is one it may load; a missing one is the
+    loader's plain error.
+    """
+    from peerreport.rulebook import Catalogue, load
+
+    files: dict[str, RuleFile] = _current(folders)["files"]
     found = files.get(rule_id)
     if found is None:
-        found = load(rule_id, Catalogue(_search_path()))
+        found = load(rule_id, Catalogue(_search_path(folders)))
         files[rule_id] = found
     return found
 
@@ -93,4 +105,4 @@ def rule_and_period(rule_id: str, period_label: str) -> tuple[RuleFile, Period]:
     return loaded, period_of(loaded, period_label)
 
 
-__all__ = ["rule_and_period", "rule_choices", "rule_file"]
+__all__ = ["kept_rule_file", "rule_and_period", "rule_choices", "rule_file"]
