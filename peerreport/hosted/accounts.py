@@ -18,8 +18,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import math
+import os
 import re
 import secrets
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,6 +43,11 @@ MIN_PASSWORD = 12
 MAX_PASSWORD = 1024
 TOKEN_PREFIX = "prt_"
 TOKEN_KINDS = ("org", "funder")
+#: Password hashes worked out at once. Each takes argon2id's 64 MiB and a core for a
+#: tenth of a second or more: fifty people signing in at one moment would otherwise take
+#: fifty times the memory and, competing for the cores and memory bandwidth, longer in
+#: all (a burst of 50 took 30 s and 2.6 GB, against a few seconds one core each).
+HASHING = threading.BoundedSemaphore(os.cpu_count() or 1)
 #: last_seen_at is written at most this often, so every page view is not a write.
 SEEN_EVERY = dt.timedelta(minutes=1)
 REFUSED = "wrong username or password"
@@ -156,7 +163,7 @@ def create_account(
     if len(shown) > 200:
         raise UsageError("the display name must be at most 200 characters")
     now = _now(now)
-    password_hash = HASHER.hash(password)
+    password_hash = _hash(password)
     taken = UsageError(f"there is already an account {name!r}")
     try:
         with engine.begin() as conn:
@@ -192,7 +199,7 @@ def set_password(
 ) -> None:
     """Give the account a new password, lift any lockout and end its sessions."""
     check_password(password)
-    password_hash = HASHER.hash(password)
+    password_hash = _hash(password)
     with engine.begin() as conn:
         row = _existing(conn, username)
         conn.execute(
@@ -253,13 +260,19 @@ def _dummy_hash() -> str:
     """A hash with the current hasher's parameters, to check unknown usernames against."""
     key = (HASHER.time_cost, HASHER.memory_cost, HASHER.parallelism, HASHER.hash_len)
     if key not in _DUMMY:
-        _DUMMY[key] = HASHER.hash(secrets.token_urlsafe(16))
+        _DUMMY[key] = _hash(secrets.token_urlsafe(16))
     return _DUMMY[key]
+
+
+def _hash(password: str) -> str:
+    with HASHING:
+        return HASHER.hash(password)
 
 
 def _verifies(password_hash: str, password: str) -> bool:
     try:
-        return HASHER.verify(password_hash, password)
+        with HASHING:
+            return HASHER.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 
@@ -293,9 +306,7 @@ def authenticate(
     if row.locked_until is not None and as_utc(row.locked_until) > now:
         raise LoginRefused(_locked(as_utc(row.locked_until), now))
     right = _verifies(row.password_hash, password)
-    new_hash = (
-        HASHER.hash(password) if right and HASHER.check_needs_rehash(row.password_hash) else None
-    )
+    new_hash = _hash(password) if right and HASHER.check_needs_rehash(row.password_hash) else None
 
     refusal: str | None = None
     with engine.begin() as conn:
