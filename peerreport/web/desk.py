@@ -34,7 +34,10 @@ class Desk:
         self._lock = threading.Lock()
         self._root = config.workspace_dir
         self._session: Session | None = None
-        self._built: OrderedDict[tuple[Any, ...], tuple[Any, list[Any]]] = OrderedDict()
+        #: Builds by key: (return, earlier periods, what was made from them, by name).
+        self._built: OrderedDict[tuple[Any, ...], tuple[Any, list[Any], dict[str, Any]]] = (
+            OrderedDict()
+        )
         self._summary: tuple[tuple[str, int], Any] | None = None
         #: Called with (org, submission id, bundle path) after a return is filed (hosted
         #: servers deliver the bundle to the funder); None on a local server.
@@ -77,6 +80,23 @@ class Desk:
         was built at: reloading the review page does not build it again, and
         any import or withdrawal (a new revision) makes the next request build afresh.
         """
+        ret, earlier, _ = self._build(rule_file, period)
+        return ret, earlier
+
+    def built_with(
+        self, rule_file: Any, period: Any, name: str, make: Callable[[Any, list[Any]], Any]
+    ) -> tuple[Any, list[Any], Any]:
+        """`built`, and `make(return, earlier periods)` kept with the build under `name`.
+
+        For what depends only on the build, such as the review page's rendering of
+        the return: made once per build rather than on every view.
+        """
+        ret, earlier, made = self._build(rule_file, period)
+        if name not in made:
+            made.setdefault(name, make(ret, earlier))
+        return ret, earlier, made[name]
+
+    def _build(self, rule_file: Any, period: Any) -> tuple[Any, list[Any], dict[str, Any]]:
         from peerreport.returns.build import build_return
         from peerreport.returns.history import history
         from peerreport.store.revisions import latest_revision
@@ -94,10 +114,10 @@ class Desk:
         ret = build_return(self.engine, org, name, rule_file, period)
         earlier = history(self.engine, org, name, rule_file, period)
         with self._lock:
-            self._built[key] = (ret, earlier)
+            kept = self._built.setdefault(key, (ret, earlier, {}))
             while len(self._built) > BUILT_KEPT:
                 self._built.popitem(last=False)
-        return ret, earlier
+        return kept
 
     def filed(self, filed: Any) -> None:
         """A return was filed through the pages (a `peerreport.filing.Filed`)."""

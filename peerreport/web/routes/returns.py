@@ -95,18 +95,13 @@ def review_page(
     """The review page of one return and period, with the submit form."""
     from peerreport.filing import current_version
     from peerreport.ledger.lifecycle import state_of
-    from peerreport.render.html import page_context
     from peerreport.render.words import period_words
 
-    rule_file, period, ret, earlier = _built(request, rule_id, period_label)
+    rule_file, period = _choose(rule_id, period_label)
     here = desk(request)
+    ret, _, review_html = here.built_with(rule_file, period, "review-body", _review_body)
     current = current_version(here.engine, ret)
     decisions = _decisions(here.engine, current)
-    context = page_context(ret, earlier, ret.has_errors)
-    # The exported review page's own body, rendered by the same sandboxed, autoescaped
-    # environment: Markup, so the page template does not escape it twice.
-    body = environment().get_template("return-body.html.j2")
-    review_html = Markup(body.render({**context, "embedded": True}))
     return page(
         request,
         "review.html.j2",
@@ -122,6 +117,20 @@ def review_page(
         state=state_of(current, decisions) if current is not None else None,
         **{"reason": "", "problem": "", "confirm_same": False, **extra},
     )
+
+
+def _review_body(ret: Any, earlier: list[Any]) -> Markup:
+    """The exported review page's own body, rendered by the same sandboxed, autoescaped
+    environment: Markup, so the page template does not escape it twice.
+
+    It depends on the build alone, so the desk keeps it with the build: rendering
+    it took most of a review page's time once the return was built.
+    """
+    from peerreport.render.html import page_context
+
+    context = page_context(ret, earlier, ret.has_errors)
+    body = environment().get_template("return-body.html.j2")
+    return Markup(body.render({**context, "embedded": True}))
 
 
 def _decisions(engine: Any, current: Any) -> list[Any]:
