@@ -26,10 +26,12 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote
 
 from sqlalchemy import Engine, select
+from starlette.concurrency import run_in_threadpool
 from starlette.routing import Match
 
 from peerreport.hosted import access
@@ -151,9 +153,11 @@ class HostedGuard:
         if headers.get("host", "") != self.config.host:
             await _refusal(send, 421, REFUSED_HOST, api)
             return
-        principal, session_id, pre = self._who(headers, api)
-        template, params = self._route(scope)
-        decision = access.decide(principal, method, template, params, self.facts)
+        # Database lookups, so in a worker thread: on the event loop they would hold up
+        # every other request meanwhile.
+        principal, session_id, pre, decision = await run_in_threadpool(
+            self._admit, scope, headers, api
+        )
         if not decision.allowed:
             await self._refuse(send, decision, api, scope)
             return
@@ -182,11 +186,11 @@ class HostedGuard:
         state["hosted"] = self._page_context(principal, decision.org)
         token = None
         if decision.org is not None:
-            desk = self.desks.for_org(decision.org)
+            desk, folders = await run_in_threadpool(self._desk, decision.org)
             state["desk"] = desk
             from peerreport.web.rules import published_folders
 
-            token = published_folders.set(self.desks.rule_folders(decision.org))
+            token = published_folders.set(folders)
         try:
             await self._serve(scope, receive, send, over, None if pre else new_pre, api)
         finally:
@@ -233,6 +237,19 @@ class HostedGuard:
         except UploadTooBig:
             if not started:
                 await _refusal(send, 413, too_big_message(self.config.max_upload_bytes), api)
+
+    def _admit(
+        self, scope: Scope, headers: dict[str, str], api: bool
+    ) -> tuple[Principal, str | None, str | None, access.Decision]:
+        """Who is asking (`_who`) and the access decision on the route they asked for."""
+        principal, session_id, pre = self._who(headers, api)
+        template, params = self._route(scope)
+        decision = access.decide(principal, scope["method"], template, params, self.facts)
+        return principal, session_id, pre, decision
+
+    def _desk(self, org: str) -> tuple[Any, tuple[Path, ...]]:
+        """The organisation's desk and the folders of its funders' published rule files."""
+        return self.desks.for_org(org), self.desks.rule_folders(org)
 
     def _who(self, headers: dict[str, str], api: bool) -> tuple[Principal, str | None, str | None]:
         """(who is asking, their session id, the sign-in form's pre-session value)."""
