@@ -9,6 +9,7 @@ the pages is delivered to the funder by storing its bundle in the database.
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from pathlib import Path
 
@@ -20,6 +21,9 @@ from peerreport.web.desk import Desk
 
 #: How many organisations' desks (with their kept builds) stay open.
 DESKS_KEPT = 64
+#: How long the folders of an organisation's funders are kept between lookups (every page
+#: of a coordinator's needs them; a funder linked meanwhile shows this much later).
+FOLDERS_SECONDS = 5.0
 
 
 class HostedDesks:
@@ -30,6 +34,7 @@ class HostedDesks:
         self.engine = engine
         self._lock = threading.Lock()
         self._desks: OrderedDict[str, Desk] = OrderedDict()
+        self._folders: dict[str, tuple[float, tuple[Path, ...]]] = {}
 
     def for_org(self, org: str) -> Desk:
         """Organisation `org`'s desk (its folder is made when missing)."""
@@ -57,9 +62,17 @@ class HostedDesks:
         """The folders of the rule files `org`'s funders published (searched first)."""
         from peerreport.hosted.directory import funders_of
 
-        return tuple(
+        now = time.monotonic()
+        with self._lock:
+            kept = self._folders.get(org)
+            if kept is not None and now - kept[0] < FOLDERS_SECONDS:
+                return kept[1]
+        found = tuple(
             self.config.data_dir / "published" / code for code, _ in funders_of(self.engine, org)
         )
+        with self._lock:
+            self._folders[org] = (now, found)
+        return found
 
     def _folder(self, org: str) -> Path:
         from peerreport.hosted.directory import org_names
