@@ -19,20 +19,23 @@ it), and the funder accepts or queries some.
 Then it starts the real hosted server (`peerreport.hosted.server.make_hosted_server`
 in a subprocess, on a free port of 127.0.0.1) and runs --users simulated
 people for --seconds, with asyncio and httpx: each signs in through the
-sign-in form (GET /login for the CSRF token, POST /login) and then, with a
-random pause of 0.5 to 1.5 x --think seconds between pages, a funder user
-opens the dashboard (`/funder/{code}`) over and over and downloads its
-workbook every --xlsx-every views; a coordinator opens their home (`/`) and
-the review page of the newest past quarter (`/returns/bench-adults/{period}`).
+sign-in form (GET /login for the CSRF token, POST /login; they arrive evenly
+over the first --ramp seconds) and sees each of their pages once: the warm-up.
+When everyone has, the timed phase of --seconds begins: with a random pause
+of 1/3 to 5/3 x --think seconds between pages (1 to 5 s by default, as
+locust's `between(1, 5)`), a funder user opens the dashboard (`/funder/{code}`)
+over and over and downloads its workbook every --xlsx-every views; a
+coordinator opens their home (`/`) and the review page of the newest past
+quarter (`/returns/bench-adults/{period}`) in turn.
 Each simulated person sends its own X-Forwarded-For address, as the TLS proxy
 in front of a real server would (the server trusts it from 127.0.0.1): the
 sign-in limit counts attempts per address.
 
 Prints, per page: requests, errors (anything but the expected status),
 median, 95th and 99th percentile and slowest (ms, wall-clock at the client,
-HTTP over loopback included) and requests per second. Each person's first view
-of a page is counted apart ("first"): the first view of a review page builds
-the return, later views of the same records revision reuse the build. Times
+HTTP over loopback included) and requests per second, for the warm-up and the
+timed phase apart: the first view of a review page builds the return, later
+views of the same records revision reuse the build. Times
 depend on the machine (the client shares it with the server and PostgreSQL),
 so nothing here asserts a limit. --json writes the table with the machine's
 cores and memory. Usage:
@@ -134,8 +137,15 @@ def main() -> None:
     parser.add_argument(
         "--think",
         type=float,
-        default=1.0,
-        help="mean pause between one person's pages, in seconds (default 1; 0: none)",
+        default=3.0,
+        help="mean pause between one person's pages, in seconds: a random 1/3 to 5/3 of it "
+        "(default 3: 1 to 5 s, as locust's between(1, 5); 0: none)",
+    )
+    parser.add_argument(
+        "--ramp",
+        type=float,
+        default=10.0,
+        help="people arrive evenly over this many seconds (default 10; 0: all at once)",
     )
     parser.add_argument(
         "--xlsx-every", type=int, default=10, help="a funder downloads the workbook every N views"
@@ -174,7 +184,9 @@ def _setup(args: argparse.Namespace, db: str) -> tuple[Setup, list[tuple[str, fl
     kept = args.keep / KEPT_NAME if args.keep else None
     if kept is not None and kept.exists():
         found = json.loads(kept.read_text("utf-8"))
-        setup = Setup(**{**found, "data_dir": Path(found["data_dir"])})
+        fields = {f.name for f in dataclasses.fields(Setup)}
+        setup = Setup(**{k: v for k, v in found.items() if k in fields})
+        setup = dataclasses.replace(setup, data_dir=Path(found["data_dir"]))
         return setup, [("reused", 0.0)], False
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=True)
@@ -536,10 +548,10 @@ def _at(moment: dt.datetime) -> Any:
 
 @dataclasses.dataclass(frozen=True)
 class Hit:
-    """One request: which page, whether it was the person's first view of it, how it went."""
+    """One request: which page, in which phase, how it went."""
 
     page: str
-    first: bool
+    warm_up: bool  # signing in and each person's first view of each page
     ok: bool
     seconds: float
 
@@ -549,11 +561,14 @@ class Results:
     """What the load measured."""
 
     hits: list[Hit]
-    seconds: float
+    warm_up_seconds: float
+    seconds: float  # the timed phase, after everyone's warm-up
     server_peak_mb: float | None
     problems: list[str]
     review_period: str
     postgres: str
+    #: The machine's load average (1 minute) before and after: other work on it shows here.
+    load: tuple[float, float] = (0.0, 0.0)
 
 
 def _run(args: argparse.Namespace, setup: Setup) -> Results:
@@ -576,9 +591,9 @@ def _run(args: argparse.Namespace, setup: Setup) -> Results:
         )
     try:
         _wait_until_up(server, base_url, log)
-        started = time.perf_counter()
-        hits, problems = asyncio.run(_people(args, setup, base_url))
-        seconds = time.perf_counter() - started
+        before = os.getloadavg()[0]
+        hits, problems, phases = asyncio.run(_people(args, setup, base_url))
+        after = os.getloadavg()[0]
         peak = _peak_mb(server.pid)
     finally:
         server.terminate()
@@ -587,7 +602,11 @@ def _run(args: argparse.Namespace, setup: Setup) -> Results:
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
-    return Results(hits, seconds, peak, problems, setup.periods[0], _postgres_version(setup.url))
+    version = _postgres_version(setup.url)
+    warm_up, seconds = phases
+    return Results(
+        hits, warm_up, seconds, peak, problems, setup.periods[0], version, (before, after)
+    )
 
 
 def _wait_until_up(server: subprocess.Popen[bytes], base_url: str, log: Path) -> None:
@@ -615,29 +634,22 @@ def _peak_mb(pid: int) -> float | None:
 
 async def _people(
     args: argparse.Namespace, setup: Setup, base_url: str
-) -> tuple[list[Hit], list[str]]:
+) -> tuple[list[Hit], list[str], tuple[float, float]]:
+    """Everyone's requests, the problems seen, and how long the warm-up and timed phases took."""
     rng = random.Random(args.seed)
     coordinators = rng.sample(setup.orgs, args.users - args.funder_users)
-    deadline = time.monotonic() + args.seconds
+    names = [FUNDER_USER] * args.funder_users + [_coordinator(org) for org in coordinators]
     hits: list[Hit] = []
     problems: list[str] = []
+    together = asyncio.Barrier(args.users)
+    clock: dict[str, float] = {"started": time.monotonic()}
     people = [
-        _person(
-            i,
-            FUNDER_USER
-            if i < args.funder_users
-            else _coordinator(coordinators[i - args.funder_users]),
-            args,
-            setup,
-            base_url,
-            deadline,
-            hits,
-            problems,
-        )
-        for i in range(args.users)
+        _person(i, name, args, setup, base_url, together, clock, hits, problems)
+        for i, name in enumerate(names)
     ]
     await asyncio.gather(*people)
-    return hits, problems
+    timed = clock.get("ended", time.monotonic()) - clock.get("timed", clock["started"])
+    return hits, problems, (clock.get("timed", clock["started"]) - clock["started"], timed)
 
 
 async def _person(
@@ -646,30 +658,30 @@ async def _person(
     args: argparse.Namespace,
     setup: Setup,
     base_url: str,
-    deadline: float,
+    together: asyncio.Barrier,
+    clock: dict[str, float],
     hits: list[Hit],
     problems: list[str],
 ) -> None:
-    """One simulated person: sign in, then their pages until the deadline."""
+    """One simulated person: sign in and see each page once (the warm-up); once everyone has,
+    their pages over and over until --seconds have passed."""
     import httpx
 
     rng = random.Random(args.seed * 1000 + number)
-    seen: set[str] = set()
     # Behind the TLS proxy each person has their own address (the sign-in limit is per address).
     headers = {"x-forwarded-for": f"10.13.{number // 250}.{number % 250 + 1}"}
+    warming = True
 
-    async def get(client: httpx.AsyncClient, page: str, path: str, expect: int = 200) -> Any:
-        first = page not in seen
-        seen.add(page)
+    async def get(client: httpx.AsyncClient, page: str, path: str) -> Any:
         started = time.perf_counter()
         try:
             response = await client.get(path)
         except httpx.HTTPError as exc:
-            hits.append(Hit(page, first, False, time.perf_counter() - started))
+            hits.append(Hit(page, warming, False, time.perf_counter() - started))
             problems.append(f"{username} GET {path}: {type(exc).__name__}: {exc}")
             return None
-        ok = response.status_code == expect
-        hits.append(Hit(page, first, ok, time.perf_counter() - started))
+        ok = response.status_code == 200
+        hits.append(Hit(page, warming, ok, time.perf_counter() - started))
         if not ok:
             problems.append(
                 f"{username} GET {path}: {response.status_code} {response.text[:300]!r}"
@@ -678,17 +690,12 @@ async def _person(
 
     async def pause() -> None:
         if args.think > 0:
-            await asyncio.sleep(args.think * rng.uniform(0.5, 1.5))
+            await asyncio.sleep(args.think * rng.uniform(1 / 3, 5 / 3))
 
-    limits = httpx.Limits(max_connections=2)
-    async with httpx.AsyncClient(
-        base_url=base_url, headers=headers, timeout=300, limits=limits
-    ) as client:
-        if args.think > 0:  # people do not all arrive in the same millisecond
-            await asyncio.sleep(rng.uniform(0, args.think))
+    async def sign_in(client: httpx.AsyncClient) -> bool:
         form = await get(client, "sign-in form", "/login")
         if form is None or form.status_code != 200:
-            return
+            return False
         found = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
         token = found.group(1) if found else ""
         data = {"csrf_token": token, "next": "/", "username": username, "password": PASSWORD}
@@ -702,26 +709,46 @@ async def _person(
         hits.append(Hit("sign-in", True, ok, time.perf_counter() - started))
         if not ok:
             problems.append(f"{username} POST /login: {detail}")
-            return
+        return ok
+
+    funder = username == FUNDER_USER
+    review = f"/returns/{RULE_ID}/{setup.periods[0]}"
+    workbook = f"/funder/{FUNDER}/dashboard.xlsx?rule={RULE_ID}"
+    # A browser drops an idle connection before the server does (uvicorn: after 5 s), so a
+    # request never races the server closing it.
+    limits = httpx.Limits(max_connections=2, keepalive_expiry=2.0)
+    async with httpx.AsyncClient(
+        base_url=base_url, headers=headers, timeout=300, limits=limits
+    ) as client:
+        signed_in = False
+        try:
+            await asyncio.sleep(args.ramp * number / max(1, args.users))  # people arrive in turn
+            signed_in = await sign_in(client)
+            if signed_in and funder:
+                await get(client, "dashboard", f"/funder/{FUNDER}")
+            elif signed_in:
+                await get(client, "home", "/")
+                await get(client, "review", review)
+        finally:
+            await together.wait()  # the timed phase starts when everyone is warmed up
+        warming = False
+        started = clock.setdefault("timed", time.monotonic())
+        deadline = started + args.seconds
         views = 0
-        review = f"/returns/{RULE_ID}/{setup.periods[0]}"
-        while time.monotonic() < deadline:
-            if username == FUNDER_USER:
+        while signed_in and time.monotonic() < deadline:
+            await pause()
+            if time.monotonic() >= deadline:
+                break
+            if funder:
                 views += 1
                 if args.xlsx_every and views % args.xlsx_every == 0:
-                    await get(
-                        client, "dashboard.xlsx", f"/funder/{FUNDER}/dashboard.xlsx?rule={RULE_ID}"
-                    )
+                    await get(client, "dashboard.xlsx", workbook)
                 else:
                     await get(client, "dashboard", f"/funder/{FUNDER}")
-                await pause()
             else:
-                await get(client, "home", "/")
-                await pause()
-                if time.monotonic() >= deadline:
-                    break
-                await get(client, "review", review)
-                await pause()
+                await get(client, "review" if views % 2 else "home", review if views % 2 else "/")
+                views += 1
+        clock["ended"] = max(clock.get("ended", 0.0), time.monotonic())
 
 
 # -- the table ----------------------------------------------------------------------------
@@ -750,22 +777,25 @@ def _memory_bytes() -> int | None:
 def _rows(results: Results) -> Iterator[dict[str, Any]]:
     by_page: dict[tuple[str, bool], list[Hit]] = defaultdict(list)
     for hit in results.hits:
-        by_page[(hit.page, hit.first and hit.page not in ("sign-in form", "sign-in"))].append(hit)
+        by_page[(hit.page, hit.warm_up)].append(hit)
     for page in PAGES:
-        for first in (True, False):
-            hits = by_page.get((page, first))
+        for warm_up in (True, False):
+            hits = by_page.get((page, warm_up))
             if not hits:
                 continue
             ms = sorted(h.seconds * 1000 for h in hits)
+            first = warm_up and page not in ("sign-in form", "sign-in")
+            seconds = results.warm_up_seconds if warm_up else results.seconds
             yield {
                 "page": page + (" (first view)" if first else ""),
+                "phase": "warm-up" if warm_up else "timed",
                 "requests": len(hits),
                 "errors": sum(not h.ok for h in hits),
                 "median_ms": statistics.median(ms),
                 "p95_ms": _percentile(ms, 95),
                 "p99_ms": _percentile(ms, 99),
                 "max_ms": ms[-1],
-                "per_second": len(hits) / results.seconds,
+                "per_second": len(hits) / seconds if seconds > 0 else 0.0,
             }
 
 
@@ -784,7 +814,8 @@ def _report(
 ) -> None:
     import peerreport
 
-    rows = list(_rows(results))
+    rows = sorted(_rows(results), key=lambda row: row["phase"] == "timed")
+    printed_timed = printed_warm_up = False
     memory = _memory_bytes()
     gib = f"{memory / 2**30:.1f} GiB" if memory else "?"
     print(
@@ -799,24 +830,34 @@ def _report(
     )
     print(
         f"{args.users} people ({args.funder_users} funder, {args.users - args.funder_users} "
-        f"coordinators) for {results.seconds:.0f} s, pause {args.think:g} s on average; "
-        f"server peak memory {results.server_peak_mb or 0:.0f} MB"
+        f"coordinators), arriving over {args.ramp:g} s: warm-up (signing in, each person's "
+        f"first view of each page) {results.warm_up_seconds:.0f} s, then {results.seconds:.0f} s "
+        f"timed, pausing {args.think:g} s on average between pages"
+    )
+    print(
+        f"server peak memory {results.server_peak_mb or 0:.0f} MB; machine load average "
+        f"{results.load[0]:.1f} before, {results.load[1]:.1f} after (other work shows here)"
     )
     heading = (
         f"{'page':<26} {'requests':>8} {'errors':>6} {'median ms':>9} {'p95 ms':>8} "
         f"{'p99 ms':>8} {'max ms':>8} {'per s':>6}"
     )
     print(heading)
-    print("-" * len(heading))
     for row in rows:
+        if row["phase"] == "timed" and not printed_timed:
+            print(f"-- timed ({results.seconds:.0f} s) " + "-" * (len(heading) - 16))
+            printed_timed = True
+        elif row["phase"] == "warm-up" and not printed_warm_up:
+            print(f"-- warm-up ({results.warm_up_seconds:.0f} s) " + "-" * (len(heading) - 18))
+            printed_warm_up = True
         print(
             f"{row['page']:<26} {row['requests']:>8} {row['errors']:>6} {row['median_ms']:>9.0f} "
             f"{row['p95_ms']:>8.0f} {row['p99_ms']:>8.0f} {row['max_ms']:>8.0f} "
             f"{row['per_second']:>6.1f}"
         )
-    everything = len(results.hits)
-    rate = everything / results.seconds
-    print(f"all requests: {everything} in {results.seconds:.0f} s ({rate:.1f}/s)")
+    timed = sum(not h.warm_up for h in results.hits)
+    rate = timed / results.seconds if results.seconds > 0 else 0.0
+    print(f"timed requests: {timed} in {results.seconds:.0f} s ({rate:.1f}/s)")
     for problem in results.problems[:10]:
         print(f"  problem: {problem}")
     if args.json:
@@ -837,9 +878,12 @@ def _report(
                     "users": args.users,
                     "funder_users": args.funder_users,
                     "seconds": results.seconds,
+                    "warm_up_seconds": results.warm_up_seconds,
+                    "ramp_seconds": args.ramp,
                     "think_seconds": args.think,
                     "review_period": results.review_period,
                     "server_peak_mb": results.server_peak_mb,
+                    "load_average": {"before": results.load[0], "after": results.load[1]},
                     "setup_seconds": dict(steps),
                     "total_seconds": total,
                     "pages": rows,
