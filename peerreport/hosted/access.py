@@ -201,6 +201,8 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("GET", "/audit/submissions/{ident}"): AUDITED_SUBMISSION,
     ("GET", "/audit/submissions/{ident}/trace"): AUDITED_SUBMISSION,
     ("GET", "/audit/submissions/{ident}/report"): AUDITED_SUBMISSION,
+    # The admin's overview (changes are made with `peerreport admin` on the server).
+    ("GET", "/admin"): ADMINISTERING,
 }
 
 
