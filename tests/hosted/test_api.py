@@ -178,4 +178,3 @@ def test_a_funder_collates_the_returns_it_accepted(
     assert row["file"] == "harbour-adults_FY2026-Q4_HPC001_v1.bundle.zip"
     assert collation["figures"] and all(f["total"]["providers"] <= 1 for f in collation["figures"])
     assert [r["state"] for r in hosted.returns(FUNDER)] == ["accepted"]
-
