@@ -32,7 +32,7 @@ from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
 from tests.conftest import BACKENDS, empty_database
-from tests.hosted.helpers import RULE_TEXT, sample_log
+from tests.hosted.helpers import RULE_TEXT, file_on_server, sample_log
 
 BASE = "http://testserver"
 PASSWORD = "a long enough passphrase"
@@ -86,15 +86,9 @@ def _sign_in(client: TestClient, username: str) -> None:
 
 
 def _build(folder: Path, url: str) -> Matrix:
-    from peerreport.filing import period_of, submit_return
     from peerreport.hosted import accounts, directory
     from peerreport.hosted.app import create_hosted_app
     from peerreport.hosted.config import ServerConfig
-    from peerreport.hosted.orgs import ensure_org_workspace
-    from peerreport.hosted.published import published_folder
-    from peerreport.intake import ImportSettings, import_files
-    from peerreport.rulebook import Catalogue, load
-    from peerreport.rulebook.resolve import default_search_path
     from peerreport.store.database import open_engine, upgrade
 
     engine = open_engine(url)
@@ -113,20 +107,10 @@ def _build(folder: Path, url: str) -> Matrix:
     app = create_hosted_app(config, engine)  # writes the published rule files out
 
     log = sample_log(folder)
-    submissions: dict[str, int] = {}
-    for org, name, funder, rule_id in ((A, A_NAME, F, RULE_F), (B, B_NAME, G, RULE_G)):
-        workspace = ensure_org_workspace(config, org, name, (rule_id,))
-        assert import_files(engine, [log], ImportSettings.for_workspace(workspace)).stored
-        catalogue = Catalogue([published_folder(config, funder), *default_search_path()])
-        rule_file = load(rule_id, catalogue)
-        done = submit_return(
-            workspace, engine, rule_file, period_of(rule_file, PERIOD), out_dir=folder / org
-        )
-        assert done.filed is not None
-        submissions[org] = done.filed.submission.id
-        directory.store_bundle(
-            engine, done.filed.submission.id, org, done.filed.bundle_path.read_bytes(), "filed"
-        )
+    submissions = {
+        org: file_on_server(config, engine, org, name, funder, rule_id, log)
+        for org, name, funder, rule_id in ((A, A_NAME, F, RULE_F), (B, B_NAME, G, RULE_G))
+    }
 
     people = [
         Persona("coord-a", "coordinator", orgs=frozenset({A})),
