@@ -163,7 +163,8 @@ def test_publishing_a_rule_file_offers_it_to_the_providers(hosted: Hosted) -> No
         files={
             "rule_file": (
                 "youth.toml",
-                b'id = "harbour-youth"\ntitle = "Youth"\nversion = "1"\nextends = ["no-such-file"]\n',
+                b'id = "harbour-youth"\ntitle = "Youth"\nversion = "1"\n'
+                b'extends = ["no-such-file"]\n',
             )
         },
         headers={"origin": BASE_URL},
