@@ -44,9 +44,7 @@ def funder_rule_file(config: ServerConfig, engine: Engine, funder: str, rule_id:
     return kept_rule_file(rule_id, (published_folder(config, funder),))
 
 
-def write_published(
-    config: ServerConfig, engine: Engine, funders: list[str] | None = None
-) -> None:
+def write_published(config: ServerConfig, engine: Engine, funders: list[str] | None = None) -> None:
     """Write the published rule files of `funders` (default: all) where the loader looks."""
     from peerreport.hosted.directory import funders as all_funders
     from peerreport.hosted.directory import materialise_rules
