@@ -64,6 +64,7 @@ def dashboard(
         shown = grid.filtered(state=state or None, provider_text=q.strip() or None)
     else:
         rule_id, shown = "", None
+    rows = _rows(shown) if shown is not None else []
 
     return page(
         request,
@@ -74,11 +75,24 @@ def dashboard(
         rule_id=rule_id,
         grid=grid,
         shown=shown,
+        rows=rows,
         state=state,
         q=q,
         states=[(s, STATE_LABELS[s]) for s in STATES],
         percent=_percent,
     )
+
+
+def _rows(grid: Any) -> list[tuple[str, str, list[tuple[str, str, int | None]]]]:
+    """Each provider shown, with its cells as (state, label, submission id), newest first.
+
+    Plain tuples: the sandboxed template unpacks them without checking each
+    attribute it reads, which took most of the page's rendering for 200 providers.
+    """
+    return [
+        (code, name, [(c.state, c.label, c.submission_id) for c in grid.row(code)])
+        for code, name in grid.providers
+    ]
 
 
 def _percent(fraction: float | None) -> str:
