@@ -210,10 +210,13 @@ def _setup(args: argparse.Namespace, db: str) -> tuple[Setup, list[tuple[str, fl
 
 
 def _drop_kept(folder: Path) -> None:
-    found = json.loads((folder / KEPT_NAME).read_text("utf-8"))
-    drop_postgres_schema(found["db"], found["schema"])
+    kept = folder / KEPT_NAME
+    if kept.exists():  # else the run that made it failed and dropped its schema itself
+        found = json.loads(kept.read_text("utf-8"))
+        drop_postgres_schema(found["db"], found["schema"])
+        print(f"dropped schema {found['schema']}")
     shutil.rmtree(folder, ignore_errors=True)
-    print(f"dropped schema {found['schema']} and {folder}")
+    print(f"removed {folder}")
 
 
 def _fill(
