@@ -2,7 +2,9 @@
 
 Every table carries `org`, the organisation's provider code, and every query
 filters on it, so one PostgreSQL database can hold several organisations
-without mixing them.
+without mixing them. The tables a hosted server keeps for itself (accounts,
+funders, published rule files: `hosted_schema.SERVER_TABLES`) are the
+exception, defined in `hosted_schema` on the same `metadata`.
 
 Records keep their history. Every import that stores something, and every
 withdrawal, is a numbered *revision* of the organisation's records
@@ -338,3 +340,6 @@ ledger_entry = Table(
     PrimaryKeyConstraint("org", "seq"),
     ForeignKeyConstraint(["org"], ["organisation.org"]),
 )
+
+# The hosted server's tables live in their own module, on this metadata.
+from peerreport.store import hosted_schema as hosted_schema  # noqa: E402
