@@ -55,6 +55,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "Collate providers' bundles into one workbook (funders).",
     ),
     "keys": ("peerreport.cli.keys_cmd", "keys", "Signing keys: make an Ed25519 key pair."),
+    "admin": (
+        "peerreport.cli.admin_cmd",
+        "admin",
+        "Hosted server: accounts, organisations, funders, tokens, published rule files.",
+    ),
     "serve": (
         "peerreport.cli.serve_cmd",
         "serve",

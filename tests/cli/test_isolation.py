@@ -56,6 +56,8 @@ def refused(*args: str, says: str) -> Case:
 
 NOT_OURS = "HPC001's: this workspace can only read its own organisation's"
 OTHER_ORG = "--org OTB002: this workspace is HPC001's and can only read its own"
+NO_SERVER = "no secret key"
+ADMIN_GROUPS = ("org", "funder", "user", "token")
 OTHER_BUNDLE = "the bundle is OTB002's, not HPC001's: this workspace can only check"
 
 # Every leaf command, with arguments aimed at B. {rid}: B's submitted return id,
@@ -159,6 +161,33 @@ CASES: dict[str, list[Case]] = {
     # A server cannot run under CliRunner: tests/web/test_isolation.py runs the web
     # application on A's workspace over this same shared database and aims every page at B.
     "serve": [],
+    # The hosted server's own commands need its configuration (its secret key): the
+    # database URL a workspace knows is not enough. With it, they are the operator's, who
+    # looks after every organisation (tests/hosted/test_admin_cmd.py).
+    **{
+        " ".join(args[:3] if args[1] in ADMIN_GROUPS else args[:2]): [
+            refused(*args, says=NO_SERVER)
+        ]
+        for args in (
+            ("admin", "init", "--admin", "someone"),
+            ("admin", "publish", "--funder", "NORTH", "{rules}"),
+            ("admin", "org", "add", "OTB003", "Another"),
+            ("admin", "org", "list"),
+            ("admin", "funder", "add", "NORTH", "Northern"),
+            ("admin", "funder", "link", "NORTH", B_CODE),
+            ("admin", "funder", "list"),
+            ("admin", "user", "add", "someone", "--role", "coordinator", "--org", B_CODE),
+            ("admin", "user", "password", "someone"),
+            ("admin", "user", "list"),
+            ("admin", "user", "disable", "someone"),
+            ("admin", "user", "enable", "someone"),
+            ("admin", "user", "grant", "someone", "--org", B_CODE),
+            ("admin", "user", "revoke", "someone", "--org", B_CODE),
+            ("admin", "token", "add", "--org", B_CODE, "--label", "robot"),
+            ("admin", "token", "list"),
+            ("admin", "token", "revoke", "1"),
+        )
+    },
 }
 
 
