@@ -10,3 +10,8 @@ def as_utc(value: dt.datetime) -> dt.datetime:
     if value.tzinfo is None:
         return value.replace(tzinfo=dt.UTC)
     return value.astimezone(dt.UTC)
+
+
+def utc_now() -> dt.datetime:
+    """Now, as an aware UTC time."""
+    return dt.datetime.now(dt.UTC)
