@@ -78,17 +78,26 @@ def prepare_bulk_load(conn: Connection) -> None:
         conn.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
 
 
+_OWNS_RECORDS = text(
+    "SELECT pg_has_role(relowner, 'MEMBER') FROM pg_class WHERE oid = 'activity'::regclass"
+)
+
+
 def refresh_statistics(engine: Engine) -> None:
     """After an import, let PostgreSQL's planner see the record tables' real sizes.
 
     Tables made or filled moments ago have no statistics until autovacuum gets to
     them, and the planner then treats a table of thousands of rows as nearly
     empty: a return built right after an import took ten times as long. ANALYZE
-    samples each table (a fixed number of rows, however large it is).
+    samples each table (a fixed number of rows, however large it is). Only the
+    tables' owner may: a hosted server's requests run as the walled web role
+    (`store.row_security`) and leave it to autovacuum.
     """
     if engine.dialect.name != "postgresql":
         return
     with engine.begin() as conn:
+        if not conn.execute(_OWNS_RECORDS).scalar():
+            return
         names = [t.name for t in (*RECORD_TABLES.values(), member_token)]
         conn.execute(text(f"ANALYZE {', '.join(dict.fromkeys(names))}"))
 
