@@ -1,0 +1,108 @@
+"""The walled engine: its connections run as the web role, each transaction set to the reach."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import anyio
+import pytest
+from sqlalchemy import Engine, text
+from starlette.concurrency import run_in_threadpool
+
+from peerreport.errors import DatabaseError
+from peerreport.hosted import walls
+from peerreport.hosted.access import NO_REACH, Reach
+from peerreport.store import row_security
+from peerreport.store.database import open_engine, upgrade
+from tests.conftest import empty_database
+
+REACH = Reach(frozenset({"AAA001", "BBB002"}), frozenset({"CCC003"}))
+SETTINGS = text(
+    "SELECT current_user, current_setting('peerreport.record_orgs', true), "
+    "current_setting('peerreport.return_orgs', true)"
+)
+
+
+@pytest.fixture
+def owner(tmp_path: Path) -> Iterator[Engine]:
+    """The owner's engine on a migrated PostgreSQL schema."""
+    with empty_database("postgresql", tmp_path) as url:
+        engine = open_engine(url)
+        upgrade(engine)
+        yield engine
+        engine.dispose()
+
+
+@pytest.fixture
+def walled(owner: Engine) -> Iterator[Engine]:
+    engine = walls.walled_engine(owner)
+    yield engine
+    engine.dispose()
+
+
+@pytest.mark.postgres
+def test_every_transaction_is_set_to_the_reach_of_the_moment(walled: Engine) -> None:
+    with walls.reaching(REACH):
+        with walled.connect() as conn:  # autobegin
+            assert tuple(conn.execute(SETTINGS).one()) == (
+                row_security.WEB_ROLE,
+                "AAA001,BBB002",
+                "CCC003",
+            )
+            conn.commit()
+            with walls.reaching(NO_REACH):
+                # The next transaction on the same connection is set afresh.
+                assert tuple(conn.execute(SETTINGS).one())[1:] == ("", "")
+        with walled.begin() as conn:
+            assert tuple(conn.execute(SETTINGS).one())[1:] == ("AAA001,BBB002", "CCC003")
+    with walled.connect() as conn:
+        assert tuple(conn.execute(SETTINGS).one())[1:] == ("", "")
+
+
+@pytest.mark.postgres
+def test_the_settings_last_only_for_their_transaction(walled: Engine) -> None:
+    with walled.connect() as conn:
+        with walls.reaching(REACH):
+            conn.execute(text("SELECT 1"))
+        conn.rollback()
+        # Without the begin event (raw SQL on the same connection, after the transaction).
+        dbapi = conn.connection.dbapi_connection
+        assert dbapi is not None
+        with dbapi.cursor() as cursor:
+            cursor.execute("SELECT current_setting('peerreport.record_orgs', true)")
+            assert cursor.fetchone()[0] in ("", None)
+        dbapi.rollback()
+
+
+def test_a_sync_route_sees_the_reach_set_before_it_was_handed_to_a_thread() -> None:
+    async def serve() -> Reach:
+        with walls.reaching(REACH):
+            return await run_in_threadpool(walls.current_reach.get)
+
+    assert anyio.run(serve) == REACH
+    assert walls.current_reach.get() == NO_REACH
+
+
+def test_on_sqlite_the_walled_engine_is_the_owners(tmp_path: Path) -> None:
+    engine = open_engine(f"sqlite:///{tmp_path / 'test.db'}")
+    upgrade(engine)
+    assert walls.walled_engine(engine) is engine
+    engine.dispose()
+
+
+@pytest.mark.postgres
+def test_the_grants_are_made_again_when_they_are_missing(owner: Engine) -> None:
+    with owner.begin() as conn:
+        conn.execute(text(row_security.REVOKE_WEB_ROLE))
+    engine = walls.walled_engine(owner)
+    with walls.reaching(REACH), engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM submitted_return")).scalar_one() == 0
+    engine.dispose()
+
+
+@pytest.mark.postgres
+def test_a_missing_role_is_a_plain_refusal(owner: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(row_security, "WEB_ROLE", "peerreport_no_such_role")
+    with pytest.raises(DatabaseError, match="role peerreport_no_such_role, and it is missing"):
+        walls.walled_engine(owner)
