@@ -284,8 +284,7 @@ class HostedGuard:
 
     def _route(self, scope: Scope) -> tuple[str, dict[str, str]]:
         """The path template of the route `scope` is for, and its path parameters."""
-        app = self.app
-        for route in app.router.routes:
+        for route in leaf_routes(self.app.router.routes):
             match, child = route.matches(scope)
             if match == Match.FULL:
                 template = getattr(route, "path", "")
@@ -352,6 +351,22 @@ class HostedGuard:
     def cleared_cookie(self) -> str:
         """The Set-Cookie value that signs a person out."""
         return f"{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"
+
+
+def leaf_routes(routes: list[Any]) -> list[Any]:
+    """Every route, also inside included routers (newer FastAPI keeps those as one route each).
+
+    The hosted application includes its routers without a prefix, so a leaf's
+    own path is the whole path.
+    """
+    found: list[Any] = []
+    for route in routes:
+        inner = getattr(route, "original_router", None)
+        if inner is not None and hasattr(inner, "routes"):
+            found.extend(leaf_routes(list(inner.routes)))
+        else:
+            found.append(route)
+    return found
 
 
 def _cookies(header: str) -> dict[str, str]:
