@@ -320,7 +320,7 @@ class HostedGuard:
     def _page_context(self, principal: Principal, org: str | None) -> dict[str, Any] | None:
         """What the page frame shows a signed-in person: who they are and their navigation."""
         if not principal.signed_in:
-            return {"signed_in": False}
+            return {"signed_in": False, "can_choose": False}  # the frame reads both
         from peerreport.hosted.navigation import navigation
 
         return {
