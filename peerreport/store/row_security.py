@@ -65,6 +65,10 @@ DIRECTORY_TABLES = ("organisation", "funder_provider")
 DELETED_FROM = ("web_session", "account_scope")
 #: Alembic's own table: the web role may read which migration the database is at, no more.
 MIGRATIONS_TABLE = "alembic_version"
+#: The record tables an import refreshes the planner's statistics of (`records.refresh_statistics`).
+ANALYZED = ("activity", "activity_breakdown", "workforce", "feedback", "member_token")
+#: Only a table's owner may ANALYZE it: the web role asks this function of the owner's to.
+ANALYZE_FUNCTION = "peerreport_analyze_records"
 
 
 def visible_when(setting: str) -> str:
@@ -91,6 +95,7 @@ def drop_policy_statements() -> list[str]:
     for table in (*RECORD_TABLES, *RETURN_TABLES):
         statements.append(f"DROP POLICY IF EXISTS {POLICY} ON {table}")
         statements.append(f"ALTER TABLE {table} DISABLE ROW LEVEL SECURITY")
+    statements.append(f"DROP FUNCTION IF EXISTS {ANALYZE_FUNCTION}()")
     return statements
 
 
@@ -142,6 +147,28 @@ BEGIN
     END IF;
 {_deletes()}
     EXECUTE format('GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA %I TO {WEB_ROLE}', here);
+    IF to_regprocedure(format('%I.{ANALYZE_FUNCTION}()', here)) IS NOT NULL THEN
+        EXECUTE format('GRANT EXECUTE ON FUNCTION %I.{ANALYZE_FUNCTION}() TO {WEB_ROLE}', here);
+    END IF;
+END
+$$
+"""
+
+#: The owner's function that refreshes the record tables' statistics for the web role
+#: (it runs ANALYZE of those tables and nothing else; no one else may call it).
+CREATE_ANALYZE_FUNCTION = f"""
+DO $$
+DECLARE
+    here text := current_schema();
+BEGIN
+    EXECUTE format(
+        'CREATE OR REPLACE FUNCTION %I.{ANALYZE_FUNCTION}() RETURNS void LANGUAGE sql '
+        'SECURITY DEFINER SET search_path = %I, pg_temp '
+        'AS $body$ ANALYZE {", ".join(ANALYZED)} $body$',
+        here,
+        here
+    );
+    EXECUTE format('REVOKE ALL ON FUNCTION %I.{ANALYZE_FUNCTION}() FROM PUBLIC', here);
 END
 $$
 """
@@ -173,6 +200,9 @@ def setting_value(orgs: frozenset[str]) -> str:
 
 
 __all__ = [
+    "ANALYZED",
+    "ANALYZE_FUNCTION",
+    "CREATE_ANALYZE_FUNCTION",
     "DIRECTORY_TABLES",
     "GRANT_WEB_ROLE",
     "POLICY",

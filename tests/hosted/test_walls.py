@@ -15,6 +15,7 @@ from peerreport.hosted import walls
 from peerreport.hosted.access import NO_REACH, Reach
 from peerreport.store import row_security
 from peerreport.store.database import open_engine, upgrade
+from peerreport.store.records import refresh_statistics
 from tests.conftest import empty_database
 
 REACH = Reach(frozenset({"AAA001", "BBB002"}), frozenset({"CCC003"}))
@@ -106,3 +107,19 @@ def test_a_missing_role_is_a_plain_refusal(owner: Engine, monkeypatch: pytest.Mo
     monkeypatch.setattr(row_security, "WEB_ROLE", "peerreport_no_such_role")
     with pytest.raises(DatabaseError, match="role peerreport_no_such_role, and it is missing"):
         walls.walled_engine(owner)
+
+
+@pytest.mark.postgres
+def test_the_walled_engine_refreshes_the_record_tables_statistics(
+    walled: Engine, owner: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    last = text("SELECT last_analyze FROM pg_stat_user_tables WHERE relid = 'activity'::regclass")
+    with owner.connect() as conn:
+        before = conn.execute(last).scalar_one()
+    refresh_statistics(walled)  # as the web role, through the owner's function
+    with owner.connect() as conn:
+        after = conn.execute(last).scalar_one()
+    assert after is not None and after != before
+    # A role that may neither analyze nor ask leaves it to autovacuum, without failing.
+    monkeypatch.setattr(row_security, "ANALYZE_FUNCTION", "peerreport_no_such_function")
+    refresh_statistics(walled)

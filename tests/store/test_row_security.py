@@ -15,7 +15,13 @@ from peerreport.store import row_security
 from peerreport.store.database import _alembic_config, current_revision, head_revision, open_engine
 from peerreport.store.database import upgrade as upgrade_to_head
 from peerreport.store.hosted_schema import SERVER_TABLES
-from peerreport.store.schema import import_run, metadata, organisation, submitted_return
+from peerreport.store.schema import (
+    RECORD_TABLES,
+    import_run,
+    metadata,
+    organisation,
+    submitted_return,
+)
 from tests.conftest import empty_database
 
 NOW = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
@@ -83,6 +89,11 @@ def _orgs(conn: Connection, table: object) -> list[str]:
     return sorted(conn.execute(select(table.c.org)).scalars())  # type: ignore[attr-defined]
 
 
+def test_an_import_refreshes_the_statistics_of_every_record_table() -> None:
+    records = {t.name for t in RECORD_TABLES.values()}
+    assert set(row_security.ANALYZED) == records | {"member_token"}
+
+
 def test_every_table_with_an_organisation_is_walled_or_named_as_the_directory() -> None:
     with_org = {t.name for t in metadata.tables.values() if "org" in t.c}
     directory = set(row_security.DIRECTORY_TABLES)
@@ -144,6 +155,13 @@ def test_the_web_role_may_do_what_the_application_does_and_no_more(pg_empty: str
             ),
             {"r": row_security.WEB_ROLE},
         ).all()
+        function = conn.execute(
+            text("SELECT prosecdef, proacl::text[] FROM pg_proc WHERE proname = :f"),
+            {"f": row_security.ANALYZE_FUNCTION},
+        ).one()
+    assert function.prosecdef, "it runs as the owner, who may ANALYZE"
+    users = {item.split("=")[0] for item in function.proacl}
+    assert row_security.WEB_ROLE in users and "" not in users, "not PUBLIC"
     by_table: dict[str, set[str]] = {}
     for table, privilege in grants:
         by_table.setdefault(table, set()).add(privilege)
@@ -204,7 +222,11 @@ def test_0005_goes_down_and_up_again(pg_empty: str) -> None:
             ),
             {"r": row_security.WEB_ROLE},
         ).scalar_one()
-    assert (left, privileges) == (0, 0)
+        functions = conn.execute(
+            text("SELECT count(*) FROM pg_proc WHERE proname = :f"),
+            {"f": row_security.ANALYZE_FUNCTION},
+        ).scalar_one()
+    assert (left, privileges, functions) == (0, 0, 0)
     upgrade_to_head(engine)
     assert current_revision(engine) == head_revision()
     engine.dispose()

@@ -9,7 +9,8 @@ workspace, no roles) nothing changes. The role the hosted server's requests
 run as is made when missing and granted what the application does; every
 table holding an organisation's records or returns gets a policy showing
 only the rows of the organisations the transaction's settings name. The
-owner is not walled, so nothing else changes for it. The SQL and the names
+owner is not walled, so nothing else changes for it. A function of the
+owner's lets the role refresh the record tables' statistics after an import. The SQL and the names
 are in `peerreport.store.row_security`, which the server uses too.
 """
 
@@ -28,6 +29,7 @@ depends_on = None
 def upgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
+    op.execute(row_security.CREATE_ANALYZE_FUNCTION)
     op.execute(row_security.GRANT_WEB_ROLE)
     for statement in row_security.policy_statements():
         op.execute(statement)
