@@ -25,7 +25,13 @@ from sqlalchemy.exc import DBAPIError
 
 from peerreport.hosted import access
 from peerreport.store.database import open_engine, upgrade
-from peerreport.store.schema import activity, import_run, submitted_return
+from peerreport.store.schema import (
+    activity,
+    import_run,
+    ledger_entry,
+    return_event,
+    submitted_return,
+)
 from tests.conftest import empty_database
 
 pytestmark = pytest.mark.postgres
@@ -41,6 +47,14 @@ FORGETFUL = access.Rule(
     "forgetful", frozenset({access.COORDINATOR, access.FUNDER}), None, "test only: no scope"
 )
 NOW = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
+#: The funder's rule file, B's return is filed to it.
+FUNDER_RULES = "brightwater-adults"
+FUNDER_RULE_TEXT = f"""\
+id = "{FUNDER_RULES}"
+title = "Brightwater District: adult peer support, quarterly"
+version = "2026.1"
+extends = ["{RULES}"]
+"""
 
 
 @dataclass
@@ -50,6 +64,8 @@ class Server:
     app: Any
     owner: Engine
     sample: Path
+    #: B's return filed to the funder.
+    b_return: int
 
     def client(self, username: str) -> TestClient:
         """A browser signed in as `username` (through the sign-in form)."""
@@ -142,11 +158,16 @@ def server(tmp_path_factory: pytest.TempPathFactory, sample_year: Path) -> Itera
     from peerreport.hosted.accounts import create_account
     from peerreport.hosted.app import create_hosted_app
     from peerreport.hosted.config import ServerConfig
-    from peerreport.hosted.directory import add_funder, add_organisation, grant, link_provider
+    from peerreport.hosted.directory import (
+        add_funder,
+        add_organisation,
+        grant,
+        link_provider,
+        publish_rule,
+    )
     from peerreport.hosted.orgs import ensure_org_workspace
+    from peerreport.hosted.published import funder_rule_file, write_published
     from peerreport.intake import ImportSettings, import_files
-    from peerreport.rulebook import Catalogue, load
-    from peerreport.rulebook.resolve import default_search_path
 
     tmp_path = tmp_path_factory.mktemp("hosted")
     with empty_database("postgresql", tmp_path) as url, pytest.MonkeyPatch.context() as patch:
@@ -165,16 +186,18 @@ def server(tmp_path_factory: pytest.TempPathFactory, sample_year: Path) -> Itera
         ):
             create_account(owner, username, PASSWORD, role)
             grant(owner, username, kind, code)
-        # B's year and its return, by the project's own import and filing, as the owner.
-        workspace = ensure_org_workspace(config, ORG_B, "Brightwater Peers", (RULES,))
+        publish_rule(owner, FUNDER, FUNDER_RULE_TEXT, None, None)
+        write_published(config, owner)
+        # B's year and its return to the funder, by the project's own import and filing.
+        workspace = ensure_org_workspace(config, ORG_B, "Brightwater Peers")
         assert import_files(owner, [sample_year], ImportSettings.for_workspace(workspace)).stored
-        rule_file = load(RULES, Catalogue(default_search_path()))
+        rule_file = funder_rule_file(config, owner, FUNDER, FUNDER_RULES)
         filed = submit_return(workspace, owner, rule_file, period_of(rule_file, PERIOD))
         assert filed.filed is not None
         ensure_org_workspace(config, ORG_A, "Aroha Peer Network", (RULES,))
         guard = create_hosted_app(config, owner)
         _add_leaking_routes(guard.app, patch)
-        yield Server(guard, owner, sample_year)
+        yield Server(guard, owner, sample_year, filed.filed.submission.id)
         owner.dispose()
 
 
@@ -221,6 +244,22 @@ def test_a_funder_reaches_its_providers_returns_and_no_records(server: Server) -
     assert fran.get(f"/leak/{ORG_B}").json() == {"activities": 0, "returns": 1}
     assert fran.get(f"/leak/{ORG_A}").json() == {"activities": 0, "returns": 0}
     assert server.owners_count(activity, ORG_B) > 0
+
+
+def test_a_funders_own_pages_work_behind_the_wall(server: Server) -> None:
+    fran = server.client("fran")
+    assert fran.get(f"/funder/{FUNDER}").status_code == 200
+    chain = server.owners_count(ledger_entry, ORG_B)
+    page = fran.get(f"/funder/{FUNDER}/submissions/{server.b_return}")
+    assert page.status_code == 200, page.text
+    accepted = fran.post(
+        f"/funder/{FUNDER}/submissions/{server.b_return}/accept",
+        data={"csrf_token": _csrf(page.text)},
+        headers=ORIGIN,
+    )
+    assert accepted.status_code == 303, accepted.text
+    assert server.owners_count(return_event, ORG_B) == 1
+    assert server.owners_count(ledger_entry, ORG_B) == chain + 1, "B's chain goes on"
 
 
 def test_a_row_for_another_organisation_is_refused_by_the_database(server: Server) -> None:
