@@ -260,6 +260,9 @@ def test_a_funders_own_pages_work_behind_the_wall(server: Server) -> None:
     assert accepted.status_code == 303, accepted.text
     assert server.owners_count(return_event, ORG_B) == 1
     assert server.owners_count(ledger_entry, ORG_B) == chain + 1, "B's chain goes on"
+    collation = fran.get(f"/funder/{FUNDER}/collate/{FUNDER_RULES}/{PERIOD}")
+    assert collation.status_code == 200, collation.text
+    assert "Brightwater Peers" in collation.text
 
 
 def test_a_row_for_another_organisation_is_refused_by_the_database(server: Server) -> None:
