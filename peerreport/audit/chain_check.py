@@ -61,6 +61,11 @@ class ChainCheck:
         """True when nothing was found."""
         return not any(f.severity is Severity.ERROR for f in self.findings)
 
+    @property
+    def verdict(self) -> str:
+        """The check in a word or two: INTACT or TAMPERED WITH."""
+        return "INTACT" if self.ok else "TAMPERED WITH"
+
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON data."""
         return {
@@ -282,6 +287,14 @@ def _contents(conn: Connection, org: str) -> list[Finding]:
                 )
             )
     return findings
+
+
+def anchor_of(manifest: dict[str, Any] | None) -> chain.Anchor | None:
+    """The chain head a bundle was submitted with (its manifest's `ledger` block), if any."""
+    found = (manifest or {}).get("ledger")
+    if isinstance(found, dict) and "seq" in found and "head" in found:
+        return chain.Anchor(int(found["seq"]), str(found["head"]))
+    return None
 
 
 def anchor_findings(entries: list[chain.Entry], anchors: Sequence[chain.Anchor]) -> list[Finding]:

@@ -169,16 +169,24 @@ def _plural(count: int, word: str) -> str:
 
 
 def audit_report(
-    bundle: Path,
+    bundle: Path | bytes,
     engine: Engine | None = None,
     *,
     trusted: Collection[str] | Trust = (),
     rules: str | Path | None = None,
     no_database: str = "no database was given",
     now: dt.datetime | None = None,
+    name: str | None = None,
+    database: str | None = None,
 ) -> AuditReport:
-    """Run every check on `bundle` (with the organisation's records when `engine` is given)."""
-    verdicts = verify(bundle, engine, trusted=trusted, rules=rules, not_recomputed=no_database)
+    """Run every check on `bundle` (with the organisation's records when `engine` is given).
+
+    `name` is what to call a bundle given as bytes; `database` what to call the
+    database the records were read from (default: its URL, without the password).
+    """
+    verdicts = verify(
+        bundle, engine, trusted=trusted, rules=rules, not_recomputed=no_database, name=name
+    )
     check = verdicts.check
     made_at = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
     ret = check.bundle.ret
@@ -215,7 +223,7 @@ def audit_report(
     log = tuple(imports(engine, ret.organisation))
     return replace(
         report,
-        database=engine.url.render_as_string(hide_password=True),
+        database=database or engine.url.render_as_string(hide_password=True),
         recomputation=recomputation,
         ledger=_ledger(verdicts, check, history),
         imports=_imports(log, check.bundle.submission, ret.revision),

@@ -68,17 +68,25 @@ def _name(found: FigureTrace) -> str:
     return f"{found.label} ({found.measure}{line})"
 
 
-def _agreement(found: FigureTrace) -> list[str]:
+def agreement_notes(found: FigureTrace) -> list[str]:
     """Why the published value and the records' value may differ, in words."""
     note = _STATUS_NOTES.get(found.published.status)
     if note:
-        return [f"  {note}"]
+        return [note]
     if found.agrees is False:
         return [
-            "  DIFFERS: the records no longer give the published figure "
+            "DIFFERS: the records no longer give the published figure "
             "(`peerreport audit verify` says what changed)"
         ]
     return []
+
+
+def _agreement(found: FigureTrace) -> list[str]:
+    return [f"  {note}" for note in agreement_notes(found)]
+
+
+#: Said of a figure that counts distinct members: what its records are.
+TOKENS_NOTE = "distinct members across these activities; member tokens are never listed"
 
 
 def trace_lines(found: FigureTrace, show_sql: bool = False, heading: str = "") -> list[str]:
@@ -98,7 +106,7 @@ def _trace_lines(found: Trace, show_sql: bool, heading: str) -> list[str]:
     if found.where:
         lines.append(f"  counted where: {found.where}")
     if found.source == "tokens":
-        lines.append("  (distinct members across these activities; member tokens are never listed)")
+        lines.append(f"  ({TOKENS_NOTE})")
     lines.append("")
     lines += text_table(found.columns, found.rows) if found.rows else ["(no records)"]
     if show_sql:
@@ -125,29 +133,44 @@ def sample_columns(sample: Sample) -> list[str]:
     return list(dict.fromkeys(name for r in sample.records for name, _ in r.fields))
 
 
-def sample_lines(sample: Sample) -> list[str]:
-    """A sample as text: how it was drawn, then one row per record."""
+def sample_headline(sample: Sample) -> tuple[str, str]:
+    """How a sample was drawn in a sentence, and a note when fewer were drawn than asked for."""
     scope = (
         f"{sample.labels.get(sample.measure, sample.measure)} ({sample.measure})"
         if sample.measure is not None
         else "the return's figures"
     )
-    lines = [
+    headline = (
         f"{len(sample.records)} of the {sample.population} records behind {scope}, "
         f"drawn with seed {sample.seed}"
-    ]
-    if len(sample.records) < sample.asked:
-        lines.append(f"  (asked for {sample.asked}: there are only {sample.population})")
+    )
+    short = len(sample.records) < sample.asked
+    note = f"asked for {sample.asked}: there are only {sample.population}" if short else ""
+    return headline, note
+
+
+def sample_lines(sample: Sample) -> list[str]:
+    """A sample as text: how it was drawn, then one row per record."""
+    headline, note = sample_headline(sample)
+    lines = [headline]
+    if note:
+        lines.append(f"  ({note})")
     lines.append("")
     extra = sample_columns(sample)
     rows = [
-        [r.number, r.table, r.record, *(dict(r.fields).get(n) for n in extra), _figures(sample, r)]
+        [
+            r.number,
+            r.table,
+            r.record,
+            *(dict(r.fields).get(n) for n in extra),
+            sample_figures(sample, r),
+        ]
         for r in sample.records
     ]
     return lines + text_table(["#", "table", "record", *extra, "figures"], rows)
 
 
-def _figures(sample: Sample, record: SampledRecord) -> str:
+def sample_figures(sample: Sample, record: SampledRecord) -> str:
     """The figures a record is behind, by line code where the return prints one (short)."""
     return ", ".join(sample.lines.get(m) or m for m in record.figures)
 

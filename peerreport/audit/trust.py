@@ -1,7 +1,7 @@
 """Whose keys an audit trusts: what the auditor gives, and a workspace's own key for itself.
 
 The one place that decides which signatures show a bundle's origin, for
-`audit verify`, `audit report` and (later) the web's auditor desk.
+`audit verify`, `audit report` and the hosted server's auditor's desk.
 """
 
 from __future__ import annotations
@@ -48,4 +48,27 @@ def trust_for(
         sources,
         allow_unsigned=allow_unsigned,
         allow_unknown_keys=allow_unknown_keys,
+    )
+
+
+def own_key_trust(folder: Path) -> Any:
+    """The `Trust` of the organisation whose workspace is `folder`: its own key, for itself.
+
+    A hosted server keeps each organisation's workspace (and the key that
+    signs what it files there); a bundle signed with it shows its origin. No
+    workspace in `folder`: nothing is trusted (never a workspace found elsewhere).
+    """
+    from peerreport.bundle import Trust
+    from peerreport.workspace import CONFIG_NAME, load_workspace
+
+    if not (folder / CONFIG_NAME).is_file():
+        return Trust()
+    workspace = load_workspace(folder)
+    own = workspace.own_fingerprint()
+    if own is None:
+        return Trust()
+    code = workspace.provider_code
+    return Trust(
+        providers={code: frozenset({own})},
+        sources={own: f"the key {code} signs with on this server"},
     )

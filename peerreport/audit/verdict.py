@@ -14,6 +14,9 @@ An honest version that a later amendment superseded is VERIFIED, with the
 amendment named; only an altered bundle, figures that do not match the
 records as built, or a rewritten ledger make it NOT VERIFIED.
 
+A submitted return whose bundle was not kept is checked as the ledger
+recorded it (`verify_recorded`): verdicts 2 to 4 only.
+
 | code    | what was found                                                           |
 | ------- | ------------------------------------------------------------------------ |
 | AUD-060 | (warning) records changed since the return was built; no later version covers it |
@@ -30,7 +33,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from peerreport.audit.chain_check import ChainCheck, check_chain
+from peerreport.audit.chain_check import ChainCheck, anchor_of, check_chain
 from peerreport.audit.ledger_check import ledger_findings
 from peerreport.audit.recompute import Recomputation, recompute
 from peerreport.audit.rules import rule_file_for
@@ -39,7 +42,7 @@ from peerreport.findings import Finding, has_errors
 from peerreport.findings_catalogue import finding
 from peerreport.ledger import Submission, submissions
 from peerreport.returns.model import Return
-from peerreport.store.chain import Anchor
+from peerreport.rulebook.compiled import RuleFile
 from peerreport.store.history import RecordChange, changes_between
 from peerreport.store.revisions import latest_revision
 
@@ -163,9 +166,13 @@ def verify(
     trusted: Collection[str] | Trust = (),
     rules: str | Path | None = None,
     not_recomputed: str = "",
+    name: str | None = None,
 ) -> Verdicts:
-    """Verify a bundle and, with the organisation's database, recompute and check the ledger."""
-    check = verify_bundle(bundle, trusted)
+    """Verify a bundle and, with the organisation's database, recompute and check the ledger.
+
+    `name` is what to call a bundle given as bytes (its file name, as a person knows it).
+    """
+    check = verify_bundle(bundle, trusted, name)
     manifest = check.bundle.manifest
     ret = check.bundle.ret if manifest is not None else None
     if ret is None or engine is None:
@@ -174,13 +181,132 @@ def verify(
     carried = manifest.get("rule_file") if manifest else None
     rule_file = rule_file_for(ret, rules, carried if isinstance(carried, dict) else None)
     recomputation = recompute(engine, ret, rule_file)
+    submission = check.bundle.submission
+    number = submission.get("version") if submission else None
+    place = _place(engine, ret, number)
+    ledger = ledger_findings(engine, ret, submission, check.bundle.sha256)
+    anchor = anchor_of(manifest)
+    chain = (
+        check_chain(engine, ret.organisation, [anchor] if anchor is not None else [])
+        if submission
+        else None
+    )
+    return Verdicts(
+        check,
+        recomputation,
+        changes_since=place.changes,
+        latest_revision=place.latest,
+        covered_by=place.covered,
+        entry=place.entry,
+        superseded_by=place.superseded_by,
+        chain=chain,
+        ledger=tuple(ledger),
+        since=place.since,
+    )
+
+
+@dataclass(frozen=True)
+class RecordedCheck:
+    """A submitted return checked as the ledger recorded it, without its bundle.
+
+    For a return whose bundle was not kept (filed before a hosted server kept
+    every bundle): its figures recomputed as of the revision it names, the
+    records changed since, its place in the ledger and the ledger's hash
+    chain. Whether the bundle sent to the funder was altered cannot be told
+    without that bundle.
+    """
+
+    submission: Submission
+    ret: Return
+    recomputation: Recomputation
+    changes_since: tuple[RecordChange, ...] = ()
+    latest_revision: int | None = None
+    covered_by: Submission | None = None
+    superseded_by: Submission | None = None
+    chain: ChainCheck | None = None
+    since: tuple[Finding, ...] = ()
+
+    @property
+    def entry(self) -> Submission:
+        """The ledger entry checked."""
+        return self.submission
+
+    @property
+    def figures_match(self) -> bool:
+        """The figures match the records as built."""
+        return self.recomputation.ok
+
+    @property
+    def ledger_ok(self) -> bool:
+        """The ledger's hash chain is intact (its entry for this return included)."""
+        return self.chain is None or self.chain.ok
+
+    @property
+    def ok(self) -> bool:
+        """The figures match the records as built, and the ledger is intact."""
+        return self.figures_match and self.ledger_ok
+
+    @property
+    def findings(self) -> list[Finding]:
+        """Every finding, in the order of the verdicts."""
+        found = [*self.recomputation.findings, *self.since]
+        if self.chain is not None:
+            found += self.chain.findings
+        return found
+
+    def headline(self) -> str:
+        """'MATCHES THE RECORDS — no bundle was kept ...' or 'NOT VERIFIED — why'."""
+        if not self.ok:
+            why = []
+            if not self.figures_match:
+                why.append("its figures do not match the records as they were when it was built")
+            if not self.ledger_ok:
+                why.append("the ledger was edited after the fact")
+            return "NOT VERIFIED — " + "; ".join(why)
+        newer = self.superseded_by
+        later = f"; superseded by version {newer.version} ({newer.reason})" if newer else ""
+        return (
+            "MATCHES THE RECORDS — no bundle was kept, so the return as the ledger recorded "
+            f"it was checked{later}"
+        )
+
+
+def verify_recorded(engine: Engine, submission: Submission, rule_file: RuleFile) -> RecordedCheck:
+    """Check the return the ledger recorded for `submission`: figures, records since, chain."""
+    ret = submission.ret
+    recomputation = recompute(engine, ret, rule_file)
+    place = _place(engine, ret, submission.version)
+    return RecordedCheck(
+        submission,
+        ret,
+        recomputation,
+        changes_since=place.changes,
+        latest_revision=place.latest,
+        covered_by=place.covered,
+        superseded_by=place.superseded_by,
+        chain=check_chain(engine, ret.organisation),
+        since=place.since,
+    )
+
+
+@dataclass(frozen=True)
+class _Place:
+    """A return's version in the ledger, and the records of its period changed since."""
+
+    latest: int
+    entry: Submission | None
+    superseded_by: Submission | None
+    changes: tuple[RecordChange, ...]
+    covered: Submission | None
+    since: tuple[Finding, ...]
+
+
+def _place(engine: Engine, ret: Return, number: Any) -> _Place:
     with engine.connect() as conn:
         latest = latest_revision(conn, ret.organisation)
     versions = submissions(
         engine, ret.organisation, ret.rule.id, (ret.period.start, ret.period.end)
     )
-    submission = check.bundle.submission
-    number = submission.get("version") if submission else None
     entry = next((s for s in versions if s.version == number), None)
     newest = versions[-1] if versions else None
     superseded_by = newest if entry is not None and newest is not entry else None
@@ -192,26 +318,7 @@ def verify(
             engine, ret.organisation, ret.period.start, ret.period.end, ret.revision, latest
         )
         covered, since = _since(changes, ret, versions, number)
-    ledger = ledger_findings(engine, ret, submission, check.bundle.sha256)
-    anchor = manifest.get("ledger") if manifest else None
-    anchors = (
-        [Anchor(int(anchor["seq"]), str(anchor["head"]))]
-        if isinstance(anchor, dict) and "seq" in anchor and "head" in anchor
-        else []
-    )
-    chain = check_chain(engine, ret.organisation, anchors) if submission else None
-    return Verdicts(
-        check,
-        recomputation,
-        changes_since=tuple(changes),
-        latest_revision=latest,
-        covered_by=covered,
-        entry=entry,
-        superseded_by=superseded_by,
-        chain=chain,
-        ledger=tuple(ledger),
-        since=tuple(since),
-    )
+    return _Place(latest, entry, superseded_by, tuple(changes), covered, tuple(since))
 
 
 def _since(

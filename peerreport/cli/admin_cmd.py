@@ -208,10 +208,14 @@ def org_add(
                 f"no rule file {', '.join(repr(r) for r in unknown)} is shipped or published "
                 "(see: peerreport rules list)"
             )
+        existing = directory.org_names(engine, [code])
+        if existing:
+            raise UsageError(f"there is already an organisation {code!r} ({existing[code]})")
+        # The folder first: if the database refuses, a retry finds the folder made.
+        workspace = ensure_org_workspace(config, code, name.strip(), returns)
         directory.add_organisation(engine, code, name)
         for funder_code in funder_codes:
             directory.link_provider(engine, funder_code, code)
-        workspace = ensure_org_workspace(config, code, name.strip(), returns)
     click.echo(f"Added organisation {code} ({name.strip()})")
     if funder_codes:
         click.echo(f"  reports to: {_codes(funder_codes)}")
@@ -390,8 +394,8 @@ def user_add(
 
     \b
     Example:
-      peerreport admin user add aroha@harbour.example --role coordinator --org HPC001 \\
-          --name "Aroha Smith"
+      peerreport admin user add coordinator@harbour.example --role coordinator --org HPC001 \\
+          --name "Harbour coordinator"
     """
     from peerreport.errors import UsageError
     from peerreport.hosted import directory
@@ -421,7 +425,7 @@ def user_password(config_path: Path | None, username: str, password_file: Path |
 
     \b
     Example:
-      peerreport admin user password aroha@harbour.example
+      peerreport admin user password coordinator@harbour.example
     """
     from peerreport.errors import UsageError
     from peerreport.hosted.accounts import account_by_name, set_password
@@ -484,7 +488,7 @@ def user_disable(config_path: Path | None, username: str) -> None:
 
     \b
     Example:
-      peerreport admin user disable aroha@harbour.example
+      peerreport admin user disable coordinator@harbour.example
     """
     from peerreport.hosted.accounts import set_disabled
 
@@ -501,7 +505,7 @@ def user_enable(config_path: Path | None, username: str) -> None:
 
     \b
     Example:
-      peerreport admin user enable aroha@harbour.example
+      peerreport admin user enable coordinator@harbour.example
     """
     from peerreport.hosted.accounts import set_disabled
 

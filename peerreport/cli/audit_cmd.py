@@ -455,22 +455,20 @@ def ledger(
       peerreport audit ledger
       peerreport audit ledger submissions/*.bundle.zip --json
     """
-    from peerreport.audit.chain_check import check_chain
+    from peerreport.audit.chain_check import anchor_of, check_chain
     from peerreport.bundle import verify_bundle
     from peerreport.session import open_session
-    from peerreport.store.chain import Anchor
 
     session = open_session(workspace_dir, db_url)
     readable = session.organisation(org, "ledger")
     anchors = []
     for path in bundles:
         found = verify_bundle(path).bundle
-        manifest = found.manifest or {}
         if found.ret is not None:
             session.check_owner(found.ret.organisation, f"bundle {path.name}", "ledger", readable)
-        anchor = manifest.get("ledger")
-        if isinstance(anchor, dict) and "seq" in anchor and "head" in anchor:
-            anchors.append(Anchor(int(anchor["seq"]), str(anchor["head"])))
+        anchor = anchor_of(found.manifest)
+        if anchor is not None:
+            anchors.append(anchor)
     result = check_chain(session.engine, readable, anchors)
     if as_json:
         print_json(result.to_dict())
@@ -479,6 +477,5 @@ def ledger(
     if bundles:
         click.echo(f"  checked against the chain heads of {len(anchors)} bundle(s)")
     _echo_findings(result.findings)
-    verdict = "INTACT" if result.ok else "TAMPERED WITH"
-    click.secho(verdict, fg="green" if result.ok else "red", bold=True)
+    click.secho(result.verdict, fg="green" if result.ok else "red", bold=True)
     ctx.exit(0 if result.ok else 1)

@@ -1,4 +1,8 @@
-"""`peerreport submit`: build a return, record it in the ledger, write its signed bundle."""
+"""`peerreport submit`: build a return, record it in the ledger, write its signed bundle.
+
+With `--to URL`, the bundle is also sent to a hosted peerreport server
+(`peerreport.hosted.client`); `--bundle FILE --to URL` sends one written before.
+"""
 
 from __future__ import annotations
 
@@ -11,11 +15,10 @@ from peerreport.cli.options import database_options, json_option, print_json
 
 
 @click.command()
-@click.argument("rules")
+@click.argument("rules", required=False)
 @click.option(
     "--period",
     "-p",
-    required=True,
     help="The reporting period: 2026-Q3, FY2027-Q1 (financial year), 2026-08, "
     "FY2027-H1, FY2027, or 2026-07-01..2026-09-30.",
 )
@@ -51,18 +54,41 @@ from peerreport.cli.options import database_options, json_option, print_json
     is_flag=True,
     help="Do not ask for confirmation when an amendment changes no published figure.",
 )
+@click.option(
+    "--to",
+    "server",
+    metavar="URL",
+    help="Also send the bundle to this hosted peerreport server (its address, like "
+    "https://reports.example.org), with your organisation's API token.",
+)
+@click.option(
+    "--token-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The file holding the API token for --to. Default: the PEERREPORT_API_TOKEN "
+    "environment variable. Never give the token itself on the command line.",
+)
+@click.option(
+    "--bundle",
+    "bundle_file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Send this bundle (written by an earlier submit) with --to, instead of filing a "
+    "return now: for when sending failed, or the server was not ready.",
+)
 @database_options
 @json_option
 @click.pass_context
 def submit(
     ctx: click.Context,
-    rules: str,
-    period: str,
+    rules: str | None,
+    period: str | None,
     reason: str | None,
     out_dir: Path | None,
     key_path: Path | None,
     formats: str,
     yes: bool,
+    server: str | None,
+    token_file: Path | None,
+    bundle_file: Path | None,
     workspace_dir: Path | None,
     db_url: str | None,
     as_json: bool,
@@ -84,17 +110,42 @@ def submit(
     Funders refuse bundles they cannot trace to a key they know: give your
     funder the printed fingerprint once (`peerreport keys show`).
 
+    With --to URL, the bundle is then sent to your funder's hosted peerreport
+    server, with your organisation's API token (--token-file, or the
+    PEERREPORT_API_TOKEN environment variable). The server checks it as a
+    funder would and records it; if it refuses, or cannot be reached, the
+    return stays filed here: send it again with --bundle FILE --to URL.
+
     \b
     Examples:
       peerreport submit nz-peer-support-adults --period FY2027-Q1
       peerreport submit nz-peer-support-adults --period FY2027-Q1 \\
           --reason "March drop-ins were missing from the log"
+      peerreport submit nz-peer-support-adults --period FY2027-Q1 \\
+          --to https://reports.example.org --token-file ~/.peerreport-token
+      peerreport submit --to https://reports.example.org --token-file ~/.peerreport-token \\
+          --bundle submissions/nz-peer-support-adults_FY2027-Q1_HPC001_v1.bundle.zip
     """
     from peerreport.errors import UsageError
     from peerreport.filing import NoChange, choose, submit_return
     from peerreport.render import FORMATS
     from peerreport.render.text import render_text
     from peerreport.session import open_session
+
+    token = _token(server, token_file, bundle_file)
+    if bundle_file is not None:
+        if rules is not None or period is not None or reason is not None:
+            raise UsageError(
+                "--bundle sends a bundle filed before: give no rule file, --period or --reason"
+            )
+        assert server is not None and token is not None
+        _send(server, token, bundle_file, as_json, None)
+        return
+    if rules is None or period is None:
+        raise UsageError(
+            "give the rule file and --period to file a return "
+            "(or --bundle FILE --to URL to send one filed before)"
+        )
 
     wanted = [f.strip().lower() for f in formats.split(",") if f.strip()]
     unknown = [f for f in wanted if f not in FORMATS]
@@ -141,7 +192,12 @@ def submit(
             f"and {workspace.public_key_path}."
         )
     if as_json:
-        print_json({**filed.to_dict(), "fingerprint": signer, "key_created": made_key})
+        found = {**filed.to_dict(), "fingerprint": signer, "key_created": made_key}
+        if server is None:
+            print_json(found)
+            return
+        assert token is not None
+        _send(server, token, filed.bundle_path, as_json, found)
         return
     entry = filed.submission
     click.echo(
@@ -157,6 +213,10 @@ def submit(
     click.echo(f"  wrote {filed.bundle_path} (signed)")
     click.echo(f"  signed with key {signer}")
     click.echo(f"  bundle sha256 {entry.bundle_sha256}")
+    if server is not None:
+        assert token is not None
+        _send(server, token, filed.bundle_path, as_json, None)
+        return
     click.echo(
         "Send this bundle file to your funder, as it is: it holds the return in every format, "
         "and they can check that nothing in it was changed."
@@ -166,3 +226,40 @@ def submit(
         f"trust, so they can tell your bundles from forgeries: {signer} "
         "(`peerreport keys show` prints it again)."
     )
+
+
+def _token(server: str | None, token_file: Path | None, bundle_file: Path | None) -> str | None:
+    """The API token for --to (read before filing, so a missing one stops nothing half-done)."""
+    from peerreport.errors import UsageError
+    from peerreport.hosted.client import bundles_url, read_token
+
+    if server is None:
+        if token_file is not None or bundle_file is not None:
+            raise UsageError("--token-file and --bundle are for sending with --to URL")
+        return None
+    bundles_url(server)  # a wrong address is refused before anything is filed
+    return read_token(token_file)
+
+
+def _send(
+    server: str, token: str, bundle: Path, as_json: bool, filed: dict[str, object] | None
+) -> None:
+    """Send the bundle to the server and say what it said (a plain error when it refused)."""
+    from peerreport.errors import UsageError
+    from peerreport.hosted.client import DeliveryError, send_bundle
+
+    try:
+        data = bundle.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"cannot read the bundle {bundle}: {exc.strerror or exc}") from exc
+    try:
+        delivery = send_bundle(server, token, data)
+    except DeliveryError as exc:
+        if as_json and filed is not None:
+            print_json(filed)  # the return is filed all the same
+        again = f"peerreport submit --bundle {bundle} --to {server}"
+        raise DeliveryError(f"not delivered: {exc}. Send it again with: {again}") from exc
+    if as_json:
+        print_json({**(filed or {}), "server": {"status": delivery.status, **delivery.answer}})
+        return
+    click.echo(f"Sent {bundle.name} to {server}. {delivery.words()}")

@@ -130,7 +130,7 @@ def _accept(path: Path, check: BundleCheck, rule_file: RuleFile) -> Received | R
             f"built with {ret.rule.id} {ret.rule.version} ({ret.rule.digest}), not the rule "
             f"file being collated ({rule_file.version}, {rule_file.digest})",
         )
-    unfit = _unfit(ret, rule_file)
+    unfit = unfit_figures(ret, rule_file)
     if unfit:
         return Rejected(str(path), org, unfit)
     if check.bundle.draft or ret.has_errors:
@@ -155,7 +155,7 @@ def _accept(path: Path, check: BundleCheck, rule_file: RuleFile) -> Received | R
     )
 
 
-def _unfit(ret: Return, rule_file: RuleFile) -> str | None:
+def unfit_figures(ret: Return, rule_file: RuleFile) -> str | None:
     """Why a return's figures cannot be `rule_file`'s measures, or None.
 
     The digest says the return was built with this rule file, but collation adds

@@ -194,6 +194,21 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("POST", "/funder/{funder}/rules"): FUNDING,
     ("GET", "/funder/{funder}/collate/{rule_id}/{period_label}"): FUNDING,
     ("GET", "/funder/{funder}/collate/{rule_id}/{period_label}/workbook"): FUNDING,
+    # The JSON API (peerreport.hosted.routes.api): programs with an API token.
+    ("GET", "/api/openapi.json"): ANYONE,  # the API's description holds no data
+    ("POST", "/api/v1/bundles"): API_ORG,
+    ("GET", "/api/v1/returns"): API_EITHER,
+    ("GET", "/api/v1/funders/{funder}/collations/{rule_id}/{period_label}"): API_FUNDED,
+    # The auditor's desk: read-only, on the organisations assigned (directly or as providers
+    # of an assigned funder); a submission by its ledger id, of one of those organisations.
+    ("GET", "/audit"): AUDITING,
+    ("GET", "/audit/orgs/{org}"): AUDITED_ORG,
+    ("GET", "/audit/orgs/{org}/sample"): AUDITED_ORG,
+    ("GET", "/audit/submissions/{ident}"): AUDITED_SUBMISSION,
+    ("GET", "/audit/submissions/{ident}/trace"): AUDITED_SUBMISSION,
+    ("GET", "/audit/submissions/{ident}/report"): AUDITED_SUBMISSION,
+    # The admin's overview (changes are made with `peerreport admin` on the server).
+    ("GET", "/admin"): ADMINISTERING,
 }
 
 
@@ -318,7 +333,7 @@ def reach(principal: Principal, decision: Decision, facts: Facts) -> Reach:
     if role in (FUNDER, FUNDER_TOKEN):
         return Reach(returns=funded)
     if role == AUDITOR:
-        audited = principal.orgs | funded
+        audited = audited_orgs(principal, facts)
         return Reach(audited, audited)
     return NO_REACH
 
@@ -330,6 +345,14 @@ def audits(principal: Principal, org: str, facts: Facts) -> bool:
     if org in principal.orgs:
         return True
     return any(org in facts.providers(funder) for funder in principal.funders)
+
+
+def audited_orgs(principal: Principal, facts: Facts) -> frozenset[str]:
+    """Every organisation an auditor is assigned (what `audits` allows), for their desk's list."""
+    if principal.role != AUDITOR:
+        return frozenset()
+    providers = (org for funder in principal.funders for org in facts.providers(funder))
+    return frozenset({*principal.orgs, *providers})
 
 
 def _submission(facts: Facts, params: Mapping[str, str]) -> tuple[str, str] | None:
@@ -345,6 +368,8 @@ __all__ = [
     "Principal",
     "Reach",
     "Rule",
+    "audited_orgs",
+    "audits",
     "decide",
     "may_work_on",
     "reach",

@@ -67,6 +67,8 @@ def create_hosted_app(config: ServerConfig, engine: Any = None) -> Any:
     for module in (home, start, upload, records, returns):
         api.include_router(module.router)
     add_error_pages(api, config.max_upload_bytes, lambda: config.data_dir)
+    routes.api.add_json_errors(api)
+    routes.api.describe_api_only(api)
     guard = HostedGuard(api, config, walled, desks, owner=owner)
     api.state.guard = guard
     return guard

@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, delete, insert, select
+from sqlalchemy.exc import IntegrityError
 
 from peerreport.errors import UsageError
 from peerreport.hosted.accounts import account_by_name
@@ -92,22 +93,28 @@ def add_organisation(engine: Engine, code: str, name: str, now: dt.datetime | No
     """Add an organisation (its provider code and name); a plain error if the code is taken."""
     validate_provider_code(code)
     name = _name(name, "organisation")
-    with engine.begin() as conn:
-        existing = _org_name(conn, code)
-        if existing is not None:
-            raise UsageError(f"there is already an organisation {code!r} ({existing})")
-        conn.execute(insert(organisation).values(org=code, name=name, created_at=_now(now)))
+    try:
+        with engine.begin() as conn:
+            existing = _org_name(conn, code)
+            if existing is not None:
+                raise UsageError(f"there is already an organisation {code!r} ({existing})")
+            conn.execute(insert(organisation).values(org=code, name=name, created_at=_now(now)))
+    except IntegrityError:  # added at the same moment by someone else
+        raise UsageError(f"there is already an organisation {code!r}") from None
 
 
 def add_funder(engine: Engine, code: str, name: str, now: dt.datetime | None = None) -> None:
     """Add a funder (its code and name); a plain error if the code is taken."""
     validate_funder_code(code)
     name = _name(name, "funder")
-    with engine.begin() as conn:
-        existing = _funder_name(conn, code)
-        if existing is not None:
-            raise UsageError(f"there is already a funder {code!r} ({existing})")
-        conn.execute(insert(funder).values(code=code, name=name, created_at=_now(now)))
+    try:
+        with engine.begin() as conn:
+            existing = _funder_name(conn, code)
+            if existing is not None:
+                raise UsageError(f"there is already a funder {code!r} ({existing})")
+            conn.execute(insert(funder).values(code=code, name=name, created_at=_now(now)))
+    except IntegrityError:  # added at the same moment by someone else
+        raise UsageError(f"there is already a funder {code!r}") from None
 
 
 def link_provider(

@@ -159,11 +159,11 @@ class HostedGuard:
             return
         headers = _headers(scope)
         method = scope["method"]
-        if headers.get("host", "") != self.config.host:
-            await _plain(send, 421, REFUSED_HOST)
-            return
         path = scope["path"]
         api = path.startswith("/api/")
+        if headers.get("host", "") != self.config.host:
+            await _refusal(send, 421, REFUSED_HOST, api)
+            return
         principal, session_id, pre = self._who(headers, api)
         template, params = self._route(scope)
         decision = access.decide(principal, method, template, params, self.facts)
@@ -174,12 +174,12 @@ class HostedGuard:
         over: list[bool] = []
         if method not in SAFE_METHODS:
             if not bearer and not self._from_here(headers):
-                await _plain(send, 403, REFUSED_ORIGIN)
+                await _refusal(send, 403, REFUSED_ORIGIN, api)
                 return
             length = headers.get("content-length")
             limit = self.config.max_upload_bytes
             if length is not None and (not length.isdigit() or int(length) > limit):
-                await _plain(send, 413, too_big_message(limit))
+                await _refusal(send, 413, too_big_message(limit), api)
                 return
             receive = _counted(receive, limit, over)
         state = scope.setdefault("state", {})
@@ -202,7 +202,7 @@ class HostedGuard:
             token = published_folders.set(self.desks.rule_folders(decision.org))
         try:
             with reaching(access.reach(principal, decision, self.facts)):
-                await self._serve(scope, receive, send, over, None if pre else new_pre)
+                await self._serve(scope, receive, send, over, None if pre else new_pre, api)
         finally:
             if token is not None:
                 from peerreport.web.rules import published_folders
@@ -210,7 +210,13 @@ class HostedGuard:
                 published_folders.reset(token)
 
     async def _serve(
-        self, scope: Scope, receive: Receive, send: Send, over: list[bool], pre: str | None
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        over: list[bool],
+        pre: str | None,
+        api: bool = False,
     ) -> None:
         started = False
         replaced = False
@@ -228,7 +234,8 @@ class HostedGuard:
                 started = True
                 if over:
                     replaced = True
-                    await _plain(send, 413, too_big_message(self.config.max_upload_bytes))
+                    too_big = too_big_message(self.config.max_upload_bytes)
+                    await _refusal(send, 413, too_big, api)
                     return
                 present = {k.lower() for k, _ in message.get("headers", [])}
                 extra = [(k, v) for k, v in extra_headers if k not in present or k == b"set-cookie"]
@@ -239,7 +246,7 @@ class HostedGuard:
             await self.app(scope, receive, sending)
         except UploadTooBig:
             if not started:
-                await _plain(send, 413, too_big_message(self.config.max_upload_bytes))
+                await _refusal(send, 413, too_big_message(self.config.max_upload_bytes), api)
 
     def _who(self, headers: dict[str, str], api: bool) -> tuple[Principal, str | None, str | None]:
         """(who is asking, their session id, the sign-in form's pre-session value)."""
@@ -320,7 +327,7 @@ class HostedGuard:
     def _page_context(self, principal: Principal, org: str | None) -> dict[str, Any] | None:
         """What the page frame shows a signed-in person: who they are and their navigation."""
         if not principal.signed_in:
-            return {"signed_in": False, "can_choose": False}  # the frame reads both
+            return {"signed_in": False, "nav": [], "can_choose": False}
         from peerreport.hosted.navigation import navigation
 
         return {
@@ -391,6 +398,14 @@ async def _redirect(send: Send, target: str) -> None:
         }
     )
     await send({"type": "http.response.body", "body": b""})
+
+
+async def _refusal(send: Send, status: int, text: str, api: bool) -> None:
+    """A refusal: JSON `{"error": ...}` on /api/ addresses, a plain page elsewhere."""
+    if api:
+        await _json(send, status, {"error": text})
+    else:
+        await _plain(send, status, text)
 
 
 async def _json(send: Send, status: int, body: dict[str, Any]) -> None:

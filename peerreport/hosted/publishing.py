@@ -30,6 +30,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select
+from sqlalchemy.exc import IntegrityError
 
 from peerreport.errors import UsageError
 from peerreport.rulebook import Catalogue, RuleFile, RuleFileInvalid, load
@@ -205,6 +206,25 @@ def publish_rule(
             'add [export.xlsx] template = "templates/NAME.xlsx" to the rule file, '
             "or leave the workbook out"
         )
+    try:
+        return _record(engine, funder_code, rule_file, toml_text, reference, template, now)
+    except IntegrityError:  # the same version published at the same moment by someone else
+        raise UsageError(
+            f"{funder_code} published {rule_file.id} version {rule_file.version} just now, "
+            "at the same time; look at what is published and try again"
+        ) from None
+
+
+def _record(
+    engine: Engine,
+    funder_code: str,
+    rule_file: RuleFile,
+    toml_text: str,
+    reference: str | None,
+    template: bytes | None,
+    now: dt.datetime | None,
+) -> PublishedRule:
+    """Store the checked rule file, unless this version is already published."""
     with engine.begin() as conn:
         same = conn.execute(
             select(published_rule).where(

@@ -1,11 +1,30 @@
-"""Hosted-mode fixtures: cheap password hashing, so tests that log in stay quick."""
+"""Hosted-mode fixtures: cheap password hashing, so tests that log in stay quick; a hosted
+server with organisations, funders and API tokens; bundles made by providers' own installs."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from argon2 import PasswordHasher
 
 from peerreport.hosted import accounts
+from tests.hosted.helpers import (
+    BASE_URL,
+    ORG_A,
+    ORG_A_NAME,
+    ORG_B,
+    ORG_B_NAME,
+    Hosted,
+    LocalBundles,
+    file_locally,
+    local_install,
+    populate,
+    rule_path,
+    sample_log,
+    server_config,
+)
 
 #: The hasher a server uses, as the module made it (before any test swapped it).
 PRODUCTION_HASHER = accounts.HASHER
@@ -16,3 +35,37 @@ CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 @pytest.fixture(autouse=True)
 def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(accounts, "HASHER", CHEAP_HASHER)
+
+
+# -- A hosted server, and bundles made by providers' own installs ------------------------------
+
+
+@pytest.fixture(scope="session")
+def local_bundles(tmp_path_factory: pytest.TempPathFactory) -> LocalBundles:
+    """Bundles filed with the local workflow: init, import the quarter, `peerreport submit`."""
+    folder = tmp_path_factory.mktemp("local")
+    log = sample_log(folder)
+    rules = rule_path(folder)
+    a = local_install(folder / "a", ORG_A, ORG_A_NAME, log)
+    b = local_install(folder / "b", ORG_B, ORG_B_NAME, log)
+    a_v1 = file_locally(a, rules).read_bytes()
+    a_v2 = file_locally(a, rules, "--reason", "checked again", "--yes").read_bytes()
+    return LocalBundles(a_v1, a_v2, file_locally(b, rules).read_bytes())
+
+
+@pytest.fixture
+def hosted(empty_db_url: str, tmp_path: Path) -> Iterator[Hosted]:
+    """A hosted server on a fresh database (each backend), with organisations, funders, tokens."""
+    from fastapi.testclient import TestClient
+
+    from peerreport.hosted.app import create_hosted_app
+    from peerreport.store.database import open_engine, upgrade
+
+    engine = open_engine(empty_db_url)
+    upgrade(engine)
+    tokens = populate(engine)
+    config = server_config(empty_db_url, tmp_path / "data")
+    client = TestClient(create_hosted_app(config, engine), base_url=BASE_URL)
+    yield Hosted(config, engine, client, tokens)
+    client.close()
+    engine.dispose()

@@ -273,17 +273,18 @@ async def publish(
         return rules_page(request, funder, f"{rule_file.filename} is not UTF-8 text.", 400)
     data = await template.read() if template is not None and template.filename else None
     name = template.filename if data is not None and template is not None else None
-    return await run_in_threadpool(_publish, request, funder, text, data, name)
+    source = Path(rule_file.filename).name[:100] or "rule.toml"
+    return await run_in_threadpool(_publish, request, funder, text, data, name, source)
 
 
 def _publish(
-    request: Request, funder: str, text: str, data: bytes | None, name: str | None
+    request: Request, funder: str, text: str, data: bytes | None, name: str | None, source: str
 ) -> Response:
     from peerreport.hosted.directory import publish_rule
     from peerreport.hosted.published import write_published
 
     try:
-        publish_rule(engine(request), funder, text, data, name)
+        publish_rule(engine(request), funder, text, data, name, source_name=source)
     except PeerreportError as exc:
         return rules_page(request, funder, str(exc), 400)
     write_published(server(request), engine(request), [funder])

@@ -16,37 +16,15 @@ router = APIRouter()
 @router.get("/records")
 def records(request: Request) -> Response:
     """Counts of the current records by month and kind, and every import."""
-    from peerreport.render.words import category_label
+    from peerreport.render.records import month_rows
     from peerreport.store.history import imports
-    from peerreport.store.summary import month_table
 
     here = desk(request)
     org = here.workspace.provider_code
     summary = here.summary()
-    header, rows = month_table(summary)
-    labels = [
-        "Month",
-        *[category_label("kind", code) for code in header[1:-2]],
-        "All activities",
-        "Attendance",
-    ]
+    labels, rows = month_rows(summary)
     runs = list(reversed(imports(here.engine, org)))
-    return page(
-        request,
-        "records.html.j2",
-        summary=summary,
-        labels=labels,
-        rows=[[_month_words(row[0]), *row[1:]] for row in rows],
-        runs=runs,
-    )
-
-
-def _month_words(month: str) -> str:
-    import datetime as dt
-
-    if month == "total":
-        return "Total"
-    return dt.date.fromisoformat(f"{month}-01").strftime("%B %Y")
+    return page(request, "records.html.j2", summary=summary, labels=labels, rows=rows, runs=runs)
 
 
 @router.get("/records/imports/{ident}")
@@ -80,29 +58,9 @@ def activity(request: Request, id: str = "") -> Response:
 _UNSHOWN = {"org", "content_digest", "digest"}
 
 
-def _words(field: str, value: Any) -> str:
-    import datetime as dt
-
-    from peerreport.render.words import category_label
-
-    if value is None or value == "":
-        return "(empty)"
-    if isinstance(value, bool):
-        return "Yes" if value else "No"
-    if isinstance(value, dt.datetime):
-        return f"{value:%-d %B %Y %H:%M}"
-    if isinstance(value, dt.date):
-        return f"{value:%-d %B %Y}"
-    if isinstance(value, dt.time):
-        return f"{value:%H:%M}"
-    if isinstance(value, str):
-        return category_label(field, value)
-    return str(value)
-
-
 def _version_view(version: Any, revisions: dict[int, Any]) -> dict[str, Any]:
     """One version in words: when it came and went, its source, its values or changes."""
-    from peerreport.intake.headings import readable_heading  # the intake workbook's headings
+    from peerreport.render.records import heading_words, value_words
 
     def name(number: int | None) -> str:
         known = revisions.get(number) if number is not None else None
@@ -115,12 +73,12 @@ def _version_view(version: Any, revisions: dict[int, Any]) -> dict[str, Any]:
     else:
         state = "Current"
     shown = [
-        (readable_heading(k), _words(k, v))
+        (heading_words(k), value_words(k, v))
         for k, v in version.values.items()
         if k not in _UNSHOWN and "token" not in k and "hash" not in k and v not in (None, "")
     ]
     changes = [
-        (readable_heading(c.field), _words(c.field, c.before), _words(c.field, c.after))
+        (heading_words(c.field), value_words(c.field, c.before), value_words(c.field, c.after))
         for c in version.changes
         if "token" not in c.field and "hash" not in c.field and c.field not in _UNSHOWN
     ]
