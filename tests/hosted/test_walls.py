@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 import anyio
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, make_url, text
 from starlette.concurrency import run_in_threadpool
 
 from peerreport.errors import DatabaseError
 from peerreport.hosted import walls
 from peerreport.hosted.access import NO_REACH, Reach
 from peerreport.store import row_security
-from peerreport.store.database import open_engine, upgrade
+from peerreport.store.database import current_revision, head_revision, open_engine, upgrade
 from peerreport.store.records import refresh_statistics
-from tests.conftest import empty_database
+from tests.conftest import POSTGRES_URL, empty_database, skip_without_postgres
 
 REACH = Reach(frozenset({"AAA001", "BBB002"}), frozenset({"CCC003"}))
 SETTINGS = text(
@@ -123,3 +125,49 @@ def test_the_walled_engine_refreshes_the_record_tables_statistics(
     # A role that may neither analyze nor ask leaves it to autovacuum, without failing.
     monkeypatch.setattr(row_security, "ANALYZE_FUNCTION", "peerreport_no_such_function")
     refresh_statistics(walled)
+
+
+@pytest.fixture
+def owner_without_the_role() -> Iterator[Engine]:
+    """A migrated schema owned by a user who may neither make roles nor use the web role."""
+    skip_without_postgres()
+    assert POSTGRES_URL is not None
+    name = "t_owner_" + uuid.uuid4().hex[:10]
+    admin = open_engine(POSTGRES_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE ROLE "{name}" LOGIN'))
+        conn.execute(text(f'CREATE SCHEMA "{name}" AUTHORIZATION "{name}"'))
+    url = make_url(POSTGRES_URL).set(username=name).render_as_string(hide_password=False)
+    separator = "&" if "?" in url else "?"
+    engine = open_engine(f"{url}{separator}options={quote(f'-csearch_path={name}')}")
+    try:
+        upgrade(engine)  # 0005 gives notice and goes on: the role is the administrator's to grant
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{name}" CASCADE'))
+            conn.execute(text(f'DROP ROLE "{name}"'))
+        admin.dispose()
+
+
+@pytest.mark.postgres
+def test_an_owner_who_may_not_use_the_role_is_told_what_to_ask_for(
+    owner_without_the_role: Engine,
+) -> None:
+    assert current_revision(owner_without_the_role) == head_revision()
+    with pytest.raises(DatabaseError, match="it is not granted to t_owner_") as refused:
+        walls.walled_engine(owner_without_the_role)
+    assert "GRANT peerreport_web TO t_owner_" in str(refused.value)
+    # The administrator grants it; the server then grants the role its tables itself.
+    owner = owner_without_the_role.url.username
+    assert POSTGRES_URL is not None
+    admin = open_engine(POSTGRES_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'GRANT {row_security.WEB_ROLE} TO "{owner}"'))
+    admin.dispose()
+    walled = walls.walled_engine(owner_without_the_role)
+    with walls.reaching(REACH), walled.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM activity")).scalar_one() == 0
+        assert conn.execute(text("SELECT current_user")).scalar_one() == row_security.WEB_ROLE
+    walled.dispose()
