@@ -156,7 +156,10 @@ def test_the_web_role_may_do_what_the_application_does_and_no_more(pg_empty: str
             {"r": row_security.WEB_ROLE},
         ).all()
         function = conn.execute(
-            text("SELECT prosecdef, proacl::text[] FROM pg_proc WHERE proname = :f"),
+            text(
+                "SELECT prosecdef, proacl::text[] FROM pg_proc WHERE proname = :f "
+                "AND pronamespace = current_schema()::regnamespace"
+            ),
             {"f": row_security.ANALYZE_FUNCTION},
         ).one()
     assert function.prosecdef, "it runs as the owner, who may ANALYZE"
@@ -223,7 +226,10 @@ def test_0005_goes_down_and_up_again(pg_empty: str) -> None:
             {"r": row_security.WEB_ROLE},
         ).scalar_one()
         functions = conn.execute(
-            text("SELECT count(*) FROM pg_proc WHERE proname = :f"),
+            text(
+                "SELECT count(*) FROM pg_proc WHERE proname = :f "
+                "AND pronamespace = current_schema()::regnamespace"
+            ),
             {"f": row_security.ANALYZE_FUNCTION},
         ).scalar_one()
     assert (left, privileges, functions) == (0, 0, 0)
