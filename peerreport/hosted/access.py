@@ -182,6 +182,8 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("GET", "/returns/{rule_id}/{period_label}/bundle/{version}"): COORDINATING,
     ("GET", "/returns/{rule_id}/{period_label}/copy/{fmt}"): COORDINATING,
     ("POST", "/returns/{rule_id}/{period_label}/reply"): COORDINATING,
+    ("GET", "/bundles"): COORDINATING,
+    ("POST", "/bundles"): COORDINATING,
     # The funder's pages: its dashboard, the returns filed to it, its rule files, collation.
     ("GET", "/funder"): FUNDER_ANY,
     ("GET", "/funder/{funder}"): FUNDING,

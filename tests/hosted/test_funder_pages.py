@@ -188,3 +188,36 @@ def test_publishing_a_rule_file_offers_it_to_the_providers(hosted: Hosted) -> No
     assert "harbour-youth" in funder.get(page).text
     assert "Harbour District: youth peer support" in coordinator.get("/returns").text
     assert "harbour-youth" in funder.get(f"/funder/{FUNDER}", params={"rule": "harbour-youth"}).text
+
+
+def test_a_coordinator_sends_a_bundle_made_on_their_own_computer(
+    hosted: Hosted, local_bundles: Any
+) -> None:
+    from peerreport.hosted.directory import bundle_of
+    from peerreport.ledger import submissions
+
+    coordinator = _person(hosted, "coord-a", "coordinator", "org", ORG_A)
+    funder = _person(hosted, "funder-h", "funder", "funder", FUNDER)
+
+    def send(data: bytes) -> Any:
+        return coordinator.post(
+            "/bundles",
+            data={"csrf_token": _csrf(coordinator.get("/bundles").text)},
+            files={"bundle": ("return.bundle.zip", data, "application/zip")},
+            headers={"origin": BASE_URL},
+        )
+
+    refused = send(b"not a zip at all")
+    assert refused.status_code == 400 and 'id="bundle-problem"' in refused.text
+    assert hosted.stored() == (0, 0)
+    theirs = send(local_bundles.b_v1)  # another organisation's bundle
+    assert theirs.status_code == 400 and hosted.stored() == (0, 0)
+
+    taken = send(local_bundles.a_v1)
+    assert taken.status_code == 200 and "Received and filed" in taken.text
+    (entry,) = submissions(hosted.engine, ORG_A, RULE_ID)
+    assert bundle_of(hosted.engine, entry.id) == local_bundles.a_v1
+    again = send(local_bundles.a_v1)
+    assert "Already received earlier" in again.text and hosted.stored() == (1, 1)
+    board = funder.get(f"/funder/{FUNDER}")
+    assert f'href="/funder/{FUNDER}/submissions/{entry.id}"' in board.text
