@@ -168,7 +168,7 @@ class HostedGuard:
             return
         # Database lookups, so in a worker thread: on the event loop they would hold up
         # every other request meanwhile.
-        principal, session_id, pre, decision = await run_in_threadpool(
+        principal, session_id, pre, decision, reach = await run_in_threadpool(
             self._admit, scope, headers, api
         )
         if not decision.allowed:
@@ -205,7 +205,7 @@ class HostedGuard:
 
             token = published_folders.set(folders)
         try:
-            with reaching(access.reach(principal, decision, self.facts)):
+            with reaching(reach):
                 await self._serve(scope, receive, send, over, None if pre else new_pre, api)
         finally:
             if token is not None:
@@ -254,12 +254,16 @@ class HostedGuard:
 
     def _admit(
         self, scope: Scope, headers: dict[str, str], api: bool
-    ) -> tuple[Principal, str | None, str | None, access.Decision]:
-        """Who is asking (`_who`) and the access decision on the route they asked for."""
+    ) -> tuple[Principal, str | None, str | None, access.Decision, access.Reach]:
+        """Who is asking (`_who`), the access decision on the route they asked for, and
+        the organisations its transactions may reach (`access.reach`)."""
         principal, session_id, pre = self._who(headers, api)
         template, params = self._route(scope)
         decision = access.decide(principal, scope["method"], template, params, self.facts)
-        return principal, session_id, pre, decision
+        reach = (
+            access.reach(principal, decision, self.facts) if decision.allowed else access.NO_REACH
+        )
+        return principal, session_id, pre, decision, reach
 
     def _desk(self, org: str) -> tuple[Any, tuple[Path, ...]]:
         """The organisation's desk and the folders of its funders' published rule files."""
