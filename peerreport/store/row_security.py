@@ -38,6 +38,8 @@ attacker: a connection that can run any SQL can change its own settings.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 #: The role the hosted server's requests run as (`SET ROLE`): not an owner, so walled.
 WEB_ROLE = "peerreport_web"
 #: The setting naming the organisations whose records a transaction may touch.
@@ -72,15 +74,38 @@ ANALYZE_FUNCTION = "peerreport_analyze_records"
 
 
 def visible_when(setting: str) -> str:
-    """The policy's condition: the row's `org` is one of those the setting names."""
+    """The policy's condition: the row's `org` is one of those the setting names.
+
+    The sub-select makes PostgreSQL read and split the setting once per statement
+    (an InitPlan). Written inline it did so again for every row it looked at:
+    about 30 us a row when a funder reaches 200 providers, 25 ms of one view of
+    their dashboard over 775 returns (migration 0006).
+    """
+    return f"org = ANY ((SELECT string_to_array(current_setting('{setting}', true), ','))::text[])"
+
+
+def visible_per_row(setting: str) -> str:
+    """The condition as migration 0005 wrote it (the setting split for every row)."""
     return f"org = ANY (string_to_array(current_setting('{setting}', true), ','))"
 
 
-def policy_statements() -> list[str]:
-    """Enable row-level security and add the policy on every walled table."""
+def alter_policy_statements(condition: Callable[[str], str] = visible_when) -> list[str]:
+    """Give the policy on every walled table `condition` (of the setting it reads)."""
     statements = []
     for tables, setting in ((RECORD_TABLES, RECORD_ORGS), (RETURN_TABLES, RETURN_ORGS)):
-        condition = visible_when(setting)
+        rule = condition(setting)
+        for table in tables:
+            statements.append(
+                f"ALTER POLICY {POLICY} ON {table} USING ({rule}) WITH CHECK ({rule})"
+            )
+    return statements
+
+
+def policy_statements(rule: Callable[[str], str] = visible_when) -> list[str]:
+    """Enable row-level security and add the policy (`rule`) on every walled table."""
+    statements = []
+    for tables, setting in ((RECORD_TABLES, RECORD_ORGS), (RETURN_TABLES, RETURN_ORGS)):
+        condition = rule(setting)
         for table in tables:
             statements.append(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
             statements.append(
@@ -211,6 +236,9 @@ __all__ = [
     "RETURN_ORGS",
     "RETURN_TABLES",
     "WEB_ROLE",
+    "alter_policy_statements",
     "policy_statements",
     "setting_value",
+    "visible_per_row",
+    "visible_when",
 ]

@@ -1,4 +1,4 @@
-"""Migration 0005: row-level security on PostgreSQL (and nothing at all on SQLite)."""
+"""Migrations 0005 and 0006: row-level security on PostgreSQL (and nothing at all on SQLite)."""
 
 from __future__ import annotations
 
@@ -236,6 +236,50 @@ def test_0005_goes_down_and_up_again(pg_empty: str) -> None:
     upgrade_to_head(engine)
     assert current_revision(engine) == head_revision()
     engine.dispose()
+
+
+def _policy_plan(engine: Engine) -> tuple[set[str], str]:
+    """(each walled table's policy condition, the web role's plan of a read of the ledger)."""
+    with engine.begin() as conn:
+        conditions = set(
+            conn.execute(
+                text("SELECT qual FROM pg_policies WHERE schemaname = current_schema()")
+            ).scalars()
+        )
+        _as_web_role(conn, "AAA001", "AAA001,BBB002")
+        plan = "\n".join(
+            conn.execute(text("EXPLAIN SELECT id FROM submitted_return WHERE version > 0"))
+            .scalars()
+            .all()
+        )
+    return conditions, plan
+
+
+@pytest.mark.postgres
+def test_0006_reads_the_organisations_once_per_statement_not_per_row(pg_empty: str) -> None:
+    engine = open_engine(pg_empty)
+    upgrade_to_head(engine)
+    with engine.begin() as conn:
+        _fill(conn, "AAA001", "BBB002", "CCC003")
+    conditions, plan = _policy_plan(engine)
+    assert all("SELECT string_to_array" in c for c in conditions), conditions
+    assert "InitPlan" in plan, plan
+    with engine.begin() as conn:
+        _as_web_role(conn, "AAA001", "AAA001,BBB002")
+        assert _orgs(conn, import_run) == ["AAA001"]
+        assert _orgs(conn, submitted_return) == ["AAA001", "BBB002"]
+    _upgrade_down(engine, "0005")
+    conditions, plan = _policy_plan(engine)
+    assert not any("SELECT" in c for c in conditions), conditions
+    assert "InitPlan" not in plan, plan
+    upgrade_to_head(engine)
+    assert current_revision(engine) == head_revision()
+    engine.dispose()
+
+
+def _upgrade_down(engine: Engine, target: str) -> None:
+    with engine.begin() as conn:
+        command.downgrade(_alembic_config(conn), target)
 
 
 def _sqlite_schema(engine: Engine) -> list[tuple[str, str, str]]:

@@ -31,7 +31,8 @@ def upgrade() -> None:
         return
     op.execute(row_security.CREATE_ANALYZE_FUNCTION)
     op.execute(row_security.GRANT_WEB_ROLE)
-    for statement in row_security.policy_statements():
+    # The condition as this migration wrote it; 0006 reads the setting once per statement.
+    for statement in row_security.policy_statements(row_security.visible_per_row):
         op.execute(statement)
 
 
