@@ -187,6 +187,7 @@ def _setup(args: argparse.Namespace, db: str) -> tuple[Setup, list[tuple[str, fl
         fields = {f.name for f in dataclasses.fields(Setup)}
         setup = Setup(**{k: v for k, v in found.items() if k in fields})
         setup = dataclasses.replace(setup, data_dir=Path(found["data_dir"]))
+        _bring_up_to_date(setup.url)  # kept before a newer migration, say
         return setup, [("reused", 0.0)], False
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=True)
@@ -287,7 +288,8 @@ def _fill(
             f"  return build + filing: median {statistics.median(builds) * 1000:.0f} ms, "
             f"max {max(builds) * 1000:.0f} ms each"
         )
-    refresh_statistics(engine)
+    _analyze(engine)
+    step("ANALYZE (every table)")
     engine.dispose()
     setup = Setup(
         url=url,
@@ -299,6 +301,28 @@ def _fill(
         breakdowns=sum(b for _, b in loaded),
     )
     return setup, steps
+
+
+def _bring_up_to_date(url: str) -> None:
+    """A kept schema at the newest migration, with fresh statistics."""
+    from peerreport.store.database import open_engine, upgrade
+
+    engine = open_engine(url)
+    try:
+        upgrade(engine)
+        _analyze(engine)
+    finally:
+        engine.dispose()
+
+
+def _analyze(engine: Any) -> None:
+    """Fresh statistics for every table of the schema, as autovacuum would make in time."""
+    from sqlalchemy import text
+
+    from peerreport.store.schema import metadata
+
+    with engine.begin() as conn:
+        conn.execute(text(f"ANALYZE {', '.join(t.name for t in metadata.sorted_tables)}"))
 
 
 def _server_config(url: str, data_dir: Path, base_url: str) -> Any:
