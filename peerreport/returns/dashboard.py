@@ -16,11 +16,13 @@ ledger seen by ONE organisation, in the coordinator's words.
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 
 from peerreport.errors import UsageError
 from peerreport.ledger import lifecycle
@@ -30,6 +32,7 @@ from peerreport.returns.due import due_date, overdue
 from peerreport.returns.overview import period_scheme
 from peerreport.returns.periods import Period, period_containing, recent_periods
 from peerreport.rulebook import RuleFile
+from peerreport.store.schema import return_event
 from peerreport.store.schema import submitted_return as ledger
 from peerreport.store.times import as_utc
 
@@ -185,6 +188,60 @@ def provider_grid(
             entry = filed.get((org, period.start, period.end))
             cells[(org, period.label)] = _cell(org, period, due, today, entry)
     return _grid(rule_file.id, rule_file.model.title, today, periods, unique, cells)
+
+
+def ledger_mark(engine: Engine) -> tuple[int, int]:
+    """How many submitted returns and events this connection sees.
+
+    The ledger is only ever added to (triggers refuse any change), so every
+    addition changes the counts, and the grid of the same providers, rule file
+    and day is the same while they are: a server may keep it (`GridKeeper`)
+    instead of reading the ledger for every view. (The newest ids would not do:
+    two filings at once may commit in the other order.)
+    """
+    counts = select(
+        select(func.count()).select_from(ledger).scalar_subquery(),
+        select(func.count()).select_from(return_event).scalar_subquery(),
+    )
+    with engine.connect() as conn:
+        row = conn.execute(counts).one()
+    return int(row[0]), int(row[1])
+
+
+class GridKeeper:
+    """`provider_grid`s worked out lately, each kept until the ledger changes (`ledger_mark`).
+
+    A funder's dashboard asks again on every view; keeping the grid saves the
+    two queries and the cells' Python (a third of a view for 200 providers).
+    Thread-safe; `kept` grids at most, the least recently used dropped first.
+    """
+
+    def __init__(self, kept: int = 32) -> None:
+        self.kept = kept
+        self._lock = threading.Lock()
+        self._grids: OrderedDict[tuple[Any, ...], Grid] = OrderedDict()
+
+    def grid(
+        self,
+        engine: Engine,
+        providers: Sequence[Provider],
+        rule_file: RuleFile,
+        today: dt.date,
+        scope: str = "",
+    ) -> Grid:
+        """`provider_grid(engine, providers, rule_file, today)`, kept per `scope` (a funder)."""
+        key = (scope, rule_file.id, rule_file.digest, today, tuple(providers), ledger_mark(engine))
+        with self._lock:
+            found = self._grids.get(key)
+            if found is not None:
+                self._grids.move_to_end(key)
+                return found
+        grid = provider_grid(engine, providers, rule_file, today)
+        with self._lock:
+            self._grids[key] = grid
+            while len(self._grids) > self.kept:
+                self._grids.popitem(last=False)
+        return grid
 
 
 def _unique(providers: Iterable[Provider]) -> Iterator[Provider]:

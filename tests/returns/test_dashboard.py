@@ -37,6 +37,7 @@ from peerreport.returns.dashboard import (
     STATE_SENTENCES,
     STATES,
     Grid,
+    GridKeeper,
     provider_grid,
 )
 from peerreport.returns.model import Return
@@ -179,6 +180,35 @@ def test_the_ledger_is_read_in_two_queries_however_many_providers(
     assert big.cell("BETA", Q4).state == LATE and big.cell("P0007", Q4).state == MISSING
     once = provider_grid(engine, [*PROVIDERS, ("ALPHA", "Again")], rule_file, TODAY, count=2)
     assert once.providers == tuple(PROVIDERS)
+
+
+def test_a_kept_grid_is_worked_out_again_once_the_ledger_changes(
+    engine: Engine, rule_file: RuleFile
+) -> None:
+    filer, keeper = Filer(engine, rule_file), GridKeeper()
+    entry = filer.file("ALPHA", "FY2026-Q4", "2026-07-15")
+    first = keeper.grid(engine, PROVIDERS, rule_file, TODAY, scope="F1")
+    statements: list[str] = []
+
+    def count(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        again = keeper.grid(engine, PROVIDERS, rule_file, TODAY, scope="F1")
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert again is first and len(statements) == 1  # only the ledger's mark is read
+    assert keeper.grid(engine, PROVIDERS, rule_file, TODAY, scope="F2") is not first
+    assert keeper.grid(engine, PROVIDERS[:2], rule_file, TODAY, scope="F1") is not first
+    filer.decide(entry, ACCEPTED, "2026-07-30")  # an event
+    decided = keeper.grid(engine, PROVIDERS, rule_file, TODAY, scope="F1")
+    assert decided is not first and decided.cell("ALPHA", Q4).state == ACCEPTED
+    filer.file("BETA", "FY2026-Q4", "2026-08-02")  # a submission
+    filed = keeper.grid(engine, PROVIDERS, rule_file, TODAY, scope="F1")
+    assert filed.cell("BETA", Q4).state == LATE
+    tomorrow = keeper.grid(engine, PROVIDERS, rule_file, TODAY + dt.timedelta(days=1), scope="F1")
+    assert tomorrow is not filed and tomorrow.today == TODAY + dt.timedelta(days=1)
 
 
 def test_the_workbook_shows_states_rates_and_no_formula(grid: Grid, tmp_path: Path) -> None:

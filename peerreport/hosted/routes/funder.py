@@ -18,10 +18,13 @@ from starlette.background import BackgroundTask
 
 from peerreport.errors import PeerreportError, UsageError
 from peerreport.hosted.routes import engine, principal, server
+from peerreport.returns.dashboard import GridKeeper
 from peerreport.web.pages import environment, page
 from peerreport.web.routes import remove_folder, today
 
 router = APIRouter()
+#: Each funder's dashboard grid, kept until the ledger changes.
+grids = GridKeeper()
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 #: The largest rule file a funder may publish (the TOML text).
 RULE_FILE_LIMIT = 512 * 1024
@@ -103,11 +106,10 @@ def _percent(fraction: float | None) -> str:
 def _grid(request: Request, funder: str, rule_id: str) -> Any:
     from peerreport.hosted.directory import providers_of
     from peerreport.hosted.published import funder_rule_file
-    from peerreport.returns.dashboard import provider_grid
 
     rule_file = funder_rule_file(server(request), engine(request), funder, rule_id)
     providers = providers_of(engine(request), funder)
-    return provider_grid(engine(request), providers, rule_file, today())
+    return grids.grid(engine(request), providers, rule_file, today(), scope=funder)
 
 
 @router.get("/funder/{funder}/dashboard.xlsx", include_in_schema=False)
