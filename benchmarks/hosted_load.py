@@ -581,6 +581,7 @@ class Hit:
     warm_up: bool  # signing in and each person's first view of each page
     ok: bool
     seconds: float
+    at: float = 0.0  # when it started (time.monotonic)
 
 
 @dataclasses.dataclass
@@ -700,15 +701,15 @@ async def _person(
     warming = True
 
     async def get(client: httpx.AsyncClient, page: str, path: str) -> Any:
-        started = time.perf_counter()
+        started, at = time.perf_counter(), time.monotonic()
         try:
             response = await client.get(path)
         except httpx.HTTPError as exc:
-            hits.append(Hit(page, warming, False, time.perf_counter() - started))
+            hits.append(Hit(page, warming, False, time.perf_counter() - started, at))
             problems.append(f"{username} GET {path}: {type(exc).__name__}: {exc}")
             return None
         ok = response.status_code == 200
-        hits.append(Hit(page, warming, ok, time.perf_counter() - started))
+        hits.append(Hit(page, warming, ok, time.perf_counter() - started, at))
         if not ok:
             problems.append(
                 f"{username} GET {path}: {response.status_code} {response.text[:300]!r}"
@@ -826,6 +827,26 @@ def _rows(results: Results) -> Iterator[dict[str, Any]]:
             }
 
 
+def _timeline(results: Results, width: float = 10.0) -> list[dict[str, Any]]:
+    """The timed phase's requests in windows of `width` seconds: how many, median, p95."""
+    timed = [h for h in results.hits if not h.warm_up]
+    if not timed:
+        return []
+    start = min(h.at for h in timed)
+    windows: dict[int, list[float]] = defaultdict(list)
+    for hit in timed:
+        windows[int((hit.at - start) // width)].append(hit.seconds * 1000)
+    return [
+        {
+            "from_s": index * width,
+            "requests": len(ms),
+            "median_ms": statistics.median(ms),
+            "p95_ms": _percentile(sorted(ms), 95),
+        }
+        for index, ms in sorted(windows.items())
+    ]
+
+
 def _percentile(ms: list[float], q: int) -> float:
     if len(ms) == 1:
         return ms[0]
@@ -914,6 +935,7 @@ def _report(
                     "setup_seconds": dict(steps),
                     "total_seconds": total,
                     "pages": rows,
+                    "timeline": _timeline(results),
                     "problems": results.problems[:50],
                 },
                 indent=2,
