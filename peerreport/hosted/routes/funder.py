@@ -236,11 +236,17 @@ def bundle(request: Request, funder: str, ident: int) -> Response:
 
 
 @router.get("/funder/{funder}/rules", include_in_schema=False)
-def rules_page(request: Request, funder: str, problem: str = "", status: int = 200) -> Response:
-    """The rule files this funder has published, and the form to publish one."""
+def rules_page(
+    request: Request, funder: str, problem: str = "", status: int = 200, published: str = ""
+) -> Response:
+    """The rule files this funder has published, and the form to publish one.
+
+    `published` (after publishing) names the rule file just published, to confirm it.
+    """
     from peerreport.hosted.directory import published_rules
 
     found = published_rules(engine(request), funder=funder)
+    just = [r for r in found if r.rule_id == published and not problem]
     return page(
         request,
         "rules.html.j2",
@@ -248,6 +254,7 @@ def rules_page(request: Request, funder: str, problem: str = "", status: int = 2
         funder=funder,
         funder_name=_funder_name(request, funder),
         published=found,
+        just_published=just[0] if just else None,
         problem=problem,
     )
 
@@ -273,22 +280,31 @@ async def publish(
         return rules_page(request, funder, f"{rule_file.filename} is not UTF-8 text.", 400)
     data = await template.read() if template is not None and template.filename else None
     name = template.filename if data is not None and template is not None else None
-    return await run_in_threadpool(_publish, request, funder, text, data, name)
+    source = Path(rule_file.filename.replace("\\", "/")).name
+    return await run_in_threadpool(_publish, request, funder, text, data, name, source)
 
 
 def _publish(
-    request: Request, funder: str, text: str, data: bytes | None, name: str | None
+    request: Request,
+    funder: str,
+    text: str,
+    data: bytes | None,
+    name: str | None,
+    source: str,
 ) -> Response:
+    from urllib.parse import quote
+
     from peerreport.hosted.directory import publish_rule
     from peerreport.hosted.published import write_published
 
     try:
-        publish_rule(engine(request), funder, text, data, name)
+        done = publish_rule(engine(request), funder, text, data, name, source_name=source)
     except PeerreportError as exc:
         return rules_page(request, funder, str(exc), 400)
     write_published(server(request), engine(request), [funder])
     request.app.state.guard.facts.forget()
-    return RedirectResponse(f"/funder/{funder}/rules?published=1", status_code=303)
+    target = f"/funder/{funder}/rules?published={quote(done.rule_id, safe='')}"
+    return RedirectResponse(target, status_code=303)
 
 
 @router.get("/funder/{funder}/collate/{rule_id}/{period_label}", include_in_schema=False)
