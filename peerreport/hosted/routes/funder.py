@@ -124,18 +124,17 @@ def submission_page(
 ) -> Response:
     """One filed return: its review page, verification verdict, changes, and accept or query."""
     from peerreport.hosted.directory import bundle_of
-    from peerreport.ledger.changes import figure_changes
     from peerreport.ledger.lifecycle import events, state_of
     from peerreport.ledger.query import history
+    from peerreport.render.display import change_rows
     from peerreport.render.html import page_context
     from peerreport.render.words import period_words
 
     entry = _submission(request, ident)
     ret = entry.ret
     versions = history(engine(request), entry)
-    earlier = [v for v in versions if v.version == entry.version - 1]
-    changes = figure_changes(earlier[0].ret, ret) if earlier else []
-    its_events = events(engine(request), [entry.id])[entry.id]
+    every_event = events(engine(request), [v.id for v in versions])
+    its_events = every_event[entry.id]
     context = page_context(ret, [], ret.has_errors)
     body = environment().get_template("return-body.html.j2")
     review_html = Markup(body.render({**context, "embedded": True}))
@@ -150,14 +149,22 @@ def submission_page(
         ret=ret,
         period_in_words=period_words(ret.period),
         state=state_of(entry, its_events),
-        events=its_events,
-        versions=versions,
-        changes=changes,
+        timeline=_timeline(versions, every_event),
+        changes=change_rows(ret),  # the filed version's changes from the one it amends, in words
         verdict=verdict,
         has_bundle=data is not None,
         review_html=review_html,
         problem=problem,
     )
+
+
+def _timeline(versions: list[Any], found: dict[int, list[Any]]) -> list[tuple[Any, Any, Any]]:
+    """Every version and every decision on any of them, oldest first: (version, event, its
+    version number); `event` is None on a version's own line, so a query on version 1 shows
+    beside version 2 that answers it."""
+    lines = [(v.submitted_at, 0, v, None, v.version) for v in versions]
+    lines += [(e.at, 1, None, e, v.version) for v in versions for e in found.get(v.id, [])]
+    return [(v, e, number) for _, _, v, e, number in sorted(lines, key=lambda line: line[:2])]
 
 
 def _verdict(request: Request, entry: Any, data: bytes | None) -> list[str]:
