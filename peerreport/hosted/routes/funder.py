@@ -52,10 +52,12 @@ def dashboard(
     request: Request, funder: str, rule: str = "", state: str = "", q: str = ""
 ) -> Response:
     """Providers by periods for one published rule file, each cell with its state."""
+    from peerreport.hosted.directory import published_rules
     from peerreport.hosted.published import funder_rule_choices
     from peerreport.returns.dashboard import STATE_LABELS, STATES
 
     choices = funder_rule_choices(engine(request), funder)
+    titles = {r.rule_id: r.title for r in published_rules(engine(request), funder=funder)}
     grid = None
     if choices:
         rule_id = rule if rule in dict(choices) else choices[0][0]
@@ -71,6 +73,7 @@ def dashboard(
         funder=funder,
         funder_name=_funder_name(request, funder),
         choices=choices,
+        titles=titles,
         rule_id=rule_id,
         grid=grid,
         shown=shown,
