@@ -25,6 +25,13 @@ router = APIRouter()
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 #: The largest rule file a funder may publish (the TOML text).
 RULE_FILE_LIMIT = 512 * 1024
+#: A provider's line of a collation, in words: is its return in the totals, and how it came.
+COLLATED_WORDS = {
+    "received": "Yes: received on time",
+    "late": "Yes: received late",
+    "missing": "No",
+    "rejected": "No: its bundle was refused",
+}
 
 
 def _funder_name(request: Request, funder: str) -> str:
@@ -331,6 +338,7 @@ def collation_page(request: Request, funder: str, rule_id: str, period_label: st
         rule_id=rule_id,
         period_label=period_label,
         period_in_words=period_words(collation.period),
+        status_words=COLLATED_WORDS,
     )
 
 
