@@ -394,8 +394,8 @@ def user_add(
 
     \b
     Example:
-      peerreport admin user add aroha@harbour.example --role coordinator --org HPC001 \\
-          --name "Aroha Smith"
+      peerreport admin user add coordinator@harbour.example --role coordinator --org HPC001 \\
+          --name "Harbour coordinator"
     """
     from peerreport.errors import UsageError
     from peerreport.hosted import directory
@@ -425,7 +425,7 @@ def user_password(config_path: Path | None, username: str, password_file: Path |
 
     \b
     Example:
-      peerreport admin user password aroha@harbour.example
+      peerreport admin user password coordinator@harbour.example
     """
     from peerreport.errors import UsageError
     from peerreport.hosted.accounts import account_by_name, set_password
@@ -488,7 +488,7 @@ def user_disable(config_path: Path | None, username: str) -> None:
 
     \b
     Example:
-      peerreport admin user disable aroha@harbour.example
+      peerreport admin user disable coordinator@harbour.example
     """
     from peerreport.hosted.accounts import set_disabled
 
@@ -505,7 +505,7 @@ def user_enable(config_path: Path | None, username: str) -> None:
 
     \b
     Example:
-      peerreport admin user enable aroha@harbour.example
+      peerreport admin user enable coordinator@harbour.example
     """
     from peerreport.hosted.accounts import set_disabled
 

@@ -176,6 +176,8 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("GET", "/returns/{rule_id}/{period_label}/bundle/{version}"): COORDINATING,
     ("GET", "/returns/{rule_id}/{period_label}/copy/{fmt}"): COORDINATING,
     ("POST", "/returns/{rule_id}/{period_label}/reply"): COORDINATING,
+    ("GET", "/bundles"): COORDINATING,
+    ("POST", "/bundles"): COORDINATING,
     # The funder's pages: its dashboard, the returns filed to it, its rule files, collation.
     ("GET", "/funder"): FUNDER_ANY,
     ("GET", "/funder/{funder}"): FUNDING,
@@ -201,6 +203,8 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("GET", "/audit/submissions/{ident}"): AUDITED_SUBMISSION,
     ("GET", "/audit/submissions/{ident}/trace"): AUDITED_SUBMISSION,
     ("GET", "/audit/submissions/{ident}/report"): AUDITED_SUBMISSION,
+    # The admin's overview (changes are made with `peerreport admin` on the server).
+    ("GET", "/admin"): ADMINISTERING,
 }
 
 

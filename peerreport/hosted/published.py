@@ -42,9 +42,7 @@ def funder_rule_file(config: ServerConfig, engine: Engine, funder: str, rule_id:
     return load(rule_id, Catalogue([folder, *default_search_path()]))
 
 
-def write_published(
-    config: ServerConfig, engine: Engine, funders: list[str] | None = None
-) -> None:
+def write_published(config: ServerConfig, engine: Engine, funders: list[str] | None = None) -> None:
     """Write the published rule files of `funders` (default: all) where the loader looks."""
     from peerreport.hosted.directory import funders as all_funders
     from peerreport.hosted.directory import materialise_rules

@@ -204,3 +204,42 @@ def forged(data: bytes) -> bytes:
         return seal(manifest)
 
     return rebuilt(data, edit)
+
+
+def file_on_server(
+    config: ServerConfig,
+    engine: Engine,
+    org: str,
+    name: str,
+    funder: str,
+    rule_id: str,
+    log: Path,
+    reason: str | None = None,
+) -> int:
+    """Import `log` into `org`'s folder on the server and file the funder's return, as the
+    coordinator's pages do (the bundle kept for the funder); the submission's ledger id."""
+    from peerreport.filing import period_of, submit_return
+    from peerreport.hosted.directory import store_bundle
+    from peerreport.hosted.orgs import ensure_org_workspace
+    from peerreport.hosted.published import published_folder
+    from peerreport.intake import ImportSettings, import_files
+    from peerreport.rulebook import Catalogue, load
+    from peerreport.rulebook.resolve import default_search_path
+
+    workspace = ensure_org_workspace(config, org, name, (rule_id,))
+    if reason is None:
+        assert import_files(engine, [log], ImportSettings.for_workspace(workspace)).stored
+    catalogue = Catalogue([published_folder(config, funder), *default_search_path()])
+    rule_file = load(rule_id, catalogue)
+    done = submit_return(
+        workspace,
+        engine,
+        rule_file,
+        period_of(rule_file, PERIOD),
+        reason=reason,
+        same_anyway=lambda _: True,
+    )
+    assert done.filed is not None, [f.message for f in done.ret.findings]
+    ident = done.filed.submission.id
+    store_bundle(engine, ident, org, done.filed.bundle_path.read_bytes(), "filed")
+    return ident

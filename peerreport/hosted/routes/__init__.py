@@ -33,6 +33,6 @@ def server(request: Request) -> Any:
     return request.app.state.config
 
 
-from peerreport.hosted.routes import api, auditor, funder, signin  # noqa: E402
+from peerreport.hosted.routes import admin, api, auditor, bundles, funder, signin  # noqa: E402
 
-MODULES: list[Any] = [signin, funder, auditor, api]
+MODULES: list[Any] = [signin, bundles, funder, auditor, admin, api]

@@ -297,17 +297,12 @@ async def publish(
         return rules_page(request, funder, f"{rule_file.filename} is not UTF-8 text.", 400)
     data = await template.read() if template is not None and template.filename else None
     name = template.filename if data is not None and template is not None else None
-    source = Path(rule_file.filename.replace("\\", "/")).name
+    source = Path(rule_file.filename.replace("\\", "/")).name[:100] or "rule.toml"
     return await run_in_threadpool(_publish, request, funder, text, data, name, source)
 
 
 def _publish(
-    request: Request,
-    funder: str,
-    text: str,
-    data: bytes | None,
-    name: str | None,
-    source: str,
+    request: Request, funder: str, text: str, data: bytes | None, name: str | None, source: str
 ) -> Response:
     from urllib.parse import quote
 
