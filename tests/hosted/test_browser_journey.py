@@ -14,7 +14,8 @@ clicks and typing:
    changes and accepts it, then provider 1's;
 5. the funder collates the period and downloads the regional workbook;
 6. the auditor opens provider 2's return on the desk and its one-page report;
-7. provider 1's coordinator is refused provider 2's return and the funder's
+7. the admin's overview lists everyone set up;
+8. provider 1's coordinator is refused provider 2's return and the funder's
    dashboard, and signing out ends the session (back and reload show sign-in).
 
 Every page goes through `checks` (axe-core, no codes, a full-page screenshot).
@@ -377,8 +378,10 @@ def security(browser: Browser, server: HostedLive, submission_b: str, checks: Pa
     with signed_in(browser, server, "aroha") as page:
         refused(page, server, submission_b, checks, "aroha-refused-submission")
         refused(page, server, f"/funder/{FUNDER}", checks, "aroha-refused-dashboard")
-        page.goto(server.url("/returns"))  # their own pages are theirs still
-        expect(page.get_by_role("heading", level=1)).to_have_text("Returns")
+        page.goto(server.url("/"))  # their own pages are theirs still
+        nav(page, "Send a bundle")
+        expect(page.get_by_role("heading", level=1)).to_contain_text("Send a bundle")
+        checks(page, "aroha-send-bundle")
         page.get_by_role("button", name="Sign out aroha").click()
         expect(page.get_by_role("heading", level=1)).to_have_text("Sign in")
         page.go_back()
@@ -391,6 +394,18 @@ def security(browser: Browser, server: HostedLive, submission_b: str, checks: Pa
         expect(page).to_have_url(re.compile(r"/login\?next=%2Freturns$"))
         sign_in(page, None, "aroha")  # on that page, and back where they were going
         expect(page).to_have_url(server.url("/returns"))
+
+
+def administration(browser: Browser, server: HostedLive, checks: PageChecks) -> None:
+    """The admin's overview: everyone `peerreport admin` set up."""
+    with signed_in(browser, server, "admin") as page:
+        expect(page.get_by_role("heading", level=1)).to_have_text("Administration")
+        main = page.locator("#main")
+        for name in (ORG_A_NAME, ORG_B_NAME, ORG_C_NAME, FUNDER_NAME):
+            expect(main).to_contain_text(name)
+        for person in SETUP.people:
+            expect(main).to_contain_text(person.username)
+        checks(page, "admin")
 
 
 def test_hosted_journey(browser: Browser, tmp_path: Path, checks: PageChecks) -> None:
@@ -411,6 +426,7 @@ def test_hosted_journey(browser: Browser, tmp_path: Path, checks: PageChecks) ->
             accept(funder, checks)
             collate(funder, server, downloads, checks)
         audit(browser, server, checks)
+        administration(browser, server, checks)
         security(browser, server, submission_b, checks)
     print(f"pages checked: {len(checks.visited)}")
 
