@@ -129,10 +129,16 @@ def _submission(request: Request, ident: int) -> Any:
 
 
 @router.get("/funder/{funder}/submissions/{ident}", include_in_schema=False)
-def submission_page(
+def submission_page(request: Request, funder: str, ident: int) -> Response:
+    """One filed return: its review page, verification verdict, changes, and accept or query."""
+    return _submission_page(request, funder, ident)
+
+
+def _submission_page(
     request: Request, funder: str, ident: int, problem: str = "", status: int = 200
 ) -> Response:
-    """One filed return: its review page, verification verdict, changes, and accept or query."""
+    """The submission page, with a problem a decision met (never from the address: a link
+    could otherwise put any words, and any status, on the funder's page)."""
     from peerreport.hosted.directory import bundle_of
     from peerreport.ledger.lifecycle import events, state_of
     from peerreport.ledger.query import history
@@ -225,7 +231,7 @@ def _decide(request: Request, funder: str, ident: int, kind: str, note: str | No
     try:
         record_event(engine(request), entry.org, entry.id, kind, note, actor=who.username)
     except UsageError as exc:
-        return submission_page(request, funder, ident, problem=_sentence(str(exc)), status=400)
+        return _submission_page(request, funder, ident, problem=_sentence(str(exc)), status=400)
     return RedirectResponse(f"/funder/{funder}/submissions/{ident}", status_code=303)
 
 
@@ -253,13 +259,18 @@ def bundle(request: Request, funder: str, ident: int) -> Response:
 
 
 @router.get("/funder/{funder}/rules", include_in_schema=False)
-def rules_page(
-    request: Request, funder: str, problem: str = "", status: int = 200, published: str = ""
-) -> Response:
+def rules_page(request: Request, funder: str, published: str = "") -> Response:
     """The rule files this funder has published, and the form to publish one.
 
     `published` (after publishing) names the rule file just published, to confirm it.
     """
+    return _rules_page(request, funder, published=published[:200])
+
+
+def _rules_page(
+    request: Request, funder: str, problem: str = "", status: int = 200, published: str = ""
+) -> Response:
+    """The rule files page, with the problem publishing met (never from the address)."""
     from peerreport.hosted.directory import published_rules
 
     found = published_rules(engine(request), funder=funder)
@@ -287,14 +298,16 @@ async def publish(
     from starlette.concurrency import run_in_threadpool
 
     if rule_file is None or not rule_file.filename:
-        return rules_page(request, funder, "Choose the rule file (.toml) to publish.", 400)
+        return _rules_page(request, funder, "Choose the rule file (.toml) to publish.", 400)
     text_bytes = await rule_file.read(RULE_FILE_LIMIT + 1)
     if len(text_bytes) > RULE_FILE_LIMIT:
-        return rules_page(request, funder, "The rule file is over 512 KB; it cannot be right.", 400)
+        return _rules_page(
+            request, funder, "The rule file is over 512 KB; it cannot be right.", 400
+        )
     try:
         text = text_bytes.decode("utf-8")
     except UnicodeDecodeError:
-        return rules_page(request, funder, f"{rule_file.filename} is not UTF-8 text.", 400)
+        return _rules_page(request, funder, f"{rule_file.filename} is not UTF-8 text.", 400)
     data = await template.read() if template is not None and template.filename else None
     name = template.filename if data is not None and template is not None else None
     source = Path(rule_file.filename.replace("\\", "/")).name[:100] or "rule.toml"
@@ -312,7 +325,7 @@ def _publish(
     try:
         done = publish_rule(engine(request), funder, text, data, name, source_name=source)
     except PeerreportError as exc:
-        return rules_page(request, funder, str(exc), 400)
+        return _rules_page(request, funder, str(exc), 400)
     write_published(server(request), engine(request), [funder])
     request.app.state.guard.facts.forget()
     target = f"/funder/{funder}/rules?published={quote(done.rule_id, safe='')}"
