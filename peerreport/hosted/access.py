@@ -17,6 +17,12 @@ without a rule fails it). Routes never check access themselves.
   does not read records or returns.
 - API tokens belong to one organisation (submit its bundles, list its returns)
   or one funder (list returns filed to it, fetch collations).
+
+Each allowed request also has a `Reach`: the organisations whose records and
+returns the database shows it (`reach`). The guard hands it to every
+transaction of the request, and PostgreSQL's row-level security hides every
+other organisation's rows (`peerreport.store.row_security`), so a route that
+forgot a check still cannot read them.
 """
 
 from __future__ import annotations
@@ -298,6 +304,42 @@ def _in_scope(
     return no
 
 
+@dataclass(frozen=True)
+class Reach:
+    """The organisations whose rows one request may read or write, by kind of row."""
+
+    #: Whose records (and their revisions and imports).
+    records: frozenset[str] = frozenset()
+    #: Whose submitted returns (their events, hash chain and bundles).
+    returns: frozenset[str] = frozenset()
+
+
+NO_REACH = Reach()
+
+
+def reach(principal: Principal, decision: Decision, facts: Facts) -> Reach:
+    """What the database shows a request `decide` allowed: no more than the role sees.
+
+    A coordinator: the organisation they work on, both kinds. A funder (user or
+    token): the returns of its providers, no records. An auditor: both kinds,
+    of the organisations assigned and the providers of the funders assigned.
+    An organisation's token: its own. An admin, or nobody signed in: nothing.
+    """
+    role = principal.role
+    if role == COORDINATOR:
+        org = decision.org or principal.working_org
+        return Reach(frozenset({org}), frozenset({org})) if org else NO_REACH
+    if role == ORG_TOKEN:
+        return Reach(principal.orgs, principal.orgs)
+    funded = frozenset(org for funder in principal.funders for org in facts.providers(funder))
+    if role in (FUNDER, FUNDER_TOKEN):
+        return Reach(returns=funded)
+    if role == AUDITOR:
+        audited = audited_orgs(principal, facts)
+        return Reach(audited, audited)
+    return NO_REACH
+
+
 def audits(principal: Principal, org: str, facts: Facts) -> bool:
     """Whether an auditor is assigned `org` (directly, or as a provider of an assigned funder)."""
     if principal.role != AUDITOR:
@@ -326,10 +368,12 @@ __all__ = [
     "ROUTES",
     "Decision",
     "Principal",
+    "Reach",
     "Rule",
     "audited_orgs",
     "audits",
     "decide",
     "may_work_on",
+    "reach",
     "rule_for",
 ]

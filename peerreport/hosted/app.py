@@ -3,7 +3,9 @@ auditor's and admin's pages and the JSON API, behind `HostedGuard`.
 
 `create_hosted_app(config)` returns the ASGI application `peerreport serve
 --config` runs. The database must be at the current schema (`peerreport admin
-init` puts it there).
+init` puts it there). Two engines: the owner's, for the startup work and the
+access decisions' lookups, and a walled one (`peerreport.hosted.walls`) for
+everything requests do.
 """
 
 from __future__ import annotations
@@ -21,24 +23,30 @@ from peerreport.hosted.config import ServerConfig
 from peerreport.hosted.desks import HostedDesks
 from peerreport.hosted.guard import HostedGuard
 from peerreport.hosted.published import write_published
+from peerreport.hosted.walls import walled_engine
 from peerreport.store.database import ensure_current, open_engine
 from peerreport.web.app import add_error_pages, check_csrf
 
 
 def create_hosted_app(config: ServerConfig, engine: Any = None) -> Any:
-    """The hosted web application for `config` (on `engine`, or one opened on its database)."""
+    """The hosted web application for `config` (on `engine`, the owner's, or one opened)."""
     from peerreport.hosted import routes
     from peerreport.web.routes import home, records, returns, start, upload
 
-    engine = engine if engine is not None else open_engine(config.database_url)
-    ensure_current(engine)
-    desks = HostedDesks(config, engine)
-    write_published(config, engine)  # the published rule files, where the loader looks
+    owner = engine if engine is not None else open_engine(config.database_url)
+    ensure_current(owner)
+    # Requests use the walled engine: on PostgreSQL, each transaction sees only the
+    # rows of the organisations the access decision let the request reach.
+    walled = walled_engine(owner)
+    desks = HostedDesks(config, walled)
+    write_published(config, owner)  # the published rule files, where the loader looks
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
         desks.close()
+        if walled is not owner:
+            walled.dispose()
 
     api = FastAPI(
         lifespan=lifespan,
@@ -50,7 +58,7 @@ def create_hosted_app(config: ServerConfig, engine: Any = None) -> Any:
         dependencies=[Depends(check_csrf)],
     )
     api.state.config = config
-    api.state.engine = engine
+    api.state.engine = walled
     api.state.desks = desks
     static = Path(str(files("peerreport.web").joinpath("static")))
     api.mount("/static", StaticFiles(directory=static), name="static")
@@ -61,7 +69,7 @@ def create_hosted_app(config: ServerConfig, engine: Any = None) -> Any:
     add_error_pages(api, config.max_upload_bytes, lambda: config.data_dir)
     routes.api.add_json_errors(api)
     routes.api.describe_api_only(api)
-    guard = HostedGuard(api, config, engine, desks)
+    guard = HostedGuard(api, config, walled, desks, owner=owner)
     api.state.guard = guard
     return guard
 

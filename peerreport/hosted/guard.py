@@ -13,7 +13,10 @@ For each request it
 - refuses bodies over the upload limit, as the local guard does;
 - hands the route the person, their CSRF token and, on a coordinator's page,
   the desk of the organisation they chose, with the rule files its funders
-  published.
+  published;
+- walls the request's transactions to the organisations the decision lets it
+  reach (`access.reach`, `peerreport.hosted.walls`): on PostgreSQL the
+  database then hides every other organisation's records and returns.
 Every response carries the security headers (CSP without inline script,
 frame-ancestors 'none', HSTS behind https).
 """
@@ -35,6 +38,7 @@ from starlette.routing import Match
 from peerreport.hosted import access
 from peerreport.hosted.access import Principal
 from peerreport.hosted.config import ServerConfig
+from peerreport.hosted.walls import reaching
 from peerreport.web.security import (
     HEADERS,
     SAFE_METHODS,
@@ -133,12 +137,21 @@ class DatabaseFacts:
 class HostedGuard:
     """ASGI middleware: the checks in this module's docstring, before any route runs."""
 
-    def __init__(self, app: Any, config: ServerConfig, engine: Engine, desks: Any) -> None:
+    def __init__(
+        self,
+        app: Any,
+        config: ServerConfig,
+        engine: Engine,
+        desks: Any,
+        owner: Engine | None = None,
+    ) -> None:
         self.app = app
         self.config = config
+        #: What requests use (walled on PostgreSQL): sessions and tokens are read through it.
         self.engine = engine
         self.desks = desks
-        self.facts = DatabaseFacts(engine)
+        # Deciding needs every organisation's facts (whose is submission 42?): the owner's engine.
+        self.facts = DatabaseFacts(owner if owner is not None else engine)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -188,7 +201,8 @@ class HostedGuard:
 
             token = published_folders.set(self.desks.rule_folders(decision.org))
         try:
-            await self._serve(scope, receive, send, over, None if pre else new_pre, api)
+            with reaching(access.reach(principal, decision, self.facts)):
+                await self._serve(scope, receive, send, over, None if pre else new_pre, api)
         finally:
             if token is not None:
                 from peerreport.web.rules import published_folders

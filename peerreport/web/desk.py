@@ -7,6 +7,7 @@ package opens a database.
 
 from __future__ import annotations
 
+import contextvars
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -136,7 +137,11 @@ class Desk:
         """
         if not self.config.prepare_ahead or not self.has_workspace:
             return None
-        thread = threading.Thread(target=self._prepare, name="peerreport-prepare", daemon=True)
+        # In the request's context: a hosted server's walls read the request's reach from it.
+        context = contextvars.copy_context()
+        thread = threading.Thread(
+            target=context.run, args=(self._prepare,), name="peerreport-prepare", daemon=True
+        )
         thread.start()
         return thread
 
