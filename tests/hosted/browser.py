@@ -132,7 +132,9 @@ def hosted_server(folder: Path, setup: Setup) -> Iterator[HostedLive]:
         with served(server, port):
             yield HostedLive(config, config_file, port)
     finally:
-        server.config.app.engine.dispose()  # HostedGuard's engine: the application's
+        guard = server.config.app  # HostedGuard: the requests' engine, the owner's for decisions
+        for engine in {guard.engine, guard.facts.engine}:
+            engine.dispose()
 
 
 @contextmanager
