@@ -69,6 +69,14 @@ def rule_choices() -> list[tuple[str, str]]:
     return list(kept["choices"])
 
 
+def published_ids() -> frozenset[str]:
+    """The ids of the rule files this request's funders published (none on a local server)."""
+    from peerreport.rulebook import Catalogue
+
+    folders = [folder for folder in published_folders.get() if folder.is_dir()]
+    return frozenset(Catalogue(folders).index()) if folders else frozenset()
+
+
 def rule_file(rule_id: str) -> RuleFile:
     """The loaded rule file `rule_id` (one offered by `rule_choices`), or a plain refusal."""
     from peerreport.rulebook import Catalogue, load
@@ -93,4 +101,4 @@ def rule_and_period(rule_id: str, period_label: str) -> tuple[RuleFile, Period]:
     return loaded, period_of(loaded, period_label)
 
 
-__all__ = ["rule_and_period", "rule_choices", "rule_file"]
+__all__ = ["published_ids", "rule_and_period", "rule_choices", "rule_file"]
