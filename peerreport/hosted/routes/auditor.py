@@ -47,7 +47,7 @@ def audit_desk(request: Request) -> Response:
 def audited_org(request: Request, org: str) -> Response:
     """One organisation: its returns, the ledger's check, its import log and records."""
     from peerreport.audit.verdicts_text import chain_words
-    from peerreport.render.records import month_rows
+    from peerreport.records.words import month_rows
     from peerreport.store.history import imports
 
     found = engine(request)

@@ -16,7 +16,7 @@ router = APIRouter()
 @router.get("/records")
 def records(request: Request) -> Response:
     """Counts of the current records by month and kind, and every import."""
-    from peerreport.render.records import month_rows
+    from peerreport.records.words import month_rows
     from peerreport.store.history import imports
 
     here = desk(request)
@@ -60,7 +60,7 @@ _UNSHOWN = {"org", "content_digest", "digest"}
 
 def _version_view(version: Any, revisions: dict[int, Any]) -> dict[str, Any]:
     """One version in words: when it came and went, its source, its values or changes."""
-    from peerreport.render.records import heading_words, value_words
+    from peerreport.records.words import heading_words, value_words
 
     def name(number: int | None) -> str:
         known = revisions.get(number) if number is not None else None
