@@ -49,10 +49,11 @@ def audited_org(request: Request, org: str) -> Response:
     from peerreport.audit.verdicts_text import chain_words
     from peerreport.records.words import month_rows
     from peerreport.store.history import imports
+    from peerreport.store.summary import month_table
 
     found = engine(request)
     summary = auditing.records_summary(found, org)
-    labels, rows = month_rows(summary)
+    labels, rows = month_rows(month_table(summary))
     chain = auditing.ledger_check(found, org)
     return page(
         request,

@@ -18,11 +18,12 @@ def records(request: Request) -> Response:
     """Counts of the current records by month and kind, and every import."""
     from peerreport.records.words import month_rows
     from peerreport.store.history import imports
+    from peerreport.store.summary import month_table
 
     here = desk(request)
     org = here.workspace.provider_code
     summary = here.summary()
-    labels, rows = month_rows(summary)
+    labels, rows = month_rows(month_table(summary))
     runs = list(reversed(imports(here.engine, org)))
     return page(request, "records.html.j2", summary=summary, labels=labels, rows=rows, runs=runs)
 
