@@ -22,7 +22,7 @@ from peerreport.audit.text import (
     sample_figures,
 )
 from peerreport.audit.trace import DerivedTrace, FigureTrace
-from peerreport.render.records import heading_words, value_words
+from peerreport.records.words import heading_words, value_words
 from peerreport.returns.model import SUPPRESSED, Return
 
 

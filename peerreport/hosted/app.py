@@ -25,7 +25,7 @@ from peerreport.hosted.guard import HostedGuard
 from peerreport.hosted.published import write_published
 from peerreport.hosted.walls import walled_engine
 from peerreport.store.database import ensure_current, open_engine
-from peerreport.web.app import add_error_pages, check_csrf
+from peerreport.web.app import add_error_pages, check_csrf, refuse_nul
 
 
 def create_hosted_app(config: ServerConfig, engine: Any = None) -> Any:
@@ -55,7 +55,7 @@ def create_hosted_app(config: ServerConfig, engine: Any = None) -> Any:
         docs_url=None,
         redoc_url=None,
         openapi_url="/api/openapi.json",
-        dependencies=[Depends(check_csrf)],
+        dependencies=[Depends(refuse_nul), Depends(check_csrf)],
     )
     api.state.config = config
     api.state.engine = walled

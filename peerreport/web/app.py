@@ -21,7 +21,7 @@ from fastapi.responses import HTMLResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from peerreport.errors import PeerreportError
+from peerreport.errors import PeerreportError, UsageError
 from peerreport.web.config import CSRF_FIELD, CSRF_HEADER, WebConfig
 from peerreport.web.desk import Desk
 from peerreport.web.pages import page
@@ -52,6 +52,30 @@ async def check_csrf(request: Request) -> None:
         raise CsrfRefused
 
 
+NUL_REFUSED = (
+    "The address or form holds a NUL character (an invisible control character), which "
+    "peerreport does not accept. Go back and type the text again."
+)
+
+
+async def refuse_nul(request: Request) -> None:
+    """Refuse a NUL character anywhere in the address or a form, before any database sees it.
+
+    PostgreSQL cannot store NUL in text and says so with an error: a user's
+    stray character must be a plain refusal, not an internal error.
+    """
+    texts = [*request.path_params.values(), *request.query_params.keys()]
+    texts += request.query_params.values()
+    kind = request.headers.get("content-type", "")
+    if request.method not in ("GET", "HEAD") and kind.startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        form = await request.form()
+        texts += [*form.keys(), *(v for v in form.values() if isinstance(v, str))]
+    if any("\x00" in str(text) for text in texts):
+        raise UsageError(NUL_REFUSED)
+
+
 class CsrfRefused(Exception):
     """A state-changing request without this server's CSRF token."""
 
@@ -74,7 +98,7 @@ def create_app(config: WebConfig) -> Any:
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
-        dependencies=[Depends(check_csrf)],
+        dependencies=[Depends(refuse_nul), Depends(check_csrf)],
     )
     api.state.config = config
     api.state.desk = desk

@@ -72,6 +72,14 @@ def rule_choices() -> list[tuple[str, str]]:
     return list(kept["choices"])
 
 
+def published_ids() -> frozenset[str]:
+    """The ids of the rule files this request's funders published (none on a local server)."""
+    from peerreport.rulebook import Catalogue
+
+    folders = [folder for folder in published_folders.get() if folder.is_dir()]
+    return frozenset(Catalogue(folders).index()) if folders else frozenset()
+
+
 def rule_file(rule_id: str) -> RuleFile:
     """The loaded rule file `rule_id` (one offered by `rule_choices`), or a plain refusal."""
     if rule_id not in dict(rule_choices()):
@@ -105,4 +113,4 @@ def rule_and_period(rule_id: str, period_label: str) -> tuple[RuleFile, Period]:
     return loaded, period_of(loaded, period_label)
 
 
-__all__ = ["kept_rule_file", "rule_and_period", "rule_choices", "rule_file"]
+__all__ = ["kept_rule_file", "published_ids", "rule_and_period", "rule_choices", "rule_file"]

@@ -26,6 +26,14 @@ from tests.hosted.helpers import (
     server_config,
 )
 
+# The browser tests' own fixtures (Debian's Chromium, never a download; screenshots; `checks`).
+from tests.web.conftest import (  # noqa: F401
+    base_url,
+    browser_type_launch_args,
+    checks,
+    screenshots,
+)
+
 #: The hasher a server uses, as the module made it (before any test swapped it).
 PRODUCTION_HASHER = accounts.HASHER
 #: argon2id still, with the smallest cost argon2 allows (production keeps the defaults).

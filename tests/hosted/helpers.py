@@ -32,13 +32,14 @@ BASE_URL = "http://testserver"
 SECRET = "s" * 40
 
 
-def sample_log(folder: Path) -> Path:
-    """The synthetic organisation's activity log for the quarter, as a workbook."""
+def sample_log(folder: Path, seed: int = 2026) -> Path:
+    """The synthetic organisation's activity log for the quarter, as a workbook (`seed` picks
+    which organisation's: another seed, other activities)."""
     from peerreport.samples.generator import SampleSpec
     from peerreport.samples.writer import write_samples
 
     path = folder / "activity-log.xlsx"
-    write_samples(path, SampleSpec(records=None, seed=2026, start=QUARTER[0], end=QUARTER[1]))
+    write_samples(path, SampleSpec(records=None, seed=seed, start=QUARTER[0], end=QUARTER[1]))
     return path
 
 

@@ -221,3 +221,29 @@ def test_a_coordinator_sends_a_bundle_made_on_their_own_computer(
     assert "Already received earlier" in again.text and hosted.stored() == (1, 1)
     board = funder.get(f"/funder/{FUNDER}")
     assert f'href="/funder/{FUNDER}/submissions/{entry.id}"' in board.text
+
+
+def test_the_address_puts_no_words_or_status_on_the_funders_pages(
+    hosted: Hosted, tmp_path: Any
+) -> None:
+    """A link cannot make a funder's page say something (or fail): problems come from forms."""
+    from peerreport.hosted.directory import providers_of
+
+    ident = file_on_server(
+        hosted.config,
+        hosted.engine,
+        ORG_A,
+        ORG_A_NAME,
+        FUNDER,
+        RULE_ID,
+        sample_log(tmp_path),
+    )
+    assert (ORG_A, ORG_A_NAME) in providers_of(hosted.engine, FUNDER)
+    funder = _person(hosted, "funder-h", "funder", "funder", FUNDER)
+    words = "Your account is locked: call 0800 000 000"
+    for page in (f"/funder/{FUNDER}/rules", f"/funder/{FUNDER}/submissions/{ident}"):
+        shown = funder.get(page, params={"problem": words, "status": "500"})
+        assert shown.status_code == 200, page
+        assert "0800" not in shown.text, page
+    published = funder.get(f"/funder/{FUNDER}/rules", params={"published": RULE_ID})
+    assert "Published: " in published.text

@@ -77,10 +77,8 @@ class LiveServer:
 
 
 @contextmanager
-def running(config: WebConfig) -> Iterator[LiveServer]:
-    """The application served by uvicorn in a background thread, until the block ends."""
-    port = free_port()
-    server = make_server(config, port)
+def served(server: Any, port: int) -> Iterator[None]:
+    """A uvicorn server (made, not started) run in a background thread until the block ends."""
     thread = threading.Thread(target=server.run, name=f"peerreport-serve-{port}", daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -89,10 +87,21 @@ def running(config: WebConfig) -> Iterator[LiveServer]:
             raise RuntimeError("the web application did not start")
         time.sleep(0.02)
     try:
-        yield LiveServer(config, port)
+        yield
     finally:
         server.should_exit = True
         thread.join(timeout=15)
+
+
+@contextmanager
+def running(config: WebConfig) -> Iterator[LiveServer]:
+    """The application served by uvicorn in a background thread, until the block ends."""
+    port = free_port()
+    server = make_server(config, port)
+    try:
+        with served(server, port):
+            yield LiveServer(config, port)
+    finally:
         server.config.app.app.state.desk.close()  # LocalGuard -> FastAPI -> the desk
 
 

@@ -47,12 +47,13 @@ def audit_desk(request: Request) -> Response:
 def audited_org(request: Request, org: str) -> Response:
     """One organisation: its returns, the ledger's check, its import log and records."""
     from peerreport.audit.verdicts_text import chain_words
-    from peerreport.render.records import month_rows
+    from peerreport.records.words import month_rows
     from peerreport.store.history import imports
+    from peerreport.store.summary import month_table
 
     found = engine(request)
     summary = auditing.records_summary(found, org)
-    labels, rows = month_rows(summary)
+    labels, rows = month_rows(month_table(summary))
     chain = auditing.ledger_check(found, org)
     return page(
         request,

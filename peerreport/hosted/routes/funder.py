@@ -28,6 +28,13 @@ grids = GridKeeper()
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 #: The largest rule file a funder may publish (the TOML text).
 RULE_FILE_LIMIT = 512 * 1024
+#: A provider's line of a collation, in words: is its return in the totals, and how it came.
+COLLATED_WORDS = {
+    "received": "Yes: received on time",
+    "late": "Yes: received late",
+    "missing": "No",
+    "rejected": "No: its bundle was refused",
+}
 
 
 def _funder_name(request: Request, funder: str) -> str:
@@ -55,10 +62,12 @@ def dashboard(
     request: Request, funder: str, rule: str = "", state: str = "", q: str = ""
 ) -> Response:
     """Providers by periods for one published rule file, each cell with its state."""
+    from peerreport.hosted.directory import published_rules
     from peerreport.hosted.published import funder_rule_choices
     from peerreport.returns.dashboard import STATE_LABELS, STATES
 
     choices = funder_rule_choices(engine(request), funder)
+    titles = {r.rule_id: r.title for r in published_rules(engine(request), funder=funder)}
     grid = None
     if choices:
         rule_id = rule if rule in dict(choices) else choices[0][0]
@@ -75,6 +84,7 @@ def dashboard(
         funder=funder,
         funder_name=_funder_name(request, funder),
         choices=choices,
+        titles=titles,
         rule_id=rule_id,
         grid=grid,
         shown=shown,
@@ -135,23 +145,28 @@ def _submission(request: Request, ident: int) -> Any:
 
 
 @router.get("/funder/{funder}/submissions/{ident}", include_in_schema=False)
-def submission_page(
+def submission_page(request: Request, funder: str, ident: int) -> Response:
+    """One filed return: its review page, verification verdict, changes, and accept or query."""
+    return _submission_page(request, funder, ident)
+
+
+def _submission_page(
     request: Request, funder: str, ident: int, problem: str = "", status: int = 200
 ) -> Response:
-    """One filed return: its review page, verification verdict, changes, and accept or query."""
+    """The submission page, with a problem a decision met (never from the address: a link
+    could otherwise put any words, and any status, on the funder's page)."""
     from peerreport.hosted.directory import bundle_of
-    from peerreport.ledger.changes import figure_changes
     from peerreport.ledger.lifecycle import events, state_of
     from peerreport.ledger.query import history
+    from peerreport.render.display import change_rows
     from peerreport.render.html import page_context
     from peerreport.render.words import period_words
 
     entry = _submission(request, ident)
     ret = entry.ret
     versions = history(engine(request), entry)
-    earlier = [v for v in versions if v.version == entry.version - 1]
-    changes = figure_changes(earlier[0].ret, ret) if earlier else []
-    its_events = events(engine(request), [entry.id])[entry.id]
+    every_event = events(engine(request), [v.id for v in versions])
+    its_events = every_event[entry.id]
     context = page_context(ret, [], ret.has_errors)
     body = environment().get_template("return-body.html.j2")
     review_html = Markup(body.render({**context, "embedded": True}))
@@ -166,14 +181,22 @@ def submission_page(
         ret=ret,
         period_in_words=period_words(ret.period),
         state=state_of(entry, its_events),
-        events=its_events,
-        versions=versions,
-        changes=changes,
+        timeline=_timeline(versions, every_event),
+        changes=change_rows(ret),  # the filed version's changes from the one it amends, in words
         verdict=verdict,
         has_bundle=data is not None,
         review_html=review_html,
         problem=problem,
     )
+
+
+def _timeline(versions: list[Any], found: dict[int, list[Any]]) -> list[tuple[Any, Any, Any]]:
+    """Every version and every decision on any of them, oldest first: (version, event, its
+    version number); `event` is None on a version's own line, so a query on version 1 shows
+    beside version 2 that answers it."""
+    lines = [(v.submitted_at, 0, v, None, v.version) for v in versions]
+    lines += [(e.at, 1, None, e, v.version) for v in versions for e in found.get(v.id, [])]
+    return [(v, e, number) for _, _, v, e, number in sorted(lines, key=lambda line: line[:2])]
 
 
 def _verdict(request: Request, entry: Any, data: bytes | None) -> list[str]:
@@ -224,7 +247,7 @@ def _decide(request: Request, funder: str, ident: int, kind: str, note: str | No
     try:
         record_event(engine(request), entry.org, entry.id, kind, note, actor=who.username)
     except UsageError as exc:
-        return submission_page(request, funder, ident, problem=_sentence(str(exc)), status=400)
+        return _submission_page(request, funder, ident, problem=_sentence(str(exc)), status=400)
     return RedirectResponse(f"/funder/{funder}/submissions/{ident}", status_code=303)
 
 
@@ -252,11 +275,22 @@ def bundle(request: Request, funder: str, ident: int) -> Response:
 
 
 @router.get("/funder/{funder}/rules", include_in_schema=False)
-def rules_page(request: Request, funder: str, problem: str = "", status: int = 200) -> Response:
-    """The rule files this funder has published, and the form to publish one."""
+def rules_page(request: Request, funder: str, published: str = "") -> Response:
+    """The rule files this funder has published, and the form to publish one.
+
+    `published` (after publishing) names the rule file just published, to confirm it.
+    """
+    return _rules_page(request, funder, published=published[:200])
+
+
+def _rules_page(
+    request: Request, funder: str, problem: str = "", status: int = 200, published: str = ""
+) -> Response:
+    """The rule files page, with the problem publishing met (never from the address)."""
     from peerreport.hosted.directory import published_rules
 
     found = published_rules(engine(request), funder=funder)
+    just = [r for r in found if r.rule_id == published and not problem]
     return page(
         request,
         "rules.html.j2",
@@ -264,6 +298,7 @@ def rules_page(request: Request, funder: str, problem: str = "", status: int = 2
         funder=funder,
         funder_name=_funder_name(request, funder),
         published=found,
+        just_published=just[0] if just else None,
         problem=problem,
     )
 
@@ -279,33 +314,38 @@ async def publish(
     from starlette.concurrency import run_in_threadpool
 
     if rule_file is None or not rule_file.filename:
-        return rules_page(request, funder, "Choose the rule file (.toml) to publish.", 400)
+        return _rules_page(request, funder, "Choose the rule file (.toml) to publish.", 400)
     text_bytes = await rule_file.read(RULE_FILE_LIMIT + 1)
     if len(text_bytes) > RULE_FILE_LIMIT:
-        return rules_page(request, funder, "The rule file is over 512 KB; it cannot be right.", 400)
+        return _rules_page(
+            request, funder, "The rule file is over 512 KB; it cannot be right.", 400
+        )
     try:
         text = text_bytes.decode("utf-8")
     except UnicodeDecodeError:
-        return rules_page(request, funder, f"{rule_file.filename} is not UTF-8 text.", 400)
+        return _rules_page(request, funder, f"{rule_file.filename} is not UTF-8 text.", 400)
     data = await template.read() if template is not None and template.filename else None
     name = template.filename if data is not None and template is not None else None
-    source = Path(rule_file.filename).name[:100] or "rule.toml"
+    source = Path(rule_file.filename.replace("\\", "/")).name[:100] or "rule.toml"
     return await run_in_threadpool(_publish, request, funder, text, data, name, source)
 
 
 def _publish(
     request: Request, funder: str, text: str, data: bytes | None, name: str | None, source: str
 ) -> Response:
+    from urllib.parse import quote
+
     from peerreport.hosted.directory import publish_rule
     from peerreport.hosted.published import write_published
 
     try:
-        publish_rule(engine(request), funder, text, data, name, source_name=source)
+        done = publish_rule(engine(request), funder, text, data, name, source_name=source)
     except PeerreportError as exc:
-        return rules_page(request, funder, str(exc), 400)
+        return _rules_page(request, funder, str(exc), 400)
     write_published(server(request), engine(request), [funder])
     request.app.state.guard.facts.forget()
-    return RedirectResponse(f"/funder/{funder}/rules?published=1", status_code=303)
+    target = f"/funder/{funder}/rules?published={quote(done.rule_id, safe='')}"
+    return RedirectResponse(target, status_code=303)
 
 
 @router.get("/funder/{funder}/collate/{rule_id}/{period_label}", include_in_schema=False)
@@ -322,6 +362,7 @@ def collation_page(request: Request, funder: str, rule_id: str, period_label: st
         rule_id=rule_id,
         period_label=period_label,
         period_in_words=period_words(collation.period),
+        status_words=COLLATED_WORDS,
     )
 
 

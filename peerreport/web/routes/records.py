@@ -16,13 +16,14 @@ router = APIRouter()
 @router.get("/records")
 def records(request: Request) -> Response:
     """Counts of the current records by month and kind, and every import."""
-    from peerreport.render.records import month_rows
+    from peerreport.records.words import month_rows
     from peerreport.store.history import imports
+    from peerreport.store.summary import month_table
 
     here = desk(request)
     org = here.workspace.provider_code
     summary = here.summary()
-    labels, rows = month_rows(summary)
+    labels, rows = month_rows(month_table(summary))
     runs = list(reversed(imports(here.engine, org)))
     return page(request, "records.html.j2", summary=summary, labels=labels, rows=rows, runs=runs)
 
@@ -60,7 +61,7 @@ _UNSHOWN = {"org", "content_digest", "digest"}
 
 def _version_view(version: Any, revisions: dict[int, Any]) -> dict[str, Any]:
     """One version in words: when it came and went, its source, its values or changes."""
-    from peerreport.render.records import heading_words, value_words
+    from peerreport.records.words import heading_words, value_words
 
     def name(number: int | None) -> str:
         known = revisions.get(number) if number is not None else None

@@ -43,14 +43,22 @@ def _choose(rule_id: str, period_label: str) -> tuple[Any, Any]:
 
 @router.get("/returns")
 def returns(request: Request) -> Response:
-    """The organisation's returns with their periods, and every other return it could file."""
+    """The organisation's returns with their periods, and every other return it could file:
+    first those its funders published (on a hosted server), then the shipped ones."""
     from peerreport.web.routes.home import return_cards
-    from peerreport.web.rules import rule_choices
+    from peerreport.web.rules import published_ids, rule_choices
 
     cards = return_cards(request)
     mine = {card.rule_id for card in cards}
     others = [(rule_id, title) for rule_id, title in rule_choices() if rule_id not in mine]
-    return page(request, "returns.html.j2", cards=cards, others=others)
+    funders = published_ids()
+    return page(
+        request,
+        "returns.html.j2",
+        cards=cards,
+        published=[choice for choice in others if choice[0] in funders],
+        others=[choice for choice in others if choice[0] not in funders],
+    )
 
 
 @router.get("/returns/{rule_id}")

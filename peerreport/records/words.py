@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from peerreport.store.summary import RecordsSummary
+from typing import Any
 
 #: Fields whose values are codes of a vocabulary (a breakdown's category is of its dimension's).
 _CODED = frozenset({"category"})
@@ -64,12 +61,12 @@ def records_table(
     ]
 
 
-def month_rows(summary: RecordsSummary) -> tuple[list[str], list[list[str]]]:
-    """Activities by month and kind as (headings, rows) in words; the last row is the total."""
+def month_rows(table: tuple[list[str], list[list[Any]]]) -> tuple[list[str], list[list[str]]]:
+    """`store.summary.month_table`'s activities by month and kind as (headings, rows) in words;
+    the last row is the total."""
     from peerreport.render.words import category_label
-    from peerreport.store.summary import month_table  # a table of counts: no query
 
-    header, rows = month_table(summary)
+    header, rows = table
     labels = [
         "Month",
         *[category_label("kind", code) for code in header[1:-2]],
