@@ -600,12 +600,16 @@ class Results:
 
 
 def _run(args: argparse.Namespace, setup: Setup) -> Results:
+    import peerreport
     from peerreport.web.server import free_port
 
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
+    # The server runs the peerreport this process imported, whatever folder it starts in.
+    source = str(Path(peerreport.__file__).resolve().parent.parent)
     env = {
         **os.environ,
+        "PYTHONPATH": os.pathsep.join([source, *filter(None, [os.environ.get("PYTHONPATH")])]),
         "PEERREPORT_DATABASE_URL": setup.url,
         "PEERREPORT_SECRET_KEY": SECRET,
         "PEERREPORT_BASE_URL": base_url,
@@ -615,7 +619,11 @@ def _run(args: argparse.Namespace, setup: Setup) -> Results:
     log = setup.data_dir / "server.log"
     with log.open("wb") as out:
         server = subprocess.Popen(
-            [sys.executable, "-c", SERVE, str(port)], env=env, stdout=out, stderr=out
+            [sys.executable, "-c", SERVE, str(port)],
+            env=env,
+            cwd=setup.data_dir,
+            stdout=out,
+            stderr=out,
         )
     try:
         _wait_until_up(server, base_url, log)
