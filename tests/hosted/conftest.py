@@ -45,6 +45,16 @@ def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(accounts, "HASHER", CHEAP_HASHER)
 
 
+@pytest.fixture(autouse=True)
+def _own_count_of_sign_in_attempts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test counts its own sign-ins: every test client signs in from the same address,
+    so the server's limit per address would otherwise add up across a worker's tests."""
+    from peerreport.hosted.limits import AttemptLimit
+    from peerreport.hosted.routes import signin
+
+    monkeypatch.setattr(signin, "attempts", AttemptLimit())
+
+
 # -- A hosted server, and bundles made by providers' own installs ------------------------------
 
 
