@@ -1,0 +1,89 @@
+"""`benchmarks/run.py` runs end to end at a tiny size; its baselines compute our figures.
+
+The times are the benchmark's business (a timed test would only measure the
+machine running the suite). What is checked here: every step is measured and
+written to the JSON, and a baseline that computes other figures than
+peerreport stops the run instead of being reported as fast.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = ROOT / "benchmarks" / "run.py"
+
+
+def test_the_benchmark_runs_at_a_tiny_size_and_writes_every_step(tmp_path: Path) -> None:
+    out = tmp_path / "bench.json"
+    done = subprocess.run(
+        [sys.executable, str(SCRIPT), "400", "--runs", "1", "--no-pg", "--json", str(out)],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    rows = json.loads(out.read_text())["rows"]
+    assert [(r["backend"], r["step"]) for r in rows] == [
+        ("sqlite", "import"),
+        ("sqlite", "build"),
+        ("sqlite", "export"),
+    ]
+    for row in rows:
+        assert row["seconds"] > 0
+        assert row["activities_in_period"] > 0
+    imported, built = rows[0], rows[1]
+    assert imported["floor_seconds"] > 0 and imported["peak_mb"] > 0
+    assert built["ratio"] == pytest.approx(built["seconds"] / built["floor_seconds"])
+
+
+def test_a_baseline_with_other_figures_stops_the_run() -> None:
+    sys.path.insert(0, str(SCRIPT.parent))
+    try:
+        import run as bench  # type: ignore[import-not-found]
+    finally:
+        sys.path.remove(str(SCRIPT.parent))
+    ours = {"direct_activities": {(): 7, ("advocacy",): 2}, "new_people": {(): 3}}
+    bench.same_figures("equal", ours, {k: dict(v) for k, v in ours.items()})
+    for theirs in (
+        {"direct_activities": {(): 7, ("advocacy",): 3}, "new_people": {(): 3}},
+        {"direct_activities": {(): 7, ("advocacy",): 2}},
+    ):
+        with pytest.raises(SystemExit, match="other figures"):
+            bench.same_figures("wrong", ours, theirs)
+
+
+def test_the_folds_map_codes_to_the_rule_files_groupings() -> None:
+    sys.path.insert(0, str(SCRIPT.parent))
+    try:
+        import run as bench
+    finally:
+        sys.path.remove(str(SCRIPT.parent))
+    figures: dict[str, dict[tuple[str | None, ...], int]] = {}
+    bench.fold_activities(
+        figures,
+        [
+            (False, "group", "in_person", True, 2, 15, 1, 120),
+            (False, "warm_line_call", None, False, 3, 3, None, 30),
+            (True, "community_event", "in_person", False, 1, 40, 0, 60),
+        ],
+    )
+    bench.fold_breakdowns(figures, [("maori", 4), ("european", 2), ("asian", 1)])
+    assert figures == {
+        "direct_activities": {(): 5, ("peer_support",): 2, ("phone_service",): 3},
+        "direct_attendances": {(): 18, ("in_person",): 15, (None,): 3},
+        "new_people": {(): 1},
+        "delivery_minutes": {(): 150},
+        "member_led_sessions": {(): 2},
+        "community_sessions": {(): 1},
+        "community_attendances": {(): 40},
+        "attendances_by_ethnicity": {(): 7, ("maori",): 4, ("other_ethnicity",): 3},
+    }
