@@ -27,7 +27,6 @@ from sqlalchemy import (
     insert,
     select,
     text,
-    tuple_,
     update,
 )
 
@@ -300,17 +299,22 @@ class RecordWriter:
         result: dict[tuple[Any, ...], str] = {}
         for start in range(0, len(keys), 500):
             part = keys[start : start + 500]
-            query = select(*key_columns, table.c.digest).where(table.c.org == self.org)
-            if len(key_columns) == 2:  # org + one column: a plain IN is much faster
-                query = query.where(key_columns[1].in_([k[1] for k in part]))
-            else:
-                query = query.where(tuple_(*key_columns[1:]).in_([k[1:] for k in part]))
+            # A plain IN on the key's first column after org: both engines use the key's
+            # index for it, where a row-value IN over the whole key was planned on the
+            # organisation column alone (every stored breakdown read for each batch). The
+            # rows of those first columns are then matched to the whole keys here.
+            wanted = set(part)
+            query = select(*key_columns, table.c.digest).where(
+                table.c.org == self.org, key_columns[1].in_(sorted({k[1] for k in part}))
+            )
             if current:
                 query = query.where(table.c.valid_to.is_(None))
             else:
                 query = query.where(table.c.valid_to.is_not(None))
             for row in self.conn.execute(query):
-                result[tuple(_normalise_key(v) for v in row[:-1])] = row[-1]
+                key = tuple(_normalise_key(v) for v in row[:-1])
+                if key in wanted:
+                    result[key] = row[-1]
         return result
 
     def _close(
