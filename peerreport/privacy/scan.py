@@ -8,6 +8,7 @@ hold anything costs two regex searches; no detector runs.
 
 from __future__ import annotations
 
+import functools
 import re
 
 from peerreport.privacy.detection import Detection, PrivacyViolation
@@ -74,8 +75,25 @@ _ALL_WORDS: frozenset[str] = frozenset().union(*_WORDS_OF.values())
 _WORD = re.compile(r"\b[^\W\d_]+\b")
 
 
+#: Values up to this long are remembered: the same programme, topic or group name recurs
+#: on thousands of rows, and intake checks each cell twice (the reader and the model).
+_REMEMBERED_LENGTH = 200
+
+
 def scan_text(text: str) -> list[Detection]:
     """Every detection in `text`, in order of position; of overlapping ones, the most specific."""
+    if len(text) <= _REMEMBERED_LENGTH:
+        return list(_scan_remembered(text))
+    return _scan(text)
+
+
+@functools.lru_cache(maxsize=8192)
+def _scan_remembered(text: str) -> tuple[Detection, ...]:
+    """`_scan` of a short value, kept for the next time (at most 8,192 values, about 2 MB)."""
+    return tuple(_scan(text))
+
+
+def _scan(text: str) -> list[Detection]:
     lowered = text.lower()
     # Plain words and spaces (most values) split as they are; others need the regex.
     plain = lowered.replace(" ", "").isalpha()
