@@ -1,0 +1,159 @@
+"""The funder's exact figures: sealed into each bundle when filed, opened at collation."""
+
+from __future__ import annotations
+
+import json
+import stat
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import Engine
+
+from peerreport.bundle import Trust, load_private_key, new_key_pair, read_archive, write_archive
+from peerreport.bundle.sealed import (
+    SEALED_NAME,
+    SealError,
+    load_funder_private_key,
+    new_funder_key,
+    open_figures,
+    seal_figures,
+)
+from peerreport.cli.main import cli
+from peerreport.collate import collate
+from peerreport.filing import file_return
+from peerreport.returns.model import Return
+from peerreport.rulebook import RuleFile
+from tests.bundle.sample import activity, build, load_rules, store, write_rules
+
+TRUST = Trust(allow_unknown_keys=True)
+
+
+def _rows(org: str, phone_calls: int, text_calls: int) -> list[dict[str, Any]]:
+    """Groups, plus phone calls few enough that a provider must hide them."""
+    rows = [
+        activity(
+            f"{org}-G{i}",
+            1 + i,
+            attendance=4 + i,
+            mode=("in_person", "video")[i % 2],
+            member_tokens=[f"{org}-m{i % 4}", f"{org}-m{(i + 1) % 4}"],
+        )
+        for i in range(8)
+    ]
+    rows += [
+        activity(f"{org}-P{i}", 2 + i, kind="warm_line_call", attendance=1, mode="phone")
+        for i in range(phone_calls)
+    ]
+    rows += [
+        activity(f"{org}-T{i}", 3 + i, kind="warm_line_call", attendance=1, mode="text_online")
+        for i in range(text_calls)
+    ]
+    return rows
+
+
+@pytest.fixture
+def funder(tmp_path: Path) -> tuple[Path, RuleFile]:
+    """The funder's key pair, and the test rule file giving the funder exact figures."""
+    pair = new_funder_key(tmp_path / "funder")
+    path = write_rules(tmp_path / "rules", method="suppress")
+    text = path.read_text("utf-8").replace(
+        "[[measure]]",
+        f'[release]\nfunder_exact = true\nfunder_key = "{pair.public_text}"\n\n[[measure]]',
+        1,
+    )
+    path.write_text(text, "utf-8")
+    return pair.private_path, load_rules(path)
+
+
+def _cells(figure: Any) -> dict[Any, tuple[Any, str]]:
+    return {c.key: (c.value, c.status) for c in (figure.total, *figure.cells)}
+
+
+def _filed(engine: Engine, rule_file: RuleFile, org: str, folder: Path, key: Any) -> Path:
+    return file_return(
+        engine, build(engine, rule_file, org), rule_file, folder, key=key
+    ).bundle_path
+
+
+def test_collation_with_the_key_equals_a_build_over_every_providers_records(
+    engine: Engine, funder: tuple[Path, RuleFile], tmp_path: Path
+) -> None:
+    private, rule_file = funder
+    signing = load_private_key(new_key_pair(tmp_path / "keys").private_path)
+    providers = {"P01": _rows("P01", 3, 8), "P02": _rows("P02", 4, 9)}
+    for org, rows in providers.items():
+        store(engine, rows, org)
+    store(engine, [r for rows in providers.values() for r in rows], "ALL")
+    paths = [_filed(engine, rule_file, org, tmp_path / "inbox", signing) for org in providers]
+
+    # Each provider had to hide its phone calls (3 and 4); the published figures stay protected.
+    for path in paths:
+        manifest = json.loads(read_archive(path.read_bytes()).entries["manifest.json"])
+        assert SEALED_NAME in [f["name"] for f in manifest["files"]]
+        ret = Return.from_dict(manifest["return"])
+        assert _cells(ret.figure("calls"))[("phone",)] == (None, "suppressed")
+
+    key = load_funder_private_key(private)
+    opened = collate(paths, rule_file, trust=TRUST, funder_key=key)
+    assert opened.exact_from == ("P01", "P02") and opened.rejected == ()
+    region = build(engine, rule_file, "ALL")  # the same records as one organisation
+    for figure in opened.figures:
+        assert _cells(figure) == _cells(region.figure(figure.id)), figure.id
+    calls = _cells(next(f for f in opened.figures if f.id == "calls"))
+    assert calls[("phone",)] == (7, "exact")  # hidden by every provider, publishable for the region
+
+    # Without the key the hidden cells add nothing: the region's phone calls stay hidden.
+    blind = collate(paths, rule_file, trust=TRUST)
+    blind_calls = next(f for f in blind.figures if f.id == "calls")
+    assert _cells(blind_calls)[("phone",)][1] == "suppressed"
+
+    # Another funder's key is refused in a plain sentence naming the bundle.
+    other = load_funder_private_key(new_funder_key(tmp_path / "other").private_path)
+    with pytest.raises(SealError, match=r"P01.*sealed to key SHA256:"):
+        collate(paths, rule_file, trust=TRUST, funder_key=other)
+
+    # An altered sealed part: the manifest's sha256 no longer matches, so the bundle is rejected.
+    archive = read_archive(paths[0].read_bytes())
+    entries = dict(archive.entries)
+    sealed = json.loads(entries[SEALED_NAME])
+    sealed["ciphertext"] = sealed["ciphertext"][::-1]
+    entries[SEALED_NAME] = json.dumps(sealed).encode()
+    paths[0].write_bytes(write_archive(entries, archive.comment))
+    tampered = collate(paths, rule_file, trust=TRUST, funder_key=key)
+    assert [r.provider for r in tampered.rejected] == ["P01"]
+    assert SEALED_NAME in tampered.rejected[0].reason
+
+
+def test_a_sealed_part_opens_only_with_its_key_and_for_its_own_return(tmp_path: Path) -> None:
+    pair = new_funder_key(tmp_path)
+    key = load_funder_private_key(pair.private_path)
+    context = {"organisation": "P01", "revision": 3}
+    figures = {"format": "peerreport-exact/1", "figures": [{"id": "calls", "value": 2}]}
+    sealed = seal_figures(figures, pair.public_text, context)
+    assert open_figures(sealed, key, context) == figures
+    assert seal_figures(figures, pair.public_text, context) != sealed  # a fresh ephemeral key
+    assert b'"value": 2' not in sealed and b"calls" not in sealed
+    with pytest.raises(SealError, match="another return"):
+        open_figures(sealed, key, {**context, "organisation": "P02"})  # moved to another bundle
+    entry = json.loads(sealed)
+    flipped = bytearray(entry["ciphertext"].encode())
+    flipped[5] = ord("A") if flipped[5] != ord("A") else ord("B")
+    entry["ciphertext"] = flipped.decode()
+    with pytest.raises(SealError, match="altered"):
+        open_figures(json.dumps(entry).encode(), key, context)
+
+
+def test_keys_funder_new_and_a_signing_key_given_as_the_funder_key(tmp_path: Path) -> None:
+    runner = CliRunner()
+    made = runner.invoke(cli, ["keys", "funder-new", "--out", str(tmp_path / "k")])
+    assert made.exit_code == 0, made.output
+    assert 'funder_key = "x25519:' in made.output
+    private = tmp_path / "k" / "funder.x25519.key"
+    assert stat.S_IMODE(private.stat().st_mode) == 0o600
+    again = runner.invoke(cli, ["keys", "funder-new", "--out", str(tmp_path / "k")])
+    assert again.exit_code == 2 and "refusing to overwrite" in again.output
+    signing = new_key_pair(tmp_path / "sign").private_path
+    with pytest.raises(Exception, match="not an X25519 key"):
+        load_funder_private_key(signing)
