@@ -21,7 +21,7 @@ from peerreport.bundle.sealed import (
     seal_figures,
 )
 from peerreport.cli.main import cli
-from peerreport.collate import collate
+from peerreport.collate import collate, render_summary
 from peerreport.filing import file_return
 from peerreport.returns.model import Return
 from peerreport.rulebook import RuleFile
@@ -103,6 +103,9 @@ def test_collation_with_the_key_equals_a_build_over_every_providers_records(
         assert _cells(figure) == _cells(region.figure(figure.id)), figure.id
     calls = _cells(next(f for f in opened.figures if f.id == "calls"))
     assert calls[("phone",)] == (7, "exact")  # hidden by every provider, publishable for the region
+    assert "key) added for\nP01, P02; the regional table is protected once" in render_summary(
+        opened
+    )
 
     # Without the key the hidden cells add nothing: the region's phone calls stay hidden.
     blind = collate(paths, rule_file, trust=TRUST)
