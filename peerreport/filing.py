@@ -38,6 +38,7 @@ class Filed:
     ret: Return
     bundle_path: Path
     signed: bool
+    sealed_to: str | None = None  # the funder key's fingerprint, when exact figures are sealed
 
     def what(self) -> str:
         """'version 1' or 'amendment (version 2, amends version 1)'."""
@@ -52,6 +53,7 @@ class Filed:
             **self.submission.to_dict(),
             "bundle": str(self.bundle_path),
             "signed": self.signed,
+            "sealed_to": self.sealed_to,
         }
 
 
@@ -140,7 +142,12 @@ def file_return(
     assert done.bundle is not None
     target = out_dir / bundle_name(ret, entry.version)
     save_bundle(done.bundle, target)
-    return Filed(entry, entry.ret, target, key is not None)
+    recipient = None
+    if sealed:
+        from peerreport.bundle.sealed import SEALED_NAME, sealed_recipient
+
+        recipient = sealed_recipient(sealed[SEALED_NAME])
+    return Filed(entry, entry.ret, target, key is not None, recipient)
 
 
 def choose(rules: str, period_text: str) -> tuple[RuleFile, Period]:

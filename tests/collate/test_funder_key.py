@@ -18,8 +18,10 @@ from peerreport.bundle.sealed import (
     load_funder_private_key,
     new_funder_key,
     open_figures,
+    parse_public_text,
     seal_figures,
 )
+from peerreport.bundle.signing import fingerprint
 from peerreport.cli.main import cli
 from peerreport.collate import collate, render_summary
 from peerreport.filing import file_return
@@ -72,9 +74,11 @@ def _cells(figure: Any) -> dict[Any, tuple[Any, str]]:
 
 
 def _filed(engine: Engine, rule_file: RuleFile, org: str, folder: Path, key: Any) -> Path:
-    return file_return(
-        engine, build(engine, rule_file, org), rule_file, folder, key=key
-    ).bundle_path
+    filed = file_return(engine, build(engine, rule_file, org), rule_file, folder, key=key)
+    release = rule_file.model.release
+    assert release is not None and release.funder_key is not None
+    assert filed.sealed_to == fingerprint(parse_public_text(release.funder_key))
+    return filed.bundle_path
 
 
 def test_collation_with_the_key_equals_a_build_over_every_providers_records(
