@@ -121,6 +121,17 @@ def test_collation_with_the_key_equals_a_build_over_every_providers_records(
     with pytest.raises(SealError, match=r"P01.*sealed to key SHA256:"):
         collate(paths, rule_file, trust=TRUST, funder_key=other)
 
+    # The same through the command line: a plain sentence and exit code 2, or the exact sums.
+    command = ["collate", *map(str, paths), "--rules", str(rule_file.path), "--allow-unknown-keys"]
+    out = ["--out", str(tmp_path / "region.xlsx")]
+    other_file = str(tmp_path / "other" / "funder.x25519.key")
+    refused = CliRunner().invoke(cli, [*command, *out, "--funder-key", other_file])
+    assert refused.exit_code == 2 and "sealed to key SHA256:" in refused.output
+    assert "Traceback" not in refused.output
+    done = CliRunner().invoke(cli, [*command, *out, "--funder-key", str(private)])
+    assert done.exit_code == 0, done.output
+    assert "exact figures added from 2 provider(s): P01, P02" in done.output
+
     # An altered sealed part: the manifest's sha256 no longer matches, so the bundle is rejected.
     archive = read_archive(paths[0].read_bytes())
     entries = dict(archive.entries)
