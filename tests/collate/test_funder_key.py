@@ -175,3 +175,30 @@ def test_keys_funder_new_and_a_signing_key_given_as_the_funder_key(tmp_path: Pat
     signing = new_key_pair(tmp_path / "sign").private_path
     with pytest.raises(Exception, match="not an X25519 key"):
         load_funder_private_key(signing)
+
+
+def test_summed_distinct_breakdowns_are_protected_with_the_distinct_rule(tmp_path: Path) -> None:
+    """Region: 6 people, 6 in person, 2 by video (sum 8): the 2 is hidden, and so is the 6.
+
+    Cell by cell, the total 6 would be published, leaving the hidden 2 at 1..6.
+    """
+    from peerreport.bundle import bundle_bytes
+    from tests.bundle.sample import published
+
+    path = write_rules(tmp_path / "rules", method="suppress")
+    text = path.read_text("utf-8").replace(
+        'distinct = "member_tokens"', 'distinct = "member_tokens"\nby = ["mode"]'
+    )
+    path.write_text(text, "utf-8")
+    rule_file = load_rules(path)
+    modes = {"in_person": 3, "phone": 0, "video": 1, "text_online": 0, None: 0}
+    paths = []
+    for org in ("P01", "P02"):
+        ret = published(rule_file, org, {"sessions": 20, "people": (3, modes)})
+        paths.append(tmp_path / f"{org}.zip")
+        paths[-1].write_bytes(bundle_bytes(ret, {"r.json": ret.to_json().encode()}))
+    collated = collate(paths, rule_file, trust=Trust(allow_unsigned=True))
+    people = _cells(next(f for f in collated.figures if f.id == "people"))
+    assert people[("video",)] == (None, "suppressed")
+    assert people[()] == (None, "suppressed")
+    assert people[("in_person",)] == (6, "exact")
