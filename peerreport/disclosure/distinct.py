@@ -147,8 +147,8 @@ def _secondary(
 ) -> set[CellKey]:
     """Hide more figures until every hidden one is wide enough (always ends: see below).
 
-    Each round hides one more figure; once the total and a second cell are
-    hidden every range is unlimited, so the loop ends.
+    Each round hides one more figure; once the total and one cell are hidden
+    every range is unlimited, so the loop ends.
     """
     while True:
         narrow = _too_narrow(cells, hidden, threshold, lower)

@@ -64,7 +64,7 @@ def _policy(rule_file: RuleFile) -> Iterator[Finding]:
     release = rule_file.model.release
     public = release.public if release is not None else "anyone"
     readers = "to anyone" if public == "anyone" else "to the funder's staff"
-    hint = None
+    hint = None  # the catalogue's fix says what to do
     if policy.method == "none":
         yield finding(
             "RUL-050",
