@@ -202,3 +202,13 @@ def test_summed_distinct_breakdowns_are_protected_with_the_distinct_rule(tmp_pat
     assert people[("video",)] == (None, "suppressed")
     assert people[()] == (None, "suppressed")
     assert people[("in_person",)] == (6, "exact")
+
+
+def test_the_identifier_scan_skips_the_sealed_parts_random_values() -> None:
+    """Ciphertext is random base64 and can look like an NHI by chance, as keys can."""
+    from peerreport.audit.scan import scan_bundle
+
+    entry = {"ephemeral_key": "A" * 43 + "=", "ciphertext": "AAAA+ZAC5361/AAA"}
+    assert scan_bundle({SEALED_NAME: json.dumps(entry).encode()}) == []
+    entry["note"] = "call +ZAC5361/ today"  # the same text anywhere else is still found
+    assert [f.code for f in scan_bundle({SEALED_NAME: json.dumps(entry).encode()})] == ["SCN-001"]
