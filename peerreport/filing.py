@@ -38,6 +38,7 @@ class Filed:
     ret: Return
     bundle_path: Path
     signed: bool
+    sealed_to: str | None = None  # the funder key's fingerprint, when exact figures are sealed
 
     def what(self) -> str:
         """'version 1' or 'amendment (version 2, amends version 1)'."""
@@ -52,7 +53,20 @@ class Filed:
             **self.submission.to_dict(),
             "bundle": str(self.bundle_path),
             "signed": self.signed,
+            "sealed_to": self.sealed_to,
         }
+
+
+def sealed_entries(engine: Engine, ret: Return, rule_file: RuleFile) -> dict[str, bytes]:
+    """The bundle entry of the funder's sealed exact figures, or nothing when not asked for."""
+    from peerreport.bundle.sealed import SEALED_NAME, seal_figures
+    from peerreport.returns.exact import exact_figures, return_context
+
+    release = rule_file.model.release
+    if release is None or not release.funder_exact or release.funder_key is None:
+        return {}
+    figures = exact_figures(engine, ret, rule_file)
+    return {SEALED_NAME: seal_figures(figures, release.funder_key, return_context(ret))}
 
 
 def current_version(engine: Engine, ret: Return) -> Submission | None:
@@ -91,7 +105,8 @@ def file_return(
 
     Refused (`UsageError`, by the ledger) while `ret` has error findings, and
     for an amendment without a reason. `key` is a loaded Ed25519 private key to sign
-    the bundle with, or None.
+    the bundle with, or None. When the rule file's `[release]` gives the funder
+    exact figures, the bundle also carries them sealed to the funder's key.
     """
     from peerreport.bundle import bundle_bytes, bundle_name, save_bundle
     from peerreport.render import export_return
@@ -103,13 +118,16 @@ def file_return(
         "resolved": resolved_text(rule_file),
     }
 
+    # The funder's exact figures, sealed to its key when the rule file's [release] asks.
+    sealed = sealed_entries(engine, ret, rule_file)
+
     def make(pending: Pending) -> bytes:
         filed = ret.filed(pending.filing)
         with tempfile.TemporaryDirectory() as folder:
             written = export_return(
                 filed, Path(folder), list(formats), rule_file=rule_file, history=history
             )
-            files = {path.name: path.read_bytes() for path in written}
+            files = {path.name: path.read_bytes() for path in written} | sealed
         return bundle_bytes(
             filed,
             files,
@@ -124,7 +142,12 @@ def file_return(
     assert done.bundle is not None
     target = out_dir / bundle_name(ret, entry.version)
     save_bundle(done.bundle, target)
-    return Filed(entry, entry.ret, target, key is not None)
+    recipient = None
+    if sealed:
+        from peerreport.bundle.sealed import SEALED_NAME, sealed_recipient
+
+        recipient = sealed_recipient(sealed[SEALED_NAME])
+    return Filed(entry, entry.ret, target, key is not None, recipient)
 
 
 def choose(rules: str, period_text: str) -> tuple[RuleFile, Period]:

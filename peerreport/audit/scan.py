@@ -9,7 +9,8 @@ detectors (`peerreport.privacy.scan_text`):
 - XLSX (a zip of XML parts): the text and attribute values of every part,
   hidden sheets, comments and document properties included.
 The only values skipped are the well-formed base64 key and signature of
-`signature.json`, which are random and can look like an NHI by chance.
+`signature.json` and the ephemeral key and ciphertext of the funder's sealed
+figures, which are random and can look like an NHI by chance.
 
 Member tokens: with the organisation's database, every 64-hex-digit run is
 also compared with the stored token hashes, so a leaked hash is found too.
@@ -36,6 +37,7 @@ from xml.etree import ElementTree
 
 from sqlalchemy import Engine, select
 
+from peerreport.bundle.sealed import SEALED_NAME
 from peerreport.bundle.signing import SIGNATURE_NAME
 from peerreport.findings import Finding, Location
 from peerreport.findings_catalogue import finding
@@ -43,7 +45,11 @@ from peerreport.privacy import scan_text
 from peerreport.store.schema import member_token
 
 _HEX64 = re.compile(r"(?<![0-9a-f])[0-9a-f]{64}(?![0-9a-f])")
-_RANDOM_FIELDS = {"public_key": 32, "signature": 64}
+#: Random base64 values by entry: key name -> byte length (None: any length, a ciphertext).
+_RANDOM_FIELDS: dict[str, dict[str, int | None]] = {
+    SIGNATURE_NAME: {"public_key": 32, "signature": 64},
+    SEALED_NAME: {"ephemeral_key": 32, "ciphertext": None},
+}
 #: A key fingerprint (`SHA256:` and 43 base64 characters of a random key's hash) is written
 #: wherever a bundle names its signer; like the key itself it can look like an NHI by chance.
 _FINGERPRINT = re.compile(r"SHA256:[A-Za-z0-9+/]{43}(?![A-Za-z0-9+/])")
@@ -120,7 +126,7 @@ def _texts(name: str, data: bytes) -> Iterator[Text]:
     text = data.decode("utf-8")  # UnicodeDecodeError is a ValueError
     if lowered.endswith(".json"):
         value = json.loads(text)
-        yield from _json_texts(value, "$", skip_random=name == SIGNATURE_NAME)
+        yield from _json_texts(value, "$", _RANDOM_FIELDS.get(name, {}))
     elif lowered.endswith((".html", ".htm", ".svg")):
         yield from _html_texts(text)
     else:
@@ -128,27 +134,30 @@ def _texts(name: str, data: bytes) -> Iterator[Text]:
             yield f"line {number}", line
 
 
-def _json_texts(value: Any, path: str, skip_random: bool = False) -> Iterator[Text]:
+def _json_texts(
+    value: Any, path: str, random: dict[str, int | None] | None = None
+) -> Iterator[Text]:
+    random = random or {}
     if isinstance(value, dict):
         for key, item in value.items():
             yield path, str(key)
-            if skip_random and _is_random(key, item):
+            if key in random and _is_random(item, random[key]):
                 continue
-            yield from _json_texts(item, f"{path}.{key}", skip_random)
+            yield from _json_texts(item, f"{path}.{key}", random)
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            yield from _json_texts(item, f"{path}[{index}]", skip_random)
+            yield from _json_texts(item, f"{path}[{index}]", random)
     elif isinstance(value, str):
         yield path, value
 
 
-def _is_random(key: str, value: Any) -> bool:
-    """A well-formed base64 public key or signature (random bytes: nothing to find)."""
-    size = _RANDOM_FIELDS.get(key)
-    if size is None or not isinstance(value, str):
+def _is_random(value: Any, size: int | None) -> bool:
+    """Well-formed base64 of `size` random bytes (any size when None): nothing to find."""
+    if not isinstance(value, str):
         return False
     try:
-        return len(base64.b64decode(value, validate=True)) == size
+        decoded = base64.b64decode(value, validate=True)
+        return size is None or len(decoded) == size
     except (binascii.Error, ValueError):
         return False
 

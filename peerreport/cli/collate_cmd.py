@@ -55,6 +55,14 @@ def _expand(paths: tuple[Path, ...]) -> list[Path]:
     help="Collate bundles signed by a key no one vouched for (providers with no fingerprint "
     "listed, or no --providers), with a loud UNVERIFIED ORIGIN warning. Default: refused.",
 )
+@click.option(
+    "--funder-key",
+    "funder_key_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The funder's private key (NAME.x25519.key from `peerreport keys funder-new`): opens "
+    "the exact figures providers sealed to it, adds them up and protects the regional table "
+    "once. Without it, published figures are added and hidden ones make totals lower bounds.",
+)
 @json_option
 @click.pass_context
 def collate(
@@ -67,6 +75,7 @@ def collate(
     html: Path | None,
     allow_unsigned: bool,
     allow_unknown_keys: bool,
+    funder_key_file: Path | None,
     as_json: bool,
 ) -> None:
     """Verify providers' BUNDLES (files or folders) and add their figures up.
@@ -83,11 +92,19 @@ def collate(
     workbook (one row per provider plus totals) and an HTML summary. Exit
     code 1 when a bundle was rejected.
 
+    With --funder-key, the exact figures providers sealed to the funder's key
+    (when the rule file's [release] asks for them) are added instead of the
+    published ones, and the regional table is protected once: a small count
+    every provider had to hide appears when the region's figure is large
+    enough. A wrong key or an altered sealed part stops with the reason.
+
     \b
     Examples:
       peerreport collate inbox/ --rules nz-peer-support-adults --out region-Q1.xlsx
       peerreport collate a.bundle.zip b.bundle.zip --rules rules/nz.toml \\
           --providers providers.csv --period FY2027-Q1 --out region.xlsx
+      peerreport collate inbox/ --rules nz-peer-support-adults --out region.xlsx \\
+          --funder-key ~/.peerreport-funder/funder.x25519.key
     """
     from peerreport.bundle import Trust
     from peerreport.collate import collate as run
@@ -106,7 +123,12 @@ def collate(
     providers = read_providers(providers_file) if providers_file else None
     wanted = parse_period(period, rule_file.model.year_start or "07-01") if period else None
     trust = Trust(allow_unsigned=allow_unsigned, allow_unknown_keys=allow_unknown_keys)
-    collation = run(paths, rule_file, providers, wanted, trust)
+    funder_key = None
+    if funder_key_file is not None:
+        from peerreport.bundle.sealed import load_funder_private_key
+
+        funder_key = load_funder_private_key(funder_key_file)
+    collation = run(paths, rule_file, providers, wanted, trust, funder_key)
     write_workbook(collation, out)
     summary = write_summary(collation, html or out.with_suffix(".html"))
     if as_json:
@@ -119,6 +141,12 @@ def collate(
         f"{collation.count('received')} received, {collation.count('late')} late, "
         f"{collation.count('missing')} missing, {collation.count('rejected')} rejected"
     )
+    if funder_key is not None:
+        click.echo(
+            f"  exact figures added from {len(collation.exact_from)} provider(s)"
+            + (f": {', '.join(collation.exact_from)}" if collation.exact_from else "")
+            + "; the rest from published figures"
+        )
     for row in collation.providers:
         if row.status != "received":
             click.echo(f"  {row.status.upper():8} {row.code} {row.name}: {row.note}")

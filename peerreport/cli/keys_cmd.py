@@ -1,4 +1,4 @@
-"""`peerreport keys show | new`: the workspace's signing key, and new Ed25519 key pairs."""
+"""`peerreport keys show | new | funder-new`: signing keys (Ed25519) and the funder's X25519 key."""
 
 from __future__ import annotations
 
@@ -98,3 +98,43 @@ def new(out_dir: Path, name: str) -> None:
     click.echo(f"wrote private key {pair.private_path} (keep it secret; mode 0600)")
     click.echo(f"wrote public key  {pair.public_path}")
     click.echo(f"fingerprint: {pair.fingerprint}")
+
+
+# The funder's encryption key (issue 11): kept apart from the signing-key commands above.
+@keys.command("funder-new")
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The folder to write NAME.x25519.key (private) and NAME.x25519.pub (public) to.",
+)
+@click.option(
+    "--name",
+    default="funder",
+    show_default=True,
+    help="The file name (without extension) of the two keys.",
+)
+def funder_new(out_dir: Path, name: str) -> None:
+    """Make the funder's key pair for exact figures: X25519, private key mode 0600.
+
+    For funders. Put the public key printed here in the base rule file's
+    `[release]` (`funder_exact = true`, `funder_key = "x25519:..."`): every
+    provider's bundle then carries the exact figures sealed to it, and
+    `peerreport collate --funder-key NAME.x25519.key` opens them. Keep the
+    private key off shared drives; whoever holds it reads every provider's
+    exact figures.
+
+    \b
+    Examples:
+      peerreport keys funder-new --out ~/.peerreport-funder
+      peerreport keys funder-new --out keys/ --name region-2027
+    """
+    from peerreport.bundle.sealed import new_funder_key
+
+    pair = new_funder_key(out_dir, name)
+    click.echo(f"wrote private key {pair.private_path} (keep it secret; mode 0600)")
+    click.echo(f"wrote public key  {pair.public_path}")
+    click.echo("put in the rule file's [release]:")
+    click.echo("  funder_exact = true")
+    click.echo(f'  funder_key = "{pair.public_text}"')

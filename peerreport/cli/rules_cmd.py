@@ -168,6 +168,11 @@ def _due_words(due: dict[str, Any] | None) -> str:
 def lint(ctx: click.Context, paths: tuple[str, ...], as_json: bool) -> None:
     """Check rule files without data: format, extends, expressions, privacy, fixtures.
 
+    Then warns (`warn`, exit code 0) where a file would let small counts out:
+    a disclosure policy that publishes them, a check message that prints a
+    protected figure, measures publishing overlapping tables (in one file, or
+    in files linted together that share a base).
+
     PATHS are rule files, folders of rule files or rule file ids; none means
     every rule file in the search path. Exit code 1 if any has an error.
 
@@ -181,18 +186,46 @@ def lint(ctx: click.Context, paths: tuple[str, ...], as_json: bool) -> None:
     from peerreport.rulebook import render
 
     results: dict[str, list[Any]] = {}
-    for target in _targets(paths):
+    targets = list(_targets(paths))
+    for target in targets:
         results[str(target)] = lint_file(target)
+    for name, findings in _shared_base_overlaps(targets, results).items():
+        results[name] += findings
     failed = any(has_errors(f) for f in results.values())
     if as_json:
         _echo_json({k: [f.to_dict() for f in v] for k, v in results.items()})
     else:
         for target_name, findings in results.items():
-            click.echo(f"{'ok  ' if not findings else 'FAIL'} {target_name}")
+            label = "FAIL" if has_errors(findings) else "warn" if findings else "ok  "
+            click.echo(f"{label} {target_name}")
             for finding in findings:
                 click.echo("  " + render(finding).replace("\n", "\n  "))
     if failed:
         ctx.exit(1)
+
+
+def _shared_base_overlaps(
+    targets: list[Any], results: dict[str, list[Any]]
+) -> dict[str, list[Any]]:
+    """RUL-052 warnings between linted files that share a base, by the later file's name."""
+    from peerreport.findings import has_errors
+    from peerreport.rulebook import RuleFileInvalid, load, overlapping_between
+
+    loaded = {}
+    for target in targets:
+        if has_errors(results[str(target)]):
+            continue
+        try:
+            loaded[str(target)] = load(target)
+        except RuleFileInvalid:
+            continue
+    by_path = {str(rule_file.path): name for name, rule_file in loaded.items()}
+    found: dict[str, list[Any]] = {}
+    for item in overlapping_between(list(loaded.values())):
+        name = by_path.get(str(item.location.file), "")
+        if name:
+            found.setdefault(name, []).append(item)
+    return found
 
 
 @rules.command()

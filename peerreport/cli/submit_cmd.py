@@ -212,6 +212,8 @@ def submit(
         click.echo(f"  due {entry.due_date:%d %B %Y}: on time")
     click.echo(f"  wrote {filed.bundle_path} (signed)")
     click.echo(f"  signed with key {signer}")
+    if filed.sealed_to is not None:
+        click.echo(f"  exact figures sealed to the funder's key {filed.sealed_to}")
     click.echo(f"  bundle sha256 {entry.bundle_sha256}")
     if server is not None:
         assert token is not None

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from peerreport.bundle.verify import Trust
+from peerreport.collate.exact import open_exact
 from peerreport.collate.gather import Gathered, Received, Rejected, gather
 from peerreport.collate.providers import Provider
 from peerreport.collate.totals import CollatedFigure, collate_figures
@@ -71,6 +72,7 @@ class Collation:
     providers: tuple[ProviderRow, ...]
     rejected: tuple[Rejected, ...]
     figures: tuple[CollatedFigure, ...]
+    exact_from: tuple[str, ...] = ()  # providers whose sealed exact figures were added
 
     def count(self, status: str) -> int:
         """How many providers have a status."""
@@ -92,6 +94,7 @@ class Collation:
                 {"file": r.file, "provider": r.provider, "reason": r.reason} for r in self.rejected
             ],
             "figures": [_figure_dict(f) for f in self.figures],
+            "exact_from": list(self.exact_from),
         }
 
 
@@ -124,15 +127,19 @@ def collate(
     providers: Sequence[Provider] | None = None,
     period: Period | None = None,
     trust: Trust | None = None,
+    funder_key: Any = None,
 ) -> Collation:
     """Verify, sort out and add up providers' bundles for one rule file and period.
 
     `trust` (default: the provider list's keys, nothing unverified allowed)
-    decides which bundles' origin is shown; see `gather`.
+    decides which bundles' origin is shown; see `gather`. `funder_key`, the
+    funder's loaded X25519 private key, opens providers' sealed exact figures,
+    which are then added instead of the published ones (`collate.exact`).
     """
     gathered = gather(paths, rule_file, period, providers, trust)
     kept = [gathered.received[code] for code in sorted(gathered.received)]
-    figures = collate_figures(rule_file, kept, gathered.period)
+    exact = open_exact(kept, funder_key) if funder_key is not None else {}
+    figures = collate_figures(rule_file, kept, gathered.period, exact)
     declared = due_date(rule_file, gathered.period)
     due = declared or due_date(USUAL_DUE, gathered.period)
     assert due is not None
@@ -148,6 +155,7 @@ def collate(
         providers=tuple(_rows(gathered, providers, due)),
         rejected=tuple(gathered.rejected),
         figures=tuple(figures),
+        exact_from=tuple(sorted(exact)),
     )
 
 

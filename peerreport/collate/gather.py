@@ -27,6 +27,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from peerreport.bundle import verify_bundle
+from peerreport.bundle.sealed import SEALED_NAME
 from peerreport.bundle.verify import BundleCheck, Trust
 from peerreport.collate.providers import Provider, provider_trust
 from peerreport.errors import UsageError
@@ -49,6 +50,7 @@ class Received:
     signer: str | None
     sha256: str
     unverified: str | None = None  # why its origin is not shown, when accepted all the same
+    sealed: bytes | None = None  # the funder's sealed exact figures, when the bundle has them
 
 
 @dataclass(frozen=True)
@@ -152,6 +154,7 @@ def _accept(path: Path, check: BundleCheck, rule_file: RuleFile) -> Received | R
         check.signer,
         check.bundle.sha256,
         "; ".join(f.message for f in check.findings if f.code == "BUN-035") or None,
+        check.bundle.entries.get(SEALED_NAME),
     )
 
 

@@ -9,6 +9,11 @@ values:
 - `min` and `max` take the smallest and largest provider value;
 - derived measures (`expr`) are computed again from the collated totals with
   the rule file's own expression (an average of averages would be wrong).
+With the funder's private key (`collate --funder-key`), providers' sealed
+exact figures are added instead of their published ones: nothing is a lower
+bound any more, and the regional table is protected once, so a small count
+every provider had to hide can be published for the region when the region's
+figure is large enough.
 Then the rule file's disclosure control is applied to each collated table
 (`peerreport.disclosure.protect_table`), so a small regional sum is protected
 like a small provider count. Where providers' suppressed cells leave the
@@ -19,13 +24,14 @@ reason says.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from peerreport.collate.gather import Received
 from peerreport.compute.figures import round_half_up
 from peerreport.disclosure import Protected, Status, TableError, protect_table
+from peerreport.disclosure.distinct import protect_distinct
 from peerreport.language import evaluate
 from peerreport.returns.model import SUPPRESSED
 from peerreport.returns.periods import Period
@@ -77,16 +83,30 @@ class CollatedFigure:
 
 
 def collate_figures(
-    rule_file: RuleFile, received: Sequence[Received], period: Period
+    rule_file: RuleFile,
+    received: Sequence[Received],
+    period: Period,
+    exact: Mapping[str, Mapping[str, Mapping[CellKey, Any]]] | None = None,
 ) -> list[CollatedFigure]:
-    """Every measure of the rule file, added up over the received returns and protected."""
+    """Every measure of the rule file, added up over the received returns and protected.
+
+    `exact` holds providers' exact figures (by organisation code, from their
+    sealed parts, `collate.exact`): for those providers the exact values are
+    added, not the published ones, and the regional table is protected once.
+    """
     figures: dict[str, CollatedFigure] = {}
     raw: dict[str, Any] = {}
+    exact = exact or {}
     for ident, compiled in rule_file.measures.items():
         measure = compiled.measure
         if measure.kind == "expr":
             continue
-        parts = [_parts(r, ident) for r in received]
+        parts = [
+            _exact_parts(exact[r.ret.organisation], ident)
+            if r.ret.organisation in exact
+            else _parts(r, ident)
+            for r in received
+        ]
         keys = list(dict.fromkeys(k for p in parts for k in p))
         sums = {k: _combine(measure.kind, [p[k] for p in parts if k in p]) for k in keys or [()]}
         raw[ident] = sums[()][0] if () in sums else None
@@ -127,6 +147,13 @@ def _parts(item: Received, ident: str) -> dict[CellKey, tuple[Any, str]]:
     return {c.key: (c.value, c.status) for c in cells}
 
 
+def _exact_parts(
+    figures: Mapping[str, Mapping[CellKey, Any]], ident: str
+) -> dict[CellKey, tuple[Any, str]]:
+    """One provider's exact (value, "exact") for the total and every cell of a figure."""
+    return {key: (value, "exact") for key, value in figures.get(ident, {}).items()}
+
+
 def _combine(kind: str, parts: list[tuple[Any, str]]) -> tuple[Any, int, int, bool]:
     """(value, providers with a value, providers suppressed, any rounded)."""
     values = [v for v, status in parts if status != SUPPRESSED and v is not None]
@@ -162,7 +189,11 @@ def _protect(
         try:
             if len(table) != len(values):
                 raise TableError("some cells have no value")
-            protected = protect_table(table, by, policy, identity)
+            if kind == "distinct" and by and policy.method == "suppress":
+                # Summed distinct counts are still cell <= total <= sum of cells.
+                protected = protect_distinct(table, by, policy, identity)
+            else:
+                protected = protect_table(table, by, policy, identity)
         except TableError:
             reason = "protected cell by cell: the collated table does not add up"
             protected = {

@@ -9,7 +9,9 @@ return is not accepted yet (submitted, queried, replied) counts as missing,
 with a note saying where its return stands. Each stored bundle is checked
 against the sha256 the ledger recorded when it was received, and verified again
 by `collate`, with the key that signed it when it was received trusted for
-that provider only.
+that provider only. When the funder's private key for exact figures is kept
+in the data folder (`funder_key_path`), the providers' sealed exact figures
+are added and the regional table is protected once.
 """
 
 from __future__ import annotations
@@ -54,11 +56,23 @@ def published_rule_file(engine: Engine, data_dir: Path, funder: str, rule_id: st
         return load(rule_id, Catalogue([folder, *default_search_path()]))
 
 
+def funder_key_path(data_dir: Path, funder: str) -> Path:
+    """Where the server keeps `funder`'s private key for exact figures, if the funder left it.
+
+    With it, the funder's collation adds the exact figures providers sealed to
+    the funder's key and protects the regional table once. Leaving it here
+    lets whoever runs the server read them too (who already holds the records
+    behind them in hosted mode).
+    """
+    return data_dir / "funder-keys" / f"{funder}.x25519.key"
+
+
 def collate_accepted(
     engine: Engine, data_dir: Path, funder: str, rule_file: RuleFile, period: Period
 ) -> Collation:
     """Collate `period` of `rule_file` from the accepted current returns of `funder`'s providers."""
     from peerreport.bundle import bundle_name
+    from peerreport.bundle.sealed import load_funder_private_key
     from peerreport.hosted.directory import bundle_of, providers_of
 
     listed = providers_of(engine, funder)
@@ -99,7 +113,9 @@ def collate_accepted(
             if signer is not None:
                 keys[entry.org] = signer
         providers = [Provider(code, name, fingerprint=keys.get(code)) for code, name in listed]
-        collation = collate(paths, rule_file, providers, period)
+        key_path = funder_key_path(data_dir, funder)
+        funder_key = load_funder_private_key(key_path) if key_path.is_file() else None
+        collation = collate(paths, rule_file, providers, period, funder_key=funder_key)
     return _named(collation, notes)
 
 

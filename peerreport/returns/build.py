@@ -18,6 +18,7 @@ from peerreport.compute import evaluate
 from peerreport.compute.figures import Figure, json_value
 from peerreport.compute.tables import version
 from peerreport.disclosure import Protected, Status, protect_table
+from peerreport.disclosure.distinct import protect_distinct
 from peerreport.findings import Finding, Location
 from peerreport.findings_catalogue import finding
 from peerreport.returns.due import due_date
@@ -144,11 +145,14 @@ def _protect(
     """Protect one figure's table; cells that do not add up to the total are protected alone.
 
     A distinct count broken down (one person can be in several cells) is not
-    additive, so no cell can be recovered from the total by subtraction: each
-    cell and the total are protected as tables of their own.
+    additive: under suppression it is protected against an attacker who knows
+    each cell is at most the total and the total at most the sum of the cells
+    (`disclosure.distinct`); rounding rounds each cell and the total alone.
     """
     total = _count(figure.value)
     cells = {c.key: _count(c.value) for c in figure.cells}
+    if cells and figure.kind == "distinct" and policy.method == "suppress":
+        return protect_distinct({(): total, **cells}, len(figure.by), policy, identity)
     if not cells or (figure.kind != "distinct" and sum(cells.values()) == total):
         return protect_table({(): total, **cells}, len(figure.by), policy, identity)
     result = protect_table({(): total}, 0, policy, identity)

@@ -18,6 +18,7 @@ from peerreport.findings import Finding
 from peerreport.rulebook.analyse import analyse
 from peerreport.rulebook.compiled import CompiledCheck, CompiledMeasure, RuleFile
 from peerreport.rulebook.digest import canonical, digest
+from peerreport.rulebook.disclosure_lint import disclosure_lint, overlapping_between
 from peerreport.rulebook.fixture_lint import lint_fixtures
 from peerreport.rulebook.model import RuleFileModel
 from peerreport.rulebook.privacy_lint import forbidden_reason
@@ -82,12 +83,17 @@ def _repeats_privacy(finding: Finding) -> bool:
 
 
 def lint(target: str | Path, catalogue: Catalogue | None = None) -> list[Finding]:
-    """Everything checkable without data: format, extends, expressions, privacy, fixtures."""
+    """Everything checkable without data: format, extends, expressions, privacy, fixtures.
+
+    Then, for a file without errors, the disclosure lint's warnings
+    (`disclosure_lint`: small counts published, figures in messages,
+    overlapping tables).
+    """
     try:
         rule_file, problems = check(target, catalogue)
     except RuleFileInvalid as exc:
         return exc.findings
-    return problems or lint_fixtures(rule_file)
+    return problems or [*lint_fixtures(rule_file), *disclosure_lint(rule_file)]
 
 
 def resolved_text(rule_file: RuleFile) -> str:
@@ -152,6 +158,7 @@ __all__ = [
     "canonical",
     "check",
     "digest",
+    "disclosure_lint",
     "from_resolved",
     "json_schema",
     "json_schema_text",
@@ -159,6 +166,7 @@ __all__ = [
     "lint_fixtures",
     "load",
     "locate",
+    "overlapping_between",
     "render",
     "resolved_text",
 ]

@@ -19,12 +19,14 @@ from peerreport.rulebook.model import RuleFileModel
 def canonical(model: RuleFileModel) -> dict[str, Any]:
     """The resolved rule file as plain JSON data, without fixtures.
 
-    `due` is left out when no file sets it, so rule files written before the
+    `due` and `release` are left out when no file sets them, so rule files written before the
     key existed keep their digests (and the returns built with them still match).
     """
     exclude = {"fixture", "extends", "override"}
     if model.due is None:
         exclude.add("due")
+    if model.release is None:
+        exclude.add("release")
     return model.model_dump(mode="json", by_alias=True, exclude=exclude)
 
 

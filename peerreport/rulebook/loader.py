@@ -127,6 +127,7 @@ def _suggest_key(loc: list[Any]) -> str:
         "override": model.Override,
         "fixture": model.Fixture,
         "disclosure": model.Disclosure,
+        "release": model.Release,
         "due": model.Due,
         "grouping": model.Grouping,
         "expect": model.Expect,

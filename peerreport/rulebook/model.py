@@ -1,7 +1,7 @@
 """The rule-file format, as pydantic models (the JSON Schema is generated from these).
 
 A rule file is TOML. Its top level is `RuleFileModel`; `[[measure]]`,
-`[[check]]`, `[[override]]`, `[[fixture]]`, `[disclosure]`, `[due]` and
+`[[check]]`, `[[override]]`, `[[fixture]]`, `[disclosure]`, `[release]`, `[due]` and
 `[grouping.NAME]` are the models below. Unknown keys are errors everywhere (`extra="forbid"`),
 so a misspelt key never silently does nothing. Field descriptions are the
 reference documentation: docs/rule-files.md is checked against them.
@@ -69,6 +69,43 @@ class Disclosure(_Strict):
         ge=1,
         le=100_000,
         description="Privacy lint: a breakdown may have at most this many cells.",
+    )
+
+
+#: A funder's X25519 public key in a rule file: `x25519:` and the base64 of its 32 raw bytes.
+FUNDER_KEY_PATTERN = r"^x25519:[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$"
+
+
+class Release(_Strict):
+    """Who receives what: the funder's exact figures, and the public's protected ones.
+
+    Keys a child sets replace the inherited ones. Left out entirely, the
+    funder receives only the protected figures (and the rule file's digest is
+    the same as before the table existed).
+    """
+
+    funder_exact: bool = Field(
+        False,
+        description="The funder receives the exact figures (the usual contract): each bundle "
+        "carries them sealed to `funder_key`, beside the protected ones.",
+    )
+    funder_key: str | None = Field(
+        None,
+        pattern=FUNDER_KEY_PATTERN,
+        description="The funder's X25519 public key, 'x25519:' and base64 (from "
+        "`peerreport keys funder-new`); every provider seals the exact figures to it.",
+    )
+    public: Literal["anyone", "funder"] = Field(
+        "anyone",
+        description="Who reads the published (protected) figures: anyone (the funder may "
+        "publish them), or the funder's staff only.",
+    )
+    minimum_threshold: int | None = Field(
+        None,
+        ge=0,
+        le=1000,
+        description="The funder's minimum disclosure threshold: `rules lint` warns when a "
+        "file's [disclosure] publishes counts below it.",
     )
 
 
@@ -449,6 +486,11 @@ class RuleFileModel(_Strict):
     )
     disclosure: Disclosure | None = Field(
         None, description="Small-count protection (keys not set are inherited)."
+    )
+    release: Release | None = Field(
+        None,
+        description="Who receives what: the funder's exact figures sealed to its key, and "
+        "who reads the protected ones (keys not set are inherited; none by default).",
     )
     grouping: dict[str, Grouping] = Field(
         default_factory=dict, description="Tailored vocabularies, by name."

@@ -31,7 +31,15 @@ from typing import Any
 from peerreport.findings import Finding
 from peerreport.language import did_you_mean
 from peerreport.rulebook.loader import read_model, read_rule_text
-from peerreport.rulebook.model import Check, Disclosure, Due, Grouping, Measure, RuleFileModel
+from peerreport.rulebook.model import (
+    Check,
+    Disclosure,
+    Due,
+    Grouping,
+    Measure,
+    Release,
+    RuleFileModel,
+)
 from peerreport.rulebook.problems import RuleFileInvalid, problem
 
 
@@ -126,6 +134,7 @@ class _Merge:
     checks: dict[str, Check] = field(default_factory=dict)
     groupings: dict[str, Grouping] = field(default_factory=dict)
     disclosure: dict[str, Any] = field(default_factory=dict)
+    release: dict[str, Any] = field(default_factory=dict)
     period: str | None = None
     year_start: str | None = None
     due: Due | None = None
@@ -146,11 +155,27 @@ def resolve(path: Path, catalogue: Catalogue | None = None) -> Resolved:
             "year_start": merged.year_start or "07-01",
             "due": merged.due,
             "disclosure": Disclosure.model_validate(merged.disclosure),
+            "release": Release.model_validate(merged.release) if merged.release else None,
             "grouping": merged.groupings,
             "measure": list(merged.measures.values()),
             "check": list(merged.checks.values()),
         }
     )
+    release = final.release
+    if release is not None and release.funder_exact and release.funder_key is None:
+        raise RuleFileInvalid(
+            [
+                problem(
+                    "RUL-035",
+                    "[release] funder_exact = true needs funder_key, the funder's public key "
+                    "('x25519:...')",
+                    path,
+                    "release.funder_key",
+                    hint="The funder makes it with `peerreport keys funder-new --out DIR` and "
+                    "puts the printed key in the base rule file's [release].",
+                )
+            ]
+        )
     lineage = tuple(dict.fromkeys(merged.lineage))
     return Resolved(final, path, lineage, merged.origins)
 
@@ -208,6 +233,10 @@ class _Resolver:
             result.disclosure.update(
                 {k: getattr(model.disclosure, k) for k in model.disclosure.model_fields_set}
             )
+        if model.release is not None:
+            result.release.update(
+                {k: getattr(model.release, k) for k in model.release.model_fields_set}
+            )
         result.period = model.period or result.period
         result.year_start = model.year_start or result.year_start
         result.due = model.due or result.due
@@ -256,6 +285,7 @@ def _absorb(into: _Merge, other: _Merge) -> None:
     into.checks.update(other.checks)
     into.groupings.update(other.groupings)
     into.disclosure.update(other.disclosure)
+    into.release.update(other.release)
     into.period = other.period or into.period
     into.year_start = other.year_start or into.year_start
     into.due = other.due or into.due

@@ -34,6 +34,7 @@ def _documented_keys(text: str) -> dict[str, set[str]]:
 SECTIONS = {
     "RuleFileModel": "top level",
     "Disclosure": "[disclosure]",
+    "Release": "[release]",
     "Due": "[due]",
     "Grouping": "[grouping.NAME]",
     "Measure": "[[measure]]",
