@@ -290,11 +290,14 @@ class _Released:
             for ident, f in self.figures.items()
         }
 
-    def number(self, ident: str) -> float | int | None:
+    def value(self, ident: str) -> Any:
+        """A figure's released total (None when hidden)."""
         figure = self.figures.get(ident)
-        if figure is None or figure.total.status == SUPPRESSED:
-            return None
-        return _released_number(figure.total.value)  # type: ignore[return-value]
+        return None if figure is None else figure.total.value
+
+    def number(self, ident: str) -> float | int | None:
+        value = self.value(ident)
+        return value if isinstance(value, int | float) else None
 
     def finding(self, check: CompiledCheck, found: Finding) -> Finding:
         values = self.values()
@@ -304,7 +307,7 @@ class _Released:
             values.update(self.record_values(check, details))
         elif kind == "return":
             details["values"] = {
-                n: (self.number(n) if n in self.figures else v)
+                n: (self.value(n) if n in self.figures else v)
                 for n, v in dict(details.get("values", {})).items()
             }
         else:
