@@ -66,6 +66,28 @@ def test_every_shipped_rule_file_and_rendering_on_small_organisations(
         assert not found, f"{path.name}, {records} records, seed {seed}:\n{leaks.described(found)}"
 
 
+def test_every_shipped_rule_file_on_the_demo_data(
+    engine: Engine, db_url: str, tmp_path: Path
+) -> None:
+    """The demo's first quarter (`peerreport demo`'s records, seed 2026)."""
+    from peerreport.cli.demo_cmd import SAMPLE_SEED
+
+    quarter = parse_period("FY2026-Q1")
+    spec = SampleSpec(records=None, seed=SAMPLE_SEED, start=quarter.start, end=quarter.end)
+    _store(engine, db_url, tmp_path, "TEST01", spec)
+    cheap = {k: v for k, v in leaks.renderings().items() if k in ("json", "csv", "text")}
+    catalogue = Catalogue([RULES])
+    hidden = 0
+    for path in SHIPPED:
+        rule_file = load(path, catalogue)
+        ret = build_return(engine, "TEST01", "Demo", rule_file, quarter)
+        truth = _truth(engine, "TEST01", rule_file, quarter)
+        hidden += len(leaks.hidden(ret, truth))
+        found = leaks.problems(ret, truth, rule_file, cheap)
+        assert not found, f"{path.name}:\n{leaks.described(found)}"
+    assert hidden > 20
+
+
 def test_history_charts_and_amendment_changes_release_no_hidden_value(
     engine: Engine, db_url: str, tmp_path: Path
 ) -> None:

@@ -86,6 +86,12 @@ def blanked(ret: Return) -> Return:
     return replace(ret, figures=figures)
 
 
+def with_method(rule_file: RuleFile, method: str) -> RuleFile:
+    """The same rule file under another disclosure method (the shipped files all suppress)."""
+    policy = rule_file.disclosure.model_copy(update={"method": method})
+    return replace(rule_file, model=rule_file.model.model_copy(update={"disclosure": policy}))
+
+
 def problems(
     ret: Return,
     truth: Figures,
@@ -114,6 +120,12 @@ def problems(
         found.append(f"record counts released beside suppressed figures: {ret.record_counts}")
     if method == "rr3" and any(v % 3 for v in ret.record_counts.values()):
         found.append(f"record counts not rounded: {ret.record_counts}")
+    for figure in ret.figures:
+        if method != "rr3" or figure.kind not in ("count", "distinct", "sum"):
+            continue
+        for cell in (figure.total, *figure.cells):
+            if not isinstance(cell.value, int | float) or cell.value % 3:
+                found.append(f"{figure.id} {cell.key}: {cell.value} is not rounded to base 3")
     allowed = numbers(ret.to_json())
     for other in released:
         allowed |= numbers(other.to_json())

@@ -61,6 +61,10 @@ def test_shipped_rule_files_release_no_hidden_value(
         hidden += len(leaks.hidden(ret, truth))
         found = leaks.problems(ret, truth, rule_file, renderings)
         assert not found, f"{path.name}:\n{leaks.described(found)}"
+        rounded = leaks.with_method(rule_file, "rr3")
+        ret = build_return(engine, "TEST01", "Test", rounded, QUARTER)
+        found = leaks.problems(ret, truth, rounded, renderings)
+        assert not found, f"{path.name} under rr3:\n{leaks.described(found)}"
     assert hidden > 10  # the search had hidden cells to look for
 
 
