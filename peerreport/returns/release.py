@@ -37,7 +37,12 @@ from peerreport.language import evaluate as evaluate_expression
 from peerreport.returns.model import EXACT, ROUNDED, SUPPRESSED, PublishedCell, ReturnFigure
 from peerreport.returns.periods import Period
 from peerreport.rulebook.compiled import CompiledCheck, RuleFile
-from peerreport.rulebook.definition import breakdown_key, canonical_definition, check_definition
+from peerreport.rulebook.definition import (
+    breakdown_key,
+    canonical_definition,
+    check_definition,
+    records_definition,
+)
 from peerreport.rulebook.model import Disclosure
 from peerreport.rulebook.template import fill
 
@@ -48,8 +53,8 @@ _SEED_VERSION = "peerreport.released-cell.v2"
 # records, so the same rounded value); workforce and feedback entries count only
 # those wholly inside the period, unlike a measure, so they get their own definition.
 _RECORD_DEFINITIONS = {
-    "activities": '{"aggregate":"count","argument":null,"source":"activity","where":null}',
-    "breakdowns": '{"aggregate":"count","argument":null,"source":"breakdown","where":null}',
+    "activities": records_definition("activity"),
+    "breakdowns": records_definition("breakdown"),
     "workforce": '{"aggregate":"entries_within_period","source":"workforce"}',
     "feedback": '{"aggregate":"entries_within_period","source":"feedback"}',
 }
@@ -148,16 +153,21 @@ def suppress(
     threshold in the same unit, so a hidden decimal cannot be narrowed to less
     than `threshold` of the figure's own units. Cells that do not add up to the
     total (a distinct count broken down, or decimals rounded apart) are
-    protected one by one, since none can then be recovered by subtraction.
+    protected one by one, since none can then be recovered by subtraction; so
+    are the cells of a table with a negative value (by their size).
     """
     whole = all(float(v).is_integer() for v in values.values())
     scale = 1 if whole else 10 ** min(places if places is not None else 2, 4)
-    scaled = {key: round(v * scale) for key, v in values.items()}
+    # A negative sum (a net change) is protected by its size, cell by cell.
+    signed = any(v < 0 for v in values.values())
+    scaled = {key: round(abs(v) * scale) for key, v in values.items()}
     cells = {k: v for k, v in scaled.items() if k != ()}
     table_policy = policy.model_copy(update={"threshold": policy.threshold * scale})
     by = len(figure.by)
     slack = 0 if whole else len(cells)  # rounding each cell moves the sum by under 1 each
-    additive = figure.kind != "distinct" and abs(sum(cells.values()) - scaled[()]) <= slack
+    additive = (
+        figure.kind != "distinct" and not signed and abs(sum(cells.values()) - scaled[()]) <= slack
+    )
     if not cells or additive:
         table = {**scaled, (): sum(cells.values())} if cells else scaled
         protected = protect_table(table, by, table_policy, ())

@@ -42,6 +42,11 @@ def canonical_definition(measure: CompiledMeasure, rule_file: RuleFile | None = 
     return _json(_definition(measure, rule_file, ()))
 
 
+def records_definition(source: str) -> str:
+    """The definition of "every record of `source`": a `count` measure with no `where`."""
+    return _json({"aggregate": "count", "source": source, "argument": None, "where": None})
+
+
 def breakdown_key(
     measure: CompiledMeasure, key: tuple[str | None, ...], rule_file: RuleFile | None = None
 ) -> str:
