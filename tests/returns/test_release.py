@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import Engine
 
 from peerreport.compute import evaluate
+from peerreport.render.text import render_text
 from peerreport.returns.build import build_return
 from peerreport.returns.model import ROUNDED, SUPPRESSED, Return
 from peerreport.returns.periods import parse_period
@@ -175,9 +176,11 @@ def _min_and_max_over_few_records_are_hidden(stored: Engine, tmp_path: Path) -> 
     rules = _rules(tmp_path, "suppress")
     true = evaluate(stored, "TEST01", rules, *_dates()).figures["largest_group"]
     assert true.value == 9 and true.support == 3
-    largest = _build(stored, rules).figure("largest_group")
+    built = _build(stored, rules)
+    largest = built.figure("largest_group")
     assert largest.total.status == SUPPRESSED  # 3 groups: the 9 is one group's size
     assert largest.total.value is None
+    assert "smallest or largest value of fewer than 6 records" in render_text(built)
     low = _build(stored, _rules(tmp_path, "suppress", threshold=2))
     assert low.figure("largest_group").total.value == 9  # 3 groups, threshold 2
     assert low.figure("smallest_online_group").total.status == SUPPRESSED  # one group
