@@ -220,7 +220,9 @@ def _derived(
         for n, cell in inputs.items()
     }
     value = evaluate_expression(compiled.argument.tree, env, on_zero=lambda _node: None)
-    number = float(value) if isinstance(value, int | float) and value is not True else None
+    number = (
+        float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+    )
     rounded = round_half_up(number, compiled.measure.round)
     return _figure(rule_file, figure, PublishedCell((), json_value(rounded), ROUNDED), ())
 
