@@ -146,10 +146,11 @@ def _findings(
         if compiled is None:
             continue
         check = compiled.check
-        involved = {check.total or "", *check.parts} & hidden_any
-        derived = {"total", "parts", "difference"} if involved else set()
+        # A consistency check's {parts} and {difference} are worked out from its parts'
+        # cells, {total} and {difference} from its total.
+        derived = {"parts", "difference"} if set(check.parts) & hidden_any else set()
         if check.total in hidden_totals:
-            derived.add("total")
+            derived |= {"total", "difference"}
         for template, text in ((check.message, f.message), (check.hint, f.hint)):
             for name, value in _placeholder_values(template, text).items():
                 secret = name in hidden_totals or name in derived

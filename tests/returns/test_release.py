@@ -4,6 +4,7 @@ counts, check messages; and random rounding is keyed by what a cell counts (issu
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from peerreport.returns.release import rounding_seed
 from peerreport.rulebook import RuleFile, load
 from peerreport.rulebook.definition import breakdown_key, canonical_definition
 from tests.helpers import make_workspace, messages, run_import, write_csv
+from tests.returns import leaks
 
 HEAD = """
 id = "{id}"
@@ -209,6 +211,16 @@ def _check_messages_are_filled_from_released_values(stored: Engine, tmp_path: Pa
     # 25 activities, 22 calls of which 2 (text) hidden: parts and difference hidden.
     assert found["T-002"].message == "25 activities but S calls (S other)"
     assert found["T-002"].details["parts"] is None
+    # The independent search (tests/returns/leaks.py) passes this return and catches
+    # the message the engine wrote before (the true count at the placeholder).
+    rules = _rules(tmp_path, "suppress")
+    truth = evaluate(stored, "TEST01", rules, *_dates()).figures
+    assert leaks.problems(ret, truth, rules) == []
+    forged = replace(found["T-001"], message="only 3 group sessions, with 20 attendances")
+    leaky = replace(ret, findings=(forged,))
+    assert leaks.problems(leaky, truth, rules) == [
+        "T-001: '{groups}' shows '3' in 'only 3 group sessions, with 20 attendances'"
+    ]
     rounded = _build(stored, _rules(tmp_path, "rr3"))
     message = next(f for f in rounded.findings if f.code == "T-001").message
     groups = rounded.figure("groups").total.value
