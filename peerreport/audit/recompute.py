@@ -24,7 +24,7 @@ from peerreport.errors import UsageError
 from peerreport.findings import Finding, Location, has_errors
 from peerreport.findings_catalogue import finding
 from peerreport.ledger.changes import Change, figure_changes, finding_changes
-from peerreport.returns.build import build_return
+from peerreport.returns.build import build_return, record_counts
 from peerreport.returns.model import Return
 from peerreport.rulebook.compiled import RuleFile
 from peerreport.store.revisions import latest_revision
@@ -42,6 +42,7 @@ class Recomputation:
     recomputed: Return
     changes: tuple[Change, ...]
     findings: tuple[Finding, ...]
+    records: int = 0  # how many records the rebuild read (a return releases them protected)
 
     @property
     def ok(self) -> bool:
@@ -56,9 +57,15 @@ def recompute(engine: Engine, ret: Return, rule_file: RuleFile) -> Recomputation
     rebuild uses that revision, so records changed or withdrawn since do not
     make an honest return look wrong (`changes_since` says what changed).
     """
+    as_of = ret.revision
     with engine.connect() as conn:
         latest = latest_revision(conn, ret.organisation)
-    as_of = ret.revision
+        period = ret.period
+        records = _total(
+            record_counts(conn, ret.organisation, period.start, period.end, as_of)
+            if as_of is None or as_of <= latest
+            else {}
+        )
     if as_of is not None and as_of > latest:
         raise UsageError(
             f"the return was built from revision {as_of} of {ret.organisation}'s records, but "
@@ -129,13 +136,13 @@ def recompute(engine: Engine, ret: Return, rule_file: RuleFile) -> Recomputation
         findings.append(
             finding(
                 "AUD-030",
-                f"recomputed from {_total(rebuilt.record_counts)} records{when}: every figure "
+                f"recomputed from {records} records{when}: every figure "
                 "and the record set match"
                 + (", and the return is rebuilt byte for byte" if identical else ""),
                 hint="",
             )
         )
-    return Recomputation(rebuilt, tuple(changes), tuple(findings))
+    return Recomputation(rebuilt, tuple(changes), tuple(findings), records)
 
 
 def _counts(before: dict[str, int], after: dict[str, int]) -> str:

@@ -362,7 +362,7 @@ def _recomputation(
         f for f in verdicts.since if f.severity is not Severity.INFO
     )
     figures = tuple(_figure_checks(ret, found.recomputed))
-    records = sum(found.recomputed.record_counts.values())
+    records = found.records
     shown = tuple(f for f in findings if f.code != "AUD-030")
     when = f" as they were when it was built (revision {ret.revision})" if ret.revision else ""
     if found.ok:

@@ -95,7 +95,7 @@ def _evaluate(
     findings: list[Finding] = []
     for ident in rule_file.derived_order:
         raw[ident] = _derive(rule_file, ident, raw, findings)
-    figures = _figures(rule_file, raw, scanned.cells)
+    figures = _figures(rule_file, raw, scanned.cells, scanned.supports)
     runner = CheckRunner(rule_file, figures, raw)
     outcomes: list[CheckOutcome] = []
     for c in rule_file.checks.values():
@@ -150,7 +150,10 @@ def _derive(
 
 
 def _figures(
-    rule_file: RuleFile, raw: dict[str, Value], cells: dict[str, tuple[Cell, ...]]
+    rule_file: RuleFile,
+    raw: dict[str, Value],
+    cells: dict[str, tuple[Cell, ...]],
+    supports: dict[str, int],
 ) -> Figures:
     result: dict[str, Figure] = {}
     for ident, compiled in rule_file.measures.items():
@@ -164,6 +167,9 @@ def _figures(
             unit=m.unit,
             line=m.line,
             by=tuple(m.by),
-            cells=tuple(Cell(c.key, round_half_up(c.value, places)) for c in cells.get(ident, ())),
+            cells=tuple(
+                Cell(c.key, round_half_up(c.value, places), c.support) for c in cells.get(ident, ())
+            ),
+            support=supports.get(ident),
         )
     return Figures(result)

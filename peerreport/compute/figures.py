@@ -25,6 +25,9 @@ class Cell:
 
     key: CellKey
     value: Value
+    # How many records gave a min or max (None for other kinds): disclosure control
+    # hides one given by fewer than the threshold.
+    support: int | None = field(default=None, compare=False)
 
     def label(self) -> str:
         """The key as text: codes joined with ',', '-' for not recorded."""
@@ -48,6 +51,7 @@ class Figure:
     line: str = ""
     by: tuple[str, ...] = ()
     cells: tuple[Cell, ...] = ()
+    support: int | None = field(default=None, compare=False)  # records behind a min or max
 
     def cell(self, *key: str | None) -> Value:
         """The value of one cell (KeyError if the breakdown has no such cell)."""

@@ -23,7 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import Connection, Select, and_, case, distinct, func, literal, not_, select
@@ -38,6 +38,8 @@ from peerreport.rulebook.cells import measure_codes
 from peerreport.rulebook.model import Grouping
 from peerreport.rulebook.sources import sources
 from peerreport.store import schema
+
+EXTREMES = ("min", "max")
 
 
 @dataclass
@@ -57,6 +59,7 @@ class ScanResults:
     totals: dict[str, Value] = field(default_factory=dict)
     cells: dict[str, tuple[Cell, ...]] = field(default_factory=dict)
     failures: dict[str, int] = field(default_factory=dict)
+    supports: dict[str, int] = field(default_factory=dict)  # records behind a min or max total
 
 
 def plan(rule_file: RuleFile) -> list[Scan]:
@@ -81,8 +84,14 @@ def plan(rule_file: RuleFile) -> list[Scan]:
 
 
 def _aggregate(
-    m: CompiledMeasure, rule_file: RuleFile, source: str, start: dt.date, end: dt.date
+    m: CompiledMeasure,
+    rule_file: RuleFile,
+    source: str,
+    start: dt.date,
+    end: dt.date,
+    support: bool = False,
 ) -> ColumnElement[Any]:
+    """The measure's aggregate column; with `support`, how many records give it a value."""
     groupings = dict(rule_file.model.grouping)
     resolve = resolver(source, groupings)
     cond = to_sql(m.where.tree, resolve) if m.where else None
@@ -95,6 +104,8 @@ def _aggregate(
         assert m.argument is not None
         arg = to_sql(m.argument.tree, argument_resolver(m, source, groupings, start, end))
     value = case((cond, arg)) if cond is not None else arg
+    if support:
+        return func.count(value)
     if kind == "distinct":
         return func.count(distinct(value))
     if kind == "sum":
@@ -154,6 +165,11 @@ def statement(
         _aggregate(m, rule_file, scan.source, start, end).label(f"m{i}")
         for i, m in enumerate(scan.measures)
     ]
+    columns += [
+        _aggregate(m, rule_file, scan.source, start, end, support=True).label(f"s{i}")
+        for i, m in enumerate(scan.measures)
+        if m.measure.kind in EXTREMES
+    ]
     columns += [_failures(c, rule_file).label(f"c{i}") for i, c in enumerate(scan.checks)]
     query = select(*groups, *columns).select_from(from_clause(scan.source))
     query = query.where(row_filter(scan.source, org, start, end, revision))
@@ -178,13 +194,19 @@ def run(
             row = rows[0]
             for i, m in enumerate(scan.measures):
                 results.totals[m.id] = normalise(m, row._mapping[f"m{i}"])
+                if m.measure.kind in EXTREMES:
+                    results.supports[m.id] = int(row._mapping[f"s{i}"] or 0)
             for i, c in enumerate(scan.checks):
                 results.failures[c.id] = int(row._mapping[f"c{i}"] or 0)
             continue
         width = len(scan.by)
         for i, m in enumerate(scan.measures):
             observed = {tuple(r[:width]): normalise(m, r._mapping[f"m{i}"]) for r in rows}
-            results.cells[m.id] = fill_cells(m, rule_file, observed)
+            cells = fill_cells(m, rule_file, observed)
+            if m.measure.kind in EXTREMES:
+                support = {tuple(r[:width]): int(r._mapping[f"s{i}"] or 0) for r in rows}
+                cells = tuple(replace(c, support=support.get(c.key, 0)) for c in cells)
+            results.cells[m.id] = cells
     return results
 
 

@@ -40,6 +40,24 @@ def random_round(value: int, base: int, seed: int) -> int:
     return down + base if uniform_below(seed, base) < remainder else down
 
 
+def random_round_real(value: float, base: int, seed: int) -> int:
+    """`random_round` for a value that need not be whole (a sum of FTE, an average headcount).
+
+    Rounds to a multiple of `base`, up with probability `(value mod base) / base`
+    (the draw has 53 bits), so the result is unbiased and within `base` of the
+    value. A whole-number value gives the same result as `random_round`.
+    """
+    if base < 1:
+        raise ValueError(f"base must be 1 or more, not {base}")
+    if float(value).is_integer():
+        return random_round(int(value), base, seed)
+    if value < 0:
+        return -random_round_real(-value, base, seed)
+    down = int(value // base) * base
+    share = (value - down) / base
+    return down + base if uniform_below(seed, 2**53) < share * 2**53 else down
+
+
 def _never_zero(value: int) -> int | None:
     """The MSD variant: 1 and 2 (and -1, -2) always become 3 (-3), never 0."""
     if abs(value) in (1, 2):

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from peerreport.findings import Finding
-from peerreport.render.words import by_words, cell_words, hidden_reason, period_words
+from peerreport.render.words import by_words, cell_words, hidden_reason_of, period_words
 from peerreport.returns.model import SUPPRESSED, Published, PublishedCell, Return, ReturnFigure
 
 #: Written in a breakdown cell's codes for "not recorded". (Rule files write '-' in keys,
@@ -86,9 +86,7 @@ def _row(ret: Return, figure: ReturnFigure, cell: PublishedCell) -> FigureRow:
         shown=shown(cell, ret),
         breakdown_words="" if total else _capital(by_words(figure.by)),
         cell_words=cell_words(figure, cell),
-        hidden_reason=(
-            hidden_reason(ret, figure.kind == "expr") if cell.status == SUPPRESSED else ""
-        ),
+        hidden_reason=(hidden_reason_of(ret, figure) if cell.status == SUPPRESSED else ""),
     )
 
 

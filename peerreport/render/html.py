@@ -42,6 +42,7 @@ from peerreport.render.words import (
     field_label,
     heading,
     hidden_reason,
+    hidden_reason_of,
     period_words,
 )
 from peerreport.returns.model import SUPPRESSED, PublishedCell, Return, ReturnFigure
@@ -142,8 +143,8 @@ def _cell(ret: Return, figure: ReturnFigure, cell: PublishedCell) -> dict[str, A
         "text": number_text(value) if value is not None else "—",
         "status": cell.status,
         "no_value": value is None,
-        "note": (2 if figure.kind == "expr" else 1) if hidden else None,
-        "why": hidden_reason(ret, figure.kind == "expr") if hidden else "",
+        "note": _note(figure) if hidden else None,
+        "why": hidden_reason_of(ret, figure) if hidden else "",
     }
 
 
@@ -197,13 +198,18 @@ def _finding_groups(ret: Return) -> list[dict[str, Any]]:
     return groups
 
 
+def _note(figure: ReturnFigure) -> int:
+    """The footnote of a hidden cell: 1 a count, 2 a derived figure, 3 a min or max."""
+    return 2 if figure.kind == "expr" else 3 if figure.kind in ("min", "max") else 1
+
+
 def _hidden_notes(ret: Return) -> list[dict[str, Any]]:
     """The footnotes that say why hidden cells are hidden: only those the page uses."""
     used = {
-        2 if figure.kind == "expr" else 1
+        _note(figure)
         for figure in ret.figures
         for cell in (figure.total, *figure.cells)
         if cell.status == SUPPRESSED
     }
-    notes = {1: hidden_reason(ret), 2: HIDDEN_DERIVED}
+    notes = {1: hidden_reason(ret), 2: HIDDEN_DERIVED, 3: hidden_reason(ret, extreme=True)}
     return [{"number": n, "text": notes[n][:1].upper() + notes[n][1:]} for n in sorted(used)]

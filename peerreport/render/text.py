@@ -18,8 +18,8 @@ SEVERITY_COLOURS = {"error": "red", "warning": "yellow", "info": "cyan"}
 def render_text(ret: Any, today: dt.date | None = None) -> str:
     """A return as a readable table: when it is due (from `today`), figures, then findings."""
     from peerreport.render.display import due_in_words
-    from peerreport.render.words import cell_words, hidden_reason, period_words
-    from peerreport.returns.model import SUPPRESSED, PublishedCell, Return
+    from peerreport.render.words import cell_words, hidden_reason_of, period_words
+    from peerreport.returns.model import SUPPRESSED, PublishedCell, Return, ReturnFigure
 
     assert isinstance(ret, Return)
     due = due_in_words(ret, today or dt.date.today())
@@ -44,24 +44,23 @@ def render_text(ret: Any, today: dt.date | None = None) -> str:
     width = max((len(f.label) for f in ret.figures), default=10) + 2
     reasons: dict[str, str] = {}
 
-    def with_note(cell: PublishedCell, derived: bool) -> str:
+    def with_note(cell: PublishedCell, figure: ReturnFigure) -> str:
         if cell.status != SUPPRESSED:
             return shown(cell)
-        reason = hidden_reason(ret, derived)
+        reason = hidden_reason_of(ret, figure)
         mark = reasons.setdefault(reason, "*" * (len(reasons) + 1))
         return f"{shown(cell)}{mark}"
 
     for figure in ret.figures:
-        derived = figure.kind == "expr"
         mark = "~" if figure.total.status == "rounded" else ""
         lines.append(
-            f"{figure.line:>6}  {figure.label:<{width}} {with_note(figure.total, derived):>10}"
+            f"{figure.line:>6}  {figure.label:<{width}} {with_note(figure.total, figure):>10}"
             f"{mark}  {figure.unit}".rstrip()
         )
         for cell in figure.cells:
             mark = "~" if cell.status == "rounded" else ""
             words = cell_words(figure, cell)
-            lines.append(f"{'':>6}    {words:<{width - 2}} {with_note(cell, derived):>10}{mark}")
+            lines.append(f"{'':>6}    {words:<{width - 2}} {with_note(cell, figure):>10}{mark}")
     for reason, mark in reasons.items():
         lines.append(f"{mark} {reason[:1].upper()}{reason[1:]}.")
     lines.append("")

@@ -29,6 +29,11 @@ HIDDEN_COUNT = (
     "could be worked out from it"
 )
 HIDDEN_DERIVED = "hidden because it is worked out from a hidden figure"
+#: A min or max over few records is one record's value (returns/release.py).
+HIDDEN_EXTREME = (
+    "hidden to protect people: it is the smallest or largest value of fewer than "
+    "{threshold} records, which is one person's own"
+)
 
 _MONTH_ABBREVIATIONS = (
     *("Jan", "Feb", "Mar", "Apr", "May", "Jun"),
@@ -142,9 +147,15 @@ def _day(day: dt.date) -> str:
     return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
 
 
-def hidden_reason(ret: Return, derived: bool = False) -> str:
-    """Why a hidden cell is hidden, in words (`derived`: a figure worked out from others)."""
+def hidden_reason(ret: Return, derived: bool = False, extreme: bool = False) -> str:
+    """Why a hidden cell is hidden, in words (`derived`: a figure worked out from others;
+    `extreme`: a min or max)."""
     if derived:
         return HIDDEN_DERIVED
     threshold = ret.disclosure.get("threshold") or "the threshold"
-    return HIDDEN_COUNT.format(threshold=threshold)
+    return (HIDDEN_EXTREME if extreme else HIDDEN_COUNT).format(threshold=threshold)
+
+
+def hidden_reason_of(ret: Return, figure: ReturnFigure) -> str:
+    """Why a hidden cell of `figure` is hidden, by the kind of figure."""
+    return hidden_reason(ret, figure.kind == "expr", figure.kind in ("min", "max"))

@@ -1,7 +1,8 @@
 """Building a return: compute the figures, check them, protect small counts.
 
 Order matters: checks run on the true values (so a coordinator sees real
-problems), then disclosure control turns figures into published cells. Only
+problems), then disclosure control turns figures into published cells, and
+the findings and record counts are released from those (`release.py`). Only
 this stage and `compute` talk to the database.
 """
 
@@ -9,33 +10,23 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Integer, and_, cast, extract, func, select
 
 from peerreport.compute import evaluate
-from peerreport.compute.figures import Figure, json_value
 from peerreport.compute.tables import version
-from peerreport.disclosure import Protected, Status, protect_table
-from peerreport.disclosure.distinct import protect_distinct
 from peerreport.findings import Finding, Location
 from peerreport.findings_catalogue import finding
 from peerreport.returns.due import due_date
-from peerreport.returns.model import (
-    EXACT,
-    SUPPRESSED,
-    PublishedCell,
-    Return,
-    ReturnFigure,
-    RuleInfo,
-)
+from peerreport.returns.model import Return, RuleInfo
 from peerreport.returns.periods import Period
+from peerreport.returns.release import publish, release_findings, release_record_counts
 from peerreport.rulebook.compiled import RuleFile
 from peerreport.store.revisions import resolve_revision
 from peerreport.store.schema import activity, activity_breakdown, feedback, workforce
 
-PROTECTED_KINDS = ("count", "distinct", "sum")
+__all__ = ["build_return", "completeness_findings", "publish", "record_counts", "records_digest"]
 
 
 def build_return(
@@ -70,6 +61,9 @@ def build_return(
         [*evaluation.findings, *completeness], key=lambda f: (f.severity.rank, f.code)
     )
     policy = rule_file.disclosure
+    # Findings and record counts are released values too (returns/release.py).
+    findings = release_findings(rule_file, findings, figures, org, period)
+    counts = release_record_counts(counts, policy, org, period)
     return Return(
         organisation=org,
         organisation_name=org_name,
@@ -97,84 +91,6 @@ def build_return(
         revision=revision,
         due=due_date(rule_file, period),
     )
-
-
-def publish(
-    rule_file: RuleFile, figures: Sequence[Figure], org: str, period: Period
-) -> list[ReturnFigure]:
-    """Apply the rule file's disclosure control to every figure that counts people or events."""
-    policy = rule_file.disclosure
-    published: dict[str, ReturnFigure] = {}
-    for figure in figures:
-        compiled = rule_file.measures[figure.id]
-        if figure.kind in PROTECTED_KINDS and _whole_numbers(figure) and policy.method != "none":
-            identity = (rule_file.id, figure.id, period.label, org)
-            protected = _protect(figure, policy, identity)
-            total = _cell((), protected[()])
-            cells = tuple(_cell(c.key, protected[c.key]) for c in figure.cells)
-        elif (
-            figure.kind == "expr"
-            and compiled.argument is not None
-            and any(
-                name in published and published[name].total.status == SUPPRESSED
-                for name in compiled.argument.names()
-            )
-        ):
-            # A figure derived from a hidden one could reveal it: hide it too.
-            total, cells = PublishedCell((), None, SUPPRESSED), ()
-        else:
-            total = PublishedCell((), json_value(figure.value), EXACT)
-            cells = tuple(PublishedCell(c.key, json_value(c.value), EXACT) for c in figure.cells)
-        published[figure.id] = ReturnFigure(
-            id=figure.id,
-            label=figure.label or figure.id,
-            kind=figure.kind,
-            unit=figure.unit,
-            line=figure.line,
-            by=figure.by,
-            total=total,
-            cells=cells,
-            description=compiled.measure.description,
-        )
-    return list(published.values())
-
-
-def _protect(
-    figure: Figure, policy: Any, identity: tuple[str, ...]
-) -> dict[tuple[str | None, ...], Protected]:
-    """Protect one figure's table; cells that do not add up to the total are protected alone.
-
-    A distinct count broken down (one person can be in several cells) is not
-    additive: under suppression it is protected against an attacker who knows
-    each cell is at most the total and the total at most the sum of the cells
-    (`disclosure.distinct`); rounding rounds each cell and the total alone.
-    """
-    total = _count(figure.value)
-    cells = {c.key: _count(c.value) for c in figure.cells}
-    if cells and figure.kind == "distinct" and policy.method == "suppress":
-        return protect_distinct({(): total, **cells}, len(figure.by), policy, identity)
-    if not cells or (figure.kind != "distinct" and sum(cells.values()) == total):
-        return protect_table({(): total, **cells}, len(figure.by), policy, identity)
-    result = protect_table({(): total}, 0, policy, identity)
-    for key, value in cells.items():
-        single = protect_table({(): value}, 0, policy, (*identity, repr(key)))
-        result[key] = single[()]
-    return result
-
-
-def _count(value: object) -> int:
-    assert value is None or isinstance(value, int)  # checked by _whole_numbers
-    return value or 0
-
-
-def _whole_numbers(figure: Figure) -> bool:
-    values = [figure.value, *(c.value for c in figure.cells)]
-    return all(v is None or (isinstance(v, int) and not isinstance(v, bool)) for v in values)
-
-
-def _cell(key: tuple[str | None, ...], protected: Protected) -> PublishedCell:
-    status = {Status.EXACT: EXACT, Status.SUPPRESSED: SUPPRESSED}.get(protected.status, "rounded")
-    return PublishedCell(key, protected.value, status)
 
 
 def completeness_findings(

@@ -6,7 +6,7 @@ import datetime as dt
 
 from sqlalchemy import Engine
 
-from peerreport.returns.build import build_return
+from peerreport.returns.build import build_return, record_counts
 from peerreport.returns.model import Return
 from peerreport.returns.periods import Period, parse_period
 from peerreport.rulebook.compiled import RuleFile
@@ -33,8 +33,9 @@ def history(
     current = period
     for _ in range(count):
         current = earlier_period(current, months)
-        built = build_return(engine, org, org_name, rule_file, current, figures_only=True)
-        if not any(built.record_counts.values()):
-            break
-        found.append(built)
+        # The true record counts: a built return releases them protected (or not at all).
+        with engine.connect() as conn:
+            if not any(record_counts(conn, org, current.start, current.end).values()):
+                break
+        found.append(build_return(engine, org, org_name, rule_file, current, figures_only=True))
     return list(reversed(found))

@@ -106,7 +106,7 @@ def test_build_protects_small_cells_and_is_deterministic(
     assert [f.code for f in ret.findings] == ["RET-010"]
     assert "September 2026" in ret.findings[0].message
     assert not ret.has_errors
-    assert ret.record_counts["activities"] == 28
+    assert ret.record_counts == {}  # left out under suppression (returns/release.py)
     again = _build(engine, rules)
     assert again.to_json() == ret.to_json()  # byte-identical
     assert Return.from_dict(ret.to_dict()).to_dict() == ret.to_dict()
@@ -143,7 +143,8 @@ def test_error_findings_block_export_but_not_a_draft(
         env={"NO_COLOR": "1"},
     )
     assert built.exit_code == 1
-    assert "T-001" in built.output and "only 2 group sessions" in built.output
+    # The message is released with the return: the hidden count shows as the symbol.
+    assert "T-001" in built.output and "only S group sessions" in built.output
     assert "hint: Each quarter" in built.output
     out = tmp_path / "out"
     refused = runner.invoke(
