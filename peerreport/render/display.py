@@ -87,7 +87,7 @@ def _row(ret: Return, figure: ReturnFigure, cell: PublishedCell) -> FigureRow:
         breakdown_words="" if total else _capital(by_words(figure.by)),
         cell_words=cell_words(figure, cell),
         hidden_reason=(
-            hidden_reason(ret, figure.kind == "expr") if cell.status == SUPPRESSED else ""
+            hidden_reason(ret, figure.kind == "expr", cell) if cell.status == SUPPRESSED else ""
         ),
     )
 

@@ -142,9 +142,25 @@ def _cell(ret: Return, figure: ReturnFigure, cell: PublishedCell) -> dict[str, A
         "text": number_text(value) if value is not None else "—",
         "status": cell.status,
         "no_value": value is None,
-        "note": (2 if figure.kind == "expr" else 1) if hidden else None,
-        "why": hidden_reason(ret, figure.kind == "expr") if hidden else "",
+        "note": _note_number(ret, figure, cell) if hidden else None,
+        "why": hidden_reason(ret, figure.kind == "expr", cell) if hidden else "",
     }
+
+
+def _own_notes(ret: Return) -> dict[str, int]:
+    """The notes of cells the audit of everything released hid: numbered 3, 4, ... in order."""
+    found: dict[str, int] = {}
+    for figure in ret.figures:
+        for cell in (figure.total, *figure.cells):
+            if cell.status == SUPPRESSED and cell.note and cell.note not in found:
+                found[cell.note] = len(found) + 3
+    return found
+
+
+def _note_number(ret: Return, figure: ReturnFigure, cell: PublishedCell) -> int:
+    if cell.note:
+        return _own_notes(ret)[cell.note]
+    return 2 if figure.kind == "expr" else 1
 
 
 def _figure(ret: Return, figure: ReturnFigure, earlier: Sequence[Return]) -> dict[str, Any]:
@@ -200,10 +216,11 @@ def _finding_groups(ret: Return) -> list[dict[str, Any]]:
 def _hidden_notes(ret: Return) -> list[dict[str, Any]]:
     """The footnotes that say why hidden cells are hidden: only those the page uses."""
     used = {
-        2 if figure.kind == "expr" else 1
+        _note_number(ret, figure, cell)
         for figure in ret.figures
         for cell in (figure.total, *figure.cells)
         if cell.status == SUPPRESSED
     }
     notes = {1: hidden_reason(ret), 2: HIDDEN_DERIVED}
+    notes.update({number: text for text, number in _own_notes(ret).items()})
     return [{"number": n, "text": notes[n][:1].upper() + notes[n][1:]} for n in sorted(used)]

@@ -47,7 +47,7 @@ def render_text(ret: Any, today: dt.date | None = None) -> str:
     def with_note(cell: PublishedCell, derived: bool) -> str:
         if cell.status != SUPPRESSED:
             return shown(cell)
-        reason = hidden_reason(ret, derived)
+        reason = hidden_reason(ret, derived, cell)
         mark = reasons.setdefault(reason, "*" * (len(reasons) + 1))
         return f"{shown(cell)}{mark}"
 

@@ -142,8 +142,13 @@ def _day(day: dt.date) -> str:
     return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
 
 
-def hidden_reason(ret: Return, derived: bool = False) -> str:
-    """Why a hidden cell is hidden, in words (`derived`: a figure worked out from others)."""
+def hidden_reason(ret: Return, derived: bool = False, cell: PublishedCell | None = None) -> str:
+    """Why a hidden cell is hidden, in words (`derived`: a figure worked out from others).
+
+    A cell the audit of everything released hid carries its own reason (`note`).
+    """
+    if cell is not None and cell.note:
+        return cell.note
     if derived:
         return HIDDEN_DERIVED
     threshold = ret.disclosure.get("threshold") or "the threshold"

@@ -18,6 +18,7 @@ from peerreport.compute import evaluate
 from peerreport.compute.figures import Figure, json_value
 from peerreport.compute.tables import version
 from peerreport.disclosure import Protected, Status, protect_table
+from peerreport.disclosure.release import audit_release
 from peerreport.findings import Finding, Location
 from peerreport.findings_catalogue import finding
 from peerreport.returns.due import due_date
@@ -64,9 +65,10 @@ def build_return(
             completeness = completeness_findings(conn, org, period, revision)
             digest, counts = records_digest(conn, org, period.start, period.end, revision)
     figures = publish(rule_file, list(evaluation.figures), org, period)
+    figures, released = audit_release(engine, org, rule_file, period, revision, figures)
     model = rule_file.model
     findings = sorted(
-        [*evaluation.findings, *completeness], key=lambda f: (f.severity.rank, f.code)
+        [*evaluation.findings, *completeness, *released], key=lambda f: (f.severity.rank, f.code)
     )
     policy = rule_file.disclosure
     return Return(
