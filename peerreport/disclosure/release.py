@@ -194,7 +194,7 @@ def _unknowns(atoms: Sequence[Atom]) -> dict[tuple[int, str | None], int]:
 def _solve(atoms: Sequence[Atom], specs: Sequence[Any]) -> Audit:
     unknown = _unknowns(atoms)
     cells: list[_Cell] = []
-    for order, (release, measure, key, status, value, note, spec) in enumerate(specs):
+    for order, (release, measure, key, status, value, _, spec) in enumerate(specs):
         members = [i for i, atom in enumerate(atoms) if covers(atom, spec)]
         if spec.kind == "count":
             terms = tuple(unknown[(i, None)] for i in members)
@@ -204,12 +204,9 @@ def _solve(atoms: Sequence[Atom], specs: Sequence[Any]) -> Audit:
             true = sum(atoms[i].sum(spec.argument) for i in members)
         policy = release.rule_file.disclosure
         if status == SUPPRESSED:
-            lower = 0
-            if note:
-                lower = min(policy.threshold, true)
-            elif policy.method == "suppress" and policy.zero_exempt:
-                lower = min(1, true)
-            equation = Equation(terms, true, HIDDEN, lower=lower, threshold=policy.threshold)
+            equation = Equation(
+                terms, true, HIDDEN, lower=_least(policy, true), threshold=policy.threshold
+            )
         elif status == "rounded" and isinstance(value, int):
             slack = 2 if policy.method == "rr3" else max(grr_base(value), grr_base(true)) - 1
             equation = Equation(terms, true, ROUNDED, slack=slack, published=value)
@@ -225,7 +222,7 @@ def _solve(atoms: Sequence[Atom], specs: Sequence[Any]) -> Audit:
     def is_narrow(index: int, without_current: bool = False) -> bool:
         linked = components.linked(equations, equations[index])
         if without_current:
-            linked = [i for i in linked if not cells[i].release.current]
+            linked = [i for i in linked if i == index or not cells[i].release.current]
         result.programs += 2
         found = interval(equations, index, linked)
         return found.width() < equations[index].threshold
@@ -237,6 +234,7 @@ def _solve(atoms: Sequence[Atom], specs: Sequence[Any]) -> Audit:
         for eq, cell in zip(equations, cells, strict=True)
         if cell.release.current
     }
+    notes: dict[int | None, str] = {}
     queue = [
         i
         for i, eq in enumerate(equations)
@@ -247,7 +245,8 @@ def _solve(atoms: Sequence[Atom], specs: Sequence[Any]) -> Audit:
         if not is_narrow(index):
             continue
         target = cells[index]
-        if not target.release.current and is_narrow(index, without_current=True):
+        if is_narrow(index, without_current=True):
+            # Returns already filed give it away among themselves: nothing here can help.
             result.disclosed_before.append(_words(target))
             continue
         linked = components.linked(equations, equations[index])
@@ -256,6 +255,7 @@ def _solve(atoms: Sequence[Atom], specs: Sequence[Any]) -> Audit:
                 i
                 for i in linked
                 if cells[i].release.current
+                and cells[i].release.rule_file.disclosure.method == "suppress"
                 and equations[i].state == EXACT
                 and equations[i].true != 0
             ),
@@ -278,7 +278,20 @@ def _solve(atoms: Sequence[Atom], specs: Sequence[Any]) -> Audit:
             queue.append(chosen)
         if is_narrow(index):
             result.conflicts.append(_words(target))
+        notes.setdefault(components.root(equations[index]), note)
+    # Every hidden cell of this return that shares records with a cell the audit had to
+    # protect says so, whether it is small or hidden to protect another: a note only on
+    # the cells hidden here would tell a reader they are not small (see docs/disclosure.md).
+    for eq, cell in zip(equations, cells, strict=True):
+        root = components.root(eq)
+        if cell.release.current and eq.state == HIDDEN and root in notes:
+            result.hide.setdefault((cell.measure, cell.key), notes[root])
     return result
+
+
+def _least(policy: Any, true: int) -> int:
+    """What a reader knows of a hidden cell: at least 1 when a zero would have been shown."""
+    return min(1, true) if policy.method == "suppress" and policy.zero_exempt else 0
 
 
 def _constrained(equations: Sequence[Equation], index: int) -> bool:
@@ -293,7 +306,7 @@ def _hide(equation: Equation, cell: _Cell) -> None:
     policy = cell.release.rule_file.disclosure
     equation.state = HIDDEN
     equation.threshold = policy.threshold
-    equation.lower = min(policy.threshold, equation.true)
+    equation.lower = _least(policy, equation.true)
 
 
 def _show(equation: Equation) -> None:
@@ -302,10 +315,17 @@ def _show(equation: Equation) -> None:
 
 
 def _note(cells: Sequence[_Cell], linked: Sequence[int], target: _Cell) -> str:
+    """Why: small, or worked out with another release; never saying which of the two."""
     earlier = sorted({cells[i].release.label for i in linked if not cells[i].release.current})
-    if earlier:
-        return f"hidden because, with {earlier[0]} already filed, it could be worked out"
-    return "hidden because, with the other figures of this return, it could be worked out"
+    current = next(c for c in cells if c.release.current).release.rule_file.disclosure
+    threshold = current.threshold
+    other = (
+        f"with {earlier[0]} already filed" if earlier else "with the other figures of this return"
+    )
+    return (
+        f"hidden to protect people: it is fewer than {threshold}, or, {other}, a smaller "
+        "figure could be worked out from it"
+    )
 
 
 def _words(cell: _Cell) -> str:

@@ -7,8 +7,8 @@ by each record version's primary key; then, in Python, it groups record
 versions by the set of cells that count them. Those groups are the unknowns
 (their sizes, and the sums of each summed field); the published cells give
 equations (exact), bounds (rounded) and lower bounds (hidden: at least 1 when
-a zero would have been shown, at least the threshold when the cell's note says
-it was hidden to protect a figure of another release). For each hidden cell
+a zero would have been shown; a note never tells small cells from those hidden
+to protect them). For each hidden cell
 it solves its own pair of integer programs with very large variable bounds, and
 reports every cell an attacker can pin to an interval narrower than the
 threshold. It also checks that every exact cell equals what its records add up
@@ -160,9 +160,7 @@ def _solve(cells: list[dict[str, Any]]) -> list[Narrowed]:
             lo, hi = max(0, c["value"] - slack), c["value"] + slack
         else:
             lo = 0
-            if c["note"]:
-                lo = min(policy.threshold, c["true"])
-            elif policy.method == "suppress" and policy.zero_exempt and c["true"] > 0:
+            if policy.method == "suppress" and policy.zero_exempt and c["true"] > 0:
                 lo = 1
             hi = np.inf
         rows.append(row)

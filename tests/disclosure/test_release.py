@@ -127,8 +127,10 @@ def test_an_annual_return_beside_its_four_quarters_hides_what_would_give_one_awa
     hidden = {c.key: c for c in year.cells if c.status == SUPPRESSED}
     assert ("phone",) in hidden
     note = hidden[("phone",)].note
-    assert note.startswith("hidden because, with the return for FY2027-Q")
-    assert note.endswith("already filed, it could be worked out")
+    assert note.startswith("hidden to protect people: it is fewer than 6, or, with the return ")
+    assert note.endswith("already filed, a smaller figure could be worked out from it")
+    # Every hidden cell of the table says the same: a reader cannot tell the small one.
+    assert {c.note for c in hidden.values()} == {note} and len(hidden) >= 2
     # The funder reads why, where the usual reason is shown.
     assert note[:1].upper() + note[1:] in render_text(released[-1][0])
     # What was released is in the ledger of releases, cell by cell, with its rule file once.
