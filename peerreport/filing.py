@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from peerreport.disclosure.release import record_release
 from peerreport.errors import UsageError
 from peerreport.ledger import Pending, Submission, figure_changes, submissions
 from peerreport.ledger import submit as record
@@ -140,6 +141,9 @@ def file_return(
     done = record(engine, ret, reason, bundle=make, now=now)
     entry = done.submission
     assert done.bundle is not None
+    with engine.begin() as conn:
+        # What was released, cell by cell: the next build is audited against it.
+        record_release(conn, entry.id, entry.version, entry.ret, rule_file)
     target = out_dir / bundle_name(ret, entry.version)
     save_bundle(done.bundle, target)
     recipient = None

@@ -86,7 +86,7 @@ def _row(ret: Return, figure: ReturnFigure, cell: PublishedCell) -> FigureRow:
         shown=shown(cell, ret),
         breakdown_words="" if total else _capital(by_words(figure.by)),
         cell_words=cell_words(figure, cell),
-        hidden_reason=(hidden_reason_of(ret, figure) if cell.status == SUPPRESSED else ""),
+        hidden_reason=(hidden_reason_of(ret, figure, cell) if cell.status == SUPPRESSED else ""),
     )
 
 

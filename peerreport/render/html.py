@@ -143,9 +143,26 @@ def _cell(ret: Return, figure: ReturnFigure, cell: PublishedCell) -> dict[str, A
         "text": number_text(value) if value is not None else "—",
         "status": cell.status,
         "no_value": value is None,
-        "note": _note(figure) if hidden else None,
-        "why": hidden_reason_of(ret, figure) if hidden else "",
+        "note": _note_number(ret, figure, cell) if hidden else None,
+        "why": hidden_reason_of(ret, figure, cell) if hidden else "",
     }
+
+
+def _own_notes(ret: Return) -> dict[str, int]:
+    """The notes of cells the audit of everything released hid: numbered 4, 5, ... in order."""
+    found: dict[str, int] = {}
+    for figure in ret.figures:
+        for cell in (figure.total, *figure.cells):
+            if cell.status == SUPPRESSED and cell.note and cell.note not in found:
+                found[cell.note] = len(found) + 4
+    return found
+
+
+def _note_number(ret: Return, figure: ReturnFigure, cell: PublishedCell) -> int:
+    """The footnote of a hidden cell: its own note (4, 5, ...), else by kind (`_note`)."""
+    if cell.note:
+        return _own_notes(ret)[cell.note]
+    return _note(figure)
 
 
 def _figure(ret: Return, figure: ReturnFigure, earlier: Sequence[Return]) -> dict[str, Any]:
@@ -206,10 +223,11 @@ def _note(figure: ReturnFigure) -> int:
 def _hidden_notes(ret: Return) -> list[dict[str, Any]]:
     """The footnotes that say why hidden cells are hidden: only those the page uses."""
     used = {
-        _note(figure)
+        _note_number(ret, figure, cell)
         for figure in ret.figures
         for cell in (figure.total, *figure.cells)
         if cell.status == SUPPRESSED
     }
     notes = {1: hidden_reason(ret), 2: HIDDEN_DERIVED, 3: hidden_reason(ret, extreme=True)}
+    notes.update({number: text for text, number in _own_notes(ret).items()})
     return [{"number": n, "text": notes[n][:1].upper() + notes[n][1:]} for n in sorted(used)]

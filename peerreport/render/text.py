@@ -47,7 +47,7 @@ def render_text(ret: Any, today: dt.date | None = None) -> str:
     def with_note(cell: PublishedCell, figure: ReturnFigure) -> str:
         if cell.status != SUPPRESSED:
             return shown(cell)
-        reason = hidden_reason_of(ret, figure)
+        reason = hidden_reason_of(ret, figure, cell)
         mark = reasons.setdefault(reason, "*" * (len(reasons) + 1))
         return f"{shown(cell)}{mark}"
 

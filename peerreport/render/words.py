@@ -147,15 +147,22 @@ def _day(day: dt.date) -> str:
     return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
 
 
-def hidden_reason(ret: Return, derived: bool = False, extreme: bool = False) -> str:
+def hidden_reason(
+    ret: Return, derived: bool = False, extreme: bool = False, cell: PublishedCell | None = None
+) -> str:
     """Why a hidden cell is hidden, in words (`derived`: a figure worked out from others;
-    `extreme`: a min or max)."""
+    `extreme`: a min or max).
+
+    A cell the audit of everything released hid carries its own reason (`note`).
+    """
+    if cell is not None and cell.note:
+        return cell.note
     if derived:
         return HIDDEN_DERIVED
     threshold = ret.disclosure.get("threshold") or "the threshold"
     return (HIDDEN_EXTREME if extreme else HIDDEN_COUNT).format(threshold=threshold)
 
 
-def hidden_reason_of(ret: Return, figure: ReturnFigure) -> str:
-    """Why a hidden cell of `figure` is hidden, by the kind of figure."""
-    return hidden_reason(ret, figure.kind == "expr", figure.kind in ("min", "max"))
+def hidden_reason_of(ret: Return, figure: ReturnFigure, cell: PublishedCell | None = None) -> str:
+    """Why a hidden cell of `figure` is hidden: its own note, else by the kind of figure."""
+    return hidden_reason(ret, figure.kind == "expr", figure.kind in ("min", "max"), cell)

@@ -16,12 +16,18 @@ from sqlalchemy import Connection, Engine, Integer, and_, cast, extract, func, s
 
 from peerreport.compute import evaluate
 from peerreport.compute.tables import version
+from peerreport.disclosure.release import audit_release
 from peerreport.findings import Finding, Location
 from peerreport.findings_catalogue import finding
 from peerreport.returns.due import due_date
 from peerreport.returns.model import Return, RuleInfo
 from peerreport.returns.periods import Period
-from peerreport.returns.release import publish, release_findings, release_record_counts
+from peerreport.returns.release import (
+    publish,
+    rederive,
+    release_findings,
+    release_record_counts,
+)
 from peerreport.rulebook.compiled import RuleFile
 from peerreport.store.revisions import resolve_revision
 from peerreport.store.schema import activity, activity_breakdown, feedback, workforce
@@ -56,9 +62,12 @@ def build_return(
             completeness = completeness_findings(conn, org, period, revision)
             digest, counts = records_digest(conn, org, period.start, period.end, revision)
     figures = publish(rule_file, list(evaluation.figures), org, period)
+    figures, released = audit_release(engine, org, rule_file, period, revision, figures)
+    # The audit may hide more counts: figures derived from them are hidden with them.
+    figures = rederive(rule_file, list(evaluation.figures), figures)
     model = rule_file.model
     findings = sorted(
-        [*evaluation.findings, *completeness], key=lambda f: (f.severity.rank, f.code)
+        [*evaluation.findings, *completeness, *released], key=lambda f: (f.severity.rank, f.code)
     )
     policy = rule_file.disclosure
     # Findings and record counts are released values too (returns/release.py).

@@ -104,6 +104,10 @@ class Cell(Document):
     status: Literal["exact", "suppressed", "rounded"] = Field(
         description="exact; suppressed (the value is null); or rounded by disclosure control."
     )
+    note: Omissible[str] = omissible(
+        "Why a suppressed cell is hidden, when not the usual reason: with another return "
+        "already filed (or other figures of this one), it could be worked out."
+    )
 
     @model_validator(mode="after")
     def _suppressed_has_no_value(self) -> Cell:

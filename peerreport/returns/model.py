@@ -31,6 +31,7 @@ class PublishedCell:
     key: CellKey
     value: Published
     status: str = EXACT  # exact | suppressed | rounded
+    note: str = ""  # why it is hidden, when the audit of everything released hid it
 
     def label(self) -> str:
         """The key as text: codes joined with ' / ', 'not recorded' for None, 'total' for ()."""
@@ -40,7 +41,10 @@ class PublishedCell:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON data."""
-        return {"key": list(self.key), "value": self.value, "status": self.status}
+        data: dict[str, Any] = {"key": list(self.key), "value": self.value, "status": self.status}
+        if self.note:
+            data["note"] = self.note
+        return data
 
 
 @dataclass(frozen=True)
@@ -270,7 +274,9 @@ class Return:
 
 
 def _cell_from(data: dict[str, Any]) -> PublishedCell:
-    return PublishedCell(tuple(data["key"]), data["value"], data["status"])
+    return PublishedCell(
+        tuple(data["key"]), data["value"], data["status"], str(data.get("note") or "")
+    )
 
 
 def _figure_from(data: dict[str, Any]) -> ReturnFigure:

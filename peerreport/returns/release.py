@@ -77,6 +77,20 @@ def publish(
     for figure in figures:
         if figure.kind != "expr":
             published[figure.id] = _aggregate(rule_file, figure, org, period)
+    return _with_derived(rule_file, figures, published)
+
+
+def rederive(
+    rule_file: RuleFile, figures: Sequence[Figure], released: Sequence[ReturnFigure]
+) -> list[ReturnFigure]:
+    """The derived figures worked out again from `released`, after a later stage (the audit
+    of everything released) hid more of their inputs: hidden with a hidden input."""
+    return _with_derived(rule_file, figures, {f.id: f for f in released})
+
+
+def _with_derived(
+    rule_file: RuleFile, figures: Sequence[Figure], published: dict[str, ReturnFigure]
+) -> list[ReturnFigure]:
     by_id = {f.id: f for f in figures}
     for ident in rule_file.derived_order:
         if ident in by_id:

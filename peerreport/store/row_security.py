@@ -61,6 +61,9 @@ RECORD_TABLES = (
 )
 #: An organisation's submitted returns, what happened to them, its hash chain, its bundles.
 RETURN_TABLES = ("submitted_return", "return_event", "ledger_entry", "received_bundle")
+#: What an organisation's filed returns released, cell by cell (migration 0007; walled like
+#: the returns, by `RETURN_ORGS`). Kept apart so migrations 0005 and 0006 stay as they ran.
+RELEASE_TABLES = ("released_cell", "released_rule")
 #: Tables with an `org` column and no policy: who is who and who reports to whom.
 DIRECTORY_TABLES = ("organisation", "funder_provider")
 #: Tables the application deletes rows from: sessions that end, grants an admin revokes.
@@ -111,6 +114,18 @@ def policy_statements(rule: Callable[[str], str] = visible_when) -> list[str]:
             statements.append(
                 f"CREATE POLICY {POLICY} ON {table} USING ({condition}) WITH CHECK ({condition})"
             )
+    return statements
+
+
+def release_policy_statements() -> list[str]:
+    """Enable row-level security and add the policy on the tables of what was released."""
+    condition = visible_when(RETURN_ORGS)
+    statements = []
+    for table in RELEASE_TABLES:
+        statements.append(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
+        statements.append(
+            f"CREATE POLICY {POLICY} ON {table} USING ({condition}) WITH CHECK ({condition})"
+        )
     return statements
 
 

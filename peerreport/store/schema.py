@@ -307,6 +307,46 @@ submitted_return = Table(
     ),
 )
 
+# What each filed return released, cell by cell, so the next build is audited
+# against everything already out (peerreport/disclosure/release.py): the
+# published value, status and note of every cell, and what it counts (the rule
+# file's digest, whose resolved text `released_rule` keeps once, the measure,
+# the key, the period's dates and the records revision). Only inserted.
+released_rule = Table(
+    "released_rule",
+    metadata,
+    Column("org", String(ORG), nullable=False),
+    Column("digest", String(80), nullable=False),
+    Column("rule_id", String(ID), nullable=False),
+    Column("resolved", Text, nullable=False),
+    PrimaryKeyConstraint("org", "digest"),
+    ForeignKeyConstraint(["org"], ["organisation.org"]),
+)
+
+released_cell = Table(
+    "released_cell",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("org", String(ORG), nullable=False),
+    Column("submission_id", Integer, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("rule_id", String(ID), nullable=False),
+    Column("rule_digest", String(80), nullable=False),
+    Column("period_start", Date, nullable=False),
+    Column("period_end", Date, nullable=False),
+    Column("period_label", String(ID), nullable=False),
+    Column("records_revision", Integer, nullable=True),
+    Column("measure_id", String(ID), nullable=False),
+    Column("cell_key", Text, nullable=False),  # JSON list of codes; [] for the total
+    Column("status", String(16), nullable=False),
+    Column("value", Text, nullable=True),  # JSON; null when hidden
+    Column("note", String(TEXT), nullable=True),  # why it is hidden, when not the usual reason
+    ForeignKeyConstraint(["org"], ["organisation.org"]),
+    ForeignKeyConstraint(["submission_id"], ["submitted_return.id"]),
+    ForeignKeyConstraint(["org", "rule_digest"], ["released_rule.org", "released_rule.digest"]),
+    Index("ix_released_cell_org_period", "org", "period_start", "period_end"),
+)
+
 # What happened to a submitted return after it was filed: the funder accepted
 # or queried it, the provider replied. Only inserted, never changed (triggers).
 return_event = Table(

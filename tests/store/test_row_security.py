@@ -25,7 +25,11 @@ from peerreport.store.schema import (
 from tests.conftest import empty_database
 
 NOW = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
-WALLED = {*row_security.RECORD_TABLES, *row_security.RETURN_TABLES}
+WALLED = {
+    *row_security.RECORD_TABLES,
+    *row_security.RETURN_TABLES,
+    *row_security.RELEASE_TABLES,
+}
 
 
 @pytest.fixture

@@ -1,0 +1,322 @@
+"""Everything released, audited together: an independent attacker finds nothing narrowed.
+
+Each attack scenario shows both sides: with the audit switched off the attacker
+(tests/disclosure/attacker.py, which shares no code with the audit) does pin a
+hidden count, and with it on it pins none.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import itertools
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import Engine, func, select
+
+import peerreport.returns.build as build_module
+from peerreport.disclosure import milp
+from peerreport.filing import file_return
+from peerreport.render.text import render_text
+from peerreport.returns.build import build_return
+from peerreport.returns.model import SUPPRESSED, Return
+from peerreport.returns.periods import parse_period
+from peerreport.rulebook import Catalogue, RuleFile, load
+from peerreport.store.schema import released_cell, released_rule
+from tests.bundle.sample import ORG_NAME, store
+from tests.disclosure.attacker import attack
+
+RULES = """\
+id = "{id}"
+title = "Release audit test"
+version = "1"
+period = "{period}"
+year_start = "07-01"
+
+[disclosure]
+method = "{method}"
+threshold = 6
+
+[[measure]]
+id = "calls"
+label = "Warm-line calls"
+count = "activity"
+where = "kind = 'warm_line_call'"
+by = ["mode"]
+"""
+
+
+def rules(folder: Path, ident: str, period: str = "quarter", method: str = "suppress") -> RuleFile:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{ident}.toml"
+    path.write_text(RULES.format(id=ident, period=period, method=method), "utf-8")
+    return load(path, Catalogue([folder]))
+
+
+def calls(prefix: str, month: int, year: int, counts: dict[str, int]) -> list[dict[str, Any]]:
+    rows = []
+    for mode, n in counts.items():
+        for i in range(n):
+            rows.append(
+                {
+                    "activity_id": f"{prefix}-{mode}-{i}",
+                    "date": dt.date(year, month, 1 + i % 28).isoformat(),
+                    "kind": "warm_line_call",
+                    "attendance": 1,
+                    "mode": mode,
+                }
+            )
+    return rows
+
+
+def file(
+    engine: Engine, ret: Return, rule_file: RuleFile, out: Path, reason: str | None = None
+) -> Return:
+    return file_return(engine, ret, rule_file, out, reason=reason, formats=("json",)).ret
+
+
+@contextlib.contextmanager
+def unaudited() -> Iterator[None]:
+    """Builds skip the audit of everything released (to show the attack is real)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(build_module, "audit_release", lambda *a: (a[-1], []))
+        yield
+
+
+QUARTERS = {
+    "FY2027-Q1": (2026, 8, {"phone": 7, "text_online": 8}),
+    "FY2027-Q2": (2026, 11, {"phone": 9, "text_online": 7}),
+    "FY2027-Q3": (2027, 2, {"phone": 6, "text_online": 10}),
+    "FY2027-Q4": (2027, 5, {"phone": 2, "text_online": 12}),
+}
+
+
+def _annual_beside_quarters(
+    engine: Engine, tmp_path: Path, org: str = "TEST01"
+) -> list[tuple[Return, RuleFile]]:
+    quarterly = rules(tmp_path / "rules", "release-q")
+    annual = rules(tmp_path / "rules", "release-y", period="year")
+    rows = [r for label, (y, m, c) in QUARTERS.items() for r in calls(label, m, y, c)]
+    store(engine, rows, org)
+    released = []
+    for label in QUARTERS:
+        ret = build_return(engine, org, ORG_NAME, quarterly, parse_period(label))
+        released.append((file(engine, ret, quarterly, tmp_path / org), quarterly))
+    year = build_return(engine, org, ORG_NAME, annual, parse_period("FY2027"))
+    released.append((file(engine, year, annual, tmp_path / org), annual))
+    return released
+
+
+def test_an_annual_return_beside_its_four_quarters_hides_what_would_give_one_away(
+    engine: Engine, tmp_path: Path
+) -> None:
+    with unaudited():
+        open_releases = _annual_beside_quarters(engine, tmp_path, "OPEN01")
+    pinned = {(n.release, n.key, n.low, n.high) for n in attack(engine, "OPEN01", open_releases)}
+    assert (3, ("phone",), 2, 2) in pinned  # unaudited, Q4 phone = 24 - 7 - 9 - 6
+
+    released = _annual_beside_quarters(engine, tmp_path)
+    assert attack(engine, "TEST01", released) == []
+    year = released[-1][0].figure("calls")
+    hidden = {c.key: c for c in year.cells if c.status == SUPPRESSED}
+    assert ("phone",) in hidden
+    note = hidden[("phone",)].note
+    assert note.startswith("hidden to protect people: it is fewer than 6, or, with the return ")
+    assert note.endswith("already filed, a smaller figure could be worked out from it")
+    # Every hidden cell of the table says the same: a reader cannot tell the small one.
+    assert {c.note for c in hidden.values()} == {note} and len(hidden) >= 2
+    # The funder reads why, where the usual reason is shown.
+    assert note[:1].upper() + note[1:] in render_text(released[-1][0])
+    # What was released is in the ledger of releases, cell by cell, with its rule file once.
+    with engine.connect() as conn:
+        cells = conn.execute(
+            select(func.count()).where(released_cell.c.org == "TEST01")
+        ).scalar_one()
+        kept = conn.execute(
+            select(released_rule.c.rule_id)
+            .where(released_rule.c.org == "TEST01")
+            .order_by(released_rule.c.rule_id)
+        )
+        assert [r[0] for r in kept] == ["release-q", "release-y"]
+        notes = conn.execute(
+            select(released_cell.c.note).where(
+                released_cell.c.org == "TEST01",
+                released_cell.c.period_label == "FY2027",
+                released_cell.c.cell_key == json.dumps(["phone"]),
+            )
+        ).scalar_one()
+    assert cells == 5 * 6  # five returns, each a total and five modes (with not recorded)
+    assert notes == note
+
+
+def _amended(engine: Engine, tmp_path: Path, org: str = "TEST01") -> list[tuple[Return, RuleFile]]:
+    quarterly = rules(tmp_path / "rules", "release-q")
+    store(engine, calls("A", 8, 2026, {"phone": 2, "text_online": 12}), org)
+    period = parse_period("FY2027-Q1")
+    first = build_return(engine, org, ORG_NAME, quarterly, period)
+    first = file(engine, first, quarterly, tmp_path / org)
+    store(engine, calls("B", 9, 2026, {"phone": 4}), org)
+    second = build_return(engine, org, ORG_NAME, quarterly, period)
+    second = file(engine, second, quarterly, tmp_path / org, reason="four calls were missing")
+    return [(first, quarterly), (second, quarterly)]
+
+
+def test_two_versions_of_an_amendment_give_nothing_away(engine: Engine, tmp_path: Path) -> None:
+    with unaudited():
+        open_releases = _amended(engine, tmp_path, "OPEN01")
+    pinned = {(n.release, n.key, n.low, n.high) for n in attack(engine, "OPEN01", open_releases)}
+    assert (0, ("phone",), 2, 2) in pinned  # unaudited: 14 - 12 (text, shown in version 2)
+
+    released = _amended(engine, tmp_path)
+    assert attack(engine, "TEST01", released) == []
+    second = released[1][0].figure("calls")
+    assert any(c.note for c in (second.total, *second.cells))
+
+
+def test_a_return_that_cannot_be_protected_says_so_and_is_not_filed(
+    engine: Engine, tmp_path: Path
+) -> None:
+    quarterly = rules(tmp_path / "rules", "release-q")
+    exact = rules(tmp_path / "rules", "release-exact", method="none")
+    store(engine, calls("A", 8, 2026, {"phone": 2, "text_online": 12}))
+    period = parse_period("FY2027-Q1")
+    file(engine, build_return(engine, "TEST01", ORG_NAME, quarterly, period), quarterly, tmp_path)
+    ret = build_return(engine, "TEST01", ORG_NAME, exact, period)
+    codes = [f for f in ret.findings if f.code == "RET-041"]
+    assert ret.has_errors and len(codes) == 1
+    assert "calls (phone) in the return for FY2027-Q1 (release-q)" in codes[0].message
+
+
+# Pairs of shipped quarterly returns for one organisation and quarter, on small made-up records.
+SHIPPED_QUARTERLY = (
+    "nz-peer-core",
+    "nz-peer-support-adults",
+    "nz-consumer-advocacy",
+    "nz-consumer-phone-service",
+    "nz-consumer-resource-information",
+    "nz-consumer-leadership",
+    "nz-peer-support-youth",
+    "peer-values",
+    "example-peer-core",
+)
+KINDS = [
+    "one_to_one",
+    "group",
+    "drop_in",
+    "warm_line_call",
+    "outreach",
+    "individual_advocacy",
+    "community_event",
+    "education",
+]
+MODES = ["in_person", "phone", "video", "text_online"]
+
+small_activity = st.fixed_dictionaries(
+    {
+        "kind": st.sampled_from(KINDS),
+        "mode": st.sampled_from(MODES),
+        "day": st.integers(0, 91),
+        "attendance": st.integers(1, 4),
+        "member_led": st.booleans(),
+    }
+)
+_examples = itertools.count()
+
+
+@settings(
+    max_examples=2,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    pair=st.sampled_from(list(itertools.combinations(SHIPPED_QUARTERLY, 2))),
+    activities=st.lists(small_activity, min_size=1, max_size=18),
+)
+def test_two_shipped_returns_of_one_quarter_give_nothing_away(
+    engine: Engine, tmp_path: Path, pair: tuple[str, str], activities: list[dict[str, Any]]
+) -> None:
+    org = f"HYP{next(_examples):04d}"
+    rows = [
+        {
+            "activity_id": f"X-{i}",
+            "date": (dt.date(2026, 7, 1) + dt.timedelta(days=a["day"])).isoformat(),
+            "kind": a["kind"],
+            "mode": a["mode"],
+            "attendance": a["attendance"],
+            "member_led": a["member_led"],
+        }
+        for i, a in enumerate(activities)
+    ]
+    store(engine, rows, org)
+    released = []
+    for ident in pair:
+        rule_file = load(ident)
+        ret = build_return(engine, org, ORG_NAME, rule_file, parse_period("FY2027-Q1"))
+        if not ret.has_errors:
+            filed = file_return(engine, ret, rule_file, tmp_path / org, formats=("json",))
+            released.append((filed.ret, rule_file))
+    assert attack(engine, org, released) == []
+
+
+# The integer programs against brute force on tiny systems.
+@settings(max_examples=40, deadline=None)
+@given(
+    true=st.lists(st.integers(0, 3), min_size=1, max_size=4),
+    shapes=st.lists(
+        st.tuples(st.sets(st.integers(0, 3), min_size=1), st.sampled_from(["exact", "hidden"])),
+        min_size=1,
+        max_size=5,
+    ),
+)
+def test_intervals_are_those_of_every_whole_number_solution(
+    true: list[int], shapes: list[tuple[set[int], str]]
+) -> None:
+    size = len(true)
+    equations = []
+    for members, state in shapes:
+        terms = tuple(sorted(t for t in members if t < size))
+        value = sum(true[t] for t in terms)
+        lower = min(1, value) if state == "hidden" else 0
+        equations.append(milp.Equation(terms, value, state, lower=lower, threshold=3))
+    bound = 9
+    solutions = [
+        x
+        for x in itertools.product(range(bound + 1), repeat=size)
+        if all(
+            (sum(x[t] for t in eq.terms) == eq.true)
+            if eq.state == "exact"
+            else (sum(x[t] for t in eq.terms) >= eq.lower)
+            for eq in equations
+        )
+    ]
+    components = milp.Components(equations)
+    for i, eq in enumerate(equations):
+        if eq.state != "hidden" or not eq.terms:
+            continue
+        found = milp.interval(equations, i, components.linked(equations, eq))
+        values = [sum(x[t] for t in eq.terms) for x in solutions]
+        assert found.low == min(values)
+        cap = eq.true + eq.threshold
+        # Below the cap the maximum is exact; a range reaching the cap is wide enough.
+        assert found.high == min(max(values), cap) or (found.high == cap and max(values) >= bound)
+        assert found.high <= cap
+
+
+def test_an_interval_is_of_whole_numbers_not_of_the_linear_relaxation() -> None:
+    # a + b + d = b + c + d = a + c + d = 1: in real numbers a = b = c = t and d = 1 - 2t for
+    # any t in [0, 1/2], so d could be anywhere in [0, 1]; in whole numbers only d = 1.
+    equations = [
+        milp.Equation((0, 1, 3), 1, "exact"),
+        milp.Equation((1, 2, 3), 1, "exact"),
+        milp.Equation((0, 2, 3), 1, "exact"),
+        milp.Equation((3,), 1, "hidden", lower=0, threshold=2),
+    ]
+    found = milp.interval(equations, 3, range(4))
+    assert (found.low, found.high) == (1, 1)
+    assert milp.narrow(equations, 3)
