@@ -34,10 +34,11 @@ from peerreport.disclosure import Protected, Status, cell_seed, protect_table
 from peerreport.disclosure.distinct import protect_distinct
 from peerreport.disclosure.rounding import grr_base, random_round_real
 from peerreport.findings import Finding
+from peerreport.language import Type
 from peerreport.language import evaluate as evaluate_expression
 from peerreport.returns.model import EXACT, ROUNDED, SUPPRESSED, PublishedCell, ReturnFigure
 from peerreport.returns.periods import Period
-from peerreport.rulebook.compiled import CompiledCheck, RuleFile
+from peerreport.rulebook.compiled import CompiledCheck, CompiledMeasure, RuleFile
 from peerreport.rulebook.definition import (
     breakdown_key,
     canonical_definition,
@@ -45,6 +46,7 @@ from peerreport.rulebook.definition import (
     records_definition,
 )
 from peerreport.rulebook.model import Disclosure
+from peerreport.rulebook.sources import sources
 from peerreport.rulebook.template import fill
 
 COUNT_KINDS = ("count", "distinct", "sum")
@@ -127,6 +129,8 @@ def _aggregate(rule_file: RuleFile, figure: Figure, org: str, period: Period) ->
     if figure.kind in EXTREME_KINDS:
         return _extreme(rule_file, figure, policy.threshold)
     compiled = rule_file.measures[figure.id]
+    if figure.kind == "sum" and _sums_quantities(compiled):
+        return _exact(rule_file, figure)
     definition = canonical_definition(compiled, rule_file)
     values: dict[CellKey, float | int] = {(): _number(figure.value)}
     values.update({c.key: _number(c.value) for c in figure.cells})
@@ -144,6 +148,23 @@ def _aggregate(rule_file: RuleFile, figure: Figure, org: str, period: Period) ->
     total = _cell((), protected[()], figure.value)
     cells = tuple(_cell(c.key, protected[c.key], c.value) for c in figure.cells)
     return _figure(rule_file, figure, total, cells)
+
+
+def _sums_quantities(compiled: CompiledMeasure) -> bool:
+    """Does a `sum` add up quantities (FTE, hours: decimal fields) rather than counts?
+
+    Protection follows what a figure counts: a sum of a field that counts people
+    or events (attendance, first_time, a headcount, a breakdown's count; whole
+    numbers, apportioned or not) is protected like a count, whatever its Python
+    type. A sum of decimal quantities only (paid FTE, volunteer or training
+    hours) counts no one: it is the volume a funder buys, published as computed.
+    """
+    source = sources().get(compiled.measure.record_source or "")
+    if source is None or compiled.argument is None:
+        return False
+    names = compiled.argument.names()
+    bindings = [source.binding(name) for name in names]
+    return bool(bindings) and all(b is not None and b.type is Type.REAL for b in bindings)
 
 
 def _number(value: Value) -> float | int:
