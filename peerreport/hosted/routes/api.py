@@ -178,6 +178,11 @@ class CollationOut(BaseModel):
     due: DueOut
     providers: list[ProviderOut]
     rejected: list[RejectedOut]
+    unverified: list[RejectedOut] = Field(
+        default_factory=list,
+        description="Bundles refused for their origin alone (UNVERIFIED ORIGIN), apart from "
+        "`rejected`",
+    )
     figures: list[FigureOut]
 
 
