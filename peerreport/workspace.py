@@ -31,6 +31,7 @@ its fingerprint is what the funder is given once.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import secrets
@@ -43,6 +44,8 @@ from peerreport.errors import WorkspaceError
 CONFIG_NAME = "peerreport.toml"
 SECRET_NAME = "peerreport.secret"
 KEY_NAME = "peerreport"  # peerreport.key (private) and peerreport.pub (public)
+#: The folder `peerreport keys rotate` keeps replaced public keys in (never a private key).
+RETIRED_KEYS_DIR = "retired-keys"
 DATE_ORDERS = ("day-first", "month-first")
 ENV_DATABASE_URL = "PEERREPORT_DATABASE_URL"
 ENV_WORKSPACE = "PEERREPORT_WORKSPACE"
@@ -75,6 +78,27 @@ class Workspace:
     def public_key_path(self) -> Path:
         """Where the public half of the signing key lives."""
         return self.root / f"{KEY_NAME}.pub"
+
+    @property
+    def retired_keys_dir(self) -> Path:
+        """Where `peerreport keys rotate` keeps the public halves of the keys it replaced."""
+        return self.root / RETIRED_KEYS_DIR
+
+    def retired_fingerprints(self) -> dict[str, str]:
+        """Fingerprint -> file name of each retired public key (what older bundles were signed
+        with); a file that is not a public key is left out."""
+        from peerreport.bundle.signing import public_key_fingerprint
+        from peerreport.errors import InputFileError
+
+        found: dict[str, str] = {}
+        if not self.retired_keys_dir.is_dir():
+            return found
+        for path in sorted(self.retired_keys_dir.glob("*.pub")):
+            try:
+                found[public_key_fingerprint(path)] = path.name
+            except InputFileError:
+                continue
+        return found
 
     def own_fingerprint(self) -> str | None:
         """The fingerprint of the workspace's signing key, or None when it has none yet."""
@@ -180,6 +204,38 @@ def ensure_signing_key(workspace: Workspace) -> tuple[str, bool]:
             "does not; restore the private key, or move the .pub away to make a new pair"
         )
     return new_key_pair(workspace.root, KEY_NAME).fingerprint, True
+
+
+def rotate_signing_key(workspace: Workspace, now: dt.datetime | None = None) -> tuple[str, str]:
+    """(old fingerprint, new fingerprint): replace the workspace's signing key with a new one.
+
+    The old public key is kept in `retired-keys/` (so bundles it signed still
+    verify inside the workspace); the old private key is deleted, so nothing
+    more can be signed with it here. The new pair is written beside the old
+    one first and moved into place, so an interruption leaves a usable key.
+    """
+    from peerreport.bundle.signing import new_key_pair, public_key_fingerprint, public_key_pem
+
+    if not workspace.key_path.exists():
+        raise WorkspaceError(
+            f"{workspace.key_path} does not exist, so there is no key to rotate: "
+            "`peerreport submit` makes the first one (or `peerreport keys new --out .`)"
+        )
+    old = public_key_fingerprint(workspace.key_path)
+    when = (now or dt.datetime.now(dt.UTC)).strftime("%Y%m%d-%H%M%S")
+    workspace.retired_keys_dir.mkdir(exist_ok=True)
+    kept = workspace.retired_keys_dir / f"{KEY_NAME}-{when}.pub"
+    if kept.exists():
+        raise WorkspaceError(f"{kept} already exists: rotate again in a second")
+    kept.write_text(public_key_pem(workspace.key_path), encoding="ascii")
+    staging = workspace.root / ".rotating-key"
+    for leftover in (staging / f"{KEY_NAME}.key", staging / f"{KEY_NAME}.pub"):
+        leftover.unlink(missing_ok=True)
+    pair = new_key_pair(staging, KEY_NAME)
+    os.replace(pair.private_path, workspace.key_path)
+    os.replace(pair.public_path, workspace.public_key_path)
+    staging.rmdir()
+    return old, pair.fingerprint
 
 
 WORKSPACE_GITIGNORE = """\

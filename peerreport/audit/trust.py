@@ -21,7 +21,8 @@ def trust_for(
     """The `Trust` given (keys, fingerprints, a provider list), plus the workspace's own key.
 
     Inside the workspace whose key signed a bundle, its own public key shows
-    the origin: it never left the workspace. Nothing else is trusted unless given.
+    the origin: it never left the workspace. So do the keys `keys rotate`
+    retired there, for the bundles signed before. Nothing else is trusted unless given.
     """
     from peerreport.bundle import Trust, public_key_fingerprint
     from peerreport.collate import read_providers
@@ -36,11 +37,16 @@ def trust_for(
     if root is not None:
         workspace = load_workspace(root)
         own = workspace.own_fingerprint()
+        code = workspace.provider_code
         if own is not None:
-            code = workspace.provider_code
             providers[code] = providers.get(code, frozenset()) | {own}
             sources.setdefault(
                 own, f"this workspace's own key, trusted automatically for {code} inside it"
+            )
+        for retired, name in workspace.retired_fingerprints().items():
+            providers[code] = providers.get(code, frozenset()) | {retired}
+            sources.setdefault(
+                retired, f"this workspace's retired key ({name}), for what it signed before"
             )
     return Trust(
         given,
@@ -68,7 +74,14 @@ def own_key_trust(folder: Path) -> Any:
     if own is None:
         return Trust()
     code = workspace.provider_code
+    retired = workspace.retired_fingerprints()
     return Trust(
-        providers={code: frozenset({own})},
-        sources={own: f"the key {code} signs with on this server"},
+        providers={code: frozenset({own, *retired})},
+        sources={
+            **{
+                k: f"a key {code} signed with on this server before ({n})"
+                for k, n in retired.items()
+            },
+            own: f"the key {code} signs with on this server",
+        },
     )

@@ -190,6 +190,7 @@ def org_add(
     """
     from peerreport.errors import UsageError
     from peerreport.hosted import directory
+    from peerreport.hosted.keys import register_server_key
     from peerreport.hosted.orgs import ensure_org_workspace
     from peerreport.rulebook import Catalogue
 
@@ -216,10 +217,14 @@ def org_add(
         directory.add_organisation(engine, code, name)
         for funder_code in funder_codes:
             directory.link_provider(engine, funder_code, code)
+        # What the organisation files on this server is signed with its workspace's key here.
+        own = register_server_key(engine, code, workspace.root)
     click.echo(f"Added organisation {code} ({name.strip()})")
     if funder_codes:
         click.echo(f"  reports to: {_codes(funder_codes)}")
     click.echo(f"  folder:     {workspace.root}")
+    if own:
+        click.echo(f"  key:        {own} (its desk on this server signs with it; registered)")
 
 
 @org.command("list")
@@ -672,6 +677,132 @@ def token_revoke(config_path: Path | None, token_id: int) -> None:
     with _server(config_path) as (_, engine):
         revoke_token(engine, token_id)
     click.echo(f"Revoked API token {token_id}")
+
+
+# -- signing keys -----------------------------------------------------------------
+
+
+@admin.group()
+def key() -> None:
+    """The signing keys each organisation's bundles must carry.
+
+    A bundle sent to this server (peerreport submit --to, the API, the
+    "Send a bundle" page) is refused as UNVERIFIED ORIGIN unless it is
+    signed with a key registered here for the organisation sending it.
+    """
+
+
+@key.command("add")
+@config_option
+@click.argument("org_code", metavar="ORG")
+@click.argument("fingerprint", required=False)
+@click.option(
+    "--public-key",
+    "public_key_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The provider's public key file (peerreport.pub) instead of its fingerprint.",
+)
+def key_add(
+    config_path: Path | None, org_code: str, fingerprint: str | None, public_key_path: Path | None
+) -> None:
+    """Register a signing key of organisation ORG: its fingerprint, or its public key file.
+
+    Take the fingerprint (`peerreport keys show` in the provider's workspace)
+    by a channel you already trust, such as a phone call to the coordinator
+    you know: whoever gives you a key can file returns as ORG. A key
+    belongs to one organisation.
+
+    \b
+    Examples:
+      peerreport admin key add HPC001 SHA256:nThbg6kXUpJWGl7E1IGOCspRomTxdCARLviKw6E5SY8
+      peerreport admin key add HPC001 --public-key harbour.pub
+    """
+    from peerreport.errors import UsageError
+    from peerreport.hosted.keys import add_key, check_fingerprint, public_key_of
+
+    if (fingerprint is None) == (public_key_path is None):
+        raise UsageError("give either the key's FINGERPRINT or --public-key FILE (one of them)")
+    pem = None
+    if public_key_path is not None:
+        fingerprint, pem = public_key_of(public_key_path)
+    assert fingerprint is not None
+    fingerprint = check_fingerprint(fingerprint)
+    with _server(config_path) as (_, engine):
+        found, created = add_key(engine, org_code, fingerprint, pem)
+    if not created:
+        click.echo(f"Key {found.fingerprint} was already registered for {org_code}: no change")
+        return
+    click.echo(f"Registered key {found.fingerprint} for {org_code}")
+    click.echo(f"  bundles {org_code} sends signed with it are taken from now on")
+
+
+@key.command("list")
+@config_option
+@click.option("--org", "org_code", metavar="ORG", help="Only this organisation's keys.")
+@json_option
+def key_list(config_path: Path | None, org_code: str | None, as_json: bool) -> None:
+    """List the registered signing keys, and whether each is active, retired or revoked.
+
+    \b
+    Examples:
+      peerreport admin key list
+      peerreport admin key list --org HPC001 --json
+    """
+    from peerreport.hosted.keys import keys_of
+
+    with _server(config_path) as (_, engine):
+        found = keys_of(engine, org_code)
+    if as_json:
+        print_json([k.to_dict() for k in found])
+    elif not found:
+        click.echo("No keys registered yet: peerreport admin key add ORG FINGERPRINT")
+    else:
+        _table(
+            ["org", "fingerprint", "added", "by", "state"],
+            [
+                (
+                    k.org,
+                    k.fingerprint,
+                    f"{k.added_at:%Y-%m-%d}",
+                    k.added_by,
+                    k.state
+                    if k.state == "active"
+                    else f"{k.state} {(k.revoked_at or k.retired_at):%Y-%m-%d}",
+                )
+                for k in found
+            ],
+        )
+
+
+@key.command("retire")
+@config_option
+@click.argument("org_code", metavar="ORG")
+@click.argument("fingerprint")
+@click.option(
+    "--revoked",
+    is_flag=True,
+    help="The key may be in someone else's hands: the auditor's desk stops trusting even "
+    "what it signed before.",
+)
+def key_retire(config_path: Path | None, org_code: str, fingerprint: str, revoked: bool) -> None:
+    """Retire organisation ORG's key: bundles signed with it are refused from now on.
+
+    Retire the old key once the provider has rotated it (peerreport keys
+    rotate) and you have registered the new one. Returns it signed before
+    stay ORG's. With --revoked (a lost or stolen key), nothing it signed is
+    trusted any more. Neither is undone.
+
+    \b
+    Examples:
+      peerreport admin key retire HPC001 SHA256:nThbg6kXUpJWGl7E1IGOCspRomTxdCARLviKw6E5SY8
+      peerreport admin key retire HPC001 SHA256:nThb... --revoked
+    """
+    from peerreport.hosted.keys import retire_key
+
+    with _server(config_path) as (_, engine):
+        found = retire_key(engine, org_code, fingerprint, revoked=revoked)
+    click.echo(f"Key {found.fingerprint} of {org_code} is {found.state}")
+    click.echo("  bundles signed with it are refused as UNVERIFIED ORIGIN from now on")
 
 
 # -- publishing -------------------------------------------------------------------

@@ -392,9 +392,11 @@ def scan(
     """
     from peerreport.audit import scan_bundle
     from peerreport.audit.scan import token_hashes
+    from peerreport.audit.trust import trust_for
     from peerreport.bundle import verify_bundle
 
-    check = verify_bundle(bundle)
+    # Inside a workspace its own keys show its bundles' origin, as for `audit verify`.
+    check = verify_bundle(bundle, trust_for((), (), None, False, False, workspace_dir))
     ret = check.bundle.ret if check.bundle.manifest is not None else None
     hashes: frozenset[str] = frozenset()
     engine, note = (
@@ -412,14 +414,28 @@ def scan(
                 "bundle": str(bundle),
                 "clean": clean,
                 "verified": check.ok,
+                "unverified_origin": check.unverified_origin,
                 "tokens_checked": engine is not None,
                 "findings": [f.to_dict() for f in findings],
             }
         )
         ctx.exit(0 if clean else 1)
     click.echo(f"scanned {len(check.bundle.entries)} entries of {bundle}")
-    if not check.ok:
-        click.secho("WARNING the bundle does not verify (`peerreport audit verify`)", fg="yellow")
+    if check.unverified_origin:
+        why = next(
+            f.message for f in check.findings if f.severity.value == "error" and f.message
+        ).removeprefix("UNVERIFIED ORIGIN: ")
+        click.secho(
+            f"UNVERIFIED ORIGIN: the files are intact, but {why}. Give the provider's key "
+            "fingerprint to `peerreport audit verify --fingerprint KEY` to check who made it",
+            fg="yellow",
+        )
+    elif not check.ok:
+        click.secho(
+            "WARNING the bundle does not verify: it was altered or is damaged "
+            "(`peerreport audit verify` says where)",
+            fg="yellow",
+        )
     _echo_findings(findings)
     if engine is None:
         click.echo(f"  (member-token hashes not checked: {note})")

@@ -1,4 +1,5 @@
-"""`peerreport keys show | new | funder-new`: signing keys (Ed25519) and the funder's X25519 key."""
+"""`peerreport keys show | new | rotate | funder-new`: the workspace's signing key (Ed25519),
+new key pairs, replacing the workspace's key, and the funder's X25519 key."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ def keys() -> None:
     \b
     Examples:
       peerreport keys show
+      peerreport keys rotate
       peerreport keys new --out keys/
       peerreport submit nz-peer-support-adults --period FY2027-Q1 --sign keys/peerreport.key
     """
@@ -98,6 +100,50 @@ def new(out_dir: Path, name: str) -> None:
     click.echo(f"wrote private key {pair.private_path} (keep it secret; mode 0600)")
     click.echo(f"wrote public key  {pair.public_path}")
     click.echo(f"fingerprint: {pair.fingerprint}")
+
+
+@keys.command("rotate")
+@click.option(
+    "--workspace",
+    "-w",
+    "workspace_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The workspace folder. Default: the nearest one at or above the current folder.",
+)
+def rotate(workspace_dir: Path | None) -> None:
+    """Replace the workspace's signing key with a new one (say, when someone who had the
+    computer has left).
+
+    The old private key is deleted; its public key is kept in retired-keys/,
+    so the bundles it signed still verify in this workspace. From now on
+    `submit` signs with the new key: give its fingerprint to each funder
+    (and to a hosted server's administrator) by a channel they trust, and
+    ask them to retire the old one.
+
+    \b
+    Examples:
+      peerreport keys rotate
+      peerreport keys rotate --workspace ~/harbour
+    """
+    from peerreport.errors import WorkspaceError
+    from peerreport.workspace import find_workspace, load_workspace, rotate_signing_key
+
+    root = workspace_dir or find_workspace()
+    if root is None:
+        raise WorkspaceError("not inside a workspace: run it there, or give --workspace FOLDER")
+    workspace = load_workspace(root)
+    old, new = rotate_signing_key(workspace)
+    code = workspace.provider_code
+    click.echo(f"provider:     {code} ({workspace.organisation_name})")
+    click.echo(f"new key:      {new}  (peerreport submit signs with it from now on)")
+    click.echo(f"retired key:  {old}  (its public key is kept in {workspace.retired_keys_dir})")
+    click.echo("")
+    click.echo(f"Give the new fingerprint {new} to each funder, by a channel they already")
+    click.echo("trust (a phone call, not an email anyone could write), and ask them to list it")
+    click.echo(f"for {code} and to retire the old one. On a hosted server, its administrator runs:")
+    click.echo(f"  peerreport admin key add {code} {new}")
+    click.echo(f"  peerreport admin key retire {code} {old}")
+    click.echo("Bundles you sent before stay verifiable: they were signed with the old key.")
 
 
 # The funder's encryption key (issue 11): kept apart from the signing-key commands above.

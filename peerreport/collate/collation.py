@@ -91,7 +91,15 @@ class Collation:
             "due": {"date": self.due.isoformat(), "from_rule_file": self.due_from_rules},
             "providers": [p.to_dict() for p in self.providers],
             "rejected": [
-                {"file": r.file, "provider": r.provider, "reason": r.reason} for r in self.rejected
+                {"file": r.file, "provider": r.provider, "reason": r.reason}
+                for r in self.rejected
+                if not r.origin
+            ],
+            # Refused for their origin alone: intact, but no trusted key shows who made them.
+            "unverified": [
+                {"file": r.file, "provider": r.provider, "reason": r.reason}
+                for r in self.rejected
+                if r.origin
             ],
             "figures": [_figure_dict(f) for f in self.figures],
             "exact_from": list(self.exact_from),

@@ -60,6 +60,9 @@ class Rejected:
     file: str
     provider: str | None
     reason: str
+    #: True when refused for its origin alone (UNVERIFIED ORIGIN): intact, but no trusted key
+    #: shows who made it. The JSON lists these as `unverified`, apart from other rejections.
+    origin: bool = False
 
 
 @dataclass
@@ -121,7 +124,7 @@ def _accept(path: Path, check: BundleCheck, rule_file: RuleFile) -> Received | R
     if not check.ok or ret is None:
         errors = [f.message for f in check.findings if f.severity is Severity.ERROR]
         if errors and all(e.startswith("UNVERIFIED ORIGIN") for e in errors):
-            return Rejected(str(path), org, "; ".join(errors))
+            return Rejected(str(path), org, "; ".join(errors), origin=True)
         return Rejected(str(path), org, "verification failed: " + "; ".join(errors))
     if ret.rule.id != rule_file.id:
         return Rejected(str(path), org, f"a return for rule file {ret.rule.id}, not {rule_file.id}")

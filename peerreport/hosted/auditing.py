@@ -165,8 +165,28 @@ def kept(engine: Engine, config: Any, desks: Any, ident: int, org: str | None = 
     return Kept(
         submission,
         bundle_of(engine, submission.id),
-        own_key_trust(org_folder(config, submission.org)),
+        _with_registered(engine, own_key_trust(org_folder(config, submission.org)), submission.org),
         tuple(desks.rule_folders(submission.org)),
+    )
+
+
+def _with_registered(engine: Engine, trust: Any, org: str) -> Any:
+    """`trust`, also trusting for `org` the keys registered for it (retired ones too: what they
+    signed before they were retired is still `org`'s; revoked ones are not)."""
+    from dataclasses import replace
+
+    from peerreport.hosted.keys import trusted_keys
+
+    registered = trusted_keys(engine, org)
+    if not registered:
+        return trust
+    return replace(
+        trust,
+        providers={**trust.providers, org: trust.providers.get(org, frozenset()) | registered},
+        sources={
+            **{k: f"registered on this server as {org}'s key" for k in registered},
+            **trust.sources,
+        },
     )
 
 

@@ -82,9 +82,17 @@ class HostedDesks:
         return ensure_org_workspace(self.config, org, name).root
 
     def _deliver(self, org: str, submission_id: int, bundle: Path) -> None:
-        """A return filed on this server goes to the funder: its bundle is kept in the database."""
-        from peerreport.hosted.directory import store_bundle
+        """A return filed on this server goes to the funder: its bundle is kept in the database.
 
+        The organisation's workspace key here signed it; the server made that key, so it
+        is registered for the organisation if it is not yet (`hosted.keys`), and a copy
+        of the bundle sent back through the API or the upload page is taken as its own.
+        """
+        from peerreport.hosted.directory import store_bundle
+        from peerreport.hosted.keys import register_server_key
+        from peerreport.hosted.orgs import org_folder
+
+        register_server_key(self.engine, org, org_folder(self.config, org))
         store_bundle(self.engine, submission_id, org, bundle.read_bytes(), "filed")
 
     def close(self) -> None:

@@ -7,7 +7,10 @@
 A bundle is refused (`BundleRefused`, with the reason in plain words, and
 nothing stored) when it
 - fails the project's own verification: not a zip, files altered, added or
-  missing, the manifest or its seal edited, the signature invalid or missing;
+  missing, the manifest or its seal edited, the signature invalid;
+- is of UNVERIFIED ORIGIN: not signed, or signed with a key that is not
+  registered for the organisation sending it, or one that was retired or
+  revoked (`hosted.keys`; an admin registers keys with `peerreport admin key add`);
 - is not a submitted return: an export or a draft, or a return with error
   findings;
 - is another organisation's return than the one sending it (the API token's,
@@ -21,10 +24,11 @@ nothing stored) when it
   the bundle states. Version 3 before version 2 arrived is refused (send 2
   first), as is a different bundle claiming a version the server holds.
 
-Who sent it is shown by the API token (or the signed-in coordinator), not by
-the key: the server keeps no register of providers' keys, so any valid
-signature is accepted and its key reported (`Received.signer`). The signature
-still proves the bundle is exactly what the provider's install sealed.
+Who sent it is shown twice: by the API token (or the signed-in coordinator),
+and by the key, which must be one the server's register holds for that
+organisation (`hosted.keys.origin_problem`). A stolen token alone cannot file
+a return, and a bundle signed by a key nobody vouched for is refused before
+anything is stored. The key is reported as `Received.signer`.
 
 The same bundle sent twice is not an error: the second time returns the
 submission the first one recorded (`Received.created` is False), so a program
@@ -51,6 +55,15 @@ from peerreport.store.schema import submitted_return as ledger
 
 class BundleRefused(UsageError):
     """A bundle the server will not take; the message says what is wrong with it."""
+
+
+class UnverifiedOrigin(BundleRefused):
+    """A bundle refused because nothing registered shows it is the sender's (UNVERIFIED ORIGIN)."""
+
+    def __init__(self, message: str, fingerprint: str | None) -> None:
+        super().__init__(message)
+        #: The key that signed the bundle (None: it is not signed).
+        self.fingerprint = fingerprint
 
 
 @dataclass(frozen=True)
@@ -100,7 +113,7 @@ def receive_bundle(
 
     if via not in VIA:
         raise UsageError(f"via must be one of {', '.join(VIA)}, not {via!r}")
-    read = _read(data, org)
+    read = _read(engine, data, org)
     held = _held(engine, read)
     if held is None:
         try:
@@ -129,9 +142,14 @@ def _what(ret: Return) -> str:
     return f"{ret.rule.id} {ret.period.label} for {ret.organisation}"
 
 
-def _read(data: bytes, org: str) -> _Read:
+def _read(engine: Engine, data: bytes, org: str) -> _Read:
     """The verified bundle's return and filing, or `BundleRefused` saying what is wrong."""
-    check = verify_bundle(data, Trust(allow_unknown_keys=True), name="the bundle")
+    from peerreport.hosted.keys import origin_problem
+
+    # Origin is decided below against the server's register of keys, not by `verify_bundle`.
+    check = verify_bundle(
+        data, Trust(allow_unsigned=True, allow_unknown_keys=True), name="the bundle"
+    )
     errors = [f.message for f in check.findings if f.severity is Severity.ERROR]
     if errors:
         raise BundleRefused("the bundle does not verify: " + "; ".join(errors[:5]))
@@ -146,6 +164,9 @@ def _read(data: bytes, org: str) -> _Read:
             f"the bundle is {ret.organisation}'s return ({ret.organisation_name}), "
             f"not {org}'s: send only your own organisation's returns"
         )
+    unverified = origin_problem(engine, org, check.signer)
+    if unverified is not None:
+        raise UnverifiedOrigin(unverified, check.signer)
     submission = check.bundle.submission
     if check.bundle.draft or submission is None or ret.filing is None:
         raise BundleRefused(
@@ -280,4 +301,4 @@ def _differs(read: _Read, pending: Pending) -> str:
     )
 
 
-__all__ = ["BundleRefused", "Received", "receive_bundle"]
+__all__ = ["BundleRefused", "Received", "UnverifiedOrigin", "receive_bundle"]

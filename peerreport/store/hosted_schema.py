@@ -148,6 +148,26 @@ received_bundle = Table(
     CheckConstraint("via IN ('filed', 'upload', 'api')", name="ck_received_bundle_via"),
 )
 
+# The signing keys each organisation's bundles must be signed with (`peerreport admin key`).
+# A key is registered once, for one organisation; retiring it (a new key replaced it) or
+# revoking it (it may be in someone else's hands) stops the server taking bundles it signed.
+provider_key = Table(
+    "provider_key",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("org", String(ORG), nullable=False),
+    Column("fingerprint", String(80), nullable=False),  # SHA256:<unpadded base64>
+    Column("public_key", Text, nullable=True),  # PEM, when it was given
+    Column("added_at", DateTime(timezone=True), nullable=False),
+    Column("added_by", String(8), nullable=False),  # 'admin', or 'server' for its own desks
+    Column("retired_at", DateTime(timezone=True), nullable=True),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+    UniqueConstraint("fingerprint"),
+    ForeignKeyConstraint(["org"], ["organisation.org"]),
+    Index("ix_provider_key_org", "org"),
+    CheckConstraint("added_by IN ('admin', 'server')", name="ck_provider_key_added_by"),
+)
+
 #: Tables that belong to the server rather than to one organisation (no `org` column).
 SERVER_TABLES = frozenset(
     {"funder", "account", "account_scope", "web_session", "api_token", "published_rule"}

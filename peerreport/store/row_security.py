@@ -20,8 +20,8 @@ there.
   `peerreport admin`, the local application and the CLI) is not walled.
 - Tables without a policy hold no organisation's records or returns: the
   server's own (accounts, sessions, API tokens, funders, published rule
-  files, grants) and the directory (`DIRECTORY_TABLES`: organisations' names
-  and which funder each reports to, read by every role's pages). The access
+  files, grants) and the directory (`DIRECTORY_TABLES`: organisations' names,
+  which funder each reports to and their registered public signing keys). The access
   module guards them.
 
 `WEB_ROLE` is a role of the whole cluster, made once (by migration 0005, or
@@ -64,8 +64,9 @@ RETURN_TABLES = ("submitted_return", "return_event", "ledger_entry", "received_b
 #: What an organisation's filed returns released, cell by cell (migration 0007; walled like
 #: the returns, by `RETURN_ORGS`). Kept apart so migrations 0005 and 0006 stay as they ran.
 RELEASE_TABLES = ("released_cell", "released_rule")
-#: Tables with an `org` column and no policy: who is who and who reports to whom.
-DIRECTORY_TABLES = ("organisation", "funder_provider")
+#: Tables with an `org` column and no policy: who is who, who reports to whom, and the
+#: public keys each organisation signs with (read before any organisation is known).
+DIRECTORY_TABLES = ("organisation", "funder_provider", "provider_key")
 #: Tables the application deletes rows from: sessions that end, grants an admin revokes.
 DELETED_FROM = ("web_session", "account_scope")
 #: Alembic's own table: the web role may read which migration the database is at, no more.

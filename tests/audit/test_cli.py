@@ -108,6 +108,16 @@ def test_submit_amend_and_audit_end_to_end(
     assert run("audit", "trace", v2, "sessions", "--sql", "--rules", rules, *ws).exit_code == 0
     scanned = run("audit", "scan", v2, *ws)
     assert scanned.exit_code == 0 and "CLEAN" in scanned.output
+    # Outside the workspace no key is trusted: the scan says so plainly, and not "altered".
+    outside = run("audit", "scan", v2)
+    assert outside.exit_code == 0 and "CLEAN" in outside.output
+    assert "UNVERIFIED ORIGIN: the files are intact, but signed by key" in outside.output
+    assert "does not verify" not in outside.output and "altered" not in outside.output
+    as_json = json.loads(run("audit", "scan", v2, "--json").output)
+    assert (as_json["verified"], as_json["unverified_origin"]) == (False, True)
+    damaged = run("audit", "scan", tampered, *ws)
+    assert "does not verify: it was altered" in damaged.output
+    assert "UNVERIFIED ORIGIN" not in damaged.output
 
 
 def test_usage_errors_are_plain_messages_with_exit_code_2(

@@ -73,3 +73,48 @@ def test_the_demo_bundle_verifies_inside_the_demo_workspace(run: Run, tmp_path: 
     verified = run("audit", "verify", bundle, "--workspace", tmp_path / "demo")
     assert verified.exit_code == 0, verified.output
     assert "\nVERIFIED" in verified.output and "this workspace's own key" in verified.output
+
+
+def test_keys_rotate_keeps_old_bundles_verifiable_and_signs_with_the_new_key(
+    run: Run, engine: Engine, db_url: str, tmp_path: Path
+) -> None:
+    workspace = make_workspace(tmp_path / "ws", db_url)
+    rules = write_rules(tmp_path / "rules")
+    store(engine, records())
+    ws = ["--workspace", workspace.root]
+    assert run("submit", rules, "--period", PERIOD, "--format", "json", *ws).exit_code == 0
+    (old_bundle,) = (workspace.root / "submissions").glob("*.zip")
+    old = public_key_fingerprint(workspace.key_path)
+
+    rotated = run("keys", "rotate", *ws)
+    assert rotated.exit_code == 0, rotated.output
+    new = public_key_fingerprint(workspace.key_path)
+    assert new != old and public_key_fingerprint(workspace.public_key_path) == new
+    assert f"new key:      {new}" in rotated.output
+    assert f"retired key:  {old}" in rotated.output
+    assert f"Give the new fingerprint {new} to each funder" in rotated.output
+    assert f"peerreport admin key add TEST01 {new}" in rotated.output
+    assert f"peerreport admin key retire TEST01 {old}" in rotated.output
+    (kept,) = workspace.retired_keys_dir.glob("*.pub")
+    assert public_key_fingerprint(kept) == old and b"PRIVATE" not in kept.read_bytes()
+    assert stat.S_IMODE(workspace.key_path.stat().st_mode) == 0o600
+    assert not (workspace.root / ".rotating-key").exists()
+
+    # Inside the workspace the bundle signed before still verifies, with the retired key.
+    own = run("audit", "verify", old_bundle, "--no-recompute", *ws)
+    assert own.exit_code == 0, own.output
+    assert "this workspace's retired key" in own.output
+    # A funder given only the new key refuses the old bundle; one given both takes it.
+    alone = run("audit", "verify", old_bundle, "--no-recompute", "--fingerprint", new)
+    assert alone.exit_code == 1 and "UNVERIFIED ORIGIN" in alone.output
+    both = run(
+        "audit", "verify", old_bundle, "--no-recompute", "--fingerprint", new, "--fingerprint", old
+    )
+    assert both.exit_code == 0, both.output
+
+    again = run("submit", rules, "--period", PERIOD, "--reason", "again", "--yes", *ws)
+    assert again.exit_code == 0 and f"signed with key {new}" in again.output
+
+    workspace.key_path.unlink()
+    missing = run("keys", "rotate", *ws)
+    assert missing.exit_code == 2 and "no key to rotate" in missing.output

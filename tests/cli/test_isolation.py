@@ -57,7 +57,7 @@ def refused(*args: str, says: str) -> Case:
 NOT_OURS = "HPC001's: this workspace can only read its own organisation's"
 OTHER_ORG = "--org OTB002: this workspace is HPC001's and can only read its own"
 NO_SERVER = "no secret key"
-ADMIN_GROUPS = ("org", "funder", "user", "token")
+ADMIN_GROUPS = ("org", "funder", "user", "token", "key")
 OTHER_BUNDLE = "the bundle is OTB002's, not HPC001's: this workspace can only check"
 
 # Every leaf command, with arguments aimed at B. {rid}: B's submitted return id,
@@ -158,6 +158,7 @@ CASES: dict[str, list[Case]] = {
     ],
     "keys new": [Case(("keys", "new", "--out", "{tmp}/keys"), NO_ORG_DATA)],
     "keys show": [Case(("keys", "show"), NO_ORG_DATA)],
+    "keys rotate": [Case(("keys", "rotate"), NO_ORG_DATA)],
     # A server cannot run under CliRunner: tests/web/test_isolation.py runs the web
     # application on A's workspace over this same shared database and aims every page at B.
     "serve": [],
@@ -186,6 +187,9 @@ CASES: dict[str, list[Case]] = {
             ("admin", "token", "add", "--org", B_CODE, "--label", "robot"),
             ("admin", "token", "list"),
             ("admin", "token", "revoke", "1"),
+            ("admin", "key", "add", B_CODE, "SHA256:" + "A" * 43),
+            ("admin", "key", "list"),
+            ("admin", "key", "retire", B_CODE, "SHA256:" + "A" * 43),
         )
     },
 }

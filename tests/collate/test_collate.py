@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -385,6 +386,19 @@ def test_collate_refuses_bundles_of_unverified_origin_by_default(
     )
     assert "NOT COLLATED p03.zip: UNVERIFIED ORIGIN: the bundle is not signed" in output
     assert "NOT COLLATED p04.zip: UNVERIFIED ORIGIN: signed by key" in output
+
+    # The JSON lists origin refusals as `unverified`, apart from other rejections.
+    (inbox / "p05.zip").write_bytes(b"PK\x03\x04 not a bundle at all")
+    code, output = collated("--json")
+    assert code == 1
+    found = json.loads(output)
+    unverified = {Path(r["file"]).name: r for r in found["unverified"]}
+    assert sorted(unverified) == ["p02.zip", "p03.zip", "p04.zip"]
+    assert all(r["reason"].startswith("UNVERIFIED ORIGIN") for r in unverified.values())
+    assert unverified["p02.zip"]["provider"] == "P02"
+    assert [Path(r["file"]).name for r in found["rejected"]] == ["p05.zip"]
+    assert found["rejected"][0]["reason"].startswith("verification failed")
+    (inbox / "p05.zip").unlink()
 
     code, output = collated("--allow-unsigned", "--allow-unknown-keys")
     assert code == 1, output  # p02 is still refused, and one of p03/p04 replaces the other

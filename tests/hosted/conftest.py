@@ -68,12 +68,25 @@ def local_bundles(tmp_path_factory: pytest.TempPathFactory) -> LocalBundles:
     b = local_install(folder / "b", ORG_B, ORG_B_NAME, log)
     a_v1 = file_locally(a, rules).read_bytes()
     a_v2 = file_locally(a, rules, "--reason", "checked again", "--yes").read_bytes()
-    return LocalBundles(a_v1, a_v2, file_locally(b, rules).read_bytes())
+    keys = {org: own_fingerprint(root) for org, root in ((ORG_A, a), (ORG_B, b))}
+    return LocalBundles(a_v1, a_v2, file_locally(b, rules).read_bytes(), keys)
+
+
+def own_fingerprint(root: Path) -> str:
+    from peerreport.workspace import load_workspace
+
+    found = load_workspace(root).own_fingerprint()
+    assert found is not None
+    return found
 
 
 @pytest.fixture
-def hosted(empty_db_url: str, tmp_path: Path) -> Iterator[Hosted]:
-    """A hosted server on a fresh database (each backend), with organisations, funders, tokens."""
+def hosted(empty_db_url: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Hosted]:
+    """A hosted server on a fresh database (each backend), with organisations, funders, tokens.
+
+    When the test uses `local_bundles` too, both providers' signing keys are registered, as
+    the server's admin does before taking their bundles (`peerreport admin key add`).
+    """
     from fastapi.testclient import TestClient
 
     from peerreport.hosted.app import create_hosted_app
@@ -82,6 +95,8 @@ def hosted(empty_db_url: str, tmp_path: Path) -> Iterator[Hosted]:
     engine = open_engine(empty_db_url)
     upgrade(engine)
     tokens = populate(engine)
+    if "local_bundles" in request.fixturenames:
+        request.getfixturevalue("local_bundles").register(engine)
     config = server_config(empty_db_url, tmp_path / "data")
     client = TestClient(create_hosted_app(config, engine), base_url=BASE_URL)
     yield Hosted(config, engine, client, tokens)

@@ -97,6 +97,15 @@ class LocalBundles:
     a_v1: bytes
     a_v2: bytes  # an amendment of a_v1
     b_v1: bytes  # another organisation's
+    #: Each provider's signing key (fingerprint), as `peerreport keys show` prints it.
+    keys: dict[str, str]
+
+    def register(self, engine: Engine) -> None:
+        """Register both providers' keys on a server, as its admin does (`admin key add`)."""
+        from peerreport.hosted.keys import add_key
+
+        for org, fingerprint in self.keys.items():
+            add_key(engine, org, fingerprint)
 
 
 @dataclass
@@ -191,6 +200,18 @@ def tampered(data: bytes) -> bytes:
 def unsigned(data: bytes) -> bytes:
     """The bundle without its signature."""
     return rebuilt(data, lambda entries: entries.pop("signature.json") and None)
+
+
+def resigned(data: bytes) -> bytes:
+    """The bundle signed again, validly, with a new key no one registered (files unchanged)."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from peerreport.bundle.signing import sign
+
+    def edit(entries: dict[str, bytes]) -> None:
+        entries["signature.json"] = sign(entries["manifest.json"], Ed25519PrivateKey.generate())
+
+    return rebuilt(data, edit)
 
 
 def forged(data: bytes) -> bytes:

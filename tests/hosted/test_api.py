@@ -8,6 +8,7 @@ import pytest
 
 from peerreport.hosted.accounts import revoke_token, token_scope
 from peerreport.hosted.directory import bundle_of
+from peerreport.hosted.keys import retire_key
 from peerreport.ledger.lifecycle import record_event
 from tests.hosted.helpers import (
     FUNDER,
@@ -19,6 +20,7 @@ from tests.hosted.helpers import (
     Hosted,
     LocalBundles,
     forged,
+    resigned,
     tampered,
     unsigned,
 )
@@ -75,7 +77,6 @@ def test_a_bundle_from_a_local_install_is_received_and_listed(
     ("name", "make", "words"),
     [
         ("tampered", tampered, ("does not verify", "was altered")),
-        ("unsigned", unsigned, ("does not verify", "not signed")),
         ("forged", forged, ("does not verify", "signature")),
         ("garbage", lambda _: b"PK\x03\x04 certainly not a bundle", ("does not verify", "zip")),
     ],
@@ -85,6 +86,40 @@ def test_a_bundle_that_does_not_verify_is_refused_and_nothing_stored(
 ) -> None:
     _refusal(hosted.send(ORG_A, make(local_bundles.a_v1)), 422, *words)
     assert hosted.stored() == (0, 0), name
+
+
+@pytest.mark.parametrize(
+    ("name", "make", "words"),
+    [
+        ("unsigned", unsigned, ("is not signed", "peerreport keys show")),
+        ("signed by a key no one registered", resigned, ("is not registered for", "key add")),
+    ],
+)
+def test_a_bundle_of_unverified_origin_is_refused_with_403_and_nothing_stored(
+    hosted: Hosted, local_bundles: LocalBundles, name: str, make: Any, words: tuple[str, ...]
+) -> None:
+    answer = hosted.send(ORG_A, make(local_bundles.a_v1))
+    _refusal(answer, 403, "UNVERIFIED ORIGIN", f"admin key add {ORG_A}", *words)
+    body = answer.json()
+    assert body["unverified_origin"] is True, name
+    if name == "unsigned":
+        assert body["fingerprint"] is None
+    else:
+        assert body["fingerprint"].startswith("SHA256:") and body["fingerprint"] in body["error"]
+        assert body["fingerprint"] != local_bundles.keys[ORG_A]
+    assert hosted.stored() == (0, 0), name
+
+
+def test_a_bundle_signed_with_a_retired_key_is_refused(
+    hosted: Hosted, local_bundles: LocalBundles
+) -> None:
+    key = local_bundles.keys[ORG_A]
+    assert hosted.send(ORG_A, local_bundles.a_v1).status_code == 201
+    retire_key(hosted.engine, ORG_A, key)
+    answer = hosted.send(ORG_A, local_bundles.a_v2)
+    _refusal(answer, 403, "UNVERIFIED ORIGIN", key, "was retired on", "peerreport keys show")
+    assert answer.json()["fingerprint"] == key
+    assert hosted.stored() == (1, 1)
 
 
 def test_another_organisations_bundle_is_refused(

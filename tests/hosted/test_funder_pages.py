@@ -115,6 +115,14 @@ def test_query_reply_amend_accept_and_collate(hosted: Hosted, tmp_path: Any) -> 
     versions = submissions(hosted.engine, ORG_A, RULE_ID)
     second = versions[-1].id
     assert versions[-1].version == 2 and bundle_of(hosted.engine, second) is not None
+    # Filed on the server: the org's key here was registered as the server's own, so the same
+    # bundle sent back through the API is taken as what the server already holds.
+    from peerreport.hosted.keys import keys_of
+
+    [own] = keys_of(hosted.engine, ORG_A)
+    assert own.added_by == "server" and own.state == "active"
+    echoed = hosted.send(ORG_A, bundle_of(hosted.engine, second) or b"")
+    assert echoed.status_code == 200 and echoed.json()["signer"] == own.fingerprint
 
     newer = f"/funder/{FUNDER}/submissions/{second}"
     shown = funder.get(newer)
@@ -193,8 +201,12 @@ def test_publishing_a_rule_file_offers_it_to_the_providers(hosted: Hosted) -> No
 def test_a_coordinator_sends_a_bundle_made_on_their_own_computer(
     hosted: Hosted, local_bundles: Any
 ) -> None:
+    from sqlalchemy import delete
+
     from peerreport.hosted.directory import bundle_of
+    from peerreport.hosted.keys import add_key, retire_key
     from peerreport.ledger import submissions
+    from peerreport.store.hosted_schema import provider_key
 
     coordinator = _person(hosted, "coord-a", "coordinator", "org", ORG_A)
     funder = _person(hosted, "funder-h", "funder", "funder", FUNDER)
@@ -212,6 +224,19 @@ def test_a_coordinator_sends_a_bundle_made_on_their_own_computer(
     assert hosted.stored() == (0, 0)
     theirs = send(local_bundles.b_v1)  # another organisation's bundle
     assert theirs.status_code == 400 and hosted.stored() == (0, 0)
+    key = local_bundles.keys[ORG_A]
+    form = coordinator.get("/bundles").text
+    assert 'id="bundle-keys"' in form and key in form and "Taken" in form
+
+    retire_key(hosted.engine, ORG_A, key)
+    unverified = send(local_bundles.a_v1)  # signed by a key no longer registered as theirs
+    assert unverified.status_code == 400 and hosted.stored() == (0, 0)
+    assert "Not received: UNVERIFIED ORIGIN" in unverified.text, unverified.text
+    assert key in unverified.text and "Retired on" in unverified.text
+    with hosted.engine.begin() as conn:  # as if it had never been registered
+        conn.execute(delete(provider_key))
+    assert 'id="bundle-keys-none"' in coordinator.get("/bundles").text
+    add_key(hosted.engine, ORG_A, key)
 
     taken = send(local_bundles.a_v1)
     assert taken.status_code == 200 and "Received and filed" in taken.text

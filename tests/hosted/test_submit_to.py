@@ -12,9 +12,11 @@ import pytest
 from sqlalchemy import select
 
 from peerreport.hosted.config import ServerConfig
+from peerreport.hosted.keys import add_key
 from peerreport.store.database import open_engine, upgrade
 from peerreport.store.hosted_schema import received_bundle
 from peerreport.web.server import free_port
+from peerreport.workspace import load_workspace
 from tests.hosted.helpers import (
     ORG_A,
     ORG_A_NAME,
@@ -74,11 +76,25 @@ def test_submit_files_locally_and_sends_the_bundle(
         "submit", str(rules), "--period", PERIOD, "--workspace", str(workspace),
         "--format", "json", "--to", address, "--token-file", str(token_file),
     )  # fmt: skip
-    assert sent.exit_code == 0, sent.output
+    # Filed here, but refused there: no one has registered this install's key on the server.
+    assert sent.exit_code == 2, sent.output
     assert "Submitted" in sent.output and "wrote" in sent.output
-    assert f"The server recorded harbour-adults {PERIOD} for {ORG_A}, version 1" in sent.output
+    fingerprint = load_workspace(workspace).own_fingerprint()
+    assert fingerprint is not None
+    assert "refused the bundle (403): UNVERIFIED ORIGIN" in sent.output, sent.output
+    assert fingerprint in sent.output and f"admin key add {ORG_A}" in sent.output
     assert tokens[ORG_A] not in sent.output
     bundle = next((workspace / "submissions").glob("*.bundle.zip"))
+    assert f"peerreport submit --bundle {bundle} --to {address}" in sent.output
+
+    engine = open_engine(url)
+    add_key(engine, ORG_A, fingerprint)  # the admin registers it, as read out by the provider
+    engine.dispose()
+    sent = peerreport(
+        "submit", "--bundle", str(bundle), "--to", address, "--token-file", str(token_file)
+    )
+    assert sent.exit_code == 0, sent.output
+    assert f"The server recorded harbour-adults {PERIOD} for {ORG_A}, version 1" in sent.output
 
     engine = open_engine(url)
     with engine.connect() as conn:

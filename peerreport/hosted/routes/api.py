@@ -2,7 +2,9 @@
 
 - `POST /api/v1/bundles`: an organisation sends a bundle its own install made
   (`peerreport submit --to`); 201 with the recorded submission, 200 when the
-  same bundle had been received before (nothing new is recorded).
+  same bundle had been received before (nothing new is recorded), 403 with
+  `unverified_origin` when no key registered for the organisation signed it,
+  422 for any other refusal.
 - `GET /api/v1/returns`: an organisation's submitted returns, or those filed
   to a funder's published rule files by its providers, with their state.
 - `GET /api/v1/funders/{funder}/collations/{rule_id}/{period_label}`: a
@@ -49,6 +51,19 @@ class Problem(BaseModel):
     """A refusal or failure, in plain words."""
 
     error: str
+
+
+class OriginProblem(Problem):
+    """A bundle refused as UNVERIFIED ORIGIN (403): no key registered for the sender signed it."""
+
+    unverified_origin: bool = Field(
+        default=True,
+        description="True: the bundle is intact, but its signing key is not "
+        "one registered for the organisation (`peerreport admin key add`)",
+    )
+    fingerprint: str | None = Field(
+        default=None, description="The key that signed the bundle; null when it is unsigned"
+    )
 
 
 class ReturnEntry(BaseModel):
@@ -163,6 +178,11 @@ class CollationOut(BaseModel):
     due: DueOut
     providers: list[ProviderOut]
     rejected: list[RejectedOut]
+    unverified: list[RejectedOut] = Field(
+        default_factory=list,
+        description="Bundles refused for their origin alone (UNVERIFIED ORIGIN), apart from "
+        "`rejected`",
+    )
     figures: list[FigureOut]
 
 
@@ -197,7 +217,14 @@ def _entry(submission: Submission, state: str, names: dict[str, str]) -> dict[st
     summary="Send a bundle made by `peerreport submit`",
     responses={
         200: {"model": ReceivedEntry, "description": "The same bundle was received before"},
-        **_refusals(400, 401, 403, 413, 415, 422),
+        **_refusals(400, 401, 413, 415, 422),
+        403: {
+            "model": OriginProblem,
+            "description": "The token may not send bundles, or the bundle is of UNVERIFIED "
+            "ORIGIN: unsigned, or signed by a key not registered for the organisation (or "
+            "retired or revoked); then `unverified_origin` is true and `fingerprint` names "
+            "the key",
+        },
     },
     openapi_extra={
         "requestBody": {
@@ -209,7 +236,7 @@ def _entry(submission: Submission, state: str, names: dict[str, str]) -> dict[st
 )
 async def send_bundle(request: Request, response: Response) -> Any:
     """Take the organisation's bundle into the server's ledger, or say why not."""
-    from peerreport.hosted.receive import receive_bundle
+    from peerreport.hosted.receive import UnverifiedOrigin, receive_bundle
 
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind not in ZIP_TYPES:
@@ -232,6 +259,9 @@ async def send_bundle(request: Request, response: Response) -> Any:
 
     try:
         found = await run_in_threadpool(receive)
+    except UnverifiedOrigin as exc:
+        body = {"error": str(exc), "unverified_origin": True, "fingerprint": exc.fingerprint}
+        return JSONResponse(body, status_code=403)
     except UsageError as exc:
         return _problem(422, str(exc))
     response.status_code = 201 if found["created"] else 200
