@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import operator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy.dialects import sqlite
 
 from peerreport.bundle.sealed import new_funder_key
@@ -169,6 +172,39 @@ def test_what_a_hidden_figure_can_be_depends_on_the_policy(
     body = f"[disclosure]\n{disclosure}\n" + SAFE + _check('assert = "groups > 0"')
     codes = [code for code, _ in _codes(_write(tmp_path, "policy", body))]
     assert ("RUL-051" in codes) is warned
+
+
+COMPARE = {
+    "=": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    threshold=st.integers(2, 9),
+    op=st.sampled_from(sorted(COMPARE)),
+    constant=st.integers(0, 12),
+    zeros_shown=st.booleans(),
+)
+def test_a_comparison_with_a_constant_is_warned_about_when_it_splits_the_hidden_counts(
+    tmp_path_factory: pytest.TempPathFactory,
+    threshold: int,
+    op: str,
+    constant: int,
+    zeros_shown: bool,
+) -> None:
+    """Warned exactly when two counts a hidden figure can be get different verdicts."""
+    hidden = range(1 if zeros_shown else 0, threshold)
+    verdicts = {COMPARE[op](v, constant) for v in hidden}
+    policy = f"[disclosure]\nthreshold = {threshold}\nzero_exempt = {str(zeros_shown).lower()}\n"
+    body = policy + SAFE + _check(f'assert = "groups {op} {constant}"')
+    path = _write(tmp_path_factory.mktemp("cmp"), "compare", body)
+    assert ("RUL-051" in [code for code, _ in _codes(path)]) is (len(verdicts) > 1)
 
 
 CONSISTENCY = """
