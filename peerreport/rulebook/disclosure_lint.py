@@ -5,16 +5,23 @@ Warnings, not errors: the file still loads and builds. Three kinds:
 - `RUL-050` the policy publishes small counts: `method = "none"`, a
   suppression threshold below the funder's `[release] minimum_threshold`, or
   `secondary = false` (a hidden cell is then its total minus the rest);
-- `RUL-051` a check's message or hint prints a protected figure
-  (`{measure}` of a count, sum, distinct count or a figure derived from
-  them; `{total}`, `{parts}`, `{difference}` of a consistency check): the
-  message would show the value beside its hidden cell;
-- `RUL-052` two measures publish overlapping tables: the same canonical
-  definition (kind, source, what is counted, the same conditions), or one
-  measure's table inside another's (its conditions are the other's plus
-  conditions on fields the other is broken down by, so its figures are sums
-  of the other's cells), or a measure that is the sum of others. Within one
-  file, and across files that share a base (`overlapping_between`).
+- `RUL-051` a return or consistency check whose verdict would narrow a figure
+  the return may hide: checks run on the true values, so whether the finding
+  is there says which side of its condition the figure lies (a failing
+  `groups >= 3` beside a hidden `groups` says it is 1 or 2). The lint tries
+  the values a hidden figure can take below the threshold against sample
+  values of the check's other figures. What a message prints is not warned
+  about: the engine fills it from the released values;
+- `RUL-052` two measures publish overlapping tables that the engine does not
+  protect together: the same canonical definition (kind, source, what is
+  counted, the same conditions), or one measure's table inside another's (its
+  conditions are the other's plus conditions on fields the other is broken
+  down by, so its figures are sums of the other's cells), or a measure that is
+  the sum of others. Within one file, and across files that share a base
+  (`overlapping_between`). Not warned: counts and whole-number sums under
+  `suppress` with secondary suppression, which the whole-release audit links
+  and protects together (`_linked`); the same table under one rounding method,
+  which is rounded once.
 
 Canonical definitions compare expression trees, not text: `kind = 'group'`
 and `'group' = kind` are the same condition; conditions joined by `and` are a
@@ -23,15 +30,17 @@ set.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from itertools import combinations
+from itertools import combinations, product
+from typing import Any
 
 from peerreport.findings import Finding, Location
 from peerreport.findings_catalogue import finding
 from peerreport.language.ast import Comparison, InList, Literal, Logical, Name, Node
-from peerreport.rulebook.compiled import CompiledMeasure, RuleFile
-from peerreport.rulebook.template import placeholders
+from peerreport.language.evaluate import evaluate
+from peerreport.language.types import Type
+from peerreport.rulebook.compiled import CompiledCheck, CompiledMeasure, RuleFile
 
 PROTECTED_KINDS = ("count", "sum", "distinct")
 
@@ -40,7 +49,7 @@ def disclosure_lint(rule_file: RuleFile) -> list[Finding]:
     """Every disclosure warning of one resolved rule file."""
     return [
         *_policy(rule_file),
-        *_messages(rule_file),
+        *_verdicts(rule_file),
         *_overlaps(rule_file, rule_file, same_file=True),
     ]
 
@@ -93,40 +102,239 @@ def _policy(rule_file: RuleFile) -> Iterator[Finding]:
         )
 
 
-def _protected_figures(rule_file: RuleFile) -> set[str]:
-    """Measures whose values disclosure control may hide: counts, and figures derived from them."""
-    hidden = {i for i, m in rule_file.measures.items() if m.measure.kind in PROTECTED_KINDS}
+def _linked(compiled: CompiledMeasure) -> bool:
+    """Whether the whole-release audit links this measure's cells (`atoms.Plans.measure`).
+
+    Counts and whole-number sums over the linear sources, not apportioned; not
+    distinct counts, min, max, derived figures or decimal sums.
+    """
+    from peerreport.compute.scans import apportions  # here: an import cycle otherwise
+    from peerreport.disclosure.atoms import LINEAR_SOURCES
+
+    kind = compiled.measure.kind
+    source = compiled.measure.record_source
+    if kind not in ("count", "sum") or compiled.counts_tokens or source not in LINEAR_SOURCES:
+        return False
+    return kind == "count" or (compiled.type is Type.INTEGER and not apportions(compiled, source))
+
+
+def _audited(rule_file: RuleFile) -> bool:
+    """Whether the policy lets the whole-release audit protect overlaps: suppress, secondary on."""
+    policy = rule_file.disclosure
+    return policy.method == "suppress" and policy.secondary
+
+
+# -- RUL-051: a check's verdict --------------------------------------------------------------
+#
+# A check's message is filled from released values, so what it prints gives nothing away.
+# Its verdict does: checks run on the true values, and whether the finding is there at all
+# says which side of its condition a figure lies. The lint tries every value a hidden figure
+# can take below the threshold (a small count: 1 to threshold - 1 when zeros are shown, else
+# from 0; a decimal sum in its smallest unit; a min or max: anything), against sample values
+# of the other figures, and warns when the released finding would tell some of them apart.
+
+
+def _unit(compiled: CompiledMeasure) -> float:
+    if compiled.type is Type.INTEGER:
+        return 1
+    places = compiled.measure.round
+    return 10.0 ** -(places if places is not None else 2)
+
+
+def _hidden_values(rule_file: RuleFile, compiled: CompiledMeasure) -> list[float]:
+    """The values a hidden figure can take that the check must not tell apart."""
+    policy = rule_file.disclosure
+    threshold = policy.threshold
+    if compiled.measure.kind in ("min", "max"):
+        return _anything(threshold)  # one record's own value
+    unit = _unit(compiled)
+    least = 1 if policy.method == "suppress" and policy.zero_exempt else 0
+    return [k * unit for k in range(least, threshold)]
+
+
+def _anything(threshold: int) -> list[float]:
+    return [*range(-1, 2 * threshold + 1), 10 * threshold, 100 * threshold]
+
+
+def _samples(rule_file: RuleFile, compiled: CompiledMeasure) -> list[float]:
+    """Values another figure of the check is tried at."""
+    unit = _unit(compiled)
+    threshold = rule_file.disclosure.threshold
+    if compiled.measure.kind in ("min", "max"):
+        return _anything(threshold)
+    small = [k * unit for k in range(threshold + 1)]
+    return sorted(set(small) | {v for v in _anything(threshold) if v >= 0})  # never negative
+
+
+def _base_figures(rule_file: RuleFile, names: Sequence[str]) -> list[str]:
+    """The aggregate measures behind `names`, derived figures followed to their inputs."""
+    found: list[str] = []
+    todo = list(names)
+    while todo:
+        name = todo.pop()
+        compiled = rule_file.measures.get(name)
+        if compiled is None or name in found:
+            continue
+        if compiled.measure.kind == "expr":
+            todo += compiled.argument.names() if compiled.argument is not None else []
+        else:
+            found.append(name)
+    return sorted(found)
+
+
+def _at_most(rule_file: RuleFile, names: Sequence[str]) -> list[tuple[str, str]]:
+    """Pairs (a, b) where a count's records are among b's, so a <= b whatever the records."""
+    pairs = []
+    for a, b in combinations(names, 2):
+        for small, large in ((a, b), (b, a)):
+            ds = _definition(rule_file.measures[small])
+            dl = _definition(rule_file.measures[large])
+            if (
+                ds is not None
+                and dl is not None
+                and ds.base[0] in ("count", "distinct")
+                and ds.base == dl.base
+                and dl.conditions <= ds.conditions
+            ):
+                pairs.append((small, large))
+    return pairs
+
+
+def _values(rule_file: RuleFile, base: dict[str, float]) -> dict[str, Any]:
+    values: dict[str, Any] = dict(base)
     for ident in rule_file.derived_order:
         argument = rule_file.measures[ident].argument
-        if argument is not None and set(argument.names()) & hidden:
-            hidden.add(ident)
-    return hidden
+        if argument is not None and all(n in values for n in argument.names()):
+            values[ident] = evaluate(argument.tree, values)
+    return values
 
 
-def _messages(rule_file: RuleFile) -> Iterator[Finding]:
-    if rule_file.disclosure.method == "none":
+def _narrowed(
+    rule_file: RuleFile, names: Sequence[str], released: Callable[[dict[str, Any]], bool]
+) -> list[str]:
+    """The figures among `names` whose hidden values `released` (a finding) tells apart."""
+    figures = _base_figures(rule_file, names)
+    constraints = _at_most(rule_file, figures)
+    narrowed = []
+    for figure in figures:
+        others = [f for f in figures if f != figure]
+        hidden = _hidden_values(rule_file, rule_file.measures[figure])
+        tried = [_samples(rule_file, rule_file.measures[o]) for o in others]
+        for combination in product(*tried):
+            seen = set()
+            for value in hidden:
+                base = dict(zip(others, combination, strict=True)) | {figure: value}
+                if any(base[a] > base[b] for a, b in constraints):
+                    continue
+                seen.add(released(_values(rule_file, base)))
+            if len(seen) > 1:
+                narrowed.append(figure)
+                break
+    return narrowed
+
+
+def _return_check(rule_file: RuleFile, compiled: CompiledCheck) -> list[str]:
+    where, assertion = compiled.where, compiled.assertion
+    if assertion is None:
+        return []
+    names = [*assertion.names(), *(where.names() if where is not None else [])]
+
+    def released(values: dict[str, Any]) -> bool:
+        applies = where is None or evaluate(where.tree, values) is True
+        return applies and evaluate(assertion.tree, values) is False
+
+    return _narrowed(rule_file, names, released)
+
+
+def _consistency_check(rule_file: RuleFile, compiled: CompiledCheck) -> list[str]:
+    check = compiled.check
+    total = check.total or ""
+    if total not in rule_file.measures or any(p not in rule_file.measures for p in check.parts):
+        return []  # RUL-033 reports it
+    if _always_equal(rule_file, total, check.parts) or _known_from_atoms(rule_file, compiled):
+        return []
+
+    def released(values: dict[str, Any]) -> bool:
+        numbers = [values.get(n) for n in (total, *check.parts)]
+        first, *rest = [n for n in numbers if isinstance(n, int | float)]
+        if len(rest) < len(check.parts):
+            return False
+        return bool(abs(first - sum(rest)) > check.tolerance + 1e-9)
+
+    return _narrowed(rule_file, [total, *check.parts], released)
+
+
+def _always_equal(rule_file: RuleFile, total: str, parts: Sequence[str]) -> bool:
+    """One part that counts what the total counts, broken down: the two are always equal."""
+    if len(parts) != 1:
+        return False
+    whole = _definition(rule_file.measures[total])
+    part = _definition(rule_file.measures[parts[0]])
+    return (
+        whole is not None
+        and part is not None
+        and whole.base == part.base
+        and whole.conditions == part.conditions
+    )
+
+
+def _known_from_atoms(rule_file: RuleFile, compiled: CompiledCheck) -> bool:
+    """Counts the audit links, each part's records among the total's and no record in two parts.
+
+    The difference is then the number of the total's records in no part: the audit's
+    attacker already knows whether such records exist (they know which combinations of
+    conditions occur), so whether the check fails tells them nothing more.
+    """
+    check = compiled.check
+    if not _audited(rule_file) or check.tolerance != 0:
+        return False
+    names = [check.total or "", *check.parts]
+    measures = [rule_file.measures[n] for n in names]
+    if any(m.measure.kind != "count" or not _linked(m) for m in measures):
+        return False
+    whole, *parts = [_definition(m) for m in measures]
+    if whole is None or any(p is None or not _among(p, whole) for p in parts):
+        return False
+    return all(_disjoint(a, b) for a, b in combinations([p for p in parts if p is not None], 2))
+
+
+def _among(small: _Definition, large: _Definition) -> bool:
+    return small.base == large.base and large.conditions <= small.conditions
+
+
+def _disjoint(a: _Definition, b: _Definition) -> bool:
+    """Two conditions pick different categories of one field: no record satisfies both."""
+    for ca in a.conditions:
+        for cb in b.conditions:
+            field = _restricted_field(ca)
+            if field is not None and field == _restricted_field(cb) and not _codes(ca) & _codes(cb):
+                return True
+    return False
+
+
+def _verdicts(rule_file: RuleFile) -> Iterator[Finding]:
+    policy = rule_file.disclosure
+    if policy.method == "none":
         return  # everything is published anyway: RUL-050 says so
-    protected = _protected_figures(rule_file)
     for ident, compiled in rule_file.checks.items():
         check = compiled.check
-        if not check.enabled:
+        if not check.enabled or check.kind == "record":
             continue
-        own = {"total", "parts", "difference"} if check.kind == "consistency" else set()
-        for attr in ("message", "hint"):
-            try:
-                names = placeholders(getattr(check, attr))
-            except ValueError:
-                continue  # RUL-034 reports it
-            printed = sorted({n for n in names if n in protected or n in own})
-            if printed:
-                shown = ", ".join("{" + n + "}" for n in printed)
-                yield finding(
-                    "RUL-051",
-                    f"check '{ident}': {attr} prints {shown}, which the return may hide: "
-                    "beside a hidden cell the message would give the figure away",
-                    None,
-                    Location(file=str(rule_file.path), key=f"check '{ident}'.{attr}"),
-                )
+        if check.kind == "return":
+            narrowed = _return_check(rule_file, compiled)
+        else:
+            narrowed = _consistency_check(rule_file, compiled)
+        if narrowed:
+            shown = ", ".join(f"'{n}'" for n in narrowed)
+            which = "assert and where" if check.kind == "return" else "total and parts"
+            yield finding(
+                "RUL-051",
+                f"check '{ident}': whether its finding is released depends on where {shown} "
+                f"lies below the threshold ({policy.threshold}): its {which} would tell the "
+                "funder something about a hidden figure",
+                None,
+                Location(file=str(rule_file.path), key=f"check '{ident}'"),
+            )
 
 
 @dataclass(frozen=True)
@@ -223,6 +431,21 @@ def _sum_of_others(total: _Definition, parts: list[tuple[str, _Definition]]) -> 
     return None
 
 
+def _protected_together(first: RuleFile, a: str, second: RuleFile, b: str) -> bool:
+    """Whether the engine already protects measure `a` of `first` and `b` of `second` together.
+
+    The whole-release audit links every cell of counts and whole-number sums and hides
+    more until no hidden cell can be narrowed, under `suppress` with secondary
+    suppression on; rounding rounds the same cell of the same count once.
+    """
+    ma, mb = first.measures[a], second.measures[b]
+    if _audited(first) and _audited(second) and _linked(ma) and _linked(mb):
+        return True
+    rounding = {first.disclosure.method, second.disclosure.method} <= {"rr3", "graduated"}
+    same = _definition(ma) == _definition(mb)  # the same count, broken down the same way
+    return rounding and first.disclosure.method == second.disclosure.method and same
+
+
 def _overlaps(first: RuleFile, second: RuleFile, *, same_file: bool) -> Iterator[Finding]:
     left = {i: d for i, m in first.measures.items() if (d := _definition(m)) is not None}
     right = {i: d for i, m in second.measures.items() if (d := _definition(m)) is not None}
@@ -236,6 +459,8 @@ def _overlaps(first: RuleFile, second: RuleFile, *, same_file: bool) -> Iterator
             if not same_file and ((a == b and da == db) or left.get(b) == db or right.get(a) == da):
                 # The same measure in both (inherited): the same table, protected the same
                 # way; or a pair that one file publishes itself, which its own lint reports.
+                continue
+            if _protected_together(first, a, second, b):
                 continue
             if da.base == db.base and da.conditions == db.conditions:
                 what = "the same count" + ("" if da.by == db.by else " broken down differently")
@@ -257,7 +482,7 @@ def _overlaps(first: RuleFile, second: RuleFile, *, same_file: bool) -> Iterator
         for ident, total in left.items():
             parts = [(i, d) for i, d in left.items() if i != ident]
             found = _sum_of_others(total, parts)
-            if found:
+            if found and not all(_protected_together(first, ident, first, part) for part in found):
                 yield finding(
                     "RUL-052",
                     f"measure '{ident}' is the sum of measures {', '.join(repr(f) for f in found)}:"
