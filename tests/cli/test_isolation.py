@@ -159,6 +159,7 @@ CASES: dict[str, list[Case]] = {
     "keys new": [Case(("keys", "new", "--out", "{tmp}/keys"), NO_ORG_DATA)],
     "keys show": [Case(("keys", "show"), NO_ORG_DATA)],
     "keys rotate": [Case(("keys", "rotate"), NO_ORG_DATA)],
+    "keys funder-new": [Case(("keys", "funder-new", "--out", "{tmp}/funder-keys"), NO_ORG_DATA)],
     # A server cannot run under CliRunner: tests/web/test_isolation.py runs the web
     # application on A's workspace over this same shared database and aims every page at B.
     "serve": [],
