@@ -9,7 +9,9 @@
           cell, the attacker's whole-number interval (`milp`)
                                                                       ▼
           too narrow? hide more of THIS return's cells, cheapest first;
-          impossible? an error finding naming the figures that conflict
+          still narrow because a hidden cell is known to be >= 1? hide this
+          return's zeros too, and declare it (zero_exempt false, RET-043);
+          impossible (it cannot hide)? an error finding naming the figures
 
 `audit_release` is the one step `build_return` takes after `publish`;
 `record_release` is the step `filing.file_return` takes at submit, so the
