@@ -360,6 +360,62 @@ def test_two_shipped_returns_of_one_quarter_give_nothing_away(
     assert attack(engine, org, released) == []
 
 
+# Found by a search over small organisations filing two or three shipped quarterly returns:
+# peer-values' return after nz-consumer-resource-information's was refused (RET-041).
+VALUES_AFTER_RESOURCE = [
+    ("2026-08-04", "one_to_one", "phone", 3, False),
+    ("2026-08-24", "outreach", "text_online", 2, False),
+    ("2026-09-04", "education", "video", 1, True),
+    ("2026-09-27", "drop_in", "text_online", 1, True),
+    ("2026-07-03", "group", "video", 1, False),
+    ("2026-07-29", "group", "video", 1, True),
+    ("2026-08-13", "community_event", "video", 2, True),
+    ("2026-09-29", "warm_line_call", "in_person", 2, True),
+    ("2026-07-24", "warm_line_call", "video", 3, False),
+]
+
+
+def _values_after_resource(
+    engine: Engine, tmp_path: Path, org: str
+) -> tuple[list[tuple[Return, RuleFile]], Return]:
+    rows = [
+        {
+            "activity_id": f"X-{i}",
+            "date": d,
+            "kind": k,
+            "mode": m,
+            "attendance": a,
+            "member_led": led,
+        }
+        for i, (d, k, m, a, led) in enumerate(VALUES_AFTER_RESOURCE)
+    ]
+    store(engine, rows, org)
+    period = parse_period("FY2027-Q1")
+    resource = load("nz-consumer-resource-information")
+    ret = build_return(engine, org, ORG_NAME, resource, period)
+    released = [(file(engine, ret, resource, tmp_path / org), resource)]
+    values = build_return(engine, org, ORG_NAME, load("peer-values"), period)
+    return released, values
+
+
+def test_a_shipped_return_refused_before_now_hides_zeros_and_gives_nothing_away(
+    engine: Engine, tmp_path: Path
+) -> None:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(release_module, "_hopeless", lambda *a: False)
+        patch.setattr(release_module, "_own_bound", lambda *a: False)
+        _, before = _values_after_resource(engine, tmp_path, "SHIP00")
+    assert before.has_errors and "RET-041" in [f.code for f in before.findings]
+
+    released, values = _values_after_resource(engine, tmp_path, "SHIP01")
+    codes = [f.code for f in values.findings]
+    assert "RET-043" in codes and "RET-041" not in codes and not values.has_errors
+    assert values.disclosure["zero_exempt"] is False
+    rule_file = load("peer-values")
+    filed = file(engine, values, rule_file, tmp_path / "SHIP01")
+    assert attack(engine, "SHIP01", [*released, (filed, rule_file)]) == []
+
+
 # The integer programs against brute force on tiny systems.
 @settings(max_examples=40, deadline=None)
 @given(
