@@ -291,8 +291,8 @@ def _solve(atoms: Sequence[Atom], specs: Sequence[Any]) -> Audit:
         # false, is true of every table), and none of its hidden cells is known to be at
         # least 1. A zero counts no records (the attacker knows such a cell is 0 anyway):
         # hiding it is for the reader, who can no longer tell a hidden 0 from a small count.
-        # (A sum that is 0 over records, e.g. no new people at some sessions, stays shown:
-        # hidden, other figures could pin it, and it is no count of people.)
+        # (A sum that is 0 over records, e.g. no new people at some sessions, stays shown
+        # unless hiding it is needed: hidden, other figures could pin it.)
         result.relaxed = True
         for i, (eq, cell) in enumerate(zip(equations, cells, strict=True)):
             if not cell.release.current:
@@ -321,6 +321,9 @@ def _solve(atoms: Sequence[Atom], specs: Sequence[Any]) -> Audit:
         candidates = _candidates(cells, equations, linked)
         if can_relax and not result.relaxed and _hopeless(cells, equations, index, candidates):
             relax()  # hiding every non-zero figure of this return would not be enough
+        if result.relaxed:
+            # A sum that is 0 over records may be hidden too, after the others.
+            candidates = _candidates(cells, equations, linked, zero_sums=True)
         _hide_until_wide(cells, equations, index, candidates, result, note, queue, is_narrow)
         if result.relaxed:
             relaxed_roots.add(components.root(equations[index]))
@@ -351,9 +354,11 @@ def _candidates(
     cells: Sequence[_Cell],
     equations: Sequence[Equation],
     linked: Sequence[int],
+    zero_sums: bool = False,
 ) -> list[int]:
     """This return's published non-zero cells that share records with a target, smallest
-    first (then in the return's order)."""
+    first (then in the return's order); with `zero_sums`, then its cells that are 0 over
+    records (sums), once the audit may hide zeros."""
     return sorted(
         (
             i
@@ -361,9 +366,9 @@ def _candidates(
             if cells[i].release.current
             and cells[i].release.rule_file.disclosure.method == "suppress"
             and equations[i].state == EXACT
-            and equations[i].true != 0
+            and (equations[i].true != 0 or zero_sums)
         ),
-        key=lambda i: (equations[i].true, cells[i].order),
+        key=lambda i: (equations[i].true == 0, equations[i].true, cells[i].order),
     )
 
 
