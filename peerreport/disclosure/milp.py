@@ -7,8 +7,8 @@ which combinations occur). Every released cell is a sum of unknowns:
 
 - a published exact cell fixes its sum;
 - a rounded cell bounds it (within the base of the rounding, less one);
-- a hidden cell is free, but at least its known lower bound (1 when a zero
-  would have been shown; the threshold when its note says it was hidden to
+- a hidden cell is free, but at least its known lower bound (1 when its
+  return declares that zeros are shown; the threshold when its note says it was hidden to
   protect another release's figure, which tells the reader it is not small).
 
 For a hidden cell the attacker's interval is [min, max] of its sum over the

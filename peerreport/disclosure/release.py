@@ -9,7 +9,9 @@
           cell, the attacker's whole-number interval (`milp`)
                                                                       ▼
           too narrow? hide more of THIS return's cells, cheapest first;
-          impossible? an error finding naming the figures that conflict
+          still narrow because a hidden cell is known to be >= 1? hide this
+          return's zeros too, and declare it (zero_exempt false, RET-043);
+          impossible (it cannot hide)? an error finding naming the figures
 
 `audit_release` is the one step `build_return` takes after `publish`;
 `record_release` is the step `filing.file_return` takes at submit, so the
@@ -21,8 +23,8 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select
@@ -35,7 +37,7 @@ from peerreport.findings_catalogue import finding
 from peerreport.returns.model import SUPPRESSED, PublishedCell, ReturnFigure
 from peerreport.returns.periods import Period
 from peerreport.rulebook import RuleFile, from_resolved, resolved_text
-from peerreport.store.schema import released_cell, released_rule
+from peerreport.store.schema import released_cell, released_rule, submitted_return
 
 Key = tuple[str | None, ...]
 
@@ -50,6 +52,15 @@ class Released:
     revision: int | None
     cells: tuple[tuple[str, Key, str, Any, str], ...]  # measure, key, status, value, note
     current: bool = False
+    # What the return declared: False when zeros were hidden too (a hidden cell may be 0);
+    # None: as its rule file's policy says.
+    zero_exempt: bool | None = None
+
+    def least(self, true: int) -> int:
+        """What a reader knows of a hidden cell: at least 1 when a zero would have been shown."""
+        policy = self.rule_file.disclosure
+        exempt = policy.zero_exempt if self.zero_exempt is None else self.zero_exempt
+        return min(1, true) if policy.method == "suppress" and exempt else 0
 
 
 @dataclass
@@ -89,6 +100,7 @@ def earlier_releases(conn: Connection, org: str, window: Window) -> list[Release
                 chosen.add(ident)
                 reach.append(span)
                 changed = True
+    declared = _declared(conn, org, chosen)
     texts: dict[str, RuleFile] = {}
     released = []
     for ident in sorted(chosen):
@@ -118,9 +130,32 @@ def earlier_releases(conn: Connection, org: str, window: Window) -> list[Release
                     )
                     for c in cells
                 ),
+                zero_exempt=declared.get(ident),
             )
         )
     return released
+
+
+def _declared(conn: Connection, org: str, submissions: set[int]) -> dict[int, bool]:
+    """Whether each filed return declared its zeros shown (its `disclosure.zero_exempt`).
+
+    A return whose audit had to hide zeros says `zero_exempt: false` although
+    its rule file says true: the reader, and so the next audit, may then not
+    assume its hidden cells are at least 1.
+    """
+    if not submissions:
+        return {}
+    rows = conn.execute(
+        select(submitted_return.c.id, submitted_return.c.return_json).where(
+            submitted_return.c.org == org, submitted_return.c.id.in_(sorted(submissions))
+        )
+    ).all()
+    declared = {}
+    for ident, text in rows:
+        exempt = json.loads(text).get("disclosure", {}).get("zero_exempt")
+        if isinstance(exempt, bool):
+            declared[int(ident)] = exempt
+    return declared
 
 
 @functools.lru_cache(maxsize=32)
@@ -144,6 +179,11 @@ class Audit:
     hide: dict[tuple[str, Key], str]  # (measure, key) -> the note the funder reads
     conflicts: list[str]  # figures that cannot be protected, in words
     disclosed_before: list[str]  # hidden figures earlier releases already pinned
+    relaxed: bool = False  # zeros of this return may be hidden: its hidden cells may be 0
+    hidden_zeros: list[str] = field(default_factory=list)  # zeros hidden, in words
+    # The measures of this return whose hidden figures needed zeros hidden: never which
+    # cells are 0 (that would give the small ones beside them away again).
+    maybe_zero: list[str] = field(default_factory=list)
     atoms: int = 0
     cells: int = 0
     programs: int = 0
@@ -205,7 +245,7 @@ def _solve(atoms: Sequence[Atom], specs: Sequence[Any]) -> Audit:
         policy = release.rule_file.disclosure
         if status == SUPPRESSED:
             equation = Equation(
-                terms, true, HIDDEN, lower=_least(policy, true), threshold=policy.threshold
+                terms, true, HIDDEN, lower=release.least(true), threshold=policy.threshold
             )
         elif status == "rounded" and isinstance(value, int):
             slack = 2 if policy.method == "rr3" else max(grr_base(value), grr_base(true)) - 1
@@ -235,47 +275,58 @@ def _solve(atoms: Sequence[Atom], specs: Sequence[Any]) -> Audit:
         if cell.release.current
     }
     notes: dict[int | None, str] = {}
+    current = [c.release for c in cells if c.release.current]
+    suppresses = bool(current) and current[0].rule_file.disclosure.method == "suppress"
+    relaxed_roots: set[int | None] = set()
+    zeros: list[int] = []  # zeros of this return hidden once the audit relaxed
     queue = [
         i
         for i, eq in enumerate(equations)
         if eq.state == HIDDEN and components.root(eq) in touched and _constrained(equations, i)
     ]
+
+    def relax() -> None:
+        # The reader's knowledge that a hidden cell is at least 1 gives a figure away. So
+        # this return hides its zeros too (all of them, so what it declares, zero_exempt
+        # false, is true of every table), and none of its hidden cells is known to be at
+        # least 1. A zero counts no records (the attacker knows such a cell is 0 anyway):
+        # hiding it is for the reader, who can no longer tell a hidden 0 from a small count.
+        # (A sum that is 0 over records, e.g. no new people at some sessions, stays shown
+        # unless hiding it is needed: hidden, other figures could pin it.)
+        result.relaxed = True
+        for i, (eq, cell) in enumerate(zip(equations, cells, strict=True)):
+            if not cell.release.current:
+                continue
+            if eq.state == HIDDEN:
+                eq.lower = 0
+            elif eq.state == EXACT and eq.true == 0 and not eq.terms:
+                _hide(eq, cell, relaxed=True)
+                zeros.append(i)
+
     while queue:
         index = queue.pop(0)
         if not is_narrow(index):
             continue
         target = cells[index]
+        can_relax = suppresses and not result.relaxed
         if is_narrow(index, without_current=True):
-            # Returns already filed give it away among themselves: nothing here can help.
-            result.disclosed_before.append(_words(target))
-            continue
+            if can_relax and target.release.current and _own_bound(equations, index, is_narrow):
+                relax()  # only its own "at least 1" narrowed it: that can be given up
+            else:
+                # Returns already filed give it away among themselves: nothing here can help.
+                result.disclosed_before.append(_words(target))
+                continue
         linked = components.linked(equations, equations[index])
-        candidates = sorted(
-            (
-                i
-                for i in linked
-                if cells[i].release.current
-                and cells[i].release.rule_file.disclosure.method == "suppress"
-                and equations[i].state == EXACT
-                and equations[i].true != 0
-            ),
-            key=lambda i: (equations[i].true, cells[i].order),
-        )
         note = _note(cells, linked, target)
-        while candidates and is_narrow(index):
-            chosen = None
-            for i in candidates:
-                _hide(equations[i], cells[i])
-                if not is_narrow(index):
-                    chosen = i
-                    break
-                _show(equations[i])
-            if chosen is None:
-                chosen = candidates[0]
-                _hide(equations[chosen], cells[chosen])
-            candidates.remove(chosen)
-            result.hide[(cells[chosen].measure, cells[chosen].key)] = note
-            queue.append(chosen)
+        candidates = _candidates(cells, equations, linked)
+        if can_relax and not result.relaxed and _hopeless(cells, equations, index, candidates):
+            relax()  # hiding every non-zero figure of this return would not be enough
+        if result.relaxed:
+            # A sum that is 0 over records may be hidden too, after the others.
+            candidates = _candidates(cells, equations, linked, zero_sums=True)
+        _hide_until_wide(cells, equations, index, candidates, result, note, queue, is_narrow)
+        if result.relaxed:
+            relaxed_roots.add(components.root(equations[index]))
         if is_narrow(index):
             result.conflicts.append(_words(target))
         notes.setdefault(components.root(equations[index]), note)
@@ -286,12 +337,94 @@ def _solve(atoms: Sequence[Atom], specs: Sequence[Any]) -> Audit:
         root = components.root(eq)
         if cell.release.current and eq.state == HIDDEN and root in notes:
             result.hide.setdefault((cell.measure, cell.key), notes[root])
+        concerned = cell.release.current and eq.state == HIDDEN and root in relaxed_roots
+        if concerned and cell.measure not in result.maybe_zero:
+            result.maybe_zero.append(cell.measure)
+    # A hidden zero carries the note its table's other hidden cells carry (if any), so the
+    # notes do not tell it from them.
+    table_note = {measure: note for (measure, _), note in result.hide.items()}
+    for i in zeros:
+        cell = cells[i]
+        result.hide[(cell.measure, cell.key)] = table_note.get(cell.measure, "")
+        result.hidden_zeros.append(_words(cell))
     return result
 
 
-def _least(policy: Any, true: int) -> int:
-    """What a reader knows of a hidden cell: at least 1 when a zero would have been shown."""
-    return min(1, true) if policy.method == "suppress" and policy.zero_exempt else 0
+def _candidates(
+    cells: Sequence[_Cell],
+    equations: Sequence[Equation],
+    linked: Sequence[int],
+    zero_sums: bool = False,
+) -> list[int]:
+    """This return's published non-zero cells that share records with a target, smallest
+    first (then in the return's order); with `zero_sums`, then its cells that are 0 over
+    records (sums), once the audit may hide zeros."""
+    return sorted(
+        (
+            i
+            for i in linked
+            if cells[i].release.current
+            and cells[i].release.rule_file.disclosure.method == "suppress"
+            and equations[i].state == EXACT
+            and (equations[i].true != 0 or zero_sums)
+        ),
+        key=lambda i: (equations[i].true == 0, equations[i].true, cells[i].order),
+    )
+
+
+def _own_bound(
+    equations: Sequence[Equation], index: int, is_narrow: Callable[[int, bool], bool]
+) -> bool:
+    """Would this return's hidden cell be wide enough, beside earlier releases alone, if it
+    were not known to be at least 1? (Its bound is left as it was.)"""
+    goal = equations[index]
+    if goal.lower == 0:
+        return False
+    kept, goal.lower = goal.lower, 0
+    wide = not is_narrow(index, True)
+    goal.lower = kept
+    return wide
+
+
+def _hopeless(
+    cells: Sequence[_Cell], equations: Sequence[Equation], index: int, candidates: Sequence[int]
+) -> bool:
+    """Would the target stay narrow with every candidate hidden? (Nothing is left hidden.)"""
+    for i in candidates:
+        _hide(equations[i], cells[i], relaxed=False)
+    linked = Components(equations).linked(equations, equations[index])
+    narrow = interval(equations, index, linked).width() < equations[index].threshold
+    for i in candidates:
+        _show(equations[i])
+    return narrow
+
+
+def _hide_until_wide(
+    cells: Sequence[_Cell],
+    equations: Sequence[Equation],
+    index: int,
+    candidates: list[int],
+    result: Audit,
+    note: str,
+    queue: list[int],
+    is_narrow: Callable[[int], bool],
+) -> None:
+    """Hide candidates until the target is wide enough: the first whose hiding alone does it,
+    else the cheapest, and so on."""
+    while candidates and is_narrow(index):
+        chosen = None
+        for i in candidates:
+            _hide(equations[i], cells[i], result.relaxed)
+            if not is_narrow(index):
+                chosen = i
+                break
+            _show(equations[i])
+        if chosen is None:
+            chosen = candidates[0]
+            _hide(equations[chosen], cells[chosen], result.relaxed)
+        candidates.remove(chosen)
+        result.hide[(cells[chosen].measure, cells[chosen].key)] = note
+        queue.append(chosen)
 
 
 def _constrained(equations: Sequence[Equation], index: int) -> bool:
@@ -302,11 +435,10 @@ def _constrained(equations: Sequence[Equation], index: int) -> bool:
     )
 
 
-def _hide(equation: Equation, cell: _Cell) -> None:
-    policy = cell.release.rule_file.disclosure
+def _hide(equation: Equation, cell: _Cell, relaxed: bool) -> None:
     equation.state = HIDDEN
-    equation.threshold = policy.threshold
-    equation.lower = _least(policy, equation.true)
+    equation.threshold = cell.release.rule_file.disclosure.threshold
+    equation.lower = 0 if relaxed else cell.release.least(equation.true)
 
 
 def _show(equation: Equation) -> None:
@@ -344,14 +476,18 @@ def audit_release(
     period: Period,
     revision: int | None,
     figures: Sequence[ReturnFigure],
-) -> tuple[list[ReturnFigure], list[Finding]]:
-    """The return's published figures audited with everything released before; and findings.
+) -> tuple[list[ReturnFigure], list[Finding], bool]:
+    """The return's published figures audited with everything released before; findings;
+    and whether its zeros are still all shown (what its `disclosure.zero_exempt` declares).
 
     Cells that an attacker could narrow below the threshold by combining this
     return with earlier ones (or its own figures with each other) are hidden,
-    each with a note saying why. Figures that cannot be protected give an
-    error finding (so the return is not filed); figures earlier releases had
-    already given away give a warning.
+    each with a note saying why. When hiding every non-zero figure is not
+    enough under `suppress`, zeros may be hidden too and the return no longer
+    declares its zeros shown (a warning says so). Figures that still cannot be
+    protected (a return that hides nothing) give an error finding (so the
+    return is not filed); figures earlier releases had already given away give
+    a warning.
     """
     current = Released(
         label=f"the return for {period.label} being built",
@@ -390,7 +526,23 @@ def audit_release(
                 {"figures": decided.disclosed_before},
             )
         )
-    return updated, findings
+    if decided.relaxed:
+        # Which hidden figures are 0 is not said: the finding is released with the return.
+        concerned = decided.maybe_zero
+        findings.append(
+            finding(
+                "RET-043",
+                "to protect people, this return hides its zeros like small figures, so any "
+                "hidden figure may be 0: with what was filed before, a reader who knew that every "
+                "hidden figure is at least 1 could have worked out a small one of "
+                + ", ".join(concerned[:10]),
+                None,
+                Location(key=f"period {period.label}"),
+                {"measures": concerned},
+            )
+        )
+    exempt = rule_file.disclosure.zero_exempt and not decided.relaxed
+    return updated, findings, exempt
 
 
 def _same(release: Released, current: Released) -> bool:

@@ -62,7 +62,9 @@ def build_return(
             completeness = completeness_findings(conn, org, period, revision)
             digest, counts = records_digest(conn, org, period.start, period.end, revision)
     figures = publish(rule_file, list(evaluation.figures), org, period)
-    figures, released = audit_release(engine, org, rule_file, period, revision, figures)
+    figures, released, zero_exempt = audit_release(
+        engine, org, rule_file, period, revision, figures
+    )
     # The audit may hide more counts: figures derived from them are hidden with them.
     figures = rederive(rule_file, list(evaluation.figures), figures)
     model = rule_file.model
@@ -92,7 +94,8 @@ def build_return(
             "method": policy.method,
             "threshold": policy.threshold,
             "secondary": policy.secondary,
-            "zero_exempt": policy.zero_exempt,
+            # False when the audit had to hide zeros too: a hidden cell may then be 0.
+            "zero_exempt": zero_exempt,
             "symbol": policy.symbol,
         },
         records_digest=digest,

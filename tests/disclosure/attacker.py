@@ -7,8 +7,9 @@ by each record version's primary key; then, in Python, it groups record
 versions by the set of cells that count them. Those groups are the unknowns
 (their sizes, and the sums of each summed field); the published cells give
 equations (exact), bounds (rounded) and lower bounds (hidden: at least 1 when
-a zero would have been shown; a note never tells small cells from those hidden
-to protect them). For each hidden cell
+the return declares that zeros are shown, `disclosure.zero_exempt` in the
+return itself, which says false when zeros were hidden too; a note never tells
+small cells from those hidden to protect them). For each hidden cell
 it solves its own pair of integer programs with very large variable bounds, and
 reports every cell an attacker can pin to an interval narrower than the
 threshold. It also checks that every exact cell equals what its records add up
@@ -99,6 +100,8 @@ def attack(engine: Engine, org: str, releases: Sequence[tuple[Return, RuleFile]]
     cells: list[dict[str, Any]] = []
     for index, (ret, rule_file) in enumerate(releases):
         policy = rule_file.disclosure
+        # What the return itself declares, not its rule file: false when zeros may be hidden.
+        zeros_shown = bool(ret.disclosure.get("zero_exempt"))
         for figure in ret.figures:
             if not _linear(rule_file, figure.id):
                 continue
@@ -121,6 +124,7 @@ def attack(engine: Engine, org: str, releases: Sequence[tuple[Return, RuleFile]]
                         "value": cell.value,
                         "note": cell.note,
                         "policy": policy,
+                        "zeros_shown": zeros_shown,
                     }
                 )
     return _solve(cells)
@@ -160,7 +164,7 @@ def _solve(cells: list[dict[str, Any]]) -> list[Narrowed]:
             lo, hi = max(0, c["value"] - slack), c["value"] + slack
         else:
             lo = 0
-            if policy.method == "suppress" and policy.zero_exempt and c["true"] > 0:
+            if policy.method == "suppress" and c["zeros_shown"] and c["true"] > 0:
                 lo = 1
             hi = np.inf
         rows.append(row)

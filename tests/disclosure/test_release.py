@@ -12,6 +12,7 @@ import datetime as dt
 import itertools
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +21,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, func, select
 
+import peerreport.disclosure.release as release_module
 import peerreport.returns.build as build_module
 from peerreport.disclosure import milp
+from peerreport.disclosure.release import earlier_releases
 from peerreport.filing import file_return
 from peerreport.render.text import render_text
 from peerreport.returns.build import build_return
@@ -85,7 +88,9 @@ def file(
 def unaudited() -> Iterator[None]:
     """Builds skip the audit of everything released (to show the attack is real)."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(build_module, "audit_release", lambda *a: (a[-1], []))
+        patch.setattr(
+            build_module, "audit_release", lambda *a: (a[-1], [], a[2].disclosure.zero_exempt)
+        )
         yield
 
 
@@ -193,6 +198,96 @@ def test_a_return_that_cannot_be_protected_says_so_and_is_not_filed(
     assert "calls (phone) in the return for FY2027-Q1 (release-q)" in codes[0].message
 
 
+VOICE = """\
+id = "release-voice"
+title = "Release audit test: voice calls"
+version = "1"
+period = "quarter"
+year_start = "07-01"
+
+[disclosure]
+method = "suppress"
+threshold = 6
+
+[[measure]]
+id = "voice_calls"
+label = "Warm-line calls by voice"
+count = "activity"
+where = "kind = 'warm_line_call' and mode != 'text_online'"
+"""
+
+
+def _voice_then_modes(
+    engine: Engine, tmp_path: Path, org: str
+) -> tuple[tuple[Return, RuleFile], tuple[Return, RuleFile]]:
+    """Voice calls (7) filed, then calls by mode with phone 3 and video 4 hidden.
+
+    With zeros shown, hidden phone and video are each at least 1, so the 7 leaves
+    phone in 1 to 6, whatever else the second return hides: RET-041 before zeros
+    could be hidden.
+    """
+    folder = tmp_path / "rules"
+    quarterly = rules(folder, "release-q")
+    (folder / "release-voice.toml").write_text(VOICE, "utf-8")
+    voice = load(folder / "release-voice.toml", Catalogue([folder]))
+    store(engine, calls("A", 8, 2026, {"phone": 3, "video": 4, "text_online": 12}), org)
+    period = parse_period("FY2027-Q1")
+    first = file(engine, build_return(engine, org, ORG_NAME, voice, period), voice, tmp_path / org)
+    second = build_return(engine, org, ORG_NAME, quarterly, period)
+    return (first, voice), (second, quarterly)
+
+
+def test_a_return_that_only_hiding_zeros_protects_hides_them_says_so_and_is_filed(
+    engine: Engine, tmp_path: Path
+) -> None:
+    # Before zeros could be hidden, this return could not be filed (RET-041).
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(release_module, "_hopeless", lambda *a: False)
+        _, (before, _) = _voice_then_modes(engine, tmp_path / "before", "ZERO00")
+    assert before.has_errors and "RET-041" in [f.code for f in before.findings]
+
+    org = "ZERO01"
+    (first, voice), (second, quarterly) = _voice_then_modes(engine, tmp_path, org)
+    assert first.figure("voice_calls").total.value == 7
+    codes = [f.code for f in second.findings]
+    assert "RET-041" not in codes and not second.has_errors
+    relaxed = next(f for f in second.findings if f.code == "RET-043")
+    assert relaxed.severity == "warning"
+    assert relaxed.message.endswith("could have worked out a small one of calls")
+    # The return declares it: a reader may not assume a hidden figure is at least 1.
+    assert second.disclosure["zero_exempt"] is False
+    table = second.figure("calls")
+    hidden = {c.key: c for c in (table.total, *table.cells) if c.status == SUPPRESSED}
+    # Phone and video (small), the zeros (in person, not recorded), and text (12) and the
+    # total (19), which the 7 would pin, are hidden alike, with one note.
+    assert set(hidden) == {(), ("phone",), ("video",), ("text_online",), ("in_person",), (None,)}
+    notes = {c.note for c in hidden.values()}
+    assert len(notes) == 1 and notes.pop().startswith("hidden to protect people")
+    # The symbol, never the value, wherever a hidden cell is shown.
+    assert all(c.value is None for c in hidden.values())
+    text = render_text(second)
+    assert "zeros are published as 0" not in text
+
+    # Had it still declared zeros shown, the independent attacker would pin phone.
+    claimed = replace(second, disclosure={**second.disclosure, "zero_exempt": True})
+    pinned = {
+        (n.key, n.low, n.high) for n in attack(engine, org, [(first, voice), (claimed, quarterly)])
+    }
+    assert (("phone",), 1, 6) in pinned
+
+    # It is filed (submit), and with what it declares the attacker narrows nothing.
+    filed = file(engine, second, quarterly, tmp_path / org)
+    assert filed.disclosure["zero_exempt"] is False
+    assert attack(engine, org, [(first, voice), (filed, quarterly)]) == []
+    # The next audit reads what the filed return declared from the ledger.
+    with engine.connect() as conn:
+        earlier = earlier_releases(conn, org, (dt.date(2026, 7, 1), dt.date(2026, 9, 30)))
+    declared = {r.rule_file.id: r for r in earlier}
+    assert declared["release-q"].zero_exempt is False and declared["release-q"].least(3) == 0
+    assert declared["release-voice"].zero_exempt is True
+    assert declared["release-voice"].least(3) == 1
+
+
 # Pairs of shipped quarterly returns for one organisation and quarter, on small made-up records.
 SHIPPED_QUARTERLY = (
     "nz-peer-core",
@@ -254,14 +349,92 @@ def test_two_shipped_returns_of_one_quarter_give_nothing_away(
         for i, a in enumerate(activities)
     ]
     store(engine, rows, org)
-    released = []
+    released: list[tuple[Return, RuleFile]] = []
+    given_away: set[tuple[int, str]] = set()
     for ident in pair:
         rule_file = load(ident)
         ret = build_return(engine, org, ORG_NAME, rule_file, parse_period("FY2027-Q1"))
         if not ret.has_errors:
+            given_away |= disclosed_before(len(released), ret)
             filed = file_return(engine, ret, rule_file, tmp_path / org, formats=("json",))
             released.append((filed.ret, rule_file))
-    assert attack(engine, org, released) == []
+    # Nothing is narrowed but what a RET-042 said the returns filed before had given away
+    # (e.g. a total hidden here that the other return publishes: a return that hides its
+    # zeros, once refused, is filed now, with that warning).
+    for n in attack(engine, org, released):
+        assert (n.release, words(released[n.release][0], n.measure, n.key)) in given_away, n
+
+
+def words(ret: Return, measure: str, key: tuple[str | None, ...]) -> str:
+    """A hidden cell of the return being built as findings name it."""
+    where = "total" if not key else " / ".join("not recorded" if k is None else k for k in key)
+    return f"{measure} ({where}) in the return for {ret.period.label} being built"
+
+
+def disclosed_before(index: int, ret: Return) -> set[tuple[int, str]]:
+    """The hidden cells of `ret` (release `index`) its RET-042 warning names."""
+    return {
+        (index, named)
+        for f in ret.findings
+        if f.code == "RET-042"
+        for named in f.details["figures"]
+    }
+
+
+# Found by a search over small organisations filing two or three shipped quarterly returns:
+# peer-values' return after nz-consumer-resource-information's was refused (RET-041).
+VALUES_AFTER_RESOURCE = [
+    ("2026-08-04", "one_to_one", "phone", 3, False),
+    ("2026-08-24", "outreach", "text_online", 2, False),
+    ("2026-09-04", "education", "video", 1, True),
+    ("2026-09-27", "drop_in", "text_online", 1, True),
+    ("2026-07-03", "group", "video", 1, False),
+    ("2026-07-29", "group", "video", 1, True),
+    ("2026-08-13", "community_event", "video", 2, True),
+    ("2026-09-29", "warm_line_call", "in_person", 2, True),
+    ("2026-07-24", "warm_line_call", "video", 3, False),
+]
+
+
+def _values_after_resource(
+    engine: Engine, tmp_path: Path, org: str
+) -> tuple[list[tuple[Return, RuleFile]], Return]:
+    rows = [
+        {
+            "activity_id": f"X-{i}",
+            "date": d,
+            "kind": k,
+            "mode": m,
+            "attendance": a,
+            "member_led": led,
+        }
+        for i, (d, k, m, a, led) in enumerate(VALUES_AFTER_RESOURCE)
+    ]
+    store(engine, rows, org)
+    period = parse_period("FY2027-Q1")
+    resource = load("nz-consumer-resource-information")
+    ret = build_return(engine, org, ORG_NAME, resource, period)
+    released = [(file(engine, ret, resource, tmp_path / org), resource)]
+    values = build_return(engine, org, ORG_NAME, load("peer-values"), period)
+    return released, values
+
+
+def test_a_shipped_return_refused_before_now_hides_zeros_and_gives_nothing_away(
+    engine: Engine, tmp_path: Path
+) -> None:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(release_module, "_hopeless", lambda *a: False)
+        patch.setattr(release_module, "_own_bound", lambda *a: False)
+        _, before = _values_after_resource(engine, tmp_path, "SHIP00")
+    assert before.has_errors and "RET-041" in [f.code for f in before.findings]
+
+    released, values = _values_after_resource(engine, tmp_path, "SHIP01")
+    codes = [f.code for f in values.findings]
+    assert "RET-043" in codes and "RET-041" not in codes and not values.has_errors
+    assert values.disclosure["zero_exempt"] is False
+    rule_file = load("peer-values")
+    filed = file(engine, values, rule_file, tmp_path / "SHIP01")
+    assert attack(engine, "SHIP01", [*released, (filed, rule_file)]) == []
 
 
 # The integer programs against brute force on tiny systems.
