@@ -30,13 +30,12 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from peerreport.bundle.signing import fingerprint
+from peerreport.bundle.signing import fingerprint, new_key_paths, write_private_key
 from peerreport.errors import InputFileError, PeerreportError
 
 SEALED_NAME = "funder-figures.sealed.json"
@@ -84,21 +83,9 @@ def new_funder_key(folder: Path, name: str = "funder") -> FunderKeyPair:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
-    folder.mkdir(parents=True, exist_ok=True)
-    private_path, public_path = folder / f"{name}.x25519.key", folder / f"{name}.x25519.pub"
-    for path in (private_path, public_path):
-        if path.exists():
-            raise InputFileError(f"{path} already exists; refusing to overwrite a key")
+    private_path, public_path = new_key_paths(folder, f"{name}.x25519.key", f"{name}.x25519.pub")
     key = X25519PrivateKey.generate()
-    pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    # Created with 0600 from the start: the private key is never world-readable.
-    fd = os.open(private_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(pem)
+    write_private_key(private_path, key)
     raw = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     text = public_text(raw)
     public_path.write_text(text + "\n", encoding="ascii")

@@ -44,26 +44,39 @@ def fingerprint(public_raw: bytes) -> str:
     return "SHA256:" + digest.rstrip("=")
 
 
+def new_key_paths(folder: Path, private_name: str, public_name: str) -> tuple[Path, Path]:
+    """The two files of a new key pair in `folder` (made if missing); refuses to overwrite."""
+    folder.mkdir(parents=True, exist_ok=True)
+    private_path, public_path = folder / private_name, folder / public_name
+    for path in (private_path, public_path):
+        if path.exists():
+            raise InputFileError(f"{path} already exists; refusing to overwrite a key")
+    return private_path, public_path
+
+
+def write_private_key(path: Path, key: Any) -> None:
+    """Write a private key as unencrypted PKCS#8 PEM, in a file made with mode 0600 from the
+    start (never world-readable, not even for a moment)."""
+    from cryptography.hazmat.primitives import serialization
+
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(pem)
+
+
 def new_key_pair(folder: Path, name: str = "peerreport") -> KeyPair:
     """Write NAME.key (private, PEM, mode 0600) and NAME.pub (public, PEM) into `folder`."""
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    folder.mkdir(parents=True, exist_ok=True)
-    private_path, public_path = folder / f"{name}.key", folder / f"{name}.pub"
-    for path in (private_path, public_path):
-        if path.exists():
-            raise InputFileError(f"{path} already exists; refusing to overwrite a key")
+    private_path, public_path = new_key_paths(folder, f"{name}.key", f"{name}.pub")
     key = Ed25519PrivateKey.generate()
-    private_pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    # Create the private key file with 0600 from the start: never world-readable.
-    fd = os.open(private_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(private_pem)
+    write_private_key(private_path, key)
     public = key.public_key()
     public_path.write_bytes(
         public.public_bytes(
