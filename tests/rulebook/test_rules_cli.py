@@ -88,18 +88,6 @@ def test_schema(runner: CliRunner) -> None:
     assert schema["title"] == "RuleFileModel" and "Measure" in schema["$defs"]
 
 
-def test_shipped_rules_lint_and_test_clean(runner: CliRunner) -> None:
-    lint = runner.invoke(cli, ["rules", "lint", str(RULES)])
-    assert lint.exit_code == 0, lint.output
-    # "warn": only the disclosure lint's warnings (issue 11), which do not fail the lint.
-    listed = lint.output.count("ok ") + lint.output.count("warn ")
-    assert listed == len(list(RULES.glob("*.toml"))) and "FAIL" not in lint.output
-    test = runner.invoke(cli, ["rules", "test", str(RULES)])
-    assert test.exit_code == 0, test.output
-    assert "PASS example-peer-support: member-led sessions and warm-line calls" in test.output
-    assert "0 failed" in test.output
-
-
 def test_failing_fixture_exits_1(runner: CliRunner, tmp_path: Path) -> None:
     (tmp_path / "good.toml").write_text(GOOD, "utf-8")
     result = runner.invoke(cli, ["rules", "test", "good.toml"])
