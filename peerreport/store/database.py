@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 from importlib import resources
 from typing import Any
 
@@ -34,6 +36,7 @@ def open_engine(url: str) -> Engine:
     except (ArgumentError, ImportError, ValueError) as exc:
         raise DatabaseError(f"cannot use database URL {safe_url(url)!r}: {exc}") from exc
     if engine.dialect.name == "sqlite":
+        _private_file(engine.url.database)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -42,6 +45,20 @@ def open_engine(url: str) -> Engine:
             cursor.close()
 
     return engine
+
+
+def _private_file(database: str | None) -> None:
+    """Make a new SQLite database file readable by its owner only (0600) before SQLite
+    creates it world-readable: it holds an organisation's records and its ledger. SQLite
+    gives its journal and WAL files the database file's mode."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = os.path.abspath(database)
+    if os.path.exists(path) or not os.path.isdir(os.path.dirname(path)):
+        return  # an existing file keeps its mode; a missing folder is SQLite's own error
+    # Made in between by another process: then it is theirs to have made.
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def _reason(exc: OperationalError) -> str:
