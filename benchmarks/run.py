@@ -46,14 +46,14 @@ import sys
 import tempfile
 import time
 import uuid
-from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from build_bench import _busiest_quarter as busiest_quarter  # the same quarter build_bench times
 from pg_schema import drop_postgres_schema, fresh_postgres_schema
-from sqlalchemy import Engine, extract, func, select, text
+from sqlalchemy import Engine, text
 
 HERE = Path(__file__).resolve().parent
 RULES = HERE / "national.toml"
@@ -385,20 +385,6 @@ def same_figures(name: str, ours: Figures, theirs: Figures) -> None:
 
 
 # -- one size, one database -----------------------------------------------------------------
-
-
-def busiest_quarter(engine: Engine, org: str) -> str:
-    """The NZ financial-year quarter (July start) holding the most activity rows."""
-    from peerreport.store.schema import activity
-
-    year, month = extract("year", activity.c.date), extract("month", activity.c.date)
-    query = select(year, month, func.count()).where(activity.c.org == org).group_by(year, month)
-    quarters: Counter[str] = Counter()
-    with engine.connect() as conn:
-        for y, m, n in conn.execute(query):
-            y, m = int(y), int(m)
-            quarters[f"FY{y + 1 if m >= 7 else y}-Q{(m - 7) % 12 // 3 + 1}"] += int(n)
-    return quarters.most_common(1)[0][0]
 
 
 def peerreport_import(
