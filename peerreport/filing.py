@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from peerreport.disclosure.release import record_release
 from peerreport.errors import UsageError
@@ -138,12 +138,14 @@ def file_return(
             ledger=pending.anchor.to_dict() if pending.anchor is not None else None,
         )
 
-    done = record(engine, ret, reason, bundle=make, now=now)
+    def released(conn: Connection, ident: int, version: int) -> None:
+        # What was released, cell by cell: the next build is audited against it.
+        # In the submission's own transaction, so a crash leaves both or neither.
+        record_release(conn, ident, version, ret, rule_file)
+
+    done = record(engine, ret, reason, bundle=make, now=now, also=released)
     entry = done.submission
     assert done.bundle is not None
-    with engine.begin() as conn:
-        # What was released, cell by cell: the next build is audited against it.
-        record_release(conn, entry.id, entry.version, entry.ret, rule_file)
     target = out_dir / bundle_name(ret, entry.version)
     save_bundle(done.bundle, target)
     recipient = None

@@ -79,6 +79,10 @@ class Submitted:
 #: Makes the bundle of a pending submission (its bytes are hashed into the ledger).
 BundleMaker = Callable[[Pending], bytes]
 
+#: Records more about a submission (its id, its version) in the submission's own
+#: transaction, so a crash leaves both or neither.
+AlsoRecord = Callable[[Connection, int, int], None]
+
 
 def lock_key(org: str, rule_id: str, start: dt.date, end: dt.date) -> int:
     """A signed 64-bit advisory lock key for one (org, rule file, period)."""
@@ -92,11 +96,13 @@ def submit(
     reason: str | None = None,
     bundle: BundleMaker | None = None,
     now: Callable[[], dt.datetime] | None = None,
+    also: AlsoRecord | None = None,
 ) -> Submitted:
     """Record `ret` as submitted: version 1, or an amendment of the current version.
 
     Refuses (with `UsageError`) a return with error findings, and an amendment
-    without a reason.
+    without a reason. `also` runs inside the same transaction, after the row is
+    inserted (filing records what the return released there).
     """
     if ret.has_errors:
         raise UsageError(
@@ -110,7 +116,7 @@ def submit(
     for attempt in range(ATTEMPTS):
         try:
             with engine.begin() as conn:
-                ident, made = _record(conn, ret, note, bundle, clock)
+                ident, made = _record(conn, ret, note, bundle, clock, also)
             return Submitted(get(engine, ident), made)
         except (IntegrityError, OperationalError) as exc:
             if not _worth_retrying(exc) or attempt == ATTEMPTS - 1:
@@ -125,6 +131,7 @@ def _record(
     reason: str | None,
     bundle: BundleMaker | None,
     clock: Callable[[], dt.datetime],
+    also: AlsoRecord | None = None,
 ) -> tuple[int, bytes | None]:
     start, end = ret.period.start, ret.period.end
     if conn.dialect.name == "postgresql":
@@ -201,6 +208,8 @@ def _record(
     chain.append(
         conn, ret.organisation, kind, f"submitted return {ident}", chain.submission_payload(row)
     )
+    if also is not None:
+        also(conn, ident, pending.version)
     return ident, made
 
 

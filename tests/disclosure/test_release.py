@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, func, select
 
 import peerreport.disclosure.release as release_module
+import peerreport.filing as filing_module
 import peerreport.returns.build as build_module
 from peerreport.disclosure import milp
 from peerreport.disclosure.release import earlier_releases
@@ -31,7 +32,7 @@ from peerreport.returns.build import build_return
 from peerreport.returns.model import SUPPRESSED, Return
 from peerreport.returns.periods import parse_period
 from peerreport.rulebook import Catalogue, RuleFile, load
-from peerreport.store.schema import released_cell, released_rule
+from peerreport.store.schema import ledger_entry, released_cell, released_rule, submitted_return
 from tests.bundle.sample import ORG_NAME, store
 from tests.disclosure.attacker import attack
 
@@ -493,3 +494,38 @@ def test_an_interval_is_of_whole_numbers_not_of_the_linear_relaxation() -> None:
     found = milp.interval(equations, 3, range(4))
     assert (found.low, found.high) == (1, 1)
     assert milp.narrow(equations, 3)
+
+
+def test_a_submission_and_what_it_released_are_recorded_together(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """A failure while recording the released cells leaves no submission either.
+
+    They were once two transactions: a submit killed between them left a filed
+    return whose release the next build's audit could not see.
+    """
+    quarterly = rules(tmp_path / "rules", "release-q")
+    store(engine, calls("A", 8, 2026, {"phone": 7, "text_online": 12}))
+    ret = build_return(engine, "TEST01", ORG_NAME, quarterly, parse_period("FY2027-Q1"))
+
+    def broken(*args: Any) -> int:
+        raise RuntimeError("the machine went down while recording the release")
+
+    def counts() -> tuple[int, int, int]:
+        with engine.connect() as conn:
+            return (
+                conn.execute(select(func.count()).select_from(submitted_return)).scalar_one(),
+                conn.execute(select(func.count()).select_from(released_cell)).scalar_one(),
+                conn.execute(select(func.count()).select_from(ledger_entry)).scalar_one(),
+            )
+
+    before = counts()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(filing_module, "record_release", broken)
+        with pytest.raises(RuntimeError):
+            file(engine, ret, quarterly, tmp_path / "out")
+    assert counts() == before
+    assert not any((tmp_path / "out").glob("*.zip"))  # no bundle for a filing that is not there
+    file(engine, ret, quarterly, tmp_path / "out")
+    submissions, cells, entries = counts()
+    assert submissions == before[0] + 1 and cells > before[1] and entries > before[2]
