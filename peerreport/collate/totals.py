@@ -18,17 +18,20 @@ Then the rule file's disclosure control is applied to each collated table
 (`peerreport.disclosure.protect_table`), so a small regional sum is protected
 like a small provider count. Where providers' suppressed cells leave the
 collated table not adding up, secondary suppression cannot be worked out and
-each cell is protected on its own (primary suppression only), which the cell's
-reason says.
+each cell is protected on its own (primary suppression only), which the
+cell's reason says. A collation of exact figures is then audited with the
+providers' own returns (`collate.linked`), so that a region's figure less the
+providers who published theirs cannot give a hidden one away.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from peerreport.collate.gather import Received
+from peerreport.collate.linked import audit_collation
 from peerreport.compute.figures import round_half_up
 from peerreport.disclosure import Protected, Status, TableError, protect_table
 from peerreport.disclosure.distinct import protect_distinct
@@ -132,9 +135,42 @@ def collate_figures(
             cells,
             note,
         )
+    if exact:
+        # Exact sums beside the providers' own returns could give a hidden figure away.
+        audit = audit_collation(rule_file, received, exact, figures)
+        figures = {i: _hidden(f, audit.hide) for i, f in figures.items()}
+        for ident, said in _conflicts(audit.conflicts).items():
+            figures[ident] = replace(figures[ident], note=_joined(figures[ident].note, said))
     for ident in rule_file.derived_order:
         figures[ident] = _derived(rule_file, ident, raw, figures)
     return [figures[i] for i in rule_file.measures if i in figures]
+
+
+def _hidden(figure: CollatedFigure, hide: Mapping[tuple[str, CellKey], str]) -> CollatedFigure:
+    """The figure with the cells the linked audit hid (value gone, reason given)."""
+
+    def one(cell: CollatedCell) -> CollatedCell:
+        reason = hide.get((figure.id, cell.key))
+        if reason is None:
+            return cell
+        return replace(cell, value=None, status="suppressed", reason=reason)
+
+    return replace(figure, total=one(figure.total), cells=tuple(one(c) for c in figure.cells))
+
+
+def _conflicts(conflicts: Sequence[tuple[str, str]]) -> dict[str, str]:
+    """Cells the audit could not protect, by measure (they were given away by providers)."""
+    found: dict[str, list[str]] = {}
+    for ident, words in conflicts:
+        found.setdefault(ident, []).append(words)
+    return {
+        ident: "providers' own returns already give away " + "; ".join(items)
+        for ident, items in found.items()
+    }
+
+
+def _joined(note: str, more: str) -> str:
+    return f"{note}; {more}" if note else more
 
 
 def _parts(item: Received, ident: str) -> dict[CellKey, tuple[Any, str]]:

@@ -1,0 +1,167 @@
+"""A collation of exact figures gives no provider's hidden figure away beside their returns.
+
+The attacker here shares no code with `peerreport.collate.linked`: it
+enumerates every way each provider's hidden cells could fill its published
+total, keeps the combinations that agree with every published regional cell,
+and reads off how far each hidden cell is pinned.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import peerreport.collate.totals as totals_module
+from peerreport.collate.gather import Received
+from peerreport.collate.linked import HIDDEN_REASON
+from peerreport.collate.totals import collate_figures
+from peerreport.disclosure import Status, protect_table
+from peerreport.returns.model import SUPPRESSED
+from peerreport.rulebook import RuleFile
+from tests.bundle.sample import load_rules, period, published, write_rules
+
+MODES = ("in_person", "phone", "video", "text_online")
+Table = dict[str, int]
+
+
+@pytest.fixture(scope="module")
+def rule_file(tmp_path_factory: pytest.TempPathFactory) -> RuleFile:
+    return load_rules(write_rules(tmp_path_factory.mktemp("rules"), method="suppress"))
+
+
+def _received(rule_file: RuleFile, tables: Mapping[str, Table]) -> list[Received]:
+    """Each provider's return as it protected it itself, as the funder receives it."""
+    policy = rule_file.disclosure
+    found = []
+    for org, table in tables.items():
+        cells: dict[tuple[str | None, ...], int] = {(m,): table[m] for m in MODES}
+        cells[()] = sum(table.values())
+        shown = protect_table(cells, 1, policy, (rule_file.id, "calls", "FY2027-Q1", org))
+        values = {k: p.value if p.status == Status.EXACT else None for k, p in shown.items()}
+        ret = published(rule_file, org, {"calls": (values[()], {m: values[(m,)] for m in MODES})})
+        when = dt.datetime(2026, 10, 20, tzinfo=dt.UTC)
+        found.append(Received(f"{org}.zip", ret, 1, when, "submission", None, "0" * 64))
+    return found
+
+
+def _exact(tables: Mapping[str, Table]) -> dict[str, Any]:
+    return {
+        org: {"calls": {(): sum(t.values())} | {(m,): t[m] for m in MODES}}
+        for org, t in tables.items()
+    }
+
+
+def _released(rule_file: RuleFile, tables: Mapping[str, Table]) -> tuple[list[Received], Any]:
+    received = _received(rule_file, tables)
+    figures = collate_figures(rule_file, received, period(), _exact(tables))
+    return received, next(f for f in figures if f.id == "calls")
+
+
+def _fillings(total: int, slots: int, least: int) -> Iterator[tuple[int, ...]]:
+    """Every way `slots` whole numbers of at least `least` add up to `total`."""
+    if slots == 0:
+        if total == 0:
+            yield ()
+        return
+    for first in range(least, total - least * (slots - 1) + 1):
+        for rest in _fillings(total - first, slots - 1, least):
+            yield (first, *rest)
+
+
+def attack(received: Sequence[Received], region: Any) -> dict[tuple[str, str], tuple[int, int]]:
+    """The [min, max] of every provider's hidden cell over all fillings that fit what is shown."""
+    shown = {c.key[0]: c.value for c in region.cells if c.status != SUPPRESSED}
+    options: dict[str, list[dict[str, int]]] = {}
+    for item in received:
+        figure = item.ret.figure("calls")
+        cells = {c.key[0]: c for c in figure.cells}
+        hidden = [m for m in MODES if cells[m].status == SUPPRESSED]
+        assert figure.total.status != SUPPRESSED  # the tests give providers large totals
+        known = {m: int(str(cells[m].value)) for m in MODES if m not in hidden}
+        left = int(str(figure.total.value)) - sum(known.values())
+        least = 1 if item.ret.disclosure["zero_exempt"] else 0
+        options[item.ret.organisation] = [
+            known | dict(zip(hidden, filling, strict=True))
+            for filling in _fillings(left, len(hidden), least)
+        ]
+    orgs = sorted(options)
+    found: dict[tuple[str, str], tuple[int, int]] = {}
+    for choice in itertools.product(*(options[o] for o in orgs)):
+        if any(sum(t[m] for t in choice) != v for m, v in shown.items() if m is not None):
+            continue
+        for org, table in zip(orgs, choice, strict=True):
+            for m in MODES:
+                low, high = found.get((org, m), (table[m], table[m]))
+                found[(org, m)] = (min(low, table[m]), max(high, table[m]))
+    hidden_cells = {
+        (i.ret.organisation, c.key[0])
+        for i in received
+        for c in i.ret.figure("calls").cells
+        if c.status == SUPPRESSED
+    }
+    return {k: v for k, v in found.items() if k in hidden_cells}
+
+
+LEAKY = {
+    "P01": {"in_person": 0, "phone": 2, "video": 0, "text_online": 12},
+    "P02": {"in_person": 0, "phone": 10, "video": 0, "text_online": 10},
+    "P03": {"in_person": 0, "phone": 8, "video": 0, "text_online": 9},
+}
+
+
+def test_a_region_less_the_providers_who_published_theirs_gives_nothing_away(
+    rule_file: RuleFile,
+) -> None:
+    # Without the audit: the region's 20 phone calls less 10 and 8 is P01's hidden 2.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(totals_module, "audit_collation", _no_audit)
+        received, region = _released(rule_file, LEAKY)
+    assert attack(received, region)[("P01", "phone")] == (2, 2)
+
+    received, region = _released(rule_file, LEAKY)
+    pinned = attack(received, region)
+    assert pinned[("P01", "phone")][1] - pinned[("P01", "phone")][0] >= 6
+    cells = {c.key: c for c in (region.total, *region.cells)}
+    assert cells[("phone",)].status == SUPPRESSED
+    assert cells[("phone",)].reason == HIDDEN_REASON
+    # Phone alone would be the total less the rest: another cell is hidden with it.
+    assert cells[("text_online",)].status == SUPPRESSED
+    # The total adds up published totals and stays; the zeros give nothing away and stay.
+    assert cells[()].value == 14 + 20 + 17 and cells[("video",)].value == 0
+
+
+def _no_audit(*args: Any) -> Any:
+    from peerreport.collate.linked import LinkedAudit
+
+    return LinkedAudit({}, [])
+
+
+provider_tables = st.fixed_dictionaries({m: st.integers(0, 9) for m in MODES}).filter(
+    lambda t: 12 <= sum(t.values()) <= 16
+)
+
+
+@settings(max_examples=25, deadline=None)
+@given(tables=st.lists(provider_tables, min_size=2, max_size=3))
+def test_no_hidden_provider_cell_is_narrowed_by_the_collation(
+    rule_file: RuleFile, tables: list[Table]
+) -> None:
+    """Whatever the providers' tables, the collation narrows no hidden cell below the
+    threshold further than the provider's own return already did."""
+    named = {f"P{i:02d}": t for i, t in enumerate(tables, 1)}
+    received, region = _released(rule_file, named)
+    with_collation = attack(received, region)
+    alone: dict[tuple[str, str], tuple[int, int]] = {}
+    for item in received:  # what each provider's own return allows, with no region shown
+        alone |= attack([item], replace(region, cells=()))
+    threshold = rule_file.disclosure.threshold
+    for cell, (low, high) in with_collation.items():
+        own_low, own_high = alone[cell]
+        assert high - low >= min(threshold, own_high - own_low), (cell, named, region)
