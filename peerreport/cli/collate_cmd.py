@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from peerreport.cli.options import json_option, print_json
+
+if TYPE_CHECKING:
+    from peerreport.collate.linked import Earlier
 
 
 def _expand(paths: tuple[Path, ...]) -> list[Path]:
@@ -15,6 +19,20 @@ def _expand(paths: tuple[Path, ...]) -> list[Path]:
     for path in paths:
         found += sorted(path.glob("*.zip")) if path.is_dir() else [path]
     return found
+
+
+def _earlier(path: Path) -> Earlier:
+    """An earlier collation's JSON, or a plain error naming the file."""
+    import json
+
+    from peerreport.collate.linked import earlier_from_json
+    from peerreport.errors import UsageError
+
+    try:
+        data = json.loads(path.read_text("utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise UsageError(f"--published-before {path}: cannot read it as JSON ({exc})") from None
+    return earlier_from_json(data, str(path))
 
 
 @click.command()
@@ -63,6 +81,15 @@ def _expand(paths: tuple[Path, ...]) -> list[Path]:
     "the exact figures providers sealed to it, adds them up and protects the regional table "
     "once. Without it, published figures are added and hidden ones make totals lower bounds.",
 )
+@click.option(
+    "--published-before",
+    "published_before",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A collation of this rule file and period already published (the JSON that "
+    "`collate --json` printed; repeatable). With --funder-key, the exact sums are audited "
+    "with it, so two collations cannot give a provider away by difference.",
+)
 @json_option
 @click.pass_context
 def collate(
@@ -76,6 +103,7 @@ def collate(
     allow_unsigned: bool,
     allow_unknown_keys: bool,
     funder_key_file: Path | None,
+    published_before: tuple[Path, ...],
     as_json: bool,
 ) -> None:
     """Verify providers' BUNDLES (files or folders) and add their figures up.
@@ -90,13 +118,17 @@ def collate(
     the 20th of the month after the period); adds the figures up, protects
     the collated table with the rule file's disclosure control, and writes a
     workbook (one row per provider plus totals) and an HTML summary. Exit
-    code 1 when a bundle was rejected.
+    code 1 when a bundle was rejected, or an earlier collation could not be
+    audited with this one.
 
     With --funder-key, the exact figures providers sealed to the funder's key
     (when the rule file's [release] asks for them) are added instead of the
     published ones, and the regional table is protected once: a small count
     every provider had to hide appears when the region's figure is large
-    enough. A wrong key or an altered sealed part stops with the reason.
+    enough. A wrong key or an altered sealed part stops with the reason. The
+    exact sums are audited with the providers' own returns and with the
+    collations of the period already published (--published-before), and
+    cells that would give a provider's hidden figure away are hidden.
 
     \b
     Examples:
@@ -128,12 +160,13 @@ def collate(
         from peerreport.bundle.sealed import load_funder_private_key
 
         funder_key = load_funder_private_key(funder_key_file)
-    collation = run(paths, rule_file, providers, wanted, trust, funder_key)
+    earlier = [_earlier(path) for path in published_before]
+    collation = run(paths, rule_file, providers, wanted, trust, funder_key, earlier)
     write_workbook(collation, out)
     summary = write_summary(collation, html or out.with_suffix(".html"))
     if as_json:
         print_json({**collation.to_dict(), "workbook": str(out), "summary": str(summary)})
-        ctx.exit(1 if collation.rejected else 0)
+        ctx.exit(1 if collation.rejected or collation.unlinked else 0)
     assumed = "" if collation.due_from_rules else " (assumed: the rule file sets none)"
     click.echo(
         f"{collation.rule_title}, {collation.period.label}, due {long_date(collation.due)}"
@@ -152,10 +185,12 @@ def collate(
             click.echo(f"  {row.status.upper():8} {row.code} {row.name}: {row.note}")
     for item in collation.rejected:
         click.echo(f"  NOT COLLATED {Path(item.file).name}: {item.reason}")
+    for note in collation.unlinked:
+        click.secho(f"  NOT AUDITED WITH {note}", fg="red", bold=True)
     for row in collation.providers:
         if row.received is not None and row.received.unverified:
             click.secho(
                 f"  WARNING {row.code} collated with {row.received.unverified}", fg="red", bold=True
             )
     click.echo(f"  wrote {out}\n  wrote {summary}")
-    ctx.exit(1 if collation.rejected else 0)
+    ctx.exit(1 if collation.rejected or collation.unlinked else 0)

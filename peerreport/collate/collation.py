@@ -17,6 +17,7 @@ from typing import Any
 from peerreport.bundle.verify import Trust
 from peerreport.collate.exact import open_exact
 from peerreport.collate.gather import Gathered, Received, Rejected, gather
+from peerreport.collate.linked import Earlier, unlinked
 from peerreport.collate.providers import Provider
 from peerreport.collate.totals import CollatedFigure, collate_figures
 from peerreport.returns.due import due_date
@@ -54,6 +55,7 @@ class ProviderRow:
             "received_by": got.received_by if got else None,
             "version": got.version if got else None,
             "signer": got.signer if got else None,
+            "sha256": got.sha256 if got else None,
         }
 
 
@@ -73,6 +75,8 @@ class Collation:
     rejected: tuple[Rejected, ...]
     figures: tuple[CollatedFigure, ...]
     exact_from: tuple[str, ...] = ()  # providers whose sealed exact figures were added
+    #: Earlier collations given that could not be audited with this one, and why.
+    unlinked: tuple[str, ...] = ()
 
     def count(self, status: str) -> int:
         """How many providers have a status."""
@@ -103,6 +107,7 @@ class Collation:
             ],
             "figures": [_figure_dict(f) for f in self.figures],
             "exact_from": list(self.exact_from),
+            "unlinked": list(self.unlinked),
         }
 
 
@@ -136,18 +141,21 @@ def collate(
     period: Period | None = None,
     trust: Trust | None = None,
     funder_key: Any = None,
+    earlier: Sequence[Earlier] = (),
 ) -> Collation:
     """Verify, sort out and add up providers' bundles for one rule file and period.
 
     `trust` (default: the provider list's keys, nothing unverified allowed)
     decides which bundles' origin is shown; see `gather`. `funder_key`, the
     funder's loaded X25519 private key, opens providers' sealed exact figures,
-    which are then added instead of the published ones (`collate.exact`).
+    which are then added instead of the published ones (`collate.exact`), and
+    the sums audited with the providers' returns and with `earlier`, the
+    collations of the period already published (`collate.linked`).
     """
     gathered = gather(paths, rule_file, period, providers, trust)
     kept = [gathered.received[code] for code in sorted(gathered.received)]
     exact = open_exact(kept, funder_key) if funder_key is not None else {}
-    figures = collate_figures(rule_file, kept, gathered.period, exact)
+    figures = collate_figures(rule_file, kept, gathered.period, exact, earlier)
     declared = due_date(rule_file, gathered.period)
     due = declared or due_date(USUAL_DUE, gathered.period)
     assert due is not None
@@ -164,6 +172,7 @@ def collate(
         rejected=tuple(gathered.rejected),
         figures=tuple(figures),
         exact_from=tuple(sorted(exact)),
+        unlinked=tuple(unlinked(kept, earlier)) if exact else (),
     )
 
 

@@ -18,11 +18,18 @@ least 1), its total, and each collated cell (the sum of what was added for
 it). A provider without a sealed part adds only what it published, so its
 cells enter as the published values, exactly.
 
+Collations of the same period already published (`Earlier`, read from the
+JSON `collate --json` writes) are audited too: each of their published cells
+is the sum of what its providers' bundles held, so a second collation
+without one provider cannot give that provider away by difference. An
+earlier cell is linked when every bundle it added is in this collation
+(matched by SHA-256); one that added a bundle this collation does not hold
+(an amended return's earlier version) cannot be written in this collation's
+unknowns and is reported as not linked.
+
 What this does not see: relations between different measures of one
 provider (a measure that is the sum of two others), which the provider's own
-audit covered among its own returns, and collations released earlier (a
-second collation without one provider gives that provider's cells away by
-difference); docs/disclosure.md says so.
+audit covered among its own returns; docs/disclosure.md says so.
 """
 
 from __future__ import annotations
@@ -45,9 +52,22 @@ HIDDEN_REASON = (
 )
 
 
+EARLIER = "earlier collation"
+
+
+@dataclass(frozen=True)
+class Earlier:
+    """A collation of the same rule file and period already published."""
+
+    name: str  # the file it was read from, for messages
+    bundles: frozenset[str]  # SHA-256 of every bundle it added
+    cells: tuple[tuple[str, CellKey, str, Any], ...]  # (measure, key, status, value)
+
+
 @dataclass
 class _Cell:
-    """One released number: a provider's (`org`) or the collation's (`org` None)."""
+    """One released number: a provider's (`org`), this collation's (`org` None) or an
+    earlier collation's (`org` EARLIER)."""
 
     org: str | None
     measure: str
@@ -77,6 +97,7 @@ def audit_collation(
     received: Sequence[Received],
     exact: Mapping[str, Mapping[str, Mapping[CellKey, Any]]],
     collated: Mapping[str, Any],
+    earlier: Sequence[Earlier] = (),
 ) -> LinkedAudit:
     """Which collated cells to hide so that nothing released can be narrowed (see above).
 
@@ -88,6 +109,8 @@ def audit_collation(
     policy = rule_file.disclosure
     if not exact or policy.method == "none":
         return result
+    held = {item.sha256: item.ret.organisation for item in received}
+    linkable = [b for b in earlier if b.bundles <= held.keys()]
     cells: list[_Cell] = []
     next_unknown = 0
     for ident, figure in collated.items():
@@ -156,6 +179,21 @@ def audit_collation(
             equation = _equation(policy.method, policy.threshold, collated_cell, true)
             equation.terms = added
             mine.append(_Cell(None, ident, collated_cell.key, equation))
+        for before in linkable:
+            orgs = [held[sha] for sha in before.bundles]
+            for measure, key, status, value in before.cells:
+                if measure != ident or status == SUPPRESSED or not _whole(value):
+                    continue
+                added = tuple(t for org in orgs for t in terms_of.get(org, {}).get(key, ()))
+                true = sum(truths[t] for t in added)
+                if status == "rounded":
+                    slack = _slack(policy.method, value, true)
+                    equation = Equation(added, true, ROUNDED, slack=slack, published=value)
+                elif value == true:
+                    equation = Equation(added, true, EXACT)
+                else:
+                    continue  # not the sum of its bundles' figures: nothing to link
+                mine.append(_Cell(EARLIER, ident, key, equation))
         cells.extend(mine)
     _protect(cells, rule_file, result)
     return result
@@ -199,7 +237,7 @@ def _protect(cells: list[_Cell], rule_file: RuleFile, result: LinkedAudit) -> No
         for i, eq in enumerate(equations)
         if eq.state == HIDDEN
         and eq.threshold
-        and (cells[i].org is not None or eq.true > 0)
+        and (cells[i].org not in (None, EARLIER) or eq.true > 0)
         and components.root(eq) in collated
     ]
     # Unknowns a provider published exactly: a collated cell made only of these is known
@@ -252,8 +290,57 @@ def _words(cell: _Cell) -> str:
         if not cell.key
         else " / ".join("not recorded" if k is None else k for k in cell.key)
     )
-    whose = "the collation" if cell.org is None else f"{cell.org}'s return"
+    whose = (
+        "the collation"
+        if cell.org is None
+        else ("an earlier collation" if cell.org == EARLIER else f"{cell.org}'s return")
+    )
     return f"{cell.measure} ({where}) in {whose}"
 
 
-__all__ = ["HIDDEN_REASON", "LinkedAudit", "audit_collation"]
+def unlinked(received: Sequence[Received], earlier: Sequence[Earlier]) -> list[str]:
+    """Why each earlier collation that cannot be linked is not (a sentence each)."""
+    held = {item.sha256 for item in received}
+    return [
+        f"{before.name}: it added {len(before.bundles - held)} bundle(s) this collation does "
+        "not hold (another provider, or an earlier version of an amended return), so it could "
+        "not be audited with this one, and one less the other may give a provider's figure "
+        "away; collate every bundle it added, or do not publish both"
+        for before in earlier
+        if not before.bundles <= held
+    ]
+
+
+def earlier_from_json(data: Any, name: str) -> Earlier:
+    """An earlier collation from the JSON `collate --json` wrote; `UsageError` naming the
+    file when it is not one."""
+    from peerreport.errors import UsageError
+
+    try:
+        bundles = frozenset(
+            str(p["sha256"])
+            for p in data["providers"]
+            if p.get("file") is not None and p.get("status") in ("received", "late")
+        )
+        cells = tuple(
+            (str(f["id"]), tuple(c["key"]), str(c["status"]), c["value"])
+            for f in data["figures"]
+            for c in (f["total"], *f["cells"])
+        )
+    except (KeyError, TypeError, AttributeError):
+        raise UsageError(
+            f"{name}: not a collation written by `peerreport collate --json` (one made before "
+            "collations listed each bundle's sha256 cannot be used: collate it again)"
+        ) from None
+    return Earlier(name, bundles, cells)
+
+
+__all__ = [
+    "EARLIER",
+    "HIDDEN_REASON",
+    "Earlier",
+    "LinkedAudit",
+    "audit_collation",
+    "earlier_from_json",
+    "unlinked",
+]

@@ -31,7 +31,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from peerreport.collate.gather import Received
-from peerreport.collate.linked import audit_collation
+from peerreport.collate.linked import Earlier, audit_collation
 from peerreport.compute.figures import round_half_up
 from peerreport.disclosure import Protected, Status, TableError, protect_table
 from peerreport.disclosure.distinct import protect_distinct
@@ -90,12 +90,15 @@ def collate_figures(
     received: Sequence[Received],
     period: Period,
     exact: Mapping[str, Mapping[str, Mapping[CellKey, Any]]] | None = None,
+    earlier: Sequence[Earlier] = (),
 ) -> list[CollatedFigure]:
     """Every measure of the rule file, added up over the received returns and protected.
 
     `exact` holds providers' exact figures (by organisation code, from their
     sealed parts, `collate.exact`): for those providers the exact values are
-    added, not the published ones, and the regional table is protected once.
+    added, not the published ones, and the regional table is protected once,
+    then audited with the providers' returns and the `earlier` collations of
+    the period already published (`collate.linked`).
     """
     figures: dict[str, CollatedFigure] = {}
     raw: dict[str, Any] = {}
@@ -137,7 +140,7 @@ def collate_figures(
         )
     if exact:
         # Exact sums beside the providers' own returns could give a hidden figure away.
-        audit = audit_collation(rule_file, received, exact, figures)
+        audit = audit_collation(rule_file, received, exact, figures, earlier)
         figures = {i: _hidden(f, audit.hide) for i, f in figures.items()}
         for ident, said in _conflicts(audit.conflicts).items():
             figures[ident] = replace(figures[ident], note=_joined(figures[ident].note, said))

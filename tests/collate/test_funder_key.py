@@ -214,3 +214,43 @@ def test_the_identifier_scan_skips_the_sealed_parts_random_values() -> None:
     assert scan_bundle({SEALED_NAME: json.dumps(entry).encode()}) == []
     entry["note"] = "call +ZAC5361/ today"  # the same text anywhere else is still found
     assert [f.code for f in scan_bundle({SEALED_NAME: json.dumps(entry).encode()})] == ["SCN-001"]
+
+
+def test_collate_audits_with_a_collation_published_before(
+    engine: Engine, funder: tuple[Path, RuleFile], tmp_path: Path
+) -> None:
+    """--published-before reads `collate --json`; one it cannot link is said out loud."""
+    private, rule_file = funder
+    signing = load_private_key(new_key_pair(tmp_path / "keys").private_path)
+    providers = {"P01": _rows("P01", 3, 8), "P02": _rows("P02", 4, 9), "P03": _rows("P03", 5, 10)}
+    paths = {}
+    for org, rows in providers.items():
+        store(engine, rows, org)
+        paths[org] = _filed(engine, rule_file, org, tmp_path / "inbox", signing)
+    base = ["--rules", str(rule_file.path), "--allow-unknown-keys", "--funder-key", str(private)]
+
+    def run(*args: str) -> Any:
+        out = ["--out", str(tmp_path / "region.xlsx")]
+        return CliRunner().invoke(cli, ["collate", *args, *base, *out])
+
+    first = run(*(str(p) for p in paths.values()), "--json")
+    assert first.exit_code == 0, first.output
+    data = json.loads(first.output)
+    assert all(len(p["sha256"]) == 64 for p in data["providers"])
+    (tmp_path / "first.json").write_text(first.output, "utf-8")
+    earlier = ["--published-before", str(tmp_path / "first.json")]
+
+    # The same bundles again: linked, nothing to say.
+    again = run(*(str(p) for p in paths.values()), *earlier)
+    assert again.exit_code == 0 and "NOT AUDITED" not in again.output, again.output
+
+    # Without P03: the first one less this one is P03's, and this audit cannot see P03.
+    fewer = run(str(paths["P01"]), str(paths["P02"]), *earlier)
+    assert fewer.exit_code == 1, fewer.output
+    assert "NOT AUDITED WITH" in fewer.output and "it added 1 bundle(s)" in fewer.output
+
+    # Not a collation: a plain sentence naming the file, exit 2.
+    (tmp_path / "bad.json").write_text('{"figures": 3}', "utf-8")
+    bad = run(str(paths["P01"]), "--published-before", str(tmp_path / "bad.json"))
+    assert bad.exit_code == 2 and "bad.json: not a collation written by" in bad.output
+    assert "Traceback" not in bad.output

@@ -9,6 +9,7 @@ and reads off how far each hidden cell is pinned.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import itertools
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
@@ -20,7 +21,7 @@ from hypothesis import strategies as st
 
 import peerreport.collate.totals as totals_module
 from peerreport.collate.gather import Received
-from peerreport.collate.linked import HIDDEN_REASON
+from peerreport.collate.linked import HIDDEN_REASON, Earlier
 from peerreport.collate.totals import collate_figures
 from peerreport.disclosure import Status, protect_table
 from peerreport.returns.model import SUPPRESSED
@@ -47,7 +48,8 @@ def _received(rule_file: RuleFile, tables: Mapping[str, Table]) -> list[Received
         values = {k: p.value if p.status == Status.EXACT else None for k, p in shown.items()}
         ret = published(rule_file, org, {"calls": (values[()], {m: values[(m,)] for m in MODES})})
         when = dt.datetime(2026, 10, 20, tzinfo=dt.UTC)
-        found.append(Received(f"{org}.zip", ret, 1, when, "submission", None, "0" * 64))
+        digest = hashlib.sha256(ret.to_json().encode()).hexdigest()
+        found.append(Received(f"{org}.zip", ret, 1, when, "submission", None, digest))
     return found
 
 
@@ -58,9 +60,11 @@ def _exact(tables: Mapping[str, Table]) -> dict[str, Any]:
     }
 
 
-def _released(rule_file: RuleFile, tables: Mapping[str, Table]) -> tuple[list[Received], Any]:
+def _released(
+    rule_file: RuleFile, tables: Mapping[str, Table], earlier: Sequence[Earlier] = ()
+) -> tuple[list[Received], Any]:
     received = _received(rule_file, tables)
-    figures = collate_figures(rule_file, received, period(), _exact(tables))
+    figures = collate_figures(rule_file, received, period(), _exact(tables), earlier)
     return received, next(f for f in figures if f.id == "calls")
 
 
@@ -75,9 +79,16 @@ def _fillings(total: int, slots: int, least: int) -> Iterator[tuple[int, ...]]:
             yield (first, *rest)
 
 
-def attack(received: Sequence[Received], region: Any) -> dict[tuple[str, str], tuple[int, int]]:
-    """The [min, max] of every provider's hidden cell over all fillings that fit what is shown."""
-    shown = {c.key[0]: c.value for c in region.cells if c.status != SUPPRESSED}
+def attack(
+    received: Sequence[Received], region: Any, *earlier: tuple[set[str], Any]
+) -> dict[tuple[str, str], tuple[int, int]]:
+    """The [min, max] of every provider's hidden cell over all fillings that fit what is shown
+    (in `region`, and in each earlier collation: the providers it added, and its figure)."""
+    everyone = {i.ret.organisation for i in received}
+    regions = [
+        (orgs, {c.key[0]: c.value for c in figure.cells if c.status != SUPPRESSED})
+        for orgs, figure in ((everyone, region), *earlier)
+    ]
     options: dict[str, list[dict[str, int]]] = {}
     for item in received:
         figure = item.ret.figure("calls")
@@ -94,7 +105,13 @@ def attack(received: Sequence[Received], region: Any) -> dict[tuple[str, str], t
     orgs = sorted(options)
     found: dict[tuple[str, str], tuple[int, int]] = {}
     for choice in itertools.product(*(options[o] for o in orgs)):
-        if any(sum(t[m] for t in choice) != v for m, v in shown.items() if m is not None):
+        tables = dict(zip(orgs, choice, strict=True))
+        if any(
+            sum(tables[o][m] for o in members) != v
+            for members, shown in regions
+            for m, v in shown.items()
+            if m is not None
+        ):
             continue
         for org, table in zip(orgs, choice, strict=True):
             for m in MODES:
@@ -135,6 +152,34 @@ def test_a_region_less_the_providers_who_published_theirs_gives_nothing_away(
     assert cells[("text_online",)].status == SUPPRESSED
     # The total adds up published totals and stays; the zeros give nothing away and stay.
     assert cells[()].value == 14 + 20 + 17 and cells[("video",)].value == 0
+
+
+def test_a_second_collation_less_the_first_gives_nothing_away(rule_file: RuleFile) -> None:
+    """P02-P04 published 12 phone calls for the region; P01's late return adds its hidden 2."""
+    first = {
+        org: {"in_person": 0, "phone": phone, "video": 0, "text_online": 12}
+        for org, phone in (("P02", 3), ("P03", 4), ("P04", 5))
+    }
+    received, region = _released(rule_file, first)
+    assert {c.key: c.value for c in region.cells}[("phone",)] == 12
+    published = Earlier(
+        "first.json",
+        frozenset(i.sha256 for i in received),
+        tuple(("calls", c.key, c.status, c.value) for c in (region.total, *region.cells)),
+    )
+    second = first | {"P01": {"in_person": 0, "phone": 2, "video": 0, "text_online": 12}}
+    earlier = (set(first), region)
+
+    # Audited with its providers' returns only, the second collation publishes 14: less 12.
+    received, blind = _released(rule_file, second)
+    assert {c.key: c.value for c in blind.cells}[("phone",)] == 14
+    assert attack(received, blind, earlier)[("P01", "phone")] == (2, 2)
+
+    received, audited = _released(rule_file, second, [published])
+    cells = {c.key: c for c in audited.cells}
+    assert cells[("phone",)].status == SUPPRESSED and cells[("phone",)].reason == HIDDEN_REASON
+    low, high = attack(received, audited, earlier)[("P01", "phone")]
+    assert high - low >= rule_file.disclosure.threshold
 
 
 def _no_audit(*args: Any) -> Any:
