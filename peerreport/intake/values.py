@@ -41,7 +41,11 @@ _NUMERIC = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})$")
 _NUMERIC_PARTS = re.compile(r"^(\d{1,2})([/.\-])(\d{1,2})([/.\-])(\d{2}|\d{4})$")
 _WORDY_DMY = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)?[\s\-]+([A-Za-z]+)\.?,?[\s\-]+(\d{4})$")
 _WORDY_MDY = re.compile(r"^([A-Za-z]+)\.?[\s\-]+(\d{1,2})(?:st|nd|rd|th)?,?[\s\-]+(\d{4})$")
-_TIME = re.compile(r"^(\d{1,2})[:.](\d{2})(?::(\d{2}))?\s*([ap]\.?m\.?)?$", re.IGNORECASE)
+# 18:30, 18.30, 6:30 pm, 6.30pm, 9am (an hour alone only with am or pm: a bare "9" is
+# more likely a count in the wrong column than a time).
+_TIME = re.compile(
+    r"^(\d{1,2})(?:[:.](\d{2})(?::(\d{2}))?)?\s*([ap]\.?\s?m\.?)?$", re.IGNORECASE
+)
 
 
 class CellValueError(ValueError):
@@ -153,7 +157,11 @@ def parse_date(
 
 
 def parse_time(value: object, *, from_excel: bool = False) -> dt.time:
-    """Read a time of day (18:30, 6:30 pm, or an Excel time)."""
+    """Read a time of day (18:30, 6:30 pm, 9am, or an Excel time).
+
+    Seconds are read (so a mistyped second is still an error) and kept here; the record
+    model keeps times to the minute.
+    """
     if isinstance(value, dt.datetime):
         return value.time()
     if isinstance(value, dt.time):
@@ -165,9 +173,9 @@ def parse_time(value: object, *, from_excel: bool = False) -> dt.time:
         raise CellValueError(f'"{value}" is not a time; write times as HH:MM (e.g. 18:30)')
     text = str(value).strip()
     m = _TIME.match(text)
-    if not m:
+    if not m or (m[2] is None and not m[4]):
         raise CellValueError(f'"{text}" is not a time; write times as HH:MM (e.g. 18:30)')
-    hour, minute, second = int(m[1]), int(m[2]), int(m[3] or 0)
+    hour, minute, second = int(m[1]), int(m[2] or 0), int(m[3] or 0)
     if m[4]:
         if not 1 <= hour <= 12:
             raise CellValueError(

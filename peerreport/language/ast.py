@@ -44,12 +44,12 @@ class Node:
             yield from child.walk()
 
 
-LiteralValue = int | float | str | bool | dt.date | None
+LiteralValue = int | float | str | bool | dt.date | dt.time | None
 
 
 @dataclass(frozen=True)
 class Literal(Node):
-    """A number, string, boolean, date or null written in the expression."""
+    """A number, string, boolean, date, time of day or null written in the expression."""
 
     value: LiteralValue
 

@@ -21,10 +21,13 @@ from dataclasses import replace
 
 from peerreport.language import ast
 from peerreport.language.errors import ExpressionError, did_you_mean
-from peerreport.language.functions import DATE_LITERAL, FUNCTIONS
-from peerreport.language.types import Binding, Scope, Type, compatible, unify
+from peerreport.language.functions import DATE_LITERAL, FUNCTIONS, TIME_LITERAL
+from peerreport.language.types import Binding, Scope, Type, compatible, describe, unify
 
 _ORDERING = {"<", "<=", ">", ">="}
+# Words that mean the time of day: an unknown name holding one is matched only against
+# time fields ("did you mean 'start_time'?", never 'first_time').
+_TIME_WORDS = ("time", "hour", "clock", "minute", "start")
 
 
 def check(node: ast.Node, scope: Scope, text: str, expected: Type | None = None) -> ast.Node:
@@ -49,16 +52,7 @@ def check(node: ast.Node, scope: Scope, text: str, expected: Type | None = None)
     return checked
 
 
-def _describe(t: Type) -> str:
-    return {
-        Type.INTEGER: "a whole number",
-        Type.REAL: "a number",
-        Type.TEXT: "text",
-        Type.DATE: "a date",
-        Type.BOOLEAN: "a condition (true or false)",
-        Type.NULL: "null",
-        Type.TOKEN: "member tokens",
-    }[t]
+_describe = describe
 
 
 def _retype_null(node: ast.Node, t: Type) -> ast.Node:
@@ -99,6 +93,8 @@ class _Checker:
             t = Type.REAL
         elif isinstance(value, str):
             t = Type.TEXT
+        elif isinstance(value, dt.time):
+            t = Type.TIME
         else:
             t = Type.DATE
         return replace(node, type=t)
@@ -106,9 +102,7 @@ class _Checker:
     def visit_Name(self, node: ast.Name) -> ast.Node:
         binding = self.scope.get(node.name)
         if binding is None:
-            hint = did_you_mean(node.name, self.scope.names())
-            if not hint and node.name in FUNCTIONS:
-                hint = f" '{node.name}' is a function: write {FUNCTIONS[node.name].signature}."
+            hint = self._unknown_name_hint(node.name)
             raise self.error(
                 f"unknown name '{node.name}' (not one of the {self.scope.title}).{hint}",
                 node,
@@ -122,6 +116,36 @@ class _Checker:
                 code="privacy",
             )
         return replace(node, type=binding.type)
+
+    def _unknown_name_hint(self, name: str) -> str:
+        """A did-you-mean for an unknown name that never offers a field of the wrong type.
+
+        A function's name gets the call written out with a field it takes (`hour` ->
+        hour(start_time)); a word people use for a field (its intake synonyms: `time`,
+        `start`) gets that field; a word about the time of day is matched only against
+        time fields, so `time` never suggests `first_time` (a number).
+        """
+        function = FUNCTIONS.get(name)
+        if function is not None:
+            field = self._field_of_type(function.arg_type)
+            if field is not None and function.max_args == 1:
+                return f" '{name}' is a function: did you mean '{name}({field})'?"
+            return f" '{name}' is a function: write {function.signature}."
+        folded = name.casefold()
+        for binding in self.scope.bindings.values():
+            if folded in (s.casefold().replace(" ", "_") for s in binding.synonyms):
+                return f" Did you mean '{binding.name}'?"
+        if any(word in folded for word in _TIME_WORDS):
+            times = [b.name for b in self.scope.bindings.values() if b.type is Type.TIME]
+            return did_you_mean(name, times) or (f" Did you mean '{times[0]}'?" if times else "")
+        return did_you_mean(name, self.scope.names())
+
+    def _field_of_type(self, t: Type | None) -> str | None:
+        """The first field of the scope of type `t` (for hints), if any."""
+        return next(
+            (b.name for b in self.scope.bindings.values() if t is not None and b.type is t),
+            None,
+        )
 
     def visit_Not(self, node: ast.Not) -> ast.Node:
         operand = self._boolean(self.visit(node.operand), "not")
@@ -155,11 +179,13 @@ class _Checker:
         assert left.type is not None and right.type is not None
         if not compatible(left.type, right.type):
             raise self.error(
-                f"cannot compare {_describe(left.type)} with {_describe(right.type)}", node
+                f"cannot compare {_describe(left.type)} with {_describe(right.type)}"
+                + _time_literal_hint(left, right),
+                node,
             )
         if node.op in _ORDERING and not left.type.ordered:
             raise self.error(
-                f"'{node.op}' works on numbers and dates, not on {_describe(left.type)}; "
+                f"'{node.op}' works on numbers, dates and times, not on {_describe(left.type)}; "
                 "use = != or in",
                 node,
             )
@@ -179,7 +205,7 @@ class _Checker:
             if not compatible(operand.type, checked.type):
                 raise self.error(
                     f"this list item is {_describe(checked.type)} but the value before "
-                    f"'in' is {_describe(operand.type)}",
+                    f"'in' is {_describe(operand.type)}" + _time_literal_hint(operand, checked),
                     checked,
                 )
             self._vocabulary(operand, checked)
@@ -193,14 +219,16 @@ class _Checker:
             assert part.type is not None
             if not part.type.ordered:
                 raise self.error(
-                    f"'between' works on numbers and dates, not on {_describe(part.type)}", part
+                    f"'between' works on numbers, dates and times, not on {_describe(part.type)}",
+                    part,
                 )
         operand, low, high = parts
         for bound in (low, high):
             assert operand.type is not None and bound.type is not None
             if not compatible(operand.type, bound.type):
                 raise self.error(
-                    f"cannot compare {_describe(operand.type)} with {_describe(bound.type)}",
+                    f"cannot compare {_describe(operand.type)} with {_describe(bound.type)}"
+                    + _time_literal_hint(operand, bound),
                     bound,
                 )
         return replace(node, operand=operand, low=low, high=high, type=Type.BOOLEAN)
@@ -211,9 +239,11 @@ class _Checker:
     def visit_Call(self, node: ast.Call) -> ast.Node:
         if node.function == DATE_LITERAL:
             return self._date_literal(node)
+        if node.function == TIME_LITERAL:
+            return self._time_literal(node)
         function = FUNCTIONS.get(node.function)
         if function is None:
-            known = [*FUNCTIONS, DATE_LITERAL]
+            known = [*FUNCTIONS, DATE_LITERAL, TIME_LITERAL]
             raise self.error(
                 f"unknown function '{node.function}'.{did_you_mean(node.function, known)} "
                 f"Functions: {', '.join(sorted(known))}",
@@ -228,6 +258,9 @@ class _Checker:
         args = [self.visit(a) for a in node.args]
         result = function.type_rule([a.type for a in args if a.type is not None])
         if not isinstance(result, Type):
+            if len(args) == 1 and isinstance(args[0], ast.Name):
+                # hour(date): "hour() needs a time of day; 'date' is a date"
+                result = result.replace(", not ", f"; '{args[0].name}' is ", 1)
             raise self.error(f"{function.name}() {result}", node)
         fill = function.arg_type or result
         args = [_retype_null(a, fill) for a in args]
@@ -246,6 +279,21 @@ class _Checker:
         if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", arg.value):
             raise self.error(f"write the date as YYYY-MM-DD, e.g. '{value.isoformat()}'", arg)
         return ast.Literal(value, span=node.span, type=Type.DATE)
+
+    def _time_literal(self, node: ast.Node) -> ast.Node:
+        assert isinstance(node, ast.Call)
+        arg = node.args[0] if len(node.args) == 1 else None
+        if not (isinstance(arg, ast.Literal) and isinstance(arg.value, str)):
+            raise self.error("write a time of day as time('HH:MM'), e.g. time('17:00')", node)
+        match = re.fullmatch(r"(\d{2}):(\d{2})", arg.value)
+        if match is None or int(match[1]) > 23 or int(match[2]) > 59:
+            raise self.error(
+                f"'{arg.value}' is not a time of day; write time('HH:MM') on the 24-hour "
+                "clock, from time('00:00') to time('23:59'), e.g. time('17:30')",
+                arg,
+            )
+        value = dt.time(int(match[1]), int(match[2]))
+        return ast.Literal(value, span=node.span, type=Type.TIME)
 
     def _boolean(self, node: ast.Node, op: str) -> ast.Node:
         if node.type is Type.NULL:
@@ -294,6 +342,19 @@ class _Checker:
             value,
             code="unknown-code",
         )
+
+
+def _time_literal_hint(a: ast.Node, b: ast.Node) -> str:
+    """A hint for a time compared with text such as '17:00': write time('17:00')."""
+    for time_side, other in ((a, b), (b, a)):
+        if (
+            time_side.type is Type.TIME
+            and isinstance(other, ast.Literal)
+            and isinstance(other.value, str)
+        ):
+            shown = other.value if re.fullmatch(r"\d{2}:\d{2}", other.value) else "HH:MM"
+            return f"; write a time of day as time('{shown}')"
+    return ""
 
 
 def _name_of(node: ast.Node) -> str:

@@ -22,7 +22,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
-from peerreport.language.types import Type, compatible, unify
+from peerreport.language.types import Type, compatible, describe, unify
 
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 _ASCII_UPPER = str.maketrans("abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
@@ -111,6 +111,66 @@ def _date_part_sqlite(element: _DatePart, compiler: SQLCompiler, **kw: Any) -> s
     return f"CAST(strftime('{element.strftime}', {arg}) AS INTEGER)"
 
 
+class _TimePart(FunctionElement[int]):
+    """hour/minute of a time of day as an integer."""
+
+    inherit_cache = True
+    type = Integer()
+    part = "HOUR"
+    start = 1  # where the part is in SQLite's stored text 'HH:MM:SS.ffffff'
+
+
+class time_hour(_TimePart):
+    """The hour (0-23) of a time of day."""
+
+    inherit_cache = True
+    part, start = "HOUR", 1
+
+
+class time_minute(_TimePart):
+    """The minute (0-59) of a time of day."""
+
+    inherit_cache = True
+    part, start = "MINUTE", 4
+
+
+@compiles(time_hour)
+@compiles(time_minute)
+def _time_part_default(element: _TimePart, compiler: SQLCompiler, **kw: Any) -> str:
+    # PostgreSQL: EXTRACT of a time is numeric; HOUR and MINUTE are whole.
+    return (
+        f"CAST(EXTRACT({element.part} FROM {compiler.process(element.clauses, **kw)}) AS INTEGER)"
+    )
+
+
+@compiles(time_hour, "sqlite")
+@compiles(time_minute, "sqlite")
+def _time_part_sqlite(element: _TimePart, compiler: SQLCompiler, **kw: Any) -> str:
+    # SQLAlchemy stores a time in SQLite as the text 'HH:MM:SS.ffffff'.
+    arg = compiler.process(element.clauses, **kw)
+    return f"CAST(substr({arg}, {element.start}, 2) AS INTEGER)"
+
+
+class iso_weekday(FunctionElement[int]):
+    """The ISO day of the week of a date: 1 = Monday .. 7 = Sunday."""
+
+    inherit_cache = True
+    type = Integer()
+
+
+@compiles(iso_weekday)
+def _iso_weekday_default(element: iso_weekday, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"CAST(EXTRACT(ISODOW FROM {compiler.process(element.clauses, **kw)}) AS INTEGER)"
+
+
+@compiles(iso_weekday, "sqlite")
+def _iso_weekday_sqlite(element: iso_weekday, compiler: SQLCompiler, **kw: Any) -> str:
+    # strftime('%w') is 0 = Sunday .. 6 = Saturday; ISO moves Sunday to 7. (%u is
+    # missing from SQLite before 3.44.)
+    arg = compiler.process(element.clauses, **kw)
+    return f"((CAST(strftime('%w', {arg}) AS INTEGER) + 6) % 7 + 1)"
+
+
 class days_between(FunctionElement[int]):
     """The number of days from the first date to the second (negative if it comes before).
 
@@ -146,7 +206,7 @@ def _one(kind: str, accepts: Callable[[Type], bool], result: Type | None) -> Typ
             if result is not None:
                 return result
             return Type.INTEGER if arg is Type.NULL else arg
-        return f"needs {kind}, not {arg.value}"
+        return f"needs {kind}, not {describe(arg)}"
 
     return rule
 
@@ -154,7 +214,7 @@ def _one(kind: str, accepts: Callable[[Type], bool], result: Type | None) -> Typ
 def _two_dates(types: Sequence[Type]) -> Type | str:
     for arg in types:
         if arg is not Type.NULL and arg is not Type.DATE:
-            return f"needs two dates, not {arg.value}"
+            return f"needs two dates, not {describe(arg)}"
     return Type.INTEGER
 
 
@@ -201,6 +261,10 @@ def _is_date(t: Type) -> bool:
     return t is Type.DATE
 
 
+def _is_time(t: Type) -> bool:
+    return t is Type.TIME
+
+
 def _is_number(t: Type) -> bool:
     return t.numeric
 
@@ -215,6 +279,18 @@ def _month(d: dt.date) -> int:
 
 def _day(d: dt.date) -> int:
     return d.day
+
+
+def _hour(t: dt.time) -> int:
+    return t.hour
+
+
+def _minute(t: dt.time) -> int:
+    return t.minute
+
+
+def _weekday(d: dt.date) -> int:
+    return d.isoweekday()
 
 
 def _days_between(first: dt.date, second: dt.date) -> int:
@@ -313,6 +389,41 @@ FUNCTIONS: dict[str, Function] = {
             _null_safe(_day),
         ),
         Function(
+            "weekday",
+            "weekday(date)",
+            "The day of the week of a date, 1 = Monday to 7 = Sunday (ISO), e.g. "
+            "weekday(date) >= 6 is a weekend.",
+            1,
+            1,
+            Type.DATE,
+            _one("a date", _is_date, Type.INTEGER),
+            lambda a: iso_weekday(a),
+            _null_safe(_weekday),
+        ),
+        Function(
+            "hour",
+            "hour(time)",
+            "The hour of a time of day, 0 to 23, e.g. hour(start_time) >= 17; null when "
+            "the time is not recorded.",
+            1,
+            1,
+            Type.TIME,
+            _one("a time of day", _is_time, Type.INTEGER),
+            lambda a: time_hour(a),
+            _null_safe(_hour),
+        ),
+        Function(
+            "minute",
+            "minute(time)",
+            "The minute of a time of day, 0 to 59.",
+            1,
+            1,
+            Type.TIME,
+            _one("a time of day", _is_time, Type.INTEGER),
+            lambda a: time_minute(a),
+            _null_safe(_minute),
+        ),
+        Function(
             "days_between",
             "days_between(date, date)",
             "The number of days from the first date to the second, e.g. "
@@ -330,3 +441,5 @@ FUNCTIONS: dict[str, Function] = {
 #: `date('YYYY-MM-DD')` is not a function but the way to write a date literal;
 #: the checker turns it into a literal. Listed for the docs and "did you mean".
 DATE_LITERAL = "date"
+#: `time('HH:MM')` writes a time of day (24-hour clock), as `date(...)` writes a date.
+TIME_LITERAL = "time"

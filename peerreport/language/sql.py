@@ -24,6 +24,7 @@ from sqlalchemy import (
     Date,
     Float,
     String,
+    Time,
     and_,
     cast,
     literal,
@@ -47,6 +48,7 @@ _SQL_TYPES: dict[Type, TypeEngine[Any]] = {
     Type.REAL: Float(),
     Type.TEXT: String(),
     Type.DATE: Date(),
+    Type.TIME: Time(),
     Type.BOOLEAN: Boolean(),
 }
 

@@ -4,7 +4,8 @@ There are two number types: `integer` (64-bit) and `real` (IEEE double).
 Decimal columns (FTE, hours) are read as `real` on every backend, so SQLite,
 PostgreSQL and Python do the same floating-point arithmetic. `token` is the
 type of member tokens: a name of that type may only be counted with
-`distinct` and may appear in no expression.
+`distinct` and may appear in no expression. `time` is a time of day to the
+minute (`start_time`): ordered, never combined with a date or a number.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ class Type(StrEnum):
     REAL = "real"
     TEXT = "text"
     DATE = "date"
+    TIME = "time"  # a time of day, to the minute (no date, no time zone)
     BOOLEAN = "boolean"
     NULL = "null"  # the type of the literal `null` before the checker gives it one
     TOKEN = "token"
@@ -37,7 +39,21 @@ class Type(StrEnum):
         Text is deliberately not ordered: SQLite, PostgreSQL and Python sort
         text differently (collations), and no funder rule needs it.
         """
-        return self in (Type.INTEGER, Type.REAL, Type.DATE)
+        return self in (Type.INTEGER, Type.REAL, Type.DATE, Type.TIME)
+
+
+def describe(t: Type) -> str:
+    """The type in words, for messages: 'a date', 'a time of day'."""
+    return {
+        Type.INTEGER: "a whole number",
+        Type.REAL: "a number",
+        Type.TEXT: "text",
+        Type.DATE: "a date",
+        Type.TIME: "a time of day",
+        Type.BOOLEAN: "a condition (true or false)",
+        Type.NULL: "null",
+        Type.TOKEN: "member tokens",
+    }[t]
 
 
 def compatible(a: Type, b: Type) -> bool:
@@ -68,6 +84,7 @@ class Binding:
     description: str = ""
     vocabulary: str | None = None  # name of the vocabulary the values come from
     codes: tuple[str, ...] | None = None  # allowed values, when closed
+    synonyms: tuple[str, ...] = ()  # other words people use for it ("time" for start_time)
 
 
 @dataclass(frozen=True)

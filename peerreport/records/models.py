@@ -86,6 +86,13 @@ def _blank_to_none(value: object) -> object:
     return value
 
 
+def _to_the_minute(value: dt.time | None) -> dt.time | None:
+    """Times of day are kept to the minute: seconds (an Excel time's rounding) dropped."""
+    if value is None:
+        return None
+    return value.replace(second=0, microsecond=0, tzinfo=None)
+
+
 def _split_tokens(value: object) -> object:
     if value is None:
         return []
@@ -149,8 +156,16 @@ class Activity(Record):
             example="14/08/2026",
         )
     )
-    start_time: Annotated[dt.time | None, BeforeValidator(_blank_to_none)] = Field(
-        None, **_meta("Start time (HH:MM), if known.", ("time", "start"), example="18:30")
+    start_time: Annotated[
+        dt.time | None, BeforeValidator(_blank_to_none), AfterValidator(_to_the_minute)
+    ] = Field(
+        None,
+        **_meta(
+            "The time of day it started (HH:MM on the 24-hour clock, or 6:30 pm), if known. "
+            "Kept to the minute. Rules read it as start_time; blank means not recorded.",
+            ("time", "start", "start time", "time started", "call time"),
+            example="18:30",
+        ),
     )
     duration_minutes: Annotated[
         int | None, Field(ge=0, le=1440), BeforeValidator(_blank_to_none)

@@ -204,7 +204,7 @@ class Analysis:
                 m.id,
                 "sum",
             )
-        elif m.kind in ("min", "max") and not t.ordered:
+        elif m.kind in ("min", "max") and (not t.ordered or t is Type.TIME):
             self._problem(
                 "RUL-011",
                 f"measure '{m.id}': {m.kind} needs a number or a date, not {t.value}",

@@ -106,12 +106,13 @@ def _type_of(annotation: Any) -> tuple[Type | None, bool]:
         float: Type.REAL,
         str: Type.TEXT,
         dt.date: Type.DATE,
+        dt.time: Type.TIME,
     }
     return mapping.get(base), nullable
 
 
 def _bindings(model: type[Record]) -> tuple[list[Binding], set[str]]:
-    """The fields of a record model as bindings (times are not in the language)."""
+    """The fields of a record model as bindings, with the words people use for them."""
     result: list[Binding] = []
     nullable: set[str] = set()
     for name, info in model.model_fields.items():
@@ -123,13 +124,17 @@ def _bindings(model: type[Record]) -> tuple[list[Binding], set[str]]:
         description = info.description or ""
         extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
         vocab = extra.get("vocabulary")
+        words = extra.get("synonyms")
+        synonyms = tuple(str(w) for w in words) if isinstance(words, list) else ()
         if isinstance(vocab, str):
             codes: tuple[str, ...] | None = vocabulary(vocab).codes
-            result.append(Binding(name, t, "field", description, vocab, codes))
+            result.append(Binding(name, t, "field", description, vocab, codes, synonyms))
         elif name == "category":
-            result.append(Binding(name, t, "field", description, "category", category_codes()))
+            result.append(
+                Binding(name, t, "field", description, "category", category_codes(), synonyms)
+            )
         else:
-            result.append(Binding(name, t, "field", description))
+            result.append(Binding(name, t, "field", description, synonyms=synonyms))
     return result, nullable
 
 

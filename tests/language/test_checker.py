@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
-from peerreport.language import Expression, ExpressionError, Type
+from peerreport.language import Expression, ExpressionError, Type, ast
 from peerreport.rulebook.scopes import measure_scope, source_scope
 
 ACTIVITY = source_scope("activity", {})
@@ -34,7 +36,7 @@ def test_unknown_function_lists_the_allowed_ones() -> None:
     ("text", "words"),
     [
         ("attendance + 'x' > 1", "'+' needs numbers, not text"),
-        ("kind < 'group'", "works on numbers and dates, not on text"),
+        ("kind < 'group'", "works on numbers, dates and times, not on text"),
         ("not attendance", "needs a condition"),
         ("attendance = date('2026-07-01')", "cannot compare a whole number with a date"),
         ("member_led + 1 > 0", "'+' needs numbers"),
@@ -106,3 +108,68 @@ def test_measure_scope() -> None:
     assert ok.names() == ["attendances", "group_sessions"]
     with pytest.raises(ExpressionError, match="Did you mean 'group_sessions'"):
         Expression.compile("group_session * 2", scope)
+
+
+# --- times of day --------------------------------------------------------------------------
+
+
+def test_time_literals_and_functions_type_check() -> None:
+    def type_of(text: str) -> Type:
+        return Expression.compile(text, ACTIVITY).type
+
+    assert type_of("start_time") is Type.TIME
+    assert type_of("time('17:00')") is Type.TIME
+    assert type_of("coalesce(start_time, time('00:00'))") is Type.TIME
+    assert type_of("hour(start_time)") is Type.INTEGER
+    assert type_of("minute(start_time)") is Type.INTEGER
+    assert type_of("weekday(date)") is Type.INTEGER
+    for text in (
+        "start_time < time('09:00') or start_time >= time('17:00')",
+        "start_time between time('09:00') and time('16:59')",
+        "start_time in (time('09:00'), time('12:30'))",
+        "start_time is null",
+    ):
+        assert Expression.compile(text, ACTIVITY, Type.BOOLEAN).type is Type.BOOLEAN
+
+
+def test_time_literal_value() -> None:
+    tree = Expression.compile("time('07:05')", ACTIVITY).tree
+    assert tree == ast.Literal(dt.time(7, 5), type=Type.TIME)
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("start_time < time('5pm')", "'5pm' is not a time of day; write time('HH:MM')"),
+        ("start_time < time('24:00')", "'24:00' is not a time of day"),
+        ("start_time < time('9:00')", "'9:00' is not a time of day"),
+        ("start_time < time(9)", "write a time of day as time('HH:MM')"),
+        ("start_time < '17:00'", "cannot compare a time of day with text; write a time of day "
+         "as time('17:00')"),
+        ("start_time = date('2026-07-01')", "cannot compare a time of day with a date"),
+        ("start_time > 17", "cannot compare a time of day with a whole number"),
+        ("hour(date) > 17", "hour() needs a time of day; 'date' is a date"),
+        ("minute(attendance) = 0", "minute() needs a time of day; 'attendance' is a whole number"),
+        ("weekday(start_time) = 1", "weekday() needs a date; 'start_time' is a time of day"),
+        ("start_time + 1 > start_time", "'+' needs numbers, not a time of day"),
+        ("days_between(start_time, date) > 1", "needs two dates, not a time of day"),
+    ],
+)
+def test_time_type_errors(text: str, words: str) -> None:
+    e = error(text)
+    assert e.code == "type"
+    assert words in e.message
+
+
+@pytest.mark.parametrize("name", ["time", "start", "hour", "Time", "clock", "call_time"])
+def test_a_time_word_suggests_start_time_never_a_field_of_another_type(name: str) -> None:
+    e = error(f"{name} > 17")
+    assert e.code == "unknown-name"
+    assert "start_time" in e.message
+    assert "first_time" not in e.message
+
+
+def test_a_function_used_as_a_name_is_written_out_with_a_field_it_takes() -> None:
+    assert "did you mean 'hour(start_time)'?" in error("hour >= 17").message
+    assert "did you mean 'weekday(date)'?" in error("weekday >= 6").message
+

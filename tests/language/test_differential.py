@@ -46,6 +46,10 @@ TEXT_FIELDS = ["kind", "mode", "programme", "topic", "group_id"]
 BOOLEAN_FIELDS = ["member_led", "co_facilitated", "community_session"]
 WORDS = ["a", "A", "b", "ā", "Ā", "group", "x y", ""]
 DATES = [dt.date(2026, 1, 31), dt.date(2026, 7, 1), dt.date(2026, 12, 25), dt.date(2028, 2, 29)]
+# Sunday and Monday too, the ends of the ISO week that weekday() must get right.
+DATES += [dt.date(2026, 3, 1), dt.date(2026, 3, 2)]
+TIMES = [dt.time(0, 0), dt.time(8, 59), dt.time(9, 0), dt.time(12, 30), dt.time(17, 0)]
+TIMES += [dt.time(23, 59)]
 
 
 @pytest.fixture(scope="module")
@@ -94,6 +98,7 @@ def records(draw: st.DrawFn) -> list[dict[str, Any]]:
             "org": ORG,
             "activity_id": f"A{i}",
             "date": draw(st.sampled_from(DATES)),
+            "start_time": draw(st.none() | st.sampled_from(TIMES)),
             "kind": draw(st.sampled_from(WORDS)),
             "attendance": draw(st.integers(min_value=0, max_value=100)),
             "member_led": draw(st.booleans()),
@@ -119,6 +124,7 @@ class Generator:
             Type.REAL: [],
             Type.TEXT: TEXT_FIELDS,
             Type.DATE: ["date"],
+            Type.TIME: ["start_time"],
             Type.BOOLEAN: BOOLEAN_FIELDS,
         }
 
@@ -135,6 +141,8 @@ class Generator:
             return f"'{r.choice(WORDS)}'"
         if t is Type.DATE:
             return f"date('{r.choice(DATES).isoformat()}')"
+        if t is Type.TIME:
+            return f"time('{r.choice(TIMES).strftime('%H:%M')}')"
         return r.choice(["true", "false"])
 
     def nullable(self, t: Type, depth: int) -> str:
@@ -149,7 +157,7 @@ class Generator:
             return self.leaf(t)
         d = depth - 1
         if t is Type.INTEGER:
-            choice = r.randrange(7)
+            choice = r.randrange(9)
             if choice == 0:
                 return f"({self.nullable(t, d)} {r.choice('+-*')} {self.expr(t, d)})"
             if choice == 1:
@@ -163,6 +171,10 @@ class Generator:
             if choice == 5:
                 first, second = self.nullable(Type.DATE, d), self.expr(Type.DATE, d)
                 return f"days_between({first}, {second})"
+            if choice == 6:
+                return f"{r.choice(['hour', 'minute'])}({self.nullable(Type.TIME, d)})"
+            if choice == 7:
+                return f"weekday({self.nullable(Type.DATE, d)})"
             return f"coalesce({self.nullable(t, d)}, {self.expr(t, d)})"
         if t is Type.REAL:
             choice = r.randrange(3)
@@ -175,13 +187,16 @@ class Generator:
             if r.random() < 0.5:
                 return f"{r.choice(['lower', 'upper'])}({self.nullable(t, d)})"
             return f"coalesce({self.nullable(t, d)}, {self.expr(t, d)})"
-        if t is Type.DATE:
+        if t in (Type.DATE, Type.TIME):
             return f"coalesce({self.nullable(t, d)}, {self.expr(t, d)})"
         return f"({self.condition(d)})"
 
     def condition(self, d: int) -> str:
         r = self.rng
-        choice = r.randrange(10)
+        choice = r.randrange(11)
+        if choice == 9:
+            op = r.choice(["=", "!=", "<", "<=", ">", ">="])
+            return f"{self.expr(Type.TIME, d)} {op} {self.expr(Type.TIME, d)}"
         if choice == 0:
             op = r.choice(["=", "!=", "<", "<=", ">", ">="])
             return f"{self.number(d)} {op} {self.number(d)}"
@@ -199,11 +214,13 @@ class Generator:
             items = ", ".join(self.expr(kind, d) for _ in range(r.randint(1, 3)))
             return f"{self.expr(kind, d)} {r.choice(['in', 'not in'])} ({items})"
         if choice == 5:
-            kind = r.choice([Type.INTEGER, Type.REAL, Type.DATE])
+            kind = r.choice([Type.INTEGER, Type.REAL, Type.DATE, Type.TIME])
             low, high = self.expr(kind, d), self.expr(kind, d)
             return f"{self.expr(kind, d)} {r.choice(['between', 'not between'])} {low} and {high}"
         if choice == 6:
-            kind = r.choice([Type.INTEGER, Type.REAL, Type.TEXT, Type.DATE, Type.BOOLEAN])
+            kind = r.choice(
+                [Type.INTEGER, Type.REAL, Type.TEXT, Type.DATE, Type.TIME, Type.BOOLEAN]
+            )
             return f"{self.nullable(kind, d)} {r.choice(['is null', 'is not null'])}"
         if choice == 7:
             return f"not {self.nullable(Type.BOOLEAN, d)}"
@@ -215,7 +232,7 @@ class Generator:
 def expression_batch(draw: st.DrawFn, fields: dict[Type, list[str]] | None = None) -> list[str]:
     """Twelve random expressions of mixed types."""
     generator = Generator(draw(st.randoms(use_true_random=False)), fields)
-    kinds = [Type.BOOLEAN, Type.BOOLEAN, Type.INTEGER, Type.REAL, Type.TEXT, Type.DATE]
+    kinds = [Type.BOOLEAN, Type.BOOLEAN, Type.INTEGER, Type.REAL, Type.TEXT, Type.DATE, Type.TIME]
     return [generator.expr(generator.rng.choice(kinds), 4) for _ in range(12)]
 
 
@@ -228,6 +245,8 @@ def same(a: Any, b: Any) -> bool:
         return math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-12)
     if isinstance(a, str) and isinstance(b, dt.date):
         return a == b.isoformat()
+    if isinstance(a, str) and isinstance(b, dt.time):
+        return dt.time.fromisoformat(a) == b
     return bool(a == b)
 
 
@@ -269,6 +288,36 @@ def test_not_and_is_null_keep_their_meaning_on_every_engine(engines: list[Engine
     )
 
 
+def test_a_time_not_recorded_is_never_out_of_hours(engines: list[Engine]) -> None:
+    """A call without a start time is neither before 09:00 nor after 17:00, on every engine:
+    the condition is null (not true), so a `where` leaves the record out."""
+    base = {
+        "org": ORG,
+        "date": dt.date(2026, 3, 1),  # a Sunday
+        "kind": "warm_line_call",
+        "attendance": 1,
+        "member_led": False,
+        "co_facilitated": False,
+        "community_session": False,
+        "digest": "x",
+    }
+    rows = [
+        {**base, "activity_id": "late", "start_time": dt.time(17, 30)},
+        {**base, "activity_id": "unknown", "start_time": None},
+    ]
+    texts = [
+        "start_time < time('09:00') or start_time >= time('17:00')",
+        "hour(start_time) >= 17",
+        "start_time is null",
+        "weekday(date) = 7",
+        "minute(start_time)",
+    ]
+    compiled = [Expression.compile(t, SCOPE) for t in texts]
+    assert [evaluate(c.tree, rows[1]) for c in compiled] == [None, None, True, True, None]
+    assert [evaluate(c.tree, rows[0]) for c in compiled] == [True, True, False, True, 30]
+    assert_agree(engines, rows, texts)
+
+
 def assert_agree(engines: list[Engine], rows: list[dict[str, Any]], texts: list[str]) -> None:
     """Every engine's SQL gives what the Python evaluator gives, row by row."""
     compiled = [Expression.compile(t, SCOPE) for t in texts]
@@ -300,6 +349,7 @@ WORKFORCE_FIELDS = {
     Type.REAL: ["paid_fte", "volunteer_hours", "supervision_hours", "training_hours"],
     Type.TEXT: ["role", "programme"],
     Type.DATE: ["period_start", "period_end"],
+    Type.TIME: [],
     Type.BOOLEAN: [],
 }
 WORKFORCE_SCOPE = Scope.of(
@@ -373,6 +423,7 @@ SUM_FIELDS = {
     ],
     Type.TEXT: ["role", "programme"],
     Type.DATE: ["period_start", "period_end"],
+    Type.TIME: [],
     Type.BOOLEAN: [],
 }
 SUM_SCOPE = Scope.of(
