@@ -23,13 +23,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Float, Numeric, and_, case, cast, func, literal, null
+from sqlalchemy import Float, Numeric, Time, and_, case, cast, func, literal, null
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.expression import FromClause
 
 from peerreport.compute.apportion import apportioned_sql, counts_in_period
 from peerreport.language.sql import Resolve
 from peerreport.rulebook.model import Grouping
+from peerreport.rulebook.time_bands import is_time_field, parse_band
 from peerreport.store import schema
 from peerreport.store.revisions import visible_at
 
@@ -137,9 +138,20 @@ def _is_field(source: str, name: str) -> bool:
 
 
 def grouping_case(field: ColumnElement[Any], grouping: Grouping) -> ColumnElement[Any]:
-    """CASE mapping a field's codes to the grouping's categories (null stays null)."""
+    """CASE mapping a field's codes (or a time's bands) to the grouping's categories.
+
+    Null stays null: a record without the field is "not recorded", never `other`.
+    """
     whens: list[tuple[Any, Any]] = [(field.is_(None), null())]
-    whens += [(field.in_(codes), literal(category)) for category, codes in grouping.map.items()]
+    if is_time_field(grouping.field):
+        for category, texts in grouping.map.items():
+            for band in map(parse_band, texts):
+                test = field >= literal(band.start_time, Time())
+                if band.end_time is not None:
+                    test = and_(test, field < literal(band.end_time, Time()))
+                whens.append((test, literal(category)))
+    else:
+        whens += [(field.in_(codes), literal(category)) for category, codes in grouping.map.items()]
     other = literal(grouping.other) if grouping.other is not None else null()
     return case(*whens, else_=other)
 

@@ -43,9 +43,7 @@ _WORDY_DMY = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)?[\s\-]+([A-Za-z]+)\.?,?[\s\-
 _WORDY_MDY = re.compile(r"^([A-Za-z]+)\.?[\s\-]+(\d{1,2})(?:st|nd|rd|th)?,?[\s\-]+(\d{4})$")
 # 18:30, 18.30, 6:30 pm, 6.30pm, 9am (an hour alone only with am or pm: a bare "9" is
 # more likely a count in the wrong column than a time).
-_TIME = re.compile(
-    r"^(\d{1,2})(?:[:.](\d{2})(?::(\d{2}))?)?\s*([ap]\.?\s?m\.?)?$", re.IGNORECASE
-)
+_TIME = re.compile(r"^(\d{1,2})(?:[:.](\d{2})(?::(\d{2}))?)?\s*([ap]\.?\s?m\.?)?$", re.IGNORECASE)
 
 
 class CellValueError(ValueError):

@@ -18,6 +18,14 @@ from peerreport.rulebook.resolve import Resolved
 from peerreport.rulebook.scopes import measure_scope, source_scope
 from peerreport.rulebook.sources import MEMBER_TOKENS, sources
 from peerreport.rulebook.template import placeholders
+from peerreport.rulebook.time_bands import (
+    Band,
+    BandError,
+    is_time_field,
+    overlap,
+    parse_band,
+    uncovered,
+)
 
 #: Placeholders a message may use besides measure ids, by check kind.
 CHECK_PLACEHOLDERS = {
@@ -110,6 +118,9 @@ class Analysis:
                 "field",
             )
             return
+        if is_time_field(grouping.field):
+            self._time_grouping(name, grouping)
+            return
         codes = field_codes({}, holders[0], grouping.field)
         if codes is None:
             self._problem(
@@ -151,6 +162,41 @@ class Analysis:
                 name,
                 "map",
                 hint="Map every code, or set `other` to the category unmapped codes go to.",
+            )
+
+    def _time_grouping(self, name: str, grouping: Grouping) -> None:
+        """A grouping of a time of day: bands, not overlapping, covering the day or `other`."""
+        bands: list[tuple[str, Band]] = []
+        for category, texts in grouping.map.items():
+            for text in texts:
+                try:
+                    band = parse_band(text)
+                except BandError as exc:
+                    self._problem(
+                        "RUL-013", f"grouping '{name}': {exc}", "grouping", name, f"map.{category}"
+                    )
+                    continue
+                clash = next((c for c, b in bands if overlap(b, band)), None)
+                if clash is not None:
+                    self._problem(
+                        "RUL-031",
+                        f"grouping '{name}': '{text}' of '{category}' overlaps a band of "
+                        f"'{clash}'; a time can be in one category only",
+                        "grouping",
+                        name,
+                        f"map.{category}",
+                    )
+                bands.append((category, band))
+        gaps = uncovered(b for _, b in bands)
+        if gaps and grouping.other is None:
+            self._problem(
+                "RUL-033",
+                f"grouping '{name}': times in no band: {', '.join(gaps)}",
+                "grouping",
+                name,
+                "map",
+                hint="Cover the whole day (00:00-24:00) with bands, or set `other` to the "
+                "category the rest of the day goes to.",
             )
 
     # -- measures --------------------------------------------------------------------
@@ -240,7 +286,13 @@ class Analysis:
                 self._problem(
                     "RUL-011",
                     f"measure '{m.id}': cannot break down by '{field}': only vocabulary fields "
-                    "and groupings have a fixed list of categories",
+                    "and groupings have a fixed list of categories"
+                    + (
+                        f"; group {field} into bands of the day with a [grouping.NAME] "
+                        f"(field = '{field}', map = {{ office_hours = ['09:00-17:00'] }})"
+                        if binding.type is Type.TIME
+                        else ""
+                    ),
                     "measure",
                     m.id,
                     f"by[{index}]",

@@ -21,6 +21,8 @@ def field_codes(groupings: dict[str, Grouping], source: str, field: str) -> list
             codes.append(grouping.other)
         underlying = field_codes({}, source, grouping.field)
         if underlying is None or None in underlying:
+            # A grouping of a time of day (bands) has no codes below it: start_time may
+            # be empty, so it has the "not recorded" cell too.
             codes.append(None)
         return codes
     src = sources().get(source)
