@@ -198,11 +198,15 @@ def _ordinal(number: int) -> str:
 class Grouping(_Strict):
     """A tailored vocabulary: the funder's categories, each a set of codes of a field."""
 
-    field: str = Field(description="The vocabulary field grouped, e.g. 'category' or 'kind'.")
+    field: str = Field(
+        description="The vocabulary field grouped, e.g. 'category' or 'kind', or 'start_time' "
+        "(bands of the day)."
+    )
     label: str = Field("", description="What the grouping is, for people.")
     map: dict[str, list[str]] = Field(
         description="Each new category and the field's codes it takes, e.g. "
-        "under_25 = ['under_15', '15_24'].",
+        "under_25 = ['under_15', '15_24']; for start_time its bands of the day, e.g. "
+        "office_hours = ['09:00-17:00'] (from 09:00 up to, not including, 17:00).",
         min_length=1,
     )
     other: str | None = Field(

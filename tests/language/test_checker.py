@@ -144,8 +144,10 @@ def test_time_literal_value() -> None:
         ("start_time < time('24:00')", "'24:00' is not a time of day"),
         ("start_time < time('9:00')", "'9:00' is not a time of day"),
         ("start_time < time(9)", "write a time of day as time('HH:MM')"),
-        ("start_time < '17:00'", "cannot compare a time of day with text; write a time of day "
-         "as time('17:00')"),
+        (
+            "start_time < '17:00'",
+            "cannot compare a time of day with text; write a time of day as time('17:00')",
+        ),
         ("start_time = date('2026-07-01')", "cannot compare a time of day with a date"),
         ("start_time > 17", "cannot compare a time of day with a whole number"),
         ("hour(date) > 17", "hour() needs a time of day; 'date' is a date"),
@@ -172,4 +174,3 @@ def test_a_time_word_suggests_start_time_never_a_field_of_another_type(name: str
 def test_a_function_used_as_a_name_is_written_out_with_a_field_it_takes() -> None:
     assert "did you mean 'hour(start_time)'?" in error("hour >= 17").message
     assert "did you mean 'weekday(date)'?" in error("weekday >= 6").message
-
