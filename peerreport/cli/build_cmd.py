@@ -107,7 +107,8 @@ def build(
     "formats",
     default="xlsx,csv,json,html",
     show_default=True,
-    help="Comma-separated: xlsx, csv, json, html.",
+    help="Comma-separated: xlsx, csv, json, html, adx (IHE ADX XML, when the rule file "
+    "has [export.adx]).",
 )
 @click.option(
     "--draft", is_flag=True, help="Export even with error findings; every file then says DRAFT."

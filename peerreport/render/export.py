@@ -24,7 +24,9 @@ from peerreport.returns.model import Return
 if TYPE_CHECKING:  # only for annotations: the rulebook pulls in the rule language
     from peerreport.rulebook.compiled import RuleFile
 
-FORMATS = ("xlsx", "csv", "json", "html")
+FORMATS = ("xlsx", "csv", "json", "html", "adx")
+#: File name endings other than the format's name.
+SUFFIXES = {"adx": "adx.xml"}
 _UNSAFE = re.compile(r"[^A-Za-z0-9.-]+")
 
 
@@ -65,7 +67,9 @@ def export_return(
     """Write the return in each of `formats` into `out_dir`; return the paths written.
 
     XLSX is the funder's template filled as the rule file's `[export.xlsx]`
-    says when it names a template, else peerreport's own workbook.
+    says when it names a template, else peerreport's own workbook. ADX is
+    IHE ADX XML with the funder's codes from `[export.adx]` (`render.adx`),
+    written as `<stem>.adx.xml`.
     """
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:
@@ -73,12 +77,16 @@ def export_return(
             f"unknown export format {', '.join(unknown)}; choose from {', '.join(FORMATS)}"
         )
     refuse_if_errors(ret, draft)
+    # ADX is made first: a mapping that does not fit is refused before any file is written.
+    adx = _adx(ret, draft, rule_file) if "adx" in formats else b""
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = file_stem(ret, draft)
     written: list[Path] = []
     for fmt in dict.fromkeys(formats):
-        path = out_dir / f"{stem}.{fmt}"
-        if fmt == "json":
+        path = out_dir / f"{stem}.{SUFFIXES.get(fmt, fmt)}"
+        if fmt == "adx":
+            path.write_bytes(adx)
+        elif fmt == "json":
             path.write_bytes(render_json(ret, draft))
         elif fmt == "csv":
             path.write_bytes(render_csv(ret, draft))
@@ -88,6 +96,24 @@ def export_return(
             _xlsx(ret, path, draft, rule_file)
         written.append(path)
     return written
+
+
+def _adx(ret: Return, draft: bool, rule_file: RuleFile | None) -> bytes:
+    from peerreport.render.adx import render_adx
+
+    if draft:
+        raise UsageError(
+            "ADX is imported by the funder's system as it is, and has no way to say DRAFT: "
+            "export a draft in the other formats"
+        )
+    export = rule_file.model.export if rule_file is not None else None
+    if export is None or export.adx is None:
+        raise UsageError(
+            "the rule file has no [export.adx] table giving the funder's codes (data set, "
+            "data elements, categories), so the return cannot be written as ADX; "
+            "docs/exports.md says how to add one"
+        )
+    return render_adx(ret, export.adx)
 
 
 def _xlsx(ret: Return, path: Path, draft: bool, rule_file: RuleFile | None) -> None:

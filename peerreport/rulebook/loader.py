@@ -133,6 +133,7 @@ def _suggest_key(loc: list[Any]) -> str:
         "expect": model.Expect,
         "export": model.Export,
         "xlsx": model.ExportXlsx,
+        "adx": model.ExportAdx,
         "fields": model.ExportFields,
     }
     parent = next((p for p in reversed(loc[:-1]) if isinstance(p, str) and p in owners), None)

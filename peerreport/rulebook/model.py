@@ -450,10 +450,70 @@ class ExportXlsx(_Strict):
         return {key: key.split("[", 1)[0] for key in self.cells}
 
 
+#: An XML attribute name (an NCName without '.'), for ADX category codes.
+ADX_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_-]*$"
+
+
+class ExportAdx(_Strict):
+    """How `peerreport export --format adx` writes IHE ADX (Aggregate Data Exchange) XML,
+    which DHIS2 imports: the funder's codes for the data set, data elements, categories and
+    category options."""
+
+    data_set: str = Field(
+        description="The funder's data set code (the ADX group's dataSet).",
+        min_length=1,
+    )
+    org_unit: str | None = Field(
+        None,
+        description="The organisation unit code to report under. Default: the organisation's "
+        "code (the funder's provider number).",
+    )
+    data_elements: dict[str, str] = Field(
+        description="measure id = the funder's data element code. A measure with `by` is "
+        "written as one value per breakdown cell, with a category attribute per grouping; "
+        "its total only when `totals` names a data element for it. Measures left out are "
+        "not written.",
+    )
+    totals: dict[str, str] = Field(
+        default_factory=dict,
+        description="measure id (of a measure with `by`) = the data element code for its total.",
+    )
+    categories: dict[str, str] = Field(
+        default_factory=dict,
+        description="`by` grouping (record field) = the funder's category code, written as "
+        "the value's XML attribute name. Every grouping of a mapped measure needs one.",
+    )
+    options: dict[str, dict[str, str]] = Field(
+        default_factory=dict,
+        description="grouping = {category code in peerreport = the funder's category option "
+        "code}; '-' is 'not recorded' (default option code NOT_RECORDED). A code left out is "
+        "written as it is.",
+    )
+
+    @field_validator("categories")
+    @classmethod
+    def _attribute_names(cls, categories: dict[str, str]) -> dict[str, str]:
+        wrong = [
+            f"{field} = {code!r}"
+            for field, code in categories.items()
+            if not re.match(ADX_NAME_PATTERN, code) or code in ("dataElement", "value")
+        ]
+        if wrong:
+            raise ValueError(
+                f"{', '.join(wrong)}: a category code is written as an XML attribute name: "
+                "letters, digits, '_' and '-', starting with a letter or '_', and not "
+                "'dataElement' or 'value'"
+            )
+        return categories
+
+
 class Export(_Strict):
     """How returns built from this rule file are exported (not inherited through `extends`)."""
 
     xlsx: ExportXlsx | None = Field(None, description="The funder's workbook template, if any.")
+    adx: ExportAdx | None = Field(
+        None, description="The funder's codes for IHE ADX XML (`export --format adx`), if any."
+    )
 
 
 class RuleFileModel(_Strict):

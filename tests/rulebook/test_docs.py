@@ -42,6 +42,8 @@ SECTIONS = {
     "Override": "[[override]]",
     "Fixture": "[[fixture]]",
     "Expect": "[fixture.expect]",
+    "Export": "[export]",
+    "ExportAdx": "[export.adx]",
 }
 
 
