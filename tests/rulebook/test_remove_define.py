@@ -13,7 +13,14 @@ from hypothesis import strategies as st
 
 from peerreport.cli.main import cli
 from peerreport.render.ruledoc import render_rule_doc
-from peerreport.rulebook import Catalogue, RuleFileInvalid, digest, load, resolved_text
+from peerreport.rulebook import (
+    Catalogue,
+    RuleFileInvalid,
+    digest,
+    from_resolved,
+    load,
+    resolved_text,
+)
 from peerreport.rulebook.definition import canonical_definition
 
 WriteRules = Callable[..., Path]
@@ -396,3 +403,14 @@ def test_rules_show_and_doc_say_what_was_removed() -> None:
     as_json = json.loads(runner.invoke(cli, ["rules", "show", "example-tailored", "--json"]).output)
     assert {r["measure"] for r in as_json["remove"]} == {"unique_members", None}
     assert "unique_members" not in [m["id"] for m in as_json["measure"]]
+
+
+def test_a_bundle_s_resolved_text_keeps_defines_and_removals() -> None:
+    tailored = load("example-tailored")
+    again = from_resolved(resolved_text(tailored))
+    assert again.digest == tailored.digest
+    assert again.model.remove == tailored.model.remove and again.model.define
+    assert list(again.measures) == list(tailored.measures)
+    where = again.measures["member_led_group_sessions"].where
+    original = tailored.measures["member_led_group_sessions"].where
+    assert where is not None and original is not None and where.tree == original.tree
