@@ -137,6 +137,8 @@ def _describe(data: dict[str, Any]) -> str:
     lines.append("  disclosure: " + ", ".join(f"{k} = {v}" for k, v in sorted(disclosure.items())))
     for name, grouping in data["grouping"].items():
         lines.append(f"  grouping {name} of {grouping['field']}: {grouping['map']}")
+    for name, text in data.get("define", {}).items():
+        lines.append(f"  define {name} = {text}")
     lines.append("measures:")
     for m in data["measure"]:
         kind = next(k for k in ("count", "sum", "distinct", "min", "max", "expr") if m.get(k))
@@ -149,6 +151,11 @@ def _describe(data: dict[str, Any]) -> str:
         state = "" if c["enabled"] else " (disabled)"
         rule = c.get("assert") or f"{c['total']} = sum of {', '.join(c['parts'])}"
         lines.append(f"  {c['id']} [{c['severity']}]{state}: {rule}")
+    if data.get("remove"):
+        lines.append("removed:")
+        for r in data["remove"]:
+            kind = "measure" if r.get("measure") else "check"
+            lines.append(f"  {kind} {r.get(kind)}: {r['reason']}")
     return "\n".join(lines)
 
 

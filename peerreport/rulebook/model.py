@@ -38,6 +38,14 @@ CheckCode = Annotated[
         description="A stable check code, e.g. 'EX-010'. Never reuse a code for another rule.",
     ),
 ]
+DefineName = Annotated[
+    str,
+    Field(
+        pattern=r"^[a-z][a-z0-9_]*$",
+        max_length=64,
+        description="A define's name: lower case letters, digits and _, starting with a letter.",
+    ),
+]
 SourceName = Literal["activity", "breakdown", "workforce", "feedback"]
 Severity = Literal["error", "warning", "info"]
 Number = int | float
@@ -346,6 +354,34 @@ class Override(_Strict):
     hint: str | None = Field(None, description="The new hint.")
 
 
+class Remove(_Strict):
+    """Tailoring: an inherited measure or check this return does not have, and why."""
+
+    measure: MeasureId | None = Field(None, description="The id of the inherited measure.")
+    check: CheckCode | None = Field(None, description="The id of the inherited check.")
+    reason: str = Field(
+        min_length=1,
+        description="Why it is removed, e.g. 'not purchased in this region'; the resolved "
+        "rule file and `rules doc` show it.",
+    )
+
+    @model_validator(mode="after")
+    def _one_target(self) -> Remove:
+        if (self.measure is None) == (self.check is None):
+            raise ValueError("a [[remove]] names either measure or check (one of them)")
+        return self
+
+    @property
+    def kind(self) -> Literal["measure", "check"]:
+        """measure or check."""
+        return "measure" if self.measure is not None else "check"
+
+    @property
+    def target(self) -> str:
+        """The id removed."""
+        return self.measure if self.measure is not None else (self.check or "")
+
+
 class Expect(_Strict):
     """What a fixture expects."""
 
@@ -563,6 +599,16 @@ class RuleFileModel(_Strict):
     )
     override: list[Override] = Field(
         default_factory=list, description="Changes to inherited checks."
+    )
+    remove: list[Remove] = Field(
+        default_factory=list,
+        description="Inherited measures and checks this return does not have, each with its "
+        "reason (the resolved file lists every removal in its chain).",
+    )
+    define: dict[DefineName, str] = Field(
+        default_factory=dict,
+        description="Named expressions: name = expression, usable by name in expressions as "
+        "if written inline in brackets (inherited; a child may redefine a name).",
     )
     fixture: list[Fixture] = Field(default_factory=list, description="Tests of this rule file.")
     export: Export | None = Field(

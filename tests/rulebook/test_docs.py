@@ -40,6 +40,7 @@ SECTIONS = {
     "Measure": "[[measure]]",
     "Check": "[[check]]",
     "Override": "[[override]]",
+    "Remove": "[[remove]]",
     "Fixture": "[[fixture]]",
     "Expect": "[fixture.expect]",
     "Export": "[export]",
