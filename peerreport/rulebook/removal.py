@@ -5,9 +5,10 @@ file's own measures and checks are added. Each removal must name something
 inherited (else `RUL-033`, with the closest inherited id), may not name an id
 the same file defines (`RUL-031`), and a removed measure may not be used by
 anything that remains: a derived measure, a return or consistency check, a
-message placeholder or the file's `[export.xlsx] cells` (`RUL-033`, naming
-each user). Uses are read through the file's `[define]`s, so a derived measure
-that uses the removed one through a define is named too.
+message placeholder or the file's `[export.xlsx] cells` or `[export.adx]`
+data elements (`RUL-033`, naming each user). Uses are read through the
+file's `[define]`s, so a derived measure that uses the removed one through a
+define is named too.
 """
 
 from __future__ import annotations
@@ -140,6 +141,18 @@ def users(
     return found
 
 
+def _adx_users(model: RuleFileModel, measure_id: str) -> list[str]:
+    """The file's `[export.adx]` entries that name a measure, in words."""
+    adx = model.export.adx if model.export else None
+    if adx is None:
+        return []
+    return [
+        f"export.adx.{table} '{measure_id}' (-> {codes[measure_id]})"
+        for table, codes in (("data_elements", adx.data_elements), ("totals", adx.totals))
+        if measure_id in codes
+    ]
+
+
 def check_users(
     model: RuleFileModel,
     path: Path,
@@ -155,6 +168,7 @@ def check_users(
         if removal.measure is None or removal.measure in measures:
             continue
         using = users(removal.measure, measures, checks, defines, cells)
+        using += _adx_users(model, removal.measure)
         if using:
             found.append(
                 problem(

@@ -149,6 +149,10 @@ measure = "calls"
 reason = "x"
 [export.xlsx.cells]
 "calls" = "'Return'!B2"
+[export.adx]
+data_set = "DS"
+[export.adx.data_elements]
+calls = "CALLS"
 """,
     )
     [(code, key, message)] = _errors(path)
@@ -156,7 +160,7 @@ reason = "x"
     assert message == (
         "measure 'calls' cannot be removed: it is used by measure 'call_share' (expr), "
         "measure 'rate' (expr), check 'B-2' (assert, message), check 'C-1' (message), "
-        "export.xlsx.cells 'calls' (-> 'Return'!B2)"
+        "export.xlsx.cells 'calls' (-> 'Return'!B2), export.adx.data_elements 'calls' (-> CALLS)"
     )
 
 
