@@ -86,5 +86,5 @@ def lint_template(rule_file: RuleFile) -> list[Finding]:
 
 
 def _finding(problem: MappingProblem, file: str) -> Finding:
-    message = f"{problem.target!r}: {problem.message}" if problem.target else problem.message
-    return finding(problem.code, message, location=Location(file=file, key=problem.key))
+    # The message names the cell itself; the location names the key.
+    return finding(problem.code, problem.message, location=Location(file=file, key=problem.key))
