@@ -123,8 +123,7 @@ def test_a_good_mapping_has_no_findings(tmp_path: Path) -> None:
             f"[export.xlsx.cells]\ncalls = \"'{SHEET}'!D16\"",
             "RUL-062",
             'export.xlsx.cells."calls"',
-            f"'{SHEET}'!D16 holds a formula (=SUM(D11:D13)); map to an "
-            "input cell",
+            f"'{SHEET}'!D16 holds a formula (=SUM(D11:D13)); map to an input cell",
         ),
         (
             f"[export.xlsx.fields]\norganisation_name = \"'{SHEET}'!E3\"",
@@ -136,7 +135,7 @@ def test_a_good_mapping_has_no_findings(tmp_path: Path) -> None:
         (
             f'[export.xlsx.cells]\ncalls = "quarter"\n[export.xlsx.text]\n"\'{SHEET}\'!C5" = "Q"',
             "RUL-065",
-            f'export.xlsx.text."\'{SHEET}\'!C5"',
+            f"export.xlsx.text.\"'{SHEET}'!C5\"",
             f"'{SHEET}'!C5 is also the cell of export.xlsx.cells.\"calls\"",
         ),
     ],
@@ -175,23 +174,24 @@ def test_rules_lint_reports_every_problem_and_fails(tmp_path: Path) -> None:
         tmp_path,
         "[export.xlsx.cells]\n"
         'group_sesions = "quarter"\n'
-        "\"calls[fax]\" = \"'Quarterly Return'!D10\"\n"
+        '"calls[fax]" = "\'Quarterly Return\'!D10"\n'
         f"calls = \"'{SHEET}'!D16\"\n"
         "[export.xlsx.fields]\n"
         'provider_code = "provider_numbr"\n'
         'period_label = "quarter"\n'
         "[export.xlsx.text]\n"
-        "\"'Quarterly Return'!C5\" = \"Quarter\"\n",
+        '"\'Quarterly Return\'!C5" = "Quarter"\n',
     )
     result = CliRunner().invoke(cli, ["rules", "lint", str(path)])
     assert result.exit_code == 1, result.output
     assert result.output.startswith(f"FAIL {path}")
     for expected in (
         'export.xlsx.cells."group_sesions": the return has no measure',
-        'export.xlsx.cells."calls[fax]": measure \'calls\' (by mode) has no cell [fax]',
+        "export.xlsx.cells.\"calls[fax]\": measure 'calls' (by mode) has no cell [fax]",
         "holds a formula (=SUM(D11:D13))",
         "export.xlsx.fields.provider_code: the template has no named range 'provider_numbr'",
-        "export.xlsx.text.\"'Quarterly Return'!C5\": 'Quarterly Return'!C5 is also the cell of export.xlsx.fields.period_label",
+        "export.xlsx.text.\"'Quarterly Return'!C5\": 'Quarterly Return'!C5 is also the cell "
+        "of export.xlsx.fields.period_label",
     ):
         assert expected in result.output
     assert "Traceback" not in result.output
