@@ -178,7 +178,10 @@ def lint(ctx: click.Context, paths: tuple[str, ...], as_json: bool) -> None:
     Then warns (`warn`, exit code 0) where a file would let small counts out:
     a disclosure policy that publishes them, a check message that prints a
     protected figure, measures publishing overlapping tables (in one file, or
-    in files linted together that share a base).
+    in files linted together that share a base). A file with a funder's
+    template (`[export.xlsx]`) has its mapping checked against the workbook:
+    sheets, cells and named ranges, formula and merged cells, measures and
+    their cell codes, two keys on one cell.
 
     PATHS are rule files, folders of rule files or rule file ids; none means
     every rule file in the search path. Exit code 1 if any has an error.
@@ -195,7 +198,8 @@ def lint(ctx: click.Context, paths: tuple[str, ...], as_json: bool) -> None:
     results: dict[str, list[Any]] = {}
     targets = list(_targets(paths))
     for target in targets:
-        results[str(target)] = lint_file(target)
+        found = lint_file(target)
+        results[str(target)] = found if has_errors(found) else found + _template_findings(target)
     for name, findings in _shared_base_overlaps(targets, results).items():
         results[name] += findings
     failed = any(has_errors(f) for f in results.values())
@@ -209,6 +213,17 @@ def lint(ctx: click.Context, paths: tuple[str, ...], as_json: bool) -> None:
                 click.echo("  " + render(finding).replace("\n", "\n  "))
     if failed:
         ctx.exit(1)
+
+
+def _template_findings(target: Any) -> list[Any]:
+    """The `[export.xlsx]` mapping checked against the funder's template (RUL-060 to RUL-065)."""
+    from peerreport.render.template_lint import lint_template
+    from peerreport.rulebook import RuleFileInvalid, load
+
+    try:
+        return lint_template(load(target))
+    except RuleFileInvalid:
+        return []
 
 
 def _shared_base_overlaps(

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from peerreport.errors import UsageError
+from peerreport.findings import Finding
 from peerreport.render.csv_output import render_csv
 from peerreport.render.display import error_codes
 from peerreport.render.html import render_html
@@ -63,13 +64,16 @@ def export_return(
     draft: bool = False,
     rule_file: RuleFile | None = None,
     history: Sequence[Return] = (),
+    notices: list[Finding] | None = None,
 ) -> list[Path]:
     """Write the return in each of `formats` into `out_dir`; return the paths written.
 
     XLSX is the funder's template filled as the rule file's `[export.xlsx]`
     says when it names a template, else peerreport's own workbook. ADX is
     IHE ADX XML with the funder's codes from `[export.adx]` (`render.adx`),
-    written as `<stem>.adx.xml`.
+    written as `<stem>.adx.xml`. Warnings about the files themselves (a
+    template formula reading a protected figure, `EXP-010`) are appended to
+    `notices` when it is given.
     """
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:
@@ -93,7 +97,9 @@ def export_return(
         elif fmt == "html":
             path.write_text(render_html(ret, history, draft), "utf-8")
         else:
-            _xlsx(ret, path, draft, rule_file)
+            found = _xlsx(ret, path, draft, rule_file)
+            if notices is not None:
+                notices.extend(found)
         written.append(path)
     return written
 
@@ -116,11 +122,11 @@ def _adx(ret: Return, draft: bool, rule_file: RuleFile | None) -> bytes:
     return render_adx(ret, export.adx)
 
 
-def _xlsx(ret: Return, path: Path, draft: bool, rule_file: RuleFile | None) -> None:
+def _xlsx(ret: Return, path: Path, draft: bool, rule_file: RuleFile | None) -> list[Finding]:
     export = rule_file.model.export if rule_file is not None else None
     mapping = export.xlsx if export is not None else None
     if rule_file is None or mapping is None or not mapping.template:
         render_xlsx(ret, path, draft)
-        return
+        return []
     template = rule_file.path.parent / mapping.template
-    fill_template(ret, template, mapping, path, draft, source=str(rule_file.path))
+    return fill_template(ret, template, mapping, path, draft, source=str(rule_file.path))

@@ -139,4 +139,6 @@ def _suggest_key(loc: list[Any]) -> str:
     parent = next((p for p in reversed(loc[:-1]) if isinstance(p, str) and p in owners), None)
     owner = owners.get(parent, model.RuleFileModel) if parent else model.RuleFileModel
     keys = [f.alias or name for name, f in owner.model_fields.items()]
+    if owner is model.ExportFields:  # a closed list a funder picks from: show it all
+        return did_you_mean(str(loc[-1]), keys) + f" The allowed keys: {', '.join(keys)}."
     return did_you_mean(str(loc[-1]), keys)

@@ -448,6 +448,29 @@ class ExportFields(_Strict):
         description="The return's status: 'ready', 'has errors', or 'DRAFT' "
         "('DRAFT (has errors)') in a draft.",
     )
+    period_words: str | None = Field(
+        None,
+        description="The period in the funder's own words: `[export.xlsx] period_format` "
+        "filled for the period, e.g. 'Quarter 1, 2026/27'.",
+    )
+    version: str | None = Field(
+        None,
+        description="The version the return is filed as (1, 2, ...; a number); left empty on a "
+        "review copy.",
+    )
+    amends_version: str | None = Field(
+        None, description="On an amendment, the version it amends (a number); otherwise empty."
+    )
+    amendment_reason: str | None = Field(
+        None,
+        description="On an amendment, the reason given for it (the return's only narrative "
+        "text); otherwise empty.",
+    )
+    rule_digest: str | None = Field(None, description="The resolved rule file's digest.")
+    records_digest: str | None = Field(
+        None, description="The digest of the records the return was computed from."
+    )
+    tool_version: str | None = Field(None, description="The peerreport version that built it.")
 
 
 class ExportXlsx(_Strict):
@@ -469,6 +492,19 @@ class ExportXlsx(_Strict):
         default_factory=ExportFields,
         description="Return metadata (organisation, period, ...) = a named range or a cell.",
     )
+    text: dict[str, str] = Field(
+        default_factory=dict,
+        description="Fixed text to write: a named range or a cell such as \"'Return'!B2\" = "
+        "the text (written as text, never as a formula).",
+    )
+    period_format: str | None = Field(
+        None,
+        max_length=200,
+        description="How the funder names a period, for `fields.period_words`: text with "
+        "placeholders {label}, {year}, {year_before}, {yy}, {number}, {first_month}, "
+        "{last_month}, {first_year}, {last_year}, {start}, {end}; e.g. "
+        "'Quarter {number}, {year_before}/{yy}'.",
+    )
 
     @field_validator("cells")
     @classmethod
@@ -480,6 +516,25 @@ class ExportXlsx(_Strict):
                 "measure_id[code] / measure_id[code1,code2] for a breakdown cell"
             )
         return cells
+
+    @field_validator("period_format")
+    @classmethod
+    def _period_format(cls, text: str | None) -> str | None:
+        from peerreport.rulebook.period_words import format_problem
+
+        problem = format_problem(text) if text is not None else None
+        if problem:
+            raise ValueError(problem)
+        return text
+
+    @model_validator(mode="after")
+    def _period_words_need_a_format(self) -> ExportXlsx:
+        if self.fields.period_words is not None and self.period_format is None:
+            raise ValueError(
+                "fields.period_words needs period_format, the funder's words for a period, "
+                'e.g. period_format = "Quarter {number}, {year_before}/{yy}"'
+            )
+        return self
 
     def measures(self) -> dict[str, str]:
         """Each `cells` key and the measure id it names (to check against the rule file)."""
