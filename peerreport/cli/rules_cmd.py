@@ -272,6 +272,10 @@ def test(ctx: click.Context, paths: tuple[str, ...], as_json: bool) -> None:
             click.echo(f"{'PASS' if r['passed'] else 'FAIL'} {name}")
             for problem in r["problems"]:
                 click.echo("    " + problem.replace("\n", "\n    "))
+            if r.get("findings"):
+                click.echo("    the findings were:")
+            for found in r.get("findings", []):
+                click.echo("      " + found.replace("\n", "\n      "))
         click.echo(f"{len(report) - len(failed)} passed, {len(failed)} failed")
     if failed:
         ctx.exit(1)
