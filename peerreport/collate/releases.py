@@ -34,4 +34,8 @@ def what_changed(manifest: Mapping[str, Any] | None, rule_file: RuleFile) -> str
     if not changes:
         return ""
     more = len(changes) - _SHOWN
-    return "; what changed: " + "; ".join(changes[:_SHOWN]) + (f"; and {more} more" if more > 0 else "")
+    return (
+        "; what changed: "
+        + "; ".join(changes[:_SHOWN])
+        + (f"; and {more} more" if more > 0 else "")
+    )

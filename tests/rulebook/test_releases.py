@@ -105,7 +105,9 @@ def test_a_meaning_edit_changes_the_meaning_digest(tmp_path: Path, old: str, new
 
 
 def test_reordering_measures_changes_nothing_that_means_anything(tmp_path: Path) -> None:
-    groups = BASE[BASE.index('[[measure]]\nid = "groups"') : BASE.index('[[measure]]\nid = "calls"')]
+    groups = BASE[
+        BASE.index('[[measure]]\nid = "groups"') : BASE.index('[[measure]]\nid = "calls"')
+    ]
     first_check = '[[check]]\nid = "RT-010"'
     swapped = BASE.replace(groups, "").replace(first_check, groups + first_check)
     before, after = loaded(tmp_path / "a", BASE), loaded(tmp_path / "b", swapped)
@@ -119,7 +121,9 @@ def test_reordering_measures_changes_nothing_that_means_anything(tmp_path: Path)
 def test_any_label_keeps_the_meaning(tmp_path_factory: pytest.TempPathFactory, label: str) -> None:
     folder = tmp_path_factory.mktemp("label")
     before = loaded(folder / "a", BASE)
-    after = loaded(folder / "b", BASE.replace('"Group sessions"', json.dumps(label, ensure_ascii=False)))
+    after = loaded(
+        folder / "b", BASE.replace('"Group sessions"', json.dumps(label, ensure_ascii=False))
+    )
     assert after.meaning == before.meaning
 
 
@@ -188,7 +192,12 @@ FIXTURE = """
 [[fixture]]
 name = "{name}"
 period = ["2026-07-01", "2026-09-30"]
-activities = [{{ activity_id = "C1", date = "2026-07-02", kind = "warm_line_call", attendance = 1, mode = "phone" }}]
+[[fixture.activities]]
+activity_id = "C1"
+date = "2026-07-02"
+kind = "warm_line_call"
+attendance = 1
+mode = "phone"
 [fixture.expect]
 {expect}
 """
