@@ -219,6 +219,8 @@ def collate(
     for row in collation.providers:
         if row.status != "received":
             click.echo(f"  {row.status.upper():8} {row.code} {row.name}: {row.note}")
+        elif row.note:
+            click.echo(f"  NOTE     {row.code} {row.name}: {row.note}")
     for item in collation.rejected:
         click.echo(f"  NOT COLLATED {Path(item.file).name}: {item.reason}")
     for note in collation.unlinked:

@@ -54,6 +54,7 @@ def rules() -> None:
       peerreport rules show example-peer-support
       peerreport rules lint rules/
       peerreport rules test rules/
+      peerreport rules diff old/nz-peer-core.toml rules/nz-peer-core.toml
       peerreport rules schema > rule-file.schema.json
     """
 
@@ -113,6 +114,7 @@ def show(rule_file: str, as_json: bool) -> None:
     loaded = load(rule_file)
     data = {
         "digest": loaded.digest,
+        "meaning": loaded.meaning,
         "path": str(loaded.path),
         "lineage": list(loaded.lineage),
         **canonical(loaded.model),
@@ -292,8 +294,60 @@ def test(ctx: click.Context, paths: tuple[str, ...], as_json: bool) -> None:
             click.echo(f"{'PASS' if r['passed'] else 'FAIL'} {name}")
             for problem in r["problems"]:
                 click.echo("    " + problem.replace("\n", "\n    "))
+            if r.get("findings"):
+                click.echo("    the findings were:")
+            for found in r.get("findings", []):
+                click.echo("      " + found.replace("\n", "\n      "))
         click.echo(f"{len(report) - len(failed)} passed, {len(failed)} failed")
     if failed:
+        ctx.exit(1)
+
+
+@rules.command()
+@click.argument("old")
+@click.argument("new")
+@json_option
+@click.pass_context
+def diff(ctx: click.Context, old: str, new: str, as_json: bool) -> None:
+    """List what changed from rule file OLD to NEW, each change marked meaning or presentation.
+
+    OLD and NEW are paths or ids, compared resolved (extends included):
+    measures, checks and groupings added, removed or changed, key by key. A
+    *meaning* change can change figures or findings (a filter, a breakdown, a
+    check's condition or severity, the disclosure policy, the periods); a
+    *presentation* change cannot (labels, descriptions, units, line codes,
+    check titles, messages and hints, the version). Bundles built under OLD
+    still collate with NEW when only presentation changed.
+
+    Exit code 0 when nothing or only presentation changed, 1 when the meaning
+    changed, 2 for usage errors (a file that cannot be read or loaded).
+
+    \b
+    Example:
+      peerreport rules diff old/nz-peer-core.toml rules/nz-peer-core.toml
+      peerreport rules diff old/nz-peer-core.toml nz-peer-core --json
+    """
+    from peerreport.rulebook import load
+    from peerreport.rulebook.diff import diff as diff_files
+
+    found = diff_files(load(old).model, load(new).model)
+    if as_json:
+        _echo_json(found.to_dict())
+    else:
+        before, after = found.old, found.new
+        click.echo(f"{before['id']} {before['version']} -> {after['id']} {after['version']}")
+        for change in found.changes:
+            kind = "meaning" if change.meaning else "presentation"
+            click.echo(f"  {kind:12} {change.text}")
+        if not found.changes:
+            click.echo("  no changes")
+        click.echo(
+            "the meaning changed: bundles built under the old file do not collate with the new"
+            if found.meaning_changed
+            else "the meaning is the same (meaning digest "
+            f"{after['meaning']}): bundles built under either collate with both"
+        )
+    if found.meaning_changed:
         ctx.exit(1)
 
 

@@ -382,17 +382,56 @@ class Remove(_Strict):
         return self.measure if self.measure is not None else (self.check or "")
 
 
-class Expect(_Strict):
-    """What a fixture expects."""
+_FIGURES_HELP = (
+    'Measure id = expected value; or a table {total = n, cells = {"code" = n}} '
+    "(cell keys are the `by` codes joined with ',', '-' for not recorded)."
+)
+
+
+class ExpectIncludes(_Strict):
+    """The partial form of a fixture's expectations: what must be there; more may be."""
 
     figures: dict[str, Any] = Field(
         default_factory=dict,
-        description='Measure id = expected value; or a table {total = n, cells = {"code" = n}} '
-        "(cell keys are the `by` codes joined with ',', '-' for not recorded).",
+        description="These figures must be present with these values (others are not "
+        "compared). " + _FIGURES_HELP,
+    )
+    findings: list[str] = Field(
+        default_factory=list,
+        description="These finding codes must be among the findings; other codes may be too.",
+    )
+
+
+class Expect(_Strict):
+    """What a fixture expects: the exact form (`findings`), the partial one (`includes`), or
+    both for different parts."""
+
+    figures: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Only the figures listed are compared. " + _FIGURES_HELP,
     )
     findings: list[str] | None = Field(
         None, description="Exactly these finding codes (in any order); [] means none."
     )
+    includes: ExpectIncludes | None = Field(
+        None,
+        description="The partial form: figures and finding codes that must be present "
+        "(others may exist), e.g. includes.findings = ['EX-010'].",
+    )
+
+    @model_validator(mode="after")
+    def _one_findings_form(self) -> Expect:
+        if self.findings is not None and self.includes is not None and self.includes.findings:
+            raise ValueError(
+                "expect.findings (exactly these codes) and expect.includes.findings (at least "
+                "these) cannot both be given: keep one"
+            )
+        return self
+
+    def all_figures(self) -> dict[str, Any]:
+        """Every expected figure, from both forms (`includes` last)."""
+        extra = self.includes.figures if self.includes is not None else {}
+        return {**self.figures, **extra}
 
 
 class Fixture(_Strict):
