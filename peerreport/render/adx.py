@@ -29,7 +29,7 @@ from peerreport.errors import UsageError
 from peerreport.returns.periods import Period
 
 if TYPE_CHECKING:  # only for annotations: the rulebook pulls in the rule language
-    from peerreport.rulebook.model import ExportAdx
+    from peerreport.rulebook.export_model import ExportAdx
 
 ADX_NS = "urn:ihe:qrph:adx:2015"
 PEERREPORT_NS = "urn:peerreport:adx:1"

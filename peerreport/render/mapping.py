@@ -21,7 +21,7 @@ from peerreport.render.display import return_status, shown
 from peerreport.returns.model import EXACT, CellKey, Published, Return
 
 if TYPE_CHECKING:  # only for annotations: the rulebook pulls in the rule language
-    from peerreport.rulebook.model import ExportXlsx
+    from peerreport.rulebook.export_model import ExportXlsx
 
 _CELL_KEY = re.compile(r"^([a-z][a-z0-9_]*)(?:\[([^\[\]]*)\])?$")
 _REFERENCE = re.compile(r"^(?:'((?:[^']|'')+)'|([^'!]+))!\$?([A-Za-z]{1,3})\$?([1-9]\d*)$")

@@ -28,7 +28,7 @@ from peerreport.render.xlsx_cells import mark_draft, put_text, put_value
 from peerreport.returns.model import ROUNDED, SUPPRESSED, Return
 
 if TYPE_CHECKING:  # only for annotations: the rulebook pulls in the rule language
-    from peerreport.rulebook.model import ExportXlsx
+    from peerreport.rulebook.export_model import ExportXlsx
 
 
 def fill_template(

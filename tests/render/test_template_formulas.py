@@ -15,7 +15,7 @@ from peerreport.errors import UsageError
 from peerreport.render import fill_template
 from peerreport.returns.model import Filing
 from peerreport.rulebook import RuleFileInvalid
-from peerreport.rulebook.model import ExportXlsx
+from peerreport.rulebook.export_model import ExportXlsx
 from peerreport.rulebook.period_words import period_words
 from tests.render.funder_template import SHEET, build_template
 from tests.render.sample import clean_return, sample_return
