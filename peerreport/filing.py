@@ -116,6 +116,7 @@ def file_return(
         "id": rule_file.id,
         "version": rule_file.version,
         "digest": rule_file.digest,
+        "meaning": rule_file.meaning,
         "resolved": resolved_text(rule_file),
     }
 

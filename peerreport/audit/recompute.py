@@ -7,6 +7,7 @@ organisation's database can rebuild a bundle's return and compare:
 | code    | what was found                                                      |
 | ------- | ------------------------------------------------------------------- |
 | AUD-001 | the rule file is not the one the return was built with (digest)     |
+| AUD-004 | (info) another version of the rule file, differing only in presentation |
 | AUD-002 | the records changed since the return was built (record-set digest)  |
 | AUD-003 | (warning) built by another version of peerreport than the one recomputing |
 | AUD-010 | a published figure differs from the recomputed one                 |
@@ -76,7 +77,18 @@ def recompute(engine: Engine, ret: Return, rule_file: RuleFile) -> Recomputation
         engine, ret.organisation, ret.organisation_name, rule_file, ret.period, as_of
     )
     findings: list[Finding] = []
-    if rule_file.digest != ret.rule.digest:
+    if rule_file.digest != ret.rule.digest and ret.rule.meaning == rule_file.meaning:
+        findings.append(
+            finding(
+                "AUD-004",
+                f"the rule file {rule_file.id} {rule_file.version} is not the version the return "
+                f"was built with ({ret.rule.version}), but only its presentation differs: built "
+                f"under version {ret.rule.version}: presentation differs",
+                "Nothing to fix: `peerreport rules diff` lists the wording changes.",
+                Location(file=str(rule_file.path)),
+            )
+        )
+    elif rule_file.digest != ret.rule.digest:
         findings.append(
             finding(
                 "AUD-001",

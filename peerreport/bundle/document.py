@@ -22,7 +22,9 @@ from peerreport.returns.document_types import (
     Count,
     Document,
     IsoDate,
+    Omissible,
     Timestamp,
+    omissible,
     published_schema,
 )
 
@@ -57,6 +59,10 @@ class RuleFileCopy(Document):
     id: str = Field(description="The rule file id.")
     version: str = Field(description="The rule file version.")
     digest: str = Field(description="The digest of the resolved rule file.")
+    meaning: Omissible[str] = omissible(
+        "The digest of the rule file's meaning (what decides the figures, not the wording); "
+        "left out by bundles written before it existed."
+    )
     resolved: str = Field(
         description="The resolved rule file as JSON text, keys in the rule file's order "
         "(a grouping's categories are published in that order, so the text is kept as written)."

@@ -107,7 +107,8 @@ def build(
     "formats",
     default="xlsx,csv,json,html",
     show_default=True,
-    help="Comma-separated: xlsx, csv, json, html.",
+    help="Comma-separated: xlsx, csv, json, html, adx (IHE ADX XML, when the rule file "
+    "has [export.adx]).",
 )
 @click.option(
     "--draft", is_flag=True, help="Export even with error findings; every file then says DRAFT."
@@ -152,13 +153,18 @@ def export(
     org, name = workspace.provider_code, workspace.organisation_name
     ret = build_return(session.engine, org, name, rule_file, parsed, as_of)
     earlier = history(session.engine, org, name, rule_file, parsed) if "html" in wanted else []
-    written = export_return(ret, out_dir, wanted, draft=draft, rule_file=rule_file, history=earlier)
+    notices: list[Any] = []
+    written = export_return(
+        ret, out_dir, wanted, draft=draft, rule_file=rule_file, history=earlier, notices=notices
+    )
     click.echo(
         f"{'DRAFT ' if draft else ''}review copies of {ret.rule.title}, {ret.period.label} "
         f"(records revision {ret.revision}): {len(ret.findings)} finding(s)"
     )
     for path in written:
         click.echo(f"  wrote {path}")
+    for notice in notices:  # e.g. a template formula that reads a hidden figure (EXP-010)
+        click.echo(f"  {notice.severity.value} {notice.code}: {notice}")
     click.echo(
         f"These are not filed. To file the return: peerreport submit {rule_file.id} "
         f"--period {period}"

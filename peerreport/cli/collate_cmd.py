@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -33,6 +33,25 @@ def _earlier(path: Path) -> Earlier:
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise UsageError(f"--published-before {path}: cannot read it as JSON ({exc})") from None
     return earlier_from_json(data, str(path))
+
+
+def _adx_mapping(rule_file: Any, adx_file: Path | None, org_unit: str | None) -> Any:
+    """The rule file's [export.adx] when --adx is given (with --org-unit), else None."""
+    from peerreport.errors import UsageError
+
+    if adx_file is None:
+        if org_unit is not None:
+            raise UsageError("--org-unit is for --adx: give --adx FILE.xml too")
+        return None
+    if not org_unit:
+        raise UsageError("--adx needs --org-unit: the region's organisation unit code")
+    export = rule_file.model.export
+    if export is None or export.adx is None:
+        raise UsageError(
+            f"--adx: the rule file {rule_file.id} has no [export.adx] table giving the "
+            "funder's codes; docs/exports.md says how to add one"
+        )
+    return export.adx
 
 
 @click.command()
@@ -90,6 +109,14 @@ def _earlier(path: Path) -> Earlier:
     "`collate --json` printed; repeatable). With --funder-key, the exact sums are audited "
     "with it, so two collations cannot give a provider away by difference.",
 )
+@click.option(
+    "--adx",
+    "adx_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the collation as IHE ADX XML (FILE.xml), with the codes of the rule "
+    "file's [export.adx], for the region --org-unit.",
+)
+@click.option("--org-unit", help="The region's organisation unit code, for --adx.")
 @json_option
 @click.pass_context
 def collate(
@@ -104,6 +131,8 @@ def collate(
     allow_unknown_keys: bool,
     funder_key_file: Path | None,
     published_before: tuple[Path, ...],
+    adx_file: Path | None,
+    org_unit: str | None,
     as_json: bool,
 ) -> None:
     """Verify providers' BUNDLES (files or folders) and add their figures up.
@@ -160,10 +189,17 @@ def collate(
         from peerreport.bundle.sealed import load_funder_private_key
 
         funder_key = load_funder_private_key(funder_key_file)
+    adx = _adx_mapping(rule_file, adx_file, org_unit)
     earlier = [_earlier(path) for path in published_before]
     collation = run(paths, rule_file, providers, wanted, trust, funder_key, earlier)
     write_workbook(collation, out)
     summary = write_summary(collation, html or out.with_suffix(".html"))
+    if adx is not None and adx_file is not None and org_unit is not None:
+        from peerreport.render.adx import render_collation_adx
+
+        adx_file.write_bytes(
+            render_collation_adx(collation, adx, org_unit, rule_file.disclosure.method)
+        )
     if as_json:
         print_json({**collation.to_dict(), "workbook": str(out), "summary": str(summary)})
         ctx.exit(1 if collation.rejected or collation.unlinked else 0)
@@ -183,6 +219,8 @@ def collate(
     for row in collation.providers:
         if row.status != "received":
             click.echo(f"  {row.status.upper():8} {row.code} {row.name}: {row.note}")
+        elif row.note:
+            click.echo(f"  NOTE     {row.code} {row.name}: {row.note}")
     for item in collation.rejected:
         click.echo(f"  NOT COLLATED {Path(item.file).name}: {item.reason}")
     for note in collation.unlinked:
@@ -193,4 +231,6 @@ def collate(
                 f"  WARNING {row.code} collated with {row.received.unverified}", fg="red", bold=True
             )
     click.echo(f"  wrote {out}\n  wrote {summary}")
+    if adx_file is not None:
+        click.echo(f"  wrote {adx_file}")
     ctx.exit(1 if collation.rejected or collation.unlinked else 0)

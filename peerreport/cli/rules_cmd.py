@@ -54,6 +54,7 @@ def rules() -> None:
       peerreport rules show example-peer-support
       peerreport rules lint rules/
       peerreport rules test rules/
+      peerreport rules diff old/nz-peer-core.toml rules/nz-peer-core.toml
       peerreport rules schema > rule-file.schema.json
     """
 
@@ -113,6 +114,7 @@ def show(rule_file: str, as_json: bool) -> None:
     loaded = load(rule_file)
     data = {
         "digest": loaded.digest,
+        "meaning": loaded.meaning,
         "path": str(loaded.path),
         "lineage": list(loaded.lineage),
         **canonical(loaded.model),
@@ -137,6 +139,8 @@ def _describe(data: dict[str, Any]) -> str:
     lines.append("  disclosure: " + ", ".join(f"{k} = {v}" for k, v in sorted(disclosure.items())))
     for name, grouping in data["grouping"].items():
         lines.append(f"  grouping {name} of {grouping['field']}: {grouping['map']}")
+    for name, text in data.get("define", {}).items():
+        lines.append(f"  define {name} = {text}")
     lines.append("measures:")
     for m in data["measure"]:
         kind = next(k for k in ("count", "sum", "distinct", "min", "max", "expr") if m.get(k))
@@ -149,6 +153,11 @@ def _describe(data: dict[str, Any]) -> str:
         state = "" if c["enabled"] else " (disabled)"
         rule = c.get("assert") or f"{c['total']} = sum of {', '.join(c['parts'])}"
         lines.append(f"  {c['id']} [{c['severity']}]{state}: {rule}")
+    if data.get("remove"):
+        lines.append("removed:")
+        for r in data["remove"]:
+            kind = "measure" if r.get("measure") else "check"
+            lines.append(f"  {kind} {r.get(kind)}: {r['reason']}")
     return "\n".join(lines)
 
 
@@ -171,7 +180,10 @@ def lint(ctx: click.Context, paths: tuple[str, ...], as_json: bool) -> None:
     Then warns (`warn`, exit code 0) where a file would let small counts out:
     a disclosure policy that publishes them, a check message that prints a
     protected figure, measures publishing overlapping tables (in one file, or
-    in files linted together that share a base).
+    in files linted together that share a base). A file with a funder's
+    template (`[export.xlsx]`) has its mapping checked against the workbook:
+    sheets, cells and named ranges, formula and merged cells, measures and
+    their cell codes, two keys on one cell.
 
     PATHS are rule files, folders of rule files or rule file ids; none means
     every rule file in the search path. Exit code 1 if any has an error.
@@ -188,7 +200,8 @@ def lint(ctx: click.Context, paths: tuple[str, ...], as_json: bool) -> None:
     results: dict[str, list[Any]] = {}
     targets = list(_targets(paths))
     for target in targets:
-        results[str(target)] = lint_file(target)
+        found = lint_file(target)
+        results[str(target)] = found if has_errors(found) else found + _template_findings(target)
     for name, findings in _shared_base_overlaps(targets, results).items():
         results[name] += findings
     failed = any(has_errors(f) for f in results.values())
@@ -202,6 +215,17 @@ def lint(ctx: click.Context, paths: tuple[str, ...], as_json: bool) -> None:
                 click.echo("  " + render(finding).replace("\n", "\n  "))
     if failed:
         ctx.exit(1)
+
+
+def _template_findings(target: Any) -> list[Any]:
+    """The `[export.xlsx]` mapping checked against the funder's template (RUL-060 to RUL-065)."""
+    from peerreport.render.template_lint import lint_template
+    from peerreport.rulebook import RuleFileInvalid, load
+
+    try:
+        return lint_template(load(target))
+    except RuleFileInvalid:
+        return []
 
 
 def _shared_base_overlaps(
@@ -270,8 +294,60 @@ def test(ctx: click.Context, paths: tuple[str, ...], as_json: bool) -> None:
             click.echo(f"{'PASS' if r['passed'] else 'FAIL'} {name}")
             for problem in r["problems"]:
                 click.echo("    " + problem.replace("\n", "\n    "))
+            if r.get("findings"):
+                click.echo("    the findings were:")
+            for found in r.get("findings", []):
+                click.echo("      " + found.replace("\n", "\n      "))
         click.echo(f"{len(report) - len(failed)} passed, {len(failed)} failed")
     if failed:
+        ctx.exit(1)
+
+
+@rules.command()
+@click.argument("old")
+@click.argument("new")
+@json_option
+@click.pass_context
+def diff(ctx: click.Context, old: str, new: str, as_json: bool) -> None:
+    """List what changed from rule file OLD to NEW, each change marked meaning or presentation.
+
+    OLD and NEW are paths or ids, compared resolved (extends included):
+    measures, checks and groupings added, removed or changed, key by key. A
+    *meaning* change can change figures or findings (a filter, a breakdown, a
+    check's condition or severity, the disclosure policy, the periods); a
+    *presentation* change cannot (labels, descriptions, units, line codes,
+    check titles, messages and hints, the version). Bundles built under OLD
+    still collate with NEW when only presentation changed.
+
+    Exit code 0 when nothing or only presentation changed, 1 when the meaning
+    changed, 2 for usage errors (a file that cannot be read or loaded).
+
+    \b
+    Example:
+      peerreport rules diff old/nz-peer-core.toml rules/nz-peer-core.toml
+      peerreport rules diff old/nz-peer-core.toml nz-peer-core --json
+    """
+    from peerreport.rulebook import load
+    from peerreport.rulebook.diff import diff as diff_files
+
+    found = diff_files(load(old).model, load(new).model)
+    if as_json:
+        _echo_json(found.to_dict())
+    else:
+        before, after = found.old, found.new
+        click.echo(f"{before['id']} {before['version']} -> {after['id']} {after['version']}")
+        for change in found.changes:
+            kind = "meaning" if change.meaning else "presentation"
+            click.echo(f"  {kind:12} {change.text}")
+        if not found.changes:
+            click.echo("  no changes")
+        click.echo(
+            "the meaning changed: bundles built under the old file do not collate with the new"
+            if found.meaning_changed
+            else "the meaning is the same (meaning digest "
+            f"{after['meaning']}): bundles built under either collate with both"
+        )
+    if found.meaning_changed:
         ctx.exit(1)
 
 

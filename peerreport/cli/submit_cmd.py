@@ -46,7 +46,8 @@ from peerreport.cli.options import database_options, json_option, print_json
     "formats",
     default="xlsx,csv,json,html",
     show_default=True,
-    help="Comma-separated files to put in the bundle: xlsx, csv, json, html.",
+    help="Comma-separated files to put in the bundle: xlsx, csv, json, html, adx (IHE ADX "
+    "XML, when the rule file has [export.adx]).",
 )
 @click.option(
     "--yes",

@@ -56,6 +56,8 @@ class ProviderRow:
             "version": got.version if got else None,
             "signer": got.signer if got else None,
             "sha256": got.sha256 if got else None,
+            # "built under version X: presentation differs", or null when built with this file.
+            "presentation": got.presentation if got else None,
         }
 
 
@@ -195,6 +197,8 @@ def _rows(
             )
             if item.unverified:
                 note = "; ".join(n for n in (note, item.unverified) if n)
+            if item.presentation:
+                note = "; ".join(n for n in (note, item.presentation) if n)
             rows.append(
                 ProviderRow(
                     provider.code, provider.name, LATE if late else RECEIVED, due, item, note

@@ -3,7 +3,9 @@
 A bundle is rejected (with the reason) when it fails verification (which
 includes a manifest not of the shape `ManifestDocument` defines: a malformed
 submission time, a figure value that is text, a list or too large, a negative
-count), was built with another rule file or another version of it (digest),
+count), was built with another rule file or another version of it that means something else
+(the reason then lists what changed, when the bundle carries its resolved rule file; a
+version differing only in presentation, same meaning digest, is accepted with a note),
 carries figures that are not the rule file's measures (another kind or
 breakdown, a date where the rule file computes a number), is for another
 period, is a draft or has error findings, comes from a provider not on the
@@ -30,6 +32,7 @@ from peerreport.bundle import verify_bundle
 from peerreport.bundle.sealed import SEALED_NAME
 from peerreport.bundle.verify import BundleCheck, Trust
 from peerreport.collate.providers import Provider, provider_trust
+from peerreport.collate.releases import what_changed
 from peerreport.errors import UsageError
 from peerreport.findings import Severity
 from peerreport.language.types import Type
@@ -51,6 +54,9 @@ class Received:
     sha256: str
     unverified: str | None = None  # why its origin is not shown, when accepted all the same
     sealed: bytes | None = None  # the funder's sealed exact figures, when the bundle has them
+    #: Built under another version of the rule file that means the same (same meaning digest):
+    #: "built under version X: presentation differs". None when built with the same file.
+    presentation: str | None = None
 
 
 @dataclass(frozen=True)
@@ -128,13 +134,17 @@ def _accept(path: Path, check: BundleCheck, rule_file: RuleFile) -> Received | R
         return Rejected(str(path), org, "verification failed: " + "; ".join(errors))
     if ret.rule.id != rule_file.id:
         return Rejected(str(path), org, f"a return for rule file {ret.rule.id}, not {rule_file.id}")
+    presentation = None
     if ret.rule.digest != rule_file.digest:
-        return Rejected(
-            str(path),
-            org,
-            f"built with {ret.rule.id} {ret.rule.version} ({ret.rule.digest}), not the rule "
-            f"file being collated ({rule_file.version}, {rule_file.digest})",
-        )
+        if ret.rule.meaning is None or ret.rule.meaning != rule_file.meaning:
+            return Rejected(
+                str(path),
+                org,
+                f"built with {ret.rule.id} {ret.rule.version} ({ret.rule.digest}), not the rule "
+                f"file being collated ({rule_file.version}, {rule_file.digest})"
+                + what_changed(check.bundle.manifest, rule_file),
+            )
+        presentation = f"built under version {ret.rule.version}: presentation differs"
     unfit = unfit_figures(ret, rule_file)
     if unfit:
         return Rejected(str(path), org, unfit)
@@ -158,6 +168,7 @@ def _accept(path: Path, check: BundleCheck, rule_file: RuleFile) -> Received | R
         check.bundle.sha256,
         "; ".join(f.message for f in check.findings if f.code == "BUN-035") or None,
         check.bundle.entries.get(SEALED_NAME),
+        presentation,
     )
 
 

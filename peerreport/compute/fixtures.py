@@ -4,7 +4,10 @@ Each fixture gets a fresh in-memory SQLite database (migrated like a real
 one), its records saved through the store, and the rule file evaluated over
 the fixture's period. A fixture passes when every expected figure matches
 (numbers within 1e-9; the string "null" for no value; dates as 'YYYY-MM-DD')
-and, if `findings` is given, the set of finding codes is exactly that set.
+and, if `findings` is given, the set of finding codes is exactly that set; if
+`includes.findings` is given, those codes are among the findings (others may
+be too). A failing fixture lists every finding with its message, so a
+funder sees why a check fired (or which one did instead).
 """
 
 from __future__ import annotations
@@ -38,13 +41,21 @@ class FixtureResult:
     problems: tuple[str, ...] = ()
     evaluation: Evaluation | None = field(default=None, compare=False)
 
+    @property
+    def findings(self) -> list[str]:
+        """Each finding as 'CODE (severity): message', when the fixture ran."""
+        if self.evaluation is None:
+            return []
+        return [f"{f.code} ({f.severity.value}): {f.message}" for f in self.evaluation.findings]
+
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-able data."""
+        """Plain JSON-able data (the findings' messages only for a failing fixture)."""
         return {
             "rule_file": self.rule_file,
             "fixture": self.name,
             "passed": self.passed,
             "problems": list(self.problems),
+            "findings": [] if self.passed else self.findings,
         }
 
 
@@ -115,7 +126,7 @@ def _evaluate(
 def compare(fixture: Fixture, evaluation: Evaluation) -> list[str]:
     """What differs between a fixture's expectations and an evaluation."""
     problems: list[str] = []
-    for name, expected in fixture.expect.figures.items():
+    for name, expected in fixture.expect.all_figures().items():
         figure = evaluation.figures.figures.get(name)
         if figure is None:
             problems.append(f"{name}: no such measure")
@@ -128,6 +139,14 @@ def compare(fixture: Fixture, evaluation: Evaluation) -> list[str]:
         got = sorted({f.code for f in evaluation.findings})
         if want != got:
             problems.append(f"findings: expected {want}, got {got}")
+    included = fixture.expect.includes
+    if included is not None and included.findings:
+        got_codes = {f.code for f in evaluation.findings}
+        missing = sorted(set(included.findings) - got_codes)
+        if missing:
+            problems.append(
+                f"findings: expected to include {missing}, got {sorted(got_codes) or 'none'}"
+            )
     return problems
 
 

@@ -8,6 +8,10 @@ It rejects, with the position and a hint:
 - comparisons with the literal `null`, which are never true (use `is null`);
 - member tokens anywhere in an expression (they may only be counted).
 
+A name of the scope's `defines` (a rule file's `[define]`) is replaced by the
+define's tree, checked here as if it were written inline in brackets; a
+mistake inside it is reported with the define's own text and caret.
+
 The result is a new tree in which every node has its `type`, including the
 literal `null`, which takes the type its context needs (so PostgreSQL gets a
 typed NULL).
@@ -20,7 +24,8 @@ import re
 from dataclasses import replace
 
 from peerreport.language import ast
-from peerreport.language.errors import ExpressionError, did_you_mean
+from peerreport.language.defines import Define
+from peerreport.language.errors import ExpressionError, did_you_mean, shorten
 from peerreport.language.functions import DATE_LITERAL, FUNCTIONS, TIME_LITERAL
 from peerreport.language.types import Binding, Scope, Type, compatible, describe, unify
 
@@ -69,9 +74,10 @@ def _normalise_code(text: str) -> str:
 
 
 class _Checker:
-    def __init__(self, scope: Scope, text: str) -> None:
+    def __init__(self, scope: Scope, text: str, active: tuple[str, ...] = ()) -> None:
         self.scope = scope
         self.text = text
+        self.active = active  # the defines being expanded, outermost first
 
     def error(self, message: str, node: ast.Node, code: str = "type") -> ExpressionError:
         return ExpressionError(message, self.text, node.span, code=code)
@@ -101,6 +107,9 @@ class _Checker:
 
     def visit_Name(self, node: ast.Name) -> ast.Node:
         binding = self.scope.get(node.name)
+        define = self.scope.defines.get(node.name)
+        if binding is None and define is not None:
+            return self._define(node, define)
         if binding is None:
             hint = self._unknown_name_hint(node.name)
             raise self.error(
@@ -116,6 +125,28 @@ class _Checker:
                 code="privacy",
             )
         return replace(node, type=binding.type)
+
+    def _define(self, node: ast.Name, define: Define) -> ast.Node:
+        """The define's tree, checked in this scope, in place of its name."""
+        if define.name in self.active:
+            chain = " -> ".join([*self.active[self.active.index(define.name) :], define.name])
+            raise self.error(
+                f"define '{define.name}' refers to itself: {chain}", node, code="define-cycle"
+            )
+        inner = _Checker(self.scope, define.text, (*self.active, define.name))
+        try:
+            checked = inner.visit(define.tree)
+        except ExpressionError as exc:
+            if exc.code == "define-cycle":
+                raise
+            raise ExpressionError(
+                f"in define '{define.name}' = \"{shorten(define.text, 60)}\": {exc.message}",
+                exc.text,
+                exc.span,
+                code=exc.code,
+            ) from None
+        # The caret of a mistake about the whole define points at its name.
+        return replace(checked, span=node.span)
 
     def _unknown_name_hint(self, name: str) -> str:
         """A did-you-mean for an unknown name that never offers a field of the wrong type.

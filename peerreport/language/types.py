@@ -13,6 +13,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from peerreport.language.defines import Define
 
 
 class Type(StrEnum):
@@ -93,16 +97,19 @@ class Scope:
 
     title: str  # what the names are, for messages: "fields of source 'activity'"
     bindings: Mapping[str, Binding] = field(default_factory=dict)
+    defines: Mapping[str, Define] = field(default_factory=dict)  # a rule file's [define]
 
     @classmethod
-    def of(cls, title: str, bindings: Iterable[Binding]) -> Scope:
-        """A scope from a list of bindings."""
-        return cls(title, {b.name: b for b in bindings})
+    def of(
+        cls, title: str, bindings: Iterable[Binding], defines: Mapping[str, Define] | None = None
+    ) -> Scope:
+        """A scope from a list of bindings (and the rule file's named expressions)."""
+        return cls(title, {b.name: b for b in bindings}, dict(defines or {}))
 
     def get(self, name: str) -> Binding | None:
         """The binding of `name`, if any."""
         return self.bindings.get(name)
 
     def names(self) -> list[str]:
-        """Every name, sorted."""
-        return sorted(self.bindings)
+        """Every name, defines included, sorted."""
+        return sorted({*self.bindings, *self.defines})

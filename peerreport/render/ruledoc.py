@@ -2,8 +2,9 @@
 
 What each measure counts (its filter and breakdown in the rule language, with
 the funder's line code and unit), every check with its severity, message and
-hint, the disclosure policy in words, and where each item comes from
-(`extends`). Rendered with jinja2's sandbox and autoescaping; no database.
+hint, the disclosure policy in words, the named expressions (`[define]`),
+what a tailored file removed and why (`[[remove]]`), and where each item
+comes from (`extends`). Rendered with jinja2's sandbox and autoescaping; no database.
 """
 
 from __future__ import annotations
@@ -79,6 +80,21 @@ def rule_doc_context(rule_file: RuleFile) -> dict[str, Any]:
                 "from": rule_file.origin("check", check.id).file.stem,
             }
         )
+    defines = [
+        {"name": name, "text": text, "from": rule_file.origin("define", name).file.stem}
+        for name, text in model.define.items()
+    ]
+    removed = []
+    for removal in model.remove:
+        origin = rule_file.origins.get(f"remove:{removal.kind}:{removal.target}")
+        removed.append(
+            {
+                "kind": removal.kind,
+                "id": removal.target,
+                "reason": removal.reason,
+                "by": origin.file.stem if origin else "",
+            }
+        )
     return {
         "id": rule_file.id,
         "title": model.title,
@@ -95,6 +111,8 @@ def rule_doc_context(rule_file: RuleFile) -> dict[str, Any]:
         "disclosure": disclosure,
         "measures": measures,
         "checks": checks,
+        "defines": defines,
+        "removed": removed,
     }
 
 

@@ -86,6 +86,7 @@ def build_return(
             funder=model.funder,
             spec=model.spec,
             purchase_units=tuple(model.purchase_units),
+            meaning=rule_file.meaning,
         ),
         period=period,
         figures=tuple(figures),

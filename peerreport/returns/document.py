@@ -51,6 +51,10 @@ class RuleFileInfo(Document):
     id: str = Field(description="The rule file id.")
     version: str = Field(description="The rule file version.")
     digest: str = Field(description="sha256 of the resolved rule file (extends included).")
+    meaning: Omissible[str] = omissible(
+        "sha256 of the rule file's meaning: what decides the figures, not the wording "
+        "(labels, messages, ...). Left out by returns built before it existed."
+    )
     title: str = Field(description="The return's title.")
     funder: str = Field(description="The funder, or empty.")
     spec: str = Field(description="The funder's service specification code, or empty.")

@@ -87,10 +87,13 @@ class RuleInfo:
     funder: str = ""
     spec: str = ""
     purchase_units: tuple[str, ...] = ()
+    #: The digest of the rule file's meaning (`rulebook.meaning`); None in returns built
+    #: before it existed, which then compare by the whole digest only.
+    meaning: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON data."""
-        return {
+        """Plain JSON data (`meaning` only when known, so older returns read back unchanged)."""
+        data: dict[str, Any] = {
             "id": self.id,
             "version": self.version,
             "digest": self.digest,
@@ -99,6 +102,9 @@ class RuleInfo:
             "spec": self.spec,
             "purchase_units": list(self.purchase_units),
         }
+        if self.meaning is not None:
+            data["meaning"] = self.meaning
+        return data
 
 
 @dataclass(frozen=True)
@@ -254,6 +260,7 @@ class Return:
                 funder=rule.get("funder", ""),
                 spec=rule.get("spec", ""),
                 purchase_units=tuple(rule.get("purchase_units", ())),
+                meaning=rule.get("meaning"),
             ),
             period=Period(
                 dt.date.fromisoformat(period["start"]),

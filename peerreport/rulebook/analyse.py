@@ -7,10 +7,19 @@ the compiled rule file; `peerreport.rulebook.load()` raises if there are any.
 from __future__ import annotations
 
 from peerreport.findings import Finding
-from peerreport.language import Expression, ExpressionError, Type, did_you_mean, parse
+from peerreport.language import (
+    Define,
+    Expression,
+    ExpressionError,
+    Type,
+    did_you_mean,
+    expand,
+    parse,
+)
 from peerreport.language import ast as syntax
 from peerreport.rulebook.cells import field_codes
 from peerreport.rulebook.compiled import CompiledCheck, CompiledMeasure, RuleFile
+from peerreport.rulebook.defines import check_defines
 from peerreport.rulebook.digest import digest
 from peerreport.rulebook.model import Check, Grouping, Measure
 from peerreport.rulebook.problems import expression_problem, problem
@@ -42,9 +51,17 @@ class Analysis:
         self.resolved = resolved
         self.model = resolved.model
         self.problems: list[Finding] = []
+        self.defines: dict[str, Define] = {}
 
     def run(self) -> RuleFile:
         """Check everything; return the compiled rule file (use it only if no problems)."""
+        where = {
+            name: (self._where("define", name, "")[0], f"define.{name}")
+            for name in self.model.define
+        }
+        removed = [r.target for r in self.model.remove if r.kind == "measure"]
+        self.defines, problems = check_defines(self.model, where, removed)
+        self.problems += problems
         self._groupings()
         measures = self._aggregates()
         types = {m.id: m.type for m in measures.values()}
@@ -88,13 +105,15 @@ class Analysis:
         apportioned: bool = False,
     ) -> Expression | None:
         scope = (
-            source_scope(scope_source, self.model.grouping, apportioned)
+            source_scope(scope_source, self.model.grouping, apportioned, self.defines)
             if scope_source
-            else measure_scope(types or {})
+            else measure_scope(types or {}, self.defines)
         )
         try:
             return Expression.compile(text, scope, expected)
         except ExpressionError as exc:
+            if exc.code == "define-cycle":
+                return None  # reported once, at the define
             file, key = self._where(kind, ident, attr)
             self.problems.append(expression_problem(exc, file, key, f"{kind} '{ident}'"))
             return None
@@ -311,7 +330,8 @@ class Analysis:
         uses: dict[str, list[str]] = {}
         for ident, m in derived.items():
             try:
-                uses[ident] = [n.name for n in syntax.names(parse(m.expr or ""))]
+                tree = expand(parse(m.expr or ""), self.defines, m.expr or "")
+                uses[ident] = [n.name for n in syntax.names(tree)]
             except ExpressionError as exc:
                 file, key = self._where("measure", ident, "expr")
                 self.problems.append(expression_problem(exc, file, key, f"measure '{ident}'"))

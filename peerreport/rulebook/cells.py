@@ -7,9 +7,34 @@ may be empty. The same list sizes the privacy lint and fills in zero cells.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
 from peerreport.records.vocabulary import vocabulary
 from peerreport.rulebook.model import Grouping, Measure, RuleFileModel
 from peerreport.rulebook.sources import DIMENSIONS, sources
+
+if TYPE_CHECKING:
+    from peerreport.language.ast import Node
+
+
+def expanded(text: str, defines: Mapping[str, str]) -> Node:
+    """An expression's syntax tree with the rule file's defines written out (no type check).
+
+    Raises `ExpressionError` when the text (or a define it uses) does not parse.
+    """
+    from peerreport.language import Define, ExpressionError, ast, expand, parse
+
+    tree = parse(text)
+    if not {n.name for n in ast.names(tree)} & set(defines):
+        return tree
+    parsed: dict[str, Define] = {}
+    for name, body in defines.items():
+        try:
+            parsed[name] = Define(name, body, parse(body))
+        except ExpressionError:
+            continue  # reported by the analysis
+    return expand(tree, parsed, text)
 
 
 def field_codes(groupings: dict[str, Grouping], source: str, field: str) -> list[str | None] | None:
@@ -49,14 +74,17 @@ def cell_count(model: RuleFileModel, measure: Measure) -> int | None:
     return total
 
 
-def pinned_dimension(measure: Measure) -> str | None:
-    """The breakdown dimension a measure's `where` fixes (a conjunct dimension = '...'), if any."""
-    from peerreport.language import ExpressionError, ast, parse
+def pinned_dimension(measure: Measure, defines: Mapping[str, str] | None = None) -> str | None:
+    """The breakdown dimension a measure's `where` fixes (a conjunct dimension = '...'), if any.
+
+    `defines`: the rule file's `[define]`, written out in the `where` first.
+    """
+    from peerreport.language import ExpressionError, ast
 
     if not measure.where:
         return None
     try:
-        tree = parse(measure.where)
+        tree = expanded(measure.where, defines or {})
     except ExpressionError:
         return None
     stack = [tree]
@@ -83,7 +111,7 @@ def measure_codes(model: RuleFileModel, measure: Measure, field: str) -> list[st
         return None
     grouping = model.grouping.get(field)
     underlying = grouping.field if grouping is not None else field
-    dimension = pinned_dimension(measure) if underlying == "category" else None
+    dimension = pinned_dimension(measure, model.define) if underlying == "category" else None
     if dimension is not None and grouping is None:
         return list(vocabulary(dimension).codes)
     codes = field_codes(model.grouping, source, field)

@@ -7,9 +7,11 @@ runs. It needs no database.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from peerreport.language import Expression, Type
+from peerreport.rulebook.meaning import meaning_digest
 from peerreport.rulebook.model import Check, Disclosure, Due, Measure, RuleFileModel
 from peerreport.rulebook.resolve import Origin
 
@@ -69,6 +71,11 @@ class RuleFile:
     def id(self) -> str:
         """The rule file id."""
         return self.model.id
+
+    @cached_property
+    def meaning(self) -> str:
+        """The digest of what decides the figures, not the wording (`rulebook.meaning`)."""
+        return meaning_digest(self.model)
 
     @property
     def version(self) -> str:

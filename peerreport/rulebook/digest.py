@@ -19,14 +19,19 @@ from peerreport.rulebook.model import RuleFileModel
 def canonical(model: RuleFileModel) -> dict[str, Any]:
     """The resolved rule file as plain JSON data, without fixtures.
 
-    `due` and `release` are left out when no file sets them, so rule files written before the
-    key existed keep their digests (and the returns built with them still match).
+    `due`, `release`, `define` and `remove` are left out when no file sets them, so rule
+    files written before the key existed keep their digests (and the returns built with them
+    still match).
     """
     exclude = {"fixture", "extends", "override"}
     if model.due is None:
         exclude.add("due")
     if model.release is None:
         exclude.add("release")
+    if not model.define:
+        exclude.add("define")
+    if not model.remove:
+        exclude.add("remove")
     return model.model_dump(mode="json", by_alias=True, exclude=exclude)
 
 

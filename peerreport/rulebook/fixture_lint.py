@@ -49,13 +49,19 @@ def _lint_fixture(
         fixture_period(fixture)
     except ValueError as exc:
         add(f"bad period: {exc}", "period")
-    for name in fixture.expect.figures:
+    expect = fixture.expect
+    included = expect.includes
+    figures = [(name, "expect.figures") for name in expect.figures]
+    figures += [(name, "expect.includes.figures") for name in included.figures] if included else []
+    for name, where in figures:
         if name not in rule_file.measures:
             hint = did_you_mean(name, rule_file.measures)
-            add(f"unknown measure '{name}'.{hint}", f"expect.figures.{name}")
-    for code in fixture.expect.findings or []:
+            add(f"unknown measure '{name}'.{hint}", f"{where}.{name}")
+    wanted = [(code, "expect.findings") for code in expect.findings or []]
+    wanted += [(code, "expect.includes.findings") for code in included.findings] if included else []
+    for code, where in wanted:
         if code not in codes:
-            add(f"unknown finding code '{code}'." + did_you_mean(code, codes), "expect.findings")
+            add(f"unknown finding code '{code}'." + did_you_mean(code, codes), where)
     for record_file in fixture.records:
         if not (path.parent / record_file).is_file():
             add(f"record file not found: {path.parent / record_file}", "records")

@@ -119,7 +119,7 @@ def _item_label(data: dict[str, Any], loc: list[Any]) -> str:
 
 def _suggest_key(loc: list[Any]) -> str:
     from peerreport.language import did_you_mean
-    from peerreport.rulebook import model
+    from peerreport.rulebook import export_model, model
 
     owners: dict[str, type[Any]] = {
         "measure": model.Measure,
@@ -131,11 +131,14 @@ def _suggest_key(loc: list[Any]) -> str:
         "due": model.Due,
         "grouping": model.Grouping,
         "expect": model.Expect,
-        "export": model.Export,
-        "xlsx": model.ExportXlsx,
-        "fields": model.ExportFields,
+        "export": export_model.Export,
+        "xlsx": export_model.ExportXlsx,
+        "adx": export_model.ExportAdx,
+        "fields": export_model.ExportFields,
     }
     parent = next((p for p in reversed(loc[:-1]) if isinstance(p, str) and p in owners), None)
     owner = owners.get(parent, model.RuleFileModel) if parent else model.RuleFileModel
     keys = [f.alias or name for name, f in owner.model_fields.items()]
+    if owner is export_model.ExportFields:  # a closed list a funder picks from: show it all
+        return did_you_mean(str(loc[-1]), keys) + f" The allowed keys: {', '.join(keys)}."
     return did_you_mean(str(loc[-1]), keys)

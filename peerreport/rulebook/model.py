@@ -2,17 +2,20 @@
 
 A rule file is TOML. Its top level is `RuleFileModel`; `[[measure]]`,
 `[[check]]`, `[[override]]`, `[[fixture]]`, `[disclosure]`, `[release]`, `[due]` and
-`[grouping.NAME]` are the models below. Unknown keys are errors everywhere (`extra="forbid"`),
-so a misspelt key never silently does nothing. Field descriptions are the
+`[grouping.NAME]` are the models below (`[export]` is in `export_model.py`).
+Unknown keys are errors everywhere (`extra="forbid"`), so a misspelt key never
+silently does nothing. Field descriptions are the
 reference documentation: docs/rule-files.md is checked against them.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, model_validator
+
+from peerreport.rulebook.export_model import Export
+from peerreport.rulebook.strict import Strict as _Strict
 
 MeasureId = Annotated[
     str,
@@ -38,13 +41,17 @@ CheckCode = Annotated[
         description="A stable check code, e.g. 'EX-010'. Never reuse a code for another rule.",
     ),
 ]
+DefineName = Annotated[
+    str,
+    Field(
+        pattern=r"^[a-z][a-z0-9_]*$",
+        max_length=64,
+        description="A define's name: lower case letters, digits and _, starting with a letter.",
+    ),
+]
 SourceName = Literal["activity", "breakdown", "workforce", "feedback"]
 Severity = Literal["error", "warning", "info"]
 Number = int | float
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
 class Disclosure(_Strict):
@@ -350,17 +357,84 @@ class Override(_Strict):
     hint: str | None = Field(None, description="The new hint.")
 
 
-class Expect(_Strict):
-    """What a fixture expects."""
+class Remove(_Strict):
+    """Tailoring: an inherited measure or check this return does not have, and why."""
+
+    measure: MeasureId | None = Field(None, description="The id of the inherited measure.")
+    check: CheckCode | None = Field(None, description="The id of the inherited check.")
+    reason: str = Field(
+        min_length=1,
+        description="Why it is removed, e.g. 'not purchased in this region'; the resolved "
+        "rule file and `rules doc` show it.",
+    )
+
+    @model_validator(mode="after")
+    def _one_target(self) -> Remove:
+        if (self.measure is None) == (self.check is None):
+            raise ValueError("a [[remove]] names either measure or check (one of them)")
+        return self
+
+    @property
+    def kind(self) -> Literal["measure", "check"]:
+        """measure or check."""
+        return "measure" if self.measure is not None else "check"
+
+    @property
+    def target(self) -> str:
+        """The id removed."""
+        return self.measure if self.measure is not None else (self.check or "")
+
+
+_FIGURES_HELP = (
+    'Measure id = expected value; or a table {total = n, cells = {"code" = n}} '
+    "(cell keys are the `by` codes joined with ',', '-' for not recorded)."
+)
+
+
+class ExpectIncludes(_Strict):
+    """The partial form of a fixture's expectations: what must be there; more may be."""
 
     figures: dict[str, Any] = Field(
         default_factory=dict,
-        description='Measure id = expected value; or a table {total = n, cells = {"code" = n}} '
-        "(cell keys are the `by` codes joined with ',', '-' for not recorded).",
+        description="These figures must be present with these values (others are not "
+        "compared). " + _FIGURES_HELP,
+    )
+    findings: list[str] = Field(
+        default_factory=list,
+        description="These finding codes must be among the findings; other codes may be too.",
+    )
+
+
+class Expect(_Strict):
+    """What a fixture expects: the exact form (`findings`), the partial one (`includes`), or
+    both for different parts."""
+
+    figures: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Only the figures listed are compared. " + _FIGURES_HELP,
     )
     findings: list[str] | None = Field(
         None, description="Exactly these finding codes (in any order); [] means none."
     )
+    includes: ExpectIncludes | None = Field(
+        None,
+        description="The partial form: figures and finding codes that must be present "
+        "(others may exist), e.g. includes.findings = ['EX-010'].",
+    )
+
+    @model_validator(mode="after")
+    def _one_findings_form(self) -> Expect:
+        if self.findings is not None and self.includes is not None and self.includes.findings:
+            raise ValueError(
+                "expect.findings (exactly these codes) and expect.includes.findings (at least "
+                "these) cannot both be given: keep one"
+            )
+        return self
+
+    def all_figures(self) -> dict[str, Any]:
+        """Every expected figure, from both forms (`includes` last)."""
+        extra = self.includes.figures if self.includes is not None else {}
+        return {**self.figures, **extra}
 
 
 class Fixture(_Strict):
@@ -383,81 +457,6 @@ class Fixture(_Strict):
         default_factory=list, description="Inline feedback tallies."
     )
     expect: Expect = Field(description="The expected results.")
-
-
-#: A cell-mapping key: a measure id, optionally with a breakdown cell's codes in brackets.
-CELL_KEY_PATTERN = r"^[a-z][a-z0-9_]*(\[[^\[\]]*\])?$"
-
-
-class ExportFields(_Strict):
-    """Return metadata written into a funder's template: each key names a cell (or leave it out)."""
-
-    organisation_name: str | None = Field(None, description="The organisation's name.")
-    provider_code: str | None = Field(
-        None, description="The organisation's code (the funder's provider number)."
-    )
-    period_label: str | None = Field(None, description="The period's name, e.g. 'FY2027-Q1'.")
-    period_start: str | None = Field(None, description="The period's first day (a date cell).")
-    period_end: str | None = Field(None, description="The period's last day (a date cell).")
-    due: str | None = Field(
-        None,
-        description="The date the return is due, from `[due]` (a date cell; left empty when "
-        "the rule file sets no due date).",
-    )
-    rule_id: str | None = Field(None, description="The rule file's id.")
-    rule_title: str | None = Field(None, description="The rule file's title (the return's name).")
-    rule_version: str | None = Field(None, description="The rule file's version.")
-    spec: str | None = Field(None, description="The funder's service specification code.")
-    purchase_units: str | None = Field(
-        None, description="The funder's purchase unit codes, joined with ', '."
-    )
-    status: str | None = Field(
-        None,
-        description="The return's status: 'ready', 'has errors', or 'DRAFT' "
-        "('DRAFT (has errors)') in a draft.",
-    )
-
-
-class ExportXlsx(_Strict):
-    """How `peerreport export` fills a funder-supplied workbook template."""
-
-    template: str | None = Field(
-        None,
-        description="The funder's .xlsx template, relative to this rule file. Without it the "
-        "export is peerreport's own workbook.",
-    )
-    cells: dict[str, str] = Field(
-        default_factory=dict,
-        description="measure id (or 'measure_id[code]', 'measure_id[code1,code2]' for a "
-        "breakdown cell, '-' for not recorded) = a named range or a cell such as "
-        "\"'Return'!D12\".",
-        json_schema_extra={"propertyNames": {"pattern": CELL_KEY_PATTERN}},
-    )
-    fields: ExportFields = Field(
-        default_factory=ExportFields,
-        description="Return metadata (organisation, period, ...) = a named range or a cell.",
-    )
-
-    @field_validator("cells")
-    @classmethod
-    def _cell_keys(cls, cells: dict[str, str]) -> dict[str, str]:
-        wrong = [key for key in cells if not re.match(CELL_KEY_PATTERN, key)]
-        if wrong:
-            raise ValueError(
-                f"{', '.join(repr(k) for k in wrong)}: a key is a measure id, or "
-                "measure_id[code] / measure_id[code1,code2] for a breakdown cell"
-            )
-        return cells
-
-    def measures(self) -> dict[str, str]:
-        """Each `cells` key and the measure id it names (to check against the rule file)."""
-        return {key: key.split("[", 1)[0] for key in self.cells}
-
-
-class Export(_Strict):
-    """How returns built from this rule file are exported (not inherited through `extends`)."""
-
-    xlsx: ExportXlsx | None = Field(None, description="The funder's workbook template, if any.")
 
 
 class RuleFileModel(_Strict):
@@ -507,6 +506,16 @@ class RuleFileModel(_Strict):
     )
     override: list[Override] = Field(
         default_factory=list, description="Changes to inherited checks."
+    )
+    remove: list[Remove] = Field(
+        default_factory=list,
+        description="Inherited measures and checks this return does not have, each with its "
+        "reason (the resolved file lists every removal in its chain).",
+    )
+    define: dict[DefineName, str] = Field(
+        default_factory=dict,
+        description="Named expressions: name = expression, usable by name in expressions as "
+        "if written inline in brackets (inherited; a child may redefine a name).",
     )
     fixture: list[Fixture] = Field(default_factory=list, description="Tests of this rule file.")
     export: Export | None = Field(

@@ -23,7 +23,7 @@ Three rules, each a `RUL-020` (rule-privacy) finding naming the key and the reas
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 
 from peerreport.findings import Finding
 from peerreport.language import ExpressionError, ast, parse
@@ -54,6 +54,8 @@ def _expressions(resolved: Resolved) -> Iterator[tuple[str, str, str]]:
         for attr, text in (("where", check.where), ("assert", check.assert_)):
             if text:
                 yield f"check:{check.id}", attr, text
+    for name, text in model.define.items():
+        yield f"define:{name}", "", text
 
 
 def lint(resolved: Resolved, threshold_check: bool = True) -> list[Finding]:
@@ -63,6 +65,8 @@ def lint(resolved: Resolved, threshold_check: bool = True) -> list[Finding]:
     def where(origin: str, attr: str) -> tuple[str, str]:
         found = resolved.origins.get(origin)
         file = str(found.file) if found else str(resolved.path)
+        if not attr:  # a define: its key is its own
+            return file, found.key if found else origin.replace(":", ".", 1)
         key = f"{found.key}.{attr}" if found else attr
         return file, key
 
@@ -84,7 +88,7 @@ def lint(resolved: Resolved, threshold_check: bool = True) -> list[Finding]:
                     origin,
                     attr,
                     f'member tokens may only be counted (distinct = "{MEMBER_TOKENS}"), '
-                    f"not used in {attr}",
+                    f"not used in {attr or 'a define'}",
                     "Member tokens never appear in any output; count unique people with a "
                     "distinct measure.",
                 )
@@ -136,7 +140,9 @@ def _threshold_problems(resolved: Resolved, refuse: Callable[..., None]) -> None
                 "Report the min or max without `by`, or set disclosure method = 'none' if the "
                 "figure is not about people.",
             )
-        elif measure.kind in ("count", "distinct") and _pins_one_activity(measure):
+        elif measure.kind in ("count", "distinct") and _pins_one_activity(
+            measure, resolved.model.define
+        ):
             refuse(
                 origin,
                 "where",
@@ -156,11 +162,13 @@ def _threshold_problems(resolved: Resolved, refuse: Callable[..., None]) -> None
             )
 
 
-def _pins_one_activity(measure: Measure) -> bool:
+def _pins_one_activity(measure: Measure, defines: Mapping[str, str]) -> bool:
+    from peerreport.rulebook.cells import expanded
+
     if not measure.where:
         return False
     try:
-        tree = parse(measure.where)
+        tree = expanded(measure.where, defines)
     except ExpressionError:
         return False
     return any(_is_key_equality(c) for c in _conjuncts(tree))

@@ -34,6 +34,7 @@ EXPRESSION_CODES = {
     "null-comparison": "RUL-014",
     "limit": "RUL-015",
     "privacy": "RUL-020",
+    "define-cycle": "RUL-032",
 }
 
 

@@ -6,6 +6,9 @@ the order of `extends`, later parents winning), then:
 - new measures, checks and groupings are added after the inherited ones;
 - `[[override]]` switches an inherited check off or changes its severity,
   message or hint;
+- `[[remove]]` takes an inherited measure or check out (`removal`); the
+  resolved file lists every removal of its chain with its reason;
+- `[define]` names are inherited one by one, a child's replacing a parent's;
 - `[disclosure]` keys the child sets replace the inherited ones; `period`,
   `year_start` and `[due]` are inherited when not set (`[due]` as a whole: its
   two forms exclude each other, so its keys are never mixed across files).
@@ -38,9 +41,11 @@ from peerreport.rulebook.model import (
     Grouping,
     Measure,
     Release,
+    Remove,
     RuleFileModel,
 )
 from peerreport.rulebook.problems import RuleFileInvalid, problem
+from peerreport.rulebook.removal import check_targets, check_users, record
 
 
 #: The repository's shipped rule files (present in a source checkout).
@@ -125,7 +130,8 @@ class Resolved:
     # due as inherited (None when no file in the chain sets it)
     path: Path
     lineage: tuple[str, ...]  # every ancestor's id, nearest first
-    origins: dict[str, Origin]  # "measure:ID", "check:ID", "grouping:NAME" -> origin
+    origins: dict[str, Origin]  # "measure:ID", "check:ID", "grouping:NAME", "define:NAME",
+    # "remove:measure:ID", "remove:check:ID" -> origin
 
 
 @dataclass
@@ -133,6 +139,8 @@ class _Merge:
     measures: dict[str, Measure] = field(default_factory=dict)
     checks: dict[str, Check] = field(default_factory=dict)
     groupings: dict[str, Grouping] = field(default_factory=dict)
+    defines: dict[str, str] = field(default_factory=dict)
+    removals: list[Remove] = field(default_factory=list)
     disclosure: dict[str, Any] = field(default_factory=dict)
     release: dict[str, Any] = field(default_factory=dict)
     period: str | None = None
@@ -159,6 +167,13 @@ def resolve(path: Path, catalogue: Catalogue | None = None) -> Resolved:
             "grouping": merged.groupings,
             "measure": list(merged.measures.values()),
             "check": list(merged.checks.values()),
+            "define": merged.defines,
+            # What the chain removed and still is removed (a later file may define it again).
+            "remove": [
+                r
+                for r in merged.removals
+                if r.target not in (merged.measures if r.kind == "measure" else merged.checks)
+            ],
         }
     )
     release = final.release
@@ -220,6 +235,15 @@ class _Resolver:
     def _apply(self, result: _Merge, model: RuleFileModel, path: Path) -> None:
         self._unique([m.id for m in model.measure], "measure", path)
         self._unique([c.id for c in model.check], "check", path)
+        self.problems += check_targets(model, path, result.measures, result.checks)
+        for index, removal in enumerate(model.remove):
+            store: dict[str, Any] = result.measures if removal.kind == "measure" else result.checks
+            if store.pop(removal.target, None) is not None:
+                result.origins.pop(f"{removal.kind}:{removal.target}", None)
+                result.origins[f"remove:{removal.kind}:{removal.target}"] = Origin(
+                    path, f"remove[{index}]"
+                )
+        result.removals = record(result.removals, model)
         for index, measure in enumerate(model.measure):
             result.measures[measure.id] = measure
             result.origins[f"measure:{measure.id}"] = Origin(path, f"measure[{index}]")
@@ -229,6 +253,9 @@ class _Resolver:
         for name, grouping in model.grouping.items():
             result.groupings[name] = grouping
             result.origins[f"grouping:{name}"] = Origin(path, f"grouping.{name}")
+        for name, text in model.define.items():
+            result.defines[name] = text
+            result.origins[f"define:{name}"] = Origin(path, f"define.{name}")
         if model.disclosure is not None:
             result.disclosure.update(
                 {k: getattr(model.disclosure, k) for k in model.disclosure.model_fields_set}
@@ -257,6 +284,7 @@ class _Resolver:
                 k: v for k, v in override.model_dump(exclude={"check"}).items() if v is not None
             }
             result.checks[inherited.id] = replace_check(inherited, changes)
+        self.problems += check_users(model, path, result.measures, result.checks, result.defines)
 
     def _unique(self, ids: list[str], what: str, path: Path) -> None:
         seen: set[str] = set()
@@ -284,6 +312,9 @@ def _absorb(into: _Merge, other: _Merge) -> None:
     into.measures.update(other.measures)
     into.checks.update(other.checks)
     into.groupings.update(other.groupings)
+    into.defines.update(other.defines)
+    merged = {(r.kind, r.target): r for r in [*into.removals, *other.removals]}
+    into.removals = list(merged.values())
     into.disclosure.update(other.disclosure)
     into.release.update(other.release)
     into.period = other.period or into.period

@@ -105,6 +105,7 @@ CASES: dict[str, list[Case]] = {
     "rules show": [Case(("rules", "show", "{rules}"), NO_ORG_DATA)],
     "rules lint": [Case(("rules", "lint", "{rules}"), NO_ORG_DATA)],
     "rules test": [Case(("rules", "test", "{rules}"), NO_ORG_DATA)],
+    "rules diff": [Case(("rules", "diff", "{rules}", "{rules}"), NO_ORG_DATA)],
     "rules doc": [Case(("rules", "doc", "{rules}", "--out", "{tmp}/rules.md"), NO_ORG_DATA)],
     "rules schema": [Case(("rules", "schema"), NO_ORG_DATA)],
     "template intake": [Case(("template", "intake", "--out", "{tmp}/t.xlsx"), NO_ORG_DATA)],

@@ -13,8 +13,10 @@ import datetime as dt
 import math
 import os
 import random
+import re
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 from urllib.parse import quote
 
@@ -25,7 +27,17 @@ from sqlalchemy import Engine, insert, select, text
 
 from peerreport.compute.apportion import apportioned, counts_in
 from peerreport.compute.tables import resolver, row_filter
-from peerreport.language import Binding, Expression, Scope, Type, evaluate, to_sql
+from peerreport.language import (
+    Binding,
+    Define,
+    Expression,
+    ExpressionError,
+    Scope,
+    Type,
+    evaluate,
+    parse,
+    to_sql,
+)
 from peerreport.rulebook.scopes import source_scope
 from peerreport.rulebook.sources import sources
 from peerreport.store import schema
@@ -318,9 +330,11 @@ def test_a_time_not_recorded_is_never_out_of_hours(engines: list[Engine]) -> Non
     assert_agree(engines, rows, texts)
 
 
-def assert_agree(engines: list[Engine], rows: list[dict[str, Any]], texts: list[str]) -> None:
+def assert_agree(
+    engines: list[Engine], rows: list[dict[str, Any]], texts: list[str], scope: Scope = SCOPE
+) -> None:
     """Every engine's SQL gives what the Python evaluator gives, row by row."""
-    compiled = [Expression.compile(t, SCOPE) for t in texts]
+    compiled = [Expression.compile(t, scope) for t in texts]
     resolve = resolver("activity", {})
     by_id = {r["activity_id"]: r for r in rows}
     expected = {
@@ -342,6 +356,59 @@ def assert_agree(engines: list[Engine], rows: list[dict[str, Any]], texts: list[
                         f"Python gave {want!r}"
                     )
             transaction.rollback()
+
+
+@st.composite
+def defines_and_uses(draw: st.DrawFn) -> tuple[dict[str, str], list[str]]:
+    """Random defines (each may use the ones before it) and expressions that use them."""
+    rng = draw(st.randoms(use_true_random=False))
+    fields: dict[Type, list[str]] = {
+        Type.INTEGER: list(INTEGER_FIELDS),
+        Type.REAL: [],
+        Type.TEXT: list(TEXT_FIELDS),
+        Type.DATE: ["date"],
+        Type.TIME: ["start_time"],
+        Type.BOOLEAN: list(BOOLEAN_FIELDS),
+    }
+    kinds = [Type.BOOLEAN, Type.INTEGER, Type.REAL, Type.TEXT, Type.DATE, Type.TIME]
+    defines: dict[str, str] = {}
+    for i in range(4):
+        kind = rng.choice(kinds)
+        defines[f"d{i}"] = Generator(rng, fields).expr(kind, 2)
+        fields[kind] = [*fields[kind], f"d{i}", f"d{i}"]  # used often
+    generator = Generator(rng, fields)
+    return defines, [generator.expr(rng.choice(kinds), 3) for _ in range(8)]
+
+
+def written_out(text: str, defines: dict[str, str]) -> str:
+    """The text with every define written inline in brackets, as a funder would without them."""
+    return re.sub(r"\bd\d\b", lambda m: f"({written_out(defines[m.group(0)], defines)})", text)
+
+
+@settings(
+    max_examples=80,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(rows=records(), drawn=defines_and_uses())
+def test_defines_agree_with_the_inline_formula_in_sql_and_python(
+    engines: list[Engine], rows: list[dict[str, Any]], drawn: tuple[dict[str, str], list[str]]
+) -> None:
+    """A define is its formula written inline: the same tree, and SQL and Python agree on it."""
+    defines, texts = drawn
+    scope = replace(SCOPE, defines={n: Define(n, t, parse(t)) for n, t in defines.items()})
+    kept = []
+    for used in texts:
+        try:
+            compiled = Expression.compile(used, scope)
+        except ExpressionError as exc:
+            assert exc.code == "limit", exc  # written out, too deep for the databases
+            continue
+        inline = Expression.compile(written_out(used, defines), SCOPE)
+        assert compiled.tree == inline.tree, used
+        assert compiled.type == inline.type
+        kept.append(used)
+    assert_agree(engines, rows, kept, scope)
 
 
 WORKFORCE_FIELDS = {

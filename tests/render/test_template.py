@@ -12,7 +12,7 @@ from openpyxl.xml.functions import tostring
 
 from peerreport.errors import UsageError
 from peerreport.render import fill_template
-from peerreport.rulebook.model import ExportXlsx
+from peerreport.rulebook.export_model import ExportXlsx
 from tests.render.funder_template import SHEET, build_template
 from tests.render.sample import INJECTIONS, ORG_NAME, injected_return, sample_return
 

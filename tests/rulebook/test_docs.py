@@ -40,8 +40,11 @@ SECTIONS = {
     "Measure": "[[measure]]",
     "Check": "[[check]]",
     "Override": "[[override]]",
+    "Remove": "[[remove]]",
     "Fixture": "[[fixture]]",
     "Expect": "[fixture.expect]",
+    "Export": "[export]",
+    "ExportAdx": "[export.adx]",
 }
 
 

@@ -25,7 +25,7 @@ RULES = ROOT / "rules"
 CATALOGUE = ROOT / "docs" / "rule-catalogue.md"
 
 #: The two files that illustrate the format (docs/rule-files.md); not returns.
-FORMAT_EXAMPLES = frozenset({"example-peer-core", "example-peer-support"})
+FORMAT_EXAMPLES = frozenset({"example-peer-core", "example-peer-support", "example-tailored"})
 
 #: The order of the sections; rule files not listed follow, by id.
 ORDER = (

@@ -1,0 +1,173 @@
+"""What changed between two versions of a rule file, in words, each change marked as
+*meaning* (it can change figures or findings) or *presentation* (wording only).
+
+Both files are compared resolved (after `extends` and overrides), part by
+part: the top-level keys, `[disclosure]`, `[due]`, `[release]`, groupings by
+name, measures and checks by id. Which keys are presentation is said once, in
+`meaning.PRESENTATION`, so a diff with no meaning change is exactly a pair of
+files with the same meaning digest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from peerreport.rulebook.digest import digest
+from peerreport.rulebook.meaning import KEYED, PRESENTATION, meaning_digest, parts
+from peerreport.rulebook.model import RuleFileModel
+
+#: How a key is named in a change's words, where the key itself would puzzle a reader.
+_WORDS = {
+    "where": "filter",
+    "by": "breakdown (by)",
+    "assert": "condition",
+    "count": "definition (count)",
+    "sum": "definition (sum)",
+    "distinct": "definition (distinct)",
+    "min": "definition (min)",
+    "max": "definition (max)",
+    "expr": "definition (expr)",
+    "total": "total",
+    "parts": "parts",
+    "line": "line code",
+}
+
+
+@dataclass(frozen=True)
+class Change:
+    """One difference: which part and item, which key, before and after."""
+
+    part: str  # rule file, disclosure, due, release, grouping, measure, check
+    item: str  # the measure, check or grouping id; "" for the rule file and its tables
+    key: str  # the key changed; "" when the whole item was added or removed
+    change: Literal["added", "removed", "changed"]
+    old: Any
+    new: Any
+    meaning: bool
+
+    @property
+    def text(self) -> str:
+        """The change in words, e.g. "measure calls: filter changed from 'a' to 'b'"."""
+        where = f"{self.part} {self.item}" if self.item else self.part
+        if not self.key:
+            return f"{where}: {self.change}"
+        name = _WORDS.get(self.key, self.key.replace("_", " "))
+        if self.change == "added":
+            return f"{where}: {name} set to {_shown(self.new)}"
+        if self.change == "removed":
+            return f"{where}: {name} removed (was {_shown(self.old)})"
+        if self.key in ("severity", "enabled", "method", "threshold", "period"):
+            return f"{where}: {name} {_bare(self.old)} → {_bare(self.new)}"
+        return f"{where}: {name} changed from {_shown(self.old)} to {_shown(self.new)}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON data."""
+        return {
+            "part": self.part,
+            "item": self.item,
+            "key": self.key,
+            "change": self.change,
+            "old": self.old,
+            "new": self.new,
+            "kind": "meaning" if self.meaning else "presentation",
+            "text": self.text,
+        }
+
+
+@dataclass(frozen=True)
+class RuleFileDiff:
+    """Every change from one rule file to another, and both files' digests."""
+
+    old: dict[str, str]  # id, version, digest, meaning
+    new: dict[str, str]
+    changes: tuple[Change, ...]
+
+    @property
+    def meaning_changed(self) -> bool:
+        """True when some change can alter figures or findings."""
+        return any(c.meaning for c in self.changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON data."""
+        return {
+            "old": self.old,
+            "new": self.new,
+            "meaning_changed": self.meaning_changed,
+            "changes": [c.to_dict() for c in self.changes],
+        }
+
+
+def describe(model: RuleFileModel) -> dict[str, str]:
+    """A rule file's id, version and both digests."""
+    return {
+        "id": model.id,
+        "version": model.version,
+        "digest": digest(model),
+        "meaning": meaning_digest(model),
+    }
+
+
+def diff(old: RuleFileModel, new: RuleFileModel) -> RuleFileDiff:
+    """The changes from `old` to `new` (both resolved)."""
+    before, after = parts(old), parts(new)
+    changes: list[Change] = []
+    for part in before:
+        drop = PRESENTATION[part]
+        if part in ("grouping", *KEYED):
+            changes += _items(part, before[part], after[part], drop)
+        else:
+            changes += _keys(part, "", before[part], after[part], drop)
+    return RuleFileDiff(describe(old), describe(new), tuple(changes))
+
+
+def _items(
+    part: str, before: dict[str, Any], after: dict[str, Any], drop: frozenset[str]
+) -> list[Change]:
+    changes: list[Change] = []
+    for ident in [*before, *(k for k in after if k not in before)]:
+        if ident not in after:
+            changes.append(Change(part, ident, "", "removed", before[ident], None, True))
+        elif ident not in before:
+            changes.append(Change(part, ident, "", "added", None, after[ident], True))
+        else:
+            changes += _keys(part, ident, before[ident], after[ident], drop)
+    return changes
+
+
+def _keys(
+    part: str, item: str, before: dict[str, Any], after: dict[str, Any], drop: frozenset[str]
+) -> list[Change]:
+    changes: list[Change] = []
+    for key in [*before, *(k for k in after if k not in before)]:
+        old, new = before.get(key), after.get(key)
+        if old == new:
+            continue
+        change: Literal["added", "removed", "changed"] = (
+            "added" if _empty(old) else "removed" if _empty(new) else "changed"
+        )
+        changes.append(Change(part, item, key, change, old, new, key not in drop))
+    return changes
+
+
+def _empty(value: Any) -> bool:
+    return value is None or value == "" or value == [] or value == {}
+
+
+def _bare(value: Any) -> str:
+    """A word-like value without quotes: warning, 6, true."""
+    return value if isinstance(value, str) and value else _shown(value)
+
+
+def _shown(value: Any) -> str:
+    if value is None or value == "":
+        return "(none)"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "[" + ", ".join(_shown(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k} = {_shown(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, str):
+        return repr(value)
+    return str(value)

@@ -1,0 +1,80 @@
+"""The meaning digest of a rule file: what decides the figures, without the wording.
+
+The whole-file digest (`digest.py`) changes with every edit, so a funder who
+fixes a label would make every bundle already received uncollatable. The
+meaning digest covers only what changes figures or findings: the rule file
+id, periods, due date, disclosure and release policy, groupings' fields and
+codes, measures' definitions (kind, expression, source, filter, breakdown,
+rounding) and checks' conditions, severities and switches. It leaves out the
+presentation: titles, labels, descriptions, units, funder line codes, check
+messages, hints and sample sizes, the version, and the export mapping (already
+outside the whole digest). Measures, checks and groupings are keyed by id, so
+reordering them changes nothing.
+
+`PRESENTATION` is the one list of what is wording: `diff.py` uses it to mark
+each change as *meaning* or *presentation*, so the digest and the diff agree.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from peerreport.rulebook.digest import canonical
+from peerreport.rulebook.model import RuleFileModel
+
+#: Per part of the canonical rule file, the keys that are presentation only.
+PRESENTATION: dict[str, frozenset[str]] = {
+    "rule file": frozenset({"title", "version", "funder", "spec", "purchase_units", "description"}),
+    "disclosure": frozenset({"symbol"}),
+    "due": frozenset(),
+    "release": frozenset(),
+    "grouping": frozenset({"label"}),
+    "measure": frozenset({"label", "description", "unit", "line"}),
+    "check": frozenset({"title", "message", "hint", "sample"}),
+}
+
+#: The parts of the canonical rule file that are lists of items keyed by id, or tables by name.
+KEYED = ("measure", "check")
+TABLES = ("disclosure", "due", "release")
+
+
+def parts(model: RuleFileModel) -> dict[str, Any]:
+    """The canonical rule file split into parts: top-level keys, tables, groupings, measures
+    and checks by id (each a dict of its keys)."""
+    data = canonical(model)
+    split: dict[str, Any] = {
+        "rule file": {
+            k: v for k, v in data.items() if k not in (*KEYED, *TABLES, "grouping", "export")
+        }
+    }
+    for name in TABLES:
+        split[name] = data.get(name) or {}
+    split["grouping"] = dict(data.get("grouping") or {})
+    for name in KEYED:
+        split[name] = {item["id"]: item for item in data.get(name) or []}
+    return split
+
+
+def meaning_canonical(model: RuleFileModel) -> dict[str, Any]:
+    """The rule file's meaning as plain JSON data: `parts` without the presentation keys."""
+    split = parts(model)
+    result: dict[str, Any] = {}
+    for name, value in split.items():
+        drop = PRESENTATION[name]
+        if name in ("grouping", *KEYED):
+            result[name] = {
+                key: {k: v for k, v in item.items() if k not in drop} for key, item in value.items()
+            }
+        else:
+            result[name] = {k: v for k, v in value.items() if k not in drop}
+    return result
+
+
+def meaning_digest(model: RuleFileModel) -> str:
+    """'sha256:' and the hex digest of the canonical JSON of the rule file's meaning."""
+    text = json.dumps(
+        meaning_canonical(model), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
