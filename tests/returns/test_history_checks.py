@@ -84,7 +84,7 @@ def test_ratio_fires_on_a_jump_with_the_history_in_its_details_and_page(
     assert [h["value"] for h in fired.details["history"]] == [10, 12, 11, 10]
     page = render_html(ret)
     assert "Earlier periods compared" in page
-    assert "<td>2026-02-01..2026-02-28</td><td class=\"num\">12</td>" in page
+    assert '<td>2026-02-01..2026-02-28</td><td class="num">12</td>' in page
 
 
 def test_ratio_stays_quiet_within_the_band(engine: Engine, db_url: str, tmp_path: Path) -> None:
@@ -106,9 +106,7 @@ def test_z_fires_far_from_the_mean_and_not_near_it(
         assert "(7.88 to 13.62)" in fired[0].message
 
 
-def test_too_little_history_is_said_not_judged(
-    engine: Engine, db_url: str, tmp_path: Path
-) -> None:
+def test_too_little_history_is_said_not_judged(engine: Engine, db_url: str, tmp_path: Path) -> None:
     ret = _build(engine, db_url, tmp_path, [10, 11, 40], "z = 3.0")
     assert not _found(ret, "HIS-001")
     [note] = _found(ret, "RET-030")
