@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SerializerFunctionWrapHandler, model_serializer, model_validator
 
 from peerreport.rulebook.export_model import Export
 from peerreport.rulebook.strict import Strict as _Strict
@@ -295,9 +295,11 @@ class Measure(_Strict):
 class Check(_Strict):
     """A rule the records or the return must satisfy.
 
-    Three kinds: a record check (`source` and `assert` over each record's
-    fields), a return check (`assert` over measures) and a consistency check
-    (`total` equals the sum of `parts`).
+    Four kinds: a record check (`source` and `assert` over each record's
+    fields), a return check (`assert` over measures), a consistency check
+    (`total` equals the sum of `parts`) and a history check (`history`: a
+    measure's released total against its released totals in earlier periods,
+    by `ratio` and/or `z`; `returns/history_checks.py` runs it).
     """
 
     id: CheckCode
@@ -319,9 +321,34 @@ class Check(_Strict):
         "the sum of its cells).",
     )
     tolerance: float = Field(0, ge=0, description="Consistency check: allowed difference.")
+    history: MeasureId | None = Field(
+        None,
+        description="Makes this a history check: this measure's released total is compared "
+        "with its released totals in the earlier periods of the same length (severity "
+        "warning unless set).",
+    )
+    periods: int = Field(
+        4,
+        ge=1,
+        le=24,
+        description="History check: how many earlier periods to compare with (the most "
+        "recent ones, back to the first period with no records).",
+    )
+    ratio: tuple[float, float] | None = Field(
+        None,
+        description="History check: [low, high]; flagged when the value is below low x the "
+        "mean of the earlier values or above high x that mean, e.g. [0.5, 2.0].",
+    )
+    z: float | None = Field(
+        None,
+        gt=0,
+        description="History check: flagged when the value is further than z standard "
+        "deviations from the mean of the earlier values (needs at least 3 of them).",
+    )
     message: str = Field(
         description="What the finding says; {name} is replaced by a measure's value, and "
-        "{count}, {sample}, {total}, {parts}, {difference} by the check's own values."
+        "{count}, {sample}, {total}, {parts}, {difference}, {value}, {mean}, {low}, {high}, "
+        "{history} by the check's own values."
     )
     hint: str = Field("", description="How the coordinator can fix it.")
     sample: int = Field(
@@ -329,8 +356,33 @@ class Check(_Strict):
     )
     enabled: bool = Field(True, description="false switches the check off.")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _history_warns(cls, data: Any) -> Any:
+        # A history check is a warning unless the file says otherwise; filled in here so
+        # that leaving severity out and writing "warning" have one digest.
+        if isinstance(data, dict) and data.get("history") and "severity" not in data:
+            return {**data, "severity": "warning"}
+        return data
+
     @model_validator(mode="after")
     def _one_kind(self) -> Check:
+        if self.history:
+            if self.assert_ or self.total or self.parts or self.source or self.where:
+                raise ValueError(
+                    "a history check (history) cannot have assert, total, parts, source or where"
+                )
+            if self.ratio is None and self.z is None:
+                raise ValueError(
+                    "a history check needs ratio (e.g. ratio = [0.5, 2.0]) or z (e.g. z = 3.0)"
+                )
+            if self.ratio is not None and not 0 <= self.ratio[0] <= self.ratio[1]:
+                raise ValueError(
+                    "ratio is [low, high] with 0 <= low <= high, e.g. ratio = [0.5, 2.0]"
+                )
+            return self
+        if "periods" in self.model_fields_set or self.ratio is not None or self.z is not None:
+            raise ValueError("periods, ratio and z belong to a history check (history = measure)")
         if bool(self.assert_) == bool(self.total):
             raise ValueError("a check needs either assert or total (with parts), not both")
         if self.total and not self.parts:
@@ -339,9 +391,21 @@ class Check(_Strict):
             raise ValueError("a consistency check cannot have source or where")
         return self
 
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # The history keys are left out of other checks, so rule files written before
+        # history checks existed keep their digests (and the returns built with them match).
+        data: dict[str, Any] = handler(self)
+        if self.history is None:
+            for key in ("history", "periods", "ratio", "z"):
+                data.pop(key, None)
+        return data
+
     @property
-    def kind(self) -> Literal["record", "return", "consistency"]:
-        """record, return or consistency."""
+    def kind(self) -> Literal["record", "return", "consistency", "history"]:
+        """record, return, consistency or history."""
+        if self.history:
+            return "history"
         if self.total:
             return "consistency"
         return "record" if self.source else "return"

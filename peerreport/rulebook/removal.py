@@ -125,6 +125,9 @@ def users(
                 attrs.append("total")
             if measure_id in c.parts:
                 attrs.append("parts")
+        elif c.kind == "history":
+            if c.history == measure_id:
+                attrs.append("history")
         elif c.kind == "return":
             attrs += [
                 a
