@@ -55,6 +55,8 @@ def rules() -> None:
       peerreport rules lint rules/
       peerreport rules test rules/
       peerreport rules diff old/nz-peer-core.toml rules/nz-peer-core.toml
+      peerreport rules pack nz-peer-core --out nz-peer-core.zip
+      peerreport rules review nz-peer-core --volume 40
       peerreport rules schema > rule-file.schema.json
     """
 
@@ -375,6 +377,41 @@ def doc(rule_file: str, out: Path) -> None:
 
     out.write_text(render_rule_doc(load(rule_file)), "utf-8")
     click.echo(f"wrote {out}")
+
+
+@rules.command()
+@click.argument("rule_file")
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="The folder to write, or NAME.zip for one file to e-mail. Must not exist.",
+)
+def pack(rule_file: str, out: Path) -> None:
+    """Pack a rule file with everything providers need, to send to them.
+
+    Writes the rule file resolved (`extends` flattened: it loads on its own,
+    with the same digest and meaning digest), manifest.json (its digests and a
+    checksum of each file), the specification (as `rules doc` writes it), the
+    intake workbook for the return, the funder's workbook template when
+    `[export.xlsx] template` is set and the funder's public key
+    (funder.x25519.pub) when `[release] funder_key` is set. OUT ending in
+    .zip gets one zip file; anything else, a folder. Nothing is overwritten.
+
+    \b
+    Example:
+      peerreport rules pack nz-peer-support-adults --out mhc36f-2026.zip
+      peerreport rules pack my-return.toml --out my-return-pack
+    """
+    from peerreport.packing import pack_rule_file
+
+    made = pack_rule_file(rule_file, out)
+    manifest = made.manifest
+    click.echo(f"wrote {out}: {manifest['rule_id']} {manifest['version']}")
+    for name in made.files:
+        click.echo(f"  {name}")
+    click.echo(f"digest {manifest['digest']}, meaning {manifest['meaning']}")
 
 
 @rules.command()
