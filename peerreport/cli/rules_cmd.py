@@ -415,6 +415,48 @@ def pack(rule_file: str, out: Path) -> None:
 
 
 @rules.command()
+@click.argument("rule_file")
+@click.option(
+    "--volume",
+    required=True,
+    type=click.IntRange(min=0),
+    help="How many records you typically have in a period, e.g. activities per quarter.",
+)
+@json_option
+@click.pass_context
+def review(ctx: click.Context, rule_file: str, volume: int, as_json: bool) -> None:
+    """Review a return for your organisation's size: a report to send the funder.
+
+    Reads the rule file only (no records). Lists (a) the figures small-count
+    protection will hide at VOLUME records a period: *never shown* when
+    VOLUME is below the threshold, *mostly hidden* when VOLUME divided by the
+    breakdown's cells is; only counts of records are judged, taking every
+    record as one the figure could count (the best case); (b) the record
+    fields each figure needs. Rule files have no `nothing` declaration yet,
+    so (c) figures without one are not listed.
+
+    Exit code 0 when no figure is flagged, 1 when some are, 2 for usage
+    errors.
+
+    \b
+    Example:
+      peerreport rules review nz-peer-core --volume 40
+      peerreport rules review my-return.toml --volume 12 --json > review.json
+    """
+    from peerreport.rule_review import review as review_rules
+    from peerreport.rule_review import review_text
+    from peerreport.rulebook import load
+
+    result = review_rules(load(rule_file), volume)
+    if as_json:
+        _echo_json(result.to_dict())
+    else:
+        click.echo(review_text(result))
+    if result.flagged:
+        ctx.exit(1)
+
+
+@rules.command()
 def schema() -> None:
     """Print the JSON Schema of rule files, for editors that validate TOML.
 

@@ -28,9 +28,7 @@ def dumps(data: Mapping[str, Any], header: str = "") -> str:
 
 def _is_table_list(value: Any) -> bool:
     return (
-        isinstance(value, list)
-        and bool(value)
-        and all(isinstance(item, Mapping) for item in value)
+        isinstance(value, list) and bool(value) and all(isinstance(item, Mapping) for item in value)
     )
 
 
