@@ -582,8 +582,25 @@ class RuleFileModel(_Strict):
         "if written inline in brackets (inherited; a child may redefine a name).",
     )
     fixture: list[Fixture] = Field(default_factory=list, description="Tests of this rule file.")
+    resolved: bool = Field(
+        False,
+        exclude=True,  # a mark of how the file was written, not of what it decides
+        description="Set by `peerreport rules pack`: the file is a resolved rule file, "
+        "self-contained (no extends or override), whose [[remove]] tables record what its "
+        "lineage removed.",
+    )
     export: Export | None = Field(
         None,
         exclude=True,  # how files are laid out does not decide the return: not in the digest
         description="How returns are exported: the funder's workbook template and its cells.",
     )
+
+    @model_validator(mode="after")
+    def _resolved_stands_alone(self) -> RuleFileModel:
+        if self.resolved and (self.extends or self.override):
+            raise ValueError(
+                "resolved = true marks a self-contained file (written by `peerreport rules "
+                "pack`): it cannot have extends or [[override]]; edit the source rule file "
+                "and pack it again"
+            )
+        return self

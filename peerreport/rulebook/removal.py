@@ -57,7 +57,8 @@ def check_targets(
                     f"the {kind}.",
                 )
             )
-        elif target not in inherited[kind]:
+        elif target not in inherited[kind] and not model.resolved:
+            # A resolved (packed) file records the removals of its lineage; nothing to inherit.
             if inherited[kind]:
                 what = f"no inherited {kind} has that id." + did_you_mean(
                     target, list(inherited[kind])
