@@ -67,12 +67,17 @@ def test_every_shipped_rule_file_packs_and_loads_alone_with_the_same_digests(
     original = load(path)
     _pack(path, tmp_path / "pack.zip")
     files = _unzip(tmp_path / "pack.zip", tmp_path / "opened")
+    export = original.model.export
+    template = export.xlsx.template if export and export.xlsx else None
+    # A shipped file with a funder workbook (example-tailored) packs it under templates/.
+    extra = {f"templates/{Path(template).name}"} if template else set()
     assert set(files) == {
         f"{rule_id}.toml",
         f"{rule_id}.html",
         f"{rule_id}-intake.xlsx",
         "README.txt",
         "manifest.json",
+        *extra,
     }
     # Loaded where no other rule file can be found: it needs none.
     monkeypatch.setenv("PEERREPORT_RULES_PATH", str(tmp_path / "opened"))
