@@ -127,7 +127,10 @@ class CheckRunner:
 
     def return_check(self, c: CompiledCheck) -> tuple[CheckOutcome, list[Finding]]:
         """A check over measure totals."""
-        read = [*(c.where.names() if c.where else []), *(c.assertion.names() if c.assertion else [])]
+        read = [
+            *(c.where.names() if c.where else []),
+            *(c.assertion.names() if c.assertion else []),
+        ]
         if self._reads_uncollected(read):
             return CheckOutcome(c.id, "return", "unknown"), []
         if c.where is not None and evaluate(c.where.tree, self.raw) is not True:
