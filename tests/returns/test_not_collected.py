@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import uuid
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,8 @@ from typing import Any
 import jsonschema
 import openpyxl
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from openpyxl import Workbook
 from sqlalchemy import Engine
 
@@ -26,6 +29,7 @@ from peerreport.render.adx import ADX_NS, PEERREPORT_NS
 from peerreport.render.csv_output import render_csv
 from peerreport.render.html import render_html
 from peerreport.render.json_output import render_json, return_schema
+from peerreport.render.text import render_text
 from peerreport.returns.build import build_return
 from peerreport.returns.document import ExportedReturnDocument
 from peerreport.returns.model import NOT_COLLECTED, Return
@@ -318,3 +322,50 @@ def test_adx_lists_not_collected_and_writes_no_value(engine: Engine, tmp_path: P
     elements = {v.get("dataElement") for v in group.iter(f"{{{ADX_NS}}}dataValue")}
     assert elements == {"GROUPS"}
     assert group.get(f"{{{PEERREPORT_NS}}}hidden") is None
+
+
+_RECORD = st.tuples(
+    st.one_of(st.none(), st.integers(min_value=0, max_value=900)),
+    st.sampled_from(["phone", "in_person", "video"]),
+)
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(records=st.lists(_RECORD, max_size=6))
+def test_sql_and_python_agree_on_what_was_collected(
+    engine: Engine, tmp_path_factory: pytest.TempPathFactory, records: list[Any]
+) -> None:
+    rule_file = _rules(tmp_path_factory.mktemp("rules"))
+    org = f"H{uuid.uuid4().hex[:8].upper()}"
+    rows = []
+    for i, (minutes, mode) in enumerate(records):
+        row = {"activity_id": f"R{i}", "date": "2026-08-01", "kind": "group", "mode": mode}
+        rows.append(
+            {**row, "attendance": 2, **({} if minutes is None else {"duration_minutes": minutes})}
+        )
+    store(engine, rows, org)
+    figures = evaluate(engine, org, rule_file, period().start, period().end).figures
+    given_minutes = [m for m, _ in records if m is not None]
+    collected = bool(given_minutes)
+    for ident in ("minutes", "long_sessions", "minutes_per_group"):
+        assert figures[ident].collected is collected, ident
+    if collected:
+        assert figures["minutes"].value == sum(given_minutes)
+        assert figures["long_sessions"].value == sum(1 for m in given_minutes if m > 600)
+        phone = [m for m, mode in records if m is not None and mode == "phone"]
+        assert figures["minutes"].cell("phone") == sum(phone)
+    else:
+        assert figures["minutes"].value is None and figures["long_sessions"].value is None
+        assert all(c.value is None for c in figures["minutes"].cells)
+    assert figures["minutes_zero"].value == sum(given_minutes)
+
+
+def test_the_text_summary_says_not_collected(engine: Engine, tmp_path: Path) -> None:
+    _, ret = _renderings(engine, tmp_path)
+    text = render_text(ret, period().end)
+    line = next(row for row in text.splitlines() if "Sessions over ten hours" in row)
+    assert "not collected" in line
+    zero = next(row for row in text.splitlines() if "zero when not recorded" in row)
+    assert zero.split()[-1] == "0"
