@@ -5,7 +5,8 @@ Outcomes (one per enabled check):
 - `fail`: it was false, and a finding with the check's code, severity,
   message and hint is reported;
 - `unknown`: it could not be decided because a value was null (a derived
-  measure that divided by zero, the min of no records). No finding: the
+  measure that divided by zero, the min of no records) or a figure it reads
+  is not collected (`nothing = "not collected"`). No finding: the
   null itself was reported where it arose. For record checks, a record whose
   assertion is null does not fail (as in a SQL CHECK constraint): write
   `x is not null and ...` to require a value.
@@ -120,8 +121,18 @@ class CheckRunner:
         )
         return CheckOutcome(c.id, "record", "fail", failures), [finding]
 
+    def _reads_uncollected(self, names: list[str]) -> bool:
+        uncollected = self.figures.uncollected()
+        return any(n in uncollected for n in names)
+
     def return_check(self, c: CompiledCheck) -> tuple[CheckOutcome, list[Finding]]:
         """A check over measure totals."""
+        read = [
+            *(c.where.names() if c.where else []),
+            *(c.assertion.names() if c.assertion else []),
+        ]
+        if self._reads_uncollected(read):
+            return CheckOutcome(c.id, "return", "unknown"), []
         if c.where is not None and evaluate(c.where.tree, self.raw) is not True:
             return CheckOutcome(c.id, "return", "pass"), []
         assert c.assertion is not None
@@ -137,6 +148,8 @@ class CheckRunner:
     def consistency_check(self, c: CompiledCheck) -> tuple[CheckOutcome, list[Finding]]:
         """total = sum of parts (a part with a breakdown contributes the sum of its cells)."""
         assert c.check.total is not None
+        if self._reads_uncollected([c.check.total, *c.check.parts]):
+            return CheckOutcome(c.id, "consistency", "unknown"), []
         total = self.raw.get(c.check.total)
         parts: list[Value] = []
         for part in c.check.parts:

@@ -93,9 +93,14 @@ def _evaluate(
     scanned = run(conn, rule_file, org, start, end, revision)
     raw: dict[str, Value] = dict(scanned.totals)
     findings: list[Finding] = []
+    uncollected = set(scanned.uncollected)
     for ident in rule_file.derived_order:
+        if _uses_uncollected(rule_file, ident, uncollected):
+            uncollected.add(ident)  # a derived measure of a figure not collected is not either
+            raw[ident] = None
+            continue
         raw[ident] = _derive(rule_file, ident, raw, findings)
-    figures = _figures(rule_file, raw, scanned.cells, scanned.supports)
+    figures = _figures(rule_file, raw, scanned.cells, scanned.supports, uncollected)
     runner = CheckRunner(rule_file, figures, raw)
     outcomes: list[CheckOutcome] = []
     for c in rule_file.checks.values():
@@ -121,6 +126,11 @@ def _evaluate(
         findings=tuple(findings),
         outcomes=tuple(outcomes),
     )
+
+
+def _uses_uncollected(rule_file: RuleFile, ident: str, uncollected: set[str]) -> bool:
+    argument = rule_file.measures[ident].argument
+    return argument is not None and any(n in uncollected for n in argument.names())
 
 
 def _derive(
@@ -154,6 +164,7 @@ def _figures(
     raw: dict[str, Value],
     cells: dict[str, tuple[Cell, ...]],
     supports: dict[str, int],
+    uncollected: set[str],
 ) -> Figures:
     result: dict[str, Figure] = {}
     for ident, compiled in rule_file.measures.items():
@@ -171,5 +182,6 @@ def _figures(
                 Cell(c.key, round_half_up(c.value, places), c.support) for c in cells.get(ident, ())
             ),
             support=supports.get(ident),
+            collected=ident not in uncollected,
         )
     return Figures(result)

@@ -3,7 +3,8 @@
 Values are `int` for whole-number measures (counts, distinct counts, sums of
 whole numbers), `float` for real ones (derived measures, sums of FTE or
 hours), `datetime.date` for min/max of dates, and `None` when there is no
-value (the min of no records, a derived measure that divides by zero).
+value (the min of no records, a derived measure that divides by zero, a
+figure that is not collected: `Figure.collected`).
 A measure's `round` is applied once, to the final figure, rounding halves
 away from zero; checks compare the unrounded values.
 """
@@ -52,6 +53,9 @@ class Figure:
     by: tuple[str, ...] = ()
     cells: tuple[Cell, ...] = ()
     support: int | None = field(default=None, compare=False)  # records behind a min or max
+    # False when the organisation did not collect what the measure reads (`nothing = "not
+    # collected"`), or a derived measure uses such a figure: no value, not 0.
+    collected: bool = True
 
     def cell(self, *key: str | None) -> Value:
         """The value of one cell (KeyError if the breakdown has no such cell)."""
@@ -71,6 +75,7 @@ class Figure:
             "value": json_value(self.value),
             "by": list(self.by),
             "cells": [{"key": list(c.key), "value": json_value(c.value)} for c in self.cells],
+            **({} if self.collected else {"collected": False}),
         }
 
 
@@ -89,6 +94,10 @@ class Figures:
     def values(self) -> dict[str, Value]:
         """Measure id -> value."""
         return {k: f.value for k, f in self.figures.items()}
+
+    def uncollected(self) -> set[str]:
+        """The ids of the figures that are not collected."""
+        return {k for k, f in self.figures.items() if not f.collected}
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able data."""

@@ -26,11 +26,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, case, distinct, func, literal, not_, select
+from sqlalchemy import Connection, Select, and_, case, distinct, func, literal, not_, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from peerreport.compute.figures import Cell, CellKey, Value
-from peerreport.compute.tables import TOKENS, from_clause, resolver, row_filter
+from peerreport.compute.tables import TOKENS, column, from_clause, resolver, row_filter
 from peerreport.language import Type, to_sql
 from peerreport.language.sql import Resolve
 from peerreport.rulebook import CompiledCheck, CompiledMeasure, RuleFile
@@ -60,6 +60,8 @@ class ScanResults:
     cells: dict[str, tuple[Cell, ...]] = field(default_factory=dict)
     failures: dict[str, int] = field(default_factory=dict)
     supports: dict[str, int] = field(default_factory=dict)  # records behind a min or max total
+    # Measures with `nothing = "not collected"` that no record of the period gave a field to.
+    uncollected: set[str] = field(default_factory=set)
 
 
 def plan(rule_file: RuleFile) -> list[Scan]:
@@ -111,6 +113,41 @@ def _aggregate(
     if kind == "sum":
         return func.sum(value)
     return func.min(value) if kind == "min" else func.max(value)
+
+
+def collects(m: CompiledMeasure) -> bool:
+    """Does the measure ask whether its fields were collected (`nothing = "not collected"`)?"""
+    return m.measure.kind != "expr" and m.measure.nothing == "not collected"
+
+
+def read_fields(m: CompiledMeasure) -> list[str]:
+    """The names a measure reads from its records: its argument's (sum, distinct, min, max)
+    or its filter's (count); none for a count without `where`."""
+    if m.measure.kind == "count":
+        return m.where.names() if m.where is not None else []
+    return m.argument.names() if m.argument is not None else []
+
+
+def _collected(m: CompiledMeasure, rule_file: RuleFile, source: str) -> ColumnElement[Any]:
+    """How many of the period's records have a value for a field the measure reads.
+
+    A grouping counts as its field (a code it does not map is still collected). With no
+    field to read (a count without `where`, member tokens) every record counts, so the
+    measure is not collected only when the source has no records in the period.
+    """
+    groupings = dict(rule_file.model.grouping)
+    names = [] if m.counts_tokens else read_fields(m)
+    present = []
+    for name in names:
+        grouping = groupings.get(name)
+        try:
+            target = column(source, grouping.field if grouping is not None else name)
+        except KeyError:
+            target = resolver(source, groupings)(name)
+        present.append(target.is_not(None))
+    if not present:
+        return func.count()
+    return func.count(case((or_(*present), literal(1))))
 
 
 def argument_resolver(
@@ -170,6 +207,12 @@ def statement(
         for i, m in enumerate(scan.measures)
         if m.measure.kind in EXTREMES
     ]
+    if not scan.by:
+        columns += [
+            _collected(m, rule_file, scan.source).label(f"n{i}")
+            for i, m in enumerate(scan.measures)
+            if collects(m)
+        ]
     columns += [_failures(c, rule_file).label(f"c{i}") for i, c in enumerate(scan.checks)]
     query = select(*groups, *columns).select_from(from_clause(scan.source))
     query = query.where(row_filter(scan.source, org, start, end, revision))
@@ -196,6 +239,8 @@ def run(
                 results.totals[m.id] = normalise(m, row._mapping[f"m{i}"])
                 if m.measure.kind in EXTREMES:
                     results.supports[m.id] = int(row._mapping[f"s{i}"] or 0)
+                if collects(m) and not row._mapping[f"n{i}"]:
+                    results.uncollected.add(m.id)
             for i, c in enumerate(scan.checks):
                 results.failures[c.id] = int(row._mapping[f"c{i}"] or 0)
             continue
@@ -207,6 +252,11 @@ def run(
                 support = {tuple(r[:width]): int(r._mapping[f"s{i}"] or 0) for r in rows}
                 cells = tuple(replace(c, support=support.get(c.key, 0)) for c in cells)
             results.cells[m.id] = cells
+    for ident in results.uncollected:
+        # Not collected: no value, in the total and in every cell (never 0).
+        results.totals[ident] = None
+        results.supports.pop(ident, None)
+        results.cells[ident] = tuple(Cell(c.key, None) for c in results.cells.get(ident, ()))
     return results
 
 

@@ -34,7 +34,7 @@ from peerreport.disclosure.milp import EXACT, HIDDEN, ROUNDED, Components, Equat
 from peerreport.disclosure.rounding import grr_base
 from peerreport.findings import Finding, Location
 from peerreport.findings_catalogue import finding
-from peerreport.returns.model import SUPPRESSED, PublishedCell, ReturnFigure
+from peerreport.returns.model import NOT_COLLECTED, SUPPRESSED, PublishedCell, ReturnFigure
 from peerreport.returns.periods import Period
 from peerreport.rulebook import RuleFile, from_resolved, resolved_text
 from peerreport.store.schema import released_cell, released_rule, submitted_return
@@ -198,8 +198,8 @@ def audit(conn: Connection, org: str, releases: Sequence[Released]) -> Audit:
         shapes: dict[str, Any] = {}
         for measure_id, key, status, value, note in release.cells:
             m = measures.get(measure_id)
-            if m is None:
-                continue
+            if m is None or status == NOT_COLLECTED:
+                continue  # a figure not collected released no number
             if measure_id not in shapes:
                 shapes[measure_id] = planner.measure(release.rule_file, m)
             shape = shapes[measure_id]

@@ -12,7 +12,9 @@ Protected figures follow the profile: a value is a required decimal, so a
 hidden figure has no `dataValue` (writing 0, or anything, would be a false
 figure); the group lists them in `peerreport:hidden` (namespace
 `urn:peerreport:adx:1`, which the profile's open attributes allow), so an
-importer's gap can be told from an unreported item. A rounded figure carries
+importer's gap can be told from an unreported item. A figure the organisation
+did not collect (status `not_collected`) has no `dataValue` either, and is
+listed in `peerreport:notCollected`. A rounded figure carries
 an `<annotation>` saying so, as does a collated figure that is only a lower
 bound because some providers hid theirs.
 """
@@ -118,10 +120,11 @@ def _option(mapping: ExportAdx, grouping: str, code: str | None) -> str:
 
 def _values(
     figures: Sequence[Any], mapping: ExportAdx, rounding: str
-) -> tuple[list[_Value], list[_Value]]:
-    """(values written, values hidden) for every mapped measure."""
+) -> tuple[list[_Value], list[_Value], list[_Value]]:
+    """(values written, values hidden, values not collected) for every mapped measure."""
     written: list[_Value] = []
     hidden: list[_Value] = []
+    uncollected: list[_Value] = []
     for figure in figures:
         element = mapping.data_elements.get(figure.id)
         if element is None:
@@ -138,9 +141,11 @@ def _values(
             value = _Value(code, categories, cell.value, _annotation(cell, rounding))
             if cell.status == "suppressed":
                 hidden.append(value)
+            elif cell.status == "not_collected":
+                uncollected.append(value)
             elif isinstance(cell.value, int | float) and not isinstance(cell.value, bool):
                 written.append(value)
-    return written, hidden
+    return written, hidden, uncollected
 
 
 def _annotation(cell: Any, rounding: str) -> str:
@@ -169,10 +174,11 @@ def _document(
         raise UsageError(
             "the rule file's [export.adx] does not fit the return:\n  " + "\n  ".join(problems)
         )
-    written, hidden = _values(figures, mapping, rounding)
+    written, hidden, uncollected = _values(figures, mapping, rounding)
     if not written:
         raise UsageError(
-            "every figure [export.adx] maps is hidden or empty, and an ADX group needs at "
+            "every figure [export.adx] maps is hidden, not collected or empty, and an ADX "
+            "group needs at "
             "least one value: there is nothing to write as ADX"
         )
     ET.register_namespace("", ADX_NS)
@@ -187,6 +193,8 @@ def _document(
         group.set("completeDate", complete.date().isoformat())
     if hidden:
         group.set(f"{{{PEERREPORT_NS}}}hidden", " ".join(v.name() for v in hidden))
+    if uncollected:
+        group.set(f"{{{PEERREPORT_NS}}}notCollected", " ".join(v.name() for v in uncollected))
     for item in written:
         attributes = {"dataElement": item.element, **dict(item.categories)}
         attributes["value"] = _decimal(item.value)

@@ -14,12 +14,21 @@ from dataclasses import dataclass
 
 from peerreport.findings import Finding
 from peerreport.render.words import by_words, cell_words, hidden_reason_of, period_words
-from peerreport.returns.model import SUPPRESSED, Published, PublishedCell, Return, ReturnFigure
+from peerreport.returns.model import (
+    NOT_COLLECTED,
+    SUPPRESSED,
+    Published,
+    PublishedCell,
+    Return,
+    ReturnFigure,
+)
 
 #: Written in a breakdown cell's codes for "not recorded". (Rule files write '-' in keys,
 #: as fixtures do; outputs spell it out, since a cell starting with '-' reads as a formula.)
 NOT_RECORDED = "(not recorded)"
 DRAFT_BANNER = "DRAFT — not for submission"
+#: What a cell of a figure the organisation did not collect shows (never 0).
+NOT_COLLECTED_TEXT = "not collected"
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -35,8 +44,8 @@ class FigureRow:
     cell: str  # the cell's codes joined with ',', NOT_RECORDED for None ('' for a total)
     cell_label: str  # 'total', or the codes joined: 'phone / not recorded'
     value: Published  # None when suppressed or no value
-    status: str  # exact | suppressed | rounded
-    shown: Published  # what a reader sees: the value, or the disclosure symbol
+    status: str  # exact | suppressed | rounded | not_collected
+    shown: Published  # what a reader sees: the value, the disclosure symbol, 'not collected'
     breakdown_words: str = ""  # the `by` fields in words: 'delivery mode'
     cell_words: str = ""  # the cell in words: 'total', 'In person · Māori'
     hidden_reason: str = ""  # why it is hidden, in words ('' when shown)
@@ -53,7 +62,10 @@ def symbol(ret: Return) -> str:
 
 
 def shown(cell: PublishedCell, ret: Return) -> Published:
-    """What a reader sees in a cell: the published value, or the symbol when suppressed."""
+    """What a reader sees in a cell: the published value, the symbol when suppressed, or
+    'not collected'."""
+    if cell.status == NOT_COLLECTED:
+        return NOT_COLLECTED_TEXT
     return symbol(ret) if cell.status == SUPPRESSED else cell.value
 
 

@@ -45,7 +45,7 @@ from peerreport.render.words import (
     hidden_reason_of,
     period_words,
 )
-from peerreport.returns.model import SUPPRESSED, PublishedCell, Return, ReturnFigure
+from peerreport.returns.model import NOT_COLLECTED, SUPPRESSED, PublishedCell, Return, ReturnFigure
 
 TEMPLATE = "return.html.j2"
 SEVERITY_TITLES = {"error": "Errors", "warning": "Warnings", "info": "Information"}
@@ -127,6 +127,9 @@ def page_context(
         "symbol": symbol(ret),
         "disclosure": disclosure_text(ret),
         "rounding": ret.disclosure.get("method") in ("rr3", "graduated"),
+        "not_collected": any(
+            c.status == NOT_COLLECTED for f in ret.figures for c in (f.total, *f.cells)
+        ),
         "history_periods": [period_words(r.period) for r in earlier],
         "figures": [_figure(ret, f, earlier) for f in ret.figures],
         "finding_groups": _finding_groups(ret),

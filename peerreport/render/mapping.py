@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from peerreport.render.display import return_status, shown
-from peerreport.returns.model import EXACT, CellKey, Published, Return
+from peerreport.returns.model import EXACT, NOT_COLLECTED, CellKey, Published, Return
 
 if TYPE_CHECKING:  # only for annotations: the rulebook pulls in the rule language
     from peerreport.rulebook.export_model import ExportXlsx
@@ -37,7 +37,7 @@ class Placement:
     sheet: str
     coordinate: str
     value: Published | Any  # published value, symbol, text or a date
-    status: str = EXACT  # a figure's disclosure status: exact, rounded or suppressed
+    status: str = EXACT  # a figure's status: exact, rounded, suppressed or not_collected
     text: bool = False  # fixed text from the rule file: always written as text
 
 
@@ -271,6 +271,9 @@ def wanted_values(
         value, status, problem = figure_value(ret, key)
         if problem:
             problems.append(MappingProblem("RUL-064", cells_key(key), problem))
+        elif status == NOT_COLLECTED:  # the rule file's marker, as text (never 0)
+            marker = mapping.not_collected or None
+            wanted.append(Wanted(cells_key(key), target, marker, status, text=bool(marker)))
         else:
             wanted.append(Wanted(cells_key(key), target, value, status))
     values = field_values(ret, draft, mapping.period_format)

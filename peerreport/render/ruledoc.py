@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from peerreport.rulebook.compiled import RuleFile
-from peerreport.rulebook.model import Check
+from peerreport.rulebook.model import Check, Measure
 
 KIND_WORDS = {
     "count": "Counts the {source} records",
@@ -61,6 +61,7 @@ def rule_doc_context(rule_file: RuleFile) -> dict[str, Any]:
                 "by": ", ".join(measure.by),
                 "unit": measure.unit,
                 "round": measure.round,
+                "nothing": nothing_words(measure),
                 "from": rule_file.origin("measure", measure.id).file.stem,
             }
         )
@@ -129,6 +130,15 @@ def render_rule_doc(rule_file: RuleFile) -> str:
     source = resources.files("peerreport_templates").joinpath("rule-doc.html.j2").read_text("utf-8")
     env = ImmutableSandboxedEnvironment(autoescape=True, undefined=StrictUndefined)
     return env.from_string(source).render(rule_doc_context(rule_file))
+
+
+def nothing_words(measure: Measure) -> str:
+    """What the figure is when the organisation did not collect what it reads, in words."""
+    if measure.kind == "expr":
+        return "not collected when a figure it uses is not collected"
+    if measure.nothing == "not collected":
+        return "published as not collected when no record of the period has the fields it reads"
+    return "0 when no record of the period has the fields it reads"
 
 
 def history_rule(check: Check) -> str:

@@ -25,7 +25,7 @@ from peerreport.render.formulas import Reader, readers_of
 from peerreport.render.mapping import placements
 from peerreport.render.reproducible import make_reproducible
 from peerreport.render.xlsx_cells import mark_draft, put_text, put_value
-from peerreport.returns.model import ROUNDED, SUPPRESSED, Return
+from peerreport.returns.model import NOT_COLLECTED, ROUNDED, SUPPRESSED, Return
 
 if TYPE_CHECKING:  # only for annotations: the rulebook pulls in the rule language
     from peerreport.rulebook.export_model import ExportXlsx
@@ -60,11 +60,12 @@ def fill_template(
     for placement in written:
         cell = workbook[placement.sheet][placement.coordinate]
         if placement.text:
-            put_text(cell, str(placement.value))
+            put_text(cell, "" if placement.value is None else str(placement.value))
         else:
             put_value(cell, placement.value, keep_format=True)
     symbol = str(ret.disclosure.get("symbol", "S"))
-    readers = readers_of(workbook, [p for p in written if p.status in (SUPPRESSED, ROUNDED)])
+    protected = (SUPPRESSED, ROUNDED, NOT_COLLECTED)
+    readers = readers_of(workbook, [p for p in written if p.status in protected])
     for reader in readers:
         _comment(workbook[reader.sheet][reader.coordinate], _says(reader, symbol))
     if draft:
@@ -77,7 +78,9 @@ def fill_template(
 
 
 def _inputs(reader: Reader, status: str, symbol: str) -> str:
-    shows = f" shows {symbol}" if status == SUPPRESSED else " is rounded"
+    shows = {SUPPRESSED: f" shows {symbol}", NOT_COLLECTED: " was not collected"}.get(
+        status, " is rounded"
+    )
     return ", ".join(
         f"'{p.sheet}'!{p.coordinate} ({p.key}{shows})" for p in reader.inputs if p.status == status
     )
@@ -91,6 +94,12 @@ def _says(reader: Reader, symbol: str) -> str:
         parts.append(
             f"This result leaves out hidden figures (suppressed to protect small counts): "
             f"{hidden}. The true result is not what this cell shows."
+        )
+    uncollected = _inputs(reader, NOT_COLLECTED, symbol)
+    if uncollected:
+        parts.append(
+            f"This result reads figures the organisation did not collect (no value, not 0): "
+            f"{uncollected}. It is not the figure the formula is for."
         )
     rounded = _inputs(reader, ROUNDED, symbol)
     if rounded:

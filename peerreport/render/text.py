@@ -19,7 +19,13 @@ def render_text(ret: Any, today: dt.date | None = None) -> str:
     """A return as a readable table: when it is due (from `today`), figures, then findings."""
     from peerreport.render.display import due_in_words
     from peerreport.render.words import cell_words, hidden_reason_of, period_words
-    from peerreport.returns.model import SUPPRESSED, PublishedCell, Return, ReturnFigure
+    from peerreport.returns.model import (
+        NOT_COLLECTED,
+        SUPPRESSED,
+        PublishedCell,
+        Return,
+        ReturnFigure,
+    )
 
     assert isinstance(ret, Return)
     due = due_in_words(ret, today or dt.date.today())
@@ -28,6 +34,8 @@ def render_text(ret: Any, today: dt.date | None = None) -> str:
     def shown(cell: PublishedCell) -> str:
         if cell.status == SUPPRESSED:
             return symbol
+        if cell.status == NOT_COLLECTED:
+            return "not collected"
         if cell.value is None:
             return "-"
         return f"{cell.value:g}" if isinstance(cell.value, float) else str(cell.value)

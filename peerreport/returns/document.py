@@ -96,7 +96,7 @@ class Cell(Document):
 
     model_config = ConfigDict(
         json_schema_extra={
-            "if": {"properties": {"status": {"const": "suppressed"}}},
+            "if": {"properties": {"status": {"enum": ["suppressed", "not_collected"]}}},
             "then": {"properties": {"value": {"type": "null"}}},
         }
     )
@@ -105,8 +105,10 @@ class Cell(Document):
         description="The cell's codes, one per `by` field (null: not recorded); [] for a total."
     )
     value: Published
-    status: Literal["exact", "suppressed", "rounded"] = Field(
-        description="exact; suppressed (the value is null); or rounded by disclosure control."
+    status: Literal["exact", "suppressed", "rounded", "not_collected"] = Field(
+        description="exact; suppressed (the value is null); rounded by disclosure control; or "
+        "not_collected: the organisation did not collect what the figure reads (the value is "
+        "null, never 0)."
     )
     note: Omissible[str] = omissible(
         "Why a suppressed cell is hidden, when not the usual reason: with another return "
@@ -115,11 +117,12 @@ class Cell(Document):
 
     @model_validator(mode="after")
     def _suppressed_has_no_value(self) -> Cell:
-        if self.status == "suppressed" and self.value is not None:
+        if self.status in ("suppressed", "not_collected") and self.value is not None:
+            words = "suppressed" if self.status == "suppressed" else "not collected"
             raise PydanticCustomError(
-                "suppressed",
-                "a suppressed cell has no value, not {value}",
-                {"path": "value", "value": self.value},
+                self.status,
+                "a {words} cell has no value, not {value}",
+                {"path": "value", "value": self.value, "words": words},
             )
         return self
 

@@ -18,10 +18,13 @@ from peerreport.findings import Finding, Location, Severity, has_errors
 from peerreport.returns.document import ExportedReturnDocument
 from peerreport.returns.periods import Period
 
-Published = int | float | str | None  # dates are ISO text; None when suppressed or no value
+Published = int | float | str | None  # dates are ISO text; None when hidden, not collected
+# or no value
 CellKey = tuple[str | None, ...]
 
 EXACT, SUPPRESSED, ROUNDED = "exact", "suppressed", "rounded"
+#: A figure the organisation did not collect (`nothing = "not collected"`): no value, not 0.
+NOT_COLLECTED = "not_collected"
 
 
 @dataclass(frozen=True)
@@ -30,7 +33,7 @@ class PublishedCell:
 
     key: CellKey
     value: Published
-    status: str = EXACT  # exact | suppressed | rounded
+    status: str = EXACT  # exact | suppressed | rounded | not_collected
     note: str = ""  # why it is hidden, when the audit of everything released hid it
 
     def label(self) -> str:

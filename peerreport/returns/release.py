@@ -10,7 +10,10 @@ then releases only protected values:
   give one record's value);
 - derived figures (`expr`) are computed after their inputs, in dependency
   order whatever the order of the file: hidden when an input is hidden,
-  computed from the rounded inputs under random rounding;
+  computed from the rounded inputs under random rounding, not collected when
+  an input is not;
+- a figure not collected (`nothing = "not collected"`) is published with no
+  value and the status `not_collected`, total and cells: it counts nothing;
 - the record counts are rounded under random rounding and left out under
   suppression (a record count next to a published figure gives their
   difference);
@@ -36,7 +39,14 @@ from peerreport.disclosure.rounding import grr_base, random_round_real
 from peerreport.findings import Finding
 from peerreport.language import Type
 from peerreport.language import evaluate as evaluate_expression
-from peerreport.returns.model import EXACT, ROUNDED, SUPPRESSED, PublishedCell, ReturnFigure
+from peerreport.returns.model import (
+    EXACT,
+    NOT_COLLECTED,
+    ROUNDED,
+    SUPPRESSED,
+    PublishedCell,
+    ReturnFigure,
+)
 from peerreport.returns.periods import Period
 from peerreport.rulebook.compiled import CompiledCheck, CompiledMeasure, RuleFile
 from peerreport.rulebook.definition import (
@@ -122,8 +132,17 @@ def _exact(rule_file: RuleFile, figure: Figure) -> ReturnFigure:
     return _figure(rule_file, figure, total, cells)
 
 
+def _not_collected(rule_file: RuleFile, figure: Figure) -> ReturnFigure:
+    """A figure not collected: no value and the status `not_collected`, its cells too."""
+    total = PublishedCell((), None, NOT_COLLECTED)
+    cells = tuple(PublishedCell(c.key, None, NOT_COLLECTED) for c in figure.cells)
+    return _figure(rule_file, figure, total, cells)
+
+
 def _aggregate(rule_file: RuleFile, figure: Figure, org: str, period: Period) -> ReturnFigure:
     policy = rule_file.disclosure
+    if not figure.collected:
+        return _not_collected(rule_file, figure)  # no count: nothing to protect
     if policy.method == "none" or figure.kind not in (*COUNT_KINDS, *EXTREME_KINDS):
         return _exact(rule_file, figure)
     if figure.kind in EXTREME_KINDS:
@@ -250,9 +269,15 @@ def _derived(
 ) -> ReturnFigure:
     """A derived figure from the released values of what it uses."""
     compiled = rule_file.measures[figure.id]
+    inputs = {
+        n: published[n].total
+        for n in (compiled.argument.names() if compiled.argument else [])
+        if n in published
+    }
+    if not figure.collected or any(c.status == NOT_COLLECTED for c in inputs.values()):
+        return _not_collected(rule_file, figure)
     if rule_file.disclosure.method == "none" or compiled.argument is None:
         return _exact(rule_file, figure)
-    inputs = {n: published[n].total for n in compiled.argument.names() if n in published}
     if any(cell.status == SUPPRESSED for cell in inputs.values()):
         return _figure(rule_file, figure, PublishedCell((), None, SUPPRESSED), ())
     if all(cell.status == EXACT for cell in inputs.values()):
@@ -346,6 +371,8 @@ class _Released:
             ident: (
                 self.policy.symbol
                 if f.total.status == SUPPRESSED
+                else "not collected"
+                if f.total.status == NOT_COLLECTED
                 else show(f.total.value, self.places.get(ident))
             )
             for ident, f in self.figures.items()

@@ -21,7 +21,8 @@ def canonical(model: RuleFileModel) -> dict[str, Any]:
 
     `due`, `release`, `define` and `remove` are left out when no file sets them, so rule
     files written before the key existed keep their digests (and the returns built with them
-    still match).
+    still match). A measure's `nothing` is left out when it is the default, `zero`, for the
+    same reason.
     """
     exclude = {"fixture", "extends", "override"}
     if model.due is None:
@@ -32,7 +33,11 @@ def canonical(model: RuleFileModel) -> dict[str, Any]:
         exclude.add("define")
     if not model.remove:
         exclude.add("remove")
-    return model.model_dump(mode="json", by_alias=True, exclude=exclude)
+    data = model.model_dump(mode="json", by_alias=True, exclude=exclude)
+    for measure in data.get("measure") or []:
+        if measure.get("nothing") == "zero":
+            del measure["nothing"]  # the default, left out like the tables above
+    return data
 
 
 def canonical_json(model: RuleFileModel) -> str:

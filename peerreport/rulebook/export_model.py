@@ -92,6 +92,12 @@ class ExportXlsx(_Strict):
         description="Fixed text to write: a named range or a cell such as \"'Return'!B2\" = "
         "the text (written as text, never as a formula).",
     )
+    not_collected: str = Field(
+        "not collected",
+        max_length=40,
+        description="What a mapped cell shows for a figure the organisation did not collect "
+        "(`nothing = \"not collected\"`), written as text; '' leaves the cell empty.",
+    )
     period_format: str | None = Field(
         None,
         max_length=200,

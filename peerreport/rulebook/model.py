@@ -258,6 +258,11 @@ class Measure(_Strict):
     round: int | None = Field(
         None, ge=0, le=6, description="Round the figure to this many decimal places (half up)."
     )
+    nothing: Literal["zero", "not collected"] = Field(
+        "zero",
+        description="What the figure is when none of the period's records of its source has a "
+        "value for the fields it reads: 0 ('zero'), or published as not collected.",
+    )
 
     @model_validator(mode="after")
     def _one_kind(self) -> Measure:
@@ -272,6 +277,11 @@ class Measure(_Strict):
             raise ValueError(f"count = '{self.count}' but source = '{self.source}'")
         if self.expr and (self.where or self.by or self.source):
             raise ValueError("a derived measure (expr) cannot have where, by or source")
+        if self.expr and self.nothing != "zero":
+            raise ValueError(
+                "a derived measure (expr) cannot have nothing: it is not collected "
+                "when a measure it uses is not"
+            )
         return self
 
     @property

@@ -81,6 +81,7 @@ MEANING = [
     ('severity = "warning"', 'severity = "error"'),
     ('assert = "groups > 0"', 'assert = "groups > 1"'),
     ('count = "activity"\nwhere = "kind = \'warm', 'count = "activity"\nwhere = "kind != \'warm'),
+    ('unit = "sessions"', 'unit = "sessions"\nnothing = "not collected"'),
 ]
 
 
