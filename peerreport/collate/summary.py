@@ -22,6 +22,8 @@ def render_summary(collation: Collation) -> str:
         """A collated value as the page shows it: symbol, '-', or '≥ n' when incomplete."""
         if cell.status == "suppressed":
             return collation.symbol
+        if cell.status == "not_collected":
+            return "not collected"
         if cell.value is None:
             return "-"
         text = f"{cell.value:,}" if isinstance(cell.value, int) else str(cell.value)

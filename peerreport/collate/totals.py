@@ -36,7 +36,7 @@ from peerreport.compute.figures import round_half_up
 from peerreport.disclosure import Protected, Status, TableError, protect_table
 from peerreport.disclosure.distinct import protect_distinct
 from peerreport.language import evaluate
-from peerreport.returns.model import SUPPRESSED
+from peerreport.returns.model import NOT_COLLECTED, SUPPRESSED
 from peerreport.returns.periods import Period
 from peerreport.rulebook.compiled import RuleFile
 
@@ -50,7 +50,7 @@ class CollatedCell:
 
     key: CellKey
     value: int | float | str | None
-    status: str  # exact | rounded | suppressed
+    status: str  # exact | rounded | suppressed | not_collected
     providers: int  # providers that published a value for it
     incomplete: int = 0  # providers whose value was suppressed (not added)
     reason: str = ""
@@ -198,8 +198,10 @@ def _combine(kind: str, parts: list[tuple[Any, str]]) -> tuple[Any, int, int, bo
     values = [v for v, status in parts if status != SUPPRESSED and v is not None]
     hidden = sum(1 for _, status in parts if status == SUPPRESSED)
     rounded = any(status == "rounded" for _, status in parts)
+    collected = any(status != NOT_COLLECTED for _, status in parts)
     if kind in ADDITIVE:
-        value: Any = sum(values) if values else (0 if not hidden else None)
+        # No provider collected it: not collected for the region either, never 0.
+        value: Any = sum(values) if values else (0 if not hidden and collected else None)
     elif not values:
         value = None
     else:
@@ -244,7 +246,11 @@ def _protect(
         found = protected.get(key)
         if found is None:
             status = (
-                "suppressed" if value is None and hidden else ("rounded" if rounded else "exact")
+                "suppressed"
+                if value is None and hidden
+                else NOT_COLLECTED
+                if value is None and kind in ADDITIVE
+                else ("rounded" if rounded else "exact")
             )
             result[key] = CollatedCell(
                 key, _rounded(rule_file, ident, value), status, providers, hidden

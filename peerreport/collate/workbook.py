@@ -115,6 +115,8 @@ def _provider_row(row: ProviderRow, figures: tuple[CollatedFigure, ...], symbol:
             continue
         if published.status == SUPPRESSED:
             values.append(symbol)
+        elif published.status == "not_collected":
+            values.append("not collected")
         else:
             values.append(published.value if published.value is not None else "")
     return values
@@ -123,6 +125,8 @@ def _provider_row(row: ProviderRow, figures: tuple[CollatedFigure, ...], symbol:
 def _shown(cell: CollatedCell, symbol: str) -> Any:
     if cell.status == "suppressed":
         return symbol
+    if cell.status == "not_collected":
+        return "not collected"
     return cell.value if cell.value is not None else ""
 
 

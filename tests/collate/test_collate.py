@@ -6,9 +6,11 @@ import datetime as dt
 import json
 import os
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pytest
 from click.testing import CliRunner
 
@@ -25,9 +27,10 @@ from peerreport.collate import (
     collate,
     read_providers,
     render_summary,
+    write_workbook,
 )
 from peerreport.errors import InputFileError
-from peerreport.returns.model import Return
+from peerreport.returns.model import NOT_COLLECTED, Return
 from peerreport.returns.periods import parse_period
 from peerreport.rulebook import RuleFile
 from tests.bundle.sample import ALLOW_UNSIGNED, load_rules, published, write_rules
@@ -125,6 +128,43 @@ def test_small_collated_sums_are_protected_again(rule_file: RuleFile, tmp_path: 
     assert (cells[("phone",)].value, cells[("phone",)].status) == (None, "suppressed")
     assert cells[("text_online",)].status == "suppressed"  # secondary: else 20 - 17 = 3
     assert calls.total.value == 20
+
+
+def _not_collected(ret: Return, ident: str) -> Return:
+    """`ret` with figure `ident` not collected (as a provider's build publishes it)."""
+    figures = []
+    for f in ret.figures:
+        if f.id == ident:
+            blank = [replace(c, value=None, status=NOT_COLLECTED) for c in (f.total, *f.cells)]
+            f = replace(f, total=blank[0], cells=tuple(blank[1:]))
+        figures.append(f)
+    return replace(ret, figures=tuple(figures))
+
+
+def test_a_figure_no_provider_collected_is_not_collected_for_the_region(
+    rule_file: RuleFile, tmp_path: Path
+) -> None:
+    one = provider(rule_file, "P01", 20, attendance(30, 40, 50))
+    two = provider(rule_file, "P02", 10, attendance(10, 9, 20))
+    paths = [
+        save(tmp_path, "a.zip", _not_collected(one, "sessions")),
+        save(tmp_path, "b.zip", _not_collected(two, "sessions")),
+    ]
+    collation = collate(paths, rule_file, trust=ALLOW_UNSIGNED)
+    sessions = figure(collation, "sessions").total
+    assert (sessions.value, sessions.status) == (None, "not_collected")  # never a 0
+    out = tmp_path / "region.xlsx"
+    write_workbook(collation, out)
+    rows = list(openpyxl.load_workbook(out)["Providers"].iter_rows(values_only=True))
+    header = next(row for row in rows if "Sessions delivered (sessions)" in row)
+    column = header.index("Sessions delivered (sessions)")
+    shown = {row[0]: row[column] for row in rows if row[0] in ("P01", "P02", "TOTAL")}
+    assert shown == {"P01": "not collected", "P02": "not collected", "TOTAL": "not collected"}
+    assert "not collected" in render_summary(collation)
+    # One provider collected it: the region's figure is that provider's (not a lower bound).
+    mixed = [save(tmp_path, "c.zip", _not_collected(one, "sessions")), save(tmp_path, "d.zip", two)]
+    sessions = figure(collate(mixed, rule_file, trust=ALLOW_UNSIGNED), "sessions").total
+    assert (sessions.value, sessions.status, sessions.incomplete) == (10, "exact", 0)
 
 
 def test_bundles_that_do_not_belong_are_rejected_with_the_reason(
