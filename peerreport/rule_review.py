@@ -23,9 +23,10 @@ records). N is how many records the organisation typically has in a period
 (b) the record fields it reads, beyond those every record has (a derived
     figure reads none itself: it names the figures it is worked out from).
 
-(c) Rule files have no `nothing` declaration yet (a way to say "we had none
-    of these" rather than leaving a figure at zero), so the review says so
-    instead of listing figures without one.
+(c) the figures that do not declare what having none means (`nothing =
+    "zero"` or `"not collected"`): without it a figure the organisation
+    does not collect is published as 0, which the funder reads as "we had
+    none". Derived figures follow their inputs and are not listed.
 """
 
 from __future__ import annotations
@@ -40,8 +41,8 @@ from peerreport.templates_intake.usage import measure_use
 Verdict = Literal["never shown", "mostly hidden", "shown", "not judged"]
 
 NOTHING_NOTE = (
-    "Rule files cannot yet declare how to report having none of something (a `nothing` key), "
-    "so this review does not list figures without one."
+    "Without a `nothing` declaration, a figure you do not collect is reported as 0, which "
+    'reads as "we had none"; the rule file can say `nothing = "not collected"` instead.'
 )
 
 
@@ -88,6 +89,7 @@ class Review:
     method: str
     threshold: int
     items: list[ItemReview]
+    undeclared: list[str] = field(default_factory=list)  # figures without a `nothing` key
 
     @property
     def flagged(self) -> list[ItemReview]:
@@ -105,7 +107,7 @@ class Review:
             "disclosure": {"method": self.method, "threshold": self.threshold},
             "flagged": [i.measure for i in self.flagged],
             "items": [i.to_dict() for i in self.items],
-            "nothing": {"judged": False, "why": NOTHING_NOTE},
+            "nothing": {"undeclared": list(self.undeclared), "why": NOTHING_NOTE},
         }
 
 
@@ -148,6 +150,12 @@ def review(rule_file: RuleFile, volume: int) -> Review:
         method=policy.method,
         threshold=policy.threshold,
         items=items,
+        undeclared=[
+            measure_id
+            for measure_id, compiled in rule_file.measures.items()
+            if compiled.measure.kind != "expr"
+            and "nothing" not in compiled.measure.model_fields_set
+        ],
     )
 
 
@@ -206,7 +214,16 @@ def review_text(result: Review) -> str:
     lines += ["", "What each figure needs recorded (beyond the fields every record has):"]
     for item in result.items:
         lines.append(f"  {item.label} ({item.measure}): {_needs(item)}")
-    lines += ["", NOTHING_NOTE]
+    if result.undeclared:
+        labels = {i.measure: i.label for i in result.items}
+        lines += [
+            "",
+            f"Figures that do not say what having none means ({len(result.undeclared)}):",
+            *(f"  {labels[m]} ({m})" for m in result.undeclared),
+            NOTHING_NOTE,
+        ]
+    else:
+        lines += ["", "Every figure says what having none means (zero, or not collected)."]
     return "\n".join(lines)
 
 

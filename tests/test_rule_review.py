@@ -72,7 +72,9 @@ def test_the_json_shape() -> None:
         "nothing",
     }
     assert data["disclosure"] == {"method": "suppress", "threshold": 6}
-    assert data["nothing"]["judged"] is False
+    # No shipped figure says what having none means yet: every non-derived one is listed.
+    assert "average_group_size" not in data["nothing"]["undeclared"]
+    assert "group_sessions" in data["nothing"]["undeclared"]
     derived = next(i for i in data["items"] if i["measure"] == "average_group_size")
     assert set(derived) == {
         "measure",
@@ -98,7 +100,25 @@ def test_the_text_names_each_flagged_figure_and_what_it_needs() -> None:
         "Direct activities delivered, by service family (direct_activities): 20 records" in output
     )
     assert "(average_attendance): worked out from direct_attendances, direct_activities" in output
-    assert "a `nothing` key" in output
+    assert "Figures that do not say what having none means" in output
+    assert "  Direct activities delivered, by service family (direct_activities)" in output
+
+
+def test_a_figure_that_declares_nothing_is_not_listed(tmp_path: Path) -> None:
+    path = tmp_path / "declared.toml"
+    path.write_text(
+        'id = "declared"\ntitle = "Declared"\nversion = "1"\nperiod = "quarter"\n\n'
+        '[[measure]]\nid = "calls"\ncount = "activity"\nwhere = "kind = \'warm_line_call\'"\n'
+        'nothing = "not collected"\n\n'
+        '[[measure]]\nid = "groups"\ncount = "activity"\nwhere = "kind = \'group\'"\n'
+        'nothing = "zero"\n',
+        "utf-8",
+    )
+    _, data = _json(str(path), "--volume", "100")
+    assert data["nothing"]["undeclared"] == []
+    code, output = _run(str(path), "--volume", "100")
+    assert code == 0
+    assert "Every figure says what having none means" in output
 
 
 def test_rounding_hides_nothing(tmp_path: Path) -> None:
