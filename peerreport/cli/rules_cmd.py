@@ -185,7 +185,8 @@ def lint(ctx: click.Context, paths: tuple[str, ...], as_json: bool) -> None:
     in files linted together that share a base). A file with a funder's
     template (`[export.xlsx]`) has its mapping checked against the workbook:
     sheets, cells and named ranges, formula and merged cells, measures and
-    their cell codes, two keys on one cell.
+    their cell codes, two keys on one cell. A file whose version was released
+    (`rules release`) must count the same as when it was (RUL-066).
 
     PATHS are rule files, folders of rule files or rule file ids; none means
     every rule file in the search path. Exit code 1 if any has an error.
@@ -203,7 +204,9 @@ def lint(ctx: click.Context, paths: tuple[str, ...], as_json: bool) -> None:
     targets = list(_targets(paths))
     for target in targets:
         found = lint_file(target)
-        results[str(target)] = found if has_errors(found) else found + _template_findings(target)
+        results[str(target)] = (
+            found if has_errors(found) else found + _template_findings(target)
+        ) + _release_findings(target, found)
     for name, findings in _shared_base_overlaps(targets, results).items():
         results[name] += findings
     failed = any(has_errors(f) for f in results.values())
@@ -226,6 +229,20 @@ def _template_findings(target: Any) -> list[Any]:
 
     try:
         return lint_template(load(target))
+    except RuleFileInvalid:
+        return []
+
+
+def _release_findings(target: Any, found: list[Any]) -> list[Any]:
+    """RUL-066/067: the file's version was released with other digests (rule-releases.jsonl)."""
+    from peerreport.findings import has_errors
+    from peerreport.rulebook import RuleFileInvalid, load
+    from peerreport.rulebook.releases import release_findings
+
+    if has_errors(found):
+        return []
+    try:
+        return release_findings(load(target))
     except RuleFileInvalid:
         return []
 
@@ -454,6 +471,42 @@ def review(ctx: click.Context, rule_file: str, volume: int, as_json: bool) -> No
         click.echo(review_text(result))
     if result.flagged:
         ctx.exit(1)
+
+
+@rules.command()
+@click.argument("rule_file")
+@click.option(
+    "--register",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The register to record it in. Default: rule-releases.jsonl beside the rule file.",
+)
+@json_option
+def release(rule_file: str, register: Path | None, as_json: bool) -> None:
+    """Record RULE_FILE's version as released, with its digest and meaning digest.
+
+    Run it when you send a version to providers (`rules pack`). `rules lint`
+    then refuses the file if what it counts changes under the same version
+    (RUL-066), and warns if only its wording does (RUL-067). Refused when
+    this version was released with another meaning: give it a new version.
+
+    \b
+    Example:
+      peerreport rules release rules/my-region.toml
+    """
+    from peerreport.rulebook import load
+    from peerreport.rulebook.releases import record_release, register_of
+
+    loaded = load(rule_file)
+    target = register or register_of(loaded)
+    entry, new = record_release(loaded, target)
+    if as_json:
+        _echo_json({**entry.to_dict(), "register": str(target), "recorded": new})
+        return
+    said = "recorded" if new else "already recorded"
+    click.echo(
+        f"{said}: {entry.rule_id} version {entry.version}, released {entry.released}, "
+        f"in {target}\n  digest {entry.digest}\n  meaning {entry.meaning}"
+    )
 
 
 @rules.command()

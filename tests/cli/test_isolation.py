@@ -109,6 +109,9 @@ CASES: dict[str, list[Case]] = {
     "rules doc": [Case(("rules", "doc", "{rules}", "--out", "{tmp}/rules.md"), NO_ORG_DATA)],
     "rules pack": [Case(("rules", "pack", "{rules}", "--out", "{tmp}/pack.zip"), NO_ORG_DATA)],
     "rules review": [Case(("rules", "review", "{rules}", "--volume", "40"), NO_ORG_DATA)],
+    "rules release": [
+        Case(("rules", "release", "{rules}", "--register", "{tmp}/releases.jsonl"), NO_ORG_DATA)
+    ],
     "rules schema": [Case(("rules", "schema"), NO_ORG_DATA)],
     "template intake": [Case(("template", "intake", "--out", "{tmp}/t.xlsx"), NO_ORG_DATA)],
     "build": [Case(("build", "{rules}", "--period", PERIOD), OWN)],
