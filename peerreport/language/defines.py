@@ -76,7 +76,14 @@ def expand(node: Node, defines: Mapping[str, Define], text: str = "") -> Node:
                 changes[f.name] = walk(value, active)
             elif isinstance(value, tuple) and value and all(isinstance(v, Node) for v in value):
                 changes[f.name] = tuple(walk(v, active) for v in value)
-        return replace(node, **changes) if changes else node
+        result = replace(node, **changes) if changes else node
+        if isinstance(result, Negate) and isinstance(result.operand, Literal):
+            # Written out in brackets, `-(d)` with d = '3' is `-(3)`, which the parser makes
+            # the literal -3: fold it the same way, so the tree is the inline one.
+            value = result.operand.value
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                return Literal(-value, span=result.span)
+        return result
 
     return walk(node, ())
 
