@@ -90,10 +90,11 @@ def _aggregate(
     start: dt.date,
     end: dt.date,
     support: bool = False,
+    revision: int | None = None,
 ) -> ColumnElement[Any]:
     """The measure's aggregate column; with `support`, how many records give it a value."""
     groupings = dict(rule_file.model.grouping)
-    resolve = resolver(source, groupings)
+    resolve = resolver(source, groupings, revision=revision)
     cond = to_sql(m.where.tree, resolve) if m.where else None
     kind = m.measure.kind
     if kind == "count":
@@ -102,7 +103,9 @@ def _aggregate(
         arg: ColumnElement[Any] = schema.member_token.c.token_hash
     else:
         assert m.argument is not None
-        arg = to_sql(m.argument.tree, argument_resolver(m, source, groupings, start, end))
+        arg = to_sql(
+            m.argument.tree, argument_resolver(m, source, groupings, start, end, revision)
+        )
     value = case((cond, arg)) if cond is not None else arg
     if support:
         return func.count(value)
@@ -119,11 +122,13 @@ def argument_resolver(
     groupings: dict[str, Grouping],
     start: dt.date,
     end: dt.date,
+    revision: int | None = None,
 ) -> Resolve:
     """What the names in a measure's argument mean: a `sum` adds up each record's part
-    of the period (apportioned workforce entries); other aggregates see recorded values."""
+    of the period (apportioned workforce entries); other aggregates see recorded values
+    (at `revision`)."""
     period = (start, end) if m.measure.kind == "sum" else None
-    return resolver(source, groupings, period)
+    return resolver(source, groupings, period, revision)
 
 
 def apportions(m: CompiledMeasure, source: str) -> bool:
@@ -136,14 +141,19 @@ def apportions(m: CompiledMeasure, source: str) -> bool:
     )
 
 
-def _failures(c: CompiledCheck, rule_file: RuleFile) -> ColumnElement[Any]:
-    return func.count(case((failing(c, rule_file), literal(1))))
+def _failures(
+    c: CompiledCheck, rule_file: RuleFile, revision: int | None = None
+) -> ColumnElement[Any]:
+    return func.count(case((failing(c, rule_file, revision), literal(1))))
 
 
-def failing(c: CompiledCheck, rule_file: RuleFile) -> ColumnElement[bool]:
-    """The condition a record fails a record check on: where is true and assert is false."""
+def failing(
+    c: CompiledCheck, rule_file: RuleFile, revision: int | None = None
+) -> ColumnElement[bool]:
+    """The condition a record fails a record check on: where is true and assert is false
+    (for the records read at `revision`, None: the current ones)."""
     assert c.check.source is not None and c.assertion is not None
-    resolve = resolver(c.check.source, dict(rule_file.model.grouping))
+    resolve = resolver(c.check.source, dict(rule_file.model.grouping), revision=revision)
     fails = not_(to_sql(c.assertion.tree, resolve))
     if c.where is not None:
         return and_(to_sql(c.where.tree, resolve), fails)
@@ -159,18 +169,20 @@ def statement(
     revision: int | None = None,
 ) -> Select[Any]:
     """The SELECT for one scan."""
-    resolve = resolver(scan.source, dict(rule_file.model.grouping))
+    resolve = resolver(scan.source, dict(rule_file.model.grouping), revision=revision)
     groups = [resolve(f).label(f"g{i}") for i, f in enumerate(scan.by)]
     columns = [
-        _aggregate(m, rule_file, scan.source, start, end).label(f"m{i}")
+        _aggregate(m, rule_file, scan.source, start, end, revision=revision).label(f"m{i}")
         for i, m in enumerate(scan.measures)
     ]
     columns += [
-        _aggregate(m, rule_file, scan.source, start, end, support=True).label(f"s{i}")
+        _aggregate(m, rule_file, scan.source, start, end, True, revision).label(f"s{i}")
         for i, m in enumerate(scan.measures)
         if m.measure.kind in EXTREMES
     ]
-    columns += [_failures(c, rule_file).label(f"c{i}") for i, c in enumerate(scan.checks)]
+    columns += [
+        _failures(c, rule_file, revision).label(f"c{i}") for i, c in enumerate(scan.checks)
+    ]
     query = select(*groups, *columns).select_from(from_clause(scan.source))
     query = query.where(row_filter(scan.source, org, start, end, revision))
     if groups:
