@@ -103,9 +103,7 @@ def _aggregate(
         arg: ColumnElement[Any] = schema.member_token.c.token_hash
     else:
         assert m.argument is not None
-        arg = to_sql(
-            m.argument.tree, argument_resolver(m, source, groupings, start, end, revision)
-        )
+        arg = to_sql(m.argument.tree, argument_resolver(m, source, groupings, start, end, revision))
     value = case((cond, arg)) if cond is not None else arg
     if support:
         return func.count(value)
@@ -180,9 +178,7 @@ def statement(
         for i, m in enumerate(scan.measures)
         if m.measure.kind in EXTREMES
     ]
-    columns += [
-        _failures(c, rule_file, revision).label(f"c{i}") for i, c in enumerate(scan.checks)
-    ]
+    columns += [_failures(c, rule_file, revision).label(f"c{i}") for i, c in enumerate(scan.checks)]
     query = select(*groups, *columns).select_from(from_clause(scan.source))
     query = query.where(row_filter(scan.source, org, start, end, revision))
     if groups:

@@ -120,7 +120,7 @@ class Planner:
             return None
         if kind == "sum" and (m.type is not Type.INTEGER or apportions(m, source)):
             return None
-        if _reads_breakdown_totals(m):
+        if reads_breakdown_totals(m):
             # One statement tests every revision, but a breakdown total is read at one.
             return None
         plan = self.plans.setdefault(source, SourcePlan(source))
@@ -146,7 +146,8 @@ class Planner:
             plan.revisions.append(revision)
 
 
-def _reads_breakdown_totals(m: CompiledMeasure) -> bool:
+def reads_breakdown_totals(m: CompiledMeasure) -> bool:
+    """Does the measure read an activity's breakdown totals (at one revision: not linked)?"""
     names = {*m.measure.by}
     for expression in (m.where, m.argument):
         if expression is not None:

@@ -38,6 +38,7 @@ def rules(rule_file: Callable[[str], RuleFile]) -> RuleFile:
         'where = "breakdown_total_gender > attendance"\n'
         '[[measure]]\nid = "without_ethnicity"\ncount = "activity"\n'
         'where = "breakdown_total_ethnicity is null"\n'
+        '[[measure]]\nid = "sessions"\ncount = "activity"\n'
     )
 
 
@@ -84,7 +85,9 @@ def test_the_check_passes_when_the_counts_fit_or_are_missing(
 def test_another_organisations_breakdowns_are_not_added(
     engine: Engine, rules: RuleFile, store: Callable[..., None]
 ) -> None:
-    store(activities=[activity("A1", attendance=5)], breakdowns=[count("A1", "age_band", "15_24", 5)])
+    store(
+        activities=[activity("A1", attendance=5)], breakdowns=[count("A1", "age_band", "15_24", 5)]
+    )
     store(
         org="OTHER",
         activities=[activity("A1", attendance=5)],
@@ -117,8 +120,28 @@ def test_the_sum_is_read_at_the_revision_in_a_sample_too(
 ) -> None:
     """The failing sample is fetched with the same revision as the count."""
     rules = rule_file(CHECK.replace("<= attendance", "<= attendance - 1"))
-    store(activities=[activity("A1", attendance=5)], breakdowns=[count("A1", "age_band", "15_24", 5)])
+    store(
+        activities=[activity("A1", attendance=5)], breakdowns=[count("A1", "age_band", "15_24", 5)]
+    )
     store(breakdowns=[count("A1", "age_band", "15_24", 4)])  # corrected: now it passes
     assert evaluate(engine, ORG, rules, *Q1).findings == ()
     [finding] = evaluate(engine, ORG, rules, *Q1, revision=1).findings
     assert finding.details["sample"] == ["A1"]
+
+
+def test_the_release_audit_leaves_out_measures_that_read_breakdown_totals(
+    rules: RuleFile,
+) -> None:
+    """One atoms statement tests every revision, but a breakdown total is read at one: such
+    a measure is not linked, and `rules lint` treats it so (RUL-052)."""
+    from sqlalchemy.dialects import sqlite
+
+    from peerreport.disclosure.atoms import Planner
+    from peerreport.rulebook.disclosure_lint import _linked
+
+    planner = Planner(sqlite.dialect())
+    for reads in ("over", "without_ethnicity"):
+        assert planner.measure(rules, rules.measures[reads]) is None
+        assert not _linked(rules.measures[reads])
+    assert planner.measure(rules, rules.measures["sessions"]) is not None
+    assert _linked(rules.measures["sessions"])

@@ -562,7 +562,11 @@ WITH_TOTALS = {
     Type.TIME: ["start_time"],
     Type.BOOLEAN: BOOLEAN_FIELDS,
 }
-CATEGORIES = {"ethnicity": ["maori", "pacific"], "age_band": ["15_24"], "gender": ["female", "male"]}
+CATEGORIES = {
+    "ethnicity": ["maori", "pacific"],
+    "age_band": ["15_24"],
+    "gender": ["female", "male"],
+}
 
 
 @st.composite
@@ -624,7 +628,9 @@ def test_breakdown_totals_agree_at_every_revision(
     compiled = [Expression.compile(t, SCOPE) for t in texts]
     seen = [b for b in breakdowns if _visible(b, revision)]
     expected = {
-        r["activity_id"]: [evaluate(c.tree, {**r, **totals(r["activity_id"], seen)}) for c in compiled]
+        r["activity_id"]: [
+            evaluate(c.tree, {**r, **totals(r["activity_id"], seen)}) for c in compiled
+        ]
         for r in rows
     }
     resolve = resolver("activity", {}, revision=revision)
