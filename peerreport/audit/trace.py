@@ -268,7 +268,9 @@ def _aggregate_trace(
         # The value each record adds to the figure: for a sum of workforce entries, its
         # part of the period, as the figure was computed.
         groupings = dict(rule_file.model.grouping)
-        resolve = argument_resolver(compiled, source, groupings, ret.period.start, ret.period.end)
+        resolve = argument_resolver(
+            compiled, source, groupings, ret.period.start, ret.period.end, ret.revision
+        )
         value_column = to_sql(compiled.argument.tree, resolve)
         conditions.append(value_column.is_not(None))
         if apportions(compiled, source):
@@ -305,7 +307,7 @@ def _aggregate_trace(
 def _conditions(
     compiled: CompiledMeasure, rule_file: RuleFile, ret: Return, source: str, key: CellKey
 ) -> list[ColumnElement[bool]]:
-    resolve = resolver(source, dict(rule_file.model.grouping))
+    resolve = resolver(source, dict(rule_file.model.grouping), revision=ret.revision)
     conditions = [
         row_filter(source, ret.organisation, ret.period.start, ret.period.end, ret.revision)
     ]

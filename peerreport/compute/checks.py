@@ -106,7 +106,7 @@ class CheckRunner:
                 .where(
                     and_(
                         row_filter(source, org, start, end, revision),
-                        failing(c, self.rule_file),
+                        failing(c, self.rule_file, revision),
                     )
                 )
                 .order_by(*ids)

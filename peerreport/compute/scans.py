@@ -92,10 +92,11 @@ def _aggregate(
     start: dt.date,
     end: dt.date,
     support: bool = False,
+    revision: int | None = None,
 ) -> ColumnElement[Any]:
     """The measure's aggregate column; with `support`, how many records give it a value."""
     groupings = dict(rule_file.model.grouping)
-    resolve = resolver(source, groupings)
+    resolve = resolver(source, groupings, revision=revision)
     cond = to_sql(m.where.tree, resolve) if m.where else None
     kind = m.measure.kind
     if kind == "count":
@@ -104,7 +105,7 @@ def _aggregate(
         arg: ColumnElement[Any] = schema.member_token.c.token_hash
     else:
         assert m.argument is not None
-        arg = to_sql(m.argument.tree, argument_resolver(m, source, groupings, start, end))
+        arg = to_sql(m.argument.tree, argument_resolver(m, source, groupings, start, end, revision))
     value = case((cond, arg)) if cond is not None else arg
     if support:
         return func.count(value)
@@ -128,7 +129,9 @@ def read_fields(m: CompiledMeasure) -> list[str]:
     return m.argument.names() if m.argument is not None else []
 
 
-def _collected(m: CompiledMeasure, rule_file: RuleFile, source: str) -> ColumnElement[Any]:
+def _collected(
+    m: CompiledMeasure, rule_file: RuleFile, source: str, revision: int | None = None
+) -> ColumnElement[Any]:
     """How many of the period's records have a value for a field the measure reads.
 
     A grouping counts as its field (a code it does not map is still collected). With no
@@ -141,9 +144,9 @@ def _collected(m: CompiledMeasure, rule_file: RuleFile, source: str) -> ColumnEl
     for name in names:
         grouping = groupings.get(name)
         try:
-            target = column(source, grouping.field if grouping is not None else name)
+            target = column(source, grouping.field if grouping is not None else name, revision)
         except KeyError:
-            target = resolver(source, groupings)(name)
+            target = resolver(source, groupings, revision=revision)(name)
         present.append(target.is_not(None))
     if not present:
         return func.count()
@@ -156,11 +159,13 @@ def argument_resolver(
     groupings: dict[str, Grouping],
     start: dt.date,
     end: dt.date,
+    revision: int | None = None,
 ) -> Resolve:
     """What the names in a measure's argument mean: a `sum` adds up each record's part
-    of the period (apportioned workforce entries); other aggregates see recorded values."""
+    of the period (apportioned workforce entries); other aggregates see recorded values
+    (at `revision`)."""
     period = (start, end) if m.measure.kind == "sum" else None
-    return resolver(source, groupings, period)
+    return resolver(source, groupings, period, revision)
 
 
 def apportions(m: CompiledMeasure, source: str) -> bool:
@@ -173,14 +178,19 @@ def apportions(m: CompiledMeasure, source: str) -> bool:
     )
 
 
-def _failures(c: CompiledCheck, rule_file: RuleFile) -> ColumnElement[Any]:
-    return func.count(case((failing(c, rule_file), literal(1))))
+def _failures(
+    c: CompiledCheck, rule_file: RuleFile, revision: int | None = None
+) -> ColumnElement[Any]:
+    return func.count(case((failing(c, rule_file, revision), literal(1))))
 
 
-def failing(c: CompiledCheck, rule_file: RuleFile) -> ColumnElement[bool]:
-    """The condition a record fails a record check on: where is true and assert is false."""
+def failing(
+    c: CompiledCheck, rule_file: RuleFile, revision: int | None = None
+) -> ColumnElement[bool]:
+    """The condition a record fails a record check on: where is true and assert is false
+    (for the records read at `revision`, None: the current ones)."""
     assert c.check.source is not None and c.assertion is not None
-    resolve = resolver(c.check.source, dict(rule_file.model.grouping))
+    resolve = resolver(c.check.source, dict(rule_file.model.grouping), revision=revision)
     fails = not_(to_sql(c.assertion.tree, resolve))
     if c.where is not None:
         return and_(to_sql(c.where.tree, resolve), fails)
@@ -196,24 +206,24 @@ def statement(
     revision: int | None = None,
 ) -> Select[Any]:
     """The SELECT for one scan."""
-    resolve = resolver(scan.source, dict(rule_file.model.grouping))
+    resolve = resolver(scan.source, dict(rule_file.model.grouping), revision=revision)
     groups = [resolve(f).label(f"g{i}") for i, f in enumerate(scan.by)]
     columns = [
-        _aggregate(m, rule_file, scan.source, start, end).label(f"m{i}")
+        _aggregate(m, rule_file, scan.source, start, end, revision=revision).label(f"m{i}")
         for i, m in enumerate(scan.measures)
     ]
     columns += [
-        _aggregate(m, rule_file, scan.source, start, end, support=True).label(f"s{i}")
+        _aggregate(m, rule_file, scan.source, start, end, True, revision).label(f"s{i}")
         for i, m in enumerate(scan.measures)
         if m.measure.kind in EXTREMES
     ]
     if not scan.by:
         columns += [
-            _collected(m, rule_file, scan.source).label(f"n{i}")
+            _collected(m, rule_file, scan.source, revision).label(f"n{i}")
             for i, m in enumerate(scan.measures)
             if collects(m)
         ]
-    columns += [_failures(c, rule_file).label(f"c{i}") for i, c in enumerate(scan.checks)]
+    columns += [_failures(c, rule_file, revision).label(f"c{i}") for i, c in enumerate(scan.checks)]
     query = select(*groups, *columns).select_from(from_clause(scan.source))
     query = query.where(row_filter(scan.source, org, start, end, revision))
     if groups:

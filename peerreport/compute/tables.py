@@ -1,6 +1,9 @@
 """Record sources as SQL: the FROM clause, the period filter and what each name means.
 
-- `activity`: the activity table; in the period when `date` is within it.
+- `activity`: the activity table; in the period when `date` is within it. Its
+  `breakdown_total_*` fields add up the activity's breakdown counts of one
+  dimension at the revision being read (`breakdown_totals`): the resolver and
+  `column` take that revision.
 - `breakdown`: activity_breakdown joined to its activity (so `where` can use
   activity fields); in the period when the activity's `date` is.
 - `tokens`: activity joined to member_token, used only by `distinct =
@@ -28,8 +31,10 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.expression import FromClause
 
 from peerreport.compute.apportion import apportioned_sql, counts_in_period
+from peerreport.compute.breakdown_totals import breakdown_total_sql
 from peerreport.language.sql import Resolve
 from peerreport.rulebook.model import Grouping
+from peerreport.rulebook.sources import BREAKDOWN_TOTALS
 from peerreport.rulebook.time_bands import is_time_field, parse_band
 from peerreport.store import schema
 from peerreport.store.revisions import visible_at
@@ -61,6 +66,10 @@ def from_clause(source: str) -> FromClause:
     if source == "feedback":
         return schema.feedback
     raise KeyError(source)
+
+
+#: The sources whose rows are activities, so an activity's breakdown totals can be read.
+_ACTIVITY_ROWS = ("activity", TOKENS)
 
 
 def _table_for(source: str, name: str) -> Any:
@@ -96,8 +105,11 @@ def version(table: Any, revision: int | None) -> ColumnElement[bool]:
     return visible_at(table, revision)
 
 
-def column(source: str, name: str) -> ColumnElement[Any]:
-    """A record field as the expression language sees it."""
+def column(source: str, name: str, revision: int | None = None) -> ColumnElement[Any]:
+    """A record field as the expression language sees it (at `revision`: what a field
+    computed from other records, a breakdown total, reads)."""
+    if name in BREAKDOWN_TOTALS and source in _ACTIVITY_ROWS:
+        return breakdown_total_sql(name, revision)
     col = _table_for(source, name)
     if isinstance(col.type, Numeric):
         return cast(col, Float)
@@ -110,26 +122,31 @@ def resolver(
     source: str,
     groupings: dict[str, Grouping],
     period: tuple[dt.date, dt.date] | None = None,
+    revision: int | None = None,
 ) -> Resolve:
     """The `resolve` callback for `peerreport.language.to_sql` over one source.
 
     With `period`, fields are as a `sum` over that period sees them: a workforce
     entry's levels and amounts are its part of the period (`apportion`). Without
     it, every field is the value as recorded (`where`, `by`, min, max, checks).
+    `revision` is the one the rows are read at (None: the current records), which
+    fields computed from other records (breakdown totals) read too.
     """
 
     def resolve(name: str) -> ColumnElement[Any]:
         grouping = groupings.get(name)
         if grouping is not None and not _is_field(source, name):
-            return grouping_case(column(source, grouping.field), grouping)
+            return grouping_case(column(source, grouping.field, revision), grouping)
         if period is not None:
-            return apportioned_sql(source, name, column(source, name), *period)
-        return column(source, name)
+            return apportioned_sql(source, name, column(source, name, revision), *period)
+        return column(source, name, revision)
 
     return resolve
 
 
 def _is_field(source: str, name: str) -> bool:
+    if name in BREAKDOWN_TOTALS and source in _ACTIVITY_ROWS:
+        return True
     try:
         _table_for(source, name)
     except KeyError:

@@ -29,6 +29,7 @@ from peerreport.compute.scans import apportions
 from peerreport.compute.tables import from_clause, resolver, version
 from peerreport.language import Type, to_sql
 from peerreport.rulebook import CompiledMeasure, RuleFile
+from peerreport.rulebook.sources import BREAKDOWN_TOTALS
 from peerreport.store import schema
 
 Key = tuple[str | None, ...]
@@ -119,6 +120,9 @@ class Planner:
             return None
         if kind == "sum" and (m.type is not Type.INTEGER or apportions(m, source)):
             return None
+        if reads_breakdown_totals(m):
+            # One statement tests every revision, but a breakdown total is read at one.
+            return None
         plan = self.plans.setdefault(source, SourcePlan(source))
         resolve = resolver(source, dict(rule_file.model.grouping))
         where = None
@@ -140,6 +144,15 @@ class Planner:
             plan.windows.append(window)
         if revision not in plan.revisions:
             plan.revisions.append(revision)
+
+
+def reads_breakdown_totals(m: CompiledMeasure) -> bool:
+    """Does the measure read an activity's breakdown totals (at one revision: not linked)?"""
+    names = {*m.measure.by}
+    for expression in (m.where, m.argument):
+        if expression is not None:
+            names |= set(expression.names())
+    return bool(names & set(BREAKDOWN_TOTALS))
 
 
 def _in_window(source: str, window: Window) -> ColumnElement[bool]:

@@ -106,14 +106,17 @@ def _linked(compiled: CompiledMeasure) -> bool:
     """Whether the whole-release audit links this measure's cells (`atoms.Plans.measure`).
 
     Counts and whole-number sums over the linear sources, not apportioned; not
-    distinct counts, min, max, derived figures or decimal sums.
+    distinct counts, min, max, derived figures or decimal sums, nor measures that
+    read an activity's breakdown totals.
     """
     from peerreport.compute.scans import apportions  # here: an import cycle otherwise
-    from peerreport.disclosure.atoms import LINEAR_SOURCES
+    from peerreport.disclosure.atoms import LINEAR_SOURCES, reads_breakdown_totals
 
     kind = compiled.measure.kind
     source = compiled.measure.record_source
     if kind not in ("count", "sum") or compiled.counts_tokens or source not in LINEAR_SOURCES:
+        return False
+    if reads_breakdown_totals(compiled):
         return False
     return kind == "count" or (compiled.type is Type.INTEGER and not apportions(compiled, source))
 

@@ -9,7 +9,10 @@
 
 `breakdown` rows are joined to their activity, so its names are the
 activity's fields plus `dimension`, `category` and `count`. `activity` also
-offers `member_tokens`, which only `distinct` may use.
+offers `member_tokens`, which only `distinct` may use, and the sums of its
+breakdown counts per dimension (`BREAKDOWN_TOTALS`: `breakdown_total_age_band`,
+...; null when the activity has no breakdown of that dimension), computed in
+`compute/breakdown_totals`.
 
 A workforce entry is apportioned to the period by days of overlap, but only
 where that is what a figure means: in a `sum`, each of the fields in
@@ -48,6 +51,9 @@ from peerreport.records.vocabulary import vocabulary
 MEMBER_TOKENS = "member_tokens"
 #: The breakdown dimensions; `category` draws its codes from these vocabularies.
 DIMENSIONS = ("ethnicity", "age_band", "gender")
+#: Fields of `activity` adding up its breakdown counts of one dimension (null when it has
+#: none), so a record check can compare an activity with its breakdowns.
+BREAKDOWN_TOTALS: dict[str, str] = {f"breakdown_total_{d}": d for d in DIMENSIONS}
 
 #: An apportioned level (FTE, people): value × overlap days / the period's days.
 AVERAGE = "average"
@@ -156,6 +162,16 @@ def sources() -> dict[str, Source]:
         "field",
         "Member tokens (keyed hashes); only `distinct` may count them.",
     )
+    totals = [
+        Binding(
+            name,
+            Type.INTEGER,
+            "field",
+            f"The activity's {dimension.replace('_', ' ')} breakdown counts added up "
+            "(empty when it has none).",
+        )
+        for name, dimension in BREAKDOWN_TOTALS.items()
+    ]
     breakdown_own, breakdown_nullable = _bindings(BreakdownCount)
     breakdown_own = [b for b in breakdown_own if b.name != "activity_id"]
     workforce_fields, workforce_nullable = _bindings(WorkforceEntry)
@@ -164,10 +180,10 @@ def sources() -> dict[str, Source]:
         "activity": Source(
             "activity",
             "Activities: one row per session, call or event.",
-            (*activity_fields, tokens),
+            (*activity_fields, *totals, tokens),
             ("activity_id",),
             "date",
-            frozenset(activity_nullable),
+            frozenset(activity_nullable | set(BREAKDOWN_TOTALS)),
         ),
         "breakdown": Source(
             "breakdown",

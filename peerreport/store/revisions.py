@@ -13,8 +13,9 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, func, insert, or_, select, text
+from sqlalchemy import Connection, and_, func, insert, or_, select, text
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.expression import FromClause
 
 from peerreport.errors import UsageError
 from peerreport.store.schema import ledger_entry, record_revision
@@ -22,8 +23,8 @@ from peerreport.store.schema import ledger_entry, record_revision
 _MODULUS = 1 << 256
 
 
-def visible_at(table: Table, revision: int) -> ColumnElement[bool]:
-    """The versions of `table` that were current at `revision`."""
+def visible_at(table: FromClause, revision: int) -> ColumnElement[bool]:
+    """The versions of `table` (or an alias of it) that were current at `revision`."""
     return and_(
         table.c.valid_from <= revision,
         or_(table.c.valid_to.is_(None), table.c.valid_to > revision),

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from peerreport.records.models import RECORD_TYPES
 from peerreport.rulebook import CompiledMeasure, RuleFile
+from peerreport.rulebook.sources import BREAKDOWN_TOTALS
 
 # Rule-file sources and the record sheets they read.
 _SHEETS_OF_SOURCE: dict[str, tuple[str, ...]] = {
@@ -51,6 +52,9 @@ def _collect(found: dict[str, set[str]], source: str | None, names: Iterable[str
         return
     found.setdefault(_SHEETS_OF_SOURCE[source][0], set())
     for name in names:
+        if name in BREAKDOWN_TOTALS:  # an activity's breakdown counts of one dimension
+            found.setdefault("breakdowns", set()).update(("dimension", "category", "count"))
+            continue
         owner = _owner(source, name)
         if owner is not None:
             found.setdefault(owner, set()).add(name)

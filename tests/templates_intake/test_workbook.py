@@ -15,7 +15,7 @@ from peerreport.intake.headings import match_heading, readable_heading, record_t
 from peerreport.intake.sources import HEADER_SCAN_ROWS, open_tables
 from peerreport.records.models import RECORD_TYPES
 from peerreport.records.vocabulary import vocabulary
-from peerreport.rulebook import load
+from peerreport.rulebook import Catalogue, load
 from peerreport.templates_intake import (
     GUIDANCE_SHEET,
     LISTS_SHEET,
@@ -291,6 +291,19 @@ def test_rule_file_titles_the_workbook_and_marks_what_it_uses(tmp_path: Path) ->
     assert "uses this column" not in notes["Topic"]
     assert set(use.fields["activities"]) >= {"kind", "mode", "member_led", "attendance"}
     assert "category" in use.fields["breakdowns"]  # through the age_group grouping in `by`
+
+
+def test_a_check_on_breakdown_totals_uses_the_breakdowns_sheet(tmp_path: Path) -> None:
+    """A check reading an activity's breakdown totals uses the breakdown columns."""
+    path = tmp_path / "r.toml"
+    path.write_text(
+        'id = "r"\ntitle = "T"\nversion = "1"\n[[check]]\nid = "C-1"\nsource = "activity"\n'
+        'assert = "breakdown_total_gender <= attendance"\nmessage = "m"\n',
+        "utf-8",
+    )
+    use = return_use(load(path, Catalogue([tmp_path])))
+    assert {"dimension", "category", "count"} <= set(use.fields["breakdowns"])
+    assert "breakdown_total_gender" not in use.fields["activities"]
 
 
 def _column(book: Workbook, record_type: str, field: str) -> int:
