@@ -47,7 +47,7 @@ from peerreport.records.vocabulary import vocabulary
 #: The name of the member-token pseudo-field of `activity`.
 MEMBER_TOKENS = "member_tokens"
 #: The breakdown dimensions; `category` draws its codes from these vocabularies.
-DIMENSIONS = ("ethnicity", "age_band", "gender")
+DIMENSIONS = ("ethnicity", "age_band", "gender", "indigenous_status", "cald")
 
 #: An apportioned level (FTE, people): value × overlap days / the period's days.
 AVERAGE = "average"
@@ -171,7 +171,8 @@ def sources() -> dict[str, Source]:
         ),
         "breakdown": Source(
             "breakdown",
-            "Breakdown counts (attendance by ethnicity, age band or gender), each joined "
+            "Breakdown counts (attendance by ethnicity, age band, gender, Indigenous status or "
+            "CALD background), each joined "
             "to its activity.",
             (*activity_fields, *breakdown_own),
             ("activity_id", "dimension", "category"),
