@@ -37,7 +37,9 @@ def _vocab_member(name: str) -> Any:
         hint = vocab.suggest(value)
         allowed = ", ".join(vocab.codes)
         did_you_mean = f" Did you mean '{hint}'?" if hint else ""
-        raise ValueError(f"is not a known {vocab.title.lower()}.{did_you_mean} Allowed: {allowed}")
+        raise ValueError(
+            f"is not a known {vocab.title_in_sentence}.{did_you_mean} Allowed: {allowed}"
+        )
 
     return BeforeValidator(validate)
 
@@ -323,7 +325,13 @@ class Activity(Record):
         None,
         **_meta(
             "How many resources were given out (leaflets, information packs, kits).",
-            ("resources", "resources distributed", "information given", "leaflets given"),
+            (
+                "resources",
+                "resources given out",
+                "resources distributed",
+                "information given",
+                "leaflets given",
+            ),
             example="15",
         ),
     )
@@ -393,7 +401,7 @@ class BreakdownCount(Record):
             did_you_mean = f" Did you mean '{hint}'?" if hint else ""
             raise FieldProblem(
                 "category",
-                f"category '{self.category}' is not a known {vocab.title.lower()}."
+                f"category '{self.category}' is not a known {vocab.title_in_sentence}."
                 f"{did_you_mean} Allowed: {', '.join(vocab.codes)}",
             )
         if code != self.category:
