@@ -107,8 +107,12 @@ def unit_filter(source: str, units: UnitRule) -> ColumnElement[bool]:
     if source not in UNIT_SOURCES:
         return true()
     unit = (schema.workforce if source == "workforce" else schema.activity).c.purchase_unit
-    assigned = unit.is_not(None) if units.units is None else unit.in_(sorted(units.units))
-    if not units.units and units.units is not None:
+    assigned: ColumnElement[bool]
+    if units.units is None:
+        assigned = unit.is_not(None)
+    elif units.units:
+        assigned = unit.in_(sorted(units.units))
+    else:
         assigned = false()  # no unit listed: IN () is not valid SQL everywhere
     return or_(assigned, unit.is_(None)) if units.unassigned else assigned
 
