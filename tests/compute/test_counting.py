@@ -14,6 +14,7 @@ from peerreport.compute import evaluate
 from peerreport.compute.tables import row_filter
 from peerreport.rulebook import RuleFile
 from peerreport.rulebook.counting import UnitRule
+from peerreport.rulebook.diff import diff
 from peerreport.rulebook.meaning import meaning_digest
 from peerreport.rulebook.problems import RuleFileInvalid
 from peerreport.store import schema
@@ -149,3 +150,15 @@ def test_sql_and_python_agree_on_which_records_count(
         found = set(conn.execute(query).scalars())
         transaction.rollback()
     assert found == expected
+
+
+def test_rules_diff_marks_purchase_units_as_meaning_only_when_counted_only(
+    rule_file: Callable[[str], RuleFile],
+) -> None:
+    only = '[counting]\npurchase_units = "only"\n'
+    other = MEASURES.replace('"MHC36F", "MHC37"', '"MHC99"')
+    counted = diff(rule_file(MEASURES + only).model, rule_file(other + only).model)
+    plain = diff(rule_file(MEASURES).model, rule_file(other).model)
+    assert [(c.key, c.meaning) for c in counted.changes] == [("purchase_units", True)]
+    assert [(c.key, c.meaning) for c in plain.changes] == [("purchase_units", False)]
+    assert counted.meaning_changed and not plain.meaning_changed
