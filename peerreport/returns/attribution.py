@@ -21,7 +21,8 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select
 
-from peerreport.findings import Finding, Severity
+from peerreport.findings import Finding
+from peerreport.findings_catalogue import finding
 from peerreport.returns.periods import Period
 from peerreport.rulebook.counting import UnitRule, is_exclusive, rule_of
 from peerreport.rulebook.model import RuleFileModel
@@ -168,9 +169,8 @@ def _claimed_twice(
 ) -> Finding:
     under = f"under purchase unit {unit}" if unit is not None else "with no purchase unit"
     more = ", ..." if count > len(examples) else ""
-    return Finding(
+    return finding(
         "REC-001",
-        Severity.ERROR,
         f"{activities(count)} {under} ({', '.join(examples)}{more}) are counted by "
         f"{' and '.join(exclusive)}, which each claim their activities for themselves",
         "Each activity belongs to one of these returns: give the activities the purchase unit "
