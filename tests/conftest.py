@@ -97,7 +97,11 @@ def engine(db_url: str) -> Iterator[Engine]:
 
 #: Modules that may build a `Finding` with a code the catalogue does not declare:
 #: the checks of rule files (the rule file's own codes) and reading return.json back.
-_OWN_CODES = ("peerreport.compute.checks", "peerreport.returns.model")
+_OWN_CODES = (
+    "peerreport.compute.checks",
+    "peerreport.returns.model",
+    "peerreport.returns.history_checks",
+)
 
 
 @pytest.fixture(autouse=True, scope="session")

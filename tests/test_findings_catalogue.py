@@ -38,7 +38,12 @@ PACKAGE = ROOT / "peerreport"
 EMITTERS = {"finding", "_problem", "problem"}
 #: The only modules that build a `Finding` directly: the catalogue itself, the
 #: checks of rule files (their own codes) and reading a stored return.json.
-DIRECT = {"findings_catalogue.py", "compute/checks.py", "returns/model.py"}
+DIRECT = {
+    "findings_catalogue.py",
+    "compute/checks.py",
+    "returns/model.py",
+    "returns/history_checks.py",  # a rule file's history checks carry its own codes
+}
 #: A code-like literal with any capital prefix (SCAN-001 too), to catch strays.
 CODE_LIKE = re.compile(r"[A-Z]{2,5}-\d{3}")
 

@@ -55,6 +55,8 @@ def rules() -> None:
       peerreport rules lint rules/
       peerreport rules test rules/
       peerreport rules diff old/nz-peer-core.toml rules/nz-peer-core.toml
+      peerreport rules pack nz-peer-core --out nz-peer-core.zip
+      peerreport rules review nz-peer-core --volume 40
       peerreport rules schema > rule-file.schema.json
     """
 
@@ -375,6 +377,83 @@ def doc(rule_file: str, out: Path) -> None:
 
     out.write_text(render_rule_doc(load(rule_file)), "utf-8")
     click.echo(f"wrote {out}")
+
+
+@rules.command()
+@click.argument("rule_file")
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="The folder to write, or NAME.zip for one file to e-mail. Must not exist.",
+)
+def pack(rule_file: str, out: Path) -> None:
+    """Pack a rule file with everything providers need, to send to them.
+
+    Writes the rule file resolved (`extends` flattened: it loads on its own,
+    with the same digest and meaning digest), manifest.json (its digests and a
+    checksum of each file), the specification (as `rules doc` writes it), the
+    intake workbook for the return, the funder's workbook template when
+    `[export.xlsx] template` is set and the funder's public key
+    (funder.x25519.pub) when `[release] funder_key` is set. OUT ending in
+    .zip gets one zip file; anything else, a folder. Nothing is overwritten.
+
+    \b
+    Example:
+      peerreport rules pack nz-peer-support-adults --out mhc36f-2026.zip
+      peerreport rules pack my-return.toml --out my-return-pack
+    """
+    from peerreport.packing import pack_rule_file
+
+    made = pack_rule_file(rule_file, out)
+    manifest = made.manifest
+    click.echo(f"wrote {out}: {manifest['rule_id']} {manifest['version']}")
+    for name in made.files:
+        click.echo(f"  {name}")
+    click.echo(f"digest {manifest['digest']}, meaning {manifest['meaning']}")
+
+
+@rules.command()
+@click.argument("rule_file")
+@click.option(
+    "--volume",
+    required=True,
+    type=click.IntRange(min=0),
+    help="How many records you typically have in a period, e.g. activities per quarter.",
+)
+@json_option
+@click.pass_context
+def review(ctx: click.Context, rule_file: str, volume: int, as_json: bool) -> None:
+    """Review a return for your organisation's size: a report to send the funder.
+
+    Reads the rule file only (no records). Lists (a) the figures small-count
+    protection will hide at VOLUME records a period: *never shown* when
+    VOLUME is below the threshold, *mostly hidden* when VOLUME divided by the
+    breakdown's cells is; only counts of records are judged, taking every
+    record as one the figure could count (the best case); (b) the record
+    fields each figure needs. Rule files have no `nothing` declaration yet,
+    so (c) figures without one are not listed.
+
+    Exit code 0 when no figure is flagged, 1 when some are, 2 for usage
+    errors.
+
+    \b
+    Example:
+      peerreport rules review nz-peer-core --volume 40
+      peerreport rules review my-return.toml --volume 12 --json > review.json
+    """
+    from peerreport.rule_review import review as review_rules
+    from peerreport.rule_review import review_text
+    from peerreport.rulebook import load
+
+    result = review_rules(load(rule_file), volume)
+    if as_json:
+        _echo_json(result.to_dict())
+    else:
+        click.echo(review_text(result))
+    if result.flagged:
+        ctx.exit(1)
 
 
 @rules.command()

@@ -25,7 +25,7 @@ from peerreport.errors import PeerreportError
 from peerreport.records.models import RECORD_TYPES, Record
 from peerreport.rulebook import RuleFile
 from peerreport.rulebook.fixture_lint import fixture_period
-from peerreport.rulebook.model import Fixture
+from peerreport.rulebook.fixture_model import Fixture
 
 FIXTURE_ORG = "FIXTURE"
 _TOKEN_SECRET = b"peerreport-fixture-secret"

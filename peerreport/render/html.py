@@ -13,7 +13,7 @@ from functools import cache
 from importlib.resources import files
 from typing import Any
 
-from peerreport.findings import Severity
+from peerreport.findings import Finding, Severity
 from peerreport.render.charts import (
     breakdown_chart,
     by_text,
@@ -200,6 +200,7 @@ def _finding_groups(ret: Return) -> list[dict[str, Any]]:
                 "message": f.message,
                 "hint": f.hint,
                 "location": place_words(f, ret),
+                "history": history_rows(f),
             }
             for f in findings
             if f.severity is severity
@@ -213,6 +214,23 @@ def _finding_groups(ret: Return) -> list[dict[str, Any]]:
                 }
             )
     return groups
+
+
+def history_rows(found: Finding) -> list[dict[str, str]]:
+    """A history check's earlier released values, for the finding on the page (oldest first)."""
+    if found.details.get("kind") != "history":
+        return []
+    return [
+        {"period": str(entry.get("period", "")), "value": _number_text(entry.get("value"))}
+        for entry in found.details.get("history") or []
+        if isinstance(entry, dict)
+    ]
+
+
+def _number_text(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return "" if value is None else str(value)
 
 
 def _note(figure: ReturnFigure) -> int:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from peerreport.rulebook.compiled import RuleFile
+from peerreport.rulebook.model import Check
 
 KIND_WORDS = {
     "count": "Counts the {source} records",
@@ -67,6 +68,8 @@ def rule_doc_context(rule_file: RuleFile) -> dict[str, Any]:
     for compiled_check in rule_file.checks.values():
         check = compiled_check.check
         rule = check.assert_ or f"{check.total} = {' + '.join(check.parts)}"
+        if check.kind == "history":
+            rule = history_rule(check)
         checks.append(
             {
                 "id": check.id,
@@ -126,3 +129,15 @@ def render_rule_doc(rule_file: RuleFile) -> str:
     source = resources.files("peerreport_templates").joinpath("rule-doc.html.j2").read_text("utf-8")
     env = ImmutableSandboxedEnvironment(autoescape=True, undefined=StrictUndefined)
     return env.from_string(source).render(rule_doc_context(rule_file))
+
+
+def history_rule(check: Check) -> str:
+    """A history check's rule in words, e.g. 'calls within 0.5-2 x the mean of 4 earlier
+    periods'."""
+    tests = []
+    if check.ratio is not None:
+        low, high = (f"{r:g}" for r in check.ratio)
+        tests.append(f"within {low}-{high} x the mean")
+    if check.z is not None:
+        tests.append(f"within {check.z:g} standard deviations of the mean")
+    return f"{check.history} {' and '.join(tests)} of its {check.periods} earlier periods"

@@ -20,6 +20,7 @@ from peerreport.disclosure.release import audit_release
 from peerreport.findings import Finding, Location
 from peerreport.findings_catalogue import finding
 from peerreport.returns.due import due_date
+from peerreport.returns.history_checks import history_findings
 from peerreport.returns.model import Return, RuleInfo
 from peerreport.returns.periods import Period
 from peerreport.returns.release import (
@@ -50,7 +51,8 @@ def build_return(
     the return names that revision, so it can be rebuilt exactly as it was.
     `figures_only` is for an earlier period shown beside it (trend charts): the
     same figures and checks, but no records digest (its `records_digest` is
-    empty; `record_counts` are counted) and no completeness warnings.
+    empty; `record_counts` are counted), no completeness warnings and no history
+    checks (which build such earlier periods themselves).
     """
     with engine.connect() as conn:
         revision = resolve_revision(conn, org, as_of)
@@ -74,6 +76,10 @@ def build_return(
     policy = rule_file.disclosure
     # Findings and record counts are released values too (returns/release.py).
     findings = release_findings(rule_file, findings, figures, org, period)
+    if not figures_only:
+        # History checks compare released values with earlier periods' (history_checks.py).
+        later = history_findings(engine, org, org_name, rule_file, period, figures, revision)
+        findings = sorted([*findings, *later], key=lambda f: (f.severity.rank, f.code))
     counts = release_record_counts(counts, policy, org, period)
     return Return(
         organisation=org,

@@ -23,9 +23,19 @@ def earlier_period(period: Period, months: int) -> Period:
 
 
 def history(
-    engine: Engine, org: str, org_name: str, rule_file: RuleFile, period: Period, count: int = 4
+    engine: Engine,
+    org: str,
+    org_name: str,
+    rule_file: RuleFile,
+    period: Period,
+    count: int = 4,
+    as_of: int | None = None,
 ) -> list[Return]:
-    """Up to `count` earlier periods that have any records, oldest first."""
+    """Up to `count` earlier periods that have any records, oldest first.
+
+    `as_of` is the records revision (default: the newest), so a return rebuilt as of its
+    revision compares with the same earlier figures as when it was built.
+    """
     months = _STEP.get(period.kind)
     if months is None:
         return []
@@ -35,7 +45,10 @@ def history(
         current = earlier_period(current, months)
         # The true record counts: a built return releases them protected (or not at all).
         with engine.connect() as conn:
-            if not any(record_counts(conn, org, current.start, current.end).values()):
+            counts = record_counts(conn, org, current.start, current.end, as_of)
+            if not any(counts.values()):
                 break
-        found.append(build_return(engine, org, org_name, rule_file, current, figures_only=True))
+        found.append(
+            build_return(engine, org, org_name, rule_file, current, as_of, figures_only=True)
+        )
     return list(reversed(found))

@@ -41,6 +41,7 @@ CHECK_PLACEHOLDERS = {
     "record": ("count", "sample"),
     "return": (),
     "consistency": ("total", "parts", "difference"),
+    "history": ("value", "mean", "low", "high", "history"),
 }
 
 
@@ -378,11 +379,13 @@ class Analysis:
 
     def _check(self, c: Check, types: dict[str, Type]) -> CompiledCheck:
         where = assertion = None
-        if c.kind == "consistency":
-            for attr, ident in [
-                ("total", c.total),
-                *((f"parts[{i}]", p) for i, p in enumerate(c.parts)),
-            ]:
+        if c.kind in ("consistency", "history"):
+            named: list[tuple[str, str | None]] = (
+                [("history", c.history)]
+                if c.kind == "history"
+                else [("total", c.total), *((f"parts[{i}]", p) for i, p in enumerate(c.parts))]
+            )
+            for attr, ident in named:
                 if ident not in types:
                     self._problem(
                         "RUL-033",

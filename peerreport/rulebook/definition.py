@@ -83,7 +83,16 @@ def check_definition(check: CompiledCheck, rule_file: RuleFile | None = None) ->
 
 
 def _json(data: Any) -> str:
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return json.dumps(
+        data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_literal
+    )
+
+
+def _literal(value: Any) -> str:
+    """A date or time literal of an expression, as text (its type is in the node)."""
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    raise TypeError(f"cannot write {type(value).__name__} in a definition")
 
 
 def _definition(

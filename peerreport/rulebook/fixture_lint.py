@@ -10,7 +10,7 @@ from peerreport.findings import Finding
 from peerreport.language import did_you_mean
 from peerreport.records.models import RECORD_TYPES
 from peerreport.rulebook.compiled import RuleFile
-from peerreport.rulebook.model import Fixture
+from peerreport.rulebook.fixture_model import Fixture
 from peerreport.rulebook.problems import key_path, problem
 
 #: Finding codes the compute stage itself produces (besides the checks' codes).

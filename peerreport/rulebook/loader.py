@@ -119,18 +119,18 @@ def _item_label(data: dict[str, Any], loc: list[Any]) -> str:
 
 def _suggest_key(loc: list[Any]) -> str:
     from peerreport.language import did_you_mean
-    from peerreport.rulebook import export_model, model
+    from peerreport.rulebook import export_model, fixture_model, model
 
     owners: dict[str, type[Any]] = {
         "measure": model.Measure,
         "check": model.Check,
         "override": model.Override,
-        "fixture": model.Fixture,
+        "fixture": fixture_model.Fixture,
         "disclosure": model.Disclosure,
         "release": model.Release,
         "due": model.Due,
         "grouping": model.Grouping,
-        "expect": model.Expect,
+        "expect": fixture_model.Expect,
         "export": export_model.Export,
         "xlsx": export_model.ExportXlsx,
         "adx": export_model.ExportAdx,

@@ -2,7 +2,8 @@
 
 A rule file is TOML. Its top level is `RuleFileModel`; `[[measure]]`,
 `[[check]]`, `[[override]]`, `[[fixture]]`, `[disclosure]`, `[release]`, `[due]` and
-`[grouping.NAME]` are the models below (`[export]` is in `export_model.py`).
+`[grouping.NAME]` are the models below (`[export]` is in `export_model.py`,
+`[[fixture]]` in `fixture_model.py`).
 Unknown keys are errors everywhere (`extra="forbid"`), so a misspelt key never
 silently does nothing. Field descriptions are the
 reference documentation: docs/rule-files.md is checked against them.
@@ -12,9 +13,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SerializerFunctionWrapHandler, model_serializer, model_validator
 
 from peerreport.rulebook.export_model import Export
+from peerreport.rulebook.fixture_model import Fixture
 from peerreport.rulebook.strict import Strict as _Strict
 
 MeasureId = Annotated[
@@ -323,9 +325,11 @@ class Measure(_Strict):
 class Check(_Strict):
     """A rule the records or the return must satisfy.
 
-    Three kinds: a record check (`source` and `assert` over each record's
-    fields), a return check (`assert` over measures) and a consistency check
-    (`total` equals the sum of `parts`).
+    Four kinds: a record check (`source` and `assert` over each record's
+    fields), a return check (`assert` over measures), a consistency check
+    (`total` equals the sum of `parts`) and a history check (`history`: a
+    measure's released total against its released totals in earlier periods,
+    by `ratio` and/or `z`; `returns/history_checks.py` runs it).
     """
 
     id: CheckCode
@@ -347,9 +351,34 @@ class Check(_Strict):
         "the sum of its cells).",
     )
     tolerance: float = Field(0, ge=0, description="Consistency check: allowed difference.")
+    history: MeasureId | None = Field(
+        None,
+        description="Makes this a history check: this measure's released total is compared "
+        "with its released totals in the earlier periods of the same length (severity "
+        "warning unless set).",
+    )
+    periods: int = Field(
+        4,
+        ge=1,
+        le=24,
+        description="History check: how many earlier periods to compare with (the most "
+        "recent ones, back to the first period with no records).",
+    )
+    ratio: tuple[float, float] | None = Field(
+        None,
+        description="History check: [low, high]; flagged when the value is below low x the "
+        "mean of the earlier values or above high x that mean, e.g. [0.5, 2.0].",
+    )
+    z: float | None = Field(
+        None,
+        gt=0,
+        description="History check: flagged when the value is further than z standard "
+        "deviations from the mean of the earlier values (needs at least 3 of them).",
+    )
     message: str = Field(
         description="What the finding says; {name} is replaced by a measure's value, and "
-        "{count}, {sample}, {total}, {parts}, {difference} by the check's own values."
+        "{count}, {sample}, {total}, {parts}, {difference}, {value}, {mean}, {low}, {high}, "
+        "{history} by the check's own values."
     )
     hint: str = Field("", description="How the coordinator can fix it.")
     sample: int = Field(
@@ -357,8 +386,33 @@ class Check(_Strict):
     )
     enabled: bool = Field(True, description="false switches the check off.")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _history_warns(cls, data: Any) -> Any:
+        # A history check is a warning unless the file says otherwise; filled in here so
+        # that leaving severity out and writing "warning" have one digest.
+        if isinstance(data, dict) and data.get("history") and "severity" not in data:
+            return {**data, "severity": "warning"}
+        return data
+
     @model_validator(mode="after")
     def _one_kind(self) -> Check:
+        if self.history:
+            if self.assert_ or self.total or self.parts or self.source or self.where:
+                raise ValueError(
+                    "a history check (history) cannot have assert, total, parts, source or where"
+                )
+            if self.ratio is None and self.z is None:
+                raise ValueError(
+                    "a history check needs ratio (e.g. ratio = [0.5, 2.0]) or z (e.g. z = 3.0)"
+                )
+            if self.ratio is not None and not 0 <= self.ratio[0] <= self.ratio[1]:
+                raise ValueError(
+                    "ratio is [low, high] with 0 <= low <= high, e.g. ratio = [0.5, 2.0]"
+                )
+            return self
+        if "periods" in self.model_fields_set or self.ratio is not None or self.z is not None:
+            raise ValueError("periods, ratio and z belong to a history check (history = measure)")
         if bool(self.assert_) == bool(self.total):
             raise ValueError("a check needs either assert or total (with parts), not both")
         if self.total and not self.parts:
@@ -367,9 +421,21 @@ class Check(_Strict):
             raise ValueError("a consistency check cannot have source or where")
         return self
 
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # The history keys are left out of other checks, so rule files written before
+        # history checks existed keep their digests (and the returns built with them match).
+        data: dict[str, Any] = handler(self)
+        if self.history is None:
+            for key in ("history", "periods", "ratio", "z"):
+                data.pop(key, None)
+        return data
+
     @property
-    def kind(self) -> Literal["record", "return", "consistency"]:
-        """record, return or consistency."""
+    def kind(self) -> Literal["record", "return", "consistency", "history"]:
+        """record, return, consistency or history."""
+        if self.history:
+            return "history"
         if self.total:
             return "consistency"
         return "record" if self.source else "return"
@@ -411,80 +477,6 @@ class Remove(_Strict):
     def target(self) -> str:
         """The id removed."""
         return self.measure if self.measure is not None else (self.check or "")
-
-
-_FIGURES_HELP = (
-    'Measure id = expected value; or a table {total = n, cells = {"code" = n}} '
-    "(cell keys are the `by` codes joined with ',', '-' for not recorded)."
-)
-
-
-class ExpectIncludes(_Strict):
-    """The partial form of a fixture's expectations: what must be there; more may be."""
-
-    figures: dict[str, Any] = Field(
-        default_factory=dict,
-        description="These figures must be present with these values (others are not "
-        "compared). " + _FIGURES_HELP,
-    )
-    findings: list[str] = Field(
-        default_factory=list,
-        description="These finding codes must be among the findings; other codes may be too.",
-    )
-
-
-class Expect(_Strict):
-    """What a fixture expects: the exact form (`findings`), the partial one (`includes`), or
-    both for different parts."""
-
-    figures: dict[str, Any] = Field(
-        default_factory=dict,
-        description="Only the figures listed are compared. " + _FIGURES_HELP,
-    )
-    findings: list[str] | None = Field(
-        None, description="Exactly these finding codes (in any order); [] means none."
-    )
-    includes: ExpectIncludes | None = Field(
-        None,
-        description="The partial form: figures and finding codes that must be present "
-        "(others may exist), e.g. includes.findings = ['EX-010'].",
-    )
-
-    @model_validator(mode="after")
-    def _one_findings_form(self) -> Expect:
-        if self.findings is not None and self.includes is not None and self.includes.findings:
-            raise ValueError(
-                "expect.findings (exactly these codes) and expect.includes.findings (at least "
-                "these) cannot both be given: keep one"
-            )
-        return self
-
-    def all_figures(self) -> dict[str, Any]:
-        """Every expected figure, from both forms (`includes` last)."""
-        extra = self.includes.figures if self.includes is not None else {}
-        return {**self.figures, **extra}
-
-
-class Fixture(_Strict):
-    """A test of the rule file: records in, expected figures and findings out."""
-
-    name: str = Field(description="What the fixture shows.")
-    period: tuple[str, str] = Field(
-        description="First and last day, e.g. ['2026-07-01', '2026-09-30']."
-    )
-    records: list[str] = Field(
-        default_factory=list,
-        description="Record files (CSV, XLSX, JSONL), relative to the rule file.",
-    )
-    activities: list[dict[str, Any]] = Field(default_factory=list, description="Inline activities.")
-    breakdowns: list[dict[str, Any]] = Field(default_factory=list, description="Inline breakdowns.")
-    workforce: list[dict[str, Any]] = Field(
-        default_factory=list, description="Inline workforce entries."
-    )
-    feedback: list[dict[str, Any]] = Field(
-        default_factory=list, description="Inline feedback tallies."
-    )
-    expect: Expect = Field(description="The expected results.")
 
 
 class RuleFileModel(_Strict):
@@ -551,6 +543,13 @@ class RuleFileModel(_Strict):
         "if written inline in brackets (inherited; a child may redefine a name).",
     )
     fixture: list[Fixture] = Field(default_factory=list, description="Tests of this rule file.")
+    resolved: bool = Field(
+        False,
+        exclude=True,  # a mark of how the file was written, not of what it decides
+        description="Set by `peerreport rules pack`: the file is a resolved rule file, "
+        "self-contained (no extends or override), whose [[remove]] tables record what its "
+        "lineage removed.",
+    )
     export: Export | None = Field(
         None,
         exclude=True,  # how files are laid out does not decide the return: not in the digest
@@ -565,5 +564,15 @@ class RuleFileModel(_Strict):
                 'counting.purchase_units = "only" counts only records under this rule '
                 "file's purchase_units, and it lists none: add purchase_units = "
                 '["..."] or count "all"'
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _resolved_stands_alone(self) -> RuleFileModel:
+        if self.resolved and (self.extends or self.override):
+            raise ValueError(
+                "resolved = true marks a self-contained file (written by `peerreport rules "
+                "pack`): it cannot have extends or [[override]]; edit the source rule file "
+                "and pack it again"
             )
         return self

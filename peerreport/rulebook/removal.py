@@ -57,7 +57,8 @@ def check_targets(
                     f"the {kind}.",
                 )
             )
-        elif target not in inherited[kind]:
+        elif target not in inherited[kind] and not model.resolved:
+            # A resolved (packed) file records the removals of its lineage; nothing to inherit.
             if inherited[kind]:
                 what = f"no inherited {kind} has that id." + did_you_mean(
                     target, list(inherited[kind])
@@ -125,6 +126,9 @@ def users(
                 attrs.append("total")
             if measure_id in c.parts:
                 attrs.append("parts")
+        elif c.kind == "history":
+            if c.history == measure_id:
+                attrs.append("history")
         elif c.kind == "return":
             attrs += [
                 a

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from peerreport.records.models import RECORD_TYPES
-from peerreport.rulebook import RuleFile
+from peerreport.rulebook import CompiledMeasure, RuleFile
 
 # Rule-file sources and the record sheets they read.
 _SHEETS_OF_SOURCE: dict[str, tuple[str, ...]] = {
@@ -56,19 +56,42 @@ def _collect(found: dict[str, set[str]], source: str | None, names: Iterable[str
             found.setdefault(owner, set()).add(name)
 
 
+def _measure_names(rule_file: RuleFile, measure: CompiledMeasure) -> list[str]:
+    names: list[str] = []
+    for expression in (measure.where, measure.argument):
+        if expression is not None:
+            names += expression.names()
+    for by in measure.measure.by:
+        grouping = rule_file.model.grouping.get(by)
+        names.append(grouping.field if grouping else by)
+    return names
+
+
+def _ordered(found: dict[str, set[str]]) -> dict[str, list[str]]:
+    return {
+        record_type: [f for f in RECORD_TYPES[record_type].model_fields if f in found[record_type]]
+        for record_type in RECORD_TYPES
+        if record_type in found
+    }
+
+
+def measure_use(rule_file: RuleFile, measure_id: str) -> dict[str, list[str]]:
+    """The fields of each record type one measure reads (beyond those every record has).
+
+    A derived measure (`expr`) reads no records itself: its record types are empty.
+    """
+    measure = rule_file.measures[measure_id]
+    found: dict[str, set[str]] = {}
+    _collect(found, measure.measure.record_source, _measure_names(rule_file, measure))
+    return _ordered(found)
+
+
 def return_use(rule_file: RuleFile) -> ReturnUse:
     """What a loaded rule file uses, for titling and annotating the intake workbook."""
     model = rule_file.model
     found: dict[str, set[str]] = {}
     for measure in rule_file.measures.values():
-        names: list[str] = []
-        for expression in (measure.where, measure.argument):
-            if expression is not None:
-                names += expression.names()
-        for by in measure.measure.by:
-            grouping = model.grouping.get(by)
-            names.append(grouping.field if grouping else by)
-        _collect(found, measure.measure.record_source, names)
+        _collect(found, measure.measure.record_source, _measure_names(rule_file, measure))
     for check in rule_file.checks.values():
         if not check.check.enabled or check.check.source is None:
             continue
@@ -79,9 +102,4 @@ def return_use(rule_file: RuleFile) -> ReturnUse:
         _collect(found, check.check.source, names)
     parts = [p for p in (model.funder, model.spec) if p]
     details = f" ({', '.join(parts)}; version {model.version})" if parts else ""
-    ordered = {
-        record_type: [f for f in RECORD_TYPES[record_type].model_fields if f in found[record_type]]
-        for record_type in RECORD_TYPES
-        if record_type in found
-    }
-    return ReturnUse(model.id, model.title, f"{model.title}{details}", ordered)
+    return ReturnUse(model.id, model.title, f"{model.title}{details}", _ordered(found))

@@ -111,6 +111,8 @@ CASES: dict[str, list[Case]] = {
     "rules test": [Case(("rules", "test", "{rules}"), NO_ORG_DATA)],
     "rules diff": [Case(("rules", "diff", "{rules}", "{rules}"), NO_ORG_DATA)],
     "rules doc": [Case(("rules", "doc", "{rules}", "--out", "{tmp}/rules.md"), NO_ORG_DATA)],
+    "rules pack": [Case(("rules", "pack", "{rules}", "--out", "{tmp}/pack.zip"), NO_ORG_DATA)],
+    "rules review": [Case(("rules", "review", "{rules}", "--volume", "40"), NO_ORG_DATA)],
     "rules schema": [Case(("rules", "schema"), NO_ORG_DATA)],
     "template intake": [Case(("template", "intake", "--out", "{tmp}/t.xlsx"), NO_ORG_DATA)],
     "build": [Case(("build", "{rules}", "--period", PERIOD), OWN)],

@@ -75,3 +75,23 @@ def test_names_spacing_parentheses_and_order_do_not_change_a_definition(tmp_path
     # Labels, ids and rule file ids are not part of it.
     for text in (canonical_definition(a, one), breakdown_key(a, ("remote",), one)):
         assert "channel" not in text and '"one"' not in text and "Renamed" not in text
+
+
+def test_date_and_time_literals_are_part_of_a_definition(tmp_path: Path) -> None:
+    """A measure with time('17:00') once could not be keyed at all (the build failed)."""
+    path = tmp_path / "times.toml"
+    measures = "".join(
+        f'[[measure]]\nid = "{ident}"\ncount = "activity"\nwhere = "{where}"\n\n'
+        for ident, where in (
+            ("evening", "start_time >= time('17:00')"),
+            ("late", "start_time >= time('21:00')"),
+            ("since", "date >= date('2026-08-01')"),
+        )
+    )
+    path.write_text(HEAD.format(ident="times", grouping="g") + measures, "utf-8")
+    rule_file = load(path)
+    evening, late, since = (
+        canonical_definition(rule_file.measures[m], rule_file) for m in ("evening", "late", "since")
+    )
+    assert "17:00" in evening and "21:00" in late and "2026-08-01" in since
+    assert evening != late

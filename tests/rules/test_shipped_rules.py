@@ -19,8 +19,8 @@ from peerreport.intake import load_records
 from peerreport.records.models import RECORD_TYPES, Record
 from peerreport.rulebook import Catalogue, RuleFile, lint, load, overlapping_between
 from peerreport.rulebook.fixture_lint import fixture_period
+from peerreport.rulebook.fixture_model import Fixture
 from peerreport.rulebook.loader import read_model
-from peerreport.rulebook.model import Fixture
 from peerreport.rulebook.resolve import resolve
 from peerreport.store.database import open_engine, upgrade
 from peerreport.store.records import ensure_organisation, save_records
