@@ -10,8 +10,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, insert, select
 
+from peerreport.audit.trace import Trace, trace
 from peerreport.compute import evaluate
 from peerreport.compute.tables import row_filter
+from peerreport.findings import Severity
+from peerreport.returns.build import build_return
+from peerreport.returns.periods import Period
 from peerreport.rulebook import RuleFile
 from peerreport.rulebook.counting import UnitRule
 from peerreport.rulebook.diff import diff
@@ -162,3 +166,19 @@ def test_rules_diff_marks_purchase_units_as_meaning_only_when_counted_only(
     assert [(c.key, c.meaning) for c in counted.changes] == [("purchase_units", True)]
     assert [(c.key, c.meaning) for c in plain.changes] == [("purchase_units", False)]
     assert counted.meaning_changed and not plain.meaning_changed
+
+
+def test_a_built_return_and_its_trace_count_only_the_return_s_units(
+    engine: Engine, rule_file: Callable[[str], RuleFile], store: Callable[..., None]
+) -> None:
+    """Building (disclosure audited over the same records) and tracing a figure read the
+    purchase units counted, as the figures do."""
+    rules = rule_file(MEASURES + '[counting]\npurchase_units = "only"\nunassigned = "exclude"\n')
+    _records(store)
+    period = Period(*Q1, "FY2027-Q1", "quarter")
+    ret = build_return(engine, ORG, "Test", rules, period)
+    assert not [f for f in ret.findings if f.severity is Severity.ERROR]
+    found = trace(engine, ret, rules, "people")
+    assert isinstance(found, Trace)
+    assert sorted(row[0] for row in found.rows) == ["A", "B"]
+    assert found.value == 7
