@@ -22,12 +22,14 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 
 from peerreport.disclosure.release import record_release
-from peerreport.errors import UsageError
+from peerreport.errors import RuleFileError, UsageError
 from peerreport.ledger import Pending, Submission, figure_changes, submissions
 from peerreport.ledger import submit as record
+from peerreport.returns.attribution import Attribution
 from peerreport.returns.model import Return
 from peerreport.returns.periods import Period
 from peerreport.rulebook import RuleFile, resolved_text
+from peerreport.rulebook.model import RuleFileModel
 from peerreport.workspace import Workspace
 
 
@@ -247,3 +249,49 @@ def submit_return(
         history=earlier,
     )
     return Submitted(filed.ret, filed, signer, made_key)
+
+
+def attribution_of(
+    engine: Engine,
+    org: str,
+    period_text: str,
+    workspace_returns: Sequence[str],
+    extra: Sequence[str] = (),
+) -> Attribution:
+    """Which returns count the period's activities (`returns.attribution`), for the CLI and
+    the web: the workspace's returns, those filed for an overlapping period, and `extra`.
+
+    The period is read with the financial year of the first rule file (07-01 if none).
+    """
+    from peerreport.ledger.query import submissions
+    from peerreport.returns.attribution import attribute, claimant
+    from peerreport.returns.periods import parse_period
+    from peerreport.rulebook import load
+
+    loaded: dict[str, RuleFileModel] = {}
+    why: dict[str, list[str]] = {}
+    missing: list[str] = []
+    for target, reason in [(r, "workspace") for r in workspace_returns] + [
+        (r, "named") for r in extra
+    ]:
+        rule_file = load(target)
+        loaded.setdefault(rule_file.model.id, rule_file.model)
+        why.setdefault(rule_file.model.id, []).append(reason)
+    first = next(iter(loaded.values()), None)
+    period = parse_period(period_text, (first.year_start if first else None) or "07-01")
+    for filed in submissions(engine, org, current_only=True):
+        if filed.period_end < period.start or filed.period_start > period.end:
+            continue
+        if filed.rule_id not in loaded:
+            try:
+                loaded[filed.rule_id] = load(filed.rule_id).model
+            except RuleFileError:
+                missing.append(filed.rule_id)  # filed from a file this install cannot find
+                continue
+        if "filed" not in why.setdefault(filed.rule_id, []):
+            why[filed.rule_id].append("filed")
+    claimants = [claimant(model, ", ".join(why[rule_id])) for rule_id, model in loaded.items()]
+    with engine.connect() as conn:
+        found = attribute(conn, org, period, claimants)
+    found.missing = sorted(set(missing))
+    return found

@@ -33,6 +33,7 @@ from peerreport.errors import UsageError
 from peerreport.language import Type, evaluate, to_sql
 from peerreport.returns.model import EXACT, PublishedCell, Return, ReturnFigure
 from peerreport.rulebook.compiled import CompiledMeasure, RuleFile
+from peerreport.rulebook.counting import rule_of
 from peerreport.store import schema
 
 CellKey = tuple[str | None, ...]
@@ -309,7 +310,14 @@ def _conditions(
 ) -> list[ColumnElement[bool]]:
     resolve = resolver(source, dict(rule_file.model.grouping), revision=ret.revision)
     conditions = [
-        row_filter(source, ret.organisation, ret.period.start, ret.period.end, ret.revision)
+        row_filter(
+            source,
+            ret.organisation,
+            ret.period.start,
+            ret.period.end,
+            ret.revision,
+            rule_of(rule_file.model),
+        )
     ]
     if compiled.where is not None:
         conditions.append(to_sql(compiled.where.tree, resolve))

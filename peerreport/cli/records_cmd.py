@@ -198,3 +198,91 @@ def scan(
     else:
         click.echo(f"{len(found.findings)} found. {found.findings[0].hint}")
     ctx.exit(0 if found.clean else 1)
+
+
+@records.command()
+@click.option(
+    "--period",
+    "-p",
+    "period_text",
+    required=True,
+    help="The period: 2026-Q3, FY2027-Q1, 2026-08, FY2027-H1, FY2027 or 2026-07-01..2026-09-30.",
+)
+@click.option(
+    "--rules",
+    "extra",
+    multiple=True,
+    help="Another rule file (a path or id) to consider as well; may be given more than once.",
+)
+@database_options
+@org_option
+@json_option
+@click.pass_context
+def attribution(
+    ctx: click.Context,
+    period_text: str,
+    extra: tuple[str, ...],
+    workspace_dir: Path | None,
+    db_url: str | None,
+    org: str | None,
+    as_json: bool,
+) -> None:
+    """Show which returns count the period's activities, by purchase unit.
+
+    The returns are the ones this workspace builds ([returns] files in
+    peerreport.toml), those the ledger holds a filing of for an overlapping
+    period, and any given with --rules. Each counts activities by its rule
+    file's [counting] (every activity, unless it counts only its own purchase
+    units). Activities that two returns both claim for themselves
+    ([counting] exclusive = true) are flagged (REC-001): exit code 1.
+
+    \b
+    Example:
+      peerreport records attribution --period FY2027-Q1
+      peerreport records attribution --period 2026-Q3 --rules au-community-sessions --json
+    """
+    from peerreport.filing import attribution_of
+    from peerreport.session import open_session
+
+    session = open_session(workspace_dir, db_url)
+    readable = session.organisation(org, "records")
+    workspace_returns = session.workspace.returns if session.workspace else ()
+    found = attribution_of(session.engine, readable, period_text, workspace_returns, extra)
+    if as_json:
+        print_json(found.to_dict())
+        ctx.exit(1 if found.findings else 0)
+    click.echo(render_attribution(found))
+    ctx.exit(1 if found.findings else 0)
+
+
+def render_attribution(found: object) -> str:
+    """The attribution report in plain words."""
+    from peerreport.returns.attribution import Attribution, activities
+
+    assert isinstance(found, Attribution)
+    period = found.period
+    lines = [f"Which returns count the activities of {found.org}, {period.label} "
+             f"({period.start:%d/%m/%Y} to {period.end:%d/%m/%Y})"]  # fmt: skip
+    if not found.claimants:
+        lines.append(
+            "No returns to compare: add the returns you file to peerreport.toml ([returns] "
+            "files), or name rule files with --rules."
+        )
+    for c in found.claimants:
+        lines.append(f"  {c.rule_id} ({c.why}): counts {c.counting_words()}")
+    for rule_id in found.missing:
+        lines.append(f"  {rule_id} (filed): its rule file is not found here, so it is left out")
+    if not found.lines:
+        lines.append("No activities are recorded in this period.")
+    for line in found.lines:
+        unit = line.purchase_unit or "no purchase unit"
+        counted = ", ".join(line.counted_by) if line.counted_by else "NO RETURN"
+        lines.append(f"  {unit}: {activities(line.activities)}, counted by {counted}")
+    if found.uncounted:
+        lines.append(f"{activities(found.uncounted)}: counted by none of these returns.")
+    for finding in found.findings:
+        lines.append(f"CLAIMED TWICE: {finding.message}")
+        lines.append(f"  {finding.hint}")
+    if not found.findings and found.claimants:
+        lines.append("No activity is claimed by two returns.")
+    return "\n".join(lines)

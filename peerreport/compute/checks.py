@@ -27,6 +27,7 @@ from peerreport.compute.tables import from_clause, id_columns, row_filter
 from peerreport.findings import Finding, Location, Severity
 from peerreport.language import evaluate
 from peerreport.rulebook import CompiledCheck, RuleFile
+from peerreport.rulebook.counting import rule_of
 from peerreport.rulebook.sources import sources
 from peerreport.rulebook.template import fill
 
@@ -105,7 +106,9 @@ class CheckRunner:
                 .select_from(from_clause(source))
                 .where(
                     and_(
-                        row_filter(source, org, start, end, revision),
+                        row_filter(
+                            source, org, start, end, revision, rule_of(self.rule_file.model)
+                        ),
                         failing(c, self.rule_file, revision),
                     )
                 )

@@ -35,6 +35,7 @@ from peerreport.language import Type, to_sql
 from peerreport.language.sql import Resolve
 from peerreport.rulebook import CompiledCheck, CompiledMeasure, RuleFile
 from peerreport.rulebook.cells import measure_codes
+from peerreport.rulebook.counting import rule_of
 from peerreport.rulebook.model import Grouping
 from peerreport.rulebook.sources import sources
 from peerreport.store import schema
@@ -225,7 +226,9 @@ def statement(
         ]
     columns += [_failures(c, rule_file, revision).label(f"c{i}") for i, c in enumerate(scan.checks)]
     query = select(*groups, *columns).select_from(from_clause(scan.source))
-    query = query.where(row_filter(scan.source, org, start, end, revision))
+    query = query.where(
+        row_filter(scan.source, org, start, end, revision, rule_of(rule_file.model))
+    )
     if groups:
         query = query.group_by(*groups)
     return query

@@ -26,13 +26,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Float, Numeric, Time, and_, case, cast, func, literal, null
+from sqlalchemy import Float, Numeric, Time, and_, case, cast, false, func, literal, null, or_, true
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.expression import FromClause
 
 from peerreport.compute.apportion import apportioned_sql, counts_in_period
 from peerreport.compute.breakdown_totals import breakdown_total_sql
 from peerreport.language.sql import Resolve
+from peerreport.rulebook.counting import EVERYTHING, UNIT_SOURCES, UnitRule
 from peerreport.rulebook.model import Grouping
 from peerreport.rulebook.sources import BREAKDOWN_TOTALS
 from peerreport.rulebook.time_bands import is_time_field, parse_band
@@ -81,21 +82,48 @@ def _table_for(source: str, name: str) -> Any:
 
 
 def row_filter(
-    source: str, org: str, start: dt.date, end: dt.date, revision: int | None = None
+    source: str,
+    org: str,
+    start: dt.date,
+    end: dt.date,
+    revision: int | None = None,
+    units: UnitRule = EVERYTHING,
 ) -> ColumnElement[bool]:
-    """The organisation, period and revision condition of a source."""
+    """The organisation, period and revision condition of a source, and which purchase
+    units the return counts (`units`: every record by default)."""
     if source in ("activity", "breakdown", TOKENS):
         a = schema.activity
         conditions = [a.c.org == org, a.c.date >= start, a.c.date <= end, version(a, revision)]
         if source == "breakdown":
             conditions.append(version(schema.activity_breakdown, revision))
+        if not units.everything:
+            conditions.append(unit_filter(source, units))
         return and_(*conditions)
     table = schema.workforce if source == "workforce" else schema.feedback
-    return and_(
+    conditions = [
         table.c.org == org,
         counts_in_period(source, start, end),
         version(table, revision),
-    )
+    ]
+    if not units.everything and source in UNIT_SOURCES:
+        conditions.append(unit_filter(source, units))
+    return and_(*conditions)
+
+
+def unit_filter(source: str, units: UnitRule) -> ColumnElement[bool]:
+    """The records of `source` a return counts by their purchase unit (`UnitRule.counts` in
+    SQL). A source without purchase units (feedback) counts whole."""
+    if source not in UNIT_SOURCES:
+        return true()
+    unit = (schema.workforce if source == "workforce" else schema.activity).c.purchase_unit
+    assigned: ColumnElement[bool]
+    if units.units is None:
+        assigned = unit.is_not(None)
+    elif units.units:
+        assigned = unit.in_(sorted(units.units))
+    else:
+        assigned = false()  # no unit listed: IN () is not valid SQL everywhere
+    return or_(assigned, unit.is_(None)) if units.unassigned else assigned
 
 
 def version(table: Any, revision: int | None) -> ColumnElement[bool]:

@@ -26,9 +26,10 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from peerreport.compute.apportion import counts_in_period
 from peerreport.compute.scans import apportions
-from peerreport.compute.tables import from_clause, resolver, version
+from peerreport.compute.tables import from_clause, resolver, unit_filter, version
 from peerreport.language import Type, to_sql
 from peerreport.rulebook import CompiledMeasure, RuleFile
+from peerreport.rulebook.counting import rule_of
 from peerreport.rulebook.sources import BREAKDOWN_TOTALS
 from peerreport.store import schema
 
@@ -126,8 +127,12 @@ class Planner:
         plan = self.plans.setdefault(source, SourcePlan(source))
         resolve = resolver(source, dict(rule_file.model.grouping))
         where = None
-        if m.where is not None:
-            cond = to_sql(m.where.tree, resolve)
+        units = rule_of(rule_file.model)
+        if m.where is not None or not units.everything:
+            # The records a measure counts: its `where`, within the purchase units counted.
+            conds = [] if units.everything else [unit_filter(source, units)]
+            conds += [to_sql(m.where.tree, resolve)] if m.where is not None else []
+            cond = and_(*conds)
             where = self._id(plan.wheres, "w", case((cond, literal(1)), else_=literal(0)))
         argument = None
         if kind == "sum":

@@ -94,7 +94,7 @@ def not_in_vocabulary(name: str, value: str) -> str:
     """'"gorup" is not on the kind of activity list: did you mean "Peer support group session"?
     Choose ...', in the labels the intake workbook's drop-downs show."""
     vocab = vocabulary(name)
-    title = vocab.title[:1].lower() + vocab.title[1:]
+    title = vocab.title_in_sentence
     suggestion = vocab.suggest(value)
     labels = listed([f'"{t.label}"' for t in vocab.terms], "or")
     if suggestion is None:

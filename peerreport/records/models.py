@@ -37,7 +37,9 @@ def _vocab_member(name: str) -> Any:
         hint = vocab.suggest(value)
         allowed = ", ".join(vocab.codes)
         did_you_mean = f" Did you mean '{hint}'?" if hint else ""
-        raise ValueError(f"is not a known {vocab.title.lower()}.{did_you_mean} Allowed: {allowed}")
+        raise ValueError(
+            f"is not a known {vocab.title_in_sentence}.{did_you_mean} Allowed: {allowed}"
+        )
 
     return BeforeValidator(validate)
 
@@ -111,6 +113,36 @@ Identifier = Annotated[
 Count = Annotated[int, Field(ge=0, le=1_000_000)]
 OptionalCount = Annotated[Count | None, BeforeValidator(_blank_to_none)]
 Hours = Annotated[Decimal, Field(ge=0, le=100_000, max_digits=12, decimal_places=2)]
+
+
+def _unit_code(value: object) -> object:
+    """Purchase unit codes are compared as written by the funder: upper case, no spaces."""
+    if not isinstance(value, str):
+        return value
+    code = value.strip().upper()
+    return code or None
+
+
+#: A funder's purchase unit code ("MHC36F"): letters, digits, '.', '-' or '_'.
+PurchaseUnit = Annotated[
+    Annotated[str, Field(max_length=32, pattern=r"^[A-Z0-9][A-Z0-9._\-]*$")] | None,
+    BeforeValidator(_unit_code),
+]
+
+#: The intake synonyms of `purchase_unit` (activities and workforce entries).
+_UNIT_SYNONYMS = (
+    "purchase unit",
+    "purchase unit code",
+    "pu",
+    "pu code",
+    "contract",
+    "contract code",
+)
+_UNIT_HELP = (
+    "The funder's purchase unit code the work is delivered under (e.g. MHC36F), if the "
+    "organisation records it. A return that counts only its own purchase units reads it; "
+    "blank means not assigned."
+)
 
 
 def _meta(
@@ -279,6 +311,38 @@ class Activity(Record):
             example="kereru7; tui42",
         ),
     )
+    purchase_unit: PurchaseUnit = Field(None, **_meta(_UNIT_HELP, _UNIT_SYNONYMS, example="MHC36F"))
+    resources_linked: OptionalCount = Field(
+        None,
+        **_meta(
+            "How many people were linked to community resources (a service, a group, housing "
+            "or income help).",
+            ("linked to resources", "people linked", "referrals to community resources"),
+            example="2",
+        ),
+    )
+    resources_given: OptionalCount = Field(
+        None,
+        **_meta(
+            "How many resources were given out (leaflets, information packs, kits).",
+            (
+                "resources",
+                "resources given out",
+                "resources distributed",
+                "information given",
+                "leaflets given",
+            ),
+            example="15",
+        ),
+    )
+    calls_missed: OptionalCount = Field(
+        None,
+        **_meta(
+            "Warm-line calls only: how many calls were missed or went unanswered.",
+            ("missed calls", "unanswered calls", "calls unanswered", "abandoned calls"),
+            example="3",
+        ),
+    )
     notes: OptionalText = Field(
         None,
         **_meta(
@@ -297,11 +361,18 @@ class Activity(Record):
                 f"first_time ({self.first_time}) cannot be more than attendance "
                 f"({self.attendance})",
             )
+        if self.calls_missed is not None and self.kind != "warm_line_call":
+            raise FieldProblem(
+                "calls_missed",
+                f"calls_missed is for warm-line calls; this activity is '{self.kind}': "
+                "leave it blank or record the activity as a warm-line call",
+            )
         return self
 
 
 class BreakdownCount(Record):
-    """Attendance at one activity broken down by ethnicity, age band or gender (counts only)."""
+    """Attendance at one activity broken down by ethnicity, age band, gender, Aboriginal and
+    Torres Strait Islander status or CALD background (counts only)."""
 
     record_type: ClassVar[str] = "breakdowns"
     natural_key: ClassVar[tuple[str, ...]] = ("activity_id", "dimension", "category")
@@ -330,7 +401,7 @@ class BreakdownCount(Record):
             did_you_mean = f" Did you mean '{hint}'?" if hint else ""
             raise FieldProblem(
                 "category",
-                f"category '{self.category}' is not a known {vocab.title.lower()}."
+                f"category '{self.category}' is not a known {vocab.title_in_sentence}."
                 f"{did_you_mean} Allowed: {', '.join(vocab.codes)}",
             )
         if code != self.category:
@@ -387,6 +458,7 @@ class WorkforceEntry(_PeriodRecord):
     training_hours: Hours = Field(
         Decimal(0), **_meta("Hours of training received.", ("training", "training hrs"))
     )
+    purchase_unit: PurchaseUnit = Field(None, **_meta(_UNIT_HELP, _UNIT_SYNONYMS, example="MHC36F"))
 
 
 class FeedbackTally(_PeriodRecord):

@@ -32,6 +32,8 @@ class Vocabulary:
     title: str
     description: str
     terms: tuple[Term, ...]
+    #: The title begins with a proper noun ("Aboriginal ..."), kept capitalised mid-sentence.
+    proper_title: bool = False
     _lookup: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
     _exact: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
@@ -45,6 +47,13 @@ class Vocabulary:
     def codes(self) -> tuple[str, ...]:
         """The stored codes, in their documented order."""
         return tuple(t.code for t in self.terms)
+
+    @property
+    def title_in_sentence(self) -> str:
+        """The title as it reads inside a sentence: 'kind of activity', 'Aboriginal and ...'."""
+        if self.proper_title:
+            return self.title
+        return self.title[:1].lower() + self.title[1:]
 
     def label(self, code: str) -> str:
         """The label people read for `code`."""
@@ -77,7 +86,11 @@ def vocabularies() -> dict[str, Vocabulary]:
             for t in body["term"]
         )
         result[name] = Vocabulary(
-            name=name, title=body["title"], description=body["description"], terms=terms
+            name=name,
+            title=body["title"],
+            description=body["description"],
+            terms=terms,
+            proper_title=bool(body.get("proper_title", False)),
         )
     return result
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from peerreport.rulebook.digest import digest
-from peerreport.rulebook.meaning import KEYED, PRESENTATION, meaning_digest, parts
+from peerreport.rulebook.meaning import KEYED, meaning_digest, parts, presentation
 from peerreport.rulebook.model import RuleFileModel
 
 #: How a key is named in a change's words, where the key itself would puzzle a reader.
@@ -114,7 +114,8 @@ def diff(old: RuleFileModel, new: RuleFileModel) -> RuleFileDiff:
     before, after = parts(old), parts(new)
     changes: list[Change] = []
     for part in before:
-        drop = PRESENTATION[part]
+        # A key is wording only if it is on both sides (purchase_units is not, with "only").
+        drop = presentation(part, old) & presentation(part, new)
         if part in ("grouping", *KEYED):
             changes += _items(part, before[part], after[part], drop)
         else:

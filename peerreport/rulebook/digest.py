@@ -19,7 +19,7 @@ from peerreport.rulebook.model import RuleFileModel
 def canonical(model: RuleFileModel) -> dict[str, Any]:
     """The resolved rule file as plain JSON data, without fixtures.
 
-    `due`, `release`, `define` and `remove` are left out when no file sets them, so rule
+    `due`, `release`, `counting`, `define` and `remove` are left out when no file sets them, so rule
     files written before the key existed keep their digests (and the returns built with them
     still match). A measure's `nothing` is left out when it is the default, `zero`, for the
     same reason.
@@ -29,6 +29,8 @@ def canonical(model: RuleFileModel) -> dict[str, Any]:
         exclude.add("due")
     if model.release is None:
         exclude.add("release")
+    if model.counting is None:
+        exclude.add("counting")
     if not model.define:
         exclude.add("define")
     if not model.remove:

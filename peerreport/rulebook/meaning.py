@@ -3,7 +3,8 @@
 The whole-file digest (`digest.py`) changes with every edit, so a funder who
 fixes a label would make every bundle already received uncollatable. The
 meaning digest covers only what changes figures or findings: the rule file
-id, periods, due date, disclosure and release policy, groupings' fields and
+id, periods, due date, disclosure and release policy, which records it counts
+(`[counting]`; with "only", the purchase units too), groupings' fields and
 codes, measures' definitions (kind, expression, source, filter, breakdown,
 rounding) and checks' conditions, severities and switches. It leaves out the
 presentation: titles, labels, descriptions, units, funder line codes, check
@@ -29,15 +30,31 @@ PRESENTATION: dict[str, frozenset[str]] = {
     "rule file": frozenset({"title", "version", "funder", "spec", "purchase_units", "description"}),
     "disclosure": frozenset({"symbol"}),
     "due": frozenset(),
+    "counting": frozenset(),
     "release": frozenset(),
     "grouping": frozenset({"label"}),
     "measure": frozenset({"label", "description", "unit", "line"}),
     "check": frozenset({"title", "message", "hint", "sample"}),
 }
 
+
+def presentation(part: str, model: RuleFileModel) -> frozenset[str]:
+    """The keys of `part` that are wording for this rule file: `PRESENTATION`, except that
+    `purchase_units` decides the figures when `[counting] purchase_units = "only"`."""
+    drop = PRESENTATION[part]
+    if part == "rule file" and counts_only_its_units(model):
+        return drop - {"purchase_units"}
+    return drop
+
+
+def counts_only_its_units(model: RuleFileModel) -> bool:
+    """Does the rule file count only records under its own purchase units?"""
+    return model.counting is not None and model.counting.purchase_units == "only"
+
+
 #: The parts of the canonical rule file that are lists of items keyed by id, or tables by name.
 KEYED = ("measure", "check")
-TABLES = ("disclosure", "due", "release")
+TABLES = ("disclosure", "due", "release", "counting")
 
 
 def parts(model: RuleFileModel) -> dict[str, Any]:
@@ -62,7 +79,9 @@ def meaning_canonical(model: RuleFileModel) -> dict[str, Any]:
     split = parts(model)
     result: dict[str, Any] = {}
     for name, value in split.items():
-        drop = PRESENTATION[name]
+        if name == "counting" and not value:
+            continue  # files without [counting] keep the meaning digest they had before it
+        drop = presentation(name, model)
         if name in ("grouping", *KEYED):
             result[name] = {
                 key: {k: v for k, v in item.items() if k not in drop} for key, item in value.items()

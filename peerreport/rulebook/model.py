@@ -118,6 +118,34 @@ class Release(_Strict):
     )
 
 
+class Counting(_Strict):
+    """Which records the return counts, by the purchase unit they carry.
+
+    By default every record of the organisation counts (`purchase_units = "all"`). With
+    `"only"`, every measure and record check counts only activities (and their breakdowns)
+    and workforce entries whose `purchase_unit` is one of the rule file's `purchase_units`,
+    plus those that carry none when `unassigned = "include"`. Feedback tallies carry no
+    purchase unit and always count. `peerreport.rulebook.counting` says it in Python,
+    `peerreport.compute.tables.unit_filter` in SQL.
+    """
+
+    purchase_units: Literal["all", "only"] = Field(
+        "all",
+        description="'all': every record counts, whatever its purchase unit (the default); "
+        "'only': only records under one of this rule file's `purchase_units`.",
+    )
+    unassigned: Literal["include", "exclude"] = Field(
+        "include",
+        description="Records that carry no purchase unit: 'include' counts them (the "
+        "default), 'exclude' leaves them out.",
+    )
+    exclusive: bool = Field(
+        False,
+        description="This return claims the records it counts for itself: `peerreport records "
+        "attribution` flags a record that another exclusive return counts too.",
+    )
+
+
 class Due(_Strict):
     """When each period's return is due: a day of a month after the period ends, or N days after.
 
@@ -489,6 +517,11 @@ class RuleFileModel(_Strict):
         description="When each period's return is due (inherited as a whole if not set; "
         "none by default).",
     )
+    counting: Counting | None = Field(
+        None,
+        description="Which records the return counts, by their purchase unit (inherited as a "
+        "whole if not set; by default every record counts).",
+    )
     disclosure: Disclosure | None = Field(
         None, description="Small-count protection (keys not set are inherited)."
     )
@@ -532,6 +565,17 @@ class RuleFileModel(_Strict):
         exclude=True,  # how files are laid out does not decide the return: not in the digest
         description="How returns are exported: the funder's workbook template and its cells.",
     )
+
+    @model_validator(mode="after")
+    def _units_to_count_only(self) -> RuleFileModel:
+        only = self.counting is not None and self.counting.purchase_units == "only"
+        if only and not self.purchase_units:
+            raise ValueError(
+                'counting.purchase_units = "only" counts only records under this rule '
+                "file's purchase_units, and it lists none: add purchase_units = "
+                '["..."] or count "all"'
+            )
+        return self
 
     @model_validator(mode="after")
     def _resolved_stands_alone(self) -> RuleFileModel:

@@ -36,6 +36,7 @@ from peerreport.language import did_you_mean
 from peerreport.rulebook.loader import read_model, read_rule_text
 from peerreport.rulebook.model import (
     Check,
+    Counting,
     Disclosure,
     Due,
     Grouping,
@@ -146,6 +147,7 @@ class _Merge:
     period: str | None = None
     year_start: str | None = None
     due: Due | None = None
+    counting: Counting | None = None
     lineage: list[str] = field(default_factory=list)
     origins: dict[str, Origin] = field(default_factory=dict)
 
@@ -162,6 +164,7 @@ def resolve(path: Path, catalogue: Catalogue | None = None) -> Resolved:
             "period": merged.period or "quarter",
             "year_start": merged.year_start or "07-01",
             "due": merged.due,
+            "counting": merged.counting,
             "disclosure": Disclosure.model_validate(merged.disclosure),
             "release": Release.model_validate(merged.release) if merged.release else None,
             "grouping": merged.groupings,
@@ -267,6 +270,7 @@ class _Resolver:
         result.period = model.period or result.period
         result.year_start = model.year_start or result.year_start
         result.due = model.due or result.due
+        result.counting = model.counting or result.counting
         for index, override in enumerate(model.override):
             inherited = result.checks.get(override.check)
             if inherited is None:
@@ -320,6 +324,7 @@ def _absorb(into: _Merge, other: _Merge) -> None:
     into.period = other.period or into.period
     into.year_start = other.year_start or into.year_start
     into.due = other.due or into.due
+    into.counting = other.counting or into.counting
     into.origins.update(other.origins)
 
 

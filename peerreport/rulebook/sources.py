@@ -50,7 +50,7 @@ from peerreport.records.vocabulary import vocabulary
 #: The name of the member-token pseudo-field of `activity`.
 MEMBER_TOKENS = "member_tokens"
 #: The breakdown dimensions; `category` draws its codes from these vocabularies.
-DIMENSIONS = ("ethnicity", "age_band", "gender")
+DIMENSIONS = ("ethnicity", "age_band", "gender", "indigenous_status", "cald")
 #: Fields of `activity` adding up its breakdown counts of one dimension (null when it has
 #: none), so a record check can compare an activity with its breakdowns.
 BREAKDOWN_TOTALS: dict[str, str] = {f"breakdown_total_{d}": d for d in DIMENSIONS}
@@ -187,7 +187,8 @@ def sources() -> dict[str, Source]:
         ),
         "breakdown": Source(
             "breakdown",
-            "Breakdown counts (attendance by ethnicity, age band or gender), each joined "
+            "Breakdown counts (attendance by ethnicity, age band, gender, Indigenous status or "
+            "CALD background), each joined "
             "to its activity.",
             (*activity_fields, *breakdown_own),
             ("activity_id", "dimension", "category"),

@@ -133,6 +133,11 @@ activity = Table(
     Column("population_focus", String(CODE), nullable=True),
     Column("community_session", Boolean, nullable=False),
     Column("notes", String(TEXT), nullable=True),
+    # Migration 0009 (issue 14): the purchase unit and the counts peer services report.
+    Column("purchase_unit", String(CODE), nullable=True),
+    Column("resources_linked", Integer, nullable=True),
+    Column("resources_given", Integer, nullable=True),
+    Column("calls_missed", Integer, nullable=True),
     Column("digest", String(DIGEST), nullable=False),
     *history_columns(),
     PrimaryKeyConstraint("org", "activity_id", "valid_from"),
@@ -185,6 +190,7 @@ workforce = Table(
     Column("volunteer_hours", Numeric(12, 2), nullable=False),
     Column("supervision_hours", Numeric(12, 2), nullable=False),
     Column("training_hours", Numeric(12, 2), nullable=False),
+    Column("purchase_unit", String(CODE), nullable=True),  # migration 0009
     Column("digest", String(DIGEST), nullable=False),
     *history_columns(),
     PrimaryKeyConstraint("org", "period_start", "period_end", "role", "programme", "valid_from"),

@@ -21,7 +21,8 @@ _SHEET_PURPOSE = {
     "activities": "one row per activity: a group session, a drop-in day, a warm-line call, "
     "an advocacy meeting, an education session or a community event.",
     "breakdowns": "if you keep them, how many of an activity's attendees were in each "
-    "ethnicity, age band or gender (counts only, one row per category).",
+    "ethnicity, age band, gender, Aboriginal and Torres Strait Islander status or CALD "
+    "background (counts only, one row per category).",
     "workforce": "one row per role per period: paid FTE, headcount, volunteers and hours.",
     "feedback": "one row per question and answer level per period: how many people gave "
     "that answer in anonymous feedback.",

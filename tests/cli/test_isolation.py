@@ -91,6 +91,10 @@ CASES: dict[str, list[Case]] = {
         Case(("records", "scan"), OWN),
         refused("records", "scan", "--org", B_CODE, says=OTHER_ORG),
     ],
+    "records attribution": [
+        Case(("records", "attribution", "--period", PERIOD, "--rules", "{rules}"), OWN),
+        refused("records", "attribution", "--period", PERIOD, "--org", B_CODE, says=OTHER_ORG),
+    ],
     "imports list": [
         Case(("imports", "list"), OWN),
         refused("imports", "list", "--org", B_CODE, says=OTHER_ORG),

@@ -31,6 +31,7 @@ from peerreport.compute.tables import from_clause, resolver, row_filter
 from peerreport.language import Type, to_sql
 from peerreport.returns.model import Return
 from peerreport.rulebook import RuleFile
+from peerreport.rulebook.counting import rule_of
 from peerreport.store import schema
 
 BIG = 1_000_000
@@ -78,7 +79,8 @@ def _records(
     source = m.measure.record_source
     assert source is not None
     resolve = resolver(source, dict(rule_file.model.grouping))
-    conditions = [row_filter(source, org, ret.period.start, ret.period.end, ret.revision)]
+    units = rule_of(rule_file.model)
+    conditions = [row_filter(source, org, ret.period.start, ret.period.end, ret.revision, units)]
     if m.where is not None:
         conditions.append(to_sql(m.where.tree, resolve))
     for name, code in zip(m.measure.by, key, strict=False):  # () is the total

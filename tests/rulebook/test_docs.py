@@ -36,6 +36,7 @@ SECTIONS = {
     "Disclosure": "[disclosure]",
     "Release": "[release]",
     "Due": "[due]",
+    "Counting": "[counting]",
     "Grouping": "[grouping.NAME]",
     "Measure": "[[measure]]",
     "Check": "[[check]]",

@@ -16,6 +16,7 @@ from peerreport.intake.sources import HEADER_SCAN_ROWS, open_tables
 from peerreport.records.models import RECORD_TYPES
 from peerreport.records.vocabulary import vocabulary
 from peerreport.rulebook import Catalogue, load
+from peerreport.rulebook.sources import DIMENSIONS
 from peerreport.templates_intake import (
     GUIDANCE_SHEET,
     LISTS_SHEET,
@@ -150,16 +151,17 @@ def test_expected_closed_lists_are_all_there() -> None:
     assert expected <= fields
 
 
-def test_category_offers_every_ethnicity_age_band_and_gender_label(book: Workbook) -> None:
+def test_category_offers_every_breakdown_dimension_s_labels(book: Workbook) -> None:
     validation = validations(book["Breakdowns"])["category"]
     offered = list_range(book, validation)
     expected: list[str] = []
-    for dimension in ("ethnicity", "age_band", "gender"):
+    for dimension in DIMENSIONS:
         expected += [t.label for t in vocabulary(dimension).terms if t.label not in expected]
     assert offered == expected
     assert len(offered) == len(set(offered))
     assert "Not stated" in offered and "25 to 44" in offered and "Māori" in offered
-    for dimension in ("ethnicity", "age_band", "gender"):  # every category of each dimension
+    assert "Both Aboriginal and Torres Strait Islander origin" in offered
+    for dimension in DIMENSIONS:  # every category of each dimension
         assert {vocabulary(dimension).resolve(label) for label in offered} >= set(
             vocabulary(dimension).codes
         )
