@@ -23,7 +23,7 @@ from peerreport.audit.text import (
 )
 from peerreport.audit.trace import DerivedTrace, FigureTrace
 from peerreport.records.words import heading_words, value_words
-from peerreport.returns.model import SUPPRESSED, Return
+from peerreport.returns.model import NOT_COLLECTED, SUPPRESSED, Return
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,11 @@ def _cell(ret: Return, measure: str, key: tuple[str | None, ...]) -> str:
 
 def _published(found: FigureTrace) -> str:
     cell = found.published
-    return "suppressed" if cell.status == SUPPRESSED else cell_text(cell.value) or "no value"
+    if cell.status == SUPPRESSED:
+        return "suppressed"
+    if cell.status == NOT_COLLECTED:
+        return "not collected"
+    return cell_text(cell.value) or "no value"
 
 
 def traced(found: FigureTrace, ret: Return) -> TracedFigure:

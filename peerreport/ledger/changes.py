@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from peerreport.returns.model import SUPPRESSED, PublishedCell, Return, ReturnFigure
+from peerreport.returns.model import NOT_COLLECTED, SUPPRESSED, PublishedCell, Return, ReturnFigure
 
 ABSENT = "absent"
 
@@ -41,11 +41,14 @@ class Change:
 
 
 def shown(cell: PublishedCell | None, symbol: str = "S") -> str:
-    """A published cell as text: the value, the suppression symbol, '-' for no value."""
+    """A published cell as text: the value, the suppression symbol, 'not collected', '-' for
+    no value."""
     if cell is None:
         return ABSENT
     if cell.status == SUPPRESSED:
         return symbol
+    if cell.status == NOT_COLLECTED:
+        return "not collected"
     if cell.value is None:
         return "-"
     text = f"{cell.value:g}" if isinstance(cell.value, float) else str(cell.value)

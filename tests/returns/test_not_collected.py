@@ -369,3 +369,17 @@ def test_the_text_summary_says_not_collected(engine: Engine, tmp_path: Path) -> 
     assert "not collected" in line
     zero = next(row for row in text.splitlines() if "zero when not recorded" in row)
     assert zero.split()[-1] == "0"
+
+
+def test_an_amendment_that_collects_a_figure_says_so(engine: Engine, tmp_path: Path) -> None:
+    """The change list of an amendment reads 'not collected' -> the value, not '-' -> value."""
+    from peerreport.ledger.changes import figure_changes
+
+    rule_file = _rules(tmp_path / "rules")
+    _records(engine, None)
+    before = _build(engine, rule_file)
+    _records(engine, 30)  # the same activities, now with their minutes
+    after = _build(engine, rule_file)
+    minutes = next(c for c in figure_changes(before, after) if c.measure == "minutes")
+    assert minutes.cell == "total"
+    assert (minutes.before, minutes.after) == ("not collected", "240")
