@@ -32,6 +32,7 @@ from sqlalchemy import Engine
 from peerreport.compute.figures import show
 from peerreport.findings import Finding, Location, Severity
 from peerreport.findings_catalogue import finding
+from peerreport.render.words import period_words
 from peerreport.returns.model import EXACT, PublishedCell, Return, ReturnFigure
 from peerreport.returns.periods import Period
 from peerreport.returns.release import released_values
@@ -125,7 +126,8 @@ class _Judge:
         ident = check.history or ""
         places = self.rule_file.measures[ident].measure.round
         current = released_number(self.figures[ident].total)
-        past = [(r.period.label, released_number(r.figure(ident).total)) for r in earlier]
+        # Earlier periods in words ("March 2026"), as a coordinator names them.
+        past = [(period_words(r.period), released_number(r.figure(ident).total)) for r in earlier]
         used = [(label, v) for label, v in past if v is not None]
         history = [{"period": label, "value": v} for label, v in used]
         found = band(check, [float(v) for _, v in used])

@@ -76,15 +76,15 @@ def test_ratio_fires_on_a_jump_with_the_history_in_its_details_and_page(
     assert fired.severity.value == "warning"  # the default of a history check
     assert fired.message == (
         "30 group sessions, against 10.75 on average (5.38 to 21.50): "
-        "10 (2026-01-01..2026-01-31), 12 (2026-02-01..2026-02-28), "
-        "11 (2026-03-01..2026-03-31), 10 (2026-04-01..2026-04-30)"
+        "10 (January 2026), 12 (February 2026), 11 (March 2026), 10 (April 2026)"
     )
     assert fired.hint == "Check the group log: 30 sessions this month."
     assert fired.details["value"] == 30 and fired.details["mean"] == 10.75
     assert [h["value"] for h in fired.details["history"]] == [10, 12, 11, 10]
     page = render_html(ret)
     assert "Earlier periods compared" in page
-    assert '<td>2026-02-01..2026-02-28</td><td class="num">12</td>' in page
+    assert "1 figure, as published after disclosure control" in page  # one figure, not "figures"
+    assert '<td>February 2026</td><td class="num">12</td>' in page
 
 
 def test_ratio_stays_quiet_within_the_band(engine: Engine, db_url: str, tmp_path: Path) -> None:
