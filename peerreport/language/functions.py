@@ -97,7 +97,8 @@ class date_day(_DatePart):
 @compiles(date_year)
 @compiles(date_month)
 @compiles(date_day)
-def _date_part_default(element: _DatePart, compiler: SQLCompiler, **kw: Any) -> str:
+def _date_part_default(element: _DatePart | _TimePart, compiler: SQLCompiler, **kw: Any) -> str:
+    # PostgreSQL: EXTRACT is numeric; every part taken here is whole. Times register below.
     return (
         f"CAST(EXTRACT({element.part} FROM {compiler.process(element.clauses, **kw)}) AS INTEGER)"
     )
@@ -134,13 +135,8 @@ class time_minute(_TimePart):
     part, start = "MINUTE", 4
 
 
-@compiles(time_hour)
-@compiles(time_minute)
-def _time_part_default(element: _TimePart, compiler: SQLCompiler, **kw: Any) -> str:
-    # PostgreSQL: EXTRACT of a time is numeric; HOUR and MINUTE are whole.
-    return (
-        f"CAST(EXTRACT({element.part} FROM {compiler.process(element.clauses, **kw)}) AS INTEGER)"
-    )
+compiles(time_hour)(_date_part_default)
+compiles(time_minute)(_date_part_default)
 
 
 @compiles(time_hour, "sqlite")
