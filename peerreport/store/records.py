@@ -30,7 +30,7 @@ from sqlalchemy import (
     update,
 )
 
-from peerreport.records.models import Activity, Record
+from peerreport.records.models import RECORD_TYPES, Activity, Record
 from peerreport.store import chain, row_security
 from peerreport.store.revisions import RevisionMaker
 from peerreport.store.schema import (
@@ -244,21 +244,35 @@ class RecordWriter:
         """Add new records, add a version of changed ones, count unchanged ones."""
         if not records:
             return
+        rows = [record_values(self.org, record) for record in records]
+        tokens = [self._hashed_tokens(record) for record in records]
+        self.write_values(record_type, rows, tokens, sources)
+
+    def write_values(
+        self,
+        record_type: str,
+        rows: list[dict[str, Any]],
+        tokens: Sequence[list[str]],
+        sources: Sequence[Source] = (),
+    ) -> None:
+        """`write`, for records already turned into their column values.
+
+        `rows[i]` is what `record_values(org, record)` gives for the i-th record (the
+        dicts are completed in place with digest, source and version columns), and
+        `tokens[i]` its member tokens, hashed and sorted (`hash_tokens`). Intake that
+        validates a batch of rows without building models writes through this.
+        """
+        if not rows:
+            return
         table = RECORD_TABLES[record_type]
-        model = type(records[0])
-        key_columns = [table.c[name] for name in ("org", *model.natural_key)]
-        rows: list[dict[str, Any]] = []
-        tokens: list[list[str]] = []
-        for index, record in enumerate(records):
-            values = record_values(self.org, record)
-            hashed = self._hashed_tokens(record)
-            values["digest"] = content_digest(values, hashed)
+        natural_key = RECORD_TYPES[record_type].natural_key
+        key_columns = [table.c[name] for name in ("org", *natural_key)]
+        for index, values in enumerate(rows):
+            values["digest"] = content_digest(values, tokens[index])
             source = sources[index] if index < len(sources) else Source()
             values["source_import"] = source.import_id
             values["source_sheet"] = source.sheet
             values["source_row"] = source.row
-            rows.append(values)
-            tokens.append(hashed)
         keys = [tuple(row[c.name] for c in key_columns) for row in rows]
         existing = self._current_digests(table, key_columns, keys, current=True)
         new = [i for i, k in enumerate(keys) if k not in existing]
@@ -290,11 +304,17 @@ class RecordWriter:
         self.counts.unchanged += len(rows) - len(new) - len(changed)
 
     def _hashed_tokens(self, record: Record) -> list[str]:
-        if not isinstance(record, Activity) or not record.member_tokens:
+        if not isinstance(record, Activity):
+            return []
+        return self.hash_tokens(record.member_tokens)
+
+    def hash_tokens(self, member_tokens: Sequence[str] | None) -> list[str]:
+        """An activity's member tokens as stored: keyed hashes, sorted, no repeats."""
+        if not member_tokens:
             return []
         if self.token_secret is None:
             raise ValueError("member tokens need the workspace's secret")
-        return sorted({hash_token(self.token_secret, t) for t in record.member_tokens})
+        return sorted({hash_token(self.token_secret, t) for t in member_tokens})
 
     def _current_digests(
         self,
@@ -340,7 +360,11 @@ class RecordWriter:
         self.conn.execute(statement, params)
 
     def _write_tokens(
-        self, indexes: list[int], rows: list[dict[str, Any]], tokens: list[list[str]], revision: int
+        self,
+        indexes: list[int],
+        rows: list[dict[str, Any]],
+        tokens: Sequence[list[str]],
+        revision: int,
     ) -> None:
         token_rows = [
             {
