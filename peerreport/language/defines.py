@@ -18,8 +18,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
-from peerreport.language.ast import Arithmetic, Literal, Name, Negate, Node, Span
+from peerreport.language.ast import Arithmetic, Literal, Name, Negate, Node, Span, names
 from peerreport.language.errors import ExpressionError
+from peerreport.language.parser import parse
 
 #: Defines used inside defines, at most this deep (a -> b -> c ... ).
 MAX_NESTING = 8
@@ -119,7 +120,6 @@ def depth_problem(node: Node, max_depth: int, max_arithmetic: int) -> str | None
 
 def cycle(defines: Mapping[str, Define], start: str) -> list[str] | None:
     """The chain of defines from `start` back to itself (`['a', 'b', 'a']`), or None."""
-    from peerreport.language.ast import names
 
     def visit(name: str, chain: list[str]) -> list[str] | None:
         define = defines.get(name)
@@ -135,3 +135,58 @@ def cycle(defines: Mapping[str, Define], start: str) -> list[str] | None:
         return None
 
     return visit(start, [])
+
+
+def write_out(text: str, defines: Mapping[str, Define]) -> str:
+    """`text` with every define it uses replaced by the define's own text, written out.
+
+    This is the text a funder would have written without `[define]`: the
+    define's text (its own defines written out first) goes where its name
+    was, in brackets only where the result would otherwise parse to another
+    tree (`x * d` with d = 'a + b' is `x * (a + b)`; `d and y` with d = 'a = 1'
+    is `a = 1 and y`). Each step is checked against `expand`, so the text
+    always parses to the tree the compiler sees. A text that does not parse,
+    or uses no define, is returned as it is; a cycle's name is left as a name.
+    """
+
+    def out(text: str, active: tuple[str, ...]) -> str:
+        try:
+            tree = parse(text)
+            target = expand(tree, defines, text)
+        except ExpressionError:
+            return text
+        used = [
+            n
+            for n in names(tree)
+            if n.name in defines and n.name not in active and len(active) < MAX_NESTING
+        ]
+        starts = _line_starts(text)
+        # Right to left, so the offsets of the names still to replace stay valid.
+        for name in sorted(used, key=lambda n: (n.span.line, n.span.column), reverse=True):
+            begin = starts[name.span.line - 1] + name.span.column - 1
+            end = starts[name.span.end_line - 1] + name.span.end_column - 1
+            body = out(defines[name.name].text.strip(), (*active, name.name))
+            bare = text[:begin] + body + text[end:]
+            if not _parses_to(bare, target, defines):
+                bare = f"{text[:begin]}({body}){text[end:]}"
+            text = bare
+        return text
+
+    return out(text, ())
+
+
+def _parses_to(text: str, target: Node, defines: Mapping[str, Define]) -> bool:
+    """Does `text`, its defines written out, parse to `target` (spans aside)?"""
+    try:
+        return expand(parse(text), defines, text) == target
+    except ExpressionError:
+        return False
+
+
+def _line_starts(text: str) -> list[int]:
+    """The offset of each line's first character (lines as the parser counts them, by \\n)."""
+    starts = [0]
+    for index, char in enumerate(text):
+        if char == "\n":
+            starts.append(index + 1)
+    return starts

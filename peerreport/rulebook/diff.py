@@ -6,6 +6,12 @@ part: the top-level keys, `[disclosure]`, `[due]`, `[release]`, groupings by
 name, measures and checks by id. Which keys are presentation is said once, in
 `meaning.PRESENTATION`, so a diff with no meaning change is exactly a pair of
 files with the same meaning digest.
+
+Expressions are compared with their defines written out, as the meaning
+digest takes them, and `[define]` is listed name by name: a define's change
+is *meaning* when it changes an expression that uses it (that expression's
+change is listed too), *presentation* when it changes none (a repeated
+expression moved into a define, or a define nothing uses).
 """
 
 from __future__ import annotations
@@ -13,8 +19,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from peerreport.language import ExpressionError, parse
+from peerreport.language.ast import names
 from peerreport.rulebook.digest import digest
-from peerreport.rulebook.meaning import KEYED, meaning_digest, parts, presentation
+from peerreport.rulebook.meaning import EXPRESSIONS, KEYED, meaning_digest, parts, presentation
 from peerreport.rulebook.model import RuleFileModel
 
 #: How a key is named in a change's words, where the key itself would puzzle a reader.
@@ -32,6 +40,7 @@ _WORDS = {
     "total": "total",
     "parts": "parts",
     "line": "line code",
+    "define": "expression",
 }
 
 
@@ -39,8 +48,9 @@ _WORDS = {
 class Change:
     """One difference: which part and item, which key, before and after."""
 
-    part: str  # rule file, disclosure, due, release, grouping, measure, check
-    item: str  # the measure, check or grouping id; "" for the rule file and its tables
+    part: str  # rule file, disclosure, due, release, grouping, define, measure, check
+    item: str  # the measure, check or grouping id, the define's name; "" for the rule file
+    # and its tables
     key: str  # the key changed; "" when the whole item was added or removed
     change: Literal["added", "removed", "changed"]
     old: Any
@@ -120,7 +130,63 @@ def diff(old: RuleFileModel, new: RuleFileModel) -> RuleFileDiff:
             changes += _items(part, before[part], after[part], drop)
         else:
             changes += _keys(part, "", before[part], after[part], drop)
+    at = next((i for i, c in enumerate(changes) if c.part in KEYED), len(changes))
+    changes[at:at] = _defines(old, new, changes)
     return RuleFileDiff(describe(old), describe(new), tuple(changes))
+
+
+def _defines(old: RuleFileModel, new: RuleFileModel, changes: list[Change]) -> list[Change]:
+    """The defines added, removed or changed; meaning when an expression using one changed."""
+    uses = _uses(old)
+    for item, used in _uses(new).items():
+        uses[item] = uses.get(item, set()) | used
+    changed = {
+        name
+        for c in changes
+        if c.part in KEYED and c.key in EXPRESSIONS[c.part]
+        for name in uses.get((c.part, c.item), set())
+    }
+    found: list[Change] = []
+    for name in [*old.define, *(k for k in new.define if k not in old.define)]:
+        before, after = old.define.get(name), new.define.get(name)
+        if before == after:
+            continue
+        change: Literal["added", "removed", "changed"] = (
+            "added" if before is None else "removed" if after is None else "changed"
+        )
+        found.append(Change("define", name, "define", change, before, after, name in changed))
+    return found
+
+
+def _uses(model: RuleFileModel) -> dict[tuple[str, str], set[str]]:
+    """(part, id) of each measure and check -> the defines its expressions use, directly or
+    through other defines."""
+
+    def used(text: str | None) -> set[str]:
+        try:
+            return {n.name for n in names(parse(text))} if text else set()
+        except ExpressionError:
+            return set()
+
+    direct = {name: used(text) & set(model.define) for name, text in model.define.items()}
+
+    def closure(start: set[str]) -> set[str]:
+        seen, todo = set(), [n for n in start if n in model.define]
+        while todo:
+            name = todo.pop()
+            if name not in seen:
+                seen.add(name)
+                todo += direct.get(name, set())
+        return seen
+
+    found: dict[tuple[str, str], set[str]] = {}
+    for measure in model.measure:
+        texts = (measure.argument, measure.where)
+        found[("measure", measure.id)] = closure(set().union(*(used(t) for t in texts)))
+    for check in model.check:
+        texts = (check.where, check.assert_)
+        found[("check", check.id)] = closure(set().union(*(used(t) for t in texts)))
+    return found
 
 
 def _items(

@@ -12,6 +12,13 @@ messages, hints and sample sizes, the version, and the export mapping (already
 outside the whole digest). Measures, checks and groupings are keyed by id, so
 reordering them changes nothing.
 
+Expressions are taken with their defines written out (`language.defines.
+write_out`), as the compiler sees them, and `[define]` itself is left out: a
+repeated expression moved into a define keeps the meaning digest, and any
+change to what a used define says changes it. An expression that uses no
+define is taken exactly as written, so files without defines keep the meaning
+digests they had before defines were written out.
+
 `PRESENTATION` is the one list of what is wording: `diff.py` uses it to mark
 each change as *meaning* or *presentation*, so the digest and the diff agree.
 """
@@ -22,6 +29,8 @@ import hashlib
 import json
 from typing import Any
 
+from peerreport.language import Define, ExpressionError, parse
+from peerreport.language.defines import write_out
 from peerreport.rulebook.digest import canonical
 from peerreport.rulebook.model import RuleFileModel
 
@@ -56,22 +65,57 @@ def counts_only_its_units(model: RuleFileModel) -> bool:
 KEYED = ("measure", "check")
 TABLES = ("disclosure", "due", "release", "counting")
 
+#: Per keyed part, the keys that hold expressions (where defines are written out).
+EXPRESSIONS: dict[str, tuple[str, ...]] = {
+    "measure": ("sum", "distinct", "min", "max", "expr", "where"),
+    "check": ("where", "assert"),
+}
+
 
 def parts(model: RuleFileModel) -> dict[str, Any]:
     """The canonical rule file split into parts: top-level keys, tables, groupings, measures
-    and checks by id (each a dict of its keys)."""
+    and checks by id (each a dict of its keys), their expressions with defines written out.
+    `[define]` is not a part: what a define says is in every expression that uses it."""
     data = canonical(model)
     split: dict[str, Any] = {
         "rule file": {
-            k: v for k, v in data.items() if k not in (*KEYED, *TABLES, "grouping", "export")
+            k: v
+            for k, v in data.items()
+            if k not in (*KEYED, *TABLES, "grouping", "export", "define")
         }
     }
     for name in TABLES:
         split[name] = data.get(name) or {}
     split["grouping"] = dict(data.get("grouping") or {})
+    defines = parsed_defines(model)
     for name in KEYED:
-        split[name] = {item["id"]: item for item in data.get(name) or []}
+        split[name] = {
+            item["id"]: _written_out(item, EXPRESSIONS[name], defines)
+            for item in data.get(name) or []
+        }
     return split
+
+
+def parsed_defines(model: RuleFileModel) -> dict[str, Define]:
+    """The rule file's defines, parsed; one that does not parse is left out (a file that
+    loads has none such), so the names using it stay as written."""
+    defines: dict[str, Define] = {}
+    for name, text in model.define.items():
+        try:
+            defines[name] = Define(name, text, parse(text))
+        except ExpressionError:
+            continue
+    return defines
+
+
+def _written_out(
+    item: dict[str, Any], keys: tuple[str, ...], defines: dict[str, Define]
+) -> dict[str, Any]:
+    if not defines:
+        return item
+    return {
+        k: write_out(v, defines) if k in keys and isinstance(v, str) else v for k, v in item.items()
+    }
 
 
 def meaning_canonical(model: RuleFileModel) -> dict[str, Any]:
