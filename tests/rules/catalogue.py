@@ -75,9 +75,12 @@ unless a line is named after a purchase unit.
 
 A return's due date is its `[due]` table (the NZ returns inherit nz-peer-core's
 illustrative 20th of the month after the quarter); a return without one leaves
-the date to the funder's contract. Every return counts all of an
-organisation's records for the period; an organisation with several contracts
-tailors a return with a `programme` filter.
+the date to the funder's contract. A return counts all of an organisation's
+records for the period unless its "counting" row says otherwise: the NZ peer
+support returns count only the records of their purchase units, and those that
+carry none (`[counting]`). Named expressions (`[define]`) are listed under the
+file that defines them; the measures and checks of a file that extends it use
+them by name.
 
 | rule file | title | period | spec | measures | checks |
 | --- | --- | --- | --- | --- | --- |
@@ -131,6 +134,19 @@ def _due(model: RuleFileModel) -> str:
         return "not set (as the funder's contract says)"
     keys = ", ".join(f"`{k} = {v}`" for k, v in model.due.model_dump(exclude_none=True).items())
     return f"{model.due.describe()} ({keys})"
+
+
+def _counting(model: RuleFileModel) -> str:
+    c = model.counting
+    if c is None or (c.purchase_units == "all" and c.unassigned == "include"):
+        text = "every record of the organisation"
+    elif c.purchase_units == "all":
+        text = "records under some purchase unit"
+    else:
+        units = ", ".join(model.purchase_units)
+        text = f"only records under {units}"
+        text += ", and those without a purchase unit" if c.unassigned == "include" else ""
+    return text + ("; exclusive" if c is not None and c.exclusive else "")
 
 
 def _disclosure(model: RuleFileModel) -> str:
@@ -213,6 +229,7 @@ def section(rule_id: str) -> str:
         f'| period | {_period(model)} (`period = "{model.period}"`, '
         f'`year_start = "{model.year_start}"`) |',
         f"| due | {_due(model)} |",
+        f"| counting | {_counting(model)} |",
         f"| disclosure | {_disclosure(model)} |",
         "",
     ]
@@ -227,6 +244,10 @@ def section(rule_id: str) -> str:
             cats = "; ".join(f"`{k}` = {', '.join(v)}" for k, v in g.map.items())
             other = f"; anything else: `{g.other}`" if g.other else ""
             lines.append(f"- `{name}` ({g.label or g.field}), of `{g.field}`: {cats}{other}")
+
+    if own.define:
+        lines += ["", "### Named expressions", ""]
+        lines += [f"- `{name}` = {_code(text)}" for name, text in own.define.items()]
 
     measures = [m for m in model.measure if is_own("measure", m.id)]
     inherited_measures = [m for m in model.measure if not is_own("measure", m.id)]
