@@ -257,9 +257,11 @@ def attribution_of(
     period_text: str,
     workspace_returns: Sequence[str],
     extra: Sequence[str] = (),
+    as_of: int | None = None,
 ) -> Attribution:
     """Which returns count the period's activities (`returns.attribution`), for the CLI and
-    the web: the workspace's returns, those filed for an overlapping period, and `extra`.
+    the web: the workspace's returns, those filed for an overlapping period, and `extra`;
+    the activities as they are now, or as they were at revision `as_of` of the records.
 
     The period is read with the financial year of the first rule file (07-01 if none).
     """
@@ -292,6 +294,6 @@ def attribution_of(
             why[filed.rule_id].append("filed")
     claimants = [claimant(model, ", ".join(why[rule_id])) for rule_id, model in loaded.items()]
     with engine.connect() as conn:
-        found = attribute(conn, org, period, claimants)
+        found = attribute(conn, org, period, claimants, as_of)
     found.missing = sorted(set(missing))
     return found

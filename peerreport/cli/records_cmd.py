@@ -214,6 +214,14 @@ def scan(
     multiple=True,
     help="Another rule file (a path or id) to consider as well; may be given more than once.",
 )
+@click.option(
+    "--as-of",
+    "as_of",
+    type=click.IntRange(min=0),
+    help="Read the activities as they were at this revision of the records "
+    "(`peerreport imports list` shows them), as a return built --as-of it counted them. "
+    "Default: the records now.",
+)
 @database_options
 @org_option
 @json_option
@@ -222,6 +230,7 @@ def attribution(
     ctx: click.Context,
     period_text: str,
     extra: tuple[str, ...],
+    as_of: int | None,
     workspace_dir: Path | None,
     db_url: str | None,
     org: str | None,
@@ -234,11 +243,14 @@ def attribution(
     period, and any given with --rules. Each counts activities by its rule
     file's [counting] (every activity, unless it counts only its own purchase
     units). Activities that two returns both claim for themselves
-    ([counting] exclusive = true) are flagged (REC-001): exit code 1.
+    ([counting] exclusive = true) are flagged (REC-001): exit code 1. With
+    --as-of, the activities are read as they were at that revision of the
+    records, e.g. the one a filed return names.
 
     \b
     Example:
       peerreport records attribution --period FY2027-Q1
+      peerreport records attribution --period FY2027-Q1 --as-of 3
       peerreport records attribution --period 2026-Q3 --rules au-community-sessions --json
     """
     from peerreport.filing import attribution_of
@@ -247,7 +259,7 @@ def attribution(
     session = open_session(workspace_dir, db_url)
     readable = session.organisation(org, "records")
     workspace_returns = session.workspace.returns if session.workspace else ()
-    found = attribution_of(session.engine, readable, period_text, workspace_returns, extra)
+    found = attribution_of(session.engine, readable, period_text, workspace_returns, extra, as_of)
     if as_json:
         print_json(found.to_dict())
         ctx.exit(1 if found.findings else 0)
@@ -262,7 +274,9 @@ def render_attribution(found: object) -> str:
     assert isinstance(found, Attribution)
     period = found.period
     lines = [f"Which returns count the activities of {found.org}, {period.label} "
-             f"({period.start:%d/%m/%Y} to {period.end:%d/%m/%Y})"]  # fmt: skip
+             f"({period.start:%d/%m/%Y} to {period.end:%d/%m/%Y})"
+             + (f", as at revision {found.as_of} of the records"
+                if found.as_of is not None else "")]  # fmt: skip
     if not found.claimants:
         lines.append(
             "No returns to compare: add the returns you file to peerreport.toml ([returns] "

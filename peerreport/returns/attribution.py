@@ -8,8 +8,10 @@ activity by its `[counting]` (`rulebook.counting`, the same rule the SQL of
 every measure applies). An activity counted by two returns that both say
 `exclusive = true` is claimed twice: finding REC-001.
 
-Activities are read as they are now (current versions), grouped by purchase
-unit, so the report is one small statement however many activities there are.
+Activities are read as they are now (current versions), or as they were at
+an earlier revision of the records (`as_of`, as `build --as-of` reads them),
+grouped by purchase unit, so the report is one small statement however many
+activities there are.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, func, select
+from sqlalchemy.sql.elements import ColumnElement
 
 from peerreport.findings import Finding
 from peerreport.findings_catalogue import finding
@@ -27,6 +30,7 @@ from peerreport.returns.periods import Period
 from peerreport.rulebook.counting import UnitRule, is_exclusive, rule_of
 from peerreport.rulebook.model import RuleFileModel
 from peerreport.store import schema
+from peerreport.store.revisions import resolve_revision, visible_at
 
 #: How many activity ids a conflict names as examples.
 SAMPLE = 5
@@ -104,6 +108,7 @@ class Attribution:
     lines: list[UnitLine] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)  # filed rule files not found here
+    as_of: int | None = None  # the records' revision read; None: as they are now
 
     @property
     def uncounted(self) -> int:
@@ -115,6 +120,7 @@ class Attribution:
         return {
             "organisation": self.org,
             "period": self.period.to_dict(),
+            "as_of": self.as_of,
             "returns": [c.to_dict() for c in self.claimants],
             "purchase_units": [line.to_dict() for line in self.lines],
             "uncounted": self.uncounted,
@@ -123,25 +129,33 @@ class Attribution:
         }
 
 
-def _by_unit(conn: Connection, org: str, start: dt.date, end: dt.date) -> list[Any]:
+def _versions(as_of: int | None) -> ColumnElement[bool]:
+    """The activity versions read: the current ones, or those current at revision `as_of`."""
+    a = schema.activity
+    return a.c.valid_to.is_(None) if as_of is None else visible_at(a, as_of)
+
+
+def _by_unit(
+    conn: Connection, org: str, start: dt.date, end: dt.date, as_of: int | None
+) -> list[Any]:
     a = schema.activity
     return list(
         conn.execute(
             select(a.c.purchase_unit, func.count(), func.min(a.c.activity_id))
-            .where(a.c.org == org, a.c.date >= start, a.c.date <= end, a.c.valid_to.is_(None))
+            .where(a.c.org == org, a.c.date >= start, a.c.date <= end, _versions(as_of))
             .group_by(a.c.purchase_unit)
         )
     )
 
 
 def _examples(
-    conn: Connection, org: str, start: dt.date, end: dt.date, unit: str | None
+    conn: Connection, org: str, start: dt.date, end: dt.date, unit: str | None, as_of: int | None
 ) -> tuple[str, ...]:
     a = schema.activity
     same = a.c.purchase_unit.is_(None) if unit is None else a.c.purchase_unit == unit
     query = (
         select(a.c.activity_id)
-        .where(a.c.org == org, a.c.date >= start, a.c.date <= end, a.c.valid_to.is_(None), same)
+        .where(a.c.org == org, a.c.date >= start, a.c.date <= end, _versions(as_of), same)
         .order_by(a.c.activity_id)
         .limit(SAMPLE)
     )
@@ -149,15 +163,23 @@ def _examples(
 
 
 def attribute(
-    conn: Connection, org: str, period: Period, claimants: Sequence[Claimant]
+    conn: Connection,
+    org: str,
+    period: Period,
+    claimants: Sequence[Claimant],
+    as_of: int | None = None,
 ) -> Attribution:
-    """Which of `claimants` count each of the period's current activities."""
-    result = Attribution(org, period, list(claimants))
-    rows = sorted(_by_unit(conn, org, period.start, period.end), key=lambda r: (r[0] is None, r[0]))
+    """Which of `claimants` count each of the period's activities: the current ones, or
+    with `as_of` those of that revision of the records (`UsageError` if there is none)."""
+    if as_of is not None:
+        as_of = resolve_revision(conn, org, as_of)
+    result = Attribution(org, period, list(claimants), as_of=as_of)
+    found = _by_unit(conn, org, period.start, period.end, as_of)
+    rows = sorted(found, key=lambda r: (r[0] is None, r[0]))
     for unit, count, _ in rows:
         counted = tuple(c.rule_id for c in claimants if c.rule.counts(unit))
         exclusive = [c.rule_id for c in claimants if c.exclusive and c.rule_id in counted]
-        examples = _examples(conn, org, period.start, period.end, unit) if exclusive else ()
+        examples = _examples(conn, org, period.start, period.end, unit, as_of) if exclusive else ()
         result.lines.append(UnitLine(unit, int(count), counted, examples))
         if len(exclusive) >= 2:
             result.findings.append(_claimed_twice(unit, int(count), exclusive, examples))
