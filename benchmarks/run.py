@@ -192,6 +192,10 @@ def activity_rows(path: Path) -> Iterator[tuple[Any, ...]]:
                 _yes(r[17]),
                 r[18] or None,
                 r[19] or None,
+                r[20] or None,
+                _int(r[21]),
+                _int(r[22]),
+                _int(r[23]),
             )
 
 
@@ -208,7 +212,8 @@ ACTIVITY_COLUMNS = (
     " kind text not null, programme text, mode text, setting text, group_id text, topic text,"
     " attendance integer not null, first_time integer, peer_workers integer, volunteers integer,"
     " member_led boolean not null, co_facilitated boolean not null, population_focus text,"
-    " community_session boolean not null, member_tokens text, notes text"
+    " community_session boolean not null, member_tokens text, notes text, purchase_unit text,"
+    " resources_linked integer, resources_given integer, calls_missed integer"
 )
 BREAKDOWN_COLUMNS = (
     "activity_id text not null, dimension text not null, category text not null,"
@@ -224,7 +229,7 @@ def floor_sqlite(activities: Path, breakdowns: Path, folder: Path) -> None:
     conn.execute(f"create table breakdown ({BREAKDOWN_COLUMNS})")
     with conn:
         conn.executemany(
-            f"insert into activity values ({','.join('?' * 20)})",
+            f"insert into activity values ({','.join('?' * 24)})",
             ((*r[:1], r[1].isoformat(), *r[2:]) for r in activity_rows(activities)),
         )
         conn.executemany("insert into breakdown values (?,?,?,?)", breakdown_rows(breakdowns))

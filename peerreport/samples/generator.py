@@ -1,15 +1,26 @@
 """A deterministic generator of synthetic records for a fictional peer-run organisation.
 
 Weekly peer groups with seasonal attendance (quieter over the summer holidays),
-a weekday drop-in centre, a warm line open in the evenings, individual and
-systemic advocacy, education sessions and community events; quarterly
-workforce entries and anonymous feedback tallies. Everything is invented: no
-real person, and no place where a real person could be found.
+a weekday drop-in centre, a warm line open from the morning into the late
+evening, individual and systemic advocacy, education sessions and community
+events; quarterly workforce entries and anonymous feedback tallies. Everything
+is invented: no real person, and no place where a real person could be found.
+
+Peer support (groups, the drop-in) is delivered under the NZ purchase units
+the shipped rule files know: the youth group under MHCI37F, the rest under
+MHC36F; the other work carries none (its specifications have no code), and
+the peer support workers are two workforce entries, one per purchase unit.
+Activities record people linked to community resources, resources given out
+and, for calls, missed calls; a quarter of group sessions have Aboriginal and
+Torres Strait Islander status and CALD breakdowns, for the Australian returns.
 
 The same seed always gives the same rows. Rows are produced one at a time, so
 any number can be written without holding them in memory. Past about a
 year's worth of activity, the organisation grows more sites rather than
-running for centuries.
+running for centuries. What was added after the first release (purchase
+units, the new fields, calls in office hours, the Australian breakdowns) is
+drawn from streams of its own, so every value the generator made before is
+made the same.
 """
 
 from __future__ import annotations
@@ -108,6 +119,20 @@ ROLES = [
     "coordinator",
 ]
 QUESTIONS = ["I feel more hopeful", "I feel I belong here"]
+#: The purchase units the sample's peer support is delivered under (rules/nz-peer-support-*).
+ADULTS_UNIT = "MHC36F"
+YOUTH_UNIT = "MHCI37F"
+#: Aboriginal and Torres Strait Islander status (ABS categories) and CALD background shares.
+INDIGENOUS_SHARE = [
+    ("neither", 0.86),
+    ("aboriginal", 0.05),
+    ("torres_strait_islander", 0.01),
+    ("both", 0.01),
+    ("not_stated", 0.07),
+]
+CALD_SHARE = [("not_cald", 0.7), ("cald", 0.22), ("not_stated", 0.08)]
+#: The share of group sessions whose Australian breakdowns are recorded.
+AU_BREAKDOWN_SHARE = 0.25
 ETHNICITY_SHARE = [
     ("european", 0.52),
     ("maori", 0.22),
@@ -142,8 +167,10 @@ def _season(day: dt.date) -> float:
     return 1.0 + 0.15 * math.cos((day.timetuple().tm_yday - 190) / 365 * 2 * math.pi)
 
 
-def _one_site_day(rng: random.Random, day: dt.date, site: int) -> Iterator[Row]:
-    """The activities of one site on one day."""
+def _one_site_day(
+    rng: random.Random, extra: random.Random, day: dt.date, site: int
+) -> Iterator[Row]:
+    """The activities of one site on one day; `extra` draws what was added later."""
     suffix = "" if site == 1 else f" (site {site})"
     weekday = day.weekday()
     season = _season(day)
@@ -171,6 +198,8 @@ def _one_site_day(rng: random.Random, day: dt.date, site: int) -> Iterator[Row]:
                 "population_focus": focus,
                 "community_session": False,
                 "member_tokens": _tokens(rng, attendance) if rng.random() < 0.5 else "",
+                "purchase_unit": YOUTH_UNIT if focus == "youth" else ADULTS_UNIT,
+                "resources_linked": min(attendance, extra.choice([0, 0, 0, 1, 1, 2])),
             }
     if weekday < 5:
         attendance = max(1, round(rng.gauss(14 * season, 4)))
@@ -189,9 +218,14 @@ def _one_site_day(rng: random.Random, day: dt.date, site: int) -> Iterator[Row]:
             "member_led": False,
             "co_facilitated": True,
             "community_session": False,
+            "purchase_unit": ADULTS_UNIT,
+            "resources_linked": min(attendance, extra.choice([0, 1, 1, 2, 3])),
+            "resources_given": extra.choice([0, 2, 5]),
         }
     for _ in range(max(0, round(rng.gauss(7 if weekday >= 4 else 5, 2)))):
         hour = rng.choice([18, 19, 19, 20, 20, 21, 22])
+        if extra.random() < 0.45:  # the line opens at 10: office hours too, not only evenings
+            hour = extra.choice([10, 11, 12, 13, 14, 15, 16])
         yield {
             "kind": "warm_line_call",
             "start_time": dt.time(hour, rng.randrange(0, 60, 5)),
@@ -206,6 +240,8 @@ def _one_site_day(rng: random.Random, day: dt.date, site: int) -> Iterator[Row]:
             "member_led": False,
             "co_facilitated": False,
             "community_session": False,
+            "resources_linked": 1 if extra.random() < 0.1 else 0,
+            "calls_missed": extra.choice([0, 0, 0, 0, 0, 0, 1, 1, 2]),
         }
     if weekday < 5 and rng.random() < 0.6:
         yield {
@@ -220,6 +256,7 @@ def _one_site_day(rng: random.Random, day: dt.date, site: int) -> Iterator[Row]:
             "member_led": False,
             "co_facilitated": False,
             "community_session": False,
+            "resources_linked": extra.choice([0, 1, 1, 1]),
         }
     if day.day in (9, 23) and weekday < 5:
         yield {
@@ -238,6 +275,7 @@ def _one_site_day(rng: random.Random, day: dt.date, site: int) -> Iterator[Row]:
             "member_led": False,
             "co_facilitated": True,
             "community_session": False,
+            "resources_given": extra.randint(5, 30),
         }
     if day.day == 15 and day.month % 2 == 0:
         yield {
@@ -269,6 +307,7 @@ def _one_site_day(rng: random.Random, day: dt.date, site: int) -> Iterator[Row]:
             "member_led": True,
             "co_facilitated": False,
             "community_session": True,
+            "resources_given": extra.randint(30, 150),
         }
 
 
@@ -285,6 +324,7 @@ ACTIVITIES_PER_SITE_YEAR = 2900  # roughly what one site does in a year
 def activities(spec: SampleSpec) -> Iterator[Row]:
     """`spec.records` activity rows, day by day, in order."""
     rng = random.Random(spec.seed)
+    extra = random.Random(f"{spec.seed}:activities, added fields")
     limit = spec.records if spec.records is not None else math.inf
     sites = (
         1 if spec.records is None else max(1, math.ceil(spec.records / ACTIVITIES_PER_SITE_YEAR))
@@ -303,7 +343,7 @@ def activities(spec: SampleSpec) -> Iterator[Row]:
     }
     while emitted < limit and day <= last_day:
         for site in range(1, sites + 1):
-            for row in _one_site_day(rng, day, site):
+            for row in _one_site_day(rng, extra, day, site):
                 emitted += 1
                 yield {"activity_id": f"{prefix[row['kind']]}-{emitted:07d}", "date": day, **row}
                 if emitted >= limit:
@@ -311,32 +351,43 @@ def activities(spec: SampleSpec) -> Iterator[Row]:
         day += dt.timedelta(days=1)
 
 
-def _pick_ethnicity(draw: float) -> str:
-    for code, share in ETHNICITY_SHARE:
+def _pick(draw: float, shares: list[tuple[str, float]]) -> str:
+    for code, share in shares:
         draw -= share
         if draw <= 0:
             return code
-    return ETHNICITY_SHARE[-1][0]
+    return shares[-1][0]
+
+
+def _counts(
+    rng: random.Random,
+    activity_id: str,
+    dimension: str,
+    people: int,
+    shares: list[tuple[str, float]],
+) -> Iterator[Row]:
+    """One breakdown row per category drawn, the counts adding up to `people`."""
+    counts: dict[str, int] = {}
+    for _ in range(people):
+        code = _pick(rng.random(), shares)
+        counts[code] = counts.get(code, 0) + 1
+    for code, count in counts.items():
+        yield {"activity_id": activity_id, "dimension": dimension, "category": code, "count": count}
 
 
 def breakdowns(spec: SampleSpec) -> Iterator[Row]:
-    """Ethnicity breakdowns for group sessions (counts that add up to the attendance)."""
+    """Ethnicity breakdowns for group sessions, and for a quarter of them Aboriginal and
+    Torres Strait Islander status and CALD background (counts that add up to the attendance)."""
     rng = random.Random(spec.seed + 1)
+    australian = random.Random(f"{spec.seed}:breakdowns, Australian")
     for row in activities(spec):
         if row["kind"] != "group":
             continue
-        remaining = row["attendance"]
-        counts: dict[str, int] = {}
-        for _ in range(remaining):
-            code = _pick_ethnicity(rng.random())
-            counts[code] = counts.get(code, 0) + 1
-        for code, count in counts.items():
-            yield {
-                "activity_id": row["activity_id"],
-                "dimension": "ethnicity",
-                "category": code,
-                "count": count,
-            }
+        ident, people = row["activity_id"], row["attendance"]
+        yield from _counts(rng, ident, "ethnicity", people, ETHNICITY_SHARE)
+        if australian.random() < AU_BREAKDOWN_SHARE:
+            yield from _counts(australian, ident, "indigenous_status", people, INDIGENOUS_SHARE)
+            yield from _counts(australian, ident, "cald", people, CALD_SHARE)
 
 
 def _quarters(spec: SampleSpec) -> Iterator[tuple[dt.date, dt.date]]:
@@ -359,19 +410,38 @@ def workforce(spec: SampleSpec) -> Iterator[Row]:
         "supervisor": 0.5,
         "coordinator": 1.0,
     }
+    youth = random.Random(f"{spec.seed}:workforce, youth")
     for start, end in _quarters(spec):
         for role in ROLES:
+            peer_support = role == "peer_support_worker"
             yield {
                 "period_start": start,
                 "period_end": end,
                 "role": role,
                 "paid_fte": round(fte[role] + rng.choice([0, 0, -0.2, 0.2]), 1),
                 "paid_headcount": max(1, math.ceil(fte[role] * 1.5)),
-                "volunteer_count": rng.randint(0, 6) if role == "peer_support_worker" else 0,
-                "volunteer_hours": rng.randint(40, 160) if role == "peer_support_worker" else 0,
+                "volunteer_count": rng.randint(0, 6) if peer_support else 0,
+                "volunteer_hours": rng.randint(40, 160) if peer_support else 0,
                 "supervision_hours": rng.randint(6, 24),
                 "training_hours": rng.randint(4, 30),
+                "purchase_unit": ADULTS_UNIT if peer_support else None,
             }
+            if peer_support:
+                # The youth contract's peer support workers: an entry of their own (one per
+                # role, period and programme), under its purchase unit.
+                yield {
+                    "period_start": start,
+                    "period_end": end,
+                    "role": role,
+                    "programme": "Youth peer support",
+                    "paid_fte": youth.choice([0.8, 1.0, 1.0, 1.2]),
+                    "paid_headcount": 2,
+                    "volunteer_count": youth.randint(0, 3),
+                    "volunteer_hours": youth.randint(10, 60),
+                    "supervision_hours": youth.randint(4, 12),
+                    "training_hours": youth.randint(2, 16),
+                    "purchase_unit": YOUTH_UNIT,
+                }
 
 
 def feedback(spec: SampleSpec) -> Iterator[Row]:
@@ -411,6 +481,11 @@ COLUMNS: dict[str, list[str]] = {
         "community_session",
         "member_tokens",
         "notes",
+        # Added later, at the end: benchmarks/run.py reads the columns above by position.
+        "purchase_unit",
+        "resources_linked",
+        "resources_given",
+        "calls_missed",
     ],
     "breakdowns": ["activity_id", "dimension", "category", "count"],
     "workforce": [
@@ -424,6 +499,7 @@ COLUMNS: dict[str, list[str]] = {
         "volunteer_hours",
         "supervision_hours",
         "training_hours",
+        "purchase_unit",
     ],
     "feedback": ["period_start", "period_end", "programme", "question", "response", "count"],
 }
