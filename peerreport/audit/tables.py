@@ -18,6 +18,7 @@ from peerreport.audit.text import (
     TOKENS_NOTE,
     agreement_notes,
     cell_text,
+    given_text,
     sample_columns,
     sample_figures,
 )
@@ -89,7 +90,7 @@ def _published(found: FigureTrace) -> str:
 def traced(found: FigureTrace, ret: Return) -> TracedFigure:
     """A trace of a figure of `ret` in words."""
     label, line = found.label, found.line
-    published, value = _published(found), cell_text(found.value) or "no value"
+    published, value = _published(found), given_text(found)
     notes = tuple(agreement_notes(found))
     if isinstance(found, DerivedTrace):
         inputs = tuple(traced(i, ret) for i in found.inputs)

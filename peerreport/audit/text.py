@@ -16,11 +16,13 @@ from peerreport.audit.sample import Sample, SampledRecord
 from peerreport.audit.trace import DerivedTrace, FigureTrace, Trace
 from peerreport.compute.figures import show
 from peerreport.render.safe import neutralise
-from peerreport.returns.model import SUPPRESSED, PublishedCell
+from peerreport.returns.model import NOT_COLLECTED, SUPPRESSED, PublishedCell
 
 _STATUS_NOTES = {
     "suppressed": "suppressed on the return (a small count is not shown)",
     "rounded": "rounded on the return (disclosure control)",
+    NOT_COLLECTED: "not collected: no record of the period has a value for the fields the "
+    "figure reads (the rule file says nothing is 'not collected', not 0)",
 }
 
 
@@ -60,7 +62,19 @@ def text_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[st
 
 
 def _published(cell: PublishedCell) -> str:
-    return "suppressed" if cell.status == SUPPRESSED else cell_text(cell.value)
+    if cell.status == SUPPRESSED:
+        return "suppressed"
+    if cell.status == NOT_COLLECTED:
+        return "not collected"
+    return cell_text(cell.value) or "no value"
+
+
+def given_text(found: FigureTrace) -> str:
+    """What the records give, in words: 'not collected' when none has a value for the
+    fields the figure reads (`nothing = "not collected"`), never '' or 0."""
+    if not found.collected:
+        return "not collected"
+    return cell_text(found.value) or "no value"
 
 
 def _name(found: FigureTrace) -> str:
@@ -100,7 +114,8 @@ def _trace_lines(found: Trace, show_sql: bool, heading: str) -> list[str]:
     where = "total" if not found.cell else " / ".join("-" if c is None else c for c in found.cell)
     lines = [
         f"{heading}{_name(found)}, {where}: published {_published(found.published)}; "
-        f"the records give {cell_text(found.value)} ({len(found.rows)} {found.table} records)",
+        f"the records give {given_text(found)} ({len(found.rows)} "
+        f"{found.table} records)",
         *_agreement(found),
     ]
     if found.where:
@@ -118,7 +133,7 @@ def _derived_lines(found: DerivedTrace, show_sql: bool, heading: str) -> list[st
     values = ", ".join(f"{i.measure} = {cell_text(i.value)}" for i in found.inputs)
     lines = [
         f"{heading}{_name(found)}: published {_published(found.published)}; "
-        f"the records give {cell_text(found.value)}",
+        f"the records give {given_text(found)}",
         *_agreement(found),
         f"  derived: {found.formula}, with {values}",
     ]

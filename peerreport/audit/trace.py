@@ -21,13 +21,13 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, and_, distinct, func, select
+from sqlalchemy import Connection, Engine, and_, case, distinct, func, literal, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from peerreport.audit.names import figure_named
 from peerreport.audit.records_listing import record_table, select_records
 from peerreport.compute.figures import round_half_up
-from peerreport.compute.scans import apportions, argument_resolver
+from peerreport.compute.scans import apportions, argument_resolver, collects, read_fields
 from peerreport.compute.tables import TOKENS, from_clause, resolver, row_filter
 from peerreport.errors import UsageError
 from peerreport.language import Type, evaluate, to_sql
@@ -59,6 +59,7 @@ class Trace:
     line: str = ""
     where: str = ""  # the measure's filter, as the rule file writes it
     places: int | None = None  # the rule file's `round` for this figure
+    collected: bool = True  # False: `nothing = "not collected"` and no record has a value
 
     @property
     def agrees(self) -> bool | None:
@@ -90,6 +91,7 @@ class Trace:
             "records": [list(_jsonable(v) for v in row) for row in self.rows],
             "count": len(self.rows),
             "value": self.value,
+            **({} if self.collected else {"collected": False}),
             "published": self.published.to_dict(),
             "sql": self.sql,
         }
@@ -111,6 +113,11 @@ class DerivedTrace:
     unrounded: Any = None  # the formula's value before rounding, as other formulas use it
 
     @property
+    def collected(self) -> bool:
+        """False when a figure the formula uses is not collected (so neither is this one)."""
+        return all(i.collected for i in self.inputs)
+
+    @property
     def agrees(self) -> bool | None:
         """Whether the records give the published figure; None when disclosure changed it."""
         return _agrees(self.published, self.value, None)
@@ -129,6 +136,7 @@ class DerivedTrace:
             "kind": self.kind,
             "formula": self.formula,
             "value": self.value,
+            **({} if self.collected else {"collected": False}),
             "published": self.published.to_dict(),
             "inputs": [i.to_dict() for i in self.inputs],
         }
@@ -282,9 +290,12 @@ def _aggregate_trace(
         if compiled.counts_tokens:
             value: Any = conn.execute(_token_count(compiled, rule_file, ret, key)).scalar()
             rows = tuple(dict.fromkeys(rows))
+        collected = not collects(compiled) or _collected(conn, compiled, rule_file, ret, source)
     if not compiled.counts_tokens:
         items = [r[-1] for r in rows] if value_column is not None else list(rows)
         value = _aggregate(compiled.measure.kind, items)
+    if not collected:
+        value = None  # not collected: no value, never 0 (as the build said it)
     published = figure.total if not key else next(c for c in figure.cells if c.key == key)
     return Trace(
         figure.id,
@@ -302,7 +313,30 @@ def _aggregate_trace(
         figure.line,
         (compiled.where.text.strip() if compiled.where is not None else ""),
         compiled.measure.round,
+        collected,
     )
+
+
+def _collected(
+    conn: Connection, compiled: CompiledMeasure, rule_file: RuleFile, ret: Return, source: str
+) -> bool:
+    """As the build decides it (`compute.scans`): does any record of the period, at the
+    return's revision, have a value for a field the measure reads? Groupings count as
+    their field; with no field to read, any record of the period will do."""
+    groupings = dict(rule_file.model.grouping)
+    resolve = resolver(source, groupings, revision=ret.revision)
+    names = [] if compiled.counts_tokens else read_fields(compiled)
+    present = [resolve(groupings[n].field if n in groupings else n).is_not(None) for n in names]
+    count = func.count(case((or_(*present), literal(1)))) if present else func.count()
+    base = row_filter(
+        source,
+        ret.organisation,
+        ret.period.start,
+        ret.period.end,
+        ret.revision,
+        rule_of(rule_file.model),
+    )
+    return bool(conn.execute(select(count).select_from(from_clause(source)).where(base)).scalar())
 
 
 def _conditions(

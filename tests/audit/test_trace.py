@@ -165,3 +165,76 @@ def test_workforce_entries_are_listed_by_their_period_role_and_programme(
     assert [row[-1] for row in found.rows] == pytest.approx([0.4, 2.5, 0.3])
     assert found.value == pytest.approx(3.2)
     assert ret.figure("fte").total.value == pytest.approx(3.2)
+
+
+NOT_RECORDED = """
+[[measure]]
+id = "minutes"
+label = "Minutes of support"
+sum = "duration_minutes"
+by = ["mode"]
+nothing = "not collected"
+
+[[measure]]
+id = "minutes_per_session"
+label = "Minutes per session"
+expr = "minutes / sessions"
+"""
+
+
+def test_a_figure_not_collected_is_traced_as_not_collected(engine: Engine, tmp_path: Path) -> None:
+    """Never '', 0 or 'no value': a reader could not tell it from a hidden or empty figure."""
+    from peerreport.audit.tables import traced
+    from peerreport.audit.text import trace_lines
+    from peerreport.returns.model import NOT_COLLECTED
+
+    rule_file = rules_with_lines(tmp_path / "rules", LINES, NOT_RECORDED)
+    store(engine, records())  # no activity records its minutes
+    ret = build(engine, rule_file)
+    found = trace(engine, ret, rule_file, "minutes", "phone")
+    assert isinstance(found, Trace)
+    assert found.published.status == NOT_COLLECTED
+    assert (found.collected, found.value, found.rows) == (False, None, ())
+    assert found.to_dict()["collected"] is False
+    lines = trace_lines(found)
+    assert lines[0] == (
+        "Minutes of support (minutes), phone: published not collected; "
+        "the records give not collected (0 activity records)"
+    )
+    assert lines[1] == (
+        "  not collected: no record of the period has a value for the fields the figure "
+        "reads (the rule file says nothing is 'not collected', not 0)"
+    )
+    table = traced(found, ret)
+    assert (table.published, table.from_records) == ("not collected", "not collected")
+    assert table.notes == (lines[1].strip(),)
+
+    # A derived figure of it is not collected either, and says so for itself and its input.
+    derived = trace(engine, ret, rule_file, "minutes_per_session")
+    assert isinstance(derived, DerivedTrace)
+    assert (derived.collected, derived.value) == (False, None)
+    text = trace_lines(derived)
+    assert text[0] == (
+        "Minutes per session (minutes_per_session): published not collected; "
+        "the records give not collected"
+    )
+    assert "1. Minutes of support (minutes), total: published not collected;" in "\n".join(text)
+    assert "2. Sessions delivered (sessions, line PSA1), total: published 23; the records " \
+        "give 23 (23 activity records)" in "\n".join(text)  # fmt: skip
+
+
+def test_a_figure_collected_by_one_record_is_no_longer_not_collected(
+    engine: Engine, tmp_path: Path
+) -> None:
+    from peerreport.audit.text import trace_lines
+
+    rule_file = rules_with_lines(tmp_path / "rules", LINES, NOT_RECORDED)
+    rows = records()
+    rows[0] = {**rows[0], "duration_minutes": 45}  # G-00, in person
+    store(engine, rows)
+    ret = build(engine, rule_file)
+    found = trace(engine, ret, rule_file, "minutes", "phone")
+    # Collected (one record has minutes), and no phone activity has any: a real 0.
+    assert (found.collected, found.value, found.published.value) == (True, 0, 0)
+    assert "collected" not in found.to_dict()
+    assert "published 0; the records give 0 (0 activity records)" in trace_lines(found)[0]
