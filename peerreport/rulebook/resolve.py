@@ -148,8 +148,14 @@ class _Merge:
     year_start: str | None = None
     due: Due | None = None
     counting: Counting | None = None
+    purchase_units: list[str] = field(default_factory=list)  # the nearest file's that lists some
     lineage: list[str] = field(default_factory=list)
     origins: dict[str, Origin] = field(default_factory=dict)
+
+
+def counts_only(counting: Counting | None) -> bool:
+    """Does a (resolved) `[counting]` count only the rule file's own purchase units?"""
+    return counting is not None and counting.purchase_units == "only"
 
 
 def resolve(path: Path, catalogue: Catalogue | None = None) -> Resolved:
@@ -165,6 +171,11 @@ def resolve(path: Path, catalogue: Catalogue | None = None) -> Resolved:
             "year_start": merged.year_start or "07-01",
             "due": merged.due,
             "counting": merged.counting,
+            # A file that counts only its purchase units but lists none of its own (a
+            # funder's tailoring of nz-peer-support-adults, say) counts its parent's: without
+            # them it would count only the records that carry none.
+            "purchase_units": model.purchase_units
+            or (merged.purchase_units if counts_only(merged.counting) else []),
             "disclosure": Disclosure.model_validate(merged.disclosure),
             "release": Release.model_validate(merged.release) if merged.release else None,
             "grouping": merged.groupings,
@@ -271,6 +282,7 @@ class _Resolver:
         result.year_start = model.year_start or result.year_start
         result.due = model.due or result.due
         result.counting = model.counting or result.counting
+        result.purchase_units = list(model.purchase_units) or result.purchase_units
         for index, override in enumerate(model.override):
             inherited = result.checks.get(override.check)
             if inherited is None:
@@ -325,6 +337,7 @@ def _absorb(into: _Merge, other: _Merge) -> None:
     into.year_start = other.year_start or into.year_start
     into.due = other.due or into.due
     into.counting = other.counting or into.counting
+    into.purchase_units = other.purchase_units or into.purchase_units
     into.origins.update(other.origins)
 
 
