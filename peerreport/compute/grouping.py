@@ -39,6 +39,8 @@ from sqlalchemy.sql.expression import FromClause
 
 #: The most cells one finest-grain pass may return on SQLite.
 FINEST_CELLS = 4096
+#: PostgreSQL's GROUPING() takes at most 31 columns (its result is an integer bit mask).
+GROUPING_COLUMNS = 31
 
 Combine = Literal["sum", "min", "max"] | None
 Set = tuple[str, ...]
@@ -76,8 +78,11 @@ def aggregate(conn: Connection, rows: Rows, aggregates: Sequence[Aggregate]) -> 
     result: Cells = {s: {} for s in wanted}
     if wanted == [()]:
         _plain(conn, rows, (), aggregates, result)
-    elif conn.dialect.name == "postgresql":
+    elif conn.dialect.name == "postgresql" and len(_names(wanted)) <= GROUPING_COLUMNS:
         _grouping_sets(conn, rows, wanted, aggregates, result)
+    elif conn.dialect.name == "postgresql":
+        for s in wanted:  # too many columns for GROUPING(): a statement per set, as before
+            _plain(conn, rows, s, [a for a in aggregates if s in a.sets], result)
     else:
         _finest(conn, rows, wanted, aggregates, result)
     # The totals are there even when no row fell in the period (a grouped pass gives none).

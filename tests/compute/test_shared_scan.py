@@ -16,11 +16,12 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, insert
 
-from peerreport.compute import evaluate
+from peerreport.compute import evaluate, grouping
 from peerreport.compute.figures import Value
 from peerreport.language import evaluate as evaluate_expression
 from peerreport.rulebook import RuleFile
@@ -185,3 +186,39 @@ def test_one_pass_gives_what_python_computes(
     if failing:
         count = sum(r["attendance"] >= 8 for r in in_period)
         assert result.findings[0].message.startswith(f"{count} big")
+
+
+def test_a_statement_per_set_where_one_pass_cannot_be_shared_gives_the_same_figures(
+    engine: Engine, rule_file: Callable[[str], RuleFile], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Too fine a grain on SQLite, or too many columns for GROUPING() on PostgreSQL: a plain
+    statement per `by` list, as before, with the same figures as the shared pass."""
+    drawn = [
+        ("count", "activity", None, ["kind", "mode"]),
+        ("sum", "attendance", "member_led", ["mode"]),
+        ("distinct", "group_id", None, ["service_type"]),
+        ("max", "attendance", "attendance > 3", ["kind"]),
+    ]
+    rules = rule_file(rule_text(drawn))
+    rows = [
+        {
+            "org": ORG, "activity_id": f"A{i}", "date": Q1[0], "kind": KINDS[i % 4],
+            "mode": MODES[i % 3], "attendance": i, "first_time": None, "duration_minutes": None,
+            "group_id": f"g{i % 2}", "member_led": i % 2 == 0, "co_facilitated": False,
+            "community_session": False, "digest": "x", "valid_from": 1,
+        }
+        for i in range(9)
+    ]  # fmt: skip
+    with engine.connect() as conn, conn.begin() as transaction:
+        ensure_organisation(conn, ORG, "Test organisation")
+        conn.execute(insert(schema.activity), rows)
+        shared = evaluate(conn, ORG, rules, *Q1).figures
+        monkeypatch.setattr(grouping, "FINEST_CELLS", 0)
+        monkeypatch.setattr(grouping, "GROUPING_COLUMNS", 0)
+        apart = evaluate(conn, ORG, rules, *Q1).figures
+        transaction.rollback()
+    assert apart == shared
+    for ident in rules.measures:
+        want = expected(rules, ident, rows)
+        assert shared[ident].value == want[()]
+        assert all(shared[ident].cell(*key) == value for key, value in want.items() if key)
