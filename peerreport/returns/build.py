@@ -11,7 +11,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 
-from sqlalchemy import Connection, Engine, exists, select
+from sqlalchemy import Connection, Engine, select
 
 from peerreport.compute import evaluate
 from peerreport.compute.tables import version
@@ -117,22 +117,27 @@ def completeness_findings(
 ) -> list[Finding]:
     """A warning for every month of the period with no activity recorded at all.
 
-    One statement asks, month by month, whether any activity is recorded: each is an
-    index probe (`ix_activity_org_date`), not a scan of the period's activities.
+    One statement asks, month by month, for the first day with an activity: each is an
+    index probe (`ix_activity_org_date`, which ORDER BY date ... LIMIT 1 makes PostgreSQL
+    use; an EXISTS it plans as a scan from the start of the table), not a scan of the
+    period's activities.
     """
     months = period.months()
-    recorded = [
-        exists()
+    first_days = [
+        select(activity.c.date)
         .where(
             activity.c.org == org,
             activity.c.date.between(*_month_in(period, y, m)),
             version(activity, revision),
         )
+        .order_by(activity.c.date)
+        .limit(1)
+        .scalar_subquery()
         .label(f"m{i}")
         for i, (y, m) in enumerate(months)
     ]
-    row = conn.execute(select(*recorded)).one() if recorded else ()
-    present = {month for month, found in zip(months, row, strict=True) if found}
+    row = conn.execute(select(*first_days)).one() if first_days else ()
+    present = {month for month, day in zip(months, row, strict=True) if day is not None}
     findings = []
     for y, m in months:
         if (y, m) not in present:
