@@ -1,17 +1,23 @@
-"""Measures and record checks as few SQL statements: one scan per source and breakdown.
+"""Measures and record checks as few SQL statements: one pass over each source.
 
-All ungrouped measures over one source — and the failure counts of every
-record check over it — are conditional aggregates in ONE statement:
+All measures over one source — their totals, their cells under every `by`
+list — and the failure counts of every record check over it are conditional
+aggregates of ONE pass over the source's rows in the period:
 
-    SELECT count(CASE WHEN <where1> THEN 1 END),
+    SELECT <by columns>, count(CASE WHEN <where1> THEN 1 END),
            sum(CASE WHEN <where2> THEN attendance END), ...
     FROM activity WHERE org = :org AND date BETWEEN :start AND :end
+    GROUP BY GROUPING SETS ((), (<by of measure 1>), (<by of measure 2>), ...)
 
-Each distinct `by` list of a source adds one GROUP BY statement holding every
-measure with that breakdown. `distinct = "member_tokens"` measures share one
-more statement over activities joined to their tokens (and one per `by`).
-So the statement count is: sources used + distinct (source, by) pairs, plus one
-sample query per record check that found failing records.
+`grouping` says how the groupings share the pass on each engine: grouping sets
+on PostgreSQL; on SQLite one GROUP BY at the finest grain, added up to the
+totals and each `by` in Python, with a plain statement per `by` only for what
+finer cells cannot give (distinct counts, sums of real numbers). So the
+statement count is one per source used on PostgreSQL, plus one sample query
+per record check that found failing records; on SQLite, one more per `by`
+list of a distinct count or a sum of real numbers (and one for their totals).
+`distinct = "member_tokens"` measures range over activities joined to their
+tokens: a source of their own.
 
 A `sum` over workforce entries adds up each entry's part of the period
 (`argument_resolver`, `apportion`): still one column expression per measure,
@@ -26,15 +32,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, case, distinct, func, literal, not_, or_, select
+from sqlalchemy import Connection, and_, case, distinct, func, literal, not_, or_
 from sqlalchemy.sql.elements import ColumnElement
 
 from peerreport.compute.figures import Cell, CellKey, Value
+from peerreport.compute.grouping import Aggregate, Combine, Rows, aggregate
 from peerreport.compute.tables import TOKENS, column, from_clause, resolver, row_filter
 from peerreport.language import Type, to_sql
 from peerreport.language.sql import Resolve
 from peerreport.rulebook import CompiledCheck, CompiledMeasure, RuleFile
-from peerreport.rulebook.cells import measure_codes
+from peerreport.rulebook.cells import field_codes, measure_codes
 from peerreport.rulebook.counting import rule_of
 from peerreport.rulebook.model import Grouping
 from peerreport.rulebook.sources import sources
@@ -45,10 +52,9 @@ EXTREMES = ("min", "max")
 
 @dataclass
 class Scan:
-    """One statement: measures (and record-check counts) over a source, grouped by `by`."""
+    """One pass over a source: its measures (totals and breakdowns) and record checks."""
 
     source: str
-    by: tuple[str, ...] = ()
     measures: list[CompiledMeasure] = field(default_factory=list)
     checks: list[CompiledCheck] = field(default_factory=list)
 
@@ -66,23 +72,17 @@ class ScanResults:
 
 
 def plan(rule_file: RuleFile) -> list[Scan]:
-    """The statements needed for a rule file's measures and record checks."""
-    scans: dict[tuple[str, tuple[str, ...]], Scan] = {}
-
-    def scan(source: str, by: tuple[str, ...]) -> Scan:
-        return scans.setdefault((source, by), Scan(source, by))
-
+    """The passes needed for a rule file's measures and record checks: one per source."""
+    scans: dict[str, Scan] = {}
     for m in rule_file.measures.values():
         if m.measure.kind == "expr":
             continue
         source = TOKENS if m.counts_tokens else m.measure.record_source
         assert source is not None
-        scan(source, ()).measures.append(m)
-        if m.measure.by:
-            scan(source, tuple(m.measure.by)).measures.append(m)
+        scans.setdefault(source, Scan(source)).measures.append(m)
     for c in rule_file.checks.values():
         if c.check.enabled and c.check.kind == "record" and c.check.source:
-            scan(c.check.source, ()).checks.append(c)
+            scans.setdefault(c.check.source, Scan(c.check.source)).checks.append(c)
     return list(scans.values())
 
 
@@ -198,40 +198,65 @@ def failing(
     return fails
 
 
-def statement(
+def _combine(m: CompiledMeasure) -> Combine:
+    """How the measure's value in finer cells adds up to coarser ones (None: it cannot)."""
+    kind = m.measure.kind
+    if kind == "count" or (kind == "sum" and m.type is Type.INTEGER):
+        return "sum"
+    if kind in EXTREMES:
+        return "min" if kind == "min" else "max"
+    return None  # distinct counts; sums of real numbers (kept exactly as the database adds)
+
+
+def aggregates(
+    scan: Scan,
+    rule_file: RuleFile,
+    start: dt.date,
+    end: dt.date,
+    revision: int | None = None,
+) -> list[Aggregate]:
+    """The pass's columns: each measure (`m`), the records behind a min or max (`s`), whether
+    a measure's fields were collected (`n`), each record check's failures (`c`)."""
+    columns: list[Aggregate] = []
+    totals = frozenset({()})
+    for i, m in enumerate(scan.measures):
+        sets = totals | ({tuple(m.measure.by)} if m.measure.by else set())
+        value = _aggregate(m, rule_file, scan.source, start, end, revision=revision)
+        columns.append(Aggregate(f"m{i}", value, sets, _combine(m)))
+        if m.measure.kind in EXTREMES:
+            support = _aggregate(m, rule_file, scan.source, start, end, True, revision)
+            columns.append(Aggregate(f"s{i}", support, sets))
+        if collects(m):
+            collected = _collected(m, rule_file, scan.source, revision)
+            columns.append(Aggregate(f"n{i}", collected, totals))
+    for i, c in enumerate(scan.checks):
+        columns.append(Aggregate(f"c{i}", _failures(c, rule_file, revision), totals))
+    return columns
+
+
+def rows(
     scan: Scan,
     rule_file: RuleFile,
     org: str,
     start: dt.date,
     end: dt.date,
     revision: int | None = None,
-) -> Select[Any]:
-    """The SELECT for one scan."""
-    resolve = resolver(scan.source, dict(rule_file.model.grouping), revision=revision)
-    groups = [resolve(f).label(f"g{i}") for i, f in enumerate(scan.by)]
-    columns = [
-        _aggregate(m, rule_file, scan.source, start, end, revision=revision).label(f"m{i}")
-        for i, m in enumerate(scan.measures)
-    ]
-    columns += [
-        _aggregate(m, rule_file, scan.source, start, end, True, revision).label(f"s{i}")
-        for i, m in enumerate(scan.measures)
-        if m.measure.kind in EXTREMES
-    ]
-    if not scan.by:
-        columns += [
-            _collected(m, rule_file, scan.source, revision).label(f"n{i}")
-            for i, m in enumerate(scan.measures)
-            if collects(m)
-        ]
-    columns += [_failures(c, rule_file, revision).label(f"c{i}") for i, c in enumerate(scan.checks)]
-    query = select(*groups, *columns).select_from(from_clause(scan.source))
-    query = query.where(
-        row_filter(scan.source, org, start, end, revision, rule_of(rule_file.model))
+) -> Rows:
+    """The rows a pass reads, and the columns its measures' `by` lists group by."""
+    groupings = dict(rule_file.model.grouping)
+    resolve = resolver(scan.source, groupings, revision=revision)
+    names = list(dict.fromkeys(f for m in scan.measures for f in m.measure.by))
+    sizes: dict[str, int | None] = {}
+    for name in names:
+        source = scan.measures[0].measure.record_source or scan.source
+        codes = field_codes(groupings, source, name)
+        sizes[name] = None if codes is None else len(codes)
+    return Rows(
+        from_clause(scan.source),
+        row_filter(scan.source, org, start, end, revision, rule_of(rule_file.model)),
+        {name: resolve(name) for name in names},
+        sizes,
     )
-    if groups:
-        query = query.group_by(*groups)
-    return query
 
 
 def run(
@@ -242,29 +267,33 @@ def run(
     end: dt.date,
     revision: int | None = None,
 ) -> ScanResults:
-    """Run every scan (over the records at `revision`, or the current ones) and collect results."""
+    """Run every pass (over the records at `revision`, or the current ones) and collect results."""
     results = ScanResults()
     for scan in plan(rule_file):
-        rows = conn.execute(statement(scan, rule_file, org, start, end, revision)).all()
-        if not scan.by:
-            row = rows[0]
-            for i, m in enumerate(scan.measures):
-                results.totals[m.id] = normalise(m, row._mapping[f"m{i}"])
-                if m.measure.kind in EXTREMES:
-                    results.supports[m.id] = int(row._mapping[f"s{i}"] or 0)
-                if collects(m) and not row._mapping[f"n{i}"]:
-                    results.uncollected.add(m.id)
-            for i, c in enumerate(scan.checks):
-                results.failures[c.id] = int(row._mapping[f"c{i}"] or 0)
-            continue
-        width = len(scan.by)
+        cells = aggregate(
+            conn,
+            rows(scan, rule_file, org, start, end, revision),
+            aggregates(scan, rule_file, start, end, revision),
+        )
+        total = cells[()][()]
         for i, m in enumerate(scan.measures):
-            observed = {tuple(r[:width]): normalise(m, r._mapping[f"m{i}"]) for r in rows}
-            cells = fill_cells(m, rule_file, observed)
+            results.totals[m.id] = normalise(m, total[f"m{i}"])
             if m.measure.kind in EXTREMES:
-                support = {tuple(r[:width]): int(r._mapping[f"s{i}"] or 0) for r in rows}
-                cells = tuple(replace(c, support=support.get(c.key, 0)) for c in cells)
-            results.cells[m.id] = cells
+                results.supports[m.id] = int(total[f"s{i}"] or 0)
+            if collects(m) and not total[f"n{i}"]:
+                results.uncollected.add(m.id)
+        for i, c in enumerate(scan.checks):
+            results.failures[c.id] = int(total[f"c{i}"] or 0)
+        for i, m in enumerate(scan.measures):
+            if not m.measure.by:
+                continue
+            grouped = cells[tuple(m.measure.by)]
+            observed = {k: normalise(m, v.get(f"m{i}")) for k, v in grouped.items()}
+            found = fill_cells(m, rule_file, observed)
+            if m.measure.kind in EXTREMES:
+                support = {k: int(v.get(f"s{i}") or 0) for k, v in grouped.items()}
+                found = tuple(replace(c, support=support.get(c.key, 0)) for c in found)
+            results.cells[m.id] = found
     for ident in results.uncollected:
         # Not collected: no value, in the total and in every cell (never 0).
         results.totals[ident] = None

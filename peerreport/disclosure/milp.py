@@ -22,12 +22,9 @@ unknowns with the cell is solved.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-
-import numpy as np
-from scipy.optimize import Bounds, LinearConstraint, milp
-from scipy.sparse import csr_array
 
 EXACT, HIDDEN, ROUNDED = "exact", "hidden", "rounded"
 
@@ -94,6 +91,12 @@ def interval(equations: Sequence[Equation], target: int, linked: Iterable[int]) 
     goal = equations[target]
     if not goal.terms:
         return Interval(0, 0)
+    # numpy and scipy take longer to import than most builds take: only an audit that
+    # solves a program (a return with hidden cells) needs them.
+    import numpy as np
+    from scipy.optimize import Bounds, LinearConstraint, milp
+    from scipy.sparse import csr_array
+
     rows = [equations[i] for i in linked]
     unknowns = sorted({t for eq in rows for t in eq.terms})
     column = {u: j for j, u in enumerate(unknowns)}
@@ -116,7 +119,7 @@ def interval(equations: Sequence[Equation], target: int, linked: Iterable[int]) 
             upper.append(eq.published + eq.slack)
         else:
             lower.append(eq.lower)
-            upper.append(np.inf)
+            upper.append(math.inf)
     matrix = csr_array(
         (data, (row_index, col_index)), shape=(len(rows), len(unknowns)), dtype=float
     )

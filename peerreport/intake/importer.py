@@ -30,6 +30,7 @@ from peerreport.intake.dates import DateOrder, Place, survey
 from peerreport.intake.limits import InputLimits, InputRefused
 from peerreport.intake.rejects import RejectsFile
 from peerreport.intake.rows import RowOutcome, RowReader
+from peerreport.intake.seen import SeenKeys
 from peerreport.intake.sources import Table, open_tables
 from peerreport.intake.wording import plural
 from peerreport.records.models import Activity, BreakdownCount, Record
@@ -244,7 +245,7 @@ class Importer:
         """Import every file; commit only if allowed (no problems, or skip_invalid)."""
         reports: list[FileReport] = []
         rejects: list[tuple[FileReport, RejectsFile]] = []
-        seen: set[int] = set()  # natural keys of this import, across its files
+        seen = SeenKeys()  # natural keys of this import, across its files (bounded memory)
         revision: int | None = None
         with self.engine.connect() as conn:
             transaction = conn.begin()

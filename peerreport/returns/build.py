@@ -8,11 +8,10 @@ this stage and `compute` talk to the database.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
-import hashlib
-from typing import Any
 
-from sqlalchemy import Connection, Engine, Integer, and_, cast, extract, func, select
+from sqlalchemy import Connection, Engine, select
 
 from peerreport.compute import evaluate
 from peerreport.compute.tables import version
@@ -23,6 +22,7 @@ from peerreport.returns.due import due_date
 from peerreport.returns.history_checks import history_findings
 from peerreport.returns.model import Return, RuleInfo
 from peerreport.returns.periods import Period
+from peerreport.returns.record_set import record_counts, records_digest
 from peerreport.returns.release import (
     publish,
     rederive,
@@ -31,7 +31,7 @@ from peerreport.returns.release import (
 )
 from peerreport.rulebook.compiled import RuleFile
 from peerreport.store.revisions import resolve_revision
-from peerreport.store.schema import activity, activity_breakdown, feedback, workforce
+from peerreport.store.schema import activity
 
 __all__ = ["build_return", "completeness_findings", "publish", "record_counts", "records_digest"]
 
@@ -115,23 +115,31 @@ def build_return(
 def completeness_findings(
     conn: Connection, org: str, period: Period, revision: int | None = None
 ) -> list[Finding]:
-    """A warning for every month of the period with no activity recorded at all."""
-    year = cast(extract("year", activity.c.date), Integer)
-    month = cast(extract("month", activity.c.date), Integer)
-    present = {
-        (int(y), int(m))
-        for y, m in conn.execute(
-            select(year, month)
-            .where(
-                activity.c.org == org,
-                activity.c.date.between(period.start, period.end),
-                version(activity, revision),
-            )
-            .group_by(year, month)
+    """A warning for every month of the period with no activity recorded at all.
+
+    One statement asks, month by month, for the first day with an activity: each is an
+    index probe (`ix_activity_org_date`, which ORDER BY date ... LIMIT 1 makes PostgreSQL
+    use; an EXISTS it plans as a scan from the start of the table), not a scan of the
+    period's activities.
+    """
+    months = period.months()
+    first_days = [
+        select(activity.c.date)
+        .where(
+            activity.c.org == org,
+            activity.c.date.between(*_month_in(period, y, m)),
+            version(activity, revision),
         )
-    }
+        .order_by(activity.c.date)
+        .limit(1)
+        .scalar_subquery()
+        .label(f"m{i}")
+        for i, (y, m) in enumerate(months)
+    ]
+    row = conn.execute(select(*first_days)).one() if first_days else ()
+    present = {month for month, day in zip(months, row, strict=True) if day is not None}
     findings = []
-    for y, m in period.months():
+    for y, m in months:
         if (y, m) not in present:
             name = dt.date(y, m, 1).strftime("%B %Y")
             findings.append(
@@ -147,59 +155,8 @@ def completeness_findings(
     return findings
 
 
-def _record_queries(org: str, start: dt.date, end: dt.date, revision: int | None) -> dict[str, Any]:
-    """The digests of the records a return is computed from, one query per kind of record."""
-    in_period = and_(activity.c.date.between(start, end), version(activity, revision))
-    return {
-        "activities": select(activity.c.digest).where(activity.c.org == org, in_period),
-        "breakdowns": select(activity_breakdown.c.digest)
-        .join(
-            activity,
-            (activity.c.org == activity_breakdown.c.org)
-            & (activity.c.activity_id == activity_breakdown.c.activity_id),
-        )
-        .where(activity_breakdown.c.org == org, in_period, version(activity_breakdown, revision)),
-        "workforce": select(workforce.c.digest).where(
-            workforce.c.org == org,
-            workforce.c.period_start >= start,
-            workforce.c.period_end <= end,
-            version(workforce, revision),
-        ),
-        "feedback": select(feedback.c.digest).where(
-            feedback.c.org == org,
-            feedback.c.period_start >= start,
-            feedback.c.period_end <= end,
-            version(feedback, revision),
-        ),
-    }
-
-
-def record_counts(
-    conn: Connection, org: str, start: dt.date, end: dt.date, revision: int | None = None
-) -> dict[str, int]:
-    """How many records of each kind a return for the period is computed from (counted in SQL)."""
-    return {
-        name: int(conn.execute(select(func.count()).select_from(query.subquery())).scalar_one())
-        for name, query in _record_queries(org, start, end, revision).items()
-    }
-
-
-def records_digest(
-    conn: Connection, org: str, start: dt.date, end: dt.date, revision: int | None = None
-) -> tuple[str, dict[str, int]]:
-    """An order-independent digest of the records a return is computed from, and their counts.
-
-    Each stored row carries a digest of its content; sorting them makes the
-    result independent of storage order. Any added, removed or changed record
-    in the period changes it.
-    """
-    queries = _record_queries(org, start, end, revision)
-    digest = hashlib.sha256()
-    counts: dict[str, int] = {}
-    for name, query in queries.items():
-        digests = sorted(str(row[0]) for row in conn.execute(query))
-        counts[name] = len(digests)
-        digest.update(f"{name}:{len(digests)}\n".encode())
-        for value in digests:
-            digest.update(value.encode("ascii") + b"\n")
-    return "sha256:" + digest.hexdigest(), counts
+def _month_in(period: Period, year: int, month: int) -> tuple[dt.date, dt.date]:
+    """The days of a month that fall in the period."""
+    first = dt.date(year, month, 1)
+    last = dt.date(year, month, calendar.monthrange(year, month)[1])
+    return max(first, period.start), min(last, period.end)

@@ -1,0 +1,144 @@
+"""The import's duplicate check in bounded memory: which natural keys it has read.
+
+An import refuses a second row for the same record (IMP-040), across all its
+files, so it remembers the key of every row it read: an 8-byte hash
+(`importer._key_hash`). A Python set costs about 60 bytes a key, 300 MB for a
+five-million-row file. `SeenKeys` keeps at most `limit` keys in a set (16 MB
+at the default); when the set is full its keys are sorted and written to an
+anonymous temporary file (a *run*, read back through a memory map) and the
+set starts again. A Bloom filter in memory (16 to 64 bits a spilled key, two
+probes) answers "never spilled" for all but at most one new key in 70; only
+those, and true repeats, are looked up in the runs by binary search. So the
+answer is exact (no repeat missed, no false duplicate beyond the hash's own),
+memory is the set plus 2 to 8 bytes a spilled key, and a file of up to
+`limit` rows never touches the disk.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from typing import IO, Any
+
+__all__ = ["LIMIT", "SeenKeys"]
+
+#: Keys held in memory before they spill to disk.
+LIMIT = 1 << 18
+_MASK64 = (1 << 64) - 1
+_MIX = 0x9E3779B97F4A7C15  # an odd constant: spreads keys that are not hashes already
+
+
+class SeenKeys(set[int]):
+    """A set of unsigned 64-bit keys (`in`, `add`) that spills to disk past `limit` keys.
+
+    Until it first spills it is a plain set (`in` costs what a set's does); then it
+    becomes a `_SpilledKeys`, which also looks in the Bloom filter and the runs.
+    """
+
+    def __init__(self, limit: int | None = None) -> None:
+        super().__init__()
+        self._limit = max(1, LIMIT if limit is None else limit)
+        self._disk = _Runs()
+
+    def add(self, key: int) -> None:
+        """Remember a key (spilling the set to disk when it is full)."""
+        set.add(self, key)
+        if len(self) >= self._limit:
+            self._disk.write(self)
+            self.clear()  # from now on the keys in memory are `_recent`'s
+            self._recent: set[int] = set()
+            self.__class__ = _SpilledKeys
+
+    @property
+    def spilled(self) -> int:
+        """How many keys were written to disk."""
+        return self._disk.count
+
+
+class _SpilledKeys(SeenKeys):
+    """A `SeenKeys` that has spilled: a key is seen if it is in memory or on disk.
+
+    `in` is called once a row: the Bloom filter's test is written out here.
+    """
+
+    def __contains__(self, key: object) -> bool:
+        if key in self._recent:
+            return True
+        if not isinstance(key, int):
+            return False
+        disk = self._disk
+        view, mask = disk.view, disk.mask
+        mixed = (key * _MIX) & _MASK64
+        bit = mixed & mask
+        if not view[bit >> 3] >> (bit & 7) & 1:
+            return False
+        bit = (mixed >> 32) & mask
+        if not view[bit >> 3] >> (bit & 7) & 1:
+            return False
+        return disk.find(key)
+
+    def add(self, key: int) -> None:
+        """Remember a key (spilling the keys in memory to disk when there are `limit`)."""
+        recent = self._recent
+        recent.add(key)
+        if len(recent) >= self._limit:
+            self._disk.write(recent)
+            recent.clear()
+
+
+class _Runs:
+    """Sorted runs of keys in anonymous temporary files, with a Bloom filter in front."""
+
+    def __init__(self) -> None:
+        self._files: list[IO[bytes]] = []
+        self._runs: list[Any] = []  # numpy memory maps of the files, each sorted
+        self.count = 0
+        self._bits: Any = None  # the Bloom filter: numpy uint8, read through `view`
+        self.view = memoryview(b"")
+        self.mask = 0
+
+    def find(self, key: int) -> bool:
+        """Is the key in a run (binary search in each)?"""
+        import numpy as np
+
+        wanted = np.uint64(key)
+        for run in self._runs:
+            at = int(np.searchsorted(run, wanted))
+            if at < len(run) and run[at] == wanted:
+                return True
+        return False
+
+    def write(self, keys: set[int]) -> None:
+        """Add a run of keys."""
+        import numpy as np
+
+        run = np.fromiter(keys, dtype=np.uint64, count=len(keys))
+        run.sort()
+        handle = tempfile.TemporaryFile(prefix="peerreport-seen-")  # noqa: SIM115 - unlinked at once, closed with this object
+        handle.write(run.tobytes())
+        handle.flush()
+        self._files.append(handle)
+        self._runs.append(np.memmap(handle, dtype=np.uint64, mode="r", shape=(len(run),)))
+        self.count += len(run)
+        if self._bits is None or self.count * 16 > self.mask + 1:
+            self._rebuild()  # too full for its false-positive rate: grow it from every run
+        else:
+            self._mark(run)
+
+    def _rebuild(self) -> None:
+        import numpy as np
+
+        size = 1 << max(16, (self.count * 32 - 1).bit_length())  # bits: 32 to 64 a key
+        self.mask = size - 1
+        self._bits = np.zeros(size // 8, dtype=np.uint8)
+        self.view = memoryview(self._bits)
+        for run in self._runs:
+            self._mark(np.asarray(run))
+
+    def _mark(self, keys: Any) -> None:
+        import numpy as np
+
+        mixed = keys * np.uint64(_MIX)  # wraps modulo 2**64, as the Python side masks
+        mask = np.uint64(self.mask)
+        for bit in (mixed & mask, (mixed >> np.uint64(32)) & mask):
+            at, shift = bit >> np.uint64(3), (bit & np.uint64(7)).astype(np.uint8)
+            np.bitwise_or.at(self._bits, at, np.left_shift(np.uint8(1), shift))

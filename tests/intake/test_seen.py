@@ -1,0 +1,73 @@
+"""The import's duplicate check spills to disk past its limit and still finds every repeat."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from sqlalchemy import Engine
+
+from peerreport.intake import seen as seen_module
+from peerreport.intake.seen import SeenKeys
+from tests.helpers import ACTIVITY_HEADER, make_workspace, messages, run_import, write_csv
+
+#: A small pool of keys (so repeats are common), spread over the whole 64-bit range.
+POOL = st.integers(min_value=0, max_value=39).map(lambda i: (i * 0x9E3779B97F4A7C15) % 2**64)
+
+
+@given(keys=st.lists(st.one_of(POOL, st.integers(0, 2**64 - 1)), max_size=200),
+       limit=st.integers(1, 8))  # fmt: skip
+def test_answers_as_a_set_does_across_every_spill(keys: list[int], limit: int) -> None:
+    seen = SeenKeys(limit)
+    reference: set[int] = set()
+    for key in keys:
+        found = key in seen
+        assert found == (key in reference), key
+        if not found:  # as the importer does: a repeat is reported, not added again
+            seen.add(key)
+            reference.add(key)
+    assert all(key in seen for key in reference)
+    # Written to disk in runs of `limit`: all but the keys still in memory.
+    assert len(reference) - limit < seen.spilled <= len(reference)
+
+
+def test_keys_on_both_sides_of_the_spill_boundary_are_found() -> None:
+    seen = SeenKeys(limit=4)
+    keys = [2**64 - 1, 0, 17, 2**63, 5, 6, 7]
+    for key in keys:
+        assert key not in seen
+        seen.add(key)
+    assert seen.spilled == 4  # the first four are on disk, the rest in memory
+    assert all(key in seen for key in keys)
+    assert 1 not in seen and 2**63 + 1 not in seen
+
+
+def test_many_keys_spill_into_many_runs_and_none_is_lost() -> None:
+    seen = SeenKeys(limit=1000)
+    keys = [(i * 0x9E3779B97F4A7C15 + 12345) % 2**64 for i in range(20_000)]
+    for key in keys:
+        seen.add(key)
+    assert seen.spilled == 20_000
+    assert all(key in seen for key in keys)
+    # Keys never added: the Bloom filter and the runs say no (none is a false duplicate).
+    assert not any((i * 0x9E3779B97F4A7C15 + 999) % 2**64 in seen for i in range(20_000))
+
+
+def test_a_duplicate_is_found_across_files_after_the_first_file_spilled(
+    engine: Engine, db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The importer's duplicate check, with a limit of 2 keys: the first file's keys are
+    on disk when the second file repeats one of them, and within a file too."""
+    monkeypatch.setattr(seen_module, "LIMIT", 2)
+    ws = make_workspace(tmp_path / "ws", db_url)
+    rows = [[f"A{i}", f"{10 + i}/08/2026", "group", "9", "Peer groups", ""] for i in range(6)]
+    one = write_csv(tmp_path / "one.csv", [ACTIVITY_HEADER, *rows[:5]])
+    two = write_csv(tmp_path / "two.csv", [ACTIVITY_HEADER, rows[5], rows[0], rows[5]])
+    report = run_import(engine, ws, one, two)
+    assert not report.stored
+    assert messages(report) == [
+        "two.csv, row 3: activity_id A0 appears more than once in this import",
+        "two.csv, row 4: activity_id A5 appears more than once in this import",
+    ]
