@@ -60,6 +60,8 @@ class Columns:
     def tuples(self, rows: Iterable[dict[str, Any]]) -> list[tuple[Any, ...]]:
         """Each row's values in column order, as bound (a missing column is NULL)."""
         rows = list(rows)
+        if not rows:
+            return []
         try:
             plain = list(map(itemgetter(*self.names), rows))
         except KeyError:
@@ -68,13 +70,12 @@ class Columns:
             plain = [(value,) for value in plain]
         if not self.processors:
             return plain
-        bound = []
-        for values in plain:
-            listed = list(values)
-            for index, process in self.processors:
-                listed[index] = process(listed[index])
-            bound.append(tuple(listed))
-        return bound
+        # A column at a time, each distinct value processed once: dates, times and flags
+        # repeat, and the processors are Python functions.
+        columns = list(zip(*plain, strict=True))
+        for index, process in self.processors:
+            columns[index] = tuple(map(_Processed(process).__getitem__, columns[index]))
+        return list(zip(*columns, strict=True))
 
     def bind_key(self, key: Sequence[Any]) -> tuple[Any, ...]:
         """One key's values as bound (and as the database gives them back on the driver)."""
@@ -82,6 +83,18 @@ class Columns:
         for index, process in self.processors:
             listed[index] = process(listed[index])
         return tuple(listed)
+
+
+class _Processed(dict[Any, Any]):
+    """A bind processor's results, by value (each computed once)."""
+
+    def __init__(self, process: Callable[[Any], Any]) -> None:
+        super().__init__()
+        self.process = process
+
+    def __missing__(self, value: Any) -> Any:
+        bound = self[value] = self.process(value)
+        return bound
 
 
 @dataclass

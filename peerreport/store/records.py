@@ -14,6 +14,7 @@ import hashlib
 import hmac
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import (
@@ -274,7 +275,9 @@ class RecordWriter:
             for i in written:
                 rows[i]["valid_from"] = revision
                 rows[i]["valid_to"] = None
-                tally.add(table.name, tuple(rows[i][n] for n in named), rows[i]["digest"])
+            added = _natural_keys(rows, written, named)
+            digests = [rows[i]["digest"] for i in written]
+            tally.add_many(table.name, zip(added, digests, strict=True))
             columns = self._columns(record_type)
             self.statements.insert(table, columns, columns.tuples(rows[i] for i in written))
             if record_type == "activities":
@@ -328,6 +331,15 @@ class RecordWriter:
             columns = self._columns("tokens")
             assert columns.names == ("org", "activity_id", "valid_from", "token_hash")
             self.statements.insert(member_token, columns, token_rows)
+
+
+def _natural_keys(
+    rows: list[dict[str, Any]], indexes: list[int], names: Sequence[str]
+) -> list[tuple[Any, ...]]:
+    """The natural keys (without `org`) of `rows[i]` for i in `indexes`, as tuples."""
+    by_key = itemgetter(*names)
+    keys = [by_key(rows[i]) for i in indexes]
+    return keys if len(names) > 1 else [(k,) for k in keys]
 
 
 def save_records(
