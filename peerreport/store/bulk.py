@@ -124,6 +124,8 @@ class Statements:
         """Digests of the current versions of `keys` (bound values, `org` first); with
         current=False, of their closed versions (the keys whose records were withdrawn,
         when they have no current version)."""
+        if self.postgres:
+            return self._probe_digests(table, org, key, keys, current=current)
         found: dict[tuple[Any, ...], str] = {}
         wanted = set(keys)
         names = ", ".join(f'"{n}"' for n in key.names)
@@ -132,18 +134,51 @@ class Statements:
         values = sorted({k[1] for k in keys})
         for start in range(0, len(values), LOOKUP_CHUNK):
             part = values[start : start + LOOKUP_CHUNK]
-            if self.postgres:
-                where, params = f'"{first}" = ANY(%s)', (org, part)
-            else:
-                where, params = f'"{first}" IN ({self._marks(len(part))})', (org, *part)
             sql = (
-                f'SELECT {names}, digest FROM "{table.name}" '
-                f"WHERE org = {self._marks(1)} AND {where} AND valid_to {closed}"
+                f'SELECT {names}, digest FROM "{table.name}" WHERE org = ? '
+                f'AND "{first}" IN ({self._marks(len(part))}) AND valid_to {closed}'
             )
-            for row in self.conn.exec_driver_sql(sql, params):
+            for row in self.conn.exec_driver_sql(sql, (org, *part)):
                 stored = tuple(row[:-1])
                 if stored in wanted:
                     found[stored] = row[-1]
+        return found
+
+    def _probe_digests(
+        self,
+        table: Table,
+        org: str,
+        key: Columns,
+        keys: Sequence[tuple[Any, ...]],
+        *,
+        current: bool,
+    ) -> dict[tuple[Any, ...], str]:
+        """`current_digests` on PostgreSQL: one probe of the key's index per key.
+
+        The keys are passed as arrays and each is looked up by the whole key in a LATERAL
+        subquery that OFFSET 0 keeps from being flattened. Left to itself the planner
+        joins the other way round or scans on `org` alone whenever it believes the table
+        small, which it does for rows this transaction inserted (no statistics yet): a
+        batch's lookup then read every row imported so far, and a long import slowed
+        down quadratically (2 s per lookup at 100k rows, against 2 ms).
+        """
+        found: dict[tuple[Any, ...], str] = {}
+        named = key.names[1:]
+        types = [table.c[n].type.compile(dialect=self.conn.dialect) for n in named]
+        arrays = ", ".join(f"%s::{t}[]" for t in types)
+        match = " AND ".join(f'v."{n}" = k."{n}"' for n in named)
+        listed = ", ".join(f'k."{n}"' for n in named)
+        closed = "IS NULL" if current else "IS NOT NULL"
+        sql = (
+            f"SELECT {listed}, v.digest FROM unnest({arrays}) AS k({', '.join(named)}) "
+            f'CROSS JOIN LATERAL (SELECT digest FROM "{table.name}" AS v '
+            f"WHERE v.org = %s AND {match} AND v.valid_to {closed} OFFSET 0) AS v"
+        )
+        for start in range(0, len(keys), LOOKUP_CHUNK):
+            part = keys[start : start + LOOKUP_CHUNK]
+            columns = [list(values) for values in zip(*(k[1:] for k in part), strict=True)]
+            for row in self.conn.exec_driver_sql(sql, (*columns, org)):
+                found[(org, *row[:-1])] = row[-1]
         return found
 
     def close(

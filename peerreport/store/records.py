@@ -197,20 +197,12 @@ class RecordWriter:
 
     def missing_activities(self, activity_ids: Iterable[str]) -> set[str]:
         """Which of these activity ids have no current version for this organisation."""
-        wanted = set(activity_ids)
-        found: set[str] = set()
-        chunk = sorted(wanted)
-        for start in range(0, len(chunk), 500):
-            part = chunk[start : start + 500]
-            rows = self.conn.execute(
-                select(activity.c.activity_id).where(
-                    activity.c.org == self.org,
-                    activity.c.activity_id.in_(part),
-                    activity.c.valid_to.is_(None),
-                )
-            )
-            found.update(r[0] for r in rows)
-        return wanted - found
+        wanted = sorted(set(activity_ids))
+        key = self._key_columns("activities")
+        found = self.statements.current_digests(
+            activity, self.org, key, [(self.org, i) for i in wanted], current=True
+        )
+        return set(wanted) - {k[1] for k in found}
 
     def write(
         self, record_type: str, records: Sequence[Record], sources: Sequence[Source] = ()
