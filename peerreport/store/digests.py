@@ -108,10 +108,10 @@ def content_digests(
     used: list[_Template] = []
     for row in rows:
         template = usual
-        if optional_of is not None and optional_of(row) != empty:
-            made = _Template(keys, frozenset(k for k in optional if row[k] is None))
-            template = templates.setdefault(made.text, made)
         try:
+            if optional_of is not None and optional_of(row) != empty:
+                made = _Template(keys, frozenset(k for k in optional if row[k] is None))
+                template = templates.setdefault(made.text, made)
             texts.append((template.text % row).encode("utf-8"))
         except KeyError:  # a row with other keys than the first one's
             texts.append(b"")
