@@ -10,10 +10,13 @@ with the items sorted by key, every value spelled by `canonical` (a Decimal
 without trailing zeros, anything else as `str()` gives it), JSON strings as
 `json.dumps(..., ensure_ascii=False)` writes them, no spaces, and the member
 tokens sorted. `content_digest` is that definition, one row at a time.
-`content_digests` gives the same bytes for a batch faster: the keys are sorted
-once per set of columns (every row of a record type has the same ones), each
-key's JSON prefix is made once, and values are spelled by their type with
-json's own C string encoder, without building and dumping a list per row.
+`content_digests` gives the same bytes for a batch about twice as fast (13 to
+6.5 us a row for activities): the keys are sorted once per batch, and each
+row's JSON text is one %-format of a template, values in place as `str()`
+spells them, which is their JSON for plain types when no string needs
+escaping (checked for the whole batch in one pass; a row that fails the check,
+or has other columns, takes `content_digest`). tests/store/test_fast_writes.py
+holds the first implementation and checks both against it on arbitrary values.
 """
 
 from __future__ import annotations
