@@ -12,26 +12,25 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import (
     Connection,
     Engine,
-    Table,
-    and_,
-    bindparam,
     insert,
     select,
     text,
-    update,
 )
 
 from peerreport.records.models import RECORD_TYPES, Activity, Record
 from peerreport.store import chain, row_security
+from peerreport.store.bulk import Columns, Statements
+from peerreport.store.digests import ADDED_COLUMNS as ADDED_COLUMNS
+from peerreport.store.digests import content_digest as content_digest
+from peerreport.store.digests import content_digests
 from peerreport.store.revisions import RevisionMaker
 from peerreport.store.schema import (
     RECORD_TABLES,
@@ -146,34 +145,6 @@ def record_values(org: str, record: Record) -> dict[str, Any]:
     return values
 
 
-def _canonical(value: Any) -> str:
-    """One spelling per value: Decimal('4.20') and Decimal('4.2') are the same number."""
-    if isinstance(value, Decimal):
-        return format(value.normalize(), "f")
-    return str(value)
-
-
-#: Columns added to record tables after records were first stored (migration 0009). An empty
-#: one is left out of the digest, so a record stored before its column existed keeps its
-#: digest: re-importing it is "unchanged", and the ledger's re-hash of it still matches.
-#: Once a value is given it is hashed like any other field. Add each new optional column here.
-ADDED_COLUMNS = frozenset({"purchase_unit", "resources_linked", "resources_given", "calls_missed"})
-
-
-def content_digest(values: dict[str, Any], tokens: Sequence[str] = ()) -> str:
-    """A short hash of a row's content, to tell unchanged records from updated ones."""
-    items = [
-        (k, _canonical(v)) for k, v in values.items() if not (v is None and k in ADDED_COLUMNS)
-    ]
-    # JSON of the sorted items is unambiguous (strings are quoted and escaped).
-    canonical = json.dumps(
-        [sorted(items), sorted(tokens)],
-        ensure_ascii=False,
-        separators=(",", ":"),
-    )
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:32]
-
-
 @dataclass(frozen=True)
 class Source:
     """Where a record version came from: the import's file (import_run id), sheet and row."""
@@ -206,6 +177,9 @@ class RecordWriter:
         self.revision = revision or RevisionMaker(conn, org, "import")
         self.counts = ImportCounts()
         self.withdrawn: list[str] = []  # keys of withdrawn records the input holds again
+        self.statements = Statements(conn)
+        self._keys: dict[str, Columns] = {}
+        self._all_columns: dict[str, Columns] = {}
 
     def finish(self, imports: Sequence[dict[str, Any]] = ()) -> int | None:
         """Record the revision made (if any) in the ledger's hash chain, and return it."""
@@ -223,20 +197,12 @@ class RecordWriter:
 
     def missing_activities(self, activity_ids: Iterable[str]) -> set[str]:
         """Which of these activity ids have no current version for this organisation."""
-        wanted = set(activity_ids)
-        found: set[str] = set()
-        chunk = sorted(wanted)
-        for start in range(0, len(chunk), 500):
-            part = chunk[start : start + 500]
-            rows = self.conn.execute(
-                select(activity.c.activity_id).where(
-                    activity.c.org == self.org,
-                    activity.c.activity_id.in_(part),
-                    activity.c.valid_to.is_(None),
-                )
-            )
-            found.update(r[0] for r in rows)
-        return wanted - found
+        wanted = sorted(set(activity_ids))
+        key = self._key_columns("activities")
+        found = self.statements.current_digests(
+            activity, self.org, key, [(self.org, i) for i in wanted], current=True
+        )
+        return set(wanted) - {k[1] for k in found}
 
     def write(
         self, record_type: str, records: Sequence[Record], sources: Sequence[Source] = ()
@@ -265,43 +231,70 @@ class RecordWriter:
         if not rows:
             return
         table = RECORD_TABLES[record_type]
-        natural_key = RECORD_TYPES[record_type].natural_key
-        key_columns = [table.c[name] for name in ("org", *natural_key)]
+        key = self._key_columns(record_type)
+        for values, digest in zip(rows, content_digests(rows, tokens), strict=True):
+            values["digest"] = digest
         for index, values in enumerate(rows):
-            values["digest"] = content_digest(values, tokens[index])
             source = sources[index] if index < len(sources) else Source()
             values["source_import"] = source.import_id
             values["source_sheet"] = source.sheet
             values["source_row"] = source.row
-        keys = [tuple(row[c.name] for c in key_columns) for row in rows]
-        existing = self._current_digests(table, key_columns, keys, current=True)
+        keys = key.tuples(rows)  # as bound: what the database gives back
+        existing = self.statements.current_digests(table, self.org, key, keys, current=True)
         new = [i for i, k in enumerate(keys) if k not in existing]
         changed = [
             i for i, k in enumerate(keys) if k in existing and existing[k] != rows[i]["digest"]
         ]
         if new:
-            withdrawn = self._current_digests(
-                table, key_columns, [keys[i] for i in new], current=False
+            withdrawn = self.statements.current_digests(
+                table, self.org, key, [keys[i] for i in new], current=False
             )
             if withdrawn:
-                self.withdrawn += [" / ".join(map(str, k[1:])) for k in withdrawn]
+                named = key.names[1:]
+                self.withdrawn += [
+                    " / ".join(str(rows[i][n]) for n in named) for i in new if keys[i] in withdrawn
+                ]
                 new = [i for i in new if keys[i] not in withdrawn]
         if new or changed:
             revision = self.revision()
+            tally = self.revision.tally
+            named = key.names[1:]
             if changed:
-                self._close(table, key_columns, [keys[i] for i in changed], revision)
+                self.statements.close(table, key, [keys[i] for i in changed], revision)
                 for i in changed:
-                    self.revision.tally.close(table.name, keys[i][1:], existing[keys[i]])
-            for i in (*new, *changed):
+                    tally.close(table.name, tuple(rows[i][n] for n in named), existing[keys[i]])
+            written = [*new, *changed]
+            for i in written:
                 rows[i]["valid_from"] = revision
                 rows[i]["valid_to"] = None
-                self.revision.tally.add(table.name, keys[i][1:], rows[i]["digest"])
-            self.conn.execute(insert(table), [rows[i] for i in (*new, *changed)])
+            added = _natural_keys(rows, written, named)
+            digests = [rows[i]["digest"] for i in written]
+            tally.add_many(table.name, zip(added, digests, strict=True))
+            columns = self._columns(record_type)
+            self.statements.insert(table, columns, columns.tuples(rows[i] for i in written))
             if record_type == "activities":
-                self._write_tokens([*new, *changed], rows, tokens, revision)
+                self._write_tokens(written, rows, tokens, revision)
         self.counts.added += len(new)
         self.counts.updated += len(changed)
         self.counts.unchanged += len(rows) - len(new) - len(changed)
+
+    def _key_columns(self, record_type: str) -> Columns:
+        """The natural key of a record type's table, `org` first."""
+        found = self._keys.get(record_type)
+        if found is None:
+            natural_key = RECORD_TYPES[record_type].natural_key
+            found = Columns.of(self.conn, RECORD_TABLES[record_type], ("org", *natural_key))
+            self._keys[record_type] = found
+        return found
+
+    def _columns(self, record_type: str) -> Columns:
+        """Every column of a record type's table (`member_token`'s for "tokens")."""
+        found = self._all_columns.get(record_type)
+        if found is None:
+            table = member_token if record_type == "tokens" else RECORD_TABLES[record_type]
+            found = Columns.of(self.conn, table, [c.name for c in table.c])
+            self._all_columns[record_type] = found
+        return found
 
     def _hashed_tokens(self, record: Record) -> list[str]:
         if not isinstance(record, Activity):
@@ -316,49 +309,6 @@ class RecordWriter:
             raise ValueError("member tokens need the workspace's secret")
         return sorted({hash_token(self.token_secret, t) for t in member_tokens})
 
-    def _current_digests(
-        self,
-        table: Table,
-        key_columns: list[Any],
-        keys: list[tuple[Any, ...]],
-        *,
-        current: bool,
-    ) -> dict[tuple[Any, ...], str]:
-        """Digests of the current versions of `keys` (or, with current=False, of the keys
-        whose latest version was withdrawn and that have no current version)."""
-        result: dict[tuple[Any, ...], str] = {}
-        for start in range(0, len(keys), 500):
-            part = keys[start : start + 500]
-            # A plain IN on the key's first column after org: both engines use the key's
-            # index for it, where a row-value IN over the whole key was planned on the
-            # organisation column alone (every stored breakdown read for each batch). The
-            # rows of those first columns are then matched to the whole keys here.
-            wanted = set(part)
-            query = select(*key_columns, table.c.digest).where(
-                table.c.org == self.org, key_columns[1].in_(sorted({k[1] for k in part}))
-            )
-            if current:
-                query = query.where(table.c.valid_to.is_(None))
-            else:
-                query = query.where(table.c.valid_to.is_not(None))
-            for row in self.conn.execute(query):
-                key = tuple(_normalise_key(v) for v in row[:-1])
-                if key in wanted:
-                    result[key] = row[-1]
-        return result
-
-    def _close(
-        self, table: Table, key_columns: list[Any], keys: list[tuple[Any, ...]], revision: int
-    ) -> None:
-        statement = (
-            update(table)
-            .where(and_(*[c == bindparam(f"k_{c.name}") for c in key_columns]))
-            .where(table.c.valid_to.is_(None))
-            .values(valid_to=revision)
-        )
-        params = [{f"k_{c.name}": k[i] for i, c in enumerate(key_columns)} for k in keys]
-        self.conn.execute(statement, params)
-
     def _write_tokens(
         self,
         indexes: list[int],
@@ -367,24 +317,21 @@ class RecordWriter:
         revision: int,
     ) -> None:
         token_rows = [
-            {
-                "org": self.org,
-                "activity_id": rows[i]["activity_id"],
-                "valid_from": revision,
-                "token_hash": h,
-            }
-            for i in indexes
-            for h in tokens[i]
+            (self.org, rows[i]["activity_id"], revision, h) for i in indexes for h in tokens[i]
         ]
         if token_rows:
-            self.conn.execute(insert(member_token), token_rows)
+            columns = self._columns("tokens")
+            assert columns.names == ("org", "activity_id", "valid_from", "token_hash")
+            self.statements.insert(member_token, columns, token_rows)
 
 
-def _normalise_key(value: Any) -> Any:
-    """Database values come back as the same Python types we compare keys with."""
-    if isinstance(value, dt.datetime):
-        return value.date()
-    return value
+def _natural_keys(
+    rows: list[dict[str, Any]], indexes: list[int], names: Sequence[str]
+) -> list[tuple[Any, ...]]:
+    """The natural keys (without `org`) of `rows[i]` for i in `indexes`, as tuples."""
+    by_key = itemgetter(*names)
+    keys = [by_key(rows[i]) for i in indexes]
+    return keys if len(names) > 1 else [(k,) for k in keys]
 
 
 def save_records(

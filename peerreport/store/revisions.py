@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -84,6 +85,16 @@ class Tally:
         """Count a version this revision brought in."""
         self.added += 1
         self.added_sum = (self.added_sum + version_token(table, key, digest)) % _MODULUS
+
+    def add_many(self, table: str, versions: Iterable[tuple[tuple[Any, ...], str]]) -> None:
+        """`add` for many versions (key, digest) of one table."""
+        total = 0
+        count = 0
+        for key, digest in versions:
+            total += version_token(table, key, digest)
+            count += 1
+        self.added += count
+        self.added_sum = (self.added_sum + total) % _MODULUS
 
     def close(self, table: str, key: tuple[Any, ...], digest: str) -> None:
         """Count a version this revision replaced or withdrew."""

@@ -1,0 +1,134 @@
+"""Content digests of record versions: a short hash of what a record says.
+
+A stored version's digest tells an unchanged record from an updated one, and
+the ledger's hash chain commits to it, so its bytes are fixed for good: the
+SHA-256 (first 32 hex digits) of the JSON text
+
+    [[["key","value"],...],["token",...]]
+
+with the items sorted by key, every value spelled by `canonical` (a Decimal
+without trailing zeros, anything else as `str()` gives it), JSON strings as
+`json.dumps(..., ensure_ascii=False)` writes them, no spaces, and the member
+tokens sorted. `content_digest` is that definition, one row at a time.
+`content_digests` gives the same bytes for a batch about twice as fast (13 to
+6.5 us a row for activities): the keys are sorted once per batch, and each
+row's JSON text is one %-format of a template, values in place as `str()`
+spells them, which is their JSON for plain types when no string needs
+escaping (checked for the whole batch in one pass; a row that fails the check,
+or has other columns, takes `content_digest`). tests/store/test_fast_writes.py
+holds the first implementation and checks both against it on arbitrary values.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from itertools import chain
+from json.encoder import encode_basestring  # the C encoder json.dumps uses (ensure_ascii=False)
+from operator import itemgetter
+from typing import Any
+
+#: Columns added to record tables after records were first stored (migration 0009). An empty
+#: one is left out of the digest, so a record stored before its column existed keeps its
+#: digest: re-importing it is "unchanged", and the ledger's re-hash of it still matches.
+#: Once a value is given it is hashed like any other field. Add each new optional column here.
+ADDED_COLUMNS = frozenset({"purchase_unit", "resources_linked", "resources_given", "calls_missed"})
+
+
+def canonical(value: Any) -> str:
+    """One spelling per value: Decimal('4.20') and Decimal('4.2') are the same number."""
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    return str(value)
+
+
+def content_digest(values: Mapping[str, Any], tokens: Sequence[str] = ()) -> str:
+    """A short hash of a row's content, to tell unchanged records from updated ones."""
+    items = [(k, canonical(v)) for k, v in values.items() if not (v is None and k in ADDED_COLUMNS)]
+    # JSON of the sorted items is unambiguous (strings are quoted and escaped).
+    text = json.dumps(
+        [sorted(items), sorted(tokens)],
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+#: Types whose `%s` spelling is `canonical(value)`, so a template spells them itself.
+_PLAIN_TYPES = frozenset({str, int, bool, type(None), dt.date, dt.time, dt.datetime})
+#: Bytes that JSON escapes in a string (ensure_ascii=False), a backslash and the control
+#: characters, map to 0; every other byte to 1. (A quote is found by counting them.)
+_ESCAPED = bytes(0 if b < 0x20 or b == 0x5C else 1 for b in range(256))
+
+
+class _Template:
+    """A row's JSON text as a %-format over the row's own keys, for rows that leave out
+    the optional columns `left_out`; and how many quotes it has when no value holds one."""
+
+    __slots__ = ("quotes", "text")
+
+    def __init__(self, keys: Sequence[str], left_out: frozenset[str]) -> None:
+        pairs = [f'["{key}","%({key})s"]' for key in keys if key not in left_out]
+        self.text = "[[" + ",".join(pairs) + "],["
+        self.quotes = 4 * len(pairs)
+
+
+def _plain(text: bytes, quotes: int) -> bool:
+    """Does this JSON text, made by a template, need no escaping (the values' quotes,
+    backslashes and control characters)?"""
+    return text.count(b'"') == quotes and 0 not in text.translate(_ESCAPED)
+
+
+def content_digests(
+    rows: Sequence[Mapping[str, Any]], tokens: Sequence[Sequence[str]] = ()
+) -> list[str]:
+    """`content_digest(rows[i], tokens[i])` for every row (no tokens past `tokens`' end),
+    byte for byte, faster: each row's JSON text is one %-format of a template made once per
+    batch, with the values in place as `str()` spells them. That is their JSON when every
+    value is of a plain type (`_PLAIN_TYPES`) and no string needs escaping (a quote,
+    backslash or control character: checked for the whole batch at once); any other
+    row takes `content_digest`."""
+    if not rows:
+        return []
+    held = list(tokens[: len(rows)]) + [()] * (len(rows) - len(tokens))
+    keys = sorted(rows[0])
+    values = chain.from_iterable(row.values() for row in rows)
+    if (
+        not set(map(type, values)) <= _PLAIN_TYPES
+        or set(map(len, rows)) != {len(keys)}
+        or not all(k.isidentifier() for k in keys)
+    ):
+        return [content_digest(row, t) for row, t in zip(rows, held, strict=True)]
+    optional = [k for k in keys if k in ADDED_COLUMNS]
+    usual = _Template(keys, frozenset(optional))
+    templates = {usual.text: usual}
+    optional_of = itemgetter(*optional) if optional else None
+    empty = optional_of(dict.fromkeys(optional)) if optional_of else None
+    texts: list[bytes] = []
+    used: list[_Template] = []
+    for row in rows:
+        template = usual
+        try:
+            if optional_of is not None and optional_of(row) != empty:
+                made = _Template(keys, frozenset(k for k in optional if row[k] is None))
+                template = templates.setdefault(made.text, made)
+            texts.append((template.text % row).encode("utf-8"))
+        except KeyError:  # a row with other keys than the first one's
+            texts.append(b"")
+        used.append(template)
+    if not _plain(b"".join(texts), sum(t.quotes for t in used)):
+        for index, (text, template) in enumerate(zip(texts, used, strict=True)):
+            if not _plain(text, template.quotes):
+                texts[index] = b""  # left to content_digest
+    sha256 = hashlib.sha256
+    digests: list[str] = []
+    for row, text, listed in zip(rows, texts, held, strict=True):
+        if not text:
+            digests.append(content_digest(row, listed))
+            continue
+        tail = ",".join(map(encode_basestring, sorted(listed))) if listed else ""
+        digests.append(sha256(text + (tail + "]]").encode("utf-8")).hexdigest()[:32])
+    return digests

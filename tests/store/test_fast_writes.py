@@ -1,0 +1,369 @@
+"""The fast write path stores exactly what the SQLAlchemy path it replaced stored.
+
+`ReferenceWriter` keeps that path as it was (per-row `content_digest`, SQLAlchemy
+inserts, updates and lookups), and `reference_digest` today's digest as it was
+first written: the stored digests and the ledger's hash chain depend on both.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sqlalchemy import Connection, Engine, Table, and_, bindparam, insert, select, update
+
+from peerreport.records.models import (
+    RECORD_TYPES,
+    Activity,
+    BreakdownCount,
+    FeedbackTally,
+    Record,
+    WorkforceEntry,
+)
+from peerreport.store import bulk
+from peerreport.store.database import open_engine, upgrade
+from peerreport.store.digests import ADDED_COLUMNS, content_digest, content_digests
+from peerreport.store.history import withdraw
+from peerreport.store.records import RecordWriter, Source, ensure_organisation
+from peerreport.store.schema import RECORD_TABLES, member_token
+from tests.conftest import empty_database
+
+SECRET = b"s" * 32
+QUESTION = "I feel more hopeful"
+ORG_DEPENDENT = ("org", "digest")  # what differs between organisations
+
+
+def reference_digest(values: dict[str, Any], tokens: Sequence[str] = ()) -> str:
+    """`content_digest` as it was written before the fast path (issue 16)."""
+
+    def canonical(value: Any) -> str:
+        if isinstance(value, Decimal):
+            return format(value.normalize(), "f")
+        return str(value)
+
+    items = [(k, canonical(v)) for k, v in values.items() if not (v is None and k in ADDED_COLUMNS)]
+    text = json.dumps([sorted(items), sorted(tokens)], ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+# -- the digest ---------------------------------------------------------------------------
+
+_TEXT = st.text(
+    st.characters(codec="utf-8") | st.sampled_from('"\\\x00\x1f\n\t/{}%()ā€'), max_size=12
+)
+_VALUE = st.one_of(
+    st.none(),
+    _TEXT,
+    st.integers(-(10**12), 10**12),
+    st.booleans(),
+    st.decimals(allow_nan=False, allow_infinity=False, places=2),
+    st.decimals(allow_nan=False, allow_infinity=False),
+    st.dates(),
+    st.times(),
+)
+#: Keys of every kind: record columns, the optional ADDED_COLUMNS, and awkward ones.
+_KEYS = ["org", "activity_id", "date", "count", *sorted(ADDED_COLUMNS), "a b", 'q"k', "%s", "ā"]
+_TOKEN = st.text(st.sampled_from('0123456789abcdef"\\é'), min_size=1, max_size=8)
+
+
+@st.composite
+def _batches(draw: st.DrawFn) -> tuple[list[dict[str, Any]], list[list[str]]]:
+    keys = draw(st.lists(st.sampled_from(_KEYS), min_size=1, unique=True))
+    size = draw(st.integers(1, 6))
+    rows = [{k: draw(_VALUE) for k in keys} for _ in range(size)]
+    if draw(st.booleans()):  # now and then a row with other columns than the first
+        rows.append({k: draw(_VALUE) for k in draw(st.lists(st.sampled_from(_KEYS), min_size=1))})
+    tokens = [draw(st.lists(_TOKEN, max_size=3)) for _ in range(draw(st.integers(0, len(rows))))]
+    return rows, tokens
+
+
+@given(_batches())
+@settings(max_examples=400, deadline=None)
+def test_batch_digests_are_todays_digests_byte_for_byte(
+    batch: tuple[list[dict[str, Any]], list[list[str]]],
+) -> None:
+    rows, tokens = batch
+    expected = [
+        reference_digest(row, tokens[i] if i < len(tokens) else ()) for i, row in enumerate(rows)
+    ]
+    assert content_digests(rows, tokens) == expected
+    assert [
+        content_digest(row, tokens[i] if i < len(tokens) else ()) for i, row in enumerate(rows)
+    ] == expected
+
+
+def test_a_records_digest_is_unchanged_by_the_fast_path() -> None:
+    """Pinned: a digest as stored before issue 16 (the ledger's chain holds such digests)."""
+    values = {
+        "org": "ORG1",
+        "activity_id": "G-1",
+        "date": dt.date(2026, 3, 2),
+        "start_time": dt.time(18, 30),
+        "topic": 'Sleep "and" wellbeing \\ ā',
+        "attendance": 9,
+        "member_led": True,
+        "purchase_unit": None,
+        "notes": None,
+    }
+    digest = reference_digest(values, ["ab" * 32])
+    assert content_digests([values], [["ab" * 32]]) == [digest]
+    assert content_digests([dict(values, topic="plain")]) == [
+        reference_digest(dict(values, topic="plain"))
+    ]
+
+
+# -- the stored rows ---------------------------------------------------------------------
+
+
+class ReferenceWriter(RecordWriter):
+    """`RecordWriter.write_values` as it was before the fast path: SQLAlchemy per row."""
+
+    def write_values(
+        self,
+        record_type: str,
+        rows: list[dict[str, Any]],
+        tokens: Sequence[list[str]],
+        sources: Sequence[Source] = (),
+    ) -> None:
+        if not rows:
+            return
+        table = RECORD_TABLES[record_type]
+        natural_key = RECORD_TYPES[record_type].natural_key
+        key_columns = [table.c[name] for name in ("org", *natural_key)]
+        for index, values in enumerate(rows):
+            values["digest"] = reference_digest(values, tokens[index])
+            source = sources[index] if index < len(sources) else Source()
+            values["source_import"] = source.import_id
+            values["source_sheet"] = source.sheet
+            values["source_row"] = source.row
+        keys = [tuple(row[c.name] for c in key_columns) for row in rows]
+        existing = self._old_digests(table, key_columns, keys, current=True)
+        new = [i for i, k in enumerate(keys) if k not in existing]
+        changed = [
+            i for i, k in enumerate(keys) if k in existing and existing[k] != rows[i]["digest"]
+        ]
+        if new:
+            withdrawn = self._old_digests(table, key_columns, [keys[i] for i in new], current=False)
+            if withdrawn:
+                self.withdrawn += [
+                    " / ".join(map(str, keys[i][1:])) for i in new if keys[i] in withdrawn
+                ]
+                new = [i for i in new if keys[i] not in withdrawn]
+        if new or changed:
+            revision = self.revision()
+            if changed:
+                statement = (
+                    update(table)
+                    .where(and_(*[c == bindparam(f"k_{c.name}") for c in key_columns]))
+                    .where(table.c.valid_to.is_(None))
+                    .values(valid_to=revision)
+                )
+                self.conn.execute(
+                    statement,
+                    [
+                        {f"k_{c.name}": keys[i][j] for j, c in enumerate(key_columns)}
+                        for i in changed
+                    ],
+                )
+                for i in changed:
+                    self.revision.tally.close(table.name, keys[i][1:], existing[keys[i]])
+            for i in (*new, *changed):
+                rows[i]["valid_from"] = revision
+                rows[i]["valid_to"] = None
+                self.revision.tally.add(table.name, keys[i][1:], rows[i]["digest"])
+            self.conn.execute(insert(table), [rows[i] for i in (*new, *changed)])
+            token_rows = [
+                {"org": self.org, "activity_id": rows[i]["activity_id"], "valid_from": revision}
+                | {"token_hash": h}
+                for i in (*new, *changed)
+                for h in tokens[i]
+            ]
+            if record_type == "activities" and token_rows:
+                self.conn.execute(insert(member_token), token_rows)
+        self.counts.added += len(new)
+        self.counts.updated += len(changed)
+        self.counts.unchanged += len(rows) - len(new) - len(changed)
+
+    def _old_digests(
+        self, table: Table, key_columns: list[Any], keys: list[tuple[Any, ...]], *, current: bool
+    ) -> dict[tuple[Any, ...], str]:
+        wanted = set(keys)
+        query = select(*key_columns, table.c.digest).where(
+            table.c.org == self.org, key_columns[1].in_(sorted({k[1] for k in keys}))
+        )
+        closed = table.c.valid_to.is_(None) if current else table.c.valid_to.is_not(None)
+        found: dict[tuple[Any, ...], str] = {}
+        for row in self.conn.execute(query.where(closed)):
+            key = tuple(v.date() if isinstance(v, dt.datetime) else v for v in row[:-1])
+            if key in wanted:
+                found[key] = row[-1]
+        return found
+
+
+def _activity(ident: str, **changes: Any) -> Activity:
+    values: dict[str, Any] = {
+        "activity_id": ident,
+        "date": dt.date(2026, 3, 2),
+        "start_time": dt.time(18, 30),
+        "duration_minutes": 90,
+        "kind": "group",
+        "programme": "Peer groups",
+        "topic": 'Planning for "hard" days \\ ā',
+        "attendance": 9,
+        "member_led": True,
+        "co_facilitated": False,
+        "community_session": False,
+        "member_tokens": [],
+    }
+    values.update(changes)
+    return Activity(**values)
+
+
+def _first_import() -> list[Record]:
+    return [
+        _activity("G-1", member_tokens=["m1", "m2"]),
+        _activity("G-2", topic=None, start_time=None, purchase_unit="MHC36F"),
+        _activity("G-3"),
+        _activity("G-4", member_tokens=["m3"], resources_given=2),
+        BreakdownCount(activity_id="G-1", dimension="ethnicity", category="maori", count=3),
+        BreakdownCount(activity_id="G-2", dimension="ethnicity", category="pacific", count=1),
+        WorkforceEntry(
+            period_start=dt.date(2026, 1, 1),
+            period_end=dt.date(2026, 3, 31),
+            role="peer_support_worker",
+            paid_fte=Decimal("2.50"),
+            volunteer_hours=Decimal("10"),
+            supervision_hours=Decimal("4.25"),
+            training_hours=Decimal("0"),
+        ),
+        FeedbackTally(
+            period_start=dt.date(2026, 1, 1),
+            period_end=dt.date(2026, 3, 31),
+            question=QUESTION,
+            response="4",
+            count=12,
+        ),
+    ]
+
+
+def _second_import() -> list[Record]:
+    first = _first_import()
+    return [
+        first[0],  # unchanged
+        _activity("G-2", topic=None, start_time=None, attendance=11),  # changed
+        first[2],  # withdrawn in between: not imported again
+        _activity("G-4", member_tokens=["m3", "m4"], resources_given=2),  # tokens changed
+        _activity("G-5", member_tokens=["m1"], notes="A new one"),  # new
+        BreakdownCount(activity_id="G-1", dimension="ethnicity", category="maori", count=4),
+        first[5],
+        BreakdownCount(activity_id="G-5", dimension="ethnicity", category="asian", count=1),
+        first[6].model_copy(update={"paid_fte": Decimal("2.5")}),  # the same number: unchanged
+        first[7].model_copy(update={"count": 13}),
+    ]
+
+
+def _import(engine: Engine, writer_type: type[RecordWriter], org: str, records: list[Record]):
+    with engine.begin() as conn:
+        ensure_organisation(conn, org, org)
+        writer = writer_type(conn, org, SECRET)
+        for record_type in ("activities", "breakdowns", "workforce", "feedback"):
+            batch = [r for r in records if r.record_type == record_type]
+            sources = [Source(None, "Sheet", row) for row in range(2, len(batch) + 2)]
+            writer.write(record_type, batch, sources)
+        writer.finish()
+        return writer.counts, writer.withdrawn, writer.revision.tally.to_dict()
+
+
+def _stored(conn: Connection, org: str) -> dict[str, list[tuple[Any, ...]]]:
+    stored = {}
+    for table in [*RECORD_TABLES.values(), member_token]:
+        rows = conn.execute(select(table).where(table.c.org == org)).all()
+        stored[table.name] = sorted(map(tuple, rows), key=repr)
+    return stored
+
+
+def _history(engine: Engine, writer_type: type[RecordWriter]) -> tuple[Any, ...]:
+    """Two imports with a withdrawal between them, and what each import said."""
+    first = _import(engine, writer_type, "ORG", _first_import())
+    withdraw(engine, "ORG", "G-3", "entered twice")
+    second = _import(engine, writer_type, "ORG", _second_import())
+    return first, second
+
+
+def test_the_fast_path_stores_exactly_the_rows_the_sqlalchemy_path_stored(
+    engine: Engine, backend: str, tmp_path: Path
+) -> None:
+    fast_outcome = _history(engine, RecordWriter)
+    (tmp_path / "reference").mkdir()
+    with empty_database(backend, tmp_path / "reference") as url:
+        reference = open_engine(url)
+        upgrade(reference)
+        try:
+            slow_outcome = _history(reference, ReferenceWriter)
+            with reference.connect() as conn:
+                slow = _stored(conn, "ORG")
+        finally:
+            reference.dispose()
+    assert fast_outcome == slow_outcome  # counts, withdrawn keys, the revisions' tallies
+    (counts, withdrawn, tally) = fast_outcome[1]
+    assert (counts.added, counts.updated, counts.unchanged) == (2, 4, 4)  # G-3 counts unchanged
+    assert withdrawn == ["G-3"]
+    assert tally["added"][0] == 6 and tally["closed"][0] == 4
+    with engine.connect() as conn:
+        fast = _stored(conn, "ORG")
+    assert fast == slow  # every column of every row of every record table
+    assert len(fast["activity"]) == 7 and len(fast["member_token"]) == 6
+    assert sum(1 for row in fast["activity"] if row[-4] is not None) == 3  # closed versions
+
+
+def test_a_failed_batch_leaves_nothing_behind(engine: Engine) -> None:
+    """All or nothing: a batch that fails mid-write rolls back with the import."""
+    with pytest.raises(Exception), engine.begin() as conn:  # noqa: B017
+        ensure_organisation(conn, "FAIL", "FAIL")
+        writer = RecordWriter(conn, "FAIL", SECRET)
+        writer.write("activities", [_activity("G-1")])
+        rows = [{"org": "FAIL", "activity_id": None, "date": dt.date(2026, 1, 1)}]  # NOT NULL
+        writer.write_values("activities", rows, [[]])
+    with engine.connect() as conn:
+        assert _stored(conn, "FAIL") == {name: [] for name in _stored(conn, "FAIL")}
+
+
+def test_the_walled_ways_of_inserting_store_the_same_rows(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL, the staging table (under row-level security) and executemany (when
+    the role may not make temporary tables) store what COPY stores."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("the ways of inserting differ on PostgreSQL only")
+    stored = {}
+    for way in ("copy", "staged", "rows"):
+        monkeypatch.setattr(bulk.Statements, "_insert_way", lambda self, table, w=way: w)
+        _import(engine, RecordWriter, way.upper(), _first_import())
+        with engine.connect() as conn:
+            stored[way] = _stored(conn, way.upper())
+    assert stored["copy"]["activity"]
+    # One organisation per way: the rows match but for `org` and the digest (which hashes it).
+    tables = {t.name: t for t in [*RECORD_TABLES.values(), member_token]}
+    kept = {
+        way: {
+            name: [
+                tuple(
+                    v
+                    for c, v in zip(tables[name].c, row, strict=True)
+                    if c.name not in ORG_DEPENDENT
+                )
+                for row in rows
+            ]
+            for name, rows in by_table.items()
+        }
+        for way, by_table in stored.items()
+    }
+    assert kept["copy"] == kept["staged"] == kept["rows"]
