@@ -156,6 +156,7 @@ def _submission_page(
     """The submission page, with a problem a decision met (never from the address: a link
     could otherwise put any words, and any status, on the funder's page)."""
     from peerreport.hosted.directory import bundle_of
+    from peerreport.hosted.published import submission_release
     from peerreport.ledger.lifecycle import events, state_of
     from peerreport.ledger.query import history
     from peerreport.render.display import change_rows
@@ -172,6 +173,7 @@ def _submission_page(
     review_html = Markup(body.render({**context, "embedded": True}))
     data = bundle_of(engine(request), entry.id)
     verdict = _verdict(request, entry, data)
+    release = submission_release(server(request), engine(request), funder, entry, data)
     return page(
         request,
         "submission.html.j2",
@@ -185,6 +187,7 @@ def _submission_page(
         changes=change_rows(ret),  # the filed version's changes from the one it amends, in words
         verdict=verdict,
         has_bundle=data is not None,
+        release=release,
         review_html=review_html,
         problem=problem,
     )
