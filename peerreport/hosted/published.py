@@ -138,6 +138,38 @@ def submission_release(
     return PublishedFit(funder, rule_file.version, fit, rule_file)
 
 
+def release_change(engine: Engine, funder: str, rule_id: str) -> str | None:
+    """What publishing the newest version of `rule_id` means for returns filed under the one
+    before, in words, judged as collate judges them; None when there was none before."""
+    from peerreport.collate.releases import what_changed
+    from peerreport.hosted.publishing import check_rule_text, published_rules
+    from peerreport.rulebook import resolved_text
+
+    versions = [
+        p for p in published_rules(engine, funder=funder, all_versions=True) if p.rule_id == rule_id
+    ]
+    if len(versions) < 2:
+        return None
+    newest, before = versions[0], versions[1]
+    new = check_rule_text(engine, funder, newest.toml, f"{rule_id}.toml")
+    old = check_rule_text(engine, funder, before.toml, f"{rule_id}.toml")
+    built = RuleInfo(old.id, old.version, old.digest, before.title, meaning=old.meaning)
+    carried = {"rule_file": {"resolved": resolved_text(old)}}
+    fit = release_fit(built, carried, new)
+    if fit.refusal is None:
+        return (
+            f"Only presentation changed from version {old.version}: returns filed under it "
+            f"are still taken and collated with this version, with the note "
+            f"\u201c{fit.presentation or 'the same rule file'}\u201d."
+        )
+    return (
+        f"The meaning changed from version {old.version}: returns filed under it are left out "
+        "of collations with this version, and bundles built under it are refused"
+        + what_changed(carried, new)
+        + "."
+    )
+
+
 def _manifest(data: bytes | None) -> dict[str, Any] | None:
     """The bundle's manifest as JSON data, or None when it cannot be read."""
     import json
@@ -171,6 +203,7 @@ __all__ = [
     "published_by",
     "published_fit",
     "published_folder",
+    "release_change",
     "submission_release",
     "write_published",
 ]

@@ -291,9 +291,11 @@ def _rules_page(
 ) -> Response:
     """The rule files page, with the problem publishing met (never from the address)."""
     from peerreport.hosted.directory import published_rules
+    from peerreport.hosted.published import release_change
 
     found = published_rules(engine(request), funder=funder)
     just = [r for r in found if r.rule_id == published and not problem]
+    change = release_change(engine(request), funder, just[0].rule_id) if just else None
     return page(
         request,
         "rules.html.j2",
@@ -302,6 +304,7 @@ def _rules_page(
         funder_name=_funder_name(request, funder),
         published=found,
         just_published=just[0] if just else None,
+        release_change=change,
         problem=problem,
     )
 
