@@ -32,7 +32,7 @@ from peerreport.bundle import verify_bundle
 from peerreport.bundle.sealed import SEALED_NAME
 from peerreport.bundle.verify import BundleCheck, Trust
 from peerreport.collate.providers import Provider, provider_trust
-from peerreport.collate.releases import what_changed
+from peerreport.collate.releases import release_fit
 from peerreport.errors import UsageError
 from peerreport.findings import Severity
 from peerreport.language.types import Type
@@ -134,17 +134,9 @@ def _accept(path: Path, check: BundleCheck, rule_file: RuleFile) -> Received | R
         return Rejected(str(path), org, "verification failed: " + "; ".join(errors))
     if ret.rule.id != rule_file.id:
         return Rejected(str(path), org, f"a return for rule file {ret.rule.id}, not {rule_file.id}")
-    presentation = None
-    if ret.rule.digest != rule_file.digest:
-        if ret.rule.meaning is None or ret.rule.meaning != rule_file.meaning:
-            return Rejected(
-                str(path),
-                org,
-                f"built with {ret.rule.id} {ret.rule.version} ({ret.rule.digest}), not the rule "
-                f"file being collated ({rule_file.version}, {rule_file.digest})"
-                + what_changed(check.bundle.manifest, rule_file),
-            )
-        presentation = f"built under version {ret.rule.version}: presentation differs"
+    fit = release_fit(ret.rule, check.bundle.manifest, rule_file)
+    if fit.refusal is not None:
+        return Rejected(str(path), org, fit.refusal)
     unfit = unfit_figures(ret, rule_file)
     if unfit:
         return Rejected(str(path), org, unfit)
@@ -168,7 +160,7 @@ def _accept(path: Path, check: BundleCheck, rule_file: RuleFile) -> Received | R
         check.bundle.sha256,
         "; ".join(f.message for f in check.findings if f.code == "BUN-035") or None,
         check.bundle.entries.get(SEALED_NAME),
-        presentation,
+        fit.presentation,
     )
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError
 
 from peerreport.compute.evaluate import Evaluation, evaluate
 from peerreport.compute.figures import Figure, Value
@@ -82,6 +83,8 @@ class _FixtureError(Exception):
 
 def _records(rule_file: RuleFile, fixture: Fixture) -> list[Record]:
     records: list[Record] = []
+    #: Where each record came from, as a problem names it: workforce[1], activity 2 of FILE.
+    places: list[str] = []
     problems: list[str] = []
     for record_type, model in RECORD_TYPES.items():
         for row, data in enumerate(getattr(fixture, record_type)):
@@ -91,16 +94,82 @@ def _records(rule_file: RuleFile, fixture: Fixture) -> list[Record]:
                 for error in exc.errors(include_url=False):
                     where = ".".join(str(p) for p in error["loc"])
                     problems.append(f"{record_type}[{row}] {where}: {error['msg']}")
+            else:
+                places.append(f"{record_type}[{row}]")
     for name in fixture.records:
         from peerreport.intake import load_records
 
         try:
-            records += load_records(rule_file.path.parent / name)
+            loaded = load_records(rule_file.path.parent / name)
         except (PeerreportError, OSError) as exc:
             problems.append(f"{name}: {exc}")
+            continue
+        records += loaded
+        places += _file_places(name, loaded)
+    if not problems:
+        problems = _same_keys(rule_file, records, places)
     if problems:
         raise _FixtureError("records: " + "; ".join(problems))
     return records
+
+
+def _file_places(name: str, loaded: list[Record]) -> list[str]:
+    """'workforce entry 2 of FILE' for each record read from a fixture's record file."""
+    counts: dict[str, int] = {}
+    places = []
+    for record in loaded:
+        counts[record.record_type] = counts.get(record.record_type, 0) + 1
+        what = _RECORD_WORDS[record.record_type][0]
+        places.append(f"{what} {counts[record.record_type]} of {name}")
+    return places
+
+
+#: Each record type in words: one record, and how its natural key reads.
+_RECORD_WORDS = {
+    "activities": ("activity", "an activity is identified by its activity_id"),
+    "breakdowns": (
+        "breakdown",
+        "a breakdown is identified by its activity_id, dimension and category",
+    ),
+    "workforce": (
+        "workforce entry",
+        "a workforce entry is identified by its period_start, period_end, role and programme",
+    ),
+    "feedback": (
+        "feedback tally",
+        "a feedback tally is identified by its period_start, period_end, programme, question "
+        "and response",
+    ),
+}
+
+
+def _same_keys(rule_file: RuleFile, records: list[Record], places: list[str]) -> list[str]:
+    """Records of one type that share their natural key (the store keeps one record per key,
+    so the fixture would otherwise stop at the database's unique key), in words."""
+    seen: dict[tuple[str, tuple[Any, ...]], list[str]] = {}
+    for record, place in zip(records, places, strict=True):
+        key = tuple(
+            "" if getattr(record, f) is None else getattr(record, f) for f in record.natural_key
+        )
+        seen.setdefault((record.record_type, key), []).append(place)
+    problems = []
+    for (record_type, key), where in seen.items():
+        if len(where) < 2:
+            continue
+        fields = RECORD_TYPES[record_type].natural_key
+        shown = ", ".join(f"{f} {_key_value(v)}" for f, v in zip(fields, key, strict=True))
+        one, rule = _RECORD_WORDS[record_type]
+        problems.append(
+            f"{rule_file.path.name}: {' and '.join(where)} are the same {one} ({shown}): "
+            f"{rule}, so change one of them or merge them into one"
+        )
+    return problems
+
+
+def _key_value(value: Any) -> str:
+    if value == "":
+        return "none"
+    return value.isoformat() if isinstance(value, dt.date) else f"'{value}'"
 
 
 def _evaluate(
@@ -118,6 +187,12 @@ def _evaluate(
                 save_records(conn, FIXTURE_ORG, records, _TOKEN_SECRET)
             except (PeerreportError, ValueError) as exc:
                 raise _FixtureError(f"records cannot be stored: {exc}") from None
+            except IntegrityError:
+                # `_same_keys` finds records that share a key first; this is the last word.
+                raise _FixtureError(
+                    "records cannot be stored: two of them are the same record (the same "
+                    "natural key)"
+                ) from None
         return evaluate(engine, FIXTURE_ORG, rule_file, start, end)
     finally:
         engine.dispose()

@@ -18,6 +18,12 @@ nothing stored) when it
 - does not fit its own rule file (the rule file it carries, else the one by
   its id): a period the rule file does not report on, figures that are not
   its measures;
+- was built under a rule file a funder published here (by its id) whose
+  meaning differs from the newest version published: refused as `peerreport
+  collate` refuses it, saying what changed (`collate.releases.release_fit`).
+  A version that differs only in presentation (labels, descriptions,
+  messages, the version: the same meaning digest) is taken, with the note
+  "built under version X: presentation differs" (`Received.presentation`);
 - does not follow what the server's ledger holds for that organisation, rule
   file and period: version 1 when the server has none, else the next version,
   amending the server's current one, with the reason and the changed figures
@@ -39,7 +45,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, select
@@ -48,8 +56,10 @@ from peerreport.bundle.verify import Trust, verify_bundle
 from peerreport.errors import PeerreportError, UsageError
 from peerreport.findings import Severity
 from peerreport.hosted.bundles import VIA
+from peerreport.hosted.published import PublishedFit
 from peerreport.ledger import Pending, Submission, get, submit
 from peerreport.returns.model import Return
+from peerreport.rulebook import RuleFile
 from peerreport.store.schema import submitted_return as ledger
 
 
@@ -66,6 +76,13 @@ class UnverifiedOrigin(BundleRefused):
         self.fingerprint = fingerprint
 
 
+class MeaningDiffers(BundleRefused):
+    """A bundle refused because its rule file means something else than the published one."""
+
+    #: The key that signed the bundle (set once the origin was checked).
+    signer: str | None = None
+
+
 @dataclass(frozen=True)
 class Received:
     """A bundle taken into the server's ledger (or found there already)."""
@@ -76,14 +93,18 @@ class Received:
     #: The fingerprint of the key that signed it.
     signer: str | None
     via: str
+    #: "built under version X: presentation differs" when built under a presentation-only
+    #: change of the rule file its funder published; None when built with that very file.
+    presentation: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON data: the ledger entry, whether it is new, and the signing key."""
+        """Plain JSON data: the ledger entry, whether it is new, the signing key, the note."""
         return {
             **self.submission.to_dict(),
             "created": self.created,
             "signer": self.signer,
             "via": self.via,
+            "presentation": self.presentation,
         }
 
 
@@ -97,6 +118,7 @@ class _Read:
     reason: str | None
     signer: str | None
     sha256: str
+    presentation: str | None  # the note, when built under a presentation-only change
 
 
 def receive_bundle(
@@ -113,7 +135,14 @@ def receive_bundle(
 
     if via not in VIA:
         raise UsageError(f"via must be one of {', '.join(VIA)}, not {via!r}")
-    read = _read(engine, data, org)
+    try:
+        read = _read(engine, data, org)
+    except MeaningDiffers as exc:
+        # Published anew since this very bundle was taken: sending it again is still no error.
+        before = _received_before(engine, org, data)
+        if before is None:
+            raise
+        return Received(before, False, exc.signer, via)
     held = _held(engine, read)
     if held is None:
         try:
@@ -125,7 +154,7 @@ def receive_bundle(
                 raise
         else:
             store_bundle(engine, entry.id, org, data, via, now)
-            return Received(entry, True, read.signer, via)
+            return Received(entry, True, read.signer, via, read.presentation)
     if held.bundle_sha256 != read.sha256:
         raise BundleRefused(
             f"the server already holds version {held.version} of {_what(read.ret)} "
@@ -135,7 +164,7 @@ def receive_bundle(
         )
     if bundle_of(engine, held.id) is None:  # recorded, but storing the bytes failed last time
         store_bundle(engine, held.id, org, data, via, now)
-    return Received(held, False, read.signer, via)
+    return Received(held, False, read.signer, via, read.presentation)
 
 
 def _what(ret: Return) -> str:
@@ -175,7 +204,11 @@ def _read(engine: Engine, data: bytes, org: str) -> _Read:
         )
     if ret.has_errors:
         raise BundleRefused("the return has error findings, so it cannot be filed")
-    _check_rule_file(ret, check.bundle.manifest or {})
+    try:
+        presentation = _check_rule_file(engine, ret, check.bundle.manifest or {})
+    except MeaningDiffers as exc:
+        exc.signer = check.signer
+        raise
     stamp = submission.get("submitted_at")
     version = submission.get("version")
     if not isinstance(stamp, str) or not isinstance(version, int) or version < 1:
@@ -194,28 +227,27 @@ def _read(engine: Engine, data: bytes, org: str) -> _Read:
         reason if isinstance(reason, str) else None,
         check.signer,
         hashlib.sha256(data).hexdigest(),
+        presentation,
     )
 
 
-def _check_rule_file(ret: Return, manifest: dict[str, Any]) -> None:
-    """The return must be one its own rule file makes: its period, its measures."""
-    from peerreport.audit.rules import rule_file_for
+def _check_rule_file(engine: Engine, ret: Return, manifest: dict[str, Any]) -> str | None:
+    """The return must be one its own rule file makes (its period, its measures) and, when a
+    funder published that rule file here, mean what the published version means.
+
+    Returns the note when it was built under a presentation-only change of it.
+    """
     from peerreport.collate.gather import unfit_figures
     from peerreport.filing import period_of
+    from peerreport.hosted.published import published_fit
 
-    carried = manifest.get("rule_file")
-    try:
-        rule_file = rule_file_for(ret, carried=carried if isinstance(carried, dict) else None)
-    except PeerreportError as exc:
-        raise BundleRefused(
-            f"the return was built with rule file {ret.rule.id} version {ret.rule.version}, "
-            f"which the bundle does not carry and this server does not have ({exc})"
-        ) from exc
-    if rule_file.digest != ret.rule.digest:
-        raise BundleRefused(
-            f"the return was built with rule file {ret.rule.id} version {ret.rule.version} "
-            f"({ret.rule.digest}), which the bundle does not carry and this server does not have"
+    published = published_fit(engine, ret.rule, manifest)
+    if published is not None and published.fit.refusal is not None:
+        raise MeaningDiffers(
+            f"the return was {published.fit.refusal}. Build it again with the rule file as "
+            f"published (version {published.version}) and send that bundle"
         )
+    rule_file = _own_rule_file(engine, ret, manifest, published)
     try:
         period = period_of(rule_file, ret.period.label)
     except PeerreportError as exc:
@@ -229,6 +261,51 @@ def _check_rule_file(ret: Return, manifest: dict[str, Any]) -> None:
     unfit = unfit_figures(ret, rule_file)
     if unfit:
         raise BundleRefused(f"the return does not fit its rule file: {unfit}")
+    return published.fit.presentation if published is not None else None
+
+
+def _own_rule_file(
+    engine: Engine, ret: Return, manifest: dict[str, Any], published: PublishedFit | None
+) -> RuleFile:
+    """The rule file the return was built with: the one the bundle carries, else the server's
+    by its id; failing both, the published one when it means the same."""
+    from peerreport.audit.rules import rule_file_for
+    from peerreport.hosted.collation import published_rule_file
+
+    carried = manifest.get("rule_file")
+    problem = ""
+    try:
+        rule_file = rule_file_for(ret, carried=carried if isinstance(carried, dict) else None)
+    except PeerreportError as exc:
+        rule_file, problem = None, f" ({exc})"
+    if rule_file is not None and rule_file.digest == ret.rule.digest:
+        return rule_file
+    if published is not None:  # it fits the published file: the same periods and measures
+        if published.rule_file is not None:
+            return published.rule_file
+        return published_rule_file(
+            engine, Path(tempfile.gettempdir()), published.funder, ret.rule.id
+        )
+    raise BundleRefused(
+        f"the return was built with rule file {ret.rule.id} version {ret.rule.version} "
+        f"({ret.rule.digest}), which the bundle does not carry and this server does not have"
+        + problem
+    )
+
+
+def _received_before(engine: Engine, org: str, data: bytes) -> Submission | None:
+    """The submission this very bundle was recorded as, with its bytes kept, if any."""
+    from peerreport.hosted.directory import bundle_of
+
+    with engine.connect() as conn:
+        ident = conn.execute(
+            select(ledger.c.id).where(
+                ledger.c.org == org, ledger.c.bundle_sha256 == hashlib.sha256(data).hexdigest()
+            )
+        ).scalar()
+    if ident is None or bundle_of(engine, int(ident)) != data:
+        return None
+    return get(engine, int(ident))
 
 
 def _held(engine: Engine, read: _Read) -> Submission | None:
@@ -301,4 +378,4 @@ def _differs(read: _Read, pending: Pending) -> str:
     )
 
 
-__all__ = ["BundleRefused", "Received", "UnverifiedOrigin", "receive_bundle"]
+__all__ = ["BundleRefused", "MeaningDiffers", "Received", "UnverifiedOrigin", "receive_bundle"]

@@ -84,6 +84,13 @@ class ReturnEntry(BaseModel):
     due_date: dt.date | None
     late: bool
     bundle_sha256: str | None
+    presentation: str | None = Field(
+        default=None,
+        description='"built under version X: presentation differs" when the return was '
+        "built under another version of the published rule file that differs only in "
+        "presentation (labels, descriptions, messages, the version: the same meaning "
+        "digest); null when built with the published version itself",
+    )
 
 
 class ReceivedEntry(ReturnEntry):
@@ -190,7 +197,9 @@ def _refusals(*codes: int) -> dict[int | str, dict[str, Any]]:
     return {code: {"model": Problem} for code in codes}
 
 
-def _entry(submission: Submission, state: str, names: dict[str, str]) -> dict[str, Any]:
+def _entry(
+    submission: Submission, state: str, names: dict[str, str], presentation: str | None = None
+) -> dict[str, Any]:
     return {
         "id": submission.id,
         "organisation": submission.org,
@@ -207,6 +216,7 @@ def _entry(submission: Submission, state: str, names: dict[str, str]) -> dict[st
         "due_date": submission.due_date,
         "late": submission.late,
         "bundle_sha256": submission.bundle_sha256,
+        "presentation": presentation,
     }
 
 
@@ -252,7 +262,7 @@ async def send_bundle(request: Request, response: Response) -> Any:
         received = receive_bundle(engine(request), org, data, "api")
         entry = received.submission
         return {
-            **_entry(entry, _state(request, entry), _names(request, [org])),
+            **_entry(entry, _state(request, entry), _names(request, [org]), received.presentation),
             "created": received.created,
             "signer": received.signer,
         }
@@ -284,6 +294,7 @@ def list_returns(
 ) -> Any:
     """An organisation's own returns; for a funder, its providers' returns to its rule files."""
     from peerreport.hosted.directory import providers_of, published_rules
+    from peerreport.hosted.published import presentation_notes
     from peerreport.ledger import submissions
     from peerreport.ledger.lifecycle import events, state_of
 
@@ -306,7 +317,8 @@ def list_returns(
     if state is not None:
         found = [s for s in found if states[s.id] == state]
     names = _names(request, {s.org for s in found})
-    return {"returns": [_entry(s, states[s.id], names) for s in found]}
+    notes = presentation_notes(server(request), db, found)
+    return {"returns": [_entry(s, states[s.id], names, notes.get(s.id)) for s in found]}
 
 
 @router.get(

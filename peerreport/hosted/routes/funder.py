@@ -156,6 +156,7 @@ def _submission_page(
     """The submission page, with a problem a decision met (never from the address: a link
     could otherwise put any words, and any status, on the funder's page)."""
     from peerreport.hosted.directory import bundle_of
+    from peerreport.hosted.published import submission_release
     from peerreport.ledger.lifecycle import events, state_of
     from peerreport.ledger.query import history
     from peerreport.render.display import change_rows
@@ -172,6 +173,7 @@ def _submission_page(
     review_html = Markup(body.render({**context, "embedded": True}))
     data = bundle_of(engine(request), entry.id)
     verdict = _verdict(request, entry, data)
+    release = submission_release(server(request), engine(request), funder, entry, data)
     return page(
         request,
         "submission.html.j2",
@@ -185,6 +187,7 @@ def _submission_page(
         changes=change_rows(ret),  # the filed version's changes from the one it amends, in words
         verdict=verdict,
         has_bundle=data is not None,
+        release=release,
         review_html=review_html,
         problem=problem,
     )
@@ -288,9 +291,11 @@ def _rules_page(
 ) -> Response:
     """The rule files page, with the problem publishing met (never from the address)."""
     from peerreport.hosted.directory import published_rules
+    from peerreport.hosted.published import release_change
 
     found = published_rules(engine(request), funder=funder)
     just = [r for r in found if r.rule_id == published and not problem]
+    change = release_change(engine(request), funder, just[0].rule_id) if just else None
     return page(
         request,
         "rules.html.j2",
@@ -299,6 +304,7 @@ def _rules_page(
         funder_name=_funder_name(request, funder),
         published=found,
         just_published=just[0] if just else None,
+        release_change=change,
         problem=problem,
     )
 
