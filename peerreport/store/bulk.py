@@ -36,6 +36,7 @@ from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection, Table
+from sqlalchemy.exc import DBAPIError
 
 #: Keys looked up per query (SQLite's limit on bound parameters is far above it).
 LOOKUP_CHUNK = 500
@@ -235,8 +236,16 @@ class Statements:
         return way
 
     def _copy(self, target: str, rows: list[tuple[Any, ...]]) -> None:
+        """COPY rows in on the driver's connection. Its errors are raised as SQLAlchemy's
+        (IntegrityError, DataError, ...), as every other statement's are, so callers that
+        catch those (a unique key, a NUL in text) see the same exceptions on every way in."""
         driver = self.conn.connection.driver_connection
         assert driver is not None
-        with driver.cursor() as cursor, cursor.copy(f"COPY {target} FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
+        statement = f"COPY {target} FROM STDIN"
+        dbapi_error = self.conn.dialect.loaded_dbapi.Error
+        try:
+            with driver.cursor() as cursor, cursor.copy(statement) as copy:
+                for row in rows:
+                    copy.write_row(row)
+        except dbapi_error as exc:
+            raise DBAPIError.instance(statement, None, exc, dbapi_error) from exc

@@ -19,6 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Connection, Engine, Table, and_, bindparam, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from peerreport.records.models import (
     RECORD_TYPES,
@@ -270,7 +271,9 @@ def _second_import() -> list[Record]:
     ]
 
 
-def _import(engine: Engine, writer_type: type[RecordWriter], org: str, records: list[Record]):
+def _import(
+    engine: Engine, writer_type: type[RecordWriter], org: str, records: list[Record]
+) -> tuple[Any, list[str], dict[str, Any]]:
     with engine.begin() as conn:
         ensure_organisation(conn, org, org)
         writer = writer_type(conn, org, SECRET)
@@ -367,3 +370,24 @@ def test_the_walled_ways_of_inserting_store_the_same_rows(
         for way, by_table in stored.items()
     }
     assert kept["copy"] == kept["staged"] == kept["rows"]
+
+
+@pytest.mark.parametrize("way", ["copy", "staged", "rows"])
+def test_a_refused_insert_raises_sqlalchemys_error_on_every_way(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, way: str
+) -> None:
+    """COPY runs on the driver's cursor, yet a refused row raises SQLAlchemy's IntegrityError
+    like every other statement: code that catches it (a unique key) sees the same exception
+    whichever way the rows went in."""
+    if engine.dialect.name != "postgresql" and way != "rows":
+        pytest.skip("SQLite inserts by executemany only")
+    monkeypatch.setattr(bulk.Statements, "_insert_way", lambda self, table, w=way: w)
+    with pytest.raises(IntegrityError), engine.begin() as conn:
+        ensure_organisation(conn, "DUP", "DUP")
+        writer = RecordWriter(conn, "DUP", SECRET)
+        writer.write("activities", [_activity("G-1")])
+        # The lookup is blinded, so the writer takes G-1 for new and inserts it again.
+        monkeypatch.setattr(bulk.Statements, "current_digests", lambda self, *a, **k: {})
+        writer.write("activities", [_activity("G-1")])
+    with engine.connect() as conn:
+        assert _stored(conn, "DUP")["activity"] == []
