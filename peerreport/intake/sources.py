@@ -26,7 +26,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from peerreport.errors import InputFileError
 from peerreport.intake.headings import guess_record_type, match_heading, record_type_for_name
@@ -101,6 +101,9 @@ class Table:
     raw_rows: Iterator[tuple[int, RawRow]] = field(default_factory=lambda: iter(()))
     #: The positions (0-based) of the dropped columns, decided when the first row is read.
     skip: frozenset[int] | None = None
+    #: CSV: every cell is text, and `neutralise_formula`'s apostrophes are taken off as
+    #: rows are zipped (`restore_formula`).
+    text_cells: bool = False
     #: How a raw row becomes a row (see `row_of`).
     _zip: Callable[[RawRow, frozenset[int]], Row] | None = None
 
@@ -129,7 +132,7 @@ class Table:
     def row_of(self, cells: RawRow) -> Row:
         """A raw row (from `raw_rows`) as `rows` gives it: {column key: value}."""
         if self._zip is None:
-            return cells  # a JSON Lines row is read as {key: value} already
+            return cast(Row, cells)  # a JSON Lines row is read as {key: value} already
         return self._zip(cells, self.skip or frozenset())
 
     def dropped_indexes(self) -> frozenset[int]:
@@ -428,7 +431,7 @@ def _csv_table(path: Path, record_type: str | None, stack: ExitStack, limits: In
             raise InputFileError(f"{path.name}: cannot read the file ({exc})") from exc
 
     columns = _columns(header, from_excel=False)
-    table = Table(path.name, None, table_type, columns, iter(()), notices)
+    table = Table(path.name, None, table_type, columns, iter(()), notices, text_cells=True)
     raw = _rows_with_data(table, numbered(), _blank_csv_cells)
     _set_rows(table, raw, _zipper(columns, False, csv_text=True))
     return table
