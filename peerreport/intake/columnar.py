@@ -342,7 +342,8 @@ class ColumnarReader:
         names, cross, ids = self.names, self.cross, reader.ids
         row_of = self.table.row_of
         # Fields without a column repeat their default; the batch's lists end the rows.
-        for position, row_values in enumerate(zip(*columns, strict=False)):
+        rows = zip(*columns, strict=False)
+        for position, row_values in zip(range(len(raws)), rows, strict=False):
             number = numbers[position]
             if position in slow:
                 yield self._read(number, row_of(raws[position]))

@@ -17,6 +17,7 @@ from sqlalchemy import Engine, select
 
 from peerreport.intake import columnar
 from peerreport.intake.importer import Importer, ImportReport
+from peerreport.intake.limits import InputLimits
 from peerreport.store.database import open_engine, upgrade
 from peerreport.store.schema import RECORD_TABLES, import_run, member_token
 from peerreport.workspace import Workspace
@@ -187,6 +188,18 @@ def test_messy_json_lines(
     ]
     report = _compare(engine, backend, db_url, tmp_path, paths, skip_invalid=skip_invalid)
     assert {"IMP-023", "IMP-040", "PRV-002"} <= {p.code for f in report.files for p in f.problems}
+
+
+def test_a_file_refused_part_way(
+    engine: Engine, backend: str, db_url: str, tmp_path: Path, small_batches: None
+) -> None:
+    """The rows before a cell past the limits are read (and their problems kept) first."""
+    rows = [*ACTIVITIES[:8], ["A20", "14/08/2026", "", "group", "3", "", "x" * 80, ""]]
+    path = write_csv(tmp_path / "activities.csv", [*rows, *ACTIVITIES[8:]])
+    limits = InputLimits(max_cell_chars=60)
+    report = _compare(engine, backend, db_url, tmp_path, [path], limits=limits)
+    codes = [p.code for p in report.files[0].problems]
+    assert codes[-1] == "IMP-054" and "IMP-021" in codes and report.files[0].refused
 
 
 def test_the_sample_organisations_year(
