@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import functools
 import itertools
-import operator
 from collections.abc import Callable, Iterator, Sequence
 from typing import Annotated, Any
 
@@ -310,9 +309,11 @@ class ColumnarReader:
         self._note_headingless(raws, keyed)
         by_name: dict[str, list[object]] = {}
         raw_columns: dict[str, list[object]] = {}
-        shortest = 0 if keyed else min(map(len, raws))
+        # Rows of one length (nearly every file) are turned into columns in one step.
+        lengths = set() if keyed else set(map(len, raws))
+        transposed = list(zip(*raws, strict=True)) if len(lengths) == 1 else None
         for check in self.checks:
-            values = self._column(raws, check.key, keyed, shortest)
+            values = self._column(raws, check.key, keyed, transposed)
             settled, bad = check.settle_column(values)
             slow.update(bad)
             by_name[check.name] = settled
@@ -375,12 +376,14 @@ class ColumnarReader:
         heading = column.heading if column and column.heading else key
         return Place(table.where, number, heading, table.address(key, number))
 
-    def _column(self, raws: list[RawRow], key: str, keyed: bool, shortest: int) -> list[object]:
+    def _column(
+        self, raws: list[RawRow], key: str, keyed: bool, transposed: list[tuple[object, ...]] | None
+    ) -> list[object]:
         if keyed:
             return [row.get(key) for row in raws]
         index = self._positions[key]
-        if shortest > index:
-            return list(map(operator.itemgetter(index), raws))
+        if transposed is not None:
+            return list(transposed[index]) if index < len(transposed) else [None] * len(raws)
         return [row[index] if index < len(row) else None for row in raws]
 
     def _unusual_rows(self, raws: list[RawRow], keyed: bool) -> set[int]:
