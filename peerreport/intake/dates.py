@@ -15,7 +15,7 @@ must know before storing one.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from peerreport.findings import Finding, Location
@@ -72,13 +72,19 @@ class DateOrder:
                 self.note(value, place)
             raise
         if isinstance(value, str) and is_ambiguous(value):
-            if self.telling is not None:
-                raise AmbiguousDate(self._ambiguous(value))
-            if len(self.remembered) < MAX_REMEMBERED:
-                self.remembered.append((place, value))
-            else:
-                self.more += 1
+            self.read_ambiguous(value, lambda: place)
         return date
+
+    def read_ambiguous(self, text: str, place: Callable[[], Place]) -> None:
+        """A date that reads either way (`is_ambiguous`) was read: an error once the file has
+        shown it writes dates the other way round, else remembered for `late_findings`
+        (`place` is asked only when the date is remembered, not merely counted)."""
+        if self.telling is not None:
+            raise AmbiguousDate(self._ambiguous(text))
+        if len(self.remembered) < MAX_REMEMBERED:
+            self.remembered.append((place(), text))
+        else:
+            self.more += 1
 
     def note(self, value: object, place: Place) -> None:
         """Look at a date cell ahead of the import (see `survey`)."""

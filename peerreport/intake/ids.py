@@ -17,6 +17,7 @@ finds nothing in it).
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 
 from peerreport.records.models import Activity
 
@@ -36,10 +37,10 @@ _ALPHABET = "bcdfghjkmnpqrstvwxz"
 _LETTERS = 16  # 19**16 is about 2**68: two activities of one organisation never collide
 
 
-def _identity(activity: Activity) -> str:
-    values = (getattr(activity, name) for name in IDENTITY_FIELDS)
+def _identity(values: Mapping[str, object]) -> str:
+    found = (values.get(name) for name in IDENTITY_FIELDS)
     return "\x1f".join(
-        "" if v is None else (v.isoformat() if hasattr(v, "isoformat") else str(v)) for v in values
+        "" if v is None else (v.isoformat() if hasattr(v, "isoformat") else str(v)) for v in found
     )
 
 
@@ -63,7 +64,12 @@ class ActivityIds:
 
     def assign(self, activity: Activity) -> Activity:
         """The activity with its made id."""
-        identity = _identity(activity)
+        made = self.made_for({name: getattr(activity, name) for name in IDENTITY_FIELDS})
+        return activity.model_copy(update={"activity_id": made})
+
+    def made_for(self, values: Mapping[str, object]) -> str:
+        """The made id of the next activity with these values (its fields, as stored)."""
+        identity = _identity(values)
         key = int.from_bytes(hashlib.blake2b(identity.encode(), digest_size=8).digest(), "big")
         if key in self._counts:
             self._counts[key] += 1
@@ -74,4 +80,4 @@ class ActivityIds:
         else:
             self._once.add(key)
             occurrence = 1
-        return activity.model_copy(update={"activity_id": made_id(identity, occurrence)})
+        return made_id(identity, occurrence)

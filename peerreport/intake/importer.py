@@ -26,6 +26,7 @@ from sqlalchemy import Connection, Engine, insert, select, update
 
 from peerreport.findings import Finding, Location
 from peerreport.findings_catalogue import finding
+from peerreport.intake.columnar import Accepted, ColumnarReader, record_values_of
 from peerreport.intake.dates import DateOrder, Place, survey
 from peerreport.intake.limits import InputLimits, InputRefused
 from peerreport.intake.rejects import RejectsFile
@@ -33,7 +34,6 @@ from peerreport.intake.rows import RowOutcome, RowReader
 from peerreport.intake.seen import SeenKeys
 from peerreport.intake.sources import Table, open_tables
 from peerreport.intake.wording import plural
-from peerreport.records.models import Activity, BreakdownCount, Record
 from peerreport.store import chain
 from peerreport.store.records import (
     ImportCounts,
@@ -158,11 +158,11 @@ NOTES_NOT_STORED = (
 )
 
 
-def _key_hash(record: Record) -> int:
+def _key_hash(record_type: str, natural_key: tuple[str, ...], fields: dict[str, Any]) -> int:
     # 8-byte digests keep the duplicate check's memory small for million-row files;
     # a false duplicate needs a 64-bit collision (about 1 in 10^7 at a million rows).
-    key = "\x1f".join(str(getattr(record, name)) for name in record.natural_key)
-    digest = hashlib.blake2b(f"{record.record_type}\x1e{key}".encode(), digest_size=8).digest()
+    key = "\x1f".join(str(fields[name]) for name in natural_key)
+    digest = hashlib.blake2b(f"{record_type}\x1e{key}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big")
 
 
@@ -234,12 +234,16 @@ class Importer:
         engine: Engine,
         settings: ImportSettings,
         progress: Callable[[int], None] | None = None,
+        *,
+        slow_path: bool = False,
     ) -> None:
         self.engine = engine
         self.settings = settings
         self.progress = progress
         self.rejected_ids: set[str] = set()  # activities refused in this import
         self.held_back: list[int] = []  # rows of a table not stored because their activity was not
+        #: Read every row with the row reader (no column batches): to compare the two.
+        self.slow_path = slow_path
 
     def run(self, paths: list[Path]) -> ImportReport:
         """Import every file; commit only if allowed (no problems, or skip_invalid)."""
@@ -443,38 +447,39 @@ class Importer:
         run_id: int,
     ) -> None:
         table = reader.table
-        batch: list[tuple[Record, RowOutcome]] = []
+        record_type = reader.record_type
+        natural_key = reader.model.natural_key
+        batch: list[Accepted] = []
         notes_dropped = False
-        for number, row in table.rows:
-            outcome = reader.read(number, row)
-            record = outcome.record
-            if isinstance(record, Activity) and record.notes and not self.settings.keep_notes:
-                record = outcome.record = record.model_copy(update={"notes": None})
+        for read in ColumnarReader(reader, slow=self.slow_path).rows():
+            if isinstance(read, RowOutcome):  # a row the row reader did not accept
+                if read.rejected:
+                    self._reject(table, read, read.problems, report, sink)
+                continue  # or nothing left to read in the row (a rejects file's reason alone)
+            fields = read.fields
+            if fields.get("notes") and record_type == "activities" and not self.settings.keep_notes:
+                fields["notes"] = None
                 if not notes_dropped:  # one notice, however many notes
                     report.notices.append(f"{table.where}: {NOTES_NOT_STORED}")
                     notes_dropped = True
-            if record is None and not outcome.rejected:
-                continue  # nothing left to read in the row (a rejects file's reason alone)
-            if record is not None and not outcome.rejected:
-                key = _key_hash(record)
-                if key in seen:
-                    outcome.problems.append(
-                        finding(
-                            "IMP-040",
-                            _duplicate_message(record, reader.plan.generated_ids),
-                            "Each record has one row; delete or renumber the repeated row.",
-                            Location(file=table.where, row=number),
-                        )
+            key = _key_hash(record_type, natural_key, fields)
+            if key in seen:
+                outcome = read.outcome()
+                outcome.problems.append(
+                    finding(
+                        "IMP-040",
+                        _duplicate_message(natural_key, fields, reader.plan.generated_ids),
+                        "Each record has one row; delete or renumber the repeated row.",
+                        Location(file=table.where, row=read.row),
                     )
-                else:
-                    seen.add(key)
-            if outcome.rejected:
+                )
                 self._reject(table, outcome, outcome.problems, report, sink)
-            elif isinstance(record, BreakdownCount) and record.activity_id in self.rejected_ids:
-                self._hold_back(table, record, outcome, report, sink)
+                continue
+            seen.add(key)
+            if record_type == "breakdowns" and fields["activity_id"] in self.rejected_ids:
+                self._hold_back(table, fields["activity_id"], read.outcome(), report, sink)
             else:
-                assert record is not None
-                batch.append((record, outcome))
+                batch.append(read)
             if len(batch) >= BATCH_SIZE:
                 self._flush(reader, writer, batch, report, sink, run_id)
         self._flush(reader, writer, batch, report, sink, run_id)
@@ -493,7 +498,7 @@ class Importer:
         self,
         reader: RowReader,
         writer: RecordWriter,
-        batch: list[tuple[Record, RowOutcome]],
+        batch: list[Accepted],
         report: FileReport,
         sink: RejectsFile | None,
         run_id: int,
@@ -504,15 +509,15 @@ class Importer:
         record_type = table.record_type
         assert record_type is not None
         if record_type == "breakdowns":
-            missing = writer.missing_activities(
-                r.activity_id for r, _ in batch if isinstance(r, BreakdownCount)
-            )
+            missing = writer.missing_activities(a.fields["activity_id"] for a in batch)
             kept = []
-            for record, outcome in batch:
-                if isinstance(record, BreakdownCount) and record.activity_id in missing:
+            for accepted in batch:
+                activity_id = accepted.fields["activity_id"]
+                if activity_id in missing:
+                    outcome = accepted.outcome()
                     problem = finding(
                         "IMP-041",
-                        f'there is no activity "{record.activity_id}" to break down',
+                        f'there is no activity "{activity_id}" to break down',
                         "Import the activity first (or in the same workbook), or correct the id.",
                         Location(
                             file=table.where,
@@ -522,12 +527,15 @@ class Importer:
                     )
                     self._reject(table, outcome, [reader.placed(problem)], report, sink)
                 else:
-                    kept.append((record, outcome))
+                    kept.append(accepted)
             batch[:] = kept
-        writer.write(
+        org = self.settings.org
+        tokens = record_type == "activities"
+        writer.write_values(
             record_type,
-            [record for record, _ in batch],
-            [Source(run_id, table.sheet, outcome.row) for _, outcome in batch],
+            [record_values_of(org, record_type, a.fields) for a in batch],
+            [writer.hash_tokens(a.member_tokens) if tokens else [] for a in batch],
+            [Source(run_id, table.sheet, a.row) for a in batch],
         )
         if self.progress:
             self.progress(len(batch))
@@ -536,7 +544,7 @@ class Importer:
     def _hold_back(
         self,
         table: Table,
-        record: BreakdownCount,
+        activity_id: str,
         outcome: RowOutcome,
         report: FileReport,
         sink: RejectsFile | None,
@@ -547,7 +555,7 @@ class Importer:
         if sink is not None:
             reason = finding(
                 "IMP-042",
-                f'not stored, because its activity "{record.activity_id}" was rejected: '
+                f'not stored, because its activity "{activity_id}" was rejected: '
                 "import this row again with the corrected activity",
                 hint="",
             )
@@ -572,15 +580,14 @@ class Importer:
             sink.write(table, outcome, [*outcome.blocked_by, *problems])
 
 
-def _duplicate_message(record: Record, made_ids: bool) -> str:
+def _duplicate_message(natural_key: tuple[str, ...], fields: dict[str, Any], made_ids: bool) -> str:
     if made_ids:
         return (
             "this row is the same activity as an earlier row of another file in this import "
             "(the same date, start time, kind, programme, group, topic, mode and setting)"
         )
-    keys = record.natural_key
-    values = " / ".join(str(getattr(record, k)) for k in keys)
-    return f"{', '.join(keys)} {values} appears more than once in this import"
+    values = " / ".join(str(fields[k]) for k in natural_key)
+    return f"{', '.join(natural_key)} {values} appears more than once in this import"
 
 
 def import_files(

@@ -88,6 +88,22 @@ def _scannable(value: object) -> str | None:
     return None
 
 
+def convert_cell(kind: str, value: object, *, from_excel: bool) -> object:
+    """A filled cell's value as its field's validation takes it; not a date's, which
+    depends on the file's date order (`DateOrder.read`)."""
+    if kind == "time":
+        return parse_time(value, from_excel=from_excel)
+    if kind == "bool":
+        return parse_bool(value)
+    if kind == "number" and isinstance(value, str):
+        return value.strip().replace(",", "") if value.strip() else None
+    if kind == "text" and isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if kind == "text" and not isinstance(value, str):
+        return str(value)
+    return value
+
+
 JSON_LINE_HINT = 'Each line of a JSON Lines file is one record: {"field": value, ...}.'
 NUL_MASK = "(a value with a NUL character, not shown)"
 
@@ -226,6 +242,11 @@ class RowReader:
         outcome.record = record
         return self._finish(outcome)
 
+    def valid_outcome(self, number: int, row: Row) -> RowOutcome:
+        """The outcome `read` gives a valid row (its cells, no problems), without reading it
+        again: for a row found valid in a batch and then refused as a whole (a duplicate)."""
+        return RowOutcome(number, None, cells=row, columns=dict(self._field_keys))
+
     def _block(self, row: Row, outcome: RowOutcome) -> None:
         """The column-level problems that stop this row."""
         for name, problem in self.plan.column_problems.items():
@@ -325,17 +346,7 @@ class RowReader:
                 self.table.address(key, row),
             )
             return self.dates.read(value, place, from_excel=excel)
-        if kind == "time":
-            return parse_time(value, from_excel=excel)
-        if kind == "bool":
-            return parse_bool(value)
-        if kind == "number" and isinstance(value, str):
-            return value.strip().replace(",", "") if value.strip() else None
-        if kind == "text" and isinstance(value, float) and value.is_integer():
-            return str(int(value))
-        if kind == "text" and not isinstance(value, str):
-            return str(value)
-        return value
+        return convert_cell(kind, value, from_excel=excel)
 
     def _validate(
         self, data: dict[str, Any], columns: dict[str, str], outcome: RowOutcome, skip: set[Any]

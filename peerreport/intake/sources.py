@@ -26,7 +26,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from peerreport.errors import InputFileError
 from peerreport.intake.headings import guess_record_type, match_heading, record_type_for_name
@@ -45,6 +45,8 @@ from peerreport.intake.limits import (
 from peerreport.intake.values import restore_formula
 
 Row = dict[str, object]
+#: A row as the source gives it: a list of CSV cells, a workbook's tuple, a JSON Lines row.
+RawRow = Any
 
 SUFFIXES = {
     ".csv": "csv",
@@ -94,6 +96,16 @@ class Table:
     dropped: set[str] = field(default_factory=set)
     #: The row the headings are in (a workbook's sheet may have title rows above them).
     header_row: int = 1
+    #: The same rows as `rows`, as the source gives them (before they are zipped to their
+    #: keys): intake that reads a table in column batches reads these instead.
+    raw_rows: Iterator[tuple[int, RawRow]] = field(default_factory=lambda: iter(()))
+    #: The positions (0-based) of the dropped columns, decided when the first row is read.
+    skip: frozenset[int] | None = None
+    #: CSV: every cell is text, and `neutralise_formula`'s apostrophes are taken off as
+    #: rows are zipped (`restore_formula`).
+    text_cells: bool = False
+    #: How a raw row becomes a row (see `row_of`).
+    _zip: Callable[[RawRow, frozenset[int]], Row] | None = None
 
     @property
     def where(self) -> str:
@@ -116,6 +128,18 @@ class Table:
             return found
         index = _headingless_index(key)
         return TableColumn(key, "", index) if index else None
+
+    def row_of(self, cells: RawRow) -> Row:
+        """A raw row (from `raw_rows`) as `rows` gives it: {column key: value}."""
+        if self._zip is None:
+            return cast(Row, cells)  # a JSON Lines row is read as {key: value} already
+        return self._zip(cells, self.skip or frozenset())
+
+    def dropped_indexes(self) -> frozenset[int]:
+        """The positions of the dropped columns; fixed from the first row read on."""
+        if self.skip is None:
+            self.skip = frozenset(c.index - 1 for c in self.columns if c.key in self.dropped)
+        return self.skip
 
     def address(self, key: str, row: int) -> str | None:
         """The Excel cell address of a key's cell in a row ('B5'); None outside workbooks."""
@@ -282,30 +306,51 @@ class _EmptyRuns:
 
 
 def _rows_with_data(
-    table: Table, numbered: Iterator[tuple[int, Sequence[Any]]], zip_row: Callable[..., Row]
-) -> Iterator[tuple[int, Row]]:
-    """The rows that hold data, zipped to their keys; empty ones summarised in one notice."""
+    table: Table,
+    numbered: Iterator[tuple[int, Sequence[Any]]],
+    blank: Callable[[Sequence[Any], frozenset[int]], bool],
+) -> Iterator[tuple[int, Sequence[Any]]]:
+    """The rows that hold data, as read; empty ones summarised in one notice."""
     runs = _EmptyRuns()
-    skip: set[int] | None = None
     last_empty: object = None  # openpyxl yields one tuple for every empty row it fills in
     for number, cells in numbered:
-        if skip is None:  # decided now, not when the table was opened: see Table.dropped
-            skip = {c.index - 1 for c in table.columns if c.key in table.dropped}
-        if cells is last_empty or all(
-            _is_blank_cell(v) for i, v in enumerate(cells) if i not in skip
-        ):
+        # Decided now, not when the table was opened: see Table.dropped.
+        skip = table.dropped_indexes()
+        if cells is last_empty or blank(cells, skip):
             last_empty = cells
             runs.empty(number)
             continue
         runs.data()
-        yield number, zip_row(cells, skip)
+        yield number, cells
     notice = runs.notice(table.where)
     if notice:
         table.notices.append(notice)
 
 
-def _zipper(columns: list[TableColumn], from_excel: bool, csv_text: bool) -> Callable[..., Row]:
-    def zip_row(cells: Sequence[Any], skip: set[int]) -> Row:
+def _blank_cells(cells: Sequence[Any], skip: frozenset[int]) -> bool:
+    return all(_is_blank_cell(v) for i, v in enumerate(cells) if i not in skip)
+
+
+def _blank_csv_cells(cells: Sequence[str], skip: frozenset[int]) -> bool:
+    # A CSV row is all text: one join tells whether every cell is blank.
+    return not "".join(cells).strip() if not skip else _blank_cells(cells, skip)
+
+
+def _set_rows(
+    table: Table,
+    raw: Iterator[tuple[int, RawRow]],
+    zip_row: Callable[[RawRow, frozenset[int]], Row] | None,
+) -> None:
+    """Give a table its rows: `raw_rows` as read, and `rows` zipped to their keys."""
+    table.raw_rows = raw
+    table._zip = zip_row
+    table.rows = ((number, table.row_of(cells)) for number, cells in raw)
+
+
+def _zipper(
+    columns: list[TableColumn], from_excel: bool, csv_text: bool
+) -> Callable[[Sequence[Any], frozenset[int]], Row]:
+    def zip_row(cells: Sequence[Any], skip: frozenset[int]) -> Row:
         row: Row = {}
         for index, value in enumerate(cells):
             if index in skip:
@@ -367,9 +412,12 @@ def _csv_table(path: Path, record_type: str | None, stack: ExitStack, limits: In
 
     def numbered() -> Iterator[tuple[int, list[str]]]:
         number = 1
+        rows, columns, chars = limits.max_rows, limits.max_columns, limits.max_cell_chars
         try:
             for number, cells in enumerate(reader, start=2):
-                _checked_row(path.name, number, cells, limits, from_excel=False)
+                # The cheap test first (every cell is text); `_checked_row` says which limit.
+                if number > rows or len(cells) > columns or max(map(len, cells), default=0) > chars:
+                    _checked_row(path.name, number, cells, limits, from_excel=False)
                 yield number, cells
         except csv.Error as exc:
             if "field larger than field limit" in str(exc):
@@ -383,8 +431,9 @@ def _csv_table(path: Path, record_type: str | None, stack: ExitStack, limits: In
             raise InputFileError(f"{path.name}: cannot read the file ({exc})") from exc
 
     columns = _columns(header, from_excel=False)
-    table = Table(path.name, None, table_type, columns, iter(()), notices)
-    table.rows = _rows_with_data(table, numbered(), _zipper(columns, False, csv_text=True))
+    table = Table(path.name, None, table_type, columns, iter(()), notices, text_cells=True)
+    raw = _rows_with_data(table, numbered(), _blank_csv_cells)
+    _set_rows(table, raw, _zipper(columns, False, csv_text=True))
     return table
 
 
@@ -502,7 +551,8 @@ def _sheet_table(
     table = Table(file, sheet.title, table_type, columns, iter(()), notices, from_excel=True)
     table.header_row = number
     numbered = enumerate(rows, start=number + 1)
-    table.rows = _rows_with_data(table, numbered, _zipper(columns, True, csv_text=False))
+    raw = _rows_with_data(table, numbered, _blank_cells)
+    _set_rows(table, raw, _zipper(columns, True, csv_text=False))
     return table
 
 
@@ -587,7 +637,7 @@ def _jsonl_table(
                 continue
             yield number, {str(k): v for k, v in value.items() if str(k) not in table.dropped}
 
-    table.rows = rows()
+    _set_rows(table, rows(), None)
     return table
 
 

@@ -3,7 +3,8 @@
 Intake calls `scan_text` for every text cell of files with millions of rows,
 and nearly every value is ordinary ("Tuesday evening group"). So the
 detectors' triggers are joined into a pre-filter, and a value that cannot
-hold anything costs two regex searches; no detector runs.
+hold anything costs a few regex searches; no detector runs. (Intake asks once
+per distinct value of a column: `peerreport.intake.columnar`.)
 """
 
 from __future__ import annotations
@@ -59,11 +60,30 @@ def _union(triggers: list[str]) -> re.Pattern[str]:
 # the triggers that start at a digit are searched as one pattern (in effect
 # `[0-9](?:...)`, which skips all letters) and the word triggers as another.
 # When either matches, each detector runs only if its own trigger matches.
-_DIGIT_TRIGGERS = _union([d.TRIGGER for d in DETECTORS if d.TRIGGER.startswith("[0-9]")])
-_WORD_TRIGGERS = _union(
-    [d.TRIGGER for d in DETECTORS if d.TRIGGER and not d.TRIGGER.startswith("[0-9]")]
+# A trigger with `TRIGGER_NEEDS` is searched on its own, only in a text its cheap
+# necessary condition matches (see `peerreport.privacy.detectors`).
+def _needs(detector: Detector) -> str:
+    return str(getattr(detector, "TRIGGER_NEEDS", ""))
+
+
+_GATED = tuple(
+    (re.compile(_needs(d)), re.compile(d.TRIGGER)) for d in DETECTORS if d.TRIGGER and _needs(d)
 )
+_UNGATED = [d for d in DETECTORS if d.TRIGGER and not _needs(d)]
+_DIGIT_TRIGGERS = _union([d.TRIGGER for d in _UNGATED if d.TRIGGER.startswith("[0-9]")])
+_WORD_TRIGGERS = _union([d.TRIGGER for d in _UNGATED if not d.TRIGGER.startswith("[0-9]")])
 _TRIGGERS = tuple((re.compile(d.TRIGGER or "(?!)"), d) for d in DETECTORS)
+
+
+def _triggered(lowered: str) -> bool:
+    """Whether any detector's `TRIGGER` matches the lower-cased text (the pre-filter)."""
+    if _DIGIT_TRIGGERS.search(lowered) is not None or _WORD_TRIGGERS.search(lowered) is not None:
+        return True
+    for needs, trigger in _GATED:
+        if needs.search(lowered) is not None and trigger.search(lowered) is not None:
+            return True
+    return False
+
 
 # Whole-word triggers (`TRIGGER_WORDS`: hundreds of given names, the street
 # types) are looked up in a set of the text's words. As regex branches they
@@ -98,11 +118,7 @@ def _scan(text: str) -> list[Detection]:
     # Plain words and spaces (most values) split as they are; others need the regex.
     plain = lowered.replace(" ", "").isalpha()
     words = _ALL_WORDS.intersection(lowered.split() if plain else _WORD.findall(lowered))
-    if (
-        not words
-        and _DIGIT_TRIGGERS.search(lowered) is None
-        and _WORD_TRIGGERS.search(lowered) is None
-    ):
+    if not words and not _triggered(lowered):
         return []
     found = [
         d

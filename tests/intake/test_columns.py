@@ -12,7 +12,14 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import Engine, func, select
 
-from peerreport.intake.sources import Table, TableColumn, _rows_with_data, _zipper
+from peerreport.intake.sources import (
+    Table,
+    TableColumn,
+    _blank_cells,
+    _rows_with_data,
+    _set_rows,
+    _zipper,
+)
 from peerreport.store.schema import RECORD_TABLES, activity, import_run
 from tests.helpers import (
     ACTIVITY_HEADER,
@@ -233,7 +240,9 @@ def test_dropped_cells_are_never_looked_at() -> None:
     table = Table("f.xlsx", "Activities", "activities", columns, iter(()), from_excel=True)
     table.dropped = {"DOB"}
     cells = [(2, ("14/08/2026", Untouchable())), (3, (None, Untouchable()))]
-    rows = list(_rows_with_data(table, iter(cells), _zipper(columns, True, csv_text=False)))
+    raw = _rows_with_data(table, iter(cells), _blank_cells)
+    _set_rows(table, raw, _zipper(columns, True, csv_text=False))
+    rows = list(table.rows)
     assert rows == [(2, {"date": "14/08/2026"})]  # row 3 holds only a dropped cell: empty
 
 

@@ -12,6 +12,13 @@ Every detector module exposes:
   together and tried only at digits;
 - `find(text)`: the detections, each with the matched text masked.
 
+A detector whose trigger is costly (many look-behinds tried at every digit)
+may also give `TRIGGER_NEEDS`: a cheap regular expression that matches every
+lower-cased text its `TRIGGER` matches (a character every match holds, say).
+Its trigger is then searched only in texts the cheap one matches, so an id
+like "G-0000001" does not pay for an age's dozen look-behinds at each digit.
+A test checks each one against its trigger.
+
 A detector may instead (or also) give `TRIGGER_WORDS`, a set of whole words
 in lower case, as they may be written (with and without macrons), and an
 empty `TRIGGER`: it then runs when the text holds one of those words. The

@@ -31,6 +31,10 @@ TRIGGER = (
     r"|(?<=, [0-9])|(?=[0-9]?[ -]?y))"
 )
 
+# Every branch of the trigger looks back to a space, ':', 'd' (aged), '(' or ',' just
+# before the digit, or ahead to a 'y': a text with none of them cannot match it.
+TRIGGER_NEEDS = r"[ :d(,y]"
+
 _NUMBER = r"(?P<n>(?<![0-9])[0-9]{1,3}(?![0-9.,/:]?[0-9]))"
 # What follows a number that is the bound of a range, not one age.
 _RANGE = r"\s*(?:[-–+]|to\b|and\b|or\b|plus\b|&|years?\s+and\b|yrs?\s+and\b)"

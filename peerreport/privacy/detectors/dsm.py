@@ -17,6 +17,7 @@ from peerreport.privacy.detectors._shared import detection, diagnostic_context
 KIND = "dsm"
 LABEL = "a DSM diagnosis code"
 TRIGGER = r"[0-9](?<=[23])[019][0-9]\.[0-9]|[0-9](?<=[vz][0-9])[0-9]\.[0-9]"
+TRIGGER_NEEDS = r"\."  # every code has its decimal point
 
 _CODE = re.compile(
     r"(?<![\w.$€£])(?:(?:29|3[01])[0-9]\.[0-9]{1,2}|[VZ][0-9]{2}\.[0-9]{1,3})(?!\w|[.,][0-9])",

@@ -22,6 +22,9 @@ TRIGGER = (
     r"[0-9](?<=[+ \u00a0]6)[14]"
     rf"|[0-9](?<=0)(?:{_GAP}[0-9]){{8}}|[0-9](?<=1)[38]00(?:{_GAP}[0-9]){{6}}"
 )
+# A '+', a space or a no-break space before a country code, or nine digits or more with
+# short gaps (a gap is at most 4 characters, none of them a digit).
+TRIGGER_NEEDS = r"[+ \u00a0]|(?:[0-9][^0-9]{0,4}){9}"
 
 # National numbers (digits only, leading 0 or 1300/1800).
 _NZ = re.compile(r"0(?:2[012789][0-9]{6,8}|[34679][2-9][0-9]{6}|(?:800|508)[0-9]{6,7})")

@@ -1,0 +1,436 @@
+"""Reading a table in column batches: each distinct value of a column is checked once.
+
+A file of a million activities holds a few hundred distinct programmes, topics,
+dates, times and counts (and one id per row). `ColumnarReader` reads a table
+`BATCH_ROWS` rows at a time, takes each column of the batch, and settles each
+distinct value once (`FieldCheck`): the privacy scan of the cell, its
+conversion (`RowReader`'s own), and its field's validation (the model's
+constraints and validators, through a `TypeAdapter` of the field). A row
+whose cells all settled, whose required cells are filled and that passes the
+model's checks across fields becomes its record's field values directly
+(`Accepted.fields`: what `model_dump` of the validated model gives).
+
+Every other row (a cell that did not settle, an identifier, a NUL, a JSON
+line that is not an object, a stray row, a column-level problem...) is read by
+`RowReader.read` as before, so its findings are exactly those of the row
+reader, and a row the row reader rejects is never accepted here.
+
+Rows come out in file order, and what carries state from row to row (the file's
+date order: `DateOrder`; made activity ids: `ActivityIds`) is done row by row
+in that order, as the row reader does it: only a cell's value is cached, never
+what the file has shown so far.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+from collections.abc import Callable, Iterator, Sequence
+from typing import Annotated, Any
+
+from pydantic import ConfigDict, TypeAdapter, ValidationError
+
+from peerreport.errors import InputFileError
+from peerreport.intake.dates import Place
+from peerreport.intake.rows import RowOutcome, RowReader, _is_blank, _scannable, convert_cell
+from peerreport.intake.sources import InvalidJSON, RawRow, Row
+from peerreport.intake.values import CellValueError, is_ambiguous, parse_date, restore_formula
+from peerreport.privacy import scan_text
+from peerreport.records.models import RECORD_TYPES
+from peerreport.records.vocabulary import vocabulary
+
+BATCH_ROWS = 5000
+#: Distinct values remembered per column; past this the column starts afresh (ids are
+#: all distinct, so remembering them would only grow with the file).
+CACHE_LIMIT = 20_000
+
+
+class _Slow:
+    """A cell (or row) the row reader must read: `SLOW`."""
+
+    def __repr__(self) -> str:
+        return "SLOW"
+
+
+SLOW: Any = _Slow()
+_UNHASHABLE = object()  # the cache key of a value that cannot be one (a JSON list)
+
+
+class Accepted:
+    """A valid row: its record's field values, as `model_dump` of the record gives them."""
+
+    __slots__ = ("_outcome", "_source", "fields", "member_tokens", "row")
+
+    def __init__(
+        self,
+        row: int,
+        fields: dict[str, Any],
+        member_tokens: Sequence[str] = (),
+        outcome: RowOutcome | None = None,
+        source: tuple[RowReader, RawRow] | None = None,
+    ) -> None:
+        self.row = row
+        self.fields = fields  # without member_tokens, which are stored as hashes
+        self.member_tokens = member_tokens
+        self._outcome = outcome
+        self._source = source
+
+    @classmethod
+    def of(cls, outcome: RowOutcome) -> Accepted:
+        """A row the row reader read and found valid."""
+        record = outcome.record
+        assert record is not None
+        fields = record.model_dump(exclude={"member_tokens"})
+        return cls(outcome.row, fields, getattr(record, "member_tokens", ()), outcome=outcome)
+
+    def outcome(self) -> RowOutcome:
+        """The row reader's outcome of this row (made when first asked for)."""
+        if self._outcome is None:
+            assert self._source is not None
+            reader, raw = self._source
+            self._outcome = reader.valid_outcome(self.row, reader.table.row_of(raw))
+        return self._outcome
+
+
+def record_values_of(org: str, record_type: str, fields: dict[str, Any]) -> dict[str, Any]:
+    """`store.records.record_values` of a record, from its fields (`Accepted.fields`)."""
+    values: dict[str, Any] = {"org": org, **fields}
+    if record_type != "activities" and "programme" in values and values["programme"] is None:
+        values["programme"] = ""  # part of the natural key, so never NULL
+    return values
+
+
+# The checks across fields of each record type, as the models' `model_validator`s make
+# them. A model with any other validator (or configuration) than these is read row by row.
+def _activity_ok(fields: dict[str, Any]) -> bool:
+    first_time = fields["first_time"]
+    if first_time is not None and first_time > fields["attendance"]:
+        return False
+    return fields["calls_missed"] is None or fields["kind"] == "warm_line_call"
+
+
+@functools.lru_cache(maxsize=4096)
+def _category_code(dimension: str, category: str) -> str | None:
+    return vocabulary(dimension).resolve(category)
+
+
+def _breakdown_ok(fields: dict[str, Any]) -> bool:
+    code = _category_code(fields["dimension"], fields["category"])
+    if code is None:
+        return False
+    fields["category"] = code
+    return True
+
+
+def _period_ok(fields: dict[str, Any]) -> bool:
+    return bool(fields["period_end"] >= fields["period_start"])
+
+
+_CROSS_CHECKS: dict[str, tuple[tuple[str, ...], Callable[[dict[str, Any]], bool]]] = {
+    "activities": (("_first_time_within_attendance",), _activity_ok),
+    "breakdowns": (("_category_in_dimension",), _breakdown_ok),
+    "workforce": (("_period_order",), _period_ok),
+    "feedback": (("_period_order",), _period_ok),
+}
+_KNOWN_CONFIG = {"extra": "forbid", "frozen": True, "str_strip_whitespace": True}
+
+
+def fast_model(record_type: str) -> bool:
+    """Whether this module knows every check of the record type's model."""
+    model = RECORD_TYPES[record_type]
+    decorators = model.__pydantic_decorators__
+    known, _ = _CROSS_CHECKS.get(record_type, ((), None))
+    return (
+        set(decorators.model_validators) == set(known)
+        and not decorators.field_validators
+        and not decorators.validators
+        and not decorators.root_validators
+        and not decorators.field_serializers
+        and not decorators.model_serializers
+        and not decorators.computed_fields
+        and dict(model.model_config) == _KNOWN_CONFIG
+    )
+
+
+@functools.cache
+def field_adapter(record_type: str, name: str) -> TypeAdapter[Any]:
+    """A field's validation as its model does it (constraints, validators, stripping)."""
+    info = RECORD_TYPES[record_type].model_fields[name]
+    config = ConfigDict(str_strip_whitespace=True)
+    return TypeAdapter(Annotated[info.annotation, info], config=config)  # type: ignore[arg-type]
+
+
+class FieldCheck:
+    """How one column's values become its field's value, or `SLOW`: once per distinct value."""
+
+    def __init__(self, reader: RowReader, name: str, key: str) -> None:
+        self.name = name
+        self.key = key
+        self.kind = reader.kinds[name]
+        self.date_order = reader.date_order
+        self.from_excel = reader.table.from_excel
+        self.text_cells = reader.table.text_cells
+        self.adapter = field_adapter(reader.record_type, name)
+        info = reader.model.model_fields[name]
+        # A blank cell is not given to the model, which then takes the field's default.
+        self.blank = SLOW if info.is_required() else info.get_default(call_default_factory=True)
+        self.cache: dict[object, object] = {}
+        #: The dates read either way ("04/05/2026"), by raw cell: the text DateOrder is told.
+        self.ambiguous: dict[object, str] = {}
+
+    def settle(self, raw: object) -> object:
+        """What the row reader and the model make of the cell (or SLOW: ask the row reader).
+
+        The same steps, in the same order, as `RowReader.read` for one cell.
+        """
+        value = restore_formula(raw) if self.text_cells and isinstance(raw, str) else raw
+        if value is None or value == "":
+            return self.blank
+        if isinstance(value, str) and "\x00" in value:
+            return SLOW
+        text = _scannable(value)
+        if text is not None and scan_text(text):
+            return SLOW
+        converted: object
+        if self.kind == "text" and isinstance(value, str):
+            if not value.strip():
+                return self.blank
+            converted = value
+        elif _is_blank(value):
+            return self.blank
+        else:
+            try:
+                if self.kind == "date":
+                    converted = parse_date(value, self.date_order, from_excel=self.from_excel)
+                else:
+                    converted = convert_cell(self.kind, value, from_excel=self.from_excel)
+            except CellValueError:
+                return SLOW
+        try:
+            settled = self.adapter.validate_python(converted)
+        except ValidationError:
+            return SLOW
+        if self.kind == "date" and isinstance(value, str) and is_ambiguous(value):
+            self.ambiguous[raw] = value
+        return settled
+
+    def settle_column(self, values: list[object]) -> tuple[list[object], list[int]]:
+        """The settled values of a batch's column, and the positions of those that are SLOW."""
+        cache = self.cache
+        if len(cache) > CACHE_LIMIT:
+            cache.clear()
+            self.ambiguous.clear()
+        try:
+            keys = values if self.text_cells else [_key(v) for v in values]
+            distinct = set(keys)
+        except TypeError:  # an unhashable value (a JSON list or object)
+            keys = [_safe_key(v) for v in values]
+            distinct = set(keys)
+        for key in distinct.difference(cache):
+            cache[key] = SLOW if key is _UNHASHABLE else self.settle(_raw_of(key))
+        settled = list(map(cache.__getitem__, keys))
+        if not any(cache[key] is SLOW for key in distinct):
+            return settled, []
+        return settled, [i for i, v in enumerate(settled) if v is SLOW]
+
+
+def _key(value: object) -> object:
+    """A cache key that tells values apart the way settling does: 1, 1.0 and True are not
+    one value, nor are 0.0 and -0.0."""
+    kind = type(value)
+    if kind is str or value is None:
+        return value
+    if kind is float:
+        return (float, repr(value), value)
+    hash(value)  # an unhashable value raises TypeError here
+    return (kind, value)
+
+
+def _safe_key(value: object) -> object:
+    try:
+        return _key(value)
+    except TypeError:
+        return _UNHASHABLE
+
+
+def _raw_of(key: object) -> object:
+    return key[-1] if isinstance(key, tuple) else key
+
+
+class ColumnarReader:
+    """Reads a table's rows in column batches; rows that need it are read by `RowReader`."""
+
+    def __init__(self, reader: RowReader, *, slow: bool = False) -> None:
+        self.reader = reader
+        self.table = reader.table
+        plan = reader.plan
+        self.checks = [FieldCheck(reader, name, key) for key, name in plan.fields.items()]
+        self.names = [n for n in reader.model.model_fields if n != "member_tokens"]
+        self.cross = _CROSS_CHECKS[reader.record_type][1]
+        self.fast = not slow and fast_model(reader.record_type) and not plan.column_problems
+        self._positions = {c.key: c.index - 1 for c in self.table.columns}
+        self._headingless = [c for c in self.table.columns if not c.heading]
+
+    def rows(self) -> Iterator[RowOutcome | Accepted]:
+        """Every row of the table with data, in order: accepted, or the row reader's outcome."""
+        if not self.fast:
+            for number, row in self.table.rows:
+                yield self._read(number, row)
+            return
+        for numbers, raws in self._batches():
+            yield from self._batch(numbers, raws)
+
+    def _read(self, number: int, row: Row) -> RowOutcome | Accepted:
+        outcome = self.reader.read(number, row)
+        return Accepted.of(outcome) if outcome.record is not None else outcome
+
+    def _batches(self) -> Iterator[tuple[list[int], list[RawRow]]]:
+        raw = self.table.raw_rows
+        while True:
+            numbers: list[int] = []
+            rows: list[RawRow] = []
+            try:
+                for number, cells in itertools.islice(raw, BATCH_ROWS):
+                    numbers.append(number)
+                    rows.append(cells)
+            except InputFileError:
+                # A file refused part way: the rows before the refused one are read first,
+                # as when the file is read row by row.
+                if numbers:
+                    yield numbers, rows
+                raise
+            if not numbers:
+                return
+            yield numbers, rows
+
+    def _batch(self, numbers: list[int], raws: list[RawRow]) -> Iterator[RowOutcome | Accepted]:
+        keyed = isinstance(raws[0], dict)
+        slow = self._unusual_rows(raws, keyed)
+        self._note_headingless(raws, keyed)
+        by_name: dict[str, list[object]] = {}
+        raw_columns: dict[str, list[object]] = {}
+        # Rows of one length (nearly every file) are turned into columns in one step.
+        lengths = set() if keyed else set(map(len, raws))
+        transposed = list(zip(*raws, strict=True)) if len(lengths) == 1 else None
+        for check in self.checks:
+            values = self._column(raws, check.key, keyed, transposed)
+            settled, bad = check.settle_column(values)
+            slow.update(bad)
+            by_name[check.name] = settled
+            raw_columns[check.name] = values
+        reader = self.reader
+        model_fields = reader.model.model_fields
+        columns: list[Any] = []
+        tokens = "member_tokens" in model_fields
+        for name in [*self.names, *(["member_tokens"] if tokens else [])]:
+            if name in by_name:
+                columns.append(by_name[name])
+            elif name == "activity_id" and reader.ids is not None:
+                columns.append(itertools.repeat(None))  # made below, once the row is valid
+            else:
+                columns.append(
+                    itertools.repeat(model_fields[name].get_default(call_default_factory=True))
+                )
+        # The rows with a date that reads either way ("04/05/2026"), each with its dates in
+        # the order the row reader reads them (left to right).
+        ambiguous: dict[int, list[tuple[str, str]]] = {}
+        for check in sorted(self.checks, key=lambda c: self._positions.get(c.key, 0)):
+            if check.kind == "date" and check.ambiguous:
+                texts = check.ambiguous
+                for position, raw in enumerate(raw_columns[check.name]):
+                    if type(raw) is str and raw in texts:
+                        ambiguous.setdefault(position, []).append((check.key, texts[raw]))
+        names, cross, ids = self.names, self.cross, reader.ids
+        row_of = self.table.row_of
+        # Fields without a column repeat their default; the batch's lists end the rows.
+        rows = zip(*columns, strict=False)
+        for position, row_values in zip(range(len(raws)), rows, strict=False):
+            number = numbers[position]
+            if position in slow:
+                yield self._read(number, row_of(raws[position]))
+                continue
+            fields = dict(zip(names, row_values, strict=False))  # member_tokens last, not a field
+            if not cross(fields) or (
+                position in ambiguous and not self._dates_read(ambiguous[position], number)
+            ):
+                yield self._read(number, row_of(raws[position]))
+                continue
+            if ids is not None:
+                fields["activity_id"] = ids.made_for(fields)
+            member_tokens: Sequence[str] = row_values[-1] if tokens else ()
+            yield Accepted(number, fields, member_tokens, source=(reader, raws[position]))
+
+    def _dates_read(self, found: list[tuple[str, str]], number: int) -> bool:
+        """Tell the file's DateOrder of the row's dates that read either way; False when they
+        are wrong because of what the file has shown (the row reader then says so)."""
+        dates = self.reader.dates
+        if dates.telling is not None:
+            return False
+        for key, text in found:
+            dates.read_ambiguous(text, functools.partial(self._place, key, number))
+        return True
+
+    def _place(self, key: str, number: int) -> Place:
+        table = self.table
+        column = table.column(key)
+        heading = column.heading if column and column.heading else key
+        return Place(table.where, number, heading, table.address(key, number))
+
+    def _column(
+        self, raws: list[RawRow], key: str, keyed: bool, transposed: list[tuple[object, ...]] | None
+    ) -> list[object]:
+        if keyed:
+            return [row.get(key) for row in raws]
+        index = self._positions[key]
+        if transposed is not None:
+            return list(transposed[index]) if index < len(transposed) else [None] * len(raws)
+        return [row[index] if index < len(row) else None for row in raws]
+
+    def _unusual_rows(self, raws: list[RawRow], keyed: bool) -> set[int]:
+        """Rows the row reader must read whatever their cells: a JSON line that is not an
+        object, a NUL in any cell read (not only the fields': `RowReader.read`)."""
+        if keyed:
+            return {
+                i
+                for i, row in enumerate(raws)
+                if any(
+                    isinstance(v, InvalidJSON) or (isinstance(v, str) and "\x00" in v)
+                    for v in row.values()
+                )
+            }
+        skip = self.table.dropped_indexes()
+        if self.table.text_cells and not skip:
+            return {i for i, row in enumerate(raws) if "\x00" in "".join(row)}
+        return {
+            i
+            for i, row in enumerate(raws)
+            if any(isinstance(v, str) and "\x00" in v for j, v in enumerate(row) if j not in skip)
+        }
+
+    def _note_headingless(self, raws: list[RawRow], keyed: bool) -> None:
+        """Remember the columns without a heading that hold data, in the order the row
+        reader meets them (row by row, left to right)."""
+        seen: list[tuple[int, int]] = []
+        if keyed:
+            for column in self._headingless:
+                position = _first_filled(row.get(column.key) for row in raws)
+                if position is not None:
+                    seen.append((position, column.index))
+        else:
+            indexes = [c.index - 1 for c in self._headingless]
+            width, longest = len(self.table.columns), max(map(len, raws))
+            indexes += range(width, longest)
+            for index in indexes:
+                position = _first_filled(row[index] if index < len(row) else None for row in raws)
+                if position is not None:
+                    seen.append((position, index + 1))
+        for _, index in sorted(seen):
+            self.reader.plan.headingless_seen.setdefault(index, None)
+
+
+def _first_filled(values: Iterator[object]) -> int | None:
+    """The position of the first value the row reader would see as data."""
+    for position, value in enumerate(values):
+        if not _is_blank(value) and not (isinstance(value, str) and "\x00" in value):
+            return position
+    return None
