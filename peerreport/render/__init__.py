@@ -16,12 +16,40 @@ a draft. docs/exports.md describes the files.
 
 from __future__ import annotations
 
-from peerreport.render.csv_output import render_csv
-from peerreport.render.export import FORMATS, export_return
-from peerreport.render.html import render_html
-from peerreport.render.json_output import render_json, return_schema
-from peerreport.render.template import fill_template
-from peerreport.render.workbook import render_xlsx
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from peerreport.render.csv_output import render_csv
+    from peerreport.render.export import FORMATS, export_return
+    from peerreport.render.html import render_html
+    from peerreport.render.json_output import render_json, return_schema
+    from peerreport.render.template import fill_template
+    from peerreport.render.workbook import render_xlsx
+
+#: Where each name is defined. They are imported when first asked for, so that a command
+#: that only prints a return as text (`render.text`) does not load every renderer.
+_HOMES = {
+    "FORMATS": "export",
+    "export_return": "export",
+    "fill_template": "template",
+    "render_csv": "csv_output",
+    "render_html": "html",
+    "render_json": "json_output",
+    "render_xlsx": "workbook",
+    "return_schema": "json_output",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """A renderer, imported on first use (PEP 562)."""
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "FORMATS",

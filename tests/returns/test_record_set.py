@@ -10,16 +10,25 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import string
+from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Connection, Engine, and_, insert, select
+from sqlalchemy import Connection, Engine, and_, insert, select, text
 
 from peerreport.compute.tables import version
-from peerreport.returns.record_set import record_counts, records_digest
+from peerreport.returns.record_set import (
+    _RAISE_SORT_MEMORY,
+    SORT_MEMORY,
+    record_counts,
+    records_digest,
+)
 from peerreport.store import schema
+from peerreport.store.database import open_engine, upgrade
 from peerreport.store.records import ensure_organisation
+from tests.conftest import empty_database
 
 ORG = "DIG01"
 OTHER = "DIG02"
@@ -234,3 +243,29 @@ def test_a_known_record_set_keeps_its_digest(engine: Engine) -> None:
         "sha256:" + expected,
         {"activities": 4, "breakdowns": 0, "workforce": 0, "feedback": 0},
     )
+
+
+@pytest.mark.postgres
+def test_the_digest_leaves_the_sort_memory_as_it_was(tmp_path: Path) -> None:
+    """PostgreSQL gives the digest's sorts more memory for that statement only (SQLite has
+    no such setting)."""
+    with empty_database("postgresql", tmp_path) as url:
+        engine = open_engine(url)
+        upgrade(engine)
+        try:
+            _sort_memory_is_restored(engine)
+        finally:
+            engine.dispose()
+
+
+def _sort_memory_is_restored(engine: Engine) -> None:
+    with engine.connect() as conn, conn.begin() as transaction:
+        ensure_organisation(conn, ORG, ORG)
+        conn.execute(text("SET LOCAL work_mem = '1MB'"))
+        assert records_digest(conn, ORG, *Q1) == reference_digest(conn, ORG, *Q1, None)
+        assert conn.execute(text("SELECT current_setting('work_mem')")).scalar_one() == "1MB"
+        # A server that gives more than SORT_MEMORY keeps giving it.
+        conn.execute(text("SET LOCAL work_mem = '256MB'"))
+        raised = conn.execute(_RAISE_SORT_MEMORY, {"memory": SORT_MEMORY}).one()
+        assert raised == ("256MB", "256MB")
+        transaction.rollback()
