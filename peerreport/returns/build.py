@@ -4,21 +4,12 @@ Order matters: checks run on the true values (so a coordinator sees real
 problems), then disclosure control turns figures into published cells, and
 the findings and record counts are released from those (`release.py`). Only
 this stage and `compute` talk to the database.
-
-On PostgreSQL the records digest runs on a second connection while the figures
-are computed: it reads as many rows as the figures' passes do, and the two take
-about as long. That is safe because the records of a committed revision never
-change: a later revision only adds versions and closes earlier ones at its own
-number (`store.history`), so what `version(table, revision)` selects is the same
-in every snapshot taken after the revision was read.
 """
 
 from __future__ import annotations
 
 import calendar
-import contextvars
 import datetime as dt
-from concurrent.futures import Future, ThreadPoolExecutor
 
 from sqlalchemy import Connection, Engine, select
 
@@ -63,23 +54,15 @@ def build_return(
     empty; `record_counts` are counted), no completeness warnings and no history
     checks (which build such earlier periods themselves).
     """
-    with engine.connect() as conn, ThreadPoolExecutor(max_workers=1) as beside:
+    with engine.connect() as conn:
         revision = resolve_revision(conn, org, as_of)
-        digest_job: Future[tuple[str, dict[str, int]]] | None = None
-        if not figures_only and engine.dialect.name == "postgresql":
-            # The copied context keeps a hosted request's wall on the other connection.
-            run = contextvars.copy_context().run
-            digest_job = beside.submit(run, _records_digest, engine, org, period, revision)
         evaluation = evaluate(conn, org, rule_file, period.start, period.end, revision)
         if figures_only:
             completeness: list[Finding] = []
             digest, counts = "", record_counts(conn, org, period.start, period.end, revision)
         else:
             completeness = completeness_findings(conn, org, period, revision)
-            if digest_job is None:
-                digest, counts = records_digest(conn, org, period.start, period.end, revision)
-            else:
-                digest, counts = digest_job.result()
+            digest, counts = records_digest(conn, org, period.start, period.end, revision)
     figures = publish(rule_file, list(evaluation.figures), org, period)
     figures, released, zero_exempt = audit_release(
         engine, org, rule_file, period, revision, figures
@@ -127,14 +110,6 @@ def build_return(
         revision=revision,
         due=due_date(rule_file, period),
     )
-
-
-def _records_digest(
-    engine: Engine, org: str, period: Period, revision: int
-) -> tuple[str, dict[str, int]]:
-    """The records digest on a connection of its own (see the module's docstring)."""
-    with engine.connect() as conn:
-        return records_digest(conn, org, period.start, period.end, revision)
 
 
 def completeness_findings(

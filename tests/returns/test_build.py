@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,16 +11,11 @@ from click.testing import CliRunner
 from sqlalchemy import Engine
 
 from peerreport.cli.main import cli
-from peerreport.hosted.access import NO_REACH, Reach
-from peerreport.hosted.walls import reaching, walled_engine
 from peerreport.returns.build import build_return
 from peerreport.returns.model import SUPPRESSED, Return
 from peerreport.returns.periods import parse_period
 from peerreport.rulebook import load
-from peerreport.store.database import open_engine, upgrade
-from tests.conftest import empty_database
 from tests.helpers import make_workspace, messages, run_import, write_csv
-from tests.returns.test_record_set import reference_digest
 
 RULES = """
 id = "test-return"
@@ -69,8 +63,6 @@ assert = "groups >= 3"
 message = "only {groups} group sessions"
 hint = "Each quarter should have at least three group sessions."
 """
-#: The days of FY2027-Q1, the period `_build` builds.
-PERIOD_DAYS = (dt.date(2026, 7, 1), dt.date(2026, 9, 30))
 
 
 def _workspace(tmp_path: Path, db_url: str, engine: Engine, groups: int = 6) -> tuple[Path, Path]:
@@ -246,48 +238,3 @@ def test_the_return_is_due_when_the_rule_file_says(
     assert f"Due: 30 October 2026 ({when}" in built.output
     as_json = json.loads(runner.invoke(cli, [*args, "--json"]).output)
     assert as_json["due"] == "2026-10-30"
-
-
-def test_the_digest_a_build_names_is_the_reference_s(
-    engine: Engine, db_url: str, tmp_path: Path
-) -> None:
-    """On PostgreSQL the digest is computed on a second connection beside the figures: it
-    is still the digest of exactly the revision the return names."""
-    _, rules = _workspace(tmp_path, db_url, engine)
-    ret = _build(engine, rules)
-    with engine.connect() as conn:
-        want, counts = reference_digest(conn, "TEST01", *PERIOD_DAYS, ret.revision)
-    assert counts["activities"] == 28
-    assert ret.records_digest == want
-
-
-@pytest.fixture
-def postgres_engine(tmp_path: Path) -> Iterator[tuple[str, Engine]]:
-    """A migrated PostgreSQL database (its URL and engine)."""
-    with empty_database("postgresql", tmp_path / "db") as url:
-        engine = open_engine(url)
-        upgrade(engine)
-        yield url, engine
-        engine.dispose()
-
-
-@pytest.mark.postgres
-def test_a_walled_build_digests_the_records_its_request_reaches(
-    postgres_engine: tuple[str, Engine], tmp_path: Path
-) -> None:
-    """The second connection is walled like the first (the request's reach is copied to
-    it): a hosted build names the same digest as the owner's, not that of no records."""
-    db_url, engine = postgres_engine
-    _, rules = _workspace(tmp_path, db_url, engine)
-    owners = _build(engine, rules)
-    web = walled_engine(engine)
-    try:
-        with reaching(Reach(records=frozenset({"TEST01"}), returns=frozenset({"TEST01"}))):
-            walled = _build(web, rules)
-        with reaching(NO_REACH):
-            nobody = _build(web, rules)
-    finally:
-        web.dispose()
-    assert walled.records_digest == owners.records_digest
-    assert walled.figure("calls").total.value == 22
-    assert nobody.records_digest != owners.records_digest
