@@ -339,13 +339,12 @@ def test_a_failed_batch_leaves_nothing_behind(engine: Engine) -> None:
         assert _stored(conn, "FAIL") == {name: [] for name in _stored(conn, "FAIL")}
 
 
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)  # SQLite has one way
 def test_the_walled_ways_of_inserting_store_the_same_rows(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """On PostgreSQL, the staging table (under row-level security) and executemany (when
     the role may not make temporary tables) store what COPY stores."""
-    if engine.dialect.name != "postgresql":
-        pytest.skip("the ways of inserting differ on PostgreSQL only")
     stored = {}
     for way in ("copy", "staged", "rows"):
         monkeypatch.setattr(bulk.Statements, "_insert_way", lambda self, table, w=way: w)
@@ -372,15 +371,17 @@ def test_the_walled_ways_of_inserting_store_the_same_rows(
     assert kept["copy"] == kept["staged"] == kept["rows"]
 
 
-@pytest.mark.parametrize("way", ["copy", "staged", "rows"])
+@pytest.mark.parametrize(
+    ("backend", "way"),
+    [("sqlite", "rows"), ("postgresql", "copy"), ("postgresql", "staged"), ("postgresql", "rows")],
+    indirect=["backend"],
+)
 def test_a_refused_insert_raises_sqlalchemys_error_on_every_way(
     engine: Engine, monkeypatch: pytest.MonkeyPatch, way: str
 ) -> None:
     """COPY runs on the driver's cursor, yet a refused row raises SQLAlchemy's IntegrityError
     like every other statement: code that catches it (a unique key) sees the same exception
     whichever way the rows went in."""
-    if engine.dialect.name != "postgresql" and way != "rows":
-        pytest.skip("SQLite inserts by executemany only")
     monkeypatch.setattr(bulk.Statements, "_insert_way", lambda self, table, w=way: w)
     with pytest.raises(IntegrityError), engine.begin() as conn:
         ensure_organisation(conn, "DUP", "DUP")
