@@ -8,6 +8,7 @@
           every released cell = a sum of atom unknowns; for each hidden
           cell, the attacker's whole-number interval (`milp`)
                                                                       ▼
+          fixed exactly by earlier returns alone (and not small)? publish it;
           too narrow? hide more of THIS return's cells, cheapest first;
           still narrow because a hidden cell is known to be >= 1? hide this
           return's zeros too, and declare it (zero_exempt false, RET-043);
