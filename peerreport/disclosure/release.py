@@ -8,6 +8,7 @@
           every released cell = a sum of atom unknowns; for each hidden
           cell, the attacker's whole-number interval (`milp`)
                                                                       ▼
+          fixed exactly by earlier returns alone (and not small)? publish it;
           too narrow? hide more of THIS return's cells, cheapest first;
           still narrow because a hidden cell is known to be >= 1? hide this
           return's zeros too, and declare it (zero_exempt false, RET-043);
@@ -34,6 +35,7 @@ from peerreport.disclosure.milp import EXACT, HIDDEN, ROUNDED, Components, Equat
 from peerreport.disclosure.rounding import grr_base
 from peerreport.findings import Finding, Location
 from peerreport.findings_catalogue import finding
+from peerreport.returns.model import EXACT as EXACT_STATUS
 from peerreport.returns.model import NOT_COLLECTED, SUPPRESSED, PublishedCell, ReturnFigure
 from peerreport.returns.periods import Period
 from peerreport.rulebook import RuleFile, from_resolved, resolved_text
@@ -184,6 +186,9 @@ class Audit:
     # The measures of this return whose hidden figures needed zeros hidden: never which
     # cells are 0 (that would give the small ones beside them away again).
     maybe_zero: list[str] = field(default_factory=list)
+    # Cells of this return its own table hid that earlier returns already give exactly (and
+    # are not small): published after all, with their values.
+    show: dict[tuple[str, Key], int] = field(default_factory=dict)
     atoms: int = 0
     cells: int = 0
     programs: int = 0
@@ -283,6 +288,7 @@ def _solve(atoms: Sequence[Atom], specs: Sequence[Any]) -> Audit:
     suppresses = bool(current) and current[0].rule_file.disclosure.method == "suppress"
     relaxed_roots: set[int | None] = set()
     zeros: list[int] = []  # zeros of this return hidden once the audit relaxed
+    shown: set[int] = set()  # hidden cells published after all: earlier returns give them
     queue = [
         i
         for i, eq in enumerate(equations)
@@ -314,6 +320,15 @@ def _solve(atoms: Sequence[Atom], specs: Sequence[Any]) -> Audit:
         target = cells[index]
         can_relax = suppresses and not result.relaxed
         if is_narrow(index, without_current=True):
+            if target.release.current and _public(equations, index, components, cells):
+                # Earlier returns publish this very count: hiding it protects nothing (the
+                # cells beside it are audited against it either way), and an attacker
+                # would pin a hidden cell. So it is published.
+                _show(equations[index])
+                result.hide.pop((target.measure, target.key), None)
+                result.show[(target.measure, target.key)] = equations[index].true
+                shown.add(index)
+                continue
             if can_relax and target.release.current and _own_bound(equations, index, is_narrow):
                 relax()  # only its own "at least 1" narrowed it: that can be given up
             else:
@@ -322,12 +337,12 @@ def _solve(atoms: Sequence[Atom], specs: Sequence[Any]) -> Audit:
                 continue
         linked = components.linked(equations, equations[index])
         note = _note(cells, linked, target)
-        candidates = _candidates(cells, equations, linked)
+        candidates = _candidates(cells, equations, linked, shown=shown)
         if can_relax and not result.relaxed and _hopeless(cells, equations, index, candidates):
             relax()  # hiding every non-zero figure of this return would not be enough
         if result.relaxed:
             # A sum that is 0 over records may be hidden too, after the others.
-            candidates = _candidates(cells, equations, linked, zero_sums=True)
+            candidates = _candidates(cells, equations, linked, zero_sums=True, shown=shown)
         _hide_until_wide(cells, equations, index, candidates, result, note, queue, is_narrow)
         if result.relaxed:
             relaxed_roots.add(components.root(equations[index]))
@@ -359,15 +374,18 @@ def _candidates(
     equations: Sequence[Equation],
     linked: Sequence[int],
     zero_sums: bool = False,
+    shown: set[int] | None = None,
 ) -> list[int]:
     """This return's published non-zero cells that share records with a target, smallest
     first (then in the return's order); with `zero_sums`, then its cells that are 0 over
-    records (sums), once the audit may hide zeros."""
+    records (sums), once the audit may hide zeros. Not the cells `shown` because earlier
+    returns give them (hiding one would widen nothing)."""
     return sorted(
         (
             i
             for i in linked
             if cells[i].release.current
+            and i not in (shown or ())
             and cells[i].release.rule_file.disclosure.method == "suppress"
             and equations[i].state == EXACT
             and (equations[i].true != 0 or zero_sums)
@@ -388,6 +406,24 @@ def _own_bound(
     wide = not is_narrow(index, True)
     goal.lower = kept
     return wide
+
+
+def _public(
+    equations: Sequence[Equation], index: int, components: Components, cells: Sequence[_Cell]
+) -> bool:
+    """Do earlier releases alone give this hidden cell of this return exactly, and is it not
+    small? (Then publishing it tells no one anything: its value follows from theirs.)"""
+    goal = equations[index]
+    if goal.true < goal.threshold:
+        return False  # a small count stays hidden, even if an earlier return gave it away
+    linked = [
+        i for i in components.linked(equations, goal) if i == index or not cells[i].release.current
+    ]
+    # Without its own "at least 1", so the value follows from earlier figures alone.
+    kept, goal.lower = goal.lower, 0
+    found = interval(equations, index, linked)
+    goal.lower = kept
+    return found.low == found.high == goal.true
 
 
 def _hopeless(
@@ -505,7 +541,7 @@ def audit_release(
         earlier = earlier_releases(conn, org, _window(period))
         earlier = [r for r in earlier if not _same(r, current)]
         decided = audit(conn, org, [*earlier, current])
-    updated = _apply(rule_file, figures, decided.hide)
+    updated = _apply(rule_file, figures, decided.hide, decided.show)
     findings: list[Finding] = []
     if decided.conflicts:
         findings.append(
@@ -560,22 +596,26 @@ def _same(release: Released, current: Released) -> bool:
 
 
 def _apply(
-    rule_file: RuleFile, figures: Sequence[ReturnFigure], hide: dict[tuple[str, Key], str]
+    rule_file: RuleFile,
+    figures: Sequence[ReturnFigure],
+    hide: dict[tuple[str, Key], str],
+    show: dict[tuple[str, Key], int],
 ) -> list[ReturnFigure]:
-    if not hide:
+    if not hide and not show:
         return list(figures)
+
+    def decided(figure: ReturnFigure, cell: PublishedCell) -> PublishedCell:
+        if (figure.id, cell.key) in hide:
+            return PublishedCell(cell.key, None, SUPPRESSED, hide[(figure.id, cell.key)])
+        if (figure.id, cell.key) in show:
+            return PublishedCell(cell.key, show[(figure.id, cell.key)], EXACT_STATUS)
+        return cell
+
     updated: dict[str, ReturnFigure] = {}
     for figure in figures:
         compiled = rule_file.measures.get(figure.id)
-        total, cells = figure.total, figure.cells
-        if (figure.id, ()) in hide:
-            total = PublishedCell((), None, SUPPRESSED, hide[(figure.id, ())])
-        cells = tuple(
-            PublishedCell(c.key, None, SUPPRESSED, hide[(figure.id, c.key)])
-            if (figure.id, c.key) in hide
-            else c
-            for c in cells
-        )
+        total = decided(figure, figure.total)
+        cells = tuple(decided(figure, c) for c in figure.cells)
         if (
             figure.kind == "expr"
             and total.status != SUPPRESSED
