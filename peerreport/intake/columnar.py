@@ -36,7 +36,7 @@ from peerreport.intake.rows import RowOutcome, RowReader, _is_blank, _scannable,
 from peerreport.intake.sources import InvalidJSON, RawRow, Row
 from peerreport.intake.values import CellValueError, is_ambiguous, parse_date, restore_formula
 from peerreport.privacy import scan_text
-from peerreport.records.models import RECORD_TYPES
+from peerreport.records.models import RECORD_TYPES, activity_problem, period_problem
 from peerreport.records.vocabulary import vocabulary
 
 BATCH_ROWS = 5000
@@ -100,13 +100,10 @@ def record_values_of(org: str, record_type: str, fields: dict[str, Any]) -> dict
     return values
 
 
-# The checks across fields of each record type, as the models' `model_validator`s make
-# them. A model with any other validator (or configuration) than these is read row by row.
+# The checks across fields of each record type: the same functions the models'
+# `model_validator`s call. A model with any other validator (or configuration) is read row by row.
 def _activity_ok(fields: dict[str, Any]) -> bool:
-    first_time = fields["first_time"]
-    if first_time is not None and first_time > fields["attendance"]:
-        return False
-    return fields["calls_missed"] is None or fields["kind"] == "warm_line_call"
+    return activity_problem(fields) is None
 
 
 @functools.lru_cache(maxsize=4096)
@@ -123,7 +120,7 @@ def _breakdown_ok(fields: dict[str, Any]) -> bool:
 
 
 def _period_ok(fields: dict[str, Any]) -> bool:
-    return bool(fields["period_end"] >= fields["period_start"])
+    return period_problem(fields) is None
 
 
 _CROSS_CHECKS: dict[str, tuple[tuple[str, ...], Callable[[dict[str, Any]], bool]]] = {

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import typing
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar
 
@@ -50,6 +51,32 @@ class FieldProblem(ValueError):
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message)
         self.field = field
+
+
+def activity_problem(fields: Mapping[str, Any]) -> FieldProblem | None:
+    """An activity's checks across fields, on its field values (the model's validator and
+    the columnar intake, which settles fields without building a model, share it)."""
+    first_time, attendance = fields["first_time"], fields["attendance"]
+    if first_time is not None and first_time > attendance:
+        return FieldProblem(
+            "first_time", f"first_time ({first_time}) cannot be more than attendance ({attendance})"
+        )
+    if fields["calls_missed"] is not None and fields["kind"] != "warm_line_call":
+        return FieldProblem(
+            "calls_missed",
+            f"calls_missed is for warm-line calls; this activity is '{fields['kind']}': "
+            "leave it blank or record the activity as a warm-line call",
+        )
+    return None
+
+
+def period_problem(fields: Mapping[str, Any]) -> FieldProblem | None:
+    """A workforce or feedback entry's period order, on its field values (shared like
+    `activity_problem`)."""
+    start, end = fields["period_start"], fields["period_end"]
+    if end < start:
+        return FieldProblem("period_end", f"period_end ({end}) is before period_start ({start})")
+    return None
 
 
 def _free_text(value: str) -> str:
@@ -355,18 +382,9 @@ class Activity(Record):
 
     @model_validator(mode="after")
     def _first_time_within_attendance(self) -> Activity:
-        if self.first_time is not None and self.first_time > self.attendance:
-            raise FieldProblem(
-                "first_time",
-                f"first_time ({self.first_time}) cannot be more than attendance "
-                f"({self.attendance})",
-            )
-        if self.calls_missed is not None and self.kind != "warm_line_call":
-            raise FieldProblem(
-                "calls_missed",
-                f"calls_missed is for warm-line calls; this activity is '{self.kind}': "
-                "leave it blank or record the activity as a warm-line call",
-            )
+        problem = activity_problem(self.__dict__)
+        if problem is not None:
+            raise problem
         return self
 
 
@@ -422,11 +440,9 @@ class _PeriodRecord(Record):
 
     @model_validator(mode="after")
     def _period_order(self) -> _PeriodRecord:
-        if self.period_end < self.period_start:
-            raise FieldProblem(
-                "period_end",
-                f"period_end ({self.period_end}) is before period_start ({self.period_start})",
-            )
+        problem = period_problem(self.__dict__)
+        if problem is not None:
+            raise problem
         return self
 
 
