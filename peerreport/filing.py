@@ -227,7 +227,7 @@ def submit_return(
     key = load_private_key(key_path)
     signer = public_key_fingerprint(key_path)
     org, name = workspace.provider_code, workspace.organisation_name
-    ret = build_return(engine, org, name, rule_file, period)
+    ret = build_return(engine, org, name, rule_file, period, contact_role=workspace.contact_role)
     if ret.has_errors:
         return Submitted(ret, None, signer, made_key)
     same = changes_nothing(engine, ret)

@@ -4,6 +4,7 @@
 [organisation]
 name = "Harbour Peer Collective"
 provider_code = "HPC001"
+contact_role = "Service coordinator"   # optional: the role funders contact (never a name)
 
 [intake]
 date_order = "day-first"     # or "month-first"; ISO dates are always accepted
@@ -20,6 +21,11 @@ url = "sqlite:///peerreport.db"   # relative SQLite paths are relative to the wo
 
 No return uses the activities' `notes`, so they are not stored unless
 `keep_notes = true`: free text is where names and personal details slip in.
+
+`contact_role` is the role a funder contacts about a return ("Service
+coordinator"), written on every return the workspace builds and available to a
+funder's template as the `contact_role` field. It names a role, never a person:
+a value holding an email address, a phone number or another identifier is refused.
 
 The database URL can be overridden by `--db` or `PEERREPORT_DATABASE_URL`.
 The secret that keys member-token hashes lives beside it in `peerreport.secret`
@@ -63,6 +69,7 @@ class Workspace:
     database_url: str
     keep_notes: bool = False  # [records] keep_notes: store the activities' notes column
     returns: tuple[str, ...] = ()  # [returns] files: rule file ids this organisation files
+    contact_role: str | None = None  # [organisation] contact_role: who funders contact, as a role
 
     @property
     def secret_path(self) -> Path:
@@ -130,6 +137,31 @@ def validate_provider_code(code: str) -> str:
     return code
 
 
+#: The longest contact role: a job title, not a paragraph.
+CONTACT_ROLE_LENGTH = 80
+
+
+def validate_contact_role(role: str, where: str = "contact role") -> str:
+    """A contact role is a short job title holding no identifier (a role, never a person)."""
+    from peerreport.privacy import scan_text
+
+    role = role.strip()
+    if not role:
+        raise WorkspaceError(f"{where} is empty; leave it out, or give a role")
+    if len(role) > CONTACT_ROLE_LENGTH:
+        raise WorkspaceError(
+            f"{where} is {len(role)} characters long; give a role of at most "
+            f"{CONTACT_ROLE_LENGTH} characters, such as 'Service coordinator'"
+        )
+    found = scan_text(role)
+    if found:
+        raise WorkspaceError(
+            f"{where} {found[0].describe()}: give the role "
+            "funders contact (such as 'Service coordinator'), never a person's details"
+        )
+    return role
+
+
 def _sqlite_url_for(root: Path, url: str) -> str:
     """Make a relative SQLite path relative to the workspace folder."""
     prefix = "sqlite:///"
@@ -146,9 +178,11 @@ def write_workspace(
     provider_code: str,
     database_url: str | None = None,
     returns: tuple[str, ...] = (),
+    contact_role: str | None = None,
 ) -> Workspace:
     """Create `peerreport.toml` and the member-token secret in `root`."""
     validate_provider_code(provider_code)
+    role = validate_contact_role(contact_role) if contact_role is not None else None
     root.mkdir(parents=True, exist_ok=True)
     config = root / CONFIG_NAME
     if config.exists():
@@ -158,8 +192,14 @@ def write_workspace(
         "# peerreport workspace settings; see `peerreport init --help`.\n"
         "[organisation]\n"
         f"name = {_toml_string(organisation_name)}\n"
-        f"provider_code = {_toml_string(provider_code)}\n\n"
-        "[intake]\n"
+        f"provider_code = {_toml_string(provider_code)}\n"
+        "# The role funders contact about returns (a role, never a person's name).\n"
+        + (
+            f"contact_role = {_toml_string(role)}\n\n"
+            if role
+            else '# contact_role = "Service coordinator"\n\n'
+        )
+        + "[intake]\n"
         "# How to read dates like 03/04/2026 (ISO dates are always accepted).\n"
         'date_order = "day-first"\n\n'
         "[records]\n"
@@ -295,6 +335,14 @@ def load_workspace(root: Path) -> Workspace:
     files = data.get("returns", {}).get("files", [])
     if not isinstance(files, list) or not all(isinstance(f, str) for f in files):
         raise WorkspaceError(f"{config}: [returns] files must be a list of rule file ids")
+    role = org.get("contact_role")
+    if role is not None and not isinstance(role, str):
+        raise WorkspaceError(f"{config}: [organisation] contact_role must be text, not {role!r}")
+    contact_role = (
+        validate_contact_role(role, f"{config}: [organisation] contact_role")
+        if role is not None
+        else None
+    )
     url = str(data.get("database", {}).get("url", "sqlite:///peerreport.db"))
     return Workspace(
         root=root.resolve(),
@@ -304,6 +352,7 @@ def load_workspace(root: Path) -> Workspace:
         database_url=_sqlite_url_for(root.resolve(), url),
         keep_notes=keep_notes,
         returns=tuple(files),
+        contact_role=contact_role,
     )
 
 

@@ -74,7 +74,13 @@ def recompute(engine: Engine, ret: Return, rule_file: RuleFile) -> Recomputation
             "history was lost"
         )
     rebuilt = build_return(
-        engine, ret.organisation, ret.organisation_name, rule_file, ret.period, as_of
+        engine,
+        ret.organisation,
+        ret.organisation_name,
+        rule_file,
+        ret.period,
+        as_of,
+        contact_role=ret.contact_role,
     )
     findings: list[Finding] = []
     if rule_file.digest != ret.rule.digest and ret.rule.meaning == rule_file.meaning:

@@ -84,6 +84,7 @@ def build(
         rule_file,
         parsed,
         as_of,
+        contact_role=workspace.contact_role,
     )
     if as_json:
         print_json(ret.to_dict())
@@ -151,7 +152,15 @@ def export(
     rule_file, parsed, session = _prepare(rules, period, workspace_dir, db_url)
     workspace = session.require_workspace()
     org, name = workspace.provider_code, workspace.organisation_name
-    ret = build_return(session.engine, org, name, rule_file, parsed, as_of)
+    ret = build_return(
+        session.engine,
+        org,
+        name,
+        rule_file,
+        parsed,
+        as_of,
+        contact_role=workspace.contact_role,
+    )
     earlier = history(session.engine, org, name, rule_file, parsed) if "html" in wanted else []
     notices: list[Any] = []
     written = export_return(

@@ -10,6 +10,7 @@ import click
 SAMPLE_SEED = 2026
 DEMO_RULES = "nz-peer-support-adults"
 DEMO_PERIOD = "FY2026-Q4"  # April-June 2026: the last quarter of the sample year
+CONTACT_ROLE = "Service coordinator"  # the demo workspace's [organisation] contact_role
 
 
 @click.command()
@@ -62,7 +63,9 @@ def demo(out: Path | None, then_serve: bool, no_browser: bool) -> None:
 
     started = time.perf_counter()
     root = out if out is not None else Path(tempfile.mkdtemp(prefix="peerreport-demo-"))
-    workspace = write_workspace(root, ORGANISATION, PROVIDER_CODE, returns=(DEMO_RULES,))
+    workspace = write_workspace(
+        root, ORGANISATION, PROVIDER_CODE, returns=(DEMO_RULES,), contact_role=CONTACT_ROLE
+    )
     engine = open_engine(workspace.database_url)
     upgrade(engine)
     click.echo(f"1. Created a workspace for {ORGANISATION} ({PROVIDER_CODE}) in {root}")
@@ -88,7 +91,12 @@ def demo(out: Path | None, then_serve: bool, no_browser: bool) -> None:
     rule_file = load(DEMO_RULES)
     period = parse_period(DEMO_PERIOD, rule_file.model.year_start or "07-01")
     ret = build_return(
-        engine, workspace.provider_code, workspace.organisation_name, rule_file, period
+        engine,
+        workspace.provider_code,
+        workspace.organisation_name,
+        rule_file,
+        period,
+        contact_role=workspace.contact_role,
     )
     click.echo(
         f"4. Built the return {rule_file.id} for {period.label} "

@@ -17,8 +17,16 @@ from peerreport.cli.options import database_options
     required=True,
     help="The organisation's provider code (as funders know it); 1-32 letters and digits.",
 )
+@click.option(
+    "--contact-role",
+    metavar="ROLE",
+    help="The role funders contact about returns, such as 'Service coordinator' (a role, "
+    "never a person's name); written on every return.",
+)
 @click.option("--db", "db_url", metavar="URL", help="Database URL (default: SQLite in DIR).")
-def init(directory: Path, name: str, provider_code: str, db_url: str | None) -> None:
+def init(
+    directory: Path, name: str, provider_code: str, contact_role: str | None, db_url: str | None
+) -> None:
     """Create a workspace in DIRECTORY: settings (peerreport.toml), a database and a signing key.
 
     The signing key (peerreport.key, readable by you only, never committed:
@@ -30,17 +38,21 @@ def init(directory: Path, name: str, provider_code: str, db_url: str | None) -> 
     Example:
       peerreport init harbour --name "Harbour Peer Collective" --provider-code HPC001
       peerreport init harbour --name "Harbour Peer Collective" --provider-code HPC001 \\
+          --contact-role "Service coordinator"
+      peerreport init harbour --name "Harbour Peer Collective" --provider-code HPC001 \\
           --db postgresql://peerreport@dbhost/reporting
     """
     from peerreport.store.database import open_engine, safe_url, upgrade
     from peerreport.workspace import write_workspace
 
-    workspace = write_workspace(directory, name, provider_code, db_url)
+    workspace = write_workspace(directory, name, provider_code, db_url, contact_role=contact_role)
     engine = open_engine(workspace.database_url)
     upgrade(engine)
     engine.dispose()
     click.echo(f"Created workspace {workspace.root}")
     click.echo(f"  organisation: {workspace.organisation_name} ({workspace.provider_code})")
+    if workspace.contact_role:
+        click.echo(f"  contact role: {workspace.contact_role}")
     click.echo(f"  database:     {safe_url(workspace.database_url)}")
     click.echo(f"  signing key:  {workspace.key_path} (secret; only you can read it)")
     click.echo(f"  fingerprint:  {workspace.own_fingerprint()}")

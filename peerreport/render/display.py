@@ -251,6 +251,7 @@ def cover_fields(ret: Return, draft: bool) -> list[tuple[str, str | dt.date]]:
     return [
         ("Organisation", ret.organisation_name),
         ("Provider code", ret.organisation),
+        *([("Contact role", ret.contact_role)] if ret.contact_role else []),
         ("Return", rule.title),
         ("Funder", rule.funder),
         ("Service specification", rule.spec),

@@ -162,6 +162,7 @@ def field_values(ret: Return, draft: bool, period_format: str | None = None) -> 
     return {
         "organisation_name": ret.organisation_name,
         "provider_code": ret.organisation,
+        "contact_role": ret.contact_role,
         "period_label": ret.period.label,
         "period_start": ret.period.start,
         "period_end": ret.period.end,

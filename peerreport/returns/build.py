@@ -44,6 +44,8 @@ def build_return(
     period: Period,
     as_of: int | None = None,
     figures_only: bool = False,
+    *,
+    contact_role: str | None = None,
 ) -> Return:
     """Compute, check and protect one organisation's return for one period.
 
@@ -52,7 +54,8 @@ def build_return(
     `figures_only` is for an earlier period shown beside it (trend charts): the
     same figures and checks, but no records digest (its `records_digest` is
     empty; `record_counts` are counted), no completeness warnings and no history
-    checks (which build such earlier periods themselves).
+    checks (which build such earlier periods themselves). `contact_role` is the
+    workspace's `[organisation] contact_role`, carried on the return for funders.
     """
     with engine.connect() as conn:
         revision = resolve_revision(conn, org, as_of)
@@ -109,6 +112,7 @@ def build_return(
         record_counts=counts,
         revision=revision,
         due=due_date(rule_file, period),
+        contact_role=contact_role,
     )
 
 

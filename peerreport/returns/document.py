@@ -43,6 +43,10 @@ class Organisation(Document):
 
     code: str = Field(description="The organisation's code (provider code).")
     name: str = Field(description="The organisation's name.")
+    contact_role: Omissible[str] = omissible(
+        "The role the funder contacts about the return (a role, never a person), from the "
+        "workspace's [organisation] contact_role. Left out when not set."
+    )
 
 
 class RuleFileInfo(Document):

@@ -200,6 +200,7 @@ class Return:
     revision: int | None = None
     due: dt.date | None = None
     filing: Filing | None = None
+    contact_role: str | None = None  # the role a funder contacts (the workspace's setting)
 
     def filed(self, filing: Filing | None) -> Return:
         """The same return with a filing attached (or removed)."""
@@ -221,7 +222,12 @@ class Return:
         """The return as plain JSON data (the shape of `return.json`)."""
         return {
             "format": "peerreport-return/1",
-            "organisation": {"code": self.organisation, "name": self.organisation_name},
+            "organisation": {
+                "code": self.organisation,
+                "name": self.organisation_name,
+                # Left out when not set, so a return without one reads as it did before.
+                **({"contact_role": self.contact_role} if self.contact_role else {}),
+            },
             "rule_file": self.rule.to_dict(),
             "period": self.period.to_dict(),
             "disclosure": dict(self.disclosure),
@@ -280,6 +286,7 @@ class Return:
             revision=data["records"].get("revision"),
             due=dt.date.fromisoformat(data["due"]) if data.get("due") else None,
             filing=Filing.from_dict(data["filing"]) if data.get("filing") else None,
+            contact_role=data["organisation"].get("contact_role"),
         )
 
 

@@ -23,6 +23,11 @@ class ExportFields(_Strict):
     provider_code: str | None = Field(
         None, description="The organisation's code (the funder's provider number)."
     )
+    contact_role: str | None = Field(
+        None,
+        description="The role the funder contacts about the return (the workspace's "
+        "`[organisation] contact_role`, e.g. 'Service coordinator'); empty when not set.",
+    )
     period_label: str | None = Field(None, description="The period's name, e.g. 'FY2027-Q1'.")
     period_start: str | None = Field(None, description="The period's first day (a date cell).")
     period_end: str | None = Field(None, description="The period's last day (a date cell).")

@@ -106,13 +106,24 @@ class Desk:
         org, name = workspace.provider_code, workspace.organisation_name
         with self.engine.connect() as conn:
             revision = latest_revision(conn, org)
-        key = (org, name, rule_file.digest, period.start, period.end, period.label, revision)
+        key = (
+            org,
+            name,
+            workspace.contact_role,
+            rule_file.digest,
+            period.start,
+            period.end,
+            period.label,
+            revision,
+        )
         with self._lock:
             found = self._built.get(key)
             if found is not None:
                 self._built.move_to_end(key)
                 return found
-        ret = build_return(self.engine, org, name, rule_file, period)
+        ret = build_return(
+            self.engine, org, name, rule_file, period, contact_role=workspace.contact_role
+        )
         earlier = history(self.engine, org, name, rule_file, period)
         with self._lock:
             kept = self._built.setdefault(key, (ret, earlier, {}))

@@ -243,3 +243,17 @@ def test_the_due_date_field_is_a_date_cell_or_left_empty(tmp_path: Path) -> None
         cell = openpyxl.load_workbook(out)[SHEET]["C7"]
         assert cell.value == expected
         assert cell.is_date or expected is None
+
+
+def test_the_contact_role_field_is_text_or_left_empty(tmp_path: Path) -> None:
+    template = build_template(tmp_path / "funder.xlsx")
+    mapping = ExportXlsx.model_validate({"fields": {"contact_role": f"'{SHEET}'!C7"}})
+    for ret, expected in (
+        (sample_return(contact_role="Service coordinator"), "Service coordinator"),
+        (sample_return(), None),
+    ):
+        out = tmp_path / "filled.xlsx"
+        fill_template(ret, template, mapping, out)
+        cell = openpyxl.load_workbook(out)[SHEET]["C7"]
+        assert cell.value == expected
+        assert cell.data_type in ("s", "n")

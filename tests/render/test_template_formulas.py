@@ -206,6 +206,10 @@ def test_an_unknown_placeholder_or_field_key_lists_what_is_allowed(tmp_path: Pat
     with pytest.raises(RuleFileInvalid) as caught:
         load(path)
     message = str(caught.value)
-    assert "export.xlsx.fields.contact: unknown key 'contact'." in message
-    assert "The allowed keys: organisation_name, provider_code, period_label," in message
+    assert "export.xlsx.fields.contact: unknown key 'contact'. Did you mean 'contact_role'?" in (
+        message
+    )
+    assert "The allowed keys: organisation_name, provider_code, contact_role, period_label," in (
+        message
+    )
     assert "period_words, version, amends_version, amendment_reason," in message

@@ -39,20 +39,23 @@ def test_make_a_workspace_with_the_keyboard_only(page: Page, serve: Any, tmp_pat
     page.keyboard.press("Enter")
     assert page.evaluate("document.activeElement.id") == "main"
     seen = []
-    for _ in range(8):  # from the main content: the form's fields, in reading order
+    for _ in range(9):  # from the main content: the form's fields, in reading order
         page.keyboard.press("Tab")
         seen.append(_focused(page))
         if seen[-1] == "Your organisation's name":
             page.keyboard.type("Harbour Peer Collective")
         elif seen[-1] == "Provider code":
             page.keyboard.type("HPC001")
+        elif seen[-1] == "Contact role (optional)":
+            page.keyboard.type("Service coordinator")
         elif seen[-1] == "The return you file":
             page.keyboard.press("ArrowDown")
         elif seen[-1] == "Create the workspace":
             break
-    assert seen[:4] == [
+    assert seen[:5] == [
         "Your organisation's name",
         "Provider code",
+        "Contact role (optional)",
         "The return you file",
         "Create the workspace",
     ], seen
@@ -60,6 +63,7 @@ def test_make_a_workspace_with_the_keyboard_only(page: Page, serve: Any, tmp_pat
     expect(page.get_by_role("heading", name="Harbour Peer Collective", level=1)).to_be_visible()
     workspace = load_workspace(tmp_path / "harbour-peer-collective")
     assert workspace.provider_code == "HPC001" and len(workspace.returns) == 1
+    assert workspace.contact_role == "Service coordinator"
 
 
 def test_the_focus_is_always_visible(page: Page, serve: Any, tmp_path: Path) -> None:

@@ -109,6 +109,15 @@ def test_first_visit_makes_a_workspace(tmp_path: Path) -> None:
     )
     assert bad.status_code == 400 and "provider code" in bad.text.lower()
     assert not (tmp_path / "harbour").exists()
+    role = {"name": "Harbour", "provider_code": "HPC001", "rules": RULES}
+    named = site.post(
+        "/start",
+        data={**csrf(config), **role, "contact_role": "lead@harbour.example.org"},
+        headers=ORIGIN,
+    )
+    assert named.status_code == 400 and "Contact role looks like an e-mail address" in named.text
+    assert "lead@harbour" not in named.text.replace('value="lead@harbour', "")
+    assert not (tmp_path / "harbour").exists()
     made = site.post(
         "/start",
         data={**csrf(config), "name": "Harbour Peer", "provider_code": "HPC001", "rules": RULES},

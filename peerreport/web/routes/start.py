@@ -43,14 +43,20 @@ def create(
     name: Annotated[str, Form()] = "",
     provider_code: Annotated[str, Form()] = "",
     rules: Annotated[str, Form()] = "",
+    contact_role: Annotated[str, Form()] = "",
 ) -> Response:
-    """Create the workspace (name, provider code, the return it files) and open it."""
+    """Create the workspace (name, provider code, contact role, the return it files) and open it."""
     from peerreport.errors import WorkspaceError
     from peerreport.store.database import open_engine, upgrade
     from peerreport.workspace import CONFIG_NAME, write_workspace
 
     here = desk(request)
-    values = {"name": name, "provider_code": provider_code, "rules": rules}
+    values = {
+        "name": name,
+        "provider_code": provider_code,
+        "rules": rules,
+        "contact_role": contact_role,
+    }
     known = dict(rule_choices())
 
     def again(problem: str) -> Response:
@@ -75,10 +81,15 @@ def create(
         return again(f"The folder {root} already exists and is not empty; choose another name.")
     try:
         workspace = write_workspace(
-            root, name.strip(), provider_code.strip(), returns=(rules,) if rules else ()
+            root,
+            name.strip(),
+            provider_code.strip(),
+            returns=(rules,) if rules else (),
+            contact_role=contact_role.strip() or None,
         )
     except WorkspaceError as exc:
-        return again(str(exc).replace("provider code", "The provider code", 1))
+        message = str(exc)
+        return again(message[0].upper() + message[1:])
     engine = open_engine(workspace.database_url)
     upgrade(engine)
     engine.dispose()
