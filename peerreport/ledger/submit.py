@@ -112,6 +112,16 @@ def submit(
     note = (reason or "").strip() or None
     if note is not None and len(note) > REASON_LIMIT:
         raise UsageError(f"--reason is {len(note)} characters; at most {REASON_LIMIT}")
+    if note is not None:
+        from peerreport.privacy import scan_text
+
+        # The reason goes into every rendering the funder reads: never a person's details.
+        found = scan_text(note)
+        if found:
+            raise UsageError(
+                f"--reason {found[0].describe()}: say what changed and why without anyone's "
+                "details (the reason is printed on the return the funder reads)"
+            )
     clock = now or (lambda: dt.datetime.now(dt.UTC))
     for attempt in range(ATTEMPTS):
         try:

@@ -34,6 +34,10 @@ def test_an_amendment_keeps_both_versions_and_says_what_changed(
     with pytest.raises(UsageError, match="needs a reason"):
         submit(engine, build(engine, rule_file))
     store(engine, [activity("G-00", 1, attendance=30, mode="in_person")])  # a corrected record
+    with pytest.raises(UsageError, match="--reason looks like an e-mail address") as named:
+        submit(engine, build(engine, rule_file), "fixed after lead@kowhai.example.org spotted it")
+    assert "kowhai.example.org" not in str(named.value)
+    assert [s.version for s in submissions(engine)] == [1]  # nothing was filed
     second = submit(engine, build(engine, rule_file), "G-00 attendance was mistyped").submission
     assert (second.version, second.supersedes_version, second.status) == (2, 1, "current")
     assert get(engine, first.id).status == "superseded"
