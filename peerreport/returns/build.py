@@ -22,7 +22,7 @@ from peerreport.returns.due import due_date
 from peerreport.returns.history_checks import history_findings
 from peerreport.returns.model import Return, RuleInfo
 from peerreport.returns.periods import Period
-from peerreport.returns.record_set import record_counts, records_digest
+from peerreport.returns.record_set import digest_beside, record_counts, records_digest
 from peerreport.returns.release import (
     publish,
     rederive,
@@ -59,13 +59,17 @@ def build_return(
     """
     with engine.connect() as conn:
         revision = resolve_revision(conn, org, as_of)
+        # The records digest reads the period's rows again: beside the figures where it can.
+        pending = (
+            None if figures_only else digest_beside(engine, org, period.start, period.end, revision)
+        )
         evaluation = evaluate(conn, org, rule_file, period.start, period.end, revision)
-        if figures_only:
+        if pending is None:
             completeness: list[Finding] = []
             digest, counts = "", record_counts(conn, org, period.start, period.end, revision)
         else:
             completeness = completeness_findings(conn, org, period, revision)
-            digest, counts = records_digest(conn, org, period.start, period.end, revision)
+            digest, counts = pending(conn)
     figures = publish(rule_file, list(evaluation.figures), org, period)
     figures, released, zero_exempt = audit_release(
         engine, org, rule_file, period, revision, figures

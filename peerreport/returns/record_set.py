@@ -23,16 +23,31 @@ It is computed without a row per record reaching Python:
 
 Record digests are hexadecimal (`store.records.content_digest`), so a newline
 never occurs inside one.
+
+A build needs the digest and the figures, two reads of the same period's rows.
+On a SQLite file `digest_beside` reads the digest on a connection of its own in
+a thread while the build computes the figures (SQLite lets go of Python's lock
+while it reads), so the two take the time of the longer rather than the sum.
+Both read the records as of one revision, which later imports never change, so
+they see the same records. The connection is not the engine's pool's: a busy
+server's builds never wait on each other for a second pooled connection. On
+PostgreSQL, where another connection might not see what this one sees (the
+hosted server's row-level security is set per connection), and on an
+in-memory database, the digest is read on the build's own connection.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
+import threading
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import (
     Connection,
+    Engine,
     Integer,
     Select,
     String,
@@ -49,7 +64,7 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from peerreport.compute.tables import version
 from peerreport.store.schema import activity, activity_breakdown, feedback, workforce
 
-__all__ = ["KINDS", "record_counts", "records_digest"]
+__all__ = ["KINDS", "digest_beside", "record_counts", "records_digest"]
 
 #: The kinds of record a return is computed from, in the digest's order.
 KINDS = ("activities", "breakdowns", "workforce", "feedback")
@@ -178,3 +193,47 @@ def records_digest(
             digests = sorted(joined.split("\n"))
             digest.update(("\n".join(digests) + "\n").encode("ascii"))
     return "sha256:" + digest.hexdigest(), counts
+
+
+#: What `digest_beside` gives back: called with the build's connection, the digest and counts.
+PendingDigest = Callable[[Connection], tuple[str, dict[str, int]]]
+
+
+def digest_beside(
+    engine: Engine, org: str, start: dt.date, end: dt.date, revision: int
+) -> PendingDigest:
+    """Start `records_digest` of revision `revision` on a SQLite file's own connection in a
+    thread; call the result with the build's connection for the digest and counts.
+
+    Anywhere else (PostgreSQL, an in-memory database) nothing starts now and the call
+    computes the digest on the connection it is given.
+    """
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or not os.path.isfile(database):
+        return lambda conn: records_digest(conn, org, start, end, revision)
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import NullPool
+
+    outcome: dict[str, Any] = {}
+
+    def read() -> None:
+        side = create_engine(engine.url, poolclass=NullPool)
+        try:
+            with side.connect() as conn:
+                outcome["value"] = records_digest(conn, org, start, end, revision)
+        except BaseException as exc:  # handed to the build's thread, which raises it
+            outcome["error"] = exc
+        finally:
+            side.dispose()
+
+    reader = threading.Thread(target=read, name="records-digest", daemon=True)
+    reader.start()
+
+    def finish(_conn: Connection) -> tuple[str, dict[str, int]]:
+        reader.join()
+        if "error" in outcome:
+            raise outcome["error"]
+        value: tuple[str, dict[str, int]] = outcome["value"]
+        return value
+
+    return finish

@@ -19,9 +19,11 @@ from hypothesis import strategies as st
 from sqlalchemy import Connection, Engine, and_, insert, select, text
 
 from peerreport.compute.tables import version
+from peerreport.returns import record_set
 from peerreport.returns.record_set import (
     _RAISE_SORT_MEMORY,
     SORT_MEMORY,
+    digest_beside,
     record_counts,
     records_digest,
 )
@@ -269,3 +271,72 @@ def _sort_memory_is_restored(engine: Engine) -> None:
         raised = conn.execute(_RAISE_SORT_MEMORY, {"memory": SORT_MEMORY}).one()
         assert raised == ("256MB", "256MB")
         transaction.rollback()
+
+
+def _activity(activity_id: str, digest: str, valid_from: int, **more: Any) -> dict[str, Any]:
+    return {
+        "org": ORG,
+        "activity_id": activity_id,
+        "date": dt.date(2026, 8, 1),
+        "kind": "group",
+        "attendance": 1,
+        "member_led": False,
+        "co_facilitated": False,
+        "community_session": False,
+        "digest": digest,
+        "valid_from": valid_from,
+        "valid_to": None,
+        **more,
+    }
+
+
+def test_the_digest_beside_the_build_reads_the_records_of_its_revision(engine: Engine) -> None:
+    """On a SQLite file it is read on another connection, so only the revision makes the two
+    reads agree: a later import must not change what it gives for an earlier revision."""
+    with engine.begin() as conn:
+        ensure_organisation(conn, ORG, ORG)
+        conn.execute(
+            insert(schema.activity),
+            [
+                _activity("A1", "a1", 1, valid_to=2),  # replaced at revision 2
+                _activity("A1", "a1v2", 2),
+                _activity("A2", "a2", 1),
+                _activity("A3", "a3", 2),  # added at revision 2
+            ],
+        )
+    with engine.connect() as conn:
+        first = reference_digest(conn, ORG, *Q1, 1)
+        second = reference_digest(conn, ORG, *Q1, 2)
+        assert first != second
+        assert digest_beside(engine, ORG, *Q1, 1)(conn) == first
+        assert digest_beside(engine, ORG, *Q1, 2)(conn) == second
+
+
+def test_the_digest_beside_the_build_uses_the_build_s_connection_where_it_must(
+    engine: Engine,
+) -> None:
+    """On PostgreSQL (row-level security is per connection) it reads on the build's own
+    connection, which sees that connection's uncommitted rows; a SQLite file's is another
+    connection, which cannot."""
+    with engine.connect() as conn, conn.begin() as transaction:
+        ensure_organisation(conn, ORG, ORG)
+        conn.execute(insert(schema.activity), [_activity("A1", "a1", 1)])
+        digest, counts = digest_beside(engine, ORG, *Q1, 1)(conn)
+        assert (digest, counts) == (
+            reference_digest(conn, ORG, *Q1, 1)
+            if engine.dialect.name == "postgresql"
+            else records_digest(engine.connect(), ORG, *Q1, 1)
+        )
+        assert counts["activities"] == (1 if engine.dialect.name == "postgresql" else 0)
+        transaction.rollback()
+
+
+def test_a_failed_digest_beside_the_build_fails_the_build(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_: Any) -> tuple[str, dict[str, int]]:
+        raise RuntimeError("the disk went away")
+
+    monkeypatch.setattr(record_set, "records_digest", broken)
+    with engine.connect() as conn, pytest.raises(RuntimeError, match="the disk went away"):
+        digest_beside(engine, ORG, *Q1, 1)(conn)
