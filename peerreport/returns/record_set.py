@@ -25,19 +25,27 @@ Record digests are hexadecimal (`store.records.content_digest`), so a newline
 never occurs inside one.
 
 A build needs the digest and the figures, two reads of the same period's rows.
-On a SQLite file `digest_beside` reads the digest on a connection of its own in
-a thread while the build computes the figures (SQLite lets go of Python's lock
-while it reads), so the two take the time of the longer rather than the sum.
-Both read the records as of one revision, which later imports never change, so
-they see the same records. The connection is not the engine's pool's: a busy
-server's builds never wait on each other for a second pooled connection. On
-PostgreSQL, where another connection might not see what this one sees (the
-hosted server's row-level security is set per connection), and on an
-in-memory database, the digest is read on the build's own connection.
+`digest_beside` reads the digest on a second connection in a thread while the
+build computes the figures on its own (the database drivers let go of Python's
+lock while the database works), so the two take the time of the longer rather
+than the sum. Both read the records as of one revision, which later imports
+never change, so they see the same records whatever commits in between.
+
+- The second connection is the engine's own, so it is set up as the build's is
+  (SQLite's pragmas; the hosted server's role), and the thread runs in a copy
+  of the caller's context, so its transaction is walled to the same
+  organisations as the request's (`hosted.walls`).
+- It is taken only when the pool has room at that moment; otherwise the digest
+  is read on the build's connection after the figures. A build that found room
+  never waits for a connection held by another waiting build, so a busy
+  server's builds cannot deadlock on the pool: at worst one waits for a
+  connection another build is about to give back.
+- An in-memory SQLite database is one connection's own: read on it.
 """
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import hashlib
 import os
@@ -60,6 +68,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.pool import NullPool, QueuePool
 
 from peerreport.compute.tables import version
 from peerreport.store.schema import activity, activity_breakdown, feedback, workforce
@@ -202,31 +211,27 @@ PendingDigest = Callable[[Connection], tuple[str, dict[str, int]]]
 def digest_beside(
     engine: Engine, org: str, start: dt.date, end: dt.date, revision: int
 ) -> PendingDigest:
-    """Start `records_digest` of revision `revision` on a SQLite file's own connection in a
-    thread; call the result with the build's connection for the digest and counts.
+    """Start `records_digest` of revision `revision` on a second connection in a thread; call
+    the result with the build's connection for the digest and counts.
 
-    Anywhere else (PostgreSQL, an in-memory database) nothing starts now and the call
-    computes the digest on the connection it is given.
+    Where a second connection cannot be had now (see the module's notes) nothing starts, and
+    the call computes the digest on the connection it is given.
     """
-    database = engine.url.database
-    if engine.dialect.name != "sqlite" or not database or not os.path.isfile(database):
+    if not _room_beside(engine):
         return lambda conn: records_digest(conn, org, start, end, revision)
-    from sqlalchemy import create_engine
-    from sqlalchemy.pool import NullPool
-
     outcome: dict[str, Any] = {}
 
     def read() -> None:
-        side = create_engine(engine.url, poolclass=NullPool)
         try:
-            with side.connect() as conn:
+            with engine.connect() as conn:
                 outcome["value"] = records_digest(conn, org, start, end, revision)
         except BaseException as exc:  # handed to the build's thread, which raises it
             outcome["error"] = exc
-        finally:
-            side.dispose()
 
-    reader = threading.Thread(target=read, name="records-digest", daemon=True)
+    # In a copy of this context: the hosted server's walls read the request's reach from it.
+    context = contextvars.copy_context()
+    reader = threading.Thread(target=context.run, args=(read,), name="records-digest")
+    reader.daemon = True
     reader.start()
 
     def finish(_conn: Connection) -> tuple[str, dict[str, int]]:
@@ -237,3 +242,16 @@ def digest_beside(
         return value
 
     return finish
+
+
+def _room_beside(engine: Engine) -> bool:
+    """True when a second connection can be had now without waiting for one to come back."""
+    if engine.dialect.name == "sqlite":
+        database = engine.url.database
+        if not database or database == ":memory:" or not os.path.isfile(database):
+            return False
+    pool = engine.pool
+    if isinstance(pool, QueuePool):
+        overflow = pool._max_overflow  # no public accessor; -1 is unlimited
+        return overflow < 0 or pool.checkedout() < pool.size() + overflow
+    return isinstance(pool, NullPool)  # a new connection each time; any other: do not guess

@@ -176,3 +176,50 @@ def test_an_owner_who_may_not_use_the_role_is_told_what_to_ask_for(
         assert conn.execute(text("SELECT count(*) FROM activity")).scalar_one() == 0
         assert conn.execute(text("SELECT current_user")).scalar_one() == row_security.WEB_ROLE
     walled.dispose()
+
+
+@pytest.mark.postgres
+def test_a_build_s_second_connection_is_walled_to_the_same_reach(
+    owner: Engine, walled: Engine
+) -> None:
+    """The records digest is read beside the figures on another connection, in a thread: it
+    must see what the request may see, no more and no less."""
+    import datetime as dt
+
+    from peerreport.returns.record_set import digest_beside, records_digest
+    from peerreport.store.records import ensure_organisation
+    from peerreport.store.schema import activity
+
+    day = dt.date(2026, 8, 1)
+    with owner.begin() as conn:
+        for org in ("AAA001", "ZZZ009"):
+            ensure_organisation(conn, org, org)
+            conn.execute(
+                activity.insert(),
+                {
+                    "org": org,
+                    "activity_id": "A1",
+                    "date": day,
+                    "kind": "group",
+                    "attendance": 3,
+                    "member_led": False,
+                    "co_facilitated": False,
+                    "community_session": False,
+                    "digest": f"{org.lower()}digest",
+                    "valid_from": 1,
+                    "valid_to": None,
+                },
+            )
+        expected = records_digest(conn, "AAA001", day, day, 1)
+    assert expected[1]["activities"] == 1
+    for reach, org, want in (
+        (REACH, "AAA001", expected),  # its own organisation: everything the owner sees
+        (REACH, "ZZZ009", None),  # another: nothing
+        (NO_REACH, "AAA001", None),  # no request: nothing
+    ):
+        with walls.reaching(reach), walled.connect() as conn:
+            got = digest_beside(walled, org, day, day, 1)(conn)
+        if want is None:
+            assert got[1]["activities"] == 0
+        else:
+            assert got == want

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Connection, Engine, and_, insert, select, text
+from sqlalchemy import Connection, Engine, and_, create_engine, insert, select, text
 
 from peerreport.compute.tables import version
 from peerreport.returns import record_set
@@ -312,23 +312,25 @@ def test_the_digest_beside_the_build_reads_the_records_of_its_revision(engine: E
         assert digest_beside(engine, ORG, *Q1, 2)(conn) == second
 
 
-def test_the_digest_beside_the_build_uses_the_build_s_connection_where_it_must(
-    engine: Engine,
-) -> None:
-    """On PostgreSQL (row-level security is per connection) it reads on the build's own
-    connection, which sees that connection's uncommitted rows; a SQLite file's is another
-    connection, which cannot."""
-    with engine.connect() as conn, conn.begin() as transaction:
-        ensure_organisation(conn, ORG, ORG)
-        conn.execute(insert(schema.activity), [_activity("A1", "a1", 1)])
-        digest, counts = digest_beside(engine, ORG, *Q1, 1)(conn)
-        assert (digest, counts) == (
-            reference_digest(conn, ORG, *Q1, 1)
-            if engine.dialect.name == "postgresql"
-            else records_digest(engine.connect(), ORG, *Q1, 1)
-        )
-        assert counts["activities"] == (1 if engine.dialect.name == "postgresql" else 0)
-        transaction.rollback()
+def test_the_digest_beside_the_build_waits_for_no_connection(db_url: str) -> None:
+    """A second connection is taken only when the pool has room now; otherwise the digest is
+    read on the build's own connection (which sees that connection's uncommitted rows, where
+    another connection cannot)."""
+    roomy = open_engine(db_url)
+    full = create_engine(roomy.url, pool_size=1, max_overflow=0)
+    try:
+        for engine, own_connection in ((roomy, False), (full, True)):
+            with engine.connect() as conn, conn.begin() as transaction:
+                ensure_organisation(conn, ORG, ORG)
+                conn.execute(insert(schema.activity), [_activity("A1", "a1", 1)])
+                digest, counts = digest_beside(engine, ORG, *Q1, 1)(conn)
+                assert counts["activities"] == (1 if own_connection else 0)
+                if own_connection:
+                    assert (digest, counts) == reference_digest(conn, ORG, *Q1, 1)
+                transaction.rollback()
+    finally:
+        roomy.dispose()
+        full.dispose()
 
 
 def test_a_failed_digest_beside_the_build_fails_the_build(
