@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-import json
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -201,8 +200,11 @@ def open_tables(
             check_workbook(path, limits)
             yield _xlsx_tables(path, record_type, stack, limits)
         elif kind == "jsonl":
+            # Imported here: the JSON Lines reader builds on this module's tables and rows.
+            from peerreport.intake.jsonl import jsonl_table
+
             check_text_file(path, limits)
-            yield [_jsonl_table(path, record_type, stack, limits)]
+            yield [jsonl_table(path, record_type, stack, limits)]
         else:
             _refuse_suffix(path)
 
@@ -231,7 +233,7 @@ def _bounded_lines(handle: IO[bytes], name: str, limits: InputLimits) -> Iterato
         yield raw
 
 
-def _decode_lines(
+def decode_lines(
     handle: IO[bytes], notices: list[str], name: str, limits: InputLimits
 ) -> Iterator[str]:
     """Decode line by line: UTF-8 (with or without BOM), falling back to Windows-1252.
@@ -336,7 +338,7 @@ def _blank_csv_cells(cells: Sequence[str], skip: frozenset[int]) -> bool:
     return not "".join(cells).strip() if not skip else _blank_cells(cells, skip)
 
 
-def _set_rows(
+def set_rows(
     table: Table,
     raw: Iterator[tuple[int, RawRow]],
     zip_row: Callable[[RawRow, frozenset[int]], Row] | None,
@@ -367,7 +369,7 @@ def _zipper(
     return zip_row
 
 
-def _checked_row(
+def checked_row(
     where: str, number: int, cells: Sequence[Any], limits: InputLimits, from_excel: bool
 ) -> None:
     """Refuse a row past the limits: its number, its columns, its cells' lengths."""
@@ -389,7 +391,7 @@ def _checked_row(
 def _csv_table(path: Path, record_type: str | None, stack: ExitStack, limits: InputLimits) -> Table:
     handle = stack.enter_context(path.open("rb"))
     notices: list[str] = []
-    lines = _decode_lines(handle, notices, path.name, limits)
+    lines = decode_lines(handle, notices, path.name, limits)
     try:
         first = next(lines)
     except StopIteration:
@@ -404,7 +406,7 @@ def _csv_table(path: Path, record_type: str | None, stack: ExitStack, limits: In
         raw_header = next(reader)
     except csv.Error as exc:
         raise InputFileError(f"{path.name}: cannot read the heading row ({exc})") from exc
-    _checked_row(path.name, 1, raw_header, limits, from_excel=False)
+    checked_row(path.name, 1, raw_header, limits, from_excel=False)
     header = [restore_formula(h).strip() for h in raw_header]
     while header and not header[-1]:
         header.pop()
@@ -415,9 +417,9 @@ def _csv_table(path: Path, record_type: str | None, stack: ExitStack, limits: In
         rows, columns, chars = limits.max_rows, limits.max_columns, limits.max_cell_chars
         try:
             for number, cells in enumerate(reader, start=2):
-                # The cheap test first (every cell is text); `_checked_row` says which limit.
+                # The cheap test first (every cell is text); `checked_row` says which limit.
                 if number > rows or len(cells) > columns or max(map(len, cells), default=0) > chars:
-                    _checked_row(path.name, number, cells, limits, from_excel=False)
+                    checked_row(path.name, number, cells, limits, from_excel=False)
                 yield number, cells
         except csv.Error as exc:
             if "field larger than field limit" in str(exc):
@@ -433,7 +435,7 @@ def _csv_table(path: Path, record_type: str | None, stack: ExitStack, limits: In
     columns = _columns(header, from_excel=False)
     table = Table(path.name, None, table_type, columns, iter(()), notices, text_cells=True)
     raw = _rows_with_data(table, numbered(), _blank_csv_cells)
-    _set_rows(table, raw, _zipper(columns, False, csv_text=True))
+    set_rows(table, raw, _zipper(columns, False, csv_text=True))
     return table
 
 
@@ -495,7 +497,7 @@ def _guarded_rows(file: str, sheet: Any, limits: InputLimits) -> Iterator[tuple[
         sheet.reset_dimensions()
     try:
         for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
-            _checked_row(where, number, cells, limits, from_excel=True)
+            checked_row(where, number, cells, limits, from_excel=True)
             yield cells
     except InputFileError:
         raise
@@ -552,96 +554,8 @@ def _sheet_table(
     table.header_row = number
     numbered = enumerate(rows, start=number + 1)
     raw = _rows_with_data(table, numbered, _blank_cells)
-    _set_rows(table, raw, _zipper(columns, True, csv_text=False))
+    set_rows(table, raw, _zipper(columns, True, csv_text=False))
     return table
-
-
-def _jsonl_objects(
-    path: Path, stack: ExitStack, notices: list[str], limits: InputLimits
-) -> Iterator[tuple[int, dict[str, Any] | InvalidJSON]]:
-    handle = stack.enter_context(path.open("rb"))
-    lines = _decode_lines(handle, notices, path.name, limits)
-    for number, line in enumerate(lines, start=1):
-        if number > limits.max_rows:
-            raise too_many_rows(path.name, limits)
-        if not line.strip():
-            continue
-        try:
-            value = json.loads(line)
-        except json.JSONDecodeError as exc:
-            yield number, InvalidJSON(f"not valid JSON ({exc.msg})")
-            continue
-        except RecursionError:
-            yield (
-                number,
-                InvalidJSON(
-                    "the line nests lists or objects too deeply to read; each record is one "
-                    "flat object",
-                    "IMP-057",
-                ),
-            )
-            continue
-        except ValueError:  # Python refuses to convert integers of more than 4,300 digits
-            yield (
-                number,
-                InvalidJSON("the line holds a number with more than 4,300 digits", "IMP-058"),
-            )
-            continue
-        if isinstance(value, dict):
-            cells = list(value.values())
-            _checked_row(path.name, number, cells, limits, from_excel=False)
-        yield (
-            number,
-            value
-            if isinstance(value, dict)
-            else InvalidJSON("each line must be a JSON object {...}"),
-        )
-
-
-def _jsonl_table(
-    path: Path, record_type: str | None, stack: ExitStack, limits: InputLimits
-) -> Table:
-    """A JSON Lines file: its keys (read in a first pass) are its columns."""
-    keys: dict[str, None] = {}
-    first: dict[str, Any] | None = None
-    with ExitStack() as first_pass:
-        for number, value in _jsonl_objects(path, first_pass, [], limits):
-            if isinstance(value, dict):
-                first = value if first is None else first
-                keys.update(dict.fromkeys(str(k) for k in value))
-                if len(keys) > limits.max_columns:
-                    raise refuse(
-                        "IMP-053",
-                        f"line {number}: the lines have {len(keys):,} different keys so far; "
-                        f"the limit is {limits.max_columns:,} columns: nothing is stored",
-                        path.name,
-                        number,
-                    )
-    table_type = record_type or record_type_for_name(path.stem)
-    if table_type is None and first is not None:
-        # Not named after its records: the first object says, by `record_type` or its keys.
-        named = first.get("record_type")
-        table_type = (
-            named
-            if isinstance(named, str) and named in _RECORD_TYPE_NAMES
-            else guess_record_type(list(first))
-        )
-    notices: list[str] = []
-    columns = [TableColumn(key, key, index) for index, key in enumerate(keys, start=1)]
-    table = Table(path.name, None, table_type, columns, iter(()), notices)
-
-    def rows() -> Iterator[tuple[int, Row]]:
-        for number, value in _jsonl_objects(path, stack, notices, limits):
-            if isinstance(value, InvalidJSON):
-                yield number, {"(json)": value}
-                continue
-            yield number, {str(k): v for k, v in value.items() if str(k) not in table.dropped}
-
-    _set_rows(table, rows(), None)
-    return table
-
-
-_RECORD_TYPE_NAMES = ("activities", "breakdowns", "workforce", "feedback")
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,8 @@ from peerreport.intake.sources import (
     TableColumn,
     _blank_cells,
     _rows_with_data,
-    _set_rows,
     _zipper,
+    set_rows,
 )
 from peerreport.store.schema import RECORD_TABLES, activity, import_run
 from tests.helpers import (
@@ -241,7 +241,7 @@ def test_dropped_cells_are_never_looked_at() -> None:
     table.dropped = {"DOB"}
     cells = [(2, ("14/08/2026", Untouchable())), (3, (None, Untouchable()))]
     raw = _rows_with_data(table, iter(cells), _blank_cells)
-    _set_rows(table, raw, _zipper(columns, True, csv_text=False))
+    set_rows(table, raw, _zipper(columns, True, csv_text=False))
     rows = list(table.rows)
     assert rows == [(2, {"date": "14/08/2026"})]  # row 3 holds only a dropped cell: empty
 
