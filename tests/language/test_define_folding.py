@@ -20,3 +20,29 @@ def test_a_negated_define_is_the_negated_formula(defined: str, used: str, inline
     define = Define("d", defined, parse(defined))
     written_out = expand(parse(used), {"d": define}, used)
     assert written_out == parse(inline)
+
+
+@pytest.mark.parametrize(
+    ("defined", "used", "inline"),
+    [
+        ("0", "-(d)", "-(0)"),  # hypothesis found this again in the checked tree
+        ("1", "-(d)", "-(1)"),
+        ("2.5", "-d", "-2.5"),
+        ("-1", "-(d)", "-(-1)"),
+        ("3", "attendance - -(d)", "attendance - -(3)"),
+        ("attendance", "-(d)", "-(attendance)"),
+    ],
+)
+def test_a_compiled_negated_define_is_the_compiled_inline_formula(
+    defined: str, used: str, inline: str
+) -> None:
+    """`Expression.compile` writes defines out in the type checker: it folds them alike too."""
+    from dataclasses import replace
+
+    from peerreport.language import Expression
+    from tests.language.test_differential import SCOPE
+
+    scope = replace(SCOPE, defines={"d": Define("d", defined, parse(defined))})
+    compiled = Expression.compile(used, scope)
+    assert compiled.tree == Expression.compile(inline, SCOPE).tree
+    assert compiled.type == Expression.compile(inline, SCOPE).type
