@@ -256,7 +256,10 @@ class Importer:
             try:
                 prepare_bulk_load(conn)
                 ensure_organisation(conn, self.settings.org, self.settings.org_name)
-                writer = RecordWriter(conn, self.settings.org, self.settings.token_secret)
+                # Each record is written at most once: a repeated row is refused (IMP-040).
+                writer = RecordWriter(
+                    conn, self.settings.org, self.settings.token_secret, keys_once=True
+                )
                 runs: list[int] = []
                 for path in paths:
                     report = FileReport(path)

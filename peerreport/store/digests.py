@@ -28,7 +28,6 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from itertools import chain
 from json.encoder import encode_basestring  # the C encoder json.dumps uses (ensure_ascii=False)
-from operator import itemgetter
 from typing import Any
 
 #: Columns added to record tables after records were first stored (migration 0009). An empty
@@ -104,17 +103,20 @@ def content_digests(
         return [content_digest(row, t) for row, t in zip(rows, held, strict=True)]
     optional = [k for k in keys if k in ADDED_COLUMNS]
     usual = _Template(keys, frozenset(optional))
-    templates = {usual.text: usual}
-    optional_of = itemgetter(*optional) if optional else None
-    empty = optional_of(dict.fromkeys(optional)) if optional_of else None
+    # A template per set of empty optional columns, made once a batch (not once a row).
+    templates = {(True,) * len(optional): usual}
     texts: list[bytes] = []
     used: list[_Template] = []
     for row in rows:
         template = usual
         try:
-            if optional_of is not None and optional_of(row) != empty:
-                made = _Template(keys, frozenset(k for k in optional if row[k] is None))
-                template = templates.setdefault(made.text, made)
+            if optional:
+                empty = tuple([row[k] is None for k in optional])
+                found = templates.get(empty)
+                if found is None:
+                    left_out = frozenset(k for k, e in zip(optional, empty, strict=True) if e)
+                    found = templates[empty] = _Template(keys, left_out)
+                template = found
             texts.append((template.text % row).encode("utf-8"))
         except KeyError:  # a row with other keys than the first one's
             texts.append(b"")

@@ -162,6 +162,11 @@ class RecordWriter:
     left alone. Versions carry the revision that brought them in, given by
     `revision` (called only when something is written, so an import that
     changes nothing makes no revision).
+
+    With `keys_once` (the caller writes each record at most once), a table that
+    held no version of the organisation's records when the writer took the
+    organisation's write lock is written without looking up stored digests
+    (`_none_stored`): an organisation's first import skips every lookup.
     """
 
     def __init__(
@@ -170,6 +175,8 @@ class RecordWriter:
         org: str,
         token_secret: bytes | None,
         revision: RevisionMaker | None = None,
+        *,
+        keys_once: bool = False,
     ) -> None:
         self.conn = conn
         self.org = org
@@ -180,6 +187,11 @@ class RecordWriter:
         self.statements = Statements(conn)
         self._keys: dict[str, Columns] = {}
         self._all_columns: dict[str, Columns] = {}
+        #: The caller never writes one record (natural key) twice (an import refuses a
+        #: repeated row): then a table that held nothing of the organisation's when its write
+        #: lock was taken can hold none of the keys written, and they are not looked up.
+        self.keys_once = keys_once
+        self._unstored: dict[str, bool] = {}
 
     def finish(self, imports: Sequence[dict[str, Any]] = ()) -> int | None:
         """Record the revision made (if any) in the ledger's hash chain, and return it."""
@@ -239,13 +251,19 @@ class RecordWriter:
             values["source_import"] = source.import_id
             values["source_sheet"] = source.sheet
             values["source_row"] = source.row
-        keys = key.tuples(rows)  # as bound: what the database gives back
-        existing = self.statements.current_digests(table, self.org, key, keys, current=True)
-        new = [i for i, k in enumerate(keys) if k not in existing]
-        changed = [
-            i for i, k in enumerate(keys) if k in existing and existing[k] != rows[i]["digest"]
-        ]
-        if new:
+        unstored = self._none_stored(record_type)
+        if unstored:
+            keys: list[tuple[Any, ...]] = []  # every row is new: nothing to look up
+            existing: dict[tuple[Any, ...], str] = {}
+            new, changed = list(range(len(rows))), []
+        else:
+            keys = key.tuples(rows)  # as bound: what the database gives back
+            existing = self.statements.current_digests(table, self.org, key, keys, current=True)
+            new = [i for i, k in enumerate(keys) if k not in existing]
+            changed = [
+                i for i, k in enumerate(keys) if k in existing and existing[k] != rows[i]["digest"]
+            ]
+        if new and not unstored:  # withdrawn records of these keys
             withdrawn = self.statements.current_digests(
                 table, self.org, key, [keys[i] for i in new], current=False
             )
@@ -277,6 +295,39 @@ class RecordWriter:
         self.counts.added += len(new)
         self.counts.updated += len(changed)
         self.counts.unchanged += len(rows) - len(new) - len(changed)
+
+    def _none_stored(self, record_type: str) -> bool:
+        """With `keys_once`: did the organisation have no version at all (current or closed)
+        in the record type's table when this writer first wrote to it, under the
+        organisation's write lock?
+
+        Decided once per table, inside the caller's transaction, and only while holding the
+        lock every writer of records takes before it writes (`RevisionMaker.lock`): on
+        PostgreSQL the advisory lock, taken here first, and under READ COMMITTED the check
+        then sees every import committed before it (another isolation level keeps its
+        older snapshot, so the keys are looked up); on SQLite the database's one writer,
+        which this transaction is once it has written (the import's log row), so a
+        connection not yet in a transaction looks the keys up. No other writer can add a
+        row for the organisation until this transaction ends, and this writer writes
+        each key once: so none of its keys can have a stored version.
+        """
+        if not self.keys_once:
+            return False
+        found = self._unstored.get(record_type)
+        if found is None:
+            found = self._unstored[record_type] = self._table_unused(RECORD_TABLES[record_type])
+        return found
+
+    def _table_unused(self, table: Any) -> bool:
+        if self.conn.dialect.name == "postgresql":
+            self.revision.lock()
+            level = self.conn.execute(text("SELECT current_setting('transaction_isolation')"))
+            if level.scalar() != "read committed":
+                return False
+        elif not getattr(self.conn.connection.driver_connection, "in_transaction", False):
+            return False  # not yet the writer: another connection could still add rows
+        used = select(table.c.org).where(table.c.org == self.org).limit(1)
+        return self.conn.execute(used).first() is None
 
     def _key_columns(self, record_type: str) -> Columns:
         """The natural key of a record type's table, `org` first."""

@@ -120,15 +120,21 @@ class RevisionMaker:
     number: int | None = None
     tally: Tally = field(default_factory=Tally)
 
+    def lock(self) -> None:
+        """Take the organisation's write lock for the rest of the transaction (PostgreSQL's
+        advisory lock, which every writer of its records and ledger takes before writing;
+        SQLite has one writer at a time anyway). Taking it again is harmless."""
+        if self.conn.dialect.name == "postgresql":
+            from peerreport.store.chain import lock_key
+
+            self.conn.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": lock_key(self.org)}
+            )
+
     def __call__(self) -> int:
         """The revision being made (allocated, and its row inserted, on the first call)."""
         if self.number is None:
-            if self.conn.dialect.name == "postgresql":
-                from peerreport.store.chain import lock_key
-
-                self.conn.execute(
-                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": lock_key(self.org)}
-                )
+            self.lock()
             number = latest_revision(self.conn, self.org) + 1
             self.conn.execute(
                 insert(record_revision).values(
