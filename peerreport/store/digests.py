@@ -36,6 +36,19 @@ from typing import Any
 #: digest: re-importing it is "unchanged", and the ledger's re-hash of it still matches.
 #: Once a value is given it is hashed like any other field. Add each new optional column here.
 ADDED_COLUMNS = frozenset({"purchase_unit", "resources_linked", "resources_given", "calls_missed"})
+#: Columns added later that are part of a natural key, so stored as '' when absent, never NULL
+#: (migration 0010: a breakdown's second dimension). Left out of the digest when '' (or None),
+#: so a breakdown by one dimension keeps the digest it had before the columns existed.
+KEY_BLANKS = frozenset({"dimension2", "category2"})
+#: What each optional column holds when it is absent (left out of the digest).
+_ABSENT: dict[str, Any] = {**dict.fromkeys(ADDED_COLUMNS), **dict.fromkeys(KEY_BLANKS, "")}
+
+
+def _absent(key: str, value: Any) -> bool:
+    """Is this an optional column left empty (so not part of the digest)?"""
+    if key in KEY_BLANKS:
+        return value is None or value == ""
+    return value is None and key in ADDED_COLUMNS
 
 
 def canonical(value: Any) -> str:
@@ -47,7 +60,7 @@ def canonical(value: Any) -> str:
 
 def content_digest(values: Mapping[str, Any], tokens: Sequence[str] = ()) -> str:
     """A short hash of a row's content, to tell unchanged records from updated ones."""
-    items = [(k, canonical(v)) for k, v in values.items() if not (v is None and k in ADDED_COLUMNS)]
+    items = [(k, canonical(v)) for k, v in values.items() if not _absent(k, v)]
     # JSON of the sorted items is unambiguous (strings are quoted and escaped).
     text = json.dumps(
         [sorted(items), sorted(tokens)],
@@ -102,18 +115,18 @@ def content_digests(
         or not all(k.isidentifier() for k in keys)
     ):
         return [content_digest(row, t) for row, t in zip(rows, held, strict=True)]
-    optional = [k for k in keys if k in ADDED_COLUMNS]
+    optional = [k for k in keys if k in _ABSENT]
     usual = _Template(keys, frozenset(optional))
     templates = {usual.text: usual}
     optional_of = itemgetter(*optional) if optional else None
-    empty = optional_of(dict.fromkeys(optional)) if optional_of else None
+    empty = optional_of(_ABSENT) if optional_of else None
     texts: list[bytes] = []
     used: list[_Template] = []
     for row in rows:
         template = usual
         try:
             if optional_of is not None and optional_of(row) != empty:
-                made = _Template(keys, frozenset(k for k in optional if row[k] is None))
+                made = _Template(keys, frozenset(k for k in optional if _absent(k, row[k])))
                 template = templates.setdefault(made.text, made)
             texts.append((template.text % row).encode("utf-8"))
         except KeyError:  # a row with other keys than the first one's
