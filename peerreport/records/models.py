@@ -448,6 +448,10 @@ class BreakdownCount(Record):
         return self
 
 
+#: The category fields of a breakdown, each with the field naming its dimension.
+CATEGORY_FIELDS: dict[str, str] = {"category": "dimension", "category2": "dimension2"}
+
+
 @functools.lru_cache(maxsize=4096)
 def category_code(dimension: str, category: str) -> str | None:
     """The code of `category` (a code, label or synonym) in `dimension`'s vocabulary."""
@@ -475,7 +479,7 @@ def breakdown_problem(fields: dict[str, Any]) -> FieldProblem | None:
             f"dimension2 is '{dimension2}', the same as dimension: a second dimension must "
             "differ from the first",
         )
-    for dimension_field, category_field in (("dimension", "category"), ("dimension2", "category2")):
+    for category_field, dimension_field in CATEGORY_FIELDS.items():
         dimension, category = fields.get(dimension_field), fields.get(category_field)
         if dimension is None or category is None:
             continue

@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from peerreport.records.models import CATEGORY_FIELDS
 from peerreport.records.vocabulary import vocabulary
 from peerreport.rulebook.model import Grouping, Measure, RuleFileModel
-from peerreport.rulebook.sources import CATEGORY_FIELDS, DIMENSIONS, sources
+from peerreport.rulebook.sources import DIMENSIONS, sources
 
 if TYPE_CHECKING:
     from peerreport.language.ast import Node

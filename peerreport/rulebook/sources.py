@@ -45,6 +45,7 @@ from typing import Any
 
 from peerreport.language import Binding, Type
 from peerreport.records.models import (
+    CATEGORY_FIELDS,
     Activity,
     BreakdownCount,
     FeedbackTally,
@@ -60,8 +61,6 @@ DIMENSIONS = ("ethnicity", "age_band", "gender", "indigenous_status", "cald")
 #: Fields of `activity` adding up its breakdown counts of one dimension (null when it has
 #: none), so a record check can compare an activity with its breakdowns.
 BREAKDOWN_TOTALS: dict[str, str] = {f"breakdown_total_{d}": d for d in DIMENSIONS}
-#: The category fields of a breakdown, each with the field naming its dimension.
-CATEGORY_FIELDS: dict[str, str] = {"category": "dimension", "category2": "dimension2"}
 #: The fields only a cross-tabulated breakdown (`cross_breakdown`) has.
 SECOND_DIMENSION = ("dimension2", "category2")
 #: The sources whose rows are breakdown counts joined to their activity.

@@ -27,7 +27,7 @@ from sqlalchemy import Engine, insert, select, text
 
 from peerreport.compute.apportion import apportioned, counts_in
 from peerreport.compute.breakdown_totals import totals
-from peerreport.compute.tables import resolver, row_filter
+from peerreport.compute.tables import from_clause, resolver, row_filter
 from peerreport.language import (
     Binding,
     Define,
@@ -567,6 +567,15 @@ CATEGORIES = {
     "age_band": ["15_24"],
     "gender": ["female", "male"],
 }
+#: The cross-tabulated cells a breakdown row may hold: (dimension, category) × (dimension2,
+#: category2), in both orders of the two dimensions.
+CROSSED = [
+    (("ethnicity", "maori"), ("age_band", "15_24")),
+    (("ethnicity", "pacific"), ("age_band", "15_24")),
+    (("ethnicity", "maori"), ("age_band", "25_44")),
+    (("age_band", "15_24"), ("ethnicity", "maori")),
+    (("gender", "female"), ("age_band", "15_24")),
+]
 
 
 @st.composite
@@ -587,12 +596,34 @@ def breakdown_rows(draw: st.DrawFn, activities: int) -> list[dict[str, Any]]:
                         "activity_id": f"A{i}",
                         "dimension": dimension,
                         "category": category,
+                        "dimension2": "",
+                        "category2": "",
                         "count": draw(st.integers(0, 60)),
                         "digest": "x",
                         "valid_from": start,
                         "valid_to": end,
                     }
                 )
+        # Cross-tabulated counts: the totals never add them in (they count attendees the
+        # counts by one dimension count already).
+        for (dimension, category), (dimension2, category2) in CROSSED:
+            if not draw(st.booleans()):
+                continue
+            start = draw(st.integers(1, 3))
+            rows.append(
+                {
+                    "org": ORG,
+                    "activity_id": f"A{i}",
+                    "dimension": dimension,
+                    "category": category,
+                    "dimension2": dimension2,
+                    "category2": category2,
+                    "count": draw(st.integers(0, 60)),
+                    "digest": "x",
+                    "valid_from": start,
+                    "valid_to": draw(st.none() | st.integers(start + 1, 4)),
+                }
+            )
     return rows
 
 
@@ -648,4 +679,82 @@ def test_breakdown_totals_agree_at_every_revision(
                 assert same(value, want[i]), (
                     f"{engine.dialect.name} at revision {revision}: {texts[i]!r} on "
                     f"{activity_id} gave {value!r}, Python gave {want[i]!r}"
+                )
+
+
+# --- breakdown sources: counts by one dimension, and cross-tabulated counts ------------------
+
+CROSS_SCOPE = Scope.of(
+    "fields",
+    [
+        Binding(b.name, b.type, "field")
+        for b in sources()["cross_breakdown"].fields
+        if b.type is not Type.TOKEN
+    ],
+)
+CROSS_FIELDS = {
+    **WITH_TOTALS,
+    Type.INTEGER: [*INTEGER_FIELDS, "count", "count"],
+    Type.TEXT: [*TEXT_FIELDS, "dimension", "category", "dimension2", "category2"],
+}
+_BREAKDOWN_KEY = ("activity_id", "dimension", "category", "dimension2", "category2")
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(drawn=records_with_breakdowns(), texts=expression_batch(CROSS_FIELDS))
+def test_breakdown_sources_agree_row_by_row(
+    engines: list[Engine],
+    drawn: tuple[list[dict[str, Any]], list[dict[str, Any]], int | None],
+    texts: list[str],
+) -> None:
+    """`cross_breakdown` is the breakdown rows with a second dimension, joined to their
+    activity, and `breakdown` the rest: in SQL (the source's join and row filter) each row
+    and each expression over its fields is what Python gives over the same rows."""
+    rows, breakdowns, revision = drawn
+    texts = ["dimension2 = 'age_band' and category = 'maori'", "count + attendance", *texts]
+    compiled = [Expression.compile(t, CROSS_SCOPE) for t in texts]
+    activities = {r["activity_id"]: r for r in rows}
+    seen = [b for b in breakdowns if _visible(b, revision)]
+    expected = {
+        source: {
+            tuple(b[k] for k in _BREAKDOWN_KEY): [
+                evaluate(c.tree, {**activities[b["activity_id"]], **b}) for c in compiled
+            ]
+            for b in seen
+            if bool(b["dimension2"]) == (source == "cross_breakdown")
+        }
+        for source in ("breakdown", "cross_breakdown")
+    }
+    table = schema.activity_breakdown
+    for engine in engines:
+        with engine.connect() as conn, conn.begin() as transaction:
+            conn.execute(insert(schema.activity), [{**r, "valid_from": 1} for r in rows])
+            if breakdowns:
+                conn.execute(insert(table), breakdowns)
+            got: dict[str, dict[tuple[Any, ...], list[Any]]] = {}
+            for source, wanted in expected.items():
+                resolve = resolver("cross_breakdown", {}, revision=revision)
+                shown = compiled if source == "cross_breakdown" else []
+                query = (
+                    select(
+                        *(table.c[k] for k in _BREAKDOWN_KEY),
+                        *(to_sql(c.tree, resolve) for c in shown),
+                    )
+                    .select_from(from_clause(source))
+                    .where(
+                        row_filter(source, ORG, dt.date(2000, 1, 1), dt.date(2100, 1, 1), revision)
+                    )
+                )
+                got[source] = {tuple(r[:5]): list(r[5:]) for r in conn.execute(query)}
+                assert set(got[source]) == set(wanted), f"{engine.dialect.name}: {source}"
+            transaction.rollback()
+        for key, want in expected["cross_breakdown"].items():
+            for i, value in enumerate(got["cross_breakdown"][key]):
+                assert same(value, want[i]), (
+                    f"{engine.dialect.name} at revision {revision}: {texts[i]!r} on {key} "
+                    f"gave {value!r}, Python gave {want[i]!r}"
                 )
