@@ -117,7 +117,7 @@ def content_digests(
         return [content_digest(row, t) for row, t in zip(rows, held, strict=True)]
     optional = [k for k in keys if k in _ABSENT]
     usual = _Template(keys, frozenset(optional))
-    templates = {usual.text: usual}
+    templates = {frozenset(optional): usual}  # by the optional keys a row leaves out
     optional_of = itemgetter(*optional) if optional else None
     empty = optional_of(_ABSENT) if optional_of else None
     texts: list[bytes] = []
@@ -126,8 +126,10 @@ def content_digests(
         template = usual
         try:
             if optional_of is not None and optional_of(row) != empty:
-                made = _Template(keys, frozenset(k for k in optional if _absent(k, row[k])))
-                template = templates.setdefault(made.text, made)
+                left_out = frozenset(k for k in optional if _absent(k, row[k]))
+                template = templates.get(left_out) or templates.setdefault(
+                    left_out, _Template(keys, left_out)
+                )
             texts.append((template.text % row).encode("utf-8"))
         except KeyError:  # a row with other keys than the first one's
             texts.append(b"")
