@@ -204,7 +204,14 @@ def breakdown_rows(path: Path) -> Iterator[tuple[Any, ...]]:
         reader = csv.reader(handle)
         next(reader)
         for r in reader:
-            yield (r[0], r[1], r[2], int(r[3]))
+            yield (
+                r[0],
+                r[1],
+                r[2],
+                int(r[3]),
+                r[4] if len(r) > 4 else "",
+                r[5] if len(r) > 5 else "",
+            )
 
 
 ACTIVITY_COLUMNS = (
@@ -217,7 +224,8 @@ ACTIVITY_COLUMNS = (
 )
 BREAKDOWN_COLUMNS = (
     "activity_id text not null, dimension text not null, category text not null,"
-    " count integer not null, primary key (activity_id, dimension, category)"
+    " count integer not null, dimension2 text not null, category2 text not null,"
+    " primary key (activity_id, dimension, category, dimension2, category2)"
 )
 
 
@@ -232,7 +240,7 @@ def floor_sqlite(activities: Path, breakdowns: Path, folder: Path) -> None:
             f"insert into activity values ({','.join('?' * 24)})",
             ((*r[:1], r[1].isoformat(), *r[2:]) for r in activity_rows(activities)),
         )
-        conn.executemany("insert into breakdown values (?,?,?,?)", breakdown_rows(breakdowns))
+        conn.executemany("insert into breakdown values (?,?,?,?,?,?)", breakdown_rows(breakdowns))
     conn.close()
     db.unlink()
 
@@ -316,6 +324,7 @@ def single_scan(engine: Engine, org: str, start: dt.date, end: dt.date) -> Figur
                     "select b.category, sum(b.count) from activity_breakdown b join activity a"
                     " on a.org = b.org and a.activity_id = b.activity_id and a.valid_to is null"
                     " where b.org = :org and b.valid_to is null and b.dimension = 'ethnicity'"
+                    " and b.dimension2 = ''"
                     " and a.date between :start and :end group by b.category"
                 ),
                 params,
@@ -364,7 +373,8 @@ def pandas_figures(activities: Path, breakdowns: Path, start: dt.date, end: dt.d
     figures: Figures = {}
     fold_activities(figures, rows)
     b = pd.read_csv(breakdowns)
-    b = b[(b["dimension"] == "ethnicity") & b["activity_id"].isin(a["activity_id"])]
+    one = b["dimension2"].isna() if "dimension2" in b else True  # counts by one dimension
+    b = b[(b["dimension"] == "ethnicity") & one & b["activity_id"].isin(a["activity_id"])]
     fold_breakdowns(figures, b.groupby("category")["count"].sum().items())
     return figures
 

@@ -28,6 +28,7 @@ from peerreport.store.schema import import_run
 LISTED: dict[str, tuple[str, ...]] = {
     "activity": ("date", "kind"),
     "breakdown": ("date", "kind"),
+    "cross_breakdown": ("date", "kind"),
     "workforce": (),
     "feedback": (),
 }
@@ -101,6 +102,7 @@ def select_records(
 _VERSION_TABLES: dict[str, Any] = {
     "activity": lambda: schema.activity,
     "breakdown": lambda: schema.activity_breakdown,
+    "cross_breakdown": lambda: schema.activity_breakdown,
     "workforce": lambda: schema.workforce,
     "feedback": lambda: schema.feedback,
 }

@@ -2,7 +2,9 @@
 
 `breakdown_total_ethnicity`, `breakdown_total_age_band` and `breakdown_total_gender`
 are fields of the `activity` source (rulebook.sources): the sum of the activity's
-breakdown counts of that dimension, null when it has none. So a record check
+breakdown counts of that dimension, null when it has none. Only counts by one
+dimension are added up: a cross-tabulated count (with `dimension2`) counts
+attendees the one-dimension counts already count. So a record check
 can compare an activity with its breakdowns ("the age counts add up to no
 more than the attendance") and name the activity that fails.
 
@@ -38,6 +40,7 @@ def breakdown_total_sql(name: str, revision: int | None = None) -> ColumnElement
                 counted.c.org == activity.c.org,
                 counted.c.activity_id == activity.c.activity_id,
                 counted.c.dimension == BREAKDOWN_TOTALS[name],
+                counted.c.dimension2 == "",  # a cross-tabulated count is not added in
                 current,
             )
         )
@@ -52,7 +55,7 @@ def totals(activity_id: str, breakdowns: Iterable[Mapping[str, Any]]) -> dict[st
     by_dimension = {dimension: name for name, dimension in BREAKDOWN_TOTALS.items()}
     for row in breakdowns:
         name = by_dimension.get(row["dimension"])
-        if row["activity_id"] != activity_id or name is None:
+        if row["activity_id"] != activity_id or name is None or row.get("dimension2"):
             continue
         result[name] = (result[name] or 0) + int(row["count"])
     return result

@@ -27,6 +27,7 @@ from peerreport.records.models import RECORD_TYPES, Record
 from peerreport.rulebook import RuleFile
 from peerreport.rulebook.fixture_lint import fixture_period
 from peerreport.rulebook.fixture_model import Fixture
+from peerreport.store.digests import KEY_BLANKS
 
 FIXTURE_ORG = "FIXTURE"
 _TOKEN_SECRET = b"peerreport-fixture-secret"
@@ -129,7 +130,8 @@ _RECORD_WORDS = {
     "activities": ("activity", "an activity is identified by its activity_id"),
     "breakdowns": (
         "breakdown",
-        "a breakdown is identified by its activity_id, dimension and category",
+        "a breakdown is identified by its activity_id, dimension and category (and a "
+        "cross-tabulated one by its dimension2 and category2 too)",
     ),
     "workforce": (
         "workforce entry",
@@ -157,7 +159,11 @@ def _same_keys(rule_file: RuleFile, records: list[Record], places: list[str]) ->
         if len(where) < 2:
             continue
         fields = RECORD_TYPES[record_type].natural_key
-        shown = ", ".join(f"{f} {_key_value(v)}" for f, v in zip(fields, key, strict=True))
+        shown = ", ".join(
+            f"{f} {_key_value(v)}"
+            for f, v in zip(fields, key, strict=True)
+            if not (f in KEY_BLANKS and v == "")  # a breakdown by one dimension
+        )
         one, rule = _RECORD_WORDS[record_type]
         problems.append(
             f"{rule_file.path.name}: {' and '.join(where)} are the same {one} ({shown}): "

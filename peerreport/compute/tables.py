@@ -5,7 +5,9 @@
   dimension at the revision being read (`breakdown_totals`): the resolver and
   `column` take that revision.
 - `breakdown`: activity_breakdown joined to its activity (so `where` can use
-  activity fields); in the period when the activity's `date` is.
+  activity fields); in the period when the activity's `date` is. Only the
+  counts by one dimension (`dimension2` = ''); `cross_breakdown` is the same
+  join over the counts with a second dimension (`breakdown_kind`).
 - `tokens`: activity joined to member_token, used only by `distinct =
   "member_tokens"`; same period rule as activity.
 - `workforce`: in the period when the entry covers at least one of its days;
@@ -35,7 +37,7 @@ from peerreport.compute.breakdown_totals import breakdown_total_sql
 from peerreport.language.sql import Resolve
 from peerreport.rulebook.counting import EVERYTHING, UNIT_SOURCES, UnitRule
 from peerreport.rulebook.model import Grouping
-from peerreport.rulebook.sources import BREAKDOWN_TOTALS
+from peerreport.rulebook.sources import BREAKDOWN_SOURCES, BREAKDOWN_TOTALS, SECOND_DIMENSION
 from peerreport.rulebook.time_bands import is_time_field, parse_band
 from peerreport.store import schema
 from peerreport.store.revisions import visible_at
@@ -48,7 +50,7 @@ def from_clause(source: str) -> FromClause:
     a = schema.activity
     if source == "activity":
         return a
-    if source == "breakdown":
+    if source in BREAKDOWN_SOURCES:
         b = schema.activity_breakdown
         return b.join(a, and_(b.c.org == a.c.org, b.c.activity_id == a.c.activity_id))
     if source == TOKENS:
@@ -74,9 +76,14 @@ _ACTIVITY_ROWS = ("activity", TOKENS)
 
 
 def _table_for(source: str, name: str) -> Any:
-    if source == "breakdown" and name in schema.activity_breakdown.c and name != "activity_id":
+    if (
+        source in BREAKDOWN_SOURCES
+        and name in schema.activity_breakdown.c
+        and name != "activity_id"
+        and (source == "cross_breakdown" or name not in SECOND_DIMENSION)
+    ):
         return schema.activity_breakdown.c[name]
-    if source in ("activity", "breakdown", TOKENS):
+    if source in ("activity", *BREAKDOWN_SOURCES, TOKENS):
         return schema.activity.c[name]
     return (schema.workforce if source == "workforce" else schema.feedback).c[name]
 
@@ -91,11 +98,12 @@ def row_filter(
 ) -> ColumnElement[bool]:
     """The organisation, period and revision condition of a source, and which purchase
     units the return counts (`units`: every record by default)."""
-    if source in ("activity", "breakdown", TOKENS):
+    if source in ("activity", *BREAKDOWN_SOURCES, TOKENS):
         a = schema.activity
         conditions = [a.c.org == org, a.c.date >= start, a.c.date <= end, version(a, revision)]
-        if source == "breakdown":
+        if source in BREAKDOWN_SOURCES:
             conditions.append(version(schema.activity_breakdown, revision))
+            conditions.append(breakdown_kind(source))
         if not units.everything:
             conditions.append(unit_filter(source, units))
         return and_(*conditions)
@@ -124,6 +132,13 @@ def unit_filter(source: str, units: UnitRule) -> ColumnElement[bool]:
     else:
         assigned = false()  # no unit listed: IN () is not valid SQL everywhere
     return or_(assigned, unit.is_(None)) if units.unassigned else assigned
+
+
+def breakdown_kind(source: str) -> ColumnElement[bool]:
+    """Which breakdown rows a breakdown source has: counts by one dimension (`breakdown`) or
+    with a second one (`cross_breakdown`)."""
+    second = schema.activity_breakdown.c.dimension2
+    return second == literal("") if source == "breakdown" else second != literal("")
 
 
 def version(table: Any, revision: int | None) -> ColumnElement[bool]:

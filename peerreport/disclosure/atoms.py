@@ -26,18 +26,18 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from peerreport.compute.apportion import counts_in_period
 from peerreport.compute.scans import apportions
-from peerreport.compute.tables import from_clause, resolver, unit_filter, version
+from peerreport.compute.tables import breakdown_kind, from_clause, resolver, unit_filter, version
 from peerreport.language import Type, to_sql
 from peerreport.rulebook import CompiledMeasure, RuleFile
 from peerreport.rulebook.counting import rule_of
-from peerreport.rulebook.sources import BREAKDOWN_TOTALS
+from peerreport.rulebook.sources import BREAKDOWN_SOURCES, BREAKDOWN_TOTALS
 from peerreport.store import schema
 
 Key = tuple[str | None, ...]
 Window = tuple[dt.date, dt.date]
 
 #: The record sources whose cells the audit links (member tokens are distinct counts: not linear).
-LINEAR_SOURCES = ("activity", "breakdown", "workforce", "feedback")
+LINEAR_SOURCES = ("activity", "breakdown", "cross_breakdown", "workforce", "feedback")
 
 
 @dataclass(frozen=True)
@@ -161,23 +161,25 @@ def reads_breakdown_totals(m: CompiledMeasure) -> bool:
 
 
 def _in_window(source: str, window: Window) -> ColumnElement[bool]:
-    if source in ("activity", "breakdown"):
+    if source in ("activity", *BREAKDOWN_SOURCES):
         a = schema.activity
         return and_(a.c.date >= window[0], a.c.date <= window[1])
     return counts_in_period(source, *window)
 
 
 def _at_revision(source: str, revision: int | None) -> ColumnElement[bool]:
-    if source in ("activity", "breakdown"):
+    if source in ("activity", *BREAKDOWN_SOURCES):
         condition = version(schema.activity, revision)
-        if source == "breakdown":
-            condition = and_(condition, version(schema.activity_breakdown, revision))
+        if source in BREAKDOWN_SOURCES:
+            condition = and_(
+                condition, version(schema.activity_breakdown, revision), breakdown_kind(source)
+            )
         return condition
     return version(schema.workforce if source == "workforce" else schema.feedback, revision)
 
 
 def _org_column(source: str) -> Any:
-    if source in ("activity", "breakdown"):
+    if source in ("activity", *BREAKDOWN_SOURCES):
         return schema.activity.c.org
     return (schema.workforce if source == "workforce" else schema.feedback).c.org
 

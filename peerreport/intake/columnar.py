@@ -36,8 +36,13 @@ from peerreport.intake.rows import RowOutcome, RowReader, _is_blank, _scannable,
 from peerreport.intake.sources import InvalidJSON, RawRow, Row
 from peerreport.intake.values import CellValueError, is_ambiguous, parse_date, restore_formula
 from peerreport.privacy import scan_text
-from peerreport.records.models import RECORD_TYPES, activity_problem, period_problem
-from peerreport.records.vocabulary import vocabulary
+from peerreport.records.models import (
+    RECORD_TYPES,
+    activity_problem,
+    breakdown_problem,
+    period_problem,
+)
+from peerreport.store.digests import KEY_BLANKS
 
 BATCH_ROWS = 5000
 #: Distinct values remembered per column; past this the column starts afresh (ids are
@@ -99,6 +104,10 @@ def record_values_of(org: str, record_type: str, fields: dict[str, Any]) -> dict
     fields["org"] = org
     if record_type != "activities" and "programme" in fields and fields["programme"] is None:
         fields["programme"] = ""  # part of the natural key, so never NULL
+    if record_type == "breakdowns":
+        for name in KEY_BLANKS:
+            if fields.get(name) is None:
+                fields[name] = ""  # part of the natural key, so never NULL
     return fields
 
 
@@ -108,17 +117,8 @@ def _activity_ok(fields: dict[str, Any]) -> bool:
     return activity_problem(fields) is None
 
 
-@functools.lru_cache(maxsize=4096)
-def _category_code(dimension: str, category: str) -> str | None:
-    return vocabulary(dimension).resolve(category)
-
-
 def _breakdown_ok(fields: dict[str, Any]) -> bool:
-    code = _category_code(fields["dimension"], fields["category"])
-    if code is None:
-        return False
-    fields["category"] = code
-    return True
+    return breakdown_problem(fields) is None
 
 
 def _period_ok(fields: dict[str, Any]) -> bool:

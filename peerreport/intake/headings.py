@@ -40,6 +40,8 @@ _READABLE: dict[str, str] = {
     "member_led": "Member-led",
     "co_facilitated": "Co-facilitated",
     "dimension": "Breakdown by",
+    "dimension2": "Second breakdown by",
+    "category2": "Second category",
     "paid_fte": "Paid FTE",
     "volunteer_count": "Volunteers",
 }

@@ -33,7 +33,7 @@ from peerreport.intake.rejects import RejectsFile
 from peerreport.intake.rows import RowOutcome, RowReader
 from peerreport.intake.seen import SeenKeys
 from peerreport.intake.sources import Table, open_tables
-from peerreport.intake.wording import plural
+from peerreport.intake.wording import duplicate_message, plural
 from peerreport.store import chain
 from peerreport.store.records import (
     ImportCounts,
@@ -471,7 +471,7 @@ class Importer:
                 outcome.problems.append(
                     finding(
                         "IMP-040",
-                        _duplicate_message(natural_key, fields, reader.plan.generated_ids),
+                        duplicate_message(natural_key, fields, reader.plan.generated_ids),
                         "Each record has one row; delete or renumber the repeated row.",
                         Location(file=table.where, row=read.row),
                     )
@@ -581,16 +581,6 @@ class Importer:
                 self.rejected_ids.add(str(activity_id).strip())
         if sink is not None:
             sink.write(table, outcome, [*outcome.blocked_by, *problems])
-
-
-def _duplicate_message(natural_key: tuple[str, ...], fields: dict[str, Any], made_ids: bool) -> str:
-    if made_ids:
-        return (
-            "this row is the same activity as an earlier row of another file in this import "
-            "(the same date, start time, kind, programme, group, topic, mode and setting)"
-        )
-    values = " / ".join(str(fields[k]) for k in natural_key)
-    return f"{', '.join(natural_key)} {values} appears more than once in this import"
 
 
 def import_files(

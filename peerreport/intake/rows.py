@@ -34,7 +34,7 @@ from peerreport.intake.sources import InvalidJSON, Row, Table, column_letter
 from peerreport.intake.values import CellValueError, parse_bool, parse_time
 from peerreport.intake.wording import listed, not_in_vocabulary, what_to_enter
 from peerreport.privacy import PrivacyViolation, mask_text, scan_text
-from peerreport.records.models import RECORD_TYPES, Activity, Record
+from peerreport.records.models import CATEGORY_FIELDS, RECORD_TYPES, Activity, Record
 from peerreport.records.vocabulary import vocabulary
 
 FIX_IDENTIFIER = (
@@ -362,7 +362,8 @@ class RowReader:
                     continue
                 finding = self._finding_for(error, field_name, column, outcome.row)
                 vocab = self._vocabulary_of(field_name, data)
-                if vocab is not None and isinstance(data.get(str(field_name)), str):
+                value = data.get(str(field_name))
+                if vocab and isinstance(value, str) and vocabulary(vocab).resolve(value) is None:
                     finding = dataclasses.replace(
                         finding, message=not_in_vocabulary(vocab, data[str(field_name)])
                     )
@@ -375,8 +376,8 @@ class RowReader:
         extra = info.json_schema_extra if info and isinstance(info.json_schema_extra, dict) else {}
         if isinstance(extra.get("vocabulary"), str):
             return str(extra["vocabulary"])
-        if self.record_type == "breakdowns" and field_name == "category":
-            dimension = data.get("dimension")
+        if self.record_type == "breakdowns" and field_name in CATEGORY_FIELDS:
+            dimension = data.get(CATEGORY_FIELDS[str(field_name)])
             return (
                 vocabulary("dimension").resolve(dimension) if isinstance(dimension, str) else None
             )

@@ -7,6 +7,7 @@ session"), and a blank required cell says what to enter, with an example.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from peerreport.intake.headings import field_kinds, readable_heading
 from peerreport.records.models import RECORD_TYPES
@@ -24,6 +25,8 @@ _WHAT: dict[str, dict[str, str]] = {
         "activity_id": "the id of the activity this row breaks down",
         "dimension": "what the count is broken down by",
         "category": "the category",
+        "dimension2": "the second thing the count is broken down by",
+        "category2": "the category of the second dimension",
         "count": "how many attendees were in the category",
     },
     "workforce": {
@@ -103,3 +106,16 @@ def not_in_vocabulary(name: str, value: str) -> str:
         f'"{value}" is not on the {title} list: did you mean "{vocab.label(suggestion)}"? '
         f"Choose {labels}"
     )
+
+
+def duplicate_message(natural_key: tuple[str, ...], fields: dict[str, Any], made_ids: bool) -> str:
+    """'activity_id A1 appears more than once in this import': a row repeating an earlier
+    row's natural key (an empty optional key field, a breakdown's second dimension, unsaid)."""
+    if made_ids:
+        return (
+            "this row is the same activity as an earlier row of another file in this import "
+            "(the same date, start time, kind, programme, group, topic, mode and setting)"
+        )
+    named = [k for k in natural_key if fields[k] not in (None, "")]
+    values = " / ".join(str(fields[k]) for k in named)
+    return f"{', '.join(named)} {values} appears more than once in this import"

@@ -12,6 +12,7 @@ vocabulary a field draws from; the intake workbook and the docs read it.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import typing
 from collections.abc import Mapping
 from decimal import Decimal
@@ -390,10 +391,17 @@ class Activity(Record):
 
 class BreakdownCount(Record):
     """Attendance at one activity broken down by ethnicity, age band, gender, Aboriginal and
-    Torres Strait Islander status or CALD background (counts only)."""
+    Torres Strait Islander status or CALD background (counts only); with a second dimension,
+    one cell of a cross-tabulation ("Māori attendees aged 25 to 44")."""
 
     record_type: ClassVar[str] = "breakdowns"
-    natural_key: ClassVar[tuple[str, ...]] = ("activity_id", "dimension", "category")
+    natural_key: ClassVar[tuple[str, ...]] = (
+        "activity_id",
+        "dimension",
+        "category",
+        "dimension2",
+        "category2",
+    )
 
     activity_id: Identifier = Field(
         **_meta("The activity this breakdown belongs to.", ("id", "activity", "session id"))
@@ -408,23 +416,85 @@ class BreakdownCount(Record):
             example="Māori",
         )
     )
+    dimension2: Annotated[str | None, _vocab_member("dimension")] = Field(
+        None,
+        **_meta(
+            "For a cross-tabulated count, the second dimension (different from the first); "
+            "blank for a count by one dimension.",
+            ("dimension 2", "second dimension", "breakdown 2", "by 2", "and by"),
+            "dimension",
+        ),
+    )
+    category2: OptionalText = Field(
+        None,
+        **_meta(
+            "The category within the second dimension (e.g. '25 to 44'); blank when there is "
+            "no second dimension.",
+            ("category 2", "second category", "group 2", "value 2"),
+            example="25 to 44",
+        ),
+    )
     count: Count = Field(**_meta("How many attendees fell in the category.", ("number", "n")))
 
     @model_validator(mode="after")
     def _category_in_dimension(self) -> BreakdownCount:
-        vocab = vocabulary(self.dimension)
-        code = vocab.resolve(self.category)
+        fields = dict(self.__dict__)
+        problem = breakdown_problem(fields)
+        if problem is not None:
+            raise problem
+        for name in ("category", "category2"):
+            if fields[name] != getattr(self, name):
+                object.__setattr__(self, name, fields[name])
+        return self
+
+
+#: The category fields of a breakdown, each with the field naming its dimension.
+CATEGORY_FIELDS: dict[str, str] = {"category": "dimension", "category2": "dimension2"}
+
+
+@functools.lru_cache(maxsize=4096)
+def category_code(dimension: str, category: str) -> str | None:
+    """The code of `category` (a code, label or synonym) in `dimension`'s vocabulary."""
+    return vocabulary(dimension).resolve(category)
+
+
+def breakdown_problem(fields: dict[str, Any]) -> FieldProblem | None:
+    """A breakdown's checks across fields, on its field values (shared like
+    `activity_problem`): each category is in its dimension's vocabulary (its code is written
+    back into `fields`), and a second dimension comes whole (dimension2 and category2, or
+    neither) and differs from the first."""
+    dimension2, category2 = fields.get("dimension2"), fields.get("category2")
+    if (dimension2 is None) != (category2 is None):
+        missing, given = (
+            ("category2", "dimension2") if category2 is None else ("dimension2", "category2")
+        )
+        return FieldProblem(
+            missing,
+            f"{missing} is empty but {given} is filled in: a cross-tabulated count needs both "
+            "dimension2 and category2 (leave both blank for a count by one dimension)",
+        )
+    if dimension2 is not None and dimension2 == fields["dimension"]:
+        return FieldProblem(
+            "dimension2",
+            f"dimension2 is '{dimension2}', the same as dimension: a second dimension must "
+            "differ from the first",
+        )
+    for category_field, dimension_field in CATEGORY_FIELDS.items():
+        dimension, category = fields.get(dimension_field), fields.get(category_field)
+        if dimension is None or category is None:
+            continue
+        code = category_code(dimension, category)
         if code is None:
-            hint = vocab.suggest(self.category)
+            vocab = vocabulary(dimension)
+            hint = vocab.suggest(category)
             did_you_mean = f" Did you mean '{hint}'?" if hint else ""
-            raise FieldProblem(
-                "category",
-                f"category '{self.category}' is not a known {vocab.title_in_sentence}."
+            return FieldProblem(
+                category_field,
+                f"{category_field} '{category}' is not a known {vocab.title_in_sentence}."
                 f"{did_you_mean} Allowed: {', '.join(vocab.codes)}",
             )
-        if code != self.category:
-            object.__setattr__(self, "category", code)
-        return self
+        fields[category_field] = code
+    return None
 
 
 class _PeriodRecord(Record):

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 #: Fields whose values are codes of a vocabulary (a breakdown's category is of its dimension's).
-_CODED = frozenset({"category"})
+_CODED = frozenset({"category", "category2"})
 
 
 def heading_words(field: str) -> str:

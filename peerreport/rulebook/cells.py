@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from peerreport.records.models import CATEGORY_FIELDS
 from peerreport.records.vocabulary import vocabulary
 from peerreport.rulebook.model import Grouping, Measure, RuleFileModel
 from peerreport.rulebook.sources import DIMENSIONS, sources
@@ -74,8 +75,11 @@ def cell_count(model: RuleFileModel, measure: Measure) -> int | None:
     return total
 
 
-def pinned_dimension(measure: Measure, defines: Mapping[str, str] | None = None) -> str | None:
-    """The breakdown dimension a measure's `where` fixes (a conjunct dimension = '...'), if any.
+def pinned_dimension(
+    measure: Measure, defines: Mapping[str, str] | None = None, field: str = "dimension"
+) -> str | None:
+    """The breakdown dimension a measure's `where` fixes (a conjunct `field` = '...', where
+    `field` is `dimension` or, for a cross-tabulation's second one, `dimension2`), if any.
 
     `defines`: the rule file's `[define]`, written out in the `where` first.
     """
@@ -96,7 +100,7 @@ def pinned_dimension(measure: Measure, defines: Mapping[str, str] | None = None)
             isinstance(node, ast.Comparison)
             and node.op == "="
             and isinstance(node.left, ast.Name)
-            and node.left.name == "dimension"
+            and node.left.name == field
             and isinstance(node.right, ast.Literal)
             and node.right.value in DIMENSIONS
         ):
@@ -105,13 +109,15 @@ def pinned_dimension(measure: Measure, defines: Mapping[str, str] | None = None)
 
 
 def measure_codes(model: RuleFileModel, measure: Measure, field: str) -> list[str | None] | None:
-    """The codes of one `by` field of a measure; `category` narrowed to a pinned dimension."""
+    """The codes of one `by` field of a measure; `category` (`category2`) narrowed to the
+    dimension its `where` pins `dimension` (`dimension2`) to."""
     source = measure.record_source
     if source is None:
         return None
     grouping = model.grouping.get(field)
     underlying = grouping.field if grouping is not None else field
-    dimension = pinned_dimension(measure, model.define) if underlying == "category" else None
+    pinned_by = CATEGORY_FIELDS.get(underlying)
+    dimension = pinned_dimension(measure, model.define, pinned_by) if pinned_by else None
     if dimension is not None and grouping is None:
         return list(vocabulary(dimension).codes)
     codes = field_codes(model.grouping, source, field)

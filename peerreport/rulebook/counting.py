@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from peerreport.rulebook.model import Counting, RuleFileModel
 
 #: The record sources that carry a purchase unit (a breakdown, its activity's).
-UNIT_SOURCES = frozenset({"activity", "breakdown", "tokens", "workforce"})
+UNIT_SOURCES = frozenset({"activity", "breakdown", "cross_breakdown", "tokens", "workforce"})
 
 
 @dataclass(frozen=True)

@@ -51,7 +51,7 @@ DefineName = Annotated[
         description="A define's name: lower case letters, digits and _, starting with a letter.",
     ),
 ]
-SourceName = Literal["activity", "breakdown", "workforce", "feedback"]
+SourceName = Literal["activity", "breakdown", "cross_breakdown", "workforce", "feedback"]
 Severity = Literal["error", "warning", "info"]
 Number = int | float
 

@@ -4,15 +4,21 @@
 | ---------- | -------------------------------- | ------------------------------------------- |
 | activity   | activity (session, call, ...)    | its `date` is within the period              |
 | breakdown  | breakdown count of an activity   | its activity's `date` is within the period   |
+| cross_breakdown | cross-tabulated count (two dimensions) of an activity | as `breakdown` |
 | workforce  | workforce entry (role × period)  | it covers at least one day of the period     |
 | feedback   | feedback tally (answer × period) | its last day (`period_end`) is in the period |
 
 `breakdown` rows are joined to their activity, so its names are the
-activity's fields plus `dimension`, `category` and `count`. `activity` also
+activity's fields plus `dimension`, `category` and `count`. They are the
+breakdown counts by ONE dimension; a count with a second dimension (a cell of a
+cross-tabulation, "Māori attendees aged 25 to 44") is a row of
+`cross_breakdown` instead, which adds `dimension2` and `category2`. So the rule
+files written before cross-tabulated counts existed count exactly what they
+did, and a measure never adds up counts of one attendee in two tables. `activity` also
 offers `member_tokens`, which only `distinct` may use, and the sums of its
 breakdown counts per dimension (`BREAKDOWN_TOTALS`: `breakdown_total_age_band`,
-...; null when the activity has no breakdown of that dimension), computed in
-`compute/breakdown_totals`.
+...; null when the activity has no breakdown of that dimension; counts by one
+dimension only), computed in `compute/breakdown_totals`.
 
 A workforce entry is apportioned to the period by days of overlap, but only
 where that is what a figure means: in a `sum`, each of the fields in
@@ -39,6 +45,7 @@ from typing import Any
 
 from peerreport.language import Binding, Type
 from peerreport.records.models import (
+    CATEGORY_FIELDS,
     Activity,
     BreakdownCount,
     FeedbackTally,
@@ -49,11 +56,15 @@ from peerreport.records.vocabulary import vocabulary
 
 #: The name of the member-token pseudo-field of `activity`.
 MEMBER_TOKENS = "member_tokens"
-#: The breakdown dimensions; `category` draws its codes from these vocabularies.
+#: The breakdown dimensions; `category` (and `category2`) draws its codes from these vocabularies.
 DIMENSIONS = ("ethnicity", "age_band", "gender", "indigenous_status", "cald")
 #: Fields of `activity` adding up its breakdown counts of one dimension (null when it has
 #: none), so a record check can compare an activity with its breakdowns.
 BREAKDOWN_TOTALS: dict[str, str] = {f"breakdown_total_{d}": d for d in DIMENSIONS}
+#: The fields only a cross-tabulated breakdown (`cross_breakdown`) has.
+SECOND_DIMENSION = ("dimension2", "category2")
+#: The sources whose rows are breakdown counts joined to their activity.
+BREAKDOWN_SOURCES = ("breakdown", "cross_breakdown")
 
 #: An apportioned level (FTE, people): value × overlap days / the period's days.
 AVERAGE = "average"
@@ -135,7 +146,7 @@ def _bindings(model: type[Record]) -> tuple[list[Binding], set[str]]:
         if isinstance(vocab, str):
             codes: tuple[str, ...] | None = vocabulary(vocab).codes
             result.append(Binding(name, t, "field", description, vocab, codes, synonyms))
-        elif name == "category":
+        elif name in CATEGORY_FIELDS:
             result.append(
                 Binding(name, t, "field", description, "category", category_codes(), synonyms)
             )
@@ -173,7 +184,9 @@ def sources() -> dict[str, Source]:
         for name, dimension in BREAKDOWN_TOTALS.items()
     ]
     breakdown_own, breakdown_nullable = _bindings(BreakdownCount)
-    breakdown_own = [b for b in breakdown_own if b.name != "activity_id"]
+    cross_own = [b for b in breakdown_own if b.name != "activity_id"]
+    breakdown_own = [b for b in cross_own if b.name not in SECOND_DIMENSION]
+    breakdown_nullable -= set(SECOND_DIMENSION)  # never empty in a cross-tabulated row
     workforce_fields, workforce_nullable = _bindings(WorkforceEntry)
     feedback_fields, feedback_nullable = _bindings(FeedbackTally)
     return {
@@ -192,6 +205,15 @@ def sources() -> dict[str, Source]:
             "to its activity.",
             (*activity_fields, *breakdown_own),
             ("activity_id", "dimension", "category"),
+            "date",
+            frozenset(activity_nullable | breakdown_nullable),
+        ),
+        "cross_breakdown": Source(
+            "cross_breakdown",
+            "Cross-tabulated breakdown counts (attendance by two dimensions, e.g. ethnicity and "
+            "age band), each joined to its activity.",
+            (*activity_fields, *cross_own),
+            ("activity_id", "dimension", "category", *SECOND_DIMENSION),
             "date",
             frozenset(activity_nullable | breakdown_nullable),
         ),
@@ -215,4 +237,4 @@ def sources() -> dict[str, Source]:
     }
 
 
-SOURCE_NAMES = ("activity", "breakdown", "workforce", "feedback")
+SOURCE_NAMES = ("activity", "breakdown", "cross_breakdown", "workforce", "feedback")

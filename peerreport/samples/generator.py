@@ -12,15 +12,17 @@ MHC36F; the other work carries none (its specifications have no code), and
 the peer support workers are two workforce entries, one per purchase unit.
 Activities record people linked to community resources, resources given out
 and, for calls, missed calls; a quarter of group sessions have Aboriginal and
-Torres Strait Islander status and CALD breakdowns, for the Australian returns.
+Torres Strait Islander status and CALD breakdowns, for the Australian returns,
+and a tenth of them attendance by ethnic group and age band (cross-tabulated
+counts, rows with a second dimension).
 
 The same seed always gives the same rows. Rows are produced one at a time, so
 any number can be written without holding them in memory. Past about a
 year's worth of activity, the organisation grows more sites rather than
 running for centuries. What was added after the first release (purchase
-units, the new fields, calls in office hours, the Australian breakdowns) is
-drawn from streams of its own, so every value the generator made before is
-made the same.
+units, the new fields, calls in office hours, the Australian breakdowns, the
+cross-tabulated counts) is drawn from streams of its own, so every value the
+generator made before is made the same; new rows follow an activity's others.
 """
 
 from __future__ import annotations
@@ -133,6 +135,15 @@ INDIGENOUS_SHARE = [
 CALD_SHARE = [("not_cald", 0.7), ("cald", 0.22), ("not_stated", 0.08)]
 #: The share of group sessions whose Australian breakdowns are recorded.
 AU_BREAKDOWN_SHARE = 0.25
+#: The share of group sessions with attendance cross-tabulated by ethnic group and age band.
+CROSS_BREAKDOWN_SHARE = 0.1
+AGE_SHARE = [
+    ("15_24", 0.18),
+    ("25_44", 0.42),
+    ("45_64", 0.28),
+    ("65_plus", 0.08),
+    ("not_stated", 0.04),
+]
 ETHNICITY_SHARE = [
     ("european", 0.52),
     ("maori", 0.22),
@@ -376,10 +387,12 @@ def _counts(
 
 
 def breakdowns(spec: SampleSpec) -> Iterator[Row]:
-    """Ethnicity breakdowns for group sessions, and for a quarter of them Aboriginal and
-    Torres Strait Islander status and CALD background (counts that add up to the attendance)."""
+    """Ethnicity breakdowns for group sessions, for a quarter of them Aboriginal and
+    Torres Strait Islander status and CALD background, and for a tenth ethnicity by age band
+    (counts that add up to the attendance)."""
     rng = random.Random(spec.seed + 1)
     australian = random.Random(f"{spec.seed}:breakdowns, Australian")
+    crossed = random.Random(f"{spec.seed}:breakdowns, cross-tabulated")
     for row in activities(spec):
         if row["kind"] != "group":
             continue
@@ -388,6 +401,25 @@ def breakdowns(spec: SampleSpec) -> Iterator[Row]:
         if australian.random() < AU_BREAKDOWN_SHARE:
             yield from _counts(australian, ident, "indigenous_status", people, INDIGENOUS_SHARE)
             yield from _counts(australian, ident, "cald", people, CALD_SHARE)
+        if crossed.random() < CROSS_BREAKDOWN_SHARE:
+            yield from _cross_counts(crossed, ident, people)
+
+
+def _cross_counts(rng: random.Random, activity_id: str, people: int) -> Iterator[Row]:
+    """Attendance by ethnic group and age band: one row per pair drawn, adding up to `people`."""
+    counts: dict[tuple[str, str], int] = {}
+    for _ in range(people):
+        pair = (_pick(rng.random(), ETHNICITY_SHARE), _pick(rng.random(), AGE_SHARE))
+        counts[pair] = counts.get(pair, 0) + 1
+    for (ethnicity, age_band), count in counts.items():
+        yield {
+            "activity_id": activity_id,
+            "dimension": "ethnicity",
+            "category": ethnicity,
+            "count": count,
+            "dimension2": "age_band",
+            "category2": age_band,
+        }
 
 
 def _quarters(spec: SampleSpec) -> Iterator[tuple[dt.date, dt.date]]:
@@ -487,7 +519,8 @@ COLUMNS: dict[str, list[str]] = {
         "resources_given",
         "calls_missed",
     ],
-    "breakdowns": ["activity_id", "dimension", "category", "count"],
+    # dimension2 and category2 added later, at the end (benchmarks/run.py reads by position).
+    "breakdowns": ["activity_id", "dimension", "category", "count", "dimension2", "category2"],
     "workforce": [
         "period_start",
         "period_end",

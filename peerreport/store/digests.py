@@ -28,6 +28,7 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from itertools import chain
 from json.encoder import encode_basestring  # the C encoder json.dumps uses (ensure_ascii=False)
+from operator import itemgetter
 from typing import Any
 
 #: Columns added to record tables after records were first stored (migration 0009). An empty
@@ -35,6 +36,19 @@ from typing import Any
 #: digest: re-importing it is "unchanged", and the ledger's re-hash of it still matches.
 #: Once a value is given it is hashed like any other field. Add each new optional column here.
 ADDED_COLUMNS = frozenset({"purchase_unit", "resources_linked", "resources_given", "calls_missed"})
+#: Columns added later that are part of a natural key, so stored as '' when absent, never NULL
+#: (migration 0010: a breakdown's second dimension). Left out of the digest when '' (or None),
+#: so a breakdown by one dimension keeps the digest it had before the columns existed.
+KEY_BLANKS = frozenset({"dimension2", "category2"})
+#: What each optional column holds when it is absent (left out of the digest).
+_ABSENT: dict[str, Any] = {**dict.fromkeys(ADDED_COLUMNS), **dict.fromkeys(KEY_BLANKS, "")}
+
+
+def _absent(key: str, value: Any) -> bool:
+    """Is this an optional column left empty (so not part of the digest)?"""
+    if key in KEY_BLANKS:
+        return value is None or value == ""
+    return value is None and key in ADDED_COLUMNS
 
 
 def canonical(value: Any) -> str:
@@ -46,7 +60,7 @@ def canonical(value: Any) -> str:
 
 def content_digest(values: Mapping[str, Any], tokens: Sequence[str] = ()) -> str:
     """A short hash of a row's content, to tell unchanged records from updated ones."""
-    items = [(k, canonical(v)) for k, v in values.items() if not (v is None and k in ADDED_COLUMNS)]
+    items = [(k, canonical(v)) for k, v in values.items() if not _absent(k, v)]
     # JSON of the sorted items is unambiguous (strings are quoted and escaped).
     text = json.dumps(
         [sorted(items), sorted(tokens)],
@@ -101,21 +115,29 @@ def content_digests(
         or not all(k.isidentifier() for k in keys)
     ):
         return [content_digest(row, t) for row, t in zip(rows, held, strict=True)]
-    optional = [k for k in keys if k in ADDED_COLUMNS]
+    optional = [k for k in keys if k in _ABSENT]
     usual = _Template(keys, frozenset(optional))
-    # A template per set of empty optional columns, made once a batch (not once a row).
+    # A template per set of left-out optional columns, made once a batch (not once a row).
     templates = {(True,) * len(optional): usual}
+    optional_of = itemgetter(*optional) if optional else None
+    empty = optional_of(_ABSENT) if optional_of else None
+    blanks = [k in KEY_BLANKS for k in optional]  # also absent when ''
     texts: list[bytes] = []
     used: list[_Template] = []
     for row in rows:
         template = usual
         try:
-            if optional:
-                empty = tuple([row[k] is None for k in optional])
-                found = templates.get(empty)
+            if optional_of is not None and optional_of(row) != empty:
+                absent = tuple(
+                    [
+                        row[k] is None or (blank and row[k] == "")
+                        for k, blank in zip(optional, blanks, strict=True)
+                    ]
+                )
+                found = templates.get(absent)
                 if found is None:
-                    left_out = frozenset(k for k, e in zip(optional, empty, strict=True) if e)
-                    found = templates[empty] = _Template(keys, left_out)
+                    left_out = frozenset(k for k, a in zip(optional, absent, strict=True) if a)
+                    found = templates[absent] = _Template(keys, left_out)
                 template = found
             texts.append((template.text % row).encode("utf-8"))
         except KeyError:  # a row with other keys than the first one's

@@ -281,6 +281,13 @@ class RecordHistory:
         }
 
 
+def _breakdown_name(dimension: str, category: str, dimension2: str, category2: str) -> str:
+    """A breakdown's name in a history: 'ethnicity=maori', or with its second dimension
+    'ethnicity=maori & age_band=25_44'."""
+    name = f"{dimension}={category}"
+    return f"{name} & {dimension2}={category2}" if dimension2 else name
+
+
 def record_history(engine: Engine, org: str, activity_id: str) -> RecordHistory:
     """The history of one activity (by its id), or a plain error if there is none."""
     with engine.connect() as conn:
@@ -290,22 +297,30 @@ def record_history(engine: Engine, org: str, activity_id: str) -> RecordHistory:
                 f'there is no activity "{activity_id}" for {org}; `peerreport records summary` '
                 "shows what is stored"
             )
+        b = activity_breakdown
+        key = (b.c.dimension, b.c.category, b.c.dimension2, b.c.category2)
         breakdown_keys = conn.execute(
-            select(activity_breakdown.c.dimension, activity_breakdown.c.category)
-            .where(activity_breakdown.c.org == org, activity_breakdown.c.activity_id == activity_id)
+            select(*key)
+            .where(b.c.org == org, b.c.activity_id == activity_id)
             .distinct()
-            .order_by(activity_breakdown.c.dimension, activity_breakdown.c.category)
+            .order_by(*key)
         ).all()
         breakdowns = {
-            f"{d}={c}": tuple(
+            _breakdown_name(d, c, d2, c2): tuple(
                 versions_of(
                     conn,
                     org,
                     activity_breakdown,
-                    {"activity_id": activity_id, "dimension": d, "category": c},
+                    {
+                        "activity_id": activity_id,
+                        "dimension": d,
+                        "category": c,
+                        "dimension2": d2,
+                        "category2": c2,
+                    },
                 )
             )
-            for d, c in breakdown_keys
+            for d, c, d2, c2 in breakdown_keys
         }
         known = revisions(conn, org)
     return RecordHistory(activity_id, tuple(found), breakdowns, known)

@@ -29,6 +29,7 @@ from peerreport.records.models import RECORD_TYPES, Activity, Record
 from peerreport.store import chain, row_security
 from peerreport.store.bulk import Columns, Statements
 from peerreport.store.digests import ADDED_COLUMNS as ADDED_COLUMNS
+from peerreport.store.digests import KEY_BLANKS as KEY_BLANKS
 from peerreport.store.digests import content_digest as content_digest
 from peerreport.store.digests import content_digests
 from peerreport.store.revisions import RevisionMaker
@@ -142,6 +143,9 @@ def record_values(org: str, record: Record) -> dict[str, Any]:
     values.update(record.model_dump(exclude={"member_tokens"}))
     if "programme" in values and values["programme"] is None and not isinstance(record, Activity):
         values["programme"] = ""  # part of the natural key, so never NULL
+    for name in KEY_BLANKS:
+        if name in values and values[name] is None:
+            values[name] = ""  # part of the natural key, so never NULL
     return values
 
 

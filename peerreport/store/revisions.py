@@ -55,8 +55,20 @@ def resolve_revision(conn: Connection, org: str, as_of: int | None) -> int:
     return as_of
 
 
+#: Where the natural-key columns added after records were first stored begin, per table
+#: (migration 0010: a breakdown's `dimension2`, `category2`, stored as '' when absent).
+_ADDED_KEY_AT = {"activity_breakdown": 3}
+
+
 def version_token(table: str, key: tuple[Any, ...], digest: str) -> int:
-    """A record version as a 256-bit number, for order-independent tallies."""
+    """A record version as a 256-bit number, for order-independent tallies.
+
+    Empty key columns added later are left out, so a version stored before they existed
+    (a breakdown by one dimension) keeps its token, and the ledger's entries still match.
+    """
+    at = _ADDED_KEY_AT.get(table)
+    if at is not None and all(k in ("", None) for k in key[at:]):
+        key = key[:at]
     text_ = "\x1f".join([table, *(canonical_key(k) for k in key), digest])
     return int.from_bytes(hashlib.sha256(text_.encode("utf-8")).digest(), "big")
 

@@ -153,12 +153,26 @@ activity_breakdown = Table(
     Column("activity_id", String(ID), nullable=False),
     Column("dimension", String(CODE), nullable=False),
     Column("category", String(CODE), nullable=False),
+    # Migration 0010 (issue 14): a cross-tabulated count's second dimension; '' when the
+    # count has one dimension (part of the natural key, so never NULL).
+    Column("dimension2", String(CODE), nullable=False, server_default=""),
+    Column("category2", String(CODE), nullable=False, server_default=""),
     Column("count", Integer, nullable=False),
     Column("digest", String(DIGEST), nullable=False),
     *history_columns(),
-    PrimaryKeyConstraint("org", "activity_id", "dimension", "category", "valid_from"),
+    PrimaryKeyConstraint(
+        "org", "activity_id", "dimension", "category", "dimension2", "category2", "valid_from"
+    ),
     ForeignKeyConstraint(["org"], ["organisation.org"]),
-    current_index("ix_activity_breakdown_current", "org", "activity_id", "dimension", "category"),
+    current_index(
+        "ix_activity_breakdown_current",
+        "org",
+        "activity_id",
+        "dimension",
+        "category",
+        "dimension2",
+        "category2",
+    ),
 )
 
 # Member tokens are stored only as a keyed hash (HMAC-SHA256 with the

@@ -20,7 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 from peerreport.intake.headings import readable_heading
-from peerreport.records.models import RECORD_TYPES
+from peerreport.records.models import CATEGORY_FIELDS, RECORD_TYPES
 from peerreport.records.vocabulary import vocabulary
 from peerreport.rulebook.sources import DIMENSIONS, category_codes
 
@@ -209,7 +209,7 @@ def columns(record_type: str) -> list[Column]:
             list_name = YES_NO_LIST
         elif isinstance(vocab, str):
             list_name = vocab
-        elif record_type == "breakdowns" and name == "category":
+        elif record_type == "breakdowns" and name in CATEGORY_FIELDS:
             list_name = CATEGORY_LIST
         kind = _kind(plain, list_name)
         limits = _constraints(info.annotation, list(info.metadata))

@@ -20,6 +20,7 @@ from peerreport.rulebook.sources import BREAKDOWN_TOTALS
 _SHEETS_OF_SOURCE: dict[str, tuple[str, ...]] = {
     "activity": ("activities",),
     "breakdown": ("breakdowns", "activities"),  # breakdown rows see their activity's fields
+    "cross_breakdown": ("breakdowns", "activities"),
     "workforce": ("workforce",),
     "feedback": ("feedback",),
 }

@@ -55,8 +55,9 @@ def _identity(source: str) -> list[Any]:
     a, b = schema.activity, schema.activity_breakdown
     if source == "activity":
         return [a.c.activity_id, a.c.valid_from]
-    if source == "breakdown":
-        return [b.c.activity_id, b.c.dimension, b.c.category, b.c.valid_from, a.c.valid_from]
+    if source in ("breakdown", "cross_breakdown"):
+        key = [b.c.activity_id, b.c.dimension, b.c.category, b.c.dimension2, b.c.category2]
+        return [*key, b.c.valid_from, a.c.valid_from]
     table = schema.workforce if source == "workforce" else schema.feedback
     return [c for c in table.primary_key.columns if c.name != "org"]
 
@@ -66,7 +67,7 @@ def _linear(rule_file: RuleFile, measure_id: str) -> bool:
     if m is None or m.measure.kind not in ("count", "sum") or m.counts_tokens:
         return False
     source = m.measure.record_source
-    if source not in ("activity", "breakdown", "workforce", "feedback"):
+    if source not in ("activity", "breakdown", "cross_breakdown", "workforce", "feedback"):
         return False
     return m.measure.kind == "count" or (m.type is Type.INTEGER and not apportions(m, source))
 

@@ -26,7 +26,6 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, insert, select, text
 
 from peerreport.compute.apportion import apportioned, counts_in
-from peerreport.compute.breakdown_totals import totals
 from peerreport.compute.tables import resolver, row_filter
 from peerreport.language import (
     Binding,
@@ -40,7 +39,7 @@ from peerreport.language import (
     to_sql,
 )
 from peerreport.rulebook.scopes import source_scope
-from peerreport.rulebook.sources import BREAKDOWN_TOTALS, sources
+from peerreport.rulebook.sources import sources
 from peerreport.store import schema
 from peerreport.store.database import open_engine, upgrade
 
@@ -548,104 +547,3 @@ def test_apportioned_fields_agree(
         for role, want in expected.items():
             for i, value in enumerate(got[role]):
                 assert same(value, want[i]), f"{engine.dialect.name}: {texts[i]!r} on {role}"
-
-
-# --- breakdown totals: an activity's breakdown counts added up, at a revision -------------------
-
-TOTAL_FIELDS = list(BREAKDOWN_TOTALS)  # fields of `activity`, so in SCOPE
-#: Integers are the totals as often as the recorded fields.
-WITH_TOTALS = {
-    Type.INTEGER: [*INTEGER_FIELDS, *TOTAL_FIELDS, *TOTAL_FIELDS],
-    Type.REAL: [],
-    Type.TEXT: TEXT_FIELDS,
-    Type.DATE: ["date"],
-    Type.TIME: ["start_time"],
-    Type.BOOLEAN: BOOLEAN_FIELDS,
-}
-CATEGORIES = {
-    "ethnicity": ["maori", "pacific"],
-    "age_band": ["15_24"],
-    "gender": ["female", "male"],
-}
-
-
-@st.composite
-def breakdown_rows(draw: st.DrawFn, activities: int) -> list[dict[str, Any]]:
-    """Breakdown versions for A0..A{activities} (some of none): each key once, current or
-    replaced at a later revision, so a revision sees some and not others."""
-    rows = []
-    for i in range(activities):
-        for dimension, categories in CATEGORIES.items():
-            for category in categories:
-                if not draw(st.booleans()):
-                    continue
-                start = draw(st.integers(1, 3))
-                end = draw(st.none() | st.integers(start + 1, 4))
-                rows.append(
-                    {
-                        "org": ORG,
-                        "activity_id": f"A{i}",
-                        "dimension": dimension,
-                        "category": category,
-                        "count": draw(st.integers(0, 60)),
-                        "digest": "x",
-                        "valid_from": start,
-                        "valid_to": end,
-                    }
-                )
-    return rows
-
-
-@st.composite
-def records_with_breakdowns(
-    draw: st.DrawFn,
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]], int | None]:
-    rows = draw(records())
-    return rows, draw(breakdown_rows(len(rows))), draw(st.sampled_from([None, 1, 2, 3]))
-
-
-def _visible(row: dict[str, Any], revision: int | None) -> bool:
-    if revision is None:
-        return row["valid_to"] is None
-    return bool(row["valid_from"] <= revision and (row["valid_to"] or 99) > revision)
-
-
-@settings(
-    max_examples=80,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-@given(drawn=records_with_breakdowns(), texts=expression_batch(WITH_TOTALS))
-def test_breakdown_totals_agree_at_every_revision(
-    engines: list[Engine],
-    drawn: tuple[list[dict[str, Any]], list[dict[str, Any]], int | None],
-    texts: list[str],
-) -> None:
-    """`breakdown_total_*` in SQL (a subquery at the revision read) is what Python adds up
-    from the breakdown versions current at that revision, in any expression."""
-    rows, breakdowns, revision = drawn
-    texts = [*TOTAL_FIELDS, "breakdown_total_age_band <= attendance", *texts]
-    compiled = [Expression.compile(t, SCOPE) for t in texts]
-    seen = [b for b in breakdowns if _visible(b, revision)]
-    expected = {
-        r["activity_id"]: [
-            evaluate(c.tree, {**r, **totals(r["activity_id"], seen)}) for c in compiled
-        ]
-        for r in rows
-    }
-    resolve = resolver("activity", {}, revision=revision)
-    activity = schema.activity
-    for engine in engines:
-        with engine.connect() as conn, conn.begin() as transaction:
-            conn.execute(insert(activity), [{**r, "valid_from": 1} for r in rows])
-            if breakdowns:
-                conn.execute(insert(schema.activity_breakdown), breakdowns)
-            query = select(activity.c.activity_id, *(to_sql(c.tree, resolve) for c in compiled))
-            got = {row[0]: row[1:] for row in conn.execute(query.where(activity.c.org == ORG))}
-            transaction.rollback()
-        for activity_id, want in expected.items():
-            for i, value in enumerate(got[activity_id]):
-                assert same(value, want[i]), (
-                    f"{engine.dialect.name} at revision {revision}: {texts[i]!r} on "
-                    f"{activity_id} gave {value!r}, Python gave {want[i]!r}"
-                )

@@ -27,7 +27,7 @@ MEANING = {
     "example-regional-peer-support": (
         "d6bc014c26867784a5ed8b7ba6f99ea5a05195519e43a03206b4a73c57792404"
     ),
-    "example-tailored": "ae75878a51899f25ab985f0da41cd7e148677536bc12625d30168e691f1cd1c0",
+    "example-tailored": "7507ce6b97917d5d3ce1b4ec124029d990b751af72ed19c9c85a2e7ad4b9776c",
     "nz-consumer-advocacy": "890bc482efe2db3ea96622a5f6faa51e7cc3d7137b953da265ad2d1cd48e5e53",
     "nz-consumer-leadership": "3a359a0f6bb3dab56b52a543155793016a1b65c7da537d559971017be5224ed2",
     "nz-consumer-phone-service": "07dcafdf708c37493618d1ec0f2d2e460714a0acbbcce8c3a778e9655dd6b71f",
@@ -92,3 +92,19 @@ def test_purchase_units_are_the_only_change_of_meaning(name: str) -> None:
     )
     assert rule_file.meaning != "sha256:" + BEFORE_PURCHASE_UNITS[name]
     assert meaning_digest(without) == "sha256:" + BEFORE_PURCHASE_UNITS[name]
+
+
+#: example-tailored's meaning before it gained its cross-tabulation (issue 14,
+#: `attendances_by_ethnicity_and_age`): without that measure it must be the same, so adding
+#: the `cross_breakdown` source changed nothing else it counts.
+BEFORE_CROSS_TAB = "ae75878a51899f25ab985f0da41cd7e148677536bc12625d30168e691f1cd1c0"
+
+
+def test_the_cross_tabulation_is_the_only_change_of_the_tailored_example() -> None:
+    rule_file = load(RULES / "example-tailored.toml", Catalogue([RULES]))
+    added = "attendances_by_ethnicity_and_age"
+    without = rule_file.model.model_copy(
+        update={"measure": [m for m in rule_file.model.measure if m.id != added]}
+    )
+    assert rule_file.meaning != "sha256:" + BEFORE_CROSS_TAB
+    assert meaning_digest(without) == "sha256:" + BEFORE_CROSS_TAB

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import json
 from pathlib import Path
 
 from openpyxl import load_workbook
 from sqlalchemy import Engine
 
-from peerreport.samples.generator import SampleSpec, activities, one_year
+from peerreport.samples.generator import SampleSpec, activities, breakdowns, one_year
 from peerreport.samples.writer import write_samples
 from tests.helpers import make_workspace, messages, run_import
 
@@ -91,3 +93,26 @@ def test_generate_under_a_file_is_a_plain_error(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2, result.output
     assert "taken" in result.stderr and "Traceback" not in result.output
+
+
+def test_cross_tabulated_counts_leave_every_earlier_row_as_it_was() -> None:
+    """The generator's cross-tabulated rows come from a stream of their own: the rows it made
+    before them (pinned by hash) are unchanged, and the new ones add up to the attendance."""
+    rows = list(breakdowns(YEAR))
+    earlier = [r for r in rows if not r.get("dimension2")]
+    text = json.dumps(
+        [[r["activity_id"], r["dimension"], r["category"], r["count"]] for r in earlier]
+    )
+    assert len(earlier) == 1169
+    assert hashlib.sha256(text.encode()).hexdigest() == (
+        "cd143eafbe884679c97b47345d31abf19c16566f4e78722405285a54c10ca6c5"
+    )
+    crossed = [r for r in rows if r.get("dimension2")]
+    assert crossed and {(r["dimension"], r["dimension2"]) for r in crossed} == {
+        ("ethnicity", "age_band")
+    }
+    attendance = {a["activity_id"]: a["attendance"] for a in activities(YEAR)}
+    by_activity: dict[str, int] = {}
+    for r in crossed:
+        by_activity[r["activity_id"]] = by_activity.get(r["activity_id"], 0) + r["count"]
+    assert all(total == attendance[ident] for ident, total in by_activity.items())

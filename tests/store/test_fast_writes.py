@@ -31,9 +31,9 @@ from peerreport.records.models import (
 )
 from peerreport.store import bulk
 from peerreport.store.database import open_engine, upgrade
-from peerreport.store.digests import ADDED_COLUMNS, content_digest, content_digests
+from peerreport.store.digests import ADDED_COLUMNS, KEY_BLANKS, content_digest, content_digests
 from peerreport.store.history import withdraw
-from peerreport.store.records import RecordWriter, Source, ensure_organisation
+from peerreport.store.records import RecordWriter, Source, ensure_organisation, record_values
 from peerreport.store.schema import RECORD_TABLES, member_token
 from tests.conftest import empty_database
 
@@ -43,14 +43,18 @@ ORG_DEPENDENT = ("org", "digest")  # what differs between organisations
 
 
 def reference_digest(values: dict[str, Any], tokens: Sequence[str] = ()) -> str:
-    """`content_digest` as it was written before the fast path (issue 16)."""
+    """`content_digest` as it was written before the fast path (issue 16), with the natural
+    key columns added later (KEY_BLANKS, issue 14) left out when empty."""
 
     def canonical(value: Any) -> str:
         if isinstance(value, Decimal):
             return format(value.normalize(), "f")
         return str(value)
 
-    items = [(k, canonical(v)) for k, v in values.items() if not (v is None and k in ADDED_COLUMNS)]
+    def left_out(k: str, v: Any) -> bool:
+        return (v is None and k in ADDED_COLUMNS) or (v in (None, "") and k in KEY_BLANKS)
+
+    items = [(k, canonical(v)) for k, v in values.items() if not left_out(k, v)]
     text = json.dumps([sorted(items), sorted(tokens)], ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
@@ -62,6 +66,7 @@ _TEXT = st.text(
 )
 _VALUE = st.one_of(
     st.none(),
+    st.just(""),
     _TEXT,
     st.integers(-(10**12), 10**12),
     st.booleans(),
@@ -71,7 +76,18 @@ _VALUE = st.one_of(
     st.times(),
 )
 #: Keys of every kind: record columns, the optional ADDED_COLUMNS, and awkward ones.
-_KEYS = ["org", "activity_id", "date", "count", *sorted(ADDED_COLUMNS), "a b", 'q"k', "%s", "ā"]
+_KEYS = [
+    "org",
+    "activity_id",
+    "date",
+    "count",
+    *sorted(ADDED_COLUMNS),
+    *sorted(KEY_BLANKS),
+    "a b",
+    'q"k',
+    "%s",
+    "ā",
+]
 _TOKEN = st.text(st.sampled_from('0123456789abcdef"\\é'), min_size=1, max_size=8)
 
 
@@ -119,6 +135,28 @@ def test_a_records_digest_is_unchanged_by_the_fast_path() -> None:
     assert content_digests([dict(values, topic="plain")]) == [
         reference_digest(dict(values, topic="plain"))
     ]
+
+
+def test_a_breakdown_by_one_dimension_keeps_the_digest_it_had_before_cross_tabs() -> None:
+    """Pinned: a breakdown's digest as stored before migration 0010 added dimension2 and
+    category2 (stored digests, filed returns' records digests and signed bundles hold it)."""
+    before = "82f1bf98bbae09dcaee75ad063c0093f"
+    stored = {
+        "org": "ORG1",
+        "activity_id": "G-1",
+        "dimension": "ethnicity",
+        "category": "maori",
+        "count": 4,
+    }
+    now = {**stored, "dimension2": "", "category2": ""}
+    assert content_digest(stored) == before
+    assert content_digest(now) == before
+    assert content_digests([now, now]) == [before, before]
+    record = BreakdownCount(activity_id="G-1", dimension="ethnicity", category="maori", count=4)
+    assert content_digests([record_values("ORG1", record)]) == [before]
+    crossed = {**now, "dimension2": "age_band", "category2": "25_44"}
+    assert content_digest(crossed) != before
+    assert content_digests([now, crossed]) == [before, content_digest(crossed)]
 
 
 # -- the stored rows ---------------------------------------------------------------------
