@@ -190,11 +190,12 @@ class _Checker:
     def visit_Negate(self, node: ast.Negate) -> ast.Node:
         operand = self._number(self.visit(node.operand), "-", Type.INTEGER)
         assert operand.type is not None
-        value = operand.value if isinstance(operand, ast.Literal) else None
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            # The parser makes `-(3)` the literal -3; `-(d)` with a define d = '3' written out
-            # here folds the same way, so a define is exactly its formula written inline.
-            return replace(operand, value=-value, span=node.span)
+        if isinstance(operand, ast.Literal):
+            value = operand.value
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                # The parser makes `-(3)` the literal -3; `-(d)` with a define d = '3' written
+                # out here folds the same way, so a define is exactly its formula written inline.
+                return replace(operand, value=-value, span=node.span)
         return replace(node, operand=operand, type=operand.type)
 
     def visit_Arithmetic(self, node: ast.Arithmetic) -> ast.Node:
