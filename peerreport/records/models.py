@@ -442,7 +442,7 @@ class BreakdownCount(Record):
         problem = breakdown_problem(fields)
         if problem is not None:
             raise problem
-        for name in ("category", "category2"):
+        for name in ("dimension", "category", "dimension2", "category2"):
             if fields[name] != getattr(self, name):
                 object.__setattr__(self, name, fields[name])
         return self
@@ -462,7 +462,9 @@ def breakdown_problem(fields: dict[str, Any]) -> FieldProblem | None:
     """A breakdown's checks across fields, on its field values (shared like
     `activity_problem`): each category is in its dimension's vocabulary (its code is written
     back into `fields`), and a second dimension comes whole (dimension2 and category2, or
-    neither) and differs from the first."""
+    neither) and differs from the first. The two dimensions are put in the dimension
+    vocabulary's order (swapped in `fields` with their categories when recorded the other
+    way round)."""
     dimension2, category2 = fields.get("dimension2"), fields.get("category2")
     if (dimension2 is None) != (category2 is None):
         missing, given = (
@@ -494,7 +496,19 @@ def breakdown_problem(fields: dict[str, Any]) -> FieldProblem | None:
                 f"{did_you_mean} Allowed: {', '.join(vocab.codes)}",
             )
         fields[category_field] = code
+    first = fields.get("dimension")
+    if dimension2 is not None and first is not None and _before(dimension2, first):
+        # One order for the two dimensions, the vocabulary's: "age band by ethnic group" is
+        # stored as ethnic group by age band, so a rule file's `where` finds it either way.
+        fields["dimension"], fields["dimension2"] = dimension2, first
+        fields["category"], fields["category2"] = fields["category2"], fields["category"]
     return None
+
+
+def _before(dimension: str, other: str) -> bool:
+    """Does `dimension` come before `other` in the dimension vocabulary's order?"""
+    codes = vocabulary("dimension").codes
+    return dimension in codes and other in codes and codes.index(dimension) < codes.index(other)
 
 
 class _PeriodRecord(Record):

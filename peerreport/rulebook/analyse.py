@@ -17,7 +17,8 @@ from peerreport.language import (
     parse,
 )
 from peerreport.language import ast as syntax
-from peerreport.rulebook.cells import field_codes
+from peerreport.records.vocabulary import vocabulary
+from peerreport.rulebook.cells import field_codes, pinned_dimension
 from peerreport.rulebook.compiled import CompiledCheck, CompiledMeasure, RuleFile
 from peerreport.rulebook.defines import check_defines
 from peerreport.rulebook.digest import digest
@@ -237,6 +238,7 @@ class Analysis:
         where = None
         if m.where:
             where = self._compile(m.where, source, None, Type.BOOLEAN, "measure", m.id, "where")
+            self._dimension_order(m)
         self._by(m, source)
         if m.kind == "count":
             return CompiledMeasure(m, Type.INTEGER, where)
@@ -288,6 +290,26 @@ class Analysis:
             )
         value_type = Type.INTEGER if m.kind == "distinct" else t
         return CompiledMeasure(m, value_type, where, argument)
+
+    def _dimension_order(self, m: Measure) -> None:
+        """A `where` fixing both dimensions of a cross-tabulation, in the stored order."""
+        first = pinned_dimension(m, self.model.define, "dimension")
+        second = pinned_dimension(m, self.model.define, "dimension2")
+        order = vocabulary("dimension").codes
+        if first is None or second is None or first == second:
+            return
+        if order.index(second) < order.index(first):
+            self._problem(
+                "RUL-068",
+                f"measure '{m.id}': where fixes dimension = '{first}' and dimension2 = "
+                f"'{second}', but a count by two dimensions is stored with {second} first, so "
+                "nothing would be counted",
+                "measure",
+                m.id,
+                "where",
+                f"Swap them: dimension = '{second}' and dimension2 = '{first}' (and category "
+                "with category2 in by).",
+            )
 
     def _by(self, m: Measure, source: str) -> None:
         scope = source_scope(source, self.model.grouping)

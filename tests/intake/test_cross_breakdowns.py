@@ -10,9 +10,10 @@ from openpyxl import Workbook
 from pydantic import ValidationError
 from sqlalchemy import Engine, select
 
+from peerreport.intake.importer import Importer
 from peerreport.records.models import BreakdownCount
 from peerreport.store.schema import activity_breakdown
-from tests.helpers import make_workspace, messages, run_import, write_csv
+from tests.helpers import make_workspace, messages, run_import, settings_for, write_csv
 
 ACTIVITIES = [["activity_id", "date", "kind", "attendance"], ["A1", "14/08/2026", "group", "20"]]
 
@@ -84,6 +85,42 @@ def test_csv_cross_rows_by_their_synonyms(engine: Engine, db_url: str, tmp_path:
     assert (again.counts.added, again.counts.unchanged) == (0, 3)
 
 
+@pytest.mark.parametrize("slow_path", [False, True])
+def test_the_two_dimensions_are_stored_in_one_order(
+    engine: Engine, db_url: str, tmp_path: Path, slow_path: bool
+) -> None:
+    """A count recorded as age band by ethnic group is stored as ethnic group by age band (the
+    dimension vocabulary's order), so a rule file's `where` finds it whichever way it was
+    recorded; the same cell recorded both ways is one record given twice."""
+    ws = make_workspace(tmp_path / "ws", db_url)
+    run_import(engine, ws, write_csv(tmp_path / "activities.csv", ACTIVITIES))
+    header = ["activity_id", "dimension", "category", "dimension2", "category2", "count"]
+    path = write_csv(
+        tmp_path / "breakdowns.csv",
+        [header,
+         ["A1", "age_band", "25 to 44", "ethnicity", "Māori", "5"],
+         ["A1", "gender", "female", "age_band", "45_64", "2"]],
+    )  # fmt: skip
+    report = Importer(engine, settings_for(ws), slow_path=slow_path).run([path])
+    assert report.stored, messages(report)
+    assert _stored(engine) == [
+        ("age_band", "45_64", "gender", "female", 2),
+        ("ethnicity", "maori", "age_band", "25_44", 5),
+    ]
+    both = write_csv(
+        tmp_path / "both.csv",
+        [header,
+         ["A1", "ethnicity", "maori", "age_band", "25_44", "5"],
+         ["A1", "age_band", "25_44", "ethnicity", "maori", "6"]],
+    )  # fmt: skip
+    twice = Importer(engine, settings_for(ws), slow_path=slow_path).run([both])
+    assert not twice.stored
+    assert messages(twice) == [
+        "both.csv, row 3: activity_id, dimension, category, dimension2, category2 "
+        "A1 / ethnicity / maori / age_band / 25_44 appears more than once in this import"
+    ]
+
+
 def test_csv_problems_name_file_row_and_column(engine: Engine, db_url: str, tmp_path: Path) -> None:
     ws = make_workspace(tmp_path / "ws", db_url)
     run_import(engine, ws, write_csv(tmp_path / "activities.csv", ACTIVITIES))
@@ -133,7 +170,7 @@ def test_xlsx_cross_rows_and_a_bad_cell(engine: Engine, db_url: str, tmp_path: P
     report = run_import(engine, ws, path)
     assert report.stored, messages(report)
     assert _stored(engine) == [
-        ("gender", "female", "age_band", "65_plus", 2),
+        ("age_band", "65_plus", "gender", "female", 2),  # in the vocabulary's order
         ("gender", "male", "", "", 4),
     ]
     breakdowns.append(["X1", "gender", "male", "age_band", "older", 1])

@@ -131,3 +131,24 @@ def test_derived_measure_cycle(write_rules: WriteRules) -> None:
     body = '[[measure]]\nid = "a"\nexpr = "b + 1"\n[[measure]]\nid = "b"\nexpr = "a * 2"\n'
     f = only(write_rules(r=body))
     assert f.code == "RUL-032" and "a -> b -> a" in f.message
+
+
+def test_a_cross_tabulation_s_dimensions_out_of_the_stored_order(write_rules: WriteRules) -> None:
+    """Counts by two dimensions are stored in the vocabulary's order (ethnicity before age
+    band): a `where` naming them the other way round could count nothing, and is refused."""
+    cross = (
+        '[[measure]]\nid = "m"\nsource = "cross_breakdown"\nsum = "count"\n'
+        'by = ["category", "category2"]\n'
+    )
+    path = write_rules(
+        r=cross + "where = \"dimension = 'age_band' and dimension2 = 'ethnicity'\"\n"
+    )
+    f = only(path)
+    assert f.code == "RUL-068"
+    assert f.location.key == "measure[0].where"
+    assert "stored with ethnicity first" in f.message
+    assert "dimension = 'ethnicity' and dimension2 = 'age_band'" in f.hint
+    fine = write_rules(
+        r=cross + "where = \"dimension = 'ethnicity' and dimension2 = 'age_band'\"\n"
+    )
+    assert [m.id for m in load(fine, Catalogue([fine.parent])).model.measure] == ["m"]
