@@ -420,7 +420,8 @@ class BreakdownCount(Record):
         None,
         **_meta(
             "For a cross-tabulated count, the second dimension (different from the first); "
-            "blank for a count by one dimension.",
+            "blank for a count by one dimension. Either order may be recorded: the two are "
+            "stored in the dimension list's order (ethnicity, age band, gender, ...).",
             ("dimension 2", "second dimension", "breakdown 2", "by 2", "and by"),
             "dimension",
         ),
