@@ -87,3 +87,39 @@ def test_the_folds_map_codes_to_the_rule_files_groupings() -> None:
         "community_attendances": {(): 40},
         "attendances_by_ethnicity": {(): 7, ("maori",): 4, ("other_ethnicity",): 3},
     }
+
+
+def test_a_file_past_the_row_limit_is_imported_in_parts_holding_every_row(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """5M activities are more than one file may hold (intake's row limit): the benchmark
+    imports them as parts of one import, each with the header, together every row once."""
+    import importlib.util
+    from dataclasses import dataclass
+
+    from peerreport.intake import limits
+
+    spec = importlib.util.spec_from_file_location("bench_run", SCRIPT)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.syspath_prepend(str(SCRIPT.parent))
+    monkeypatch.setitem(sys.modules, "bench_run", module)  # its dataclasses look it up
+    spec.loader.exec_module(module)
+
+    @dataclass(frozen=True)
+    class Small(limits.InputLimits):
+        max_rows: int = 1_005  # parts of 5 rows
+
+    monkeypatch.setattr(limits, "InputLimits", Small)
+    path = tmp_path / "activities.csv"
+    rows = [f"A{i},2026-08-01,group,{i}\n" for i in range(12)]
+    path.write_text("activity_id,date,kind,attendance\n" + "".join(rows), encoding="utf-8")
+    parts = module.import_parts(path)
+    assert [p.name for p in parts] == [f"activities-part{i}.csv" for i in (1, 2, 3)]
+    texts = [p.read_text(encoding="utf-8").splitlines(keepends=True) for p in parts]
+    assert all(t[0] == "activity_id,date,kind,attendance\n" for t in texts)
+    assert [len(t) - 1 for t in texts] == [5, 5, 2]
+    assert [line for t in texts for line in t[1:]] == rows
+    small = tmp_path / "small.csv"
+    small.write_text("activity_id\nA1\n", encoding="utf-8")
+    assert module.import_parts(small) == [small]
