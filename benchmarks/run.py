@@ -106,18 +106,40 @@ class Timing:
         return max(self.peak_mb) if self.peak_mb else None
 
 
+#: Runs a command and writes its wall seconds and peak RSS (KiB) to the file argv[1] names.
+#: A command started straight from this process would report a peak no lower than this
+#: process's own size: Linux carries the forked copy's high-water mark across exec into the
+#: child's ru_maxrss, and this process grows (the baselines, pandas). Started from this small
+#: interpreter instead, the command's peak is its own.
+_MEASURE = """
+import os, sys, time
+started = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    os.execvp(sys.argv[2], sys.argv[2:])
+_, status, usage = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as out:
+    out.write(f"{time.perf_counter() - started} {usage.ru_maxrss}")
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
 def run_child(argv: list[str], cwd: Path | None = None) -> tuple[float, float]:
-    """Run a command; its wall seconds and its own peak RSS in MB (os.wait4's rusage)."""
-    started = time.perf_counter()
-    child = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    assert child.stdout is not None
-    output = child.stdout.read()
-    _, status, usage = os.wait4(child.pid, 0)
-    seconds = time.perf_counter() - started
-    child.returncode = os.waitstatus_to_exitcode(status)
-    if child.returncode != 0:
-        raise SystemExit(f"{' '.join(argv)} failed ({child.returncode}):\n{output.decode()}")
-    return seconds, usage.ru_maxrss / 1024
+    """Run a command; its wall seconds and its own peak RSS in MB (see `_MEASURE`)."""
+    with tempfile.TemporaryDirectory(prefix="peerreport-measure-") as folder:
+        report = Path(folder) / "measured"
+        child = subprocess.run(
+            [sys.executable, "-c", _MEASURE, str(report), *argv],
+            cwd=cwd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        if child.returncode != 0:
+            raise SystemExit(
+                f"{' '.join(argv)} failed ({child.returncode}):\n{child.stdout.decode()}"
+            )
+        seconds, peak_kib = report.read_text().split()
+    return float(seconds), int(peak_kib) / 1024
 
 
 def timed(step: Callable[[], Any]) -> tuple[float, Any]:
