@@ -30,12 +30,15 @@ transaction (a failure still leaves nothing behind).
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, Table
+from sqlalchemy import Connection, Table, event
 from sqlalchemy.exc import DBAPIError
 
 #: Keys looked up per query (SQLite's limit on bound parameters is far above it).
@@ -110,6 +113,18 @@ class Statements:
 
     def __post_init__(self) -> None:
         self.postgres = self.conn.dialect.name == "postgresql"
+        self._behind: CopyBehind | None = None
+
+    def copy_behind(self) -> None:
+        """From now on, let each COPY of record rows run behind (`CopyBehind`)."""
+        if self.postgres and self._behind is None:
+            self._behind = CopyBehind(self.conn)
+
+    def stop_behind(self) -> None:
+        """Stop running COPYs behind, once the last one has ended (raising its error)."""
+        behind, self._behind = self._behind, None
+        if behind is not None:
+            behind.close()
 
     def _marks(self, count: int) -> str:
         return ", ".join(["%s" if self.postgres else "?"] * count)
@@ -206,7 +221,9 @@ class Statements:
             self.conn.exec_driver_sql(sql, rows)
             return
         way = self._insert_ways.get(table.name) or self._insert_way(table)
-        if way == "copy":
+        if way == "copy" and self._behind is not None:
+            self._behind.submit(self._copy, f'"{table.name}" ({names})', rows)
+        elif way == "copy":
             self._copy(f'"{table.name}" ({names})', rows)
         elif way == "staged":
             stage = f"peerreport_stage_{table.name}"
@@ -249,3 +266,54 @@ class Statements:
                     copy.write_row(row)
         except dbapi_error as exc:
             raise DBAPIError.instance(statement, None, exc, dbapi_error) from exc
+
+
+class CopyBehind:
+    """COPYs that run on a thread while the caller reads its next batch.
+
+    A COPY's last step waits for the server to store every row (indexes, the foreign
+    key): a third of a million-row import into PostgreSQL was that wait, with the
+    client idle. Here a thread runs each COPY, one at a time, and any other use of
+    the connection first waits for it to end: SQLAlchemy's `before_cursor_execute`,
+    `commit` and `rollback` events on the connection. A failed COPY's error is raised
+    there (before the next statement or the commit), so the transaction still ends
+    in a rollback and leaves nothing behind.
+    """
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="peerreport-copy")
+        self._pending: Future[None] | None = None
+        event.listen(conn, "before_cursor_execute", self._before)
+        event.listen(conn, "commit", self._before)
+        event.listen(conn, "rollback", self._quiet)
+
+    def submit(self, copy: Callable[..., None], *args: Any) -> None:
+        self.wait()
+        context = contextvars.copy_context()
+        self._pending = self._pool.submit(context.run, copy, *args)
+
+    def wait(self) -> None:
+        """Wait for the COPY running, raising its error."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+
+    def close(self) -> None:
+        """Wait for the COPY running (raising its error: a COPY that failed must not be
+        followed by a commit), then stop the thread and the connection's waits."""
+        try:
+            self.wait()
+        finally:
+            event.remove(self.conn, "before_cursor_execute", self._before)
+            event.remove(self.conn, "commit", self._before)
+            event.remove(self.conn, "rollback", self._quiet)
+            self._pool.shutdown(wait=True)
+
+    def _before(self, *_: Any) -> None:
+        self.wait()
+
+    def _quiet(self, *_: Any) -> None:
+        """Before a rollback: let the COPY end (its error, if any, is why we roll back)."""
+        with contextlib.suppress(Exception):
+            self.wait()
