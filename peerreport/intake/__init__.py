@@ -10,7 +10,8 @@ from pathlib import Path
 
 from peerreport.errors import InputFileError
 from peerreport.intake.dates import DateOrder
-from peerreport.intake.importer import ImportReport, ImportSettings, import_files
+from peerreport.intake.importer import import_files
+from peerreport.intake.reports import ImportReport, ImportSettings
 from peerreport.intake.rows import RowReader
 from peerreport.intake.sources import open_tables
 from peerreport.records.models import Record

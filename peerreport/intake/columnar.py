@@ -97,6 +97,68 @@ class Accepted:
         return self._outcome
 
 
+class AcceptedBatch:
+    """Consecutive valid rows of one batch: their records' field values a column at a time.
+
+    `columns[name]` holds each row's value of field `name`, exactly as the rows' `Accepted`
+    would (`rows()` makes those, for a caller that must treat some row on its own).
+    """
+
+    __slots__ = ("_raws", "_reader", "columns", "member_tokens", "numbers")
+
+    def __init__(
+        self,
+        numbers: list[int],
+        columns: dict[str, list[Any]],
+        member_tokens: list[Sequence[str]],
+        reader: RowReader,
+        raws: list[RawRow],
+    ) -> None:
+        self.numbers = numbers
+        self.columns = columns
+        self.member_tokens = member_tokens
+        self._reader = reader
+        self._raws = raws
+
+    def __len__(self) -> int:
+        return len(self.numbers)
+
+    def part(self, start: int, stop: int) -> AcceptedBatch:
+        """Rows `start` to `stop` (itself when that is every row)."""
+        if start == 0 and stop >= len(self.numbers):
+            return self
+        columns = {name: values[start:stop] for name, values in self.columns.items()}
+        return AcceptedBatch(
+            self.numbers[start:stop],
+            columns,
+            self.member_tokens[start:stop],
+            self._reader,
+            self._raws[start:stop],
+        )
+
+    def rows(self) -> list[Accepted]:
+        """The rows one by one."""
+        names = list(self.columns)
+        values = zip(*self.columns.values(), strict=True)
+        return [
+            Accepted(number, dict(zip(names, row, strict=True)), tokens, source=(self._reader, raw))
+            for number, row, tokens, raw in zip(
+                self.numbers, values, self.member_tokens, self._raws, strict=True
+            )
+        ]
+
+
+def record_columns_of(record_type: str, columns: dict[str, list[Any]]) -> dict[str, list[Any]]:
+    """`record_values_of` a column at a time (without `org`): the columns, completed in place."""
+    if record_type != "activities" and "programme" in columns:
+        columns["programme"] = ["" if v is None else v for v in columns["programme"]]
+    if record_type == "breakdowns":
+        for name in KEY_BLANKS:
+            if name in columns:
+                columns[name] = ["" if v is None else v for v in columns[name]]
+    return columns
+
+
 def record_values_of(org: str, record_type: str, fields: dict[str, Any]) -> dict[str, Any]:
     """`store.records.record_values` of a record, from its fields (`Accepted.fields`): the
     dict `fields` itself, completed in place (a copy a row cost more than the digest's
@@ -125,6 +187,9 @@ def _period_ok(fields: dict[str, Any]) -> bool:
     return period_problem(fields) is None
 
 
+#: The record types whose checks across fields write into the fields (a breakdown's category
+#: codes and the order of its two dimensions).
+_WRITING_CHECKS = frozenset({"breakdowns"})
 _CROSS_CHECKS: dict[str, tuple[tuple[str, ...], Callable[[dict[str, Any]], bool]]] = {
     "activities": (("_first_time_within_attendance",), _activity_ok),
     "breakdowns": (("_category_in_dimension",), _breakdown_ok),
@@ -266,12 +331,15 @@ class ColumnarReader:
         self.checks = [FieldCheck(reader, name, key) for key, name in plan.fields.items()]
         self.names = [n for n in reader.model.model_fields if n != "member_tokens"]
         self.cross = _CROSS_CHECKS[reader.record_type][1]
+        self.writing = reader.record_type in _WRITING_CHECKS
         self.fast = not slow and fast_model(reader.record_type) and not plan.column_problems
         self._positions = {c.key: c.index - 1 for c in self.table.columns}
         self._headingless = [c for c in self.table.columns if not c.heading]
 
-    def rows(self) -> Iterator[RowOutcome | Accepted]:
-        """Every row of the table with data, in order: accepted, or the row reader's outcome."""
+    def rows(self) -> Iterator[RowOutcome | Accepted | AcceptedBatch]:
+        """Every row of the table with data, in order: accepted, or the row reader's outcome;
+        a batch whose rows are all accepted (and needed nothing row by row) as one
+        `AcceptedBatch`."""
         if not self.fast:
             for number, row in self.table.rows:
                 yield self._read(number, row)
@@ -302,7 +370,9 @@ class ColumnarReader:
                 return
             yield numbers, rows
 
-    def _batch(self, numbers: list[int], raws: list[RawRow]) -> Iterator[RowOutcome | Accepted]:
+    def _batch(
+        self, numbers: list[int], raws: list[RawRow]
+    ) -> Iterator[RowOutcome | Accepted | AcceptedBatch]:
         keyed = isinstance(raws[0], dict)
         slow = self._unusual_rows(raws, keyed)
         self._note_headingless(raws, keyed)
@@ -340,10 +410,17 @@ class ColumnarReader:
                     if type(raw) is str and raw in texts:
                         ambiguous.setdefault(position, []).append((check.key, texts[raw]))
         names, cross, ids = self.names, self.cross, reader.ids
+        start = 0
+        if not slow and ids is None:
+            whole, start = self._whole(numbers, raws, columns, tokens, ambiguous)
+            if whole is not None:
+                yield whole
+            if start == len(raws):
+                return
         row_of = self.table.row_of
         # Fields without a column repeat their default; the batch's lists end the rows.
-        rows = zip(*columns, strict=False)
-        for position, row_values in zip(range(len(raws)), rows, strict=False):
+        rows = itertools.islice(zip(*columns, strict=False), start, None)
+        for position, row_values in zip(range(start, len(raws)), rows, strict=False):
             number = numbers[position]
             if position in slow:
                 yield self._read(number, row_of(raws[position]))
@@ -358,6 +435,42 @@ class ColumnarReader:
                 fields["activity_id"] = ids.made_for(fields)
             member_tokens: Sequence[str] = row_values[-1] if tokens else ()
             yield Accepted(number, fields, member_tokens, source=(reader, raws[position]))
+
+    def _whole(
+        self,
+        numbers: list[int],
+        raws: list[RawRow],
+        columns: list[Any],
+        tokens: bool,
+        ambiguous: dict[int, list[tuple[str, str]]],
+    ) -> tuple[AcceptedBatch | None, int]:
+        """The batch's first rows as one `AcceptedBatch`, and where the rows to read one by
+        one begin: all of them when some row fails a check across fields, the first row
+        whose dates read either way and the file has shown are wrong (`_dates_read`,
+        told in file order as the row-by-row loop tells it), else none. The same dicts
+        as the row-by-row loop are checked; checks that write into them are read back."""
+        count = len(numbers)
+        listed = [c if isinstance(c, list) else [next(c)] * count for c in columns]
+        by_name = dict(zip(self.names, listed, strict=False))  # member_tokens is last
+        dicts = [
+            dict(zip(self.names, row, strict=False)) for row in zip(*by_name.values(), strict=True)
+        ]
+        if not all(map(self.cross, dicts)):
+            return None, 0
+        cut = count
+        for position in sorted(ambiguous):
+            if not self._dates_read(ambiguous[position], numbers[position]):
+                cut = position
+                break
+        if not cut:
+            return None, 0
+        if self.writing:
+            by_name = {name: [d[name] for d in dicts] for name in self.names}
+        member_tokens = listed[-1] if tokens else [()] * count
+        if cut < count:
+            by_name = {name: values[:cut] for name, values in by_name.items()}
+            numbers, raws, member_tokens = numbers[:cut], raws[:cut], member_tokens[:cut]
+        return AcceptedBatch(numbers, by_name, member_tokens, self.reader, raws), cut
 
     def _dates_read(self, found: list[tuple[str, str]], number: int) -> bool:
         """Tell the file's DateOrder of the row's dates that read either way; False when they

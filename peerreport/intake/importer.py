@@ -14,22 +14,33 @@ unless `drop_forbidden` asks for such columns to be discarded unread.
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
-import json
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+import itertools
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Engine, select, update
 
 from peerreport.findings import Finding, Location
 from peerreport.findings_catalogue import finding
-from peerreport.intake.columnar import Accepted, ColumnarReader, record_values_of
+from peerreport.intake.collector import fewer_collections
+from peerreport.intake.columnar import (
+    Accepted,
+    AcceptedBatch,
+    ColumnarReader,
+    record_columns_of,
+    record_values_of,
+)
 from peerreport.intake.dates import DateOrder, Place, survey
-from peerreport.intake.limits import InputLimits, InputRefused
+from peerreport.intake.limits import InputRefused
 from peerreport.intake.rejects import RejectsFile
+from peerreport.intake.reports import (
+    FileReport,
+    ImportReport,
+    ImportSettings,
+    finish_run,
+    start_run,
+)
 from peerreport.intake.rows import RowOutcome, RowReader
 from peerreport.intake.seen import SeenKeys
 from peerreport.intake.sources import Table, open_tables
@@ -44,112 +55,9 @@ from peerreport.store.records import (
     refresh_statistics,
 )
 from peerreport.store.schema import import_run
-from peerreport.workspace import Workspace
 
 BATCH_SIZE = 1000
-MAX_PROBLEMS_KEPT = 1000  # beyond this, problems are counted, not kept
 TYPE_ORDER = {"activities": 0, "breakdowns": 1, "workforce": 2, "feedback": 3}
-
-
-@dataclass
-class FileReport:
-    """What happened to one input file."""
-
-    path: Path
-    counts: ImportCounts = field(default_factory=ImportCounts)
-    problems: list[Finding] = field(default_factory=list)
-    problem_count: int = 0
-    notices: list[str] = field(default_factory=list)
-    rejects_paths: list[Path] = field(default_factory=list)
-    #: Refused as a whole (past a limit, UTF-16): nothing of the import is stored,
-    #: even with skip_invalid.
-    refused: bool = False
-
-    @property
-    def rejects_path(self) -> Path | None:
-        """The (first) rejects file, if rows were rejected."""
-        return self.rejects_paths[0] if self.rejects_paths else None
-
-    def add_problem(self, finding: Finding) -> None:
-        """Keep a problem (up to a cap; the count is always exact)."""
-        self.problem_count += 1
-        if len(self.problems) < MAX_PROBLEMS_KEPT:
-            self.problems.append(finding)
-
-
-@dataclass
-class ImportReport:
-    """What an import did, file by file."""
-
-    files: list[FileReport]
-    stored: bool
-    skip_invalid: bool
-    revision: int | None = None  # the revision of the records this import made, if any
-
-    @property
-    def counts(self) -> ImportCounts:
-        """Totals over all files."""
-        total = ImportCounts()
-        for report in self.files:
-            total += report.counts
-        return total
-
-    @property
-    def problem_count(self) -> int:
-        """How many problems were found in all files."""
-        return sum(f.problem_count for f in self.files)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON shape of the report."""
-        return {
-            "stored": self.stored,
-            "skip_invalid": self.skip_invalid,
-            "revision": self.revision,
-            "totals": vars(self.counts),
-            "files": [
-                {
-                    "file": str(f.path),
-                    **vars(f.counts),
-                    "problem_count": f.problem_count,
-                    "problems": [p.to_dict() for p in f.problems],
-                    "notices": f.notices,
-                    "rejects_file": str(f.rejects_path) if f.rejects_path else None,
-                    "rejects_files": [str(p) for p in f.rejects_paths],
-                }
-                for f in self.files
-            ],
-        }
-
-
-@dataclass(frozen=True)
-class ImportSettings:
-    """Who is importing and how."""
-
-    org: str
-    org_name: str
-    date_order: str = "day-first"
-    token_secret: bytes | None = None
-    skip_invalid: bool = False
-    record_type: str | None = None
-    drop_forbidden: bool = False  # discard forbidden columns unread instead of refusing the file
-    # Store the activities' notes? The workspace says no unless `keep_notes = true`
-    # (the CLI passes it); code that imports without a workspace keeps them.
-    keep_notes: bool = True
-    # How much of a file is read before it is refused (peerreport.intake.limits).
-    limits: InputLimits = field(default_factory=InputLimits)
-
-    @classmethod
-    def for_workspace(cls, workspace: Workspace, **options: Any) -> ImportSettings:
-        """The settings of `workspace` (its organisation, date order, secret, notes), plus
-        the caller's `options` (skip_invalid, record_type, drop_forbidden)."""
-        return cls(
-            org=workspace.provider_code,
-            org_name=workspace.organisation_name,
-            date_order=workspace.date_order,
-            token_secret=workspace.token_secret(),
-            keep_notes=workspace.keep_notes,
-            **options,
-        )
 
 
 NOTES_NOT_STORED = (
@@ -172,54 +80,6 @@ def _key_hash(record_type: str, natural_key: tuple[str, ...], fields: dict[str, 
 
 
 _MASK64 = (1 << 64) - 1
-
-
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-MAX_PROBLEMS_STORED = 200  # an import's log keeps its first problems, values masked
-
-
-def _start_run(conn: Connection, org: str, path: Path) -> int:
-    result = conn.execute(
-        insert(import_run).values(
-            org=org,
-            file_name=path.name,
-            file_sha256=_file_sha256(path) if path.is_file() else "",
-            finished_at=dt.datetime.now(dt.UTC).replace(microsecond=0),
-            added=0,
-            updated=0,
-            unchanged=0,
-            rejected=0,
-            status="running",
-        )
-    )
-    assert result.inserted_primary_key is not None
-    return int(result.inserted_primary_key[0])
-
-
-def _finish_run(conn: Connection, run_id: int, report: FileReport, status: str) -> None:
-    problems = [p.to_dict() for p in report.problems[:MAX_PROBLEMS_STORED]]
-    counts = report.counts
-    conn.execute(
-        update(import_run)
-        .where(import_run.c.id == run_id)
-        .values(
-            finished_at=dt.datetime.now(dt.UTC).replace(microsecond=0),
-            added=counts.added if status == "stored" else 0,
-            updated=counts.updated if status == "stored" else 0,
-            unchanged=counts.unchanged if status == "stored" else 0,
-            rejected=counts.rejected,
-            status=status,
-            problem_count=report.problem_count,
-            problems=json.dumps(problems, ensure_ascii=False) if problems else None,
-        )
-    )
 
 
 def _withdrawn_notice(keys: list[str]) -> str:
@@ -255,6 +115,10 @@ class Importer:
 
     def run(self, paths: list[Path]) -> ImportReport:
         """Import every file; commit only if allowed (no problems, or skip_invalid)."""
+        with fewer_collections():
+            return self._run(paths)
+
+    def _run(self, paths: list[Path]) -> ImportReport:
         reports: list[FileReport] = []
         rejects: list[tuple[FileReport, RejectsFile]] = []
         seen = SeenKeys()  # natural keys of this import, across its files (bounded memory)
@@ -278,7 +142,7 @@ class Importer:
                     if sink:
                         rejects.append((report, sink))
                     before = ImportCounts(**vars(writer.counts))
-                    run_id = _start_run(conn, self.settings.org, path)
+                    run_id = start_run(conn, self.settings.org, path)
                     runs.append(run_id)
                     self._import_file(path, writer, report, sink, seen, run_id)
                     for name in ("added", "updated", "unchanged"):
@@ -290,7 +154,7 @@ class Importer:
                     if writer.withdrawn:
                         report.notices.append(_withdrawn_notice(writer.withdrawn))
                         writer.withdrawn = []
-                    _finish_run(conn, run_id, report, "stored")
+                    finish_run(conn, run_id, report, "stored")
                 failed = any(r.problem_count for r in reports)
                 refused = any(r.refused for r in reports)
                 if refused or (failed and not self.settings.skip_invalid):
@@ -339,8 +203,8 @@ class Importer:
         with self.engine.begin() as conn:
             ensure_organisation(conn, self.settings.org, self.settings.org_name)
             for report in reports:
-                run_id = _start_run(conn, self.settings.org, report.path)
-                _finish_run(conn, run_id, report, "refused")
+                run_id = start_run(conn, self.settings.org, report.path)
+                finish_run(conn, run_id, report, "refused")
 
     def _import_file(
         self,
@@ -465,39 +329,69 @@ class Importer:
         table = reader.table
         record_type = reader.record_type
         natural_key = reader.model.natural_key
-        batch: list[Accepted] = []
+        # Rows to write, and whole batches (or parts of them), in file order; written every
+        # BATCH_SIZE rows (`_flush`, which finds the breakdowns of missing activities).
+        batch: list[Accepted | AcceptedBatch] = []
+        waiting = 0  # rows in `batch`
         notes_dropped = False
+        drop_notes = record_type == "activities" and not self.settings.keep_notes
         for read in ColumnarReader(reader, slow=self.slow_path).rows():
-            if isinstance(read, RowOutcome):  # a row the row reader did not accept
-                if read.rejected:
-                    self._reject(table, read, read.problems, report, sink)
-                continue  # or nothing left to read in the row (a rejects file's reason alone)
-            fields = read.fields
-            if fields.get("notes") and record_type == "activities" and not self.settings.keep_notes:
-                fields["notes"] = None
-                if not notes_dropped:  # one notice, however many notes
-                    report.notices.append(f"{table.where}: {NOTES_NOT_STORED}")
-                    notes_dropped = True
-            key = _key_hash(record_type, natural_key, fields)
-            if key in seen:
-                outcome = read.outcome()
-                outcome.problems.append(
-                    finding(
-                        "IMP-040",
-                        duplicate_message(natural_key, fields, reader.plan.generated_ids),
-                        "Each record has one row; delete or renumber the repeated row.",
-                        Location(file=table.where, row=read.row),
-                    )
-                )
-                self._reject(table, outcome, outcome.problems, report, sink)
-                continue
-            seen.add(key)
-            if record_type == "breakdowns" and fields["activity_id"] in self.rejected_ids:
-                self._hold_back(table, fields["activity_id"], read.outcome(), report, sink)
+            reads: Iterable[RowOutcome | Accepted]
+            if isinstance(read, AcceptedBatch):
+                notes = read.columns.get("notes")
+                if drop_notes and notes is not None and any(notes):
+                    read.columns["notes"] = [None] * len(read)
+                    if not notes_dropped:  # one notice, however many notes
+                        report.notices.append(f"{table.where}: {NOTES_NOT_STORED}")
+                        notes_dropped = True
+                if self._take_whole(read, reader, seen):
+                    # Flushed where row by row would flush: after every BATCH_SIZE rows.
+                    start = 0
+                    while start < len(read):
+                        part = read.part(start, start + BATCH_SIZE - waiting)
+                        batch.append(part)
+                        waiting += len(part)
+                        start += len(part)
+                        if waiting >= BATCH_SIZE:
+                            self._flush(reader, writer, batch, report, sink, run_id)
+                            waiting = 0
+                    continue
+                reads = read.rows()  # some row needs a word of its own
             else:
-                batch.append(read)
-            if len(batch) >= BATCH_SIZE:
-                self._flush(reader, writer, batch, report, sink, run_id)
+                reads = (read,)
+            for read in reads:
+                if isinstance(read, RowOutcome):  # a row the row reader did not accept
+                    if read.rejected:
+                        self._reject(table, read, read.problems, report, sink)
+                    continue  # or nothing left to read in the row (a rejects file's reason alone)
+                fields = read.fields
+                if drop_notes and fields.get("notes"):
+                    fields["notes"] = None
+                    if not notes_dropped:  # one notice, however many notes
+                        report.notices.append(f"{table.where}: {NOTES_NOT_STORED}")
+                        notes_dropped = True
+                key = _key_hash(record_type, natural_key, fields)
+                if key in seen:
+                    outcome = read.outcome()
+                    outcome.problems.append(
+                        finding(
+                            "IMP-040",
+                            duplicate_message(natural_key, fields, reader.plan.generated_ids),
+                            "Each record has one row; delete or renumber the repeated row.",
+                            Location(file=table.where, row=read.row),
+                        )
+                    )
+                    self._reject(table, outcome, outcome.problems, report, sink)
+                    continue
+                seen.add(key)
+                if record_type == "breakdowns" and fields["activity_id"] in self.rejected_ids:
+                    self._hold_back(table, fields["activity_id"], read.outcome(), report, sink)
+                else:
+                    batch.append(read)
+                    waiting += 1
+                if waiting >= BATCH_SIZE:
+                    self._flush(reader, writer, batch, report, sink, run_id)
+                    waiting = 0
         self._flush(reader, writer, batch, report, sink, run_id)
         if self.held_back:
             rows = self.held_back
@@ -514,48 +408,109 @@ class Importer:
         self,
         reader: RowReader,
         writer: RecordWriter,
-        batch: list[Accepted],
+        batch: list[Accepted | AcceptedBatch],
         report: FileReport,
         sink: RejectsFile | None,
         run_id: int,
     ) -> None:
+        """Write the rows and whole batches waiting, in order (a breakdown whose activity is
+        missing is rejected: IMP-041), and empty `batch`."""
         if not batch:
             return
         table = reader.table
         record_type = table.record_type
         assert record_type is not None
         if record_type == "breakdowns":
-            missing = writer.missing_activities(a.fields["activity_id"] for a in batch)
-            kept = []
-            for accepted in batch:
-                activity_id = accepted.fields["activity_id"]
-                if activity_id in missing:
-                    outcome = accepted.outcome()
-                    problem = finding(
-                        "IMP-041",
-                        f'there is no activity "{activity_id}" to break down',
-                        "Import the activity first (or in the same workbook), or correct the id.",
-                        Location(
-                            file=table.where,
-                            row=outcome.row,
-                            column=outcome.columns.get("activity_id", "activity_id"),
-                        ),
-                    )
-                    self._reject(table, outcome, [reader.placed(problem)], report, sink)
-                else:
-                    kept.append(accepted)
-            batch[:] = kept
+            missing = writer.missing_activities(
+                itertools.chain.from_iterable(
+                    w.columns["activity_id"]
+                    if isinstance(w, AcceptedBatch)
+                    else [w.fields["activity_id"]]
+                    for w in batch
+                )
+            )
+            if missing:
+                self._reject_missing(reader, batch, missing, report, sink)
         org = self.settings.org
         tokens = record_type == "activities"
-        writer.write_values(
-            record_type,
-            [record_values_of(org, record_type, a.fields) for a in batch],
-            [writer.hash_tokens(a.member_tokens) if tokens else [] for a in batch],
-            [Source(run_id, table.sheet, a.row) for a in batch],
-        )
+        source = Source(run_id, table.sheet)
+        written = 0
+        for whole, waiting in itertools.groupby(batch, key=lambda w: isinstance(w, AcceptedBatch)):
+            if whole:
+                for part in waiting:
+                    assert isinstance(part, AcceptedBatch)
+                    hashed = [writer.hash_tokens(t) for t in part.member_tokens] if tokens else []
+                    columns = record_columns_of(record_type, part.columns)
+                    writer.write_columns(record_type, columns, hashed, source, part.numbers)
+                    written += len(part)
+                continue
+            rows = [a for a in waiting if isinstance(a, Accepted)]
+            writer.write_values(
+                record_type,
+                [record_values_of(org, record_type, a.fields) for a in rows],
+                [writer.hash_tokens(a.member_tokens) if tokens else [] for a in rows],
+                [Source(run_id, table.sheet, a.row) for a in rows],
+            )
+            written += len(rows)
         if self.progress:
-            self.progress(len(batch))
+            self.progress(written)
         batch.clear()
+
+    def _reject_missing(
+        self,
+        reader: RowReader,
+        batch: list[Accepted | AcceptedBatch],
+        missing: set[str],
+        report: FileReport,
+        sink: RejectsFile | None,
+    ) -> None:
+        """Reject the breakdowns of `batch` whose activity is missing (IMP-041), in row order;
+        a whole batch holding one is taken row by row."""
+        table = reader.table
+        kept: list[Accepted | AcceptedBatch] = []
+        for waiting in batch:
+            if isinstance(waiting, AcceptedBatch):
+                if missing.isdisjoint(waiting.columns["activity_id"]):
+                    kept.append(waiting)
+                    continue
+                rows: list[Accepted] = waiting.rows()
+            else:
+                rows = [waiting]
+            for accepted in rows:
+                activity_id = accepted.fields["activity_id"]
+                if activity_id not in missing:
+                    kept.append(accepted)
+                    continue
+                outcome = accepted.outcome()
+                problem = finding(
+                    "IMP-041",
+                    f'there is no activity "{activity_id}" to break down',
+                    "Import the activity first (or in the same workbook), or correct the id.",
+                    Location(
+                        file=table.where,
+                        row=outcome.row,
+                        column=outcome.columns.get("activity_id", "activity_id"),
+                    ),
+                )
+                self._reject(table, outcome, [reader.placed(problem)], report, sink)
+        batch[:] = kept
+
+    def _take_whole(self, whole: AcceptedBatch, reader: RowReader, seen: set[int]) -> bool:
+        """Whether a batch of valid rows can be written whole: none of its records was given
+        before, in it or earlier in the import (IMP-040), and no breakdown in it is of a
+        rejected activity. Then its records are remembered as given; otherwise nothing is,
+        and the caller takes the rows one by one, which says what each needs."""
+        record_type = reader.record_type
+        columns = whole.columns
+        natural = [columns[name] for name in reader.model.natural_key]
+        keys = [hash((record_type, *values)) & _MASK64 for values in zip(*natural, strict=True)]
+        if len(set(keys)) < len(keys) or any(key in seen for key in keys):
+            return False
+        if record_type == "breakdowns" and not self.rejected_ids.isdisjoint(columns["activity_id"]):
+            return False
+        for key in keys:
+            seen.add(key)
+        return True
 
     def _hold_back(
         self,

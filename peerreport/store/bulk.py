@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from operator import itemgetter
@@ -81,6 +81,17 @@ class Columns:
         for index, process in self.processors:
             columns[index] = tuple(map(_Processed(process).__getitem__, columns[index]))
         return list(zip(*columns, strict=True))
+
+    def tuples_of_columns(
+        self, columns: Mapping[str, Sequence[Any]], count: int
+    ) -> list[tuple[Any, ...]]:
+        """`tuples` of `count` rows given a column at a time (a missing column is NULL)."""
+        if not count:
+            return []
+        listed: list[Sequence[Any]] = [columns.get(n) or [None] * count for n in self.names]
+        for index, process in self.processors:
+            listed[index] = list(map(_Processed(process).__getitem__, listed[index]))
+        return list(zip(*listed, strict=True))
 
     def bind_key(self, key: Sequence[Any]) -> tuple[Any, ...]:
         """One key's values as bound (and as the database gives them back on the driver)."""

@@ -156,3 +156,61 @@ def content_digests(
         tail = ",".join(map(encode_basestring, sorted(listed))) if listed else ""
         digests.append(sha256(text + (tail + "]]").encode("utf-8")).hexdigest()[:32])
     return digests
+
+
+def content_digests_of_columns(
+    columns: Mapping[str, Sequence[Any]], tokens: Sequence[Sequence[str]] = ()
+) -> list[str]:
+    """`content_digests` of the rows whose values are `columns` (name: the rows' values),
+    byte for byte, without a dict a row: each row's values are taken in key order straight
+    from the columns and put in a positional template, one per set of left-out optional
+    columns (worked out a column at a time). Any batch `content_digests` would not template
+    (a value of another type, a key that is no identifier) goes to it as rows."""
+    keys = sorted(columns)
+    listed = [columns[k] for k in keys]
+    count = len(listed[0]) if listed else 0
+    if not count:
+        return []
+    if not all(k.isidentifier() for k in keys) or not (
+        set(map(type, chain.from_iterable(listed))) <= _PLAIN_TYPES
+    ):
+        return content_digests(
+            [dict(zip(keys, values, strict=True)) for values in zip(*listed, strict=True)], tokens
+        )
+    optional = [(i, keys[i] in KEY_BLANKS) for i, k in enumerate(keys) if k in _ABSENT]
+    # Which optional columns each row leaves out, a column at a time.
+    flags = [
+        [v is None or v == "" for v in listed[i]] if blank else [v is None for v in listed[i]]
+        for i, blank in optional
+    ]
+    signatures: list[tuple[bool, ...]] = list(zip(*flags, strict=True)) if flags else [()] * count
+    templates: dict[tuple[bool, ...], tuple[str, Any, int]] = {}
+    for signature in set(signatures):
+        left_out = {i for (i, _), absent in zip(optional, signature, strict=True) if absent}
+        kept = [i for i in range(len(keys)) if i not in left_out]
+        text = "[[" + ",".join(f'["{keys[i]}","%s"]' for i in kept) + "],["
+        pick = (
+            itemgetter(*kept) if len(kept) > 1 else (lambda row, k=kept: tuple(row[i] for i in k))
+        )
+        templates[signature] = (text, pick, 4 * len(kept))
+    texts: list[bytes] = []
+    quotes: list[int] = []
+    for values, signature in zip(zip(*listed, strict=True), signatures, strict=True):
+        text, pick, quoted = templates[signature]
+        texts.append((text % pick(values)).encode("utf-8"))
+        quotes.append(quoted)
+    if not _plain(b"".join(texts), sum(quotes)):
+        for index, (text_, quoted) in enumerate(zip(texts, quotes, strict=True)):
+            if not _plain(text_, quoted):
+                texts[index] = b""  # left to content_digest
+    held = list(tokens[:count]) + [()] * (count - len(tokens))
+    sha256 = hashlib.sha256
+    digests: list[str] = []
+    for index, (text_, listed_tokens) in enumerate(zip(texts, held, strict=True)):
+        if not text_:
+            row = {k: column[index] for k, column in zip(keys, listed, strict=True)}
+            digests.append(content_digest(row, listed_tokens))
+            continue
+        tail = ",".join(map(encode_basestring, sorted(listed_tokens))) if listed_tokens else ""
+        digests.append(sha256(text_ + (tail + "]]").encode("utf-8")).hexdigest()[:32])
+    return digests

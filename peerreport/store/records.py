@@ -31,7 +31,7 @@ from peerreport.store.bulk import Columns, Statements
 from peerreport.store.digests import ADDED_COLUMNS as ADDED_COLUMNS
 from peerreport.store.digests import KEY_BLANKS as KEY_BLANKS
 from peerreport.store.digests import content_digest as content_digest
-from peerreport.store.digests import content_digests
+from peerreport.store.digests import content_digests, content_digests_of_columns
 from peerreport.store.revisions import RevisionMaker
 from peerreport.store.schema import (
     RECORD_TABLES,
@@ -299,6 +299,61 @@ class RecordWriter:
         self.counts.added += len(new)
         self.counts.updated += len(changed)
         self.counts.unchanged += len(rows) - len(new) - len(changed)
+
+    def write_columns(
+        self,
+        record_type: str,
+        columns: dict[str, list[Any]],
+        tokens: Sequence[list[str]],
+        source: Source,
+        rows: list[int],
+    ) -> None:
+        """`write_values` for records given a column at a time: `columns[name]` holds every
+        record's value of field `name` (what `record_values` gives, `org` left out), the
+        i-th record came from row `rows[i]` of `source`'s sheet, and `tokens[i]` are its
+        member tokens, hashed and sorted.
+
+        An organisation's first import of a table (`_none_stored`) is written without a dict
+        a row: digests, tally and bound tuples are made from the columns. Otherwise the
+        records may exist already, and the rows go through `write_values`.
+        """
+        count = len(rows)
+        if not count:
+            return
+        columns = dict(columns)
+        columns["org"] = [self.org] * count
+        if not self._none_stored(record_type):
+            names = list(columns)
+            values = [
+                dict(zip(names, row, strict=True)) for row in zip(*columns.values(), strict=True)
+            ]
+            sources = [Source(source.import_id, source.sheet, row) for row in rows]
+            self.write_values(record_type, values, tokens, sources)
+            return
+        table = RECORD_TABLES[record_type]
+        digests = content_digests_of_columns(columns, tokens)
+        revision = self.revision()
+        named = self._key_columns(record_type).names[1:]
+        keys = zip(*[columns[n] for n in named], strict=True)
+        self.revision.tally.add_many(table.name, zip(keys, digests, strict=True))
+        columns["digest"] = digests
+        columns["valid_from"] = [revision] * count
+        columns["source_import"] = [source.import_id] * count
+        columns["source_sheet"] = [source.sheet] * count
+        columns["source_row"] = rows
+        table_columns = self._columns(record_type)
+        self.statements.insert(
+            table, table_columns, table_columns.tuples_of_columns(columns, count)
+        )
+        if record_type == "activities":
+            token_rows = [
+                (self.org, activity_id, revision, h)
+                for activity_id, hashed in zip(columns["activity_id"], tokens, strict=False)
+                for h in hashed
+            ]
+            if token_rows:
+                self.statements.insert(member_token, self._columns("tokens"), token_rows)
+        self.counts.added += count
 
     def _none_stored(self, record_type: str) -> bool:
         """With `keys_once`: did the organisation have no version at all (current or closed)

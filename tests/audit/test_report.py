@@ -100,7 +100,7 @@ def timeline(monkeypatch: pytest.MonkeyPatch) -> None:
 
     clock = types.SimpleNamespace(**{n: getattr(dt, n) for n in dir(dt) if n[0] != "_"})
     clock.datetime = Ticking
-    for name in ("peerreport.intake.importer", "peerreport.ledger.submit"):
+    for name in ("peerreport.intake.reports", "peerreport.ledger.submit"):
         monkeypatch.setattr(importlib.import_module(name), "dt", clock)
 
 

@@ -17,7 +17,13 @@ from hypothesis import strategies as st
 from openpyxl import Workbook
 
 from peerreport.intake import columnar
-from peerreport.intake.columnar import Accepted, ColumnarReader, fast_model, record_values_of
+from peerreport.intake.columnar import (
+    Accepted,
+    AcceptedBatch,
+    ColumnarReader,
+    fast_model,
+    record_values_of,
+)
 from peerreport.intake.dates import DateOrder
 from peerreport.intake.headings import field_kinds, required_fields
 from peerreport.intake.rows import RowOutcome, RowReader
@@ -217,7 +223,11 @@ def _read(path: Path, record_type: str, *, slow: bool) -> tuple[list[Any], dict[
     with open_tables(path, record_type) as found:
         table = found[0]
         reader = RowReader(table, record_type, "day-first", dates)
-        results = list(ColumnarReader(reader, slow=slow).rows())
+        results = [
+            row
+            for read in ColumnarReader(reader, slow=slow).rows()
+            for row in (read.rows() if isinstance(read, AcceptedBatch) else [read])
+        ]
         state = {
             "late": [f.to_dict() for f in dates.late_findings()],
             "telling": dates.telling,

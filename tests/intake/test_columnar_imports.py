@@ -16,9 +16,11 @@ import pytest
 from sqlalchemy import Engine, select
 
 from peerreport.intake import columnar
-from peerreport.intake.importer import Importer, ImportReport
+from peerreport.intake.importer import NOTES_NOT_STORED, Importer
 from peerreport.intake.limits import InputLimits
+from peerreport.intake.reports import ImportReport
 from peerreport.store.database import open_engine, upgrade
+from peerreport.store.records import RecordWriter
 from peerreport.store.schema import RECORD_TABLES, import_run, member_token
 from peerreport.workspace import Workspace
 from tests.conftest import empty_database
@@ -225,3 +227,88 @@ def test_a_csv_without_ids_makes_the_same_ids(
     _compare(engine, backend, db_url, tmp_path, [path], skip_invalid=True)
     with path.open(encoding="utf-8") as handle:
         assert next(csv.reader(handle))[0] == "Date"
+
+
+# Batches of three rows whose cells are all valid, so each comes as one `AcceptedBatch`, and
+# each trips one of the checks the importer makes of a whole batch, or of its rows later.
+CLEAN_BATCHES = [
+    ["activity_id", "date", "kind", "attendance", "notes", "member_tokens"],
+    ["B1", "04/05/2026", "group", "4", "", ""],  # reads either way in a month-first file
+    ["B2", "14/08/2026", "group", "5", "", "m1;m2"],
+    ["B3", "15/08/2026", "drop in", "6", "Moved rooms", ""],  # a note, not kept
+    ["B4", "16/08/2026", "group", "4", "", ""],
+    ["B5", "17/08/2026", "group", "4", "", ""],
+    ["B1", "18/08/2026", "group", "4", "", ""],  # stored: its first row was rejected
+    ["B6", "19/08/2026", "group", "4", "", ""],
+    ["B7", "20/08/2026", "group", "4", "", ""],
+    ["B7", "21/08/2026", "group", "4", "", ""],  # twice in one batch
+    ["B8", "22/08/2026", "group", "4", "", ""],
+    ["B9", "08/23/2026", "group", "4", "", ""],  # month first: rejected, and the file tells
+    ["B10", "23/08/2026", "group", "4", "", ""],
+    ["B11", "24/08/2026", "group", "4", "", ""],
+    ["B12", "05/06/2026", "group", "4", "", ""],  # reads either way: its batch is cut here
+    ["B13", "25/08/2026", "group", "4", "", "m3"],
+    ["B14", "26/08/2026", "group", "4", "", ""],
+    ["B15", "27/08/2026", "group", "4", "", ""],
+    ["B16", "28/08/2026", "group", "4", "", ""],
+]
+CLEAN_BREAKDOWNS = [
+    ["activity_id", "dimension", "category", "count", "dimension2", "category2"],
+    ["B1", "gender", "female", "2", "", ""],
+    ["B2", "gender", "male", "1", "", ""],
+    ["B3", "age band", "25 to 44", "1", "ethnicity", "Māori"],  # put in the stored order
+    ["B9", "gender", "female", "1", "", ""],  # its activity was rejected: held back
+    ["B2", "ethnicity", "maori", "1", "", ""],
+    ["B4", "gender", "female", "1", "", ""],
+    ["NOPE", "gender", "female", "1", "", ""],  # no such activity
+    ["B5", "gender", "female", "1", "", ""],
+    ["B6", "gender", "female", "1", "", ""],
+    ["B13", "gender", "female", "1", "", ""],
+    ["B14", "gender", "female", "1", "", ""],
+    ["B15", "gender", "female", "1", "", ""],
+    ["B1", "gender", "female", "2", "", ""],  # a count of an earlier batch, again
+    ["B16", "gender", "female", "1", "", ""],
+    ["B16", "gender", "male", "1", "", ""],
+]
+
+
+@pytest.mark.parametrize("skip_invalid", [False, True])
+@pytest.mark.parametrize("every", [2, 4, 1000])
+def test_whole_batches_say_and_store_what_rows_one_by_one_do(
+    engine: Engine,
+    backend: str,
+    db_url: str,
+    tmp_path: Path,
+    small_batches: None,
+    monkeypatch: pytest.MonkeyPatch,
+    skip_invalid: bool,
+    every: int,
+) -> None:
+    """Batches written a column at a time, and batches that must fall back to row by row (a
+    record given again, in its batch or an earlier one; a breakdown of a rejected or
+    missing activity; a date after the file told its order), against the row reader;
+    written every `every` rows, so a batch is split where row by row writes."""
+    monkeypatch.setattr("peerreport.intake.importer.BATCH_SIZE", every)
+    whole: list[int] = []
+    write_columns = RecordWriter.write_columns
+
+    def spy(self: RecordWriter, record_type: str, columns: Any, *args: Any) -> None:
+        whole.append(len(columns["activity_id"]))
+        write_columns(self, record_type, columns, *args)
+
+    monkeypatch.setattr(RecordWriter, "write_columns", spy)
+    paths = [
+        write_csv(tmp_path / "activities.csv", CLEAN_BATCHES),
+        write_csv(tmp_path / "activities-breakdowns.csv", CLEAN_BREAKDOWNS),
+    ]
+    report = _compare(
+        engine, backend, db_url, tmp_path, paths, skip_invalid=skip_invalid, keep_notes=False
+    )
+    codes = [p.code for f in report.files for p in f.problems]
+    assert codes.count("IMP-040") >= 2 and "IMP-041" in codes and "IMP-022" in codes
+    assert report.counts.added == 14 + 11 and report.stored == skip_invalid
+    assert any(NOTES_NOT_STORED in n for n in report.files[0].notices)
+    # Written whole, in parts of at most `every` rows: activities B4, B5, B1; B11 (before the
+    # cut); B14-B16; and breakdowns of B13-B15 at least (the batch of the missing activity
+    # is taken row by row when it is written).
+    assert sum(whole) >= 10 and max(whole) <= min(every, 3)

@@ -11,7 +11,8 @@ from typing import Any
 
 def import_once(url: str, workspace_root: str, path: str, start: Any, results: Any) -> None:
     """Connect, wait for every other process, import, report what was stored (or the error)."""
-    from peerreport.intake.importer import ImportSettings, import_files
+    from peerreport.intake.importer import import_files
+    from peerreport.intake.reports import ImportSettings
     from peerreport.store.database import open_engine
     from peerreport.workspace import load_workspace
 
