@@ -4,9 +4,15 @@ A source's measures want their totals (the empty grouping) and their cells
 under each `by` list: several groupings of the same rows. Each used to be its
 own statement, each reading the period's rows again. Here they share one:
 
-- **PostgreSQL**: `GROUP BY GROUPING SETS ((), (g0), (g1, g2), ...)`, with
-  `GROUPING(g0, g1, ...)` telling the rows of each set apart (a null from a set
-  that does not group a column is not a null value of it). Every aggregate,
+- **PostgreSQL**, when every aggregate adds up from finer cells and the finest
+  grain is small (see SQLite below): one plain `GROUP BY` at the finest grain,
+  added up in Python, as on SQLite. PostgreSQL splits a plain `GROUP BY`
+  between parallel workers (partial aggregates) and keeps one hash table; it
+  runs GROUPING SETS in one process with a hash table per set. A quarter of a
+  million activities: 130 ms instead of 165-190 ms.
+- **PostgreSQL**, otherwise: `GROUP BY GROUPING SETS ((), (g0), (g1, g2), ...)`,
+  with `GROUPING(g0, g1, ...)` telling the rows of each set apart (a null from a
+  set that does not group a column is not a null value of it). Every aggregate,
   distinct counts included, is computed for each set by the database.
 - **SQLite** (no grouping sets): one `GROUP BY` at the finest grain, the union
   of every set's columns, and each set's rows added up from those in Python.
@@ -78,6 +84,8 @@ def aggregate(conn: Connection, rows: Rows, aggregates: Sequence[Aggregate]) -> 
     result: Cells = {s: {} for s in wanted}
     if wanted == [()]:
         _plain(conn, rows, (), aggregates, result)
+    elif conn.dialect.name == "postgresql" and _adds_up(rows, aggregates):
+        _finest(conn, rows, wanted, aggregates, result)
     elif conn.dialect.name == "postgresql" and len(_names(wanted)) <= GROUPING_COLUMNS:
         _grouping_sets(conn, rows, wanted, aggregates, result)
     elif conn.dialect.name == "postgresql":
@@ -164,9 +172,7 @@ def _finest(
     cannot be added up (or for everything, when the finest grain could be too fine)."""
     combinable = [a for a in aggregates if a.combine is not None]
     names = _names([s for a in combinable for s in a.sets])
-    sizes = [rows.sizes.get(n) for n in names]
-    # + 1 for each column's null (not recorded).
-    if any(s is None for s in sizes) or math.prod((s or 0) + 1 for s in sizes) > FINEST_CELLS:
+    if not _fine_enough(rows, names):
         names, combinable = [], []
     if names:
         query = _select(rows, names, [a.column.label(a.label) for a in combinable])
@@ -185,6 +191,22 @@ def _finest(
         here = [a for a in rest if s in a.sets and (s or names)]
         if here:
             _plain(conn, rows, s, here, result)
+
+
+def _fine_enough(rows: Rows, names: Sequence[str]) -> bool:
+    """Can one pass at the finest grain of these columns return at most `FINEST_CELLS` cells?"""
+    sizes = [rows.sizes.get(n) for n in names]
+    # + 1 for each column's null (not recorded).
+    return all(s is not None for s in sizes) and math.prod((s or 0) + 1 for s in sizes) <= (
+        FINEST_CELLS
+    )
+
+
+def _adds_up(rows: Rows, aggregates: Sequence[Aggregate]) -> bool:
+    """PostgreSQL: is one pass at the finest grain, added up in Python, enough for every
+    aggregate (each adds up from finer cells, and the grain is small enough)?"""
+    combinable = all(a.combine is not None for a in aggregates)
+    return combinable and _fine_enough(rows, _names([s for a in aggregates for s in a.sets]))
 
 
 def _roll_up(

@@ -9,13 +9,14 @@ aggregates of ONE pass over the source's rows in the period:
     FROM activity WHERE org = :org AND date BETWEEN :start AND :end
     GROUP BY GROUPING SETS ((), (<by of measure 1>), (<by of measure 2>), ...)
 
-`grouping` says how the groupings share the pass on each engine: grouping sets
-on PostgreSQL; on SQLite one GROUP BY at the finest grain, added up to the
-totals and each `by` in Python, with a plain statement per `by` only for what
-finer cells cannot give (distinct counts, sums of real numbers). So the
-statement count is one per source used on PostgreSQL, plus one sample query
-per record check that found failing records; on SQLite, one more per `by`
-list of a distinct count or a sum of real numbers (and one for their totals).
+`grouping` says how the groupings share the pass on each engine: one GROUP BY
+at the finest grain, added up to the totals and each `by` in Python, when every
+aggregate adds up from finer cells; otherwise grouping sets on PostgreSQL, and
+on SQLite the finest grain with a plain statement per `by` only for what finer
+cells cannot give (distinct counts, sums of real numbers). So the statement
+count is one per source used on PostgreSQL, plus one sample query per record
+check that found failing records; on SQLite, one more per `by` list of a
+distinct count or a sum of real numbers (and one for their totals).
 `distinct = "member_tokens"` measures range over activities joined to their
 tokens: a source of their own.
 

@@ -30,6 +30,7 @@ from peerreport.returns.release import (
     release_record_counts,
 )
 from peerreport.rulebook.compiled import RuleFile
+from peerreport.store.records import prepare_period_reads
 from peerreport.store.revisions import resolve_revision
 from peerreport.store.schema import activity
 
@@ -58,6 +59,7 @@ def build_return(
     workspace's `[organisation] contact_role`, carried on the return for funders.
     """
     with engine.connect() as conn:
+        prepare_period_reads(conn)
         revision = resolve_revision(conn, org, as_of)
         # The records digest reads the period's rows again: beside the figures where it can.
         pending = (

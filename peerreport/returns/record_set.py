@@ -71,6 +71,7 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.pool import NullPool, QueuePool
 
 from peerreport.compute.tables import version
+from peerreport.store.records import prepare_period_reads
 from peerreport.store.schema import activity, activity_breakdown, feedback, workforce
 
 __all__ = ["KINDS", "digest_beside", "record_counts", "records_digest"]
@@ -224,6 +225,7 @@ def digest_beside(
     def read() -> None:
         try:
             with engine.connect() as conn:
+                prepare_period_reads(conn)  # as the build's own connection is
                 outcome["value"] = records_digest(conn, org, start, end, revision)
         except BaseException as exc:  # handed to the build's thread, which raises it
             outcome["error"] = exc

@@ -1,8 +1,9 @@
 """All measures over one source, with every breakdown, are computed in one pass over it.
 
-PostgreSQL groups the pass by GROUPING SETS; SQLite groups it at the finest grain and
-adds the cells up in Python, with a statement of their own only for what finer cells
-cannot give (distinct counts, sums of real numbers).
+A pass whose aggregates all add up from finer cells is grouped at the finest grain and
+added up in Python on both engines. Otherwise PostgreSQL groups the pass by GROUPING
+SETS, and SQLite groups it at the finest grain with a statement of their own only for
+what finer cells cannot give (distinct counts, sums of real numbers).
 """
 
 from __future__ import annotations
@@ -159,3 +160,68 @@ def test_statement_count(
     assert result.figures["first_timers"].cell(None) == 2
     assert [f.code for f in result.findings] == ["C-1"]
     assert result.findings[0].details["sample"] == ["A2"]
+
+
+ADDING_UP = """
+[disclosure]
+method = "none"
+[grouping.service]
+field = "kind"
+other = "rest"
+[grouping.service.map]
+peer = ["group", "drop_in"]
+[[measure]]
+id = "sessions"
+count = "activity"
+by = ["service"]
+[[measure]]
+id = "attendances"
+sum = "attendance"
+where = "kind = 'group'"
+by = ["mode"]
+[[measure]]
+id = "biggest"
+max = "attendance"
+by = ["mode"]
+[[measure]]
+id = "first_day"
+min = "date"
+[[check]]
+id = "C-1"
+source = "activity"
+assert = "attendance < 50"
+message = "{count} big"
+"""
+
+
+def test_a_pass_whose_aggregates_all_add_up_is_one_group_by_at_the_finest_grain(
+    engine: Engine,
+    rule_file: Callable[[str], RuleFile],
+    store: Callable[..., None],
+) -> None:
+    """Counts, integer sums, minima and maxima add up from finer cells: on both engines the
+    pass is one plain GROUP BY (service, mode), never GROUPING SETS (which PostgreSQL
+    cannot split between parallel workers), and every set is added up from it."""
+    rules = rule_file(ADDING_UP)
+    store(
+        activities=[
+            activity("A1", mode="phone", attendance=7),
+            activity("A2", mode="phone", attendance=60, date="2026-08-01"),
+            activity("A3", kind="drop_in", attendance=3),
+            activity("A4", kind="one_to_one", mode="video", attendance=1),
+            activity("A5", attendance=9, date="2026-06-30"),  # before the period
+        ],
+    )
+    with counting(engine) as statements:
+        result = evaluate(engine, ORG, rules, dt.date(2026, 7, 1), dt.date(2026, 9, 30))
+    passes = [s for s in statements if "FROM activity" in s and "LIMIT" not in s]
+    assert len(passes) == 1, "\n\n".join(passes)
+    assert "GROUPING SETS" not in passes[0].upper() and "GROUP BY" in passes[0].upper()
+    figures = result.figures
+    assert figures.values()["sessions"] == 4 and figures.values()["attendances"] == 67
+    assert figures["sessions"].cell("peer") == 3 and figures["sessions"].cell("rest") == 1
+    assert figures["attendances"].cell("phone") == 67 and figures["attendances"].cell(None) == 0
+    assert figures["biggest"].cell("phone") == 60 and figures["biggest"].cell("video") == 1
+    assert figures.values()["biggest"] == 60
+    assert figures.values()["first_day"] == dt.date(2026, 7, 10)
+    assert [f.code for f in result.findings] == ["C-1"]

@@ -18,7 +18,7 @@ from peerreport.hosted import walls
 from peerreport.hosted.access import NO_REACH, Reach
 from peerreport.store import row_security
 from peerreport.store.database import current_revision, head_revision, open_engine, upgrade
-from peerreport.store.records import refresh_statistics
+from peerreport.store.records import prepare_period_reads, refresh_statistics
 from tests.conftest import POSTGRES_URL, empty_database, skip_without_postgres
 
 REACH = Reach(frozenset({"AAA001", "BBB002"}), frozenset({"CCC003"}))
@@ -77,6 +77,18 @@ def test_the_settings_last_only_for_their_transaction(walled: Engine) -> None:
             cursor.execute("SELECT current_setting('peerreport.record_orgs', true)")
             assert cursor.fetchone()[0] in ("", None)
         dbapi.rollback()
+
+
+@pytest.mark.postgres
+def test_the_web_role_may_read_a_period_without_jit_for_its_transaction(walled: Engine) -> None:
+    """A build on the hosted server turns JIT off with SET LOCAL, which the walled role may."""
+    setting = text("SELECT current_user, current_setting('jit')")
+    with walls.reaching(REACH), walled.connect() as conn:
+        default = conn.execute(setting).one()[1]
+        prepare_period_reads(conn)
+        assert tuple(conn.execute(setting).one()) == (row_security.WEB_ROLE, "off")
+        conn.rollback()
+        assert conn.execute(setting).one()[1] == default
 
 
 def test_a_sync_route_sees_the_reach_set_before_it_was_handed_to_a_thread() -> None:

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine, text
 
 from peerreport.cli.main import cli
+from peerreport.returns import build, record_set
 from peerreport.returns.build import build_return
 from peerreport.returns.model import SUPPRESSED, Return
 from peerreport.returns.periods import parse_period
@@ -110,6 +111,41 @@ def test_build_protects_small_cells_and_is_deterministic(
     again = _build(engine, rules)
     assert again.to_json() == ret.to_json()  # byte-identical
     assert Return.from_dict(ret.to_dict()).to_dict() == ret.to_dict()
+
+
+def test_a_build_reads_its_period_without_jit_compilation(
+    engine: Engine, backend: str, db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past `jit_above_cost` PostgreSQL compiles a statement with LLVM before running it (70
+    to 150 ms a statement): the build's figures and the records digest beside them are read
+    with JIT off, for their own transactions only."""
+    _, rules = _workspace(tmp_path, db_url, engine)
+
+    def jit(conn: Connection) -> str | None:
+        if backend != "postgresql":
+            return None
+        return str(conn.execute(text("SELECT current_setting('jit')")).scalar_one())
+
+    with engine.connect() as conn:
+        before = jit(conn)
+    seen: list[tuple[str, str | None]] = []
+    real_evaluate, real_digest = build.evaluate, record_set.records_digest
+
+    def evaluate(conn: Connection, *args: object) -> object:
+        seen.append(("figures", jit(conn)))
+        return real_evaluate(conn, *args)  # type: ignore[arg-type]
+
+    def digest(conn: Connection, *args: object) -> object:
+        seen.append(("digest", jit(conn)))
+        return real_digest(conn, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(build, "evaluate", evaluate)
+    monkeypatch.setattr(record_set, "records_digest", digest)
+    assert _build(engine, rules).figure("groups").total.value == 6
+    off = "off" if backend == "postgresql" else None
+    assert sorted(seen) == [("digest", off), ("figures", off)]
+    with engine.connect() as conn:
+        assert jit(conn) == before  # SET LOCAL: the pooled connections are as they were
 
 
 def test_records_digest_changes_when_a_record_changes(
