@@ -21,7 +21,9 @@ transaction (a failure still leaves nothing behind).
   (`store.row_security`): for it the rows are copied into a temporary staging
   table and moved with one INSERT ... SELECT, which the policies check; and when
   the role may not make temporary tables, they are inserted by `executemany`
-  (psycopg pipelines it).
+  (psycopg pipelines it). An import lets each COPY run on a thread while it reads
+  its next batch (`CopyBehind`): the server's work on one batch overlaps the
+  client's on the next.
 - The current digests of a batch's keys: on SQLite one query per 500 keys with
   an IN on the key's first column after `org` (the key's index, then matched to
   whole keys in Python); on PostgreSQL one index probe per whole key
@@ -32,6 +34,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -284,31 +287,50 @@ class CopyBehind:
 
     A COPY's last step waits for the server to store every row (indexes, the foreign
     key): a third of a million-row import into PostgreSQL was that wait, with the
-    client idle. Here a thread runs each COPY, one at a time, and any other use of
-    the connection first waits for it to end: SQLAlchemy's `before_cursor_execute`,
-    `commit` and `rollback` events on the connection. A failed COPY's error is raised
-    there (before the next statement or the commit), so the transaction still ends
-    in a rollback and leaves nothing behind.
+    client idle. Here a thread runs the COPYs, in the order given, up to `DEPTH` of
+    them queued (a batch of activities is two: the activities and their member
+    tokens), and any other use of the connection first waits for all of them to end:
+    SQLAlchemy's `before_cursor_execute`, `commit` and `rollback` events on the
+    connection. A failed COPY's error is raised there (before the next statement or
+    the commit, or by the next COPY given), so the transaction still ends in a
+    rollback and leaves nothing behind.
     """
+
+    #: COPYs given and not yet ended, at most.
+    DEPTH = 4
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="peerreport-copy")
-        self._pending: Future[None] | None = None
+        self._pending: deque[Future[None]] = deque()
         event.listen(conn, "before_cursor_execute", self._before)
         event.listen(conn, "commit", self._before)
         event.listen(conn, "rollback", self._quiet)
 
     def submit(self, copy: Callable[..., None], *args: Any) -> None:
-        self.wait()
+        """Queue a COPY (after waiting for the oldest while `DEPTH` are queued)."""
+        self._settle(self.DEPTH - 1)
         context = contextvars.copy_context()
-        self._pending = self._pool.submit(context.run, copy, *args)
+        self._pending.append(self._pool.submit(context.run, copy, *args))
 
     def wait(self) -> None:
-        """Wait for the COPY running, raising its error."""
-        pending, self._pending = self._pending, None
-        if pending is not None:
-            pending.result()
+        """Wait for every COPY queued, raising the first one's error."""
+        self._settle(0)
+
+    def _settle(self, keep: int) -> None:
+        """Wait for the oldest COPYs until at most `keep` are queued, and take those that
+        have ended; the first error is raised once every COPY has ended (the later ones
+        fail too: the transaction is aborted)."""
+        pending = self._pending
+        try:
+            while pending and (len(pending) > keep or pending[0].done()):
+                pending[0].result()
+                pending.popleft()
+        except BaseException:
+            while pending:
+                with contextlib.suppress(BaseException):
+                    pending.popleft().result()
+            raise
 
     def close(self) -> None:
         """Wait for the COPY running (raising its error: a COPY that failed must not be

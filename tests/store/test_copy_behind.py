@@ -157,3 +157,26 @@ def test_an_import_stores_the_same_rows_with_its_copies_behind(
     ]
     assert len(stored["member_token"]) == 5000
     assert _copy_threads() == []
+
+
+def test_the_first_failed_copy_of_several_queued_is_the_one_raised(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """COPYs queue up (a batch of activities is two: the activities and their tokens).
+    When one fails, those queued after it fail too (the transaction is aborted); the
+    error raised is the first one's, and every COPY has ended before it is."""
+    writer: RecordWriter | None = None
+    with pytest.raises(IntegrityError), engine.begin() as conn:
+        ensure_organisation(conn, "DUP", "Dup")
+        writer = RecordWriter(conn, "DUP", SECRET)
+        writer.statements.copy_behind()
+        writer.write("activities", [_activity("G-1")])
+        monkeypatch.setattr(bulk.Statements, "current_digests", lambda self, *a, **k: {})
+        writer.write("activities", [_activity("G-1")])  # fails on the server
+        for i in range(2, 2 + bulk.CopyBehind.DEPTH):  # queued behind it: aborted too
+            writer.write("activities", [_activity(f"G-{i}")])  # one of these raises
+    assert writer is not None
+    writer.statements.stop_behind()  # every COPY had ended: nothing is left to raise
+    with engine.connect() as conn:
+        assert _count(conn, "DUP") == 0
+    assert _copy_threads() == []
