@@ -16,8 +16,11 @@ whole-number solutions: two integer programs (HiGHS through
 `scipy.optimize.milp`). The linear relaxation is not enough: it can be wide
 where the whole-number range is narrow. The max is capped at the true value
 plus the threshold, which decides `high - low >= threshold` exactly and keeps
-every program bounded. Only the connected part of the system that shares
-unknowns with the cell is solved.
+every program bounded; when the capped max falls short of the cap, a third
+program asks whether some solution reaches or passes it (whole-number
+solutions can skip values: {0, 2, 4} under a cap of 3 peak at 2, yet the
+attacker cannot rule out 4), and the max is then the cap. Only the connected
+part of the system that shares unknowns with the cell is solved.
 """
 
 from __future__ import annotations
@@ -138,7 +141,17 @@ def interval(equations: Sequence[Equation], target: int, linked: Iterable[int]) 
     high = milp(-objective, constraints=constraints, integrality=integrality, bounds=bounds)
     if not (low.success and high.success):  # pragma: no cover - the true counts are a solution
         raise ArithmeticError(f"the audit's integer program failed: {low.message}; {high.message}")
-    return Interval(round(low.fun), round(-high.fun))
+    highest = round(-high.fun)
+    if highest < cap:
+        # Whole-number solutions may skip values: {0, 2, 4} under a cap of 3 peaks at 2, yet
+        # the attacker's range reaches the cap. Is there a solution at or past it?
+        past = [constraints[0], LinearConstraint(cap_row, float(cap), np.inf)]
+        beyond = milp(
+            np.zeros(len(unknowns)), constraints=past, integrality=integrality, bounds=bounds
+        )
+        if beyond.success:
+            highest = cap
+    return Interval(round(low.fun), highest)
 
 
 def narrow(
