@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from peerreport.errors import DatabaseError
 from peerreport.store.database import (
+    HEAD_REVISION,
     current_revision,
     ensure_current,
     head_revision,
@@ -49,3 +50,23 @@ def test_every_table_carries_the_organisation() -> None:
         if table.name in SERVER_TABLES:
             continue
         assert "org" in table.c, f"{table.name} has no org column"
+
+
+def test_the_head_revision_constant_is_the_scripts_head() -> None:
+    """`ensure_current` compares with HEAD_REVISION so as not to read the scripts: a new
+    migration must update it."""
+    assert head_revision() == HEAD_REVISION
+
+
+def test_a_database_one_migration_behind_is_refused_without_the_quick_answer(
+    db_url: str,
+) -> None:
+    """The quick check reads alembic_version: a database at an older migration still gets
+    the plain message (through Alembic), and one at the head passes."""
+    engine = open_engine(db_url)
+    ensure_current(engine)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '0009'"))
+    with pytest.raises(DatabaseError, match=r"schema is at 0009.*peerreport db upgrade"):
+        ensure_current(engine)
+    engine.dispose()
