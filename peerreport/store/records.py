@@ -312,7 +312,11 @@ class RecordWriter:
             columns = self._columns(record_type)
             self.statements.insert(table, columns, columns.tuples(rows[i] for i in written))
             if record_type == "activities":
-                self._write_tokens(written, rows, tokens, revision)
+                self._write_tokens(
+                    [rows[i]["activity_id"] for i in written],
+                    [tokens[i] for i in written],
+                    revision,
+                )
         self.counts.added += len(new)
         self.counts.updated += len(changed)
         self.counts.unchanged += len(rows) - len(new) - len(changed)
@@ -363,13 +367,7 @@ class RecordWriter:
             table, table_columns, table_columns.tuples_of_columns(columns, count)
         )
         if record_type == "activities":
-            token_rows = [
-                (self.org, activity_id, revision, h)
-                for activity_id, hashed in zip(columns["activity_id"], tokens, strict=False)
-                for h in hashed
-            ]
-            if token_rows:
-                self.statements.insert(member_token, self._columns("tokens"), token_rows)
+            self._write_tokens(columns["activity_id"], tokens, revision)
         self.counts.added += count
 
     def _none_stored(self, record_type: str) -> bool:
@@ -437,14 +435,14 @@ class RecordWriter:
         return sorted({hash_token(self.token_secret, t) for t in member_tokens})
 
     def _write_tokens(
-        self,
-        indexes: list[int],
-        rows: list[dict[str, Any]],
-        tokens: Sequence[list[str]],
-        revision: int,
+        self, activity_ids: Sequence[str], tokens: Sequence[list[str]], revision: int
     ) -> None:
+        """The member tokens (hashed) of the activity versions written, `tokens[i]` those of
+        `activity_ids[i]`."""
         token_rows = [
-            (self.org, rows[i]["activity_id"], revision, h) for i in indexes for h in tokens[i]
+            (self.org, activity_id, revision, h)
+            for activity_id, hashed in zip(activity_ids, tokens, strict=False)
+            for h in hashed
         ]
         if token_rows:
             columns = self._columns("tokens")

@@ -68,6 +68,18 @@ def test_a_statement_after_a_copy_sees_its_rows(engine: Engine) -> None:
     assert _copy_threads() == []
 
 
+def _repeat_a_key(conn: Connection, monkeypatch: pytest.MonkeyPatch) -> RecordWriter:
+    """A writer copying behind that has written G-1 twice (the second time with its lookup
+    blinded, so it takes G-1 for new): the second COPY fails on the server."""
+    ensure_organisation(conn, "DUP", "Dup")
+    writer = RecordWriter(conn, "DUP", SECRET)
+    writer.statements.copy_behind()
+    writer.write("activities", [_activity("G-1")])
+    monkeypatch.setattr(bulk.Statements, "current_digests", lambda self, *a, **k: {})
+    writer.write("activities", [_activity("G-1")])
+    return writer
+
+
 @pytest.mark.parametrize("then", ["statement", "commit", "stop"])
 def test_a_failed_copy_is_raised_as_sqlalchemys_error_and_nothing_is_stored(
     engine: Engine, monkeypatch: pytest.MonkeyPatch, then: str
@@ -76,12 +88,7 @@ def test_a_failed_copy_is_raised_as_sqlalchemys_error_and_nothing_is_stored(
     next statement, the commit, or the end of copying behind, whichever comes first."""
     writer: RecordWriter | None = None
     with pytest.raises(IntegrityError), engine.begin() as conn:
-        ensure_organisation(conn, "DUP", "Dup")
-        writer = RecordWriter(conn, "DUP", SECRET)
-        writer.statements.copy_behind()
-        writer.write("activities", [_activity("G-1")])
-        monkeypatch.setattr(bulk.Statements, "current_digests", lambda self, *a, **k: {})
-        writer.write("activities", [_activity("G-1")])  # returns before its COPY fails
+        writer = _repeat_a_key(conn, monkeypatch)  # returns before its COPY fails
         if then == "statement":
             conn.execute(text("SELECT 1"))
         elif then == "stop":
@@ -167,12 +174,7 @@ def test_the_first_failed_copy_of_several_queued_is_the_one_raised(
     error raised is the first one's, and every COPY has ended before it is."""
     writer: RecordWriter | None = None
     with pytest.raises(IntegrityError), engine.begin() as conn:
-        ensure_organisation(conn, "DUP", "Dup")
-        writer = RecordWriter(conn, "DUP", SECRET)
-        writer.statements.copy_behind()
-        writer.write("activities", [_activity("G-1")])
-        monkeypatch.setattr(bulk.Statements, "current_digests", lambda self, *a, **k: {})
-        writer.write("activities", [_activity("G-1")])  # fails on the server
+        writer = _repeat_a_key(conn, monkeypatch)  # fails on the server
         for i in range(2, 2 + bulk.CopyBehind.DEPTH):  # queued behind it: aborted too
             writer.write("activities", [_activity(f"G-{i}")])  # one of these raises
     assert writer is not None
