@@ -409,7 +409,6 @@ def _load_org(
         RecordWriter,
         content_digest,
         hash_token,
-        prepare_bulk_load,
         record_values,
     )
     from peerreport.store.revisions import RevisionMaker
@@ -434,7 +433,6 @@ def _load_org(
     engine = _engine(url)
     sheets = {"activities": "Activities", "breakdowns": "Breakdowns"}
     with engine.begin() as conn:
-        prepare_bulk_load(conn)
         maker = RevisionMaker(conn, org, "import")
         revision = maker()
         run = conn.execute(

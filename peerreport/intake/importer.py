@@ -51,7 +51,6 @@ from peerreport.store.records import (
     RecordWriter,
     Source,
     ensure_organisation,
-    prepare_bulk_load,
     refresh_statistics,
 )
 from peerreport.store.schema import import_run
@@ -127,7 +126,6 @@ class Importer:
             transaction = conn.begin()
             writer: RecordWriter | None = None
             try:
-                prepare_bulk_load(conn)
                 ensure_organisation(conn, self.settings.org, self.settings.org_name)
                 # Each record is written at most once: a repeated row is refused (IMP-040).
                 writer = RecordWriter(

@@ -65,18 +65,6 @@ class ImportCounts:
         )
 
 
-def prepare_bulk_load(conn: Connection) -> None:
-    """Make a long import in one transaction stay linear on PostgreSQL.
-
-    Foreign-key checks run as cached plans; a generic plan made while a table
-    looked empty is a sequential scan, and a million-row import then slows down
-    quadratically. Custom plans, for this transaction only, follow the table's
-    real size.
-    """
-    if conn.dialect.name == "postgresql":
-        conn.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
-
-
 def prepare_period_reads(conn: Connection) -> None:
     """Plan a build's reads of a period's records without PostgreSQL's JIT compilation.
 
