@@ -37,6 +37,8 @@ from peerreport.intake.sources import InvalidJSON, RawRow, Row
 from peerreport.intake.values import CellValueError, is_ambiguous, parse_date, restore_formula
 from peerreport.privacy import scan_text
 from peerreport.records.models import (
+    ACTIVITY_CHECK_FIELDS,
+    PERIOD_CHECK_FIELDS,
     RECORD_TYPES,
     activity_problem,
     breakdown_problem,
@@ -48,6 +50,9 @@ BATCH_ROWS = 5000
 #: Distinct values remembered per column; past this the column starts afresh (ids are
 #: all distinct, so remembering them would only grow with the file).
 CACHE_LIMIT = 20_000
+#: A batch's column of at least this many values, all different, is settled without
+#: remembering them (a column of ids).
+UNIQUE_COLUMN = 1000
 
 
 class _Slow:
@@ -196,6 +201,13 @@ _CROSS_CHECKS: dict[str, tuple[tuple[str, ...], Callable[[dict[str, Any]], bool]
     "workforce": (("_period_order",), _period_ok),
     "feedback": (("_period_order",), _period_ok),
 }
+#: The fields the checks across fields read, where they only read (not breakdowns'):
+#: a batch checks small dicts of these (a dict of every field costs more than the check).
+_CHECKED_FIELDS: dict[str, tuple[str, ...]] = {
+    "activities": ACTIVITY_CHECK_FIELDS,
+    "workforce": PERIOD_CHECK_FIELDS,
+    "feedback": PERIOD_CHECK_FIELDS,
+}
 _KNOWN_CONFIG = {"extra": "forbid", "frozen": True, "str_strip_whitespace": True}
 
 
@@ -281,7 +293,7 @@ class FieldCheck:
     def settle_column(self, values: list[object]) -> tuple[list[object], list[int]]:
         """The settled values of a batch's column, and the positions of those that are SLOW."""
         cache = self.cache
-        if len(cache) > CACHE_LIMIT:
+        if len(cache) > CACHE_LIMIT or len(self.ambiguous) > CACHE_LIMIT:
             cache.clear()
             self.ambiguous.clear()
         try:
@@ -290,6 +302,10 @@ class FieldCheck:
         except TypeError:  # an unhashable value (a JSON list or object)
             keys = [_safe_key(v) for v in values]
             distinct = set(keys)
+        if len(distinct) == len(keys) >= UNIQUE_COLUMN:
+            # A column of ids: every value is new, and remembering them would only cost.
+            settled = [SLOW if key is _UNHASHABLE else self.settle(_raw_of(key)) for key in keys]
+            return settled, [i for i, v in enumerate(settled) if v is SLOW]
         for key in distinct.difference(cache):
             cache[key] = SLOW if key is _UNHASHABLE else self.settle(_raw_of(key))
         settled = list(map(cache.__getitem__, keys))
@@ -332,6 +348,7 @@ class ColumnarReader:
         self.names = [n for n in reader.model.model_fields if n != "member_tokens"]
         self.cross = _CROSS_CHECKS[reader.record_type][1]
         self.writing = reader.record_type in _WRITING_CHECKS
+        self.checked = None if self.writing else _CHECKED_FIELDS[reader.record_type]
         self.fast = not slow and fast_model(reader.record_type) and not plan.column_problems
         self._positions = {c.key: c.index - 1 for c in self.table.columns}
         self._headingless = [c for c in self.table.columns if not c.heading]
@@ -447,14 +464,21 @@ class ColumnarReader:
         """The batch's first rows as one `AcceptedBatch`, and where the rows to read one by
         one begin: all of them when some row fails a check across fields, the first row
         whose dates read either way and the file has shown are wrong (`_dates_read`,
-        told in file order as the row-by-row loop tells it), else none. The same dicts
-        as the row-by-row loop are checked; checks that write into them are read back."""
+        told in file order as the row-by-row loop tells it), else none. The checks across
+        fields see dicts of the fields they read (`_CHECKED_FIELDS`), or where they write
+        into them the same dicts as the row-by-row loop, read back afterwards."""
         count = len(numbers)
         listed = [c if isinstance(c, list) else [next(c)] * count for c in columns]
         by_name = dict(zip(self.names, listed, strict=False))  # member_tokens is last
-        dicts = [
-            dict(zip(self.names, row, strict=False)) for row in zip(*by_name.values(), strict=True)
-        ]
+        if self.checked is not None:
+            checked = self.checked
+            picked = [by_name[name] for name in checked]
+            dicts = [dict(zip(checked, row, strict=True)) for row in zip(*picked, strict=True)]
+        else:
+            dicts = [
+                dict(zip(self.names, row, strict=False))
+                for row in zip(*by_name.values(), strict=True)
+            ]
         if not all(map(self.cross, dicts)):
             return None, 0
         cut = count
