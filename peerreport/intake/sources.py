@@ -315,14 +315,21 @@ def _rows_with_data(
     """The rows that hold data, as read; empty ones summarised in one notice."""
     runs = _EmptyRuns()
     last_empty: object = None  # openpyxl yields one tuple for every empty row it fills in
+    skip: frozenset[int] | None = None
+    gap = False  # empty rows since the last row with data
     for number, cells in numbered:
-        # Decided now, not when the table was opened: see Table.dropped.
-        skip = table.dropped_indexes()
+        if skip is None:
+            # Decided when the first row is read, not when the table was opened: see
+            # Table.dropped (and fixed from then on).
+            skip = table.dropped_indexes()
         if cells is last_empty or blank(cells, skip):
             last_empty = cells
             runs.empty(number)
+            gap = True
             continue
-        runs.data()
+        if gap:
+            runs.data()
+            gap = False
         yield number, cells
     notice = runs.notice(table.where)
     if notice:

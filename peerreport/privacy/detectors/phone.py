@@ -23,8 +23,12 @@ TRIGGER = (
     rf"|[0-9](?<=0)(?:{_GAP}[0-9]){{8}}|[0-9](?<=1)[38]00(?:{_GAP}[0-9]){{6}}"
 )
 # A '+', a space or a no-break space before a country code, or nine digits or more with
-# short gaps (a gap is at most 4 characters, none of them a digit).
-TRIGGER_NEEDS = r"[+ \u00a0]|(?:[0-9][^0-9]{0,4}){9}"
+# short gaps (a gap is at most 4 characters, none of them a digit). The nine digits are
+# sought only from the first of a run of digits: a text has such nine digits from some
+# digit exactly when it has them from the first of that digit's run (the run's digits
+# before it count too), and a search from every digit of an id's run of seven cost
+# 0.9 µs an id, against 0.5.
+TRIGGER_NEEDS = r"[+ \u00a0]|(?<![0-9])(?:[0-9][^0-9]{0,4}){9}"
 
 # National numbers (digits only, leading 0 or 1300/1800).
 _NZ = re.compile(r"0(?:2[012789][0-9]{6,8}|[34679][2-9][0-9]{6}|(?:800|508)[0-9]{6,7})")
