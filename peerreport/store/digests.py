@@ -210,7 +210,9 @@ def content_digests_of_columns(
         if not text_:
             row = {k: column[index] for k, column in zip(keys, listed, strict=True)}
             digests.append(content_digest(row, listed_tokens))
-            continue
-        tail = ",".join(map(encode_basestring, sorted(listed_tokens))) if listed_tokens else ""
-        digests.append(sha256(text_ + (tail + "]]").encode("utf-8")).hexdigest()[:32])
+        elif listed_tokens:
+            tail = ",".join(map(encode_basestring, sorted(listed_tokens))) + "]]"
+            digests.append(sha256(text_ + tail.encode("utf-8")).hexdigest()[:32])
+        else:
+            digests.append(sha256(text_ + b"]]").hexdigest()[:32])
     return digests
