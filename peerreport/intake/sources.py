@@ -424,8 +424,9 @@ def _csv_table(path: Path, record_type: str | None, stack: ExitStack, limits: In
         rows, columns, chars = limits.max_rows, limits.max_columns, limits.max_cell_chars
         try:
             for number, cells in enumerate(reader, start=2):
-                # The cheap test first (every cell is text); `checked_row` says which limit.
-                if number > rows or len(cells) > columns or max(map(len, cells), default=0) > chars:
+                # The cheap test first (every cell is text, none longer than the row's
+                # text); `checked_row` says which limit, if any.
+                if number > rows or len(cells) > columns or len("".join(cells)) > chars:
                     checked_row(path.name, number, cells, limits, from_excel=False)
                 yield number, cells
         except csv.Error as exc:
