@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +52,15 @@ def _everything_stored(engine: Engine) -> str:
     with engine.connect() as conn:
         tables = [*RECORD_TABLES.values(), import_run]
         return " ".join(str(row) for t in tables for row in conn.execute(select(t)).all())
+
+
+def _holds_year(dump: str, year: str) -> bool:
+    """Whether `year` is in the text as a number of its own: not inside a hash (the file's
+    SHA-256 and the digests are hex, and vary with the workbook's timestamps) or in the
+    digits of another number (a duration), where it turns up by chance about once in
+    two hundred runs."""
+    plain = re.sub(r"[0-9a-f]{16,}", " ", dump)
+    return re.search(rf"(?<![0-9.]){year}(?![0-9])", plain) is not None
 
 
 def _nothing_stored(engine: Engine) -> bool:
@@ -175,7 +185,7 @@ def test_a_forbidden_column_refuses_the_whole_file_with_the_reason(
     assert all("--drop-forbidden" in p.hint for p in problems)
     assert report.files[0].rejects_paths == []  # no row was read, so none is rejected
     dump = json.dumps(report.to_dict()) + _everything_stored(engine)
-    assert "Aroha" not in dump and "1990" not in dump
+    assert "Aroha" not in dump and not _holds_year(dump, "1990")
     with engine.connect() as conn:  # the refusal is in the import log
         runs = conn.execute(select(import_run)).all()
     assert [(r.file_name, r.problem_count) for r in runs] == [("log.xlsx", 2)]
@@ -197,7 +207,7 @@ def test_drop_forbidden_discards_the_columns_unread_and_says_so(
         "not one cell of them was read, stored or shown"
     ]
     dump = json.dumps(report.to_dict()) + _everything_stored(engine)
-    assert "Aroha" not in dump and "Tama" not in dump and "1990" not in dump
+    assert "Aroha" not in dump and "Tama" not in dump and not _holds_year(dump, "1990")
     assert stored_activities(engine, ws.provider_code)["A1"]["notes"] == "ok"
 
 
