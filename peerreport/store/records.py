@@ -343,8 +343,7 @@ class RecordWriter:
         digests = content_digests_of_columns(columns, tokens)
         revision = self.revision()
         named = self._key_columns(record_type).names[1:]
-        keys = zip(*[columns[n] for n in named], strict=True)
-        self.revision.tally.add_many(table.name, zip(keys, digests, strict=True))
+        self.revision.tally.add_columns(table.name, [columns[n] for n in named], digests)
         columns["digest"] = digests
         columns["valid_from"] = [revision] * count
         columns["source_import"] = [source.import_id] * count

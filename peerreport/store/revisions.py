@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
 from typing import Any
 
 from sqlalchemy import Connection, and_, func, insert, or_, select, text
@@ -113,6 +114,32 @@ class Tally:
                 total += from_bytes(sha256(text_.encode("utf-8")).digest(), "big")
                 count += 1
         self.added += count
+        self.added_sum = (self.added_sum + total) % _MODULUS
+
+    def add_columns(
+        self, table: str, key_columns: Sequence[Sequence[Any]], digests: Sequence[str]
+    ) -> None:
+        """`add_many` for versions given a column at a time: `key_columns[j][i]` is the j-th
+        key value of the i-th version, whose digest is `digests[i]`."""
+        if not key_columns or any(len(column) != len(digests) for column in key_columns):
+            raise ValueError("every version needs its key and its digest")
+        spelled = [
+            column if set(map(type, column)) <= {str} else list(map(canonical_key, column))
+            for column in key_columns
+        ]
+        join = "\x1f".join
+        texts: Iterable[str] = map(join, zip(repeat(table), *spelled, digests, strict=False))
+        at = _ADDED_KEY_AT.get(table)
+        if at is not None and len(spelled) > at:
+            # As `version_token` does: added key columns, all empty, are left out.
+            short = map(join, zip(repeat(table), *spelled[:at], digests, strict=False))
+            given = map(any, zip(*spelled[at:], strict=True))
+            texts = [t if g else s for t, s, g in zip(texts, short, given, strict=True)]
+        sha256, from_bytes = hashlib.sha256, int.from_bytes
+        total = 0
+        for text_ in texts:
+            total += from_bytes(sha256(text_.encode("utf-8")).digest(), "big")
+        self.added += len(digests)
         self.added_sum = (self.added_sum + total) % _MODULUS
 
     def close(self, table: str, key: tuple[Any, ...], digest: str) -> None:

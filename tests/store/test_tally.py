@@ -36,3 +36,12 @@ def test_adding_many_versions_is_adding_each(
         one_by_one.add(table, key, digest)
     at_once.add_many(table, given_versions)
     assert at_once.to_dict() == one_by_one.to_dict()
+    # A column at a time (the columnar intake's way): keys of one length, as a table's are.
+    width = len(given_versions[0][0]) if given_versions else 1
+    same_width = [(key, digest) for key, digest in given_versions if len(key) == width]
+    by_columns, each = Tally(), Tally()
+    for key, digest in same_width:
+        each.add(table, key, digest)
+    columns = [[key[j] for key, _ in same_width] for j in range(width)]
+    by_columns.add_columns(table, columns, [digest for _, digest in same_width])
+    assert by_columns.to_dict() == each.to_dict()
