@@ -536,8 +536,6 @@ class ColumnarReader:
             }
         skip = self.table.dropped_indexes()
         if self.table.text_cells and not skip:
-            if "\x00" not in "".join(itertools.chain.from_iterable(raws)):
-                return set()  # nearly every batch: one search of all its text
             return {i for i, row in enumerate(raws) if "\x00" in "".join(row)}
         return {
             i
