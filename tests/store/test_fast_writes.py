@@ -438,58 +438,52 @@ def test_a_refused_insert_raises_sqlalchemys_error_on_every_way(
         assert _stored(conn, "DUP")["activity"] == []
 
 
-@st.composite
-def _column_batches(draw: st.DrawFn) -> tuple[dict[str, list[Any]], list[list[str]]]:
-    keys = draw(st.lists(st.sampled_from(_KEYS), min_size=1, unique=True))
-    size = draw(st.integers(1, 6))
-    columns = {k: [draw(_VALUE) for _ in range(size)] for k in keys}
-    tokens = [draw(st.lists(_TOKEN, max_size=3)) for _ in range(draw(st.integers(0, size)))]
-    return columns, tokens
+def _column_batches(values: st.SearchStrategy[Any], most: int) -> st.SearchStrategy[Any]:
+    """Columns of 1 to `most` rows of `values` under awkward keys, and some rows' tokens."""
+
+    @st.composite
+    def batches(draw: st.DrawFn) -> tuple[dict[str, list[Any]], list[list[str]]]:
+        keys = draw(st.lists(st.sampled_from(_KEYS), min_size=1, unique=True))
+        size = draw(st.integers(1, most))
+        columns = {k: [draw(values) for _ in range(size)] for k in keys}
+        tokens = [draw(st.lists(_TOKEN, max_size=3)) for _ in range(draw(st.integers(0, size)))]
+        return columns, tokens
+
+    return batches()
 
 
-@given(_column_batches())
+def _assert_todays_digests(batch: tuple[dict[str, list[Any]], list[list[str]]]) -> None:
+    columns, tokens = batch
+    size = len(next(iter(columns.values())))
+    rows = [{k: column[i] for k, column in columns.items()} for i in range(size)]
+    expected = [
+        reference_digest(row, tokens[i] if i < len(tokens) else ()) for i, row in enumerate(rows)
+    ]
+    assert content_digests_of_columns(columns, tokens) == expected
+
+
+@given(_column_batches(_VALUE, 6))
 @settings(max_examples=400, deadline=None)
 def test_digests_of_columns_are_todays_digests_byte_for_byte(
     batch: tuple[dict[str, list[Any]], list[list[str]]],
 ) -> None:
     """The columnar intake's digests (no dict a row) against the reference, on awkward
     keys, every value type, quotes and control characters, optional columns left out."""
-    columns, tokens = batch
-    size = len(next(iter(columns.values())))
-    rows = [{k: column[i] for k, column in columns.items()} for i in range(size)]
-    expected = [
-        reference_digest(row, tokens[i] if i < len(tokens) else ()) for i, row in enumerate(rows)
-    ]
-    assert content_digests_of_columns(columns, tokens) == expected
+    _assert_todays_digests(batch)
 
 
-#: Only the values a template spells itself: a batch of them is formatted in one go.
+#: Only the values a template spells itself (a batch holding any other goes to the fallback).
 _PLAIN_VALUE = st.one_of(
     st.none(), st.just(""), _TEXT, st.integers(-(10**6), 10**6), st.booleans(), st.dates()
 )
 
 
-@st.composite
-def _plain_column_batches(draw: st.DrawFn) -> tuple[dict[str, list[Any]], list[list[str]]]:
-    keys = draw(st.lists(st.sampled_from(_KEYS), min_size=1, unique=True))
-    size = draw(st.integers(1, 12))
-    columns = {k: [draw(_PLAIN_VALUE) for _ in range(size)] for k in keys}
-    tokens = [draw(st.lists(_TOKEN, max_size=3)) for _ in range(draw(st.integers(0, size)))]
-    return columns, tokens
-
-
-@given(_plain_column_batches())
+@given(_column_batches(_PLAIN_VALUE, 12))
 @settings(max_examples=400, deadline=None)
 def test_digests_of_plain_columns_are_todays_digests_byte_for_byte(
     batch: tuple[dict[str, list[Any]], list[list[str]]],
 ) -> None:
     """As above, on batches of plain values only (each row spelled by its template):
-    quotes, backslashes and control characters
-    in some rows and not others, optional columns left out in some rows."""
-    columns, tokens = batch
-    size = len(next(iter(columns.values())))
-    rows = [{k: column[i] for k, column in columns.items()} for i in range(size)]
-    expected = [
-        reference_digest(row, tokens[i] if i < len(tokens) else ()) for i, row in enumerate(rows)
-    ]
-    assert content_digests_of_columns(columns, tokens) == expected
+    quotes, backslashes and control characters in some rows and not others, optional
+    columns left out in some rows."""
+    _assert_todays_digests(batch)
