@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, func, select
 
-import peerreport.disclosure.release as release_module
+import peerreport.disclosure.protection as protection_module
 import peerreport.filing as filing_module
 import peerreport.returns.build as build_module
 from peerreport.disclosure import milp
@@ -243,7 +243,7 @@ def test_a_return_that_only_hiding_zeros_protects_hides_them_says_so_and_is_file
 ) -> None:
     # Before zeros could be hidden, this return could not be filed (RET-041).
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(release_module, "_hopeless", lambda *a: False)
+        patch.setattr(protection_module, "_hopeless", lambda *a: False)
         _, (before, _) = _voice_then_modes(engine, tmp_path / "before", "ZERO00")
     assert before.has_errors and "RET-041" in [f.code for f in before.findings]
 
@@ -424,8 +424,8 @@ def test_a_shipped_return_refused_before_now_hides_zeros_and_gives_nothing_away(
     engine: Engine, tmp_path: Path
 ) -> None:
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(release_module, "_hopeless", lambda *a: False)
-        patch.setattr(release_module, "_own_bound", lambda *a: False)
+        patch.setattr(protection_module, "_hopeless", lambda *a: False)
+        patch.setattr(protection_module, "_own_bound", lambda *a: False)
         _, before = _values_after_resource(engine, tmp_path, "SHIP00")
     assert before.has_errors and "RET-041" in [f.code for f in before.findings]
 
