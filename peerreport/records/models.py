@@ -54,12 +54,6 @@ class FieldProblem(ValueError):
         self.field = field
 
 
-#: The fields `activity_problem` reads (the columnar intake gives it only these).
-ACTIVITY_CHECK_FIELDS = ("first_time", "attendance", "calls_missed", "kind")
-#: The fields `period_problem` reads.
-PERIOD_CHECK_FIELDS = ("period_start", "period_end")
-
-
 def activity_problem(fields: Mapping[str, Any]) -> FieldProblem | None:
     """An activity's checks across fields, on its field values (the model's validator and
     the columnar intake, which settles fields without building a model, share it)."""
