@@ -420,7 +420,7 @@ def test_values_keep_their_types(tmp_path: Path) -> None:
 
 
 class _Reads(dict[str, Any]):
-    """A dict that notes every key read from it."""
+    """A dict that notes every key read from it (a look at all of them notes all)."""
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
@@ -433,6 +433,26 @@ class _Reads(dict[str, Any]):
     def get(self, key: str, default: Any = None) -> Any:
         self.read.add(key)
         return super().get(key, default)
+
+    def __contains__(self, key: object) -> bool:
+        self.read.add(str(key))
+        return super().__contains__(key)
+
+    def __iter__(self) -> Iterator[str]:
+        self.read.update(super().keys())
+        return super().__iter__()
+
+    def keys(self) -> Any:
+        self.read.update(super().keys())
+        return super().keys()
+
+    def values(self) -> Any:
+        self.read.update(super().keys())
+        return super().values()
+
+    def items(self) -> Any:
+        self.read.update(super().keys())
+        return super().items()
 
 
 _KIND_CODES = [*sorted(vocabulary("kind").codes), "no_such_kind"]

@@ -13,7 +13,7 @@ plans are safe. This test fails if a foreign key makes that untrue again.
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, inspect, text
 
 from peerreport.store.schema import RECORD_TABLES, import_run, ledger_entry, member_token
 
@@ -38,3 +38,22 @@ def test_every_foreign_key_an_import_checks_refers_to_the_organisation(engine: E
     }
     assert {name for name, _, _ in referred} == set(IMPORT_WRITES)  # each has its org key
     assert {(columns, table) for _, columns, table in referred} == {(("org",), "organisation")}
+
+
+def test_no_trigger_runs_when_an_import_inserts(engine: Engine) -> None:
+    # A trigger on insert could run a query with a cached plan too (on PostgreSQL). The
+    # record tables' triggers refuse updates, deletes and truncation only.
+    if engine.dialect.name != "postgresql":
+        query = "SELECT tbl_name, name FROM sqlite_master WHERE type = 'trigger' AND sql LIKE :on"
+        with engine.connect() as conn:
+            found = conn.execute(text(query), {"on": "% INSERT ON %"}).all()
+        assert [row for row in found if row[0] in IMPORT_WRITES] == []
+        return
+    query = (
+        "SELECT c.relname, t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+        "WHERE NOT t.tgisinternal AND (t.tgtype & 4) <> 0 "  # 4: fires on INSERT
+        "AND c.relnamespace = to_regnamespace(current_schema())::oid"
+    )
+    with engine.connect() as conn:
+        found = conn.execute(text(query)).all()
+    assert [row for row in found if row[0] in IMPORT_WRITES] == []
