@@ -95,6 +95,17 @@ def engine(db_url: str) -> Iterator[Engine]:
     eng.dispose()
 
 
+@pytest.fixture
+def postgres_engine(tmp_path: Path) -> Iterator[Engine]:
+    """A migrated engine on a new PostgreSQL schema, for what PostgreSQL alone does (the
+    tests skip without PostgreSQL, or fail when it is required)."""
+    with empty_database("postgresql", tmp_path) as url:
+        eng = open_engine(url)
+        upgrade(eng)
+        yield eng
+        eng.dispose()
+
+
 #: Modules that may build a `Finding` with a code the catalogue does not declare:
 #: the checks of rule files (the rule file's own codes) and reading return.json back.
 _OWN_CODES = (

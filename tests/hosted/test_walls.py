@@ -19,7 +19,7 @@ from peerreport.hosted.access import NO_REACH, Reach
 from peerreport.store import row_security
 from peerreport.store.database import current_revision, head_revision, open_engine, upgrade
 from peerreport.store.records import prepare_period_reads, refresh_statistics
-from tests.conftest import POSTGRES_URL, empty_database, skip_without_postgres
+from tests.conftest import POSTGRES_URL, skip_without_postgres
 
 REACH = Reach(frozenset({"AAA001", "BBB002"}), frozenset({"CCC003"}))
 SETTINGS = text(
@@ -29,13 +29,9 @@ SETTINGS = text(
 
 
 @pytest.fixture
-def owner(tmp_path: Path) -> Iterator[Engine]:
+def owner(postgres_engine: Engine) -> Engine:
     """The owner's engine on a migrated PostgreSQL schema."""
-    with empty_database("postgresql", tmp_path) as url:
-        engine = open_engine(url)
-        upgrade(engine)
-        yield engine
-        engine.dispose()
+    return postgres_engine
 
 
 @pytest.fixture

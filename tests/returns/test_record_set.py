@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import string
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,9 +27,8 @@ from peerreport.returns.record_set import (
     records_digest,
 )
 from peerreport.store import schema
-from peerreport.store.database import open_engine, upgrade
+from peerreport.store.database import open_engine
 from peerreport.store.records import ensure_organisation
-from tests.conftest import empty_database
 
 ORG = "DIG01"
 OTHER = "DIG02"
@@ -248,16 +246,10 @@ def test_a_known_record_set_keeps_its_digest(engine: Engine) -> None:
 
 
 @pytest.mark.postgres
-def test_the_digest_leaves_the_sort_memory_as_it_was(tmp_path: Path) -> None:
+def test_the_digest_leaves_the_sort_memory_as_it_was(postgres_engine: Engine) -> None:
     """PostgreSQL gives the digest's sorts more memory for that statement only (SQLite has
     no such setting)."""
-    with empty_database("postgresql", tmp_path) as url:
-        engine = open_engine(url)
-        upgrade(engine)
-        try:
-            _sort_memory_is_restored(engine)
-        finally:
-            engine.dispose()
+    _sort_memory_is_restored(postgres_engine)
 
 
 def _sort_memory_is_restored(engine: Engine) -> None:

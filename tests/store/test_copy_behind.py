@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,12 +33,8 @@ SECRET = b"s" * 32
 
 
 @pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
-    with empty_database("postgresql", tmp_path) as url:
-        eng = open_engine(url)
-        upgrade(eng)
-        yield eng
-        eng.dispose()
+def engine(postgres_engine: Engine) -> Engine:
+    return postgres_engine
 
 
 def _activity(ident: str) -> Activity:
