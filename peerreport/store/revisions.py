@@ -103,16 +103,9 @@ class Tally:
         """`add` for many versions (key, digest) of one table."""
         total = 0
         count = 0
-        if table in _ADDED_KEY_AT:
-            for key, digest in versions:
-                total += version_token(table, key, digest)
-                count += 1
-        else:  # `version_token` inline: a million keys of plain text and numbers
-            sha256, from_bytes, prefix = hashlib.sha256, int.from_bytes, table + "\x1f"
-            for key, digest in versions:
-                text_ = prefix + "\x1f".join([*map(canonical_key, key), digest])
-                total += from_bytes(sha256(text_.encode("utf-8")).digest(), "big")
-                count += 1
+        for key, digest in versions:
+            total += version_token(table, key, digest)
+            count += 1
         self.added += count
         self.added_sum = (self.added_sum + total) % _MODULUS
 
