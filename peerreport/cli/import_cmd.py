@@ -96,6 +96,7 @@ def import_(
         skip_invalid=skip_invalid,
         record_type=record_type,
         drop_forbidden=drop_forbidden,
+        read_ahead=True,  # large files are read in a second process (intake.read_ahead)
     )
     progress = _Progress() if sys.stderr.isatty() and not as_json else None
     report = import_files(session.engine, list(files), settings, progress)

@@ -62,6 +62,10 @@ class _Slow:
 
 SLOW: Any = _Slow()
 _UNHASHABLE = object()  # the cache key of a value that cannot be one (a JSON list)
+#: Records whose accepted rows the import may still reject when it writes them (a breakdown
+#: of an activity that is not stored: IMP-041). Their rows keep their cells when sent to
+#: another process (`intake.read_ahead`); other rows travel without them.
+REJECTED_WHEN_WRITTEN = frozenset({"breakdowns"})
 
 
 class Accepted:
@@ -94,10 +98,35 @@ class Accepted:
     def outcome(self) -> RowOutcome:
         """The row reader's outcome of this row (made when first asked for)."""
         if self._outcome is None:
-            assert self._source is not None
+            assert self._source is not None, "a row sent without its cells"
             reader, raw = self._source
             self._outcome = reader.valid_outcome(self.row, reader.table.row_of(raw))
         return self._outcome
+
+    def bind(self, reader: RowReader) -> None:
+        """Read by `reader` in another process: its outcome, if asked for, is made here."""
+        if self._source is not None and self._source[0] is None:
+            self._source = (reader, self._source[1])
+
+    def __getstate__(self) -> tuple[Any, ...]:
+        """For another process: no reader, and the cells (or outcome) only of rows that
+        may still be rejected (`REJECTED_WHEN_WRITTEN`)."""
+        outcome, raw = self._outcome, None
+        if self._source is not None:
+            reader, raw = self._source
+            if reader is not None and reader.record_type not in REJECTED_WHEN_WRITTEN:
+                outcome, raw = None, None
+        elif (
+            outcome is not None
+            and outcome.record is not None
+            and outcome.record.record_type not in REJECTED_WHEN_WRITTEN
+        ):
+            outcome = None
+        return (self.row, self.fields, self.member_tokens, outcome, raw)
+
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
+        self.row, self.fields, self.member_tokens, self._outcome, raw = state
+        self._source = (None, raw) if raw is not None else None  # type: ignore[assignment]
 
 
 class AcceptedBatch:
@@ -139,8 +168,24 @@ class AcceptedBatch:
             self._raws[start:stop],
         )
 
+    def bind(self, reader: RowReader) -> None:
+        """Read by `reader` in another process: its rows, if asked for, are made here."""
+        if self._reader is None:
+            self._reader = reader
+
+    def __getstate__(self) -> tuple[Any, ...]:
+        """For another process: no reader, and the cells only of rows that may still be
+        rejected (`REJECTED_WHEN_WRITTEN`)."""
+        keep = self._reader is not None and self._reader.record_type in REJECTED_WHEN_WRITTEN
+        return (self.numbers, self.columns, self.member_tokens, self._raws if keep else None)
+
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
+        self.numbers, self.columns, self.member_tokens, self._raws = state
+        self._reader = None  # type: ignore[assignment]
+
     def rows(self) -> list[Accepted]:
         """The rows one by one."""
+        assert self._raws is not None, "a batch sent without its cells"
         names = list(self.columns)
         values = zip(*self.columns.values(), strict=True)
         return [

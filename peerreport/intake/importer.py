@@ -10,14 +10,21 @@ beside the input (`peerreport.intake.rejects`).
 Before any row is read, every table's headings are planned
 (`peerreport.intake.columns`): a forbidden column refuses the whole file,
 unless `drop_forbidden` asks for such columns to be discarded unread.
+
+An import has two stages: reading (`peerreport.intake.reading`: the rows read,
+checked and refused where repeated, as *actions*) and writing (here: the actions
+carried out against the database and the report). The reading stage runs in this
+process, or, for large files when the settings allow it, in a second process
+that reads ahead while this one writes (`peerreport.intake.read_ahead`); the
+import is the same either way.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TypeVar
 
 from sqlalchemy import Engine, select, update
 
@@ -27,12 +34,25 @@ from peerreport.intake.collector import fewer_collections
 from peerreport.intake.columnar import (
     Accepted,
     AcceptedBatch,
-    ColumnarReader,
     record_columns_of,
     record_values_of,
 )
-from peerreport.intake.dates import DateOrder, Place, survey
+from peerreport.intake.dates import DateOrder
 from peerreport.intake.limits import InputRefused
+from peerreport.intake.read_ahead import READ_AHEAD_BYTES, ReadAhead
+from peerreport.intake.reading import (
+    NOTES_NOT_STORED,
+    Action,
+    FileDone,
+    Flush,
+    HoldBack,
+    Notice,
+    ReadingStage,
+    Reject,
+    Surveyed,
+    TableDone,
+    table_order,
+)
 from peerreport.intake.rejects import RejectsFile
 from peerreport.intake.reports import (
     FileReport,
@@ -42,9 +62,8 @@ from peerreport.intake.reports import (
     start_run,
 )
 from peerreport.intake.rows import RowOutcome, RowReader
-from peerreport.intake.seen import SeenKeys
 from peerreport.intake.sources import Table, open_tables
-from peerreport.intake.wording import duplicate_message, plural
+from peerreport.intake.wording import plural
 from peerreport.store import chain
 from peerreport.store.records import (
     ImportCounts,
@@ -55,30 +74,17 @@ from peerreport.store.records import (
 )
 from peerreport.store.schema import import_run
 
-BATCH_SIZE = 1000
-TYPE_ORDER = {"activities": 0, "breakdowns": 1, "workforce": 2, "feedback": 3}
+__all__ = ["NOTES_NOT_STORED", "Importer", "import_files"]
+
+_A = TypeVar("_A", bound=Action)
 
 
-NOTES_NOT_STORED = (
-    "the notes column is not stored; no return uses it; "
-    "set keep_notes = true in peerreport.toml to keep it"
-)
-
-
-def _key_hash(record_type: str, natural_key: tuple[str, ...], fields: dict[str, Any]) -> int:
-    """The row's record (its natural key's values) as an unsigned 64-bit number, for the
-    import's duplicate check (`SeenKeys`).
-
-    Python's own hash of the values: SipHash for text, keyed afresh in every process
-    (unless PYTHONHASHSEED fixes it), so no file can be written to make two records
-    collide; a false duplicate needs a 64-bit collision (about 1 in 10^7 at a million
-    rows). A quarter of the cost of a blake2b of the key's text, and equal values (not
-    only equal spellings: None is not "None") are one key.
-    """
-    return hash((record_type, *[fields[name] for name in natural_key])) & _MASK64
-
-
-_MASK64 = (1 << 64) - 1
+def _expect(action: Action, kind: type[_A]) -> _A:
+    """`action`, which must be a `kind` where the import is (the stage's order of actions)."""
+    if not isinstance(action, kind):
+        sent = type(action).__name__
+        raise RuntimeError(f"the import's reading sent {sent}, not {kind.__name__}")
+    return action
 
 
 def _withdrawn_notice(keys: list[str]) -> str:
@@ -107,20 +113,41 @@ class Importer:
         self.engine = engine
         self.settings = settings
         self.progress = progress
-        self.rejected_ids: set[str] = set()  # activities refused in this import
         self.held_back: list[int] = []  # rows of a table not stored because their activity was not
         #: Read every row with the row reader (no column batches): to compare the two.
         self.slow_path = slow_path
+        self.stage = ReadingStage(settings, slow_path=slow_path)
+        #: The reading stage in a second process, when it runs there (`read_ahead`).
+        self.ahead: ReadAhead | None = None
 
     def run(self, paths: list[Path]) -> ImportReport:
         """Import every file; commit only if allowed (no problems, or skip_invalid)."""
         with fewer_collections():
-            return self._run(paths)
+            # Before any connection is taken or thread started: the reading process is forked.
+            self.ahead = ReadAhead.start(self.stage, paths) if self._reads_ahead(paths) else None
+            try:
+                return self._run(paths)
+            finally:
+                if self.ahead is not None:
+                    self.ahead.close()
+                    self.ahead = None
+
+    def _reads_ahead(self, paths: list[Path]) -> bool:
+        """Read in a second process? When asked to (`ImportSettings.read_ahead`), and the
+        files are large enough to gain from it (`READ_AHEAD_BYTES`)."""
+        if not self.settings.read_ahead:
+            return False
+        total = 0
+        for path in paths:
+            try:
+                total += path.stat().st_size
+            except OSError:
+                return False  # the import says what is wrong with it, in this process
+        return total >= READ_AHEAD_BYTES
 
     def _run(self, paths: list[Path]) -> ImportReport:
         reports: list[FileReport] = []
         rejects: list[tuple[FileReport, RejectsFile]] = []
-        seen = SeenKeys()  # natural keys of this import, across its files (bounded memory)
         revision: int | None = None
         with self.engine.connect() as conn:
             transaction = conn.begin()
@@ -133,7 +160,7 @@ class Importer:
                 )
                 writer.statements.copy_behind()
                 runs: list[int] = []
-                for path in paths:
+                for index, path in enumerate(paths):
                     report = FileReport(path)
                     reports.append(report)
                     sink = RejectsFile(path) if self.settings.skip_invalid else None
@@ -142,7 +169,7 @@ class Importer:
                     before = ImportCounts(**vars(writer.counts))
                     run_id = start_run(conn, self.settings.org, path)
                     runs.append(run_id)
-                    self._import_file(path, writer, report, sink, seen, run_id)
+                    self._import_file(index, path, writer, report, sink, run_id)
                     for name in ("added", "updated", "unchanged"):
                         setattr(
                             report.counts,
@@ -206,34 +233,39 @@ class Importer:
 
     def _import_file(
         self,
+        index: int,
         path: Path,
         writer: RecordWriter,
         report: FileReport,
         sink: RejectsFile | None,
-        seen: set[int],
         run_id: int,
     ) -> None:
         try:
-            self._read_file(path, writer, report, sink, seen, run_id)
+            self._read_file(index, path, writer, report, sink, run_id)
         except InputRefused as refusal:
             # Past a limit, or unreadable as text: one plain finding, and the whole
             # import is rolled back (rows read before the limit are not kept).
             report.add_problem(refusal.finding)
             report.refused = True
+        if self.ahead is not None:
+            self.ahead.finish_file(index)  # what is left of this file's actions
 
     def _read_file(
         self,
+        index: int,
         path: Path,
         writer: RecordWriter,
         report: FileReport,
         sink: RejectsFile | None,
-        seen: set[int],
         run_id: int,
     ) -> None:
+        stage = self.stage
         dates = DateOrder(self.settings.date_order)
-        if self.settings.skip_invalid:
-            # Valid rows are stored as they are read: know the file's date order first.
-            survey(dates, self._date_cells(path))
+        ahead = self.ahead.file(index) if self.ahead is not None else None
+        if ahead is None:
+            stage.survey_dates(path, dates)
+        elif self.settings.skip_invalid:
+            _expect(next(ahead), Surveyed)  # or the file's refusal, raised
         with open_tables(path, self.settings.record_type, self.settings.limits) as tables:
             if not tables:
                 report.add_problem(
@@ -245,152 +277,49 @@ class Importer:
                         Location(file=path.name),
                     )
                 )
-            readers = self._readers(tables, report, dates)
+            readers, problems = stage.readers(tables, dates)
+            for problem in problems:
+                report.add_problem(problem)
             if readers is None:
                 return  # refused: a forbidden column, and no --drop-forbidden
-            for table in sorted(tables, key=lambda t: TYPE_ORDER.get(t.record_type or "", 9)):
+            actions = ahead if ahead is not None else stage.file_actions(tables, readers, dates)
+            for table in table_order(tables):
                 reader = readers.get(id(table))
-                if reader is not None:
-                    self._import_table(reader, writer, report, sink, seen, run_id)
-                report.notices.extend(table.notices)
-                if reader is not None:
-                    report.notices.extend(reader.notices())
-        for problem in dates.late_findings():
+                done = self._import_table(table, reader, actions, writer, report, sink, run_id)
+                report.notices.extend(done.notices)
+            late = _expect(next(actions), FileDone).late
+        for problem in late:
             report.add_problem(problem)
-
-    def _readers(
-        self, tables: list[Table], report: FileReport, dates: DateOrder
-    ) -> dict[int, RowReader] | None:
-        """A reader per table of records; None if a forbidden column refuses the file."""
-        readers: dict[int, RowReader] = {}
-        for table in tables:
-            if table.record_type is None:
-                report.add_problem(
-                    finding(
-                        "IMP-002",
-                        "cannot tell which records this file holds",
-                        "Name the file after its records (activities.csv, workforce.csv, ...), "
-                        "give --type, or use the headings of one record type.",
-                        Location(file=table.where),
-                    )
-                )
-                continue
-            readers[id(table)] = RowReader(
-                table, table.record_type, self.settings.date_order, dates
-            )
-        refusals = [
-            f for r in readers.values() for f in r.plan.refusals(self.settings.drop_forbidden)
-        ]
-        if refusals:
-            for problem in refusals:
-                report.add_problem(problem)
-            return None  # never read a row of a file with a forbidden column
-        for reader in readers.values():
-            reader.plan.drop_forbidden()
-            for problem in reader.plan.column_problems.values():
-                report.add_problem(problem)
-        return readers
-
-    def _date_cells(self, path: Path) -> Iterator[tuple[object, Place]]:
-        """Every date cell of a file, read ahead (forbidden columns are never read)."""
-        with open_tables(path, self.settings.record_type, self.settings.limits) as tables:
-            for table in tables:
-                if table.record_type is None:
-                    continue
-                reader = RowReader(table, table.record_type, self.settings.date_order)
-                if reader.plan.refusals(self.settings.drop_forbidden):
-                    return
-                reader.plan.drop_forbidden()
-                keys = [k for k, f in reader.plan.fields.items() if reader.kinds[f] == "date"]
-                if not keys:
-                    continue
-                for number, row in table.rows:
-                    for key in keys:
-                        value = row.get(key)
-                        if isinstance(value, str):
-                            column = table.column(key)
-                            heading = column.heading if column else key
-                            yield (
-                                value,
-                                Place(table.where, number, heading, table.address(key, number)),
-                            )
 
     def _import_table(
         self,
-        reader: RowReader,
+        table: Table,
+        reader: RowReader | None,
+        actions: Iterator[Action],
         writer: RecordWriter,
         report: FileReport,
         sink: RejectsFile | None,
-        seen: set[int],
         run_id: int,
-    ) -> None:
-        table = reader.table
-        record_type = reader.record_type
-        natural_key = reader.model.natural_key
-        # Rows to write, and whole batches (or parts of them), in file order; written every
-        # BATCH_SIZE rows (`_flush`, which finds the breakdowns of missing activities).
-        batch: list[Accepted | AcceptedBatch] = []
-        waiting = 0  # rows in `batch`
-        notes_dropped = False
-        drop_notes = record_type == "activities" and not self.settings.keep_notes
-        for read in ColumnarReader(reader, slow=self.slow_path).rows():
-            reads: Iterable[RowOutcome | Accepted]
-            if isinstance(read, AcceptedBatch):
-                notes = read.columns.get("notes")
-                if drop_notes and notes is not None and any(notes):
-                    read.columns["notes"] = [None] * len(read)
-                    if not notes_dropped:  # one notice, however many notes
-                        report.notices.append(f"{table.where}: {NOTES_NOT_STORED}")
-                        notes_dropped = True
-                if self._take_whole(read, reader, seen):
-                    # Flushed where row by row would flush: after every BATCH_SIZE rows.
-                    start = 0
-                    while start < len(read):
-                        part = read.part(start, start + BATCH_SIZE - waiting)
-                        batch.append(part)
-                        waiting += len(part)
-                        start += len(part)
-                        if waiting >= BATCH_SIZE:
-                            self._flush(reader, writer, batch, report, sink, run_id)
-                            waiting = 0
-                    continue
-                reads = read.rows()  # some row needs a word of its own
+    ) -> TableDone:
+        """Carry out a table's actions (`reading`), up to its `TableDone`."""
+        for action in actions:
+            if isinstance(action, Flush):
+                assert reader is not None
+                if self.ahead is not None:
+                    for waiting in action.batch:
+                        waiting.bind(reader)  # made in the other process
+                self._flush(reader, writer, action.batch, report, sink, run_id)
+            elif isinstance(action, Reject):
+                self._reject(table, action.outcome, action.problems, report, sink)
+            elif isinstance(action, HoldBack):
+                self._hold_back(table, action.activity_id, action.outcome, report, sink)
+            elif isinstance(action, Notice):
+                report.notices.append(action.text)
             else:
-                reads = (read,)
-            for read in reads:
-                if isinstance(read, RowOutcome):  # a row the row reader did not accept
-                    if read.rejected:
-                        self._reject(table, read, read.problems, report, sink)
-                    continue  # or nothing left to read in the row (a rejects file's reason alone)
-                fields = read.fields
-                if drop_notes and fields.get("notes"):
-                    fields["notes"] = None
-                    if not notes_dropped:  # one notice, however many notes
-                        report.notices.append(f"{table.where}: {NOTES_NOT_STORED}")
-                        notes_dropped = True
-                key = _key_hash(record_type, natural_key, fields)
-                if key in seen:
-                    outcome = read.outcome()
-                    outcome.problems.append(
-                        finding(
-                            "IMP-040",
-                            duplicate_message(natural_key, fields, reader.plan.generated_ids),
-                            "Each record has one row; delete or renumber the repeated row.",
-                            Location(file=table.where, row=read.row),
-                        )
-                    )
-                    self._reject(table, outcome, outcome.problems, report, sink)
-                    continue
-                seen.add(key)
-                if record_type == "breakdowns" and fields["activity_id"] in self.rejected_ids:
-                    self._hold_back(table, fields["activity_id"], read.outcome(), report, sink)
-                else:
-                    batch.append(read)
-                    waiting += 1
-                if waiting >= BATCH_SIZE:
-                    self._flush(reader, writer, batch, report, sink, run_id)
-                    waiting = 0
-        self._flush(reader, writer, batch, report, sink, run_id)
+                done = _expect(action, TableDone)
+                break
+        else:
+            raise RuntimeError(f"{table.where}: the import's reading stopped within the table")
         if self.held_back:
             rows = self.held_back
             more = f" and {len(rows) - 10:,} more" if len(rows) > 10 else ""
@@ -401,6 +330,7 @@ class Importer:
                 f"{'its activity was' if len(rows) == 1 else 'their activities were'} rejected"
             )
             self.held_back = []
+        return done
 
     def _flush(
         self,
@@ -493,23 +423,6 @@ class Importer:
                 self._reject(table, outcome, [reader.placed(problem)], report, sink)
         batch[:] = kept
 
-    def _take_whole(self, whole: AcceptedBatch, reader: RowReader, seen: set[int]) -> bool:
-        """Whether a batch of valid rows can be written whole: none of its records was given
-        before, in it or earlier in the import (IMP-040), and no breakdown in it is of a
-        rejected activity. Then its records are remembered as given; otherwise nothing is,
-        and the caller takes the rows one by one, which says what each needs."""
-        record_type = reader.record_type
-        columns = whole.columns
-        natural = [columns[name] for name in reader.model.natural_key]
-        keys = [hash((record_type, *values)) & _MASK64 for values in zip(*natural, strict=True)]
-        if len(set(keys)) < len(keys) or any(key in seen for key in keys):
-            return False
-        if record_type == "breakdowns" and not self.rejected_ids.isdisjoint(columns["activity_id"]):
-            return False
-        for key in keys:
-            seen.add(key)
-        return True
-
     def _hold_back(
         self,
         table: Table,
@@ -541,10 +454,6 @@ class Importer:
         for problem in problems:
             report.add_problem(problem)  # column-level problems (blocked_by) are counted once
         report.counts.rejected += 1
-        if table.record_type == "activities":
-            activity_id = outcome.cells.get(outcome.columns.get("activity_id", "activity_id"))
-            if isinstance(activity_id, str | int) and not outcome.masked:
-                self.rejected_ids.add(str(activity_id).strip())
         if sink is not None:
             sink.write(table, outcome, [*outcome.blocked_by, *problems])
 

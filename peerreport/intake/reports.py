@@ -107,6 +107,10 @@ class ImportSettings:
     keep_notes: bool = True
     # How much of a file is read before it is refused (peerreport.intake.limits).
     limits: InputLimits = field(default_factory=InputLimits)
+    # Read large files in a second process while this one writes (`intake.read_ahead`): the
+    # command line asks for it; a server's threads do not (a process with threads is not
+    # forked).
+    read_ahead: bool = False
 
     @classmethod
     def for_workspace(cls, workspace: Workspace, **options: Any) -> ImportSettings:

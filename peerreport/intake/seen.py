@@ -2,7 +2,7 @@
 
 An import refuses a second row for the same record (IMP-040), across all its
 files, so it remembers the key of every row it read: an 8-byte hash
-(`importer._key_hash`). A Python set costs about 60 bytes a key, 300 MB for a
+(`reading.key_hash`). A Python set costs about 60 bytes a key, 300 MB for a
 five-million-row file. `SeenKeys` keeps at most `limit` keys in a set (16 MB
 at the default); when the set is full its keys are sorted and written to an
 anonymous temporary file (a *run*, read back through a memory map) and the

@@ -288,7 +288,7 @@ def test_whole_batches_say_and_store_what_rows_one_by_one_do(
     record given again, in its batch or an earlier one; a breakdown of a rejected or
     missing activity; a date after the file told its order), against the row reader;
     written every `every` rows, so a batch is split where row by row writes."""
-    monkeypatch.setattr("peerreport.intake.importer.BATCH_SIZE", every)
+    monkeypatch.setattr("peerreport.intake.reading.BATCH_SIZE", every)
     whole: list[int] = []
     write_columns = RecordWriter.write_columns
 

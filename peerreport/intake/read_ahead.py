@@ -1,0 +1,228 @@
+"""An import's reading stage in a second process, reading ahead while the first one writes.
+
+Reading and checking rows (`intake.reading`) and writing them (`intake.importer`)
+each take about half of a large import's time, and Python runs one of them at a
+time in a process. `ReadAhead` forks a child process that runs the reading stage
+over every file of the import, in order, and sends its actions down a pipe, while
+the importer carries out the ones it has. On two cores a large import takes the
+time of the longer stage, not the sum.
+
+- **The same import.** The child runs the same `ReadingStage` as the importer
+  would in its own process, so the actions, and so the report, the rejects files
+  and the records stored, are the same (the tests compare them). The importer
+  still opens each file itself, for its headings (what a row's cell is called,
+  which columns are refused); only the child reads rows.
+- **Each file's actions end** with `FileDone`, or with `Refused` where the file
+  was refused part way (a limit). The importer reads a file's actions up to
+  that end whatever happens to the file on its side (`finish_file`), so the next
+  file starts where its own actions do; every action is sent with its file's
+  number and a mismatch is an error, never a misplaced row.
+- **Errors.** An exception in the child is sent, and raised in the importer
+  where the reading would have raised it. A child that dies without a word
+  (killed, out of memory) is an error naming its exit status. The importer's
+  transaction is rolled back either way.
+- **Bounded.** The child keeps at most `_QUEUED` actions waiting for the pipe
+  (a thread writes them): a child that gets that far ahead waits for the
+  importer, so memory does not grow with the file.
+- **When.** Only by `fork`, only from a process with one thread (a fork copies
+  only the calling thread: a lock another thread held stays locked in the
+  child), and only for files past `READ_AHEAD_BYTES`, where the gain is worth a
+  process. The importer forks before it takes a connection; the child never
+  uses the connections it inherits, and leaves by `os._exit`, so nothing of the
+  parent's (buffers, connections, temporary files) is flushed or closed by it.
+  Objects the parent holds are frozen for the collector first (`gc.freeze`), so
+  the child never finalises them either.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import os
+import pickle
+import queue
+import signal
+import threading
+import traceback
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from peerreport.findings import Finding
+from peerreport.intake.limits import InputRefused
+from peerreport.intake.reading import Action, FileDone, ReadingStage
+
+__all__ = ["READ_AHEAD_BYTES", "ReadAhead"]
+
+#: Files of an import, together, at least this large are read in a second process (about
+#: 30,000 activities; below that a fork's cost is not paid back).
+READ_AHEAD_BYTES = 4 << 20
+#: The pipe's buffer on each side.
+_BUFFER = 1 << 20
+#: Actions the child keeps pickled while the importer is busy: how far it may get ahead (a
+#: `Flush` of `BATCH_SIZE` activities is about 200 kB).
+_QUEUED = 64
+
+
+@dataclass
+class Refused:
+    """The file was refused (`InputRefused`) while it was read; its actions end here."""
+
+    finding: Finding
+
+
+@dataclass
+class Failed:
+    """The reading stopped with an error; nothing follows."""
+
+    error: BaseException | None
+    text: str
+
+
+class ReadAhead:
+    """The child process reading an import's files, seen from the importer."""
+
+    def __init__(self, pid: int, pipe: IO[bytes]) -> None:
+        self.pid = pid
+        self.pipe = pipe
+        self.ended = -1  # the last file whose actions were all read
+        self.failed: BaseException | None = None
+
+    @classmethod
+    def start(cls, stage: ReadingStage, paths: list[Path]) -> ReadAhead | None:
+        """Fork the reader of `paths` (None where this process cannot fork safely)."""
+        if not hasattr(os, "fork") or not _one_thread():
+            return None
+        readable, writable = os.pipe()
+        gc.freeze()  # the child never collects (so never finalises) what the parent holds
+        try:
+            pid = os.fork()
+        except OSError:
+            gc.unfreeze()
+            os.close(readable)
+            os.close(writable)
+            return None
+        if pid == 0:  # the child
+            code = 1
+            try:
+                os.close(readable)
+                signal.signal(signal.SIGINT, signal.SIG_IGN)  # the importer stops it
+                with open(writable, "wb", buffering=_BUFFER) as out:
+                    _send_all(stage, paths, out)
+                code = 0
+            finally:
+                os._exit(code)
+        gc.unfreeze()
+        os.close(writable)
+        return cls(pid, open(readable, "rb", buffering=_BUFFER))
+
+    def file(self, index: int) -> Iterator[Action]:
+        """The actions of file `index`, up to its `FileDone`; its refusal is raised."""
+        while True:
+            sent, action = self._receive()
+            if sent != index:
+                raise RuntimeError(f"the import's reading sent file {sent + 1}, not {index + 1}")
+            if isinstance(action, Refused):
+                self.ended = index
+                raise InputRefused(action.finding)
+            if isinstance(action, FileDone):
+                self.ended = index
+                yield action
+                return
+            yield action
+
+    def finish_file(self, index: int) -> None:
+        """Read what is left of file `index`'s actions (after the importer stopped early)."""
+        while self.ended < index and self.failed is None:
+            sent, action = self._receive()
+            if isinstance(action, Refused | FileDone):
+                self.ended = sent
+
+    def _receive(self) -> tuple[int, Any]:
+        if self.failed is not None:
+            raise self.failed
+        try:
+            sent, action = pickle.load(self.pipe)
+        except EOFError:
+            self.failed = RuntimeError(
+                f"the process reading the import's files stopped ({self._status()})"
+            )
+            raise self.failed from None
+        if isinstance(action, Failed):
+            error = action.error or RuntimeError(action.text)
+            self.failed = error
+            raise error
+        return sent, action
+
+    def _status(self) -> str:
+        _, status = os.waitpid(self.pid, 0)
+        self.pid = 0
+        if os.WIFSIGNALED(status):
+            return f"signal {os.WTERMSIG(status)}"
+        return f"exit status {os.waitstatus_to_exitcode(status)}"
+
+    def close(self) -> None:
+        """Stop the child if it still runs, and wait for it."""
+        self.pipe.close()
+        if self.pid:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)  # done, or no longer wanted
+            os.waitpid(self.pid, 0)
+            self.pid = 0
+
+
+def _one_thread() -> bool:
+    """Is the calling thread this process's only one (so it can be forked safely)?"""
+    return threading.active_count() == 1
+
+
+def _send_all(stage: ReadingStage, paths: list[Path], out: IO[bytes]) -> None:
+    """The child's work: every file's actions, each with its file's number.
+
+    The actions are pickled here and written to the pipe by a thread of their own, through
+    a queue of up to `_QUEUED` of them: the reading goes on while a write waits for the
+    importer (which writes a batch in the time this reads several), instead of the two
+    taking turns a pipe's buffer at a time. Writing to the pipe lets go of Python's lock.
+    """
+    queued: queue.Queue[bytes | None] = queue.Queue(_QUEUED)
+    broken = threading.Event()
+
+    def write() -> None:
+        while (data := queued.get()) is not None:
+            if broken.is_set():
+                continue  # drain, so the reading side never waits on a full queue
+            try:
+                out.write(data)
+            except BrokenPipeError:
+                broken.set()  # the importer stopped reading: nothing more to tell it
+        if not broken.is_set():
+            with contextlib.suppress(BrokenPipeError):
+                out.flush()
+
+    writer = threading.Thread(target=write, name="read-ahead-writer", daemon=True)
+    writer.start()
+
+    def send(index: int, action: Any) -> None:
+        queued.put(pickle.dumps((index, action), protocol=pickle.HIGHEST_PROTOCOL))
+
+    try:
+        for index, path in enumerate(paths):
+            if broken.is_set():
+                break
+            try:
+                for action in stage.actions_of(path):
+                    send(index, action)
+            except InputRefused as refusal:
+                send(index, Refused(refusal.finding))
+    except BaseException as exc:
+        text = "".join(traceback.format_exception(exc))
+        try:
+            pickle.dumps(exc)
+            sent: BaseException | None = exc
+        except Exception:
+            sent = None
+        send(-1, Failed(sent, text))
+    finally:
+        queued.put(None)
+        writer.join()
