@@ -1,8 +1,8 @@
 """Benchmark: time and peak memory of `peerreport import` on generated CSV files.
 
-Prints a table. Each import runs in its own process so its peak resident
-memory (max RSS) can be read; figures depend on the machine, so nothing here
-asserts a limit. Usage:
+Prints a table. Each import runs in its own process so its peak memory can be
+read (its own and that of the process it reads ahead in, together: `run.measure`);
+figures depend on the machine, so nothing here asserts a limit. Usage:
 
     .venv/bin/python benchmarks/import_bench.py                 # 10k and 100k rows
     .venv/bin/python benchmarks/import_bench.py 1000000         # one size
@@ -14,28 +14,20 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from pathlib import Path
 
 from pg_schema import drop_postgres_schema, fresh_postgres_schema
+from run import measure
 
 
 def run(argv: list[str], cwd: Path) -> tuple[float, float, str]:
-    """Seconds, peak MB of the child, and its output."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    started = time.perf_counter()
-    done = subprocess.run(argv, cwd=cwd, capture_output=True, text=True)
-    seconds = time.perf_counter() - started
-    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    if done.returncode != 0:
-        raise SystemExit(f"{' '.join(argv)} failed:\n{done.stdout}\n{done.stderr}")
-    # ru_maxrss of children is the largest child so far; sizes run in rising order.
-    return seconds, max(peak_kb, before) / 1024, done.stdout + done.stderr
+    """Seconds, peak MB (the command's and any process it starts, together: see
+    `run.measure`), and its output."""
+    return measure(argv, cwd)
 
 
 def main() -> None:

@@ -5,9 +5,10 @@ For each size (activities; their breakdowns come with them) and each database
 this times, in the same run and on the same generated data:
 
 - **import**: `peerreport import` of the activities and breakdowns CSVs into a
-  fresh workspace (wall seconds and the child's peak RSS; a CSV past intake's
-  2,000,000-row limit for one file is split into parts, all imported in the
-  one command, the split not timed), against the floor:
+  fresh workspace (wall seconds and peak memory, of the command and any process
+  it starts, together; a CSV past intake's 2,000,000-row limit for one file is
+  split into parts, all imported in the one command, the split not timed),
+  against the floor:
   the same rows read with `csv`, their dates, numbers and yes/no parsed, and
   written with `executemany` into a plain SQLite table, or with psycopg's
   COPY into a plain PostgreSQL table;
@@ -106,26 +107,63 @@ class Timing:
         return max(self.peak_mb) if self.peak_mb else None
 
 
-#: Runs a command and writes its wall seconds and peak RSS (KiB) to the file argv[1] names.
+#: Runs a command and writes its wall seconds and peak memory (KiB) to the file argv[1]
+#: names. The peak is the larger of the command's own peak RSS (`ru_maxrss`, which also
+#: covers any child it waited for, one process at a time) and the highest sum of the RSS of
+#: the command and all its descendants, sampled every 20 ms: an import that reads ahead in
+#: a second process (`intake.read_ahead`) holds both at once. A sum of RSS counts the pages
+#: the processes share (a fork's copy of the interpreter) twice, so it errs high, never low.
 #: A command started straight from this process would report a peak no lower than this
 #: process's own size: Linux carries the forked copy's high-water mark across exec into the
 #: child's ru_maxrss, and this process grows (the baselines, pandas). Started from this small
 #: interpreter instead, the command's peak is its own.
 _MEASURE = """
 import os, sys, time
+
+def tree(pid):
+    found = [pid]
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as children:
+                for child in children.read().split():
+                    found += tree(int(child))
+    except OSError:
+        pass
+    return found
+
+def rss_kib(pid):
+    try:
+        with open(f"/proc/{pid}/statm") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
+    except OSError:
+        return 0
+
 started = time.perf_counter()
 pid = os.fork()
 if pid == 0:
     os.execvp(sys.argv[2], sys.argv[2:])
-_, status, usage = os.wait4(pid, 0)
+summed = 0
+while True:
+    done, status, usage = os.wait4(pid, os.WNOHANG)
+    if done:
+        break
+    if os.path.isdir("/proc"):
+        summed = max(summed, sum(rss_kib(p) for p in tree(pid)))
+    time.sleep(0.02)
 with open(sys.argv[1], "w") as out:
-    out.write(f"{time.perf_counter() - started} {usage.ru_maxrss}")
+    out.write(f"{time.perf_counter() - started} {max(usage.ru_maxrss, summed)}")
 sys.exit(os.waitstatus_to_exitcode(status))
 """
 
 
 def run_child(argv: list[str], cwd: Path | None = None) -> tuple[float, float]:
-    """Run a command; its wall seconds and its own peak RSS in MB (see `_MEASURE`)."""
+    """Run a command; its wall seconds and its peak memory in MB (see `_MEASURE`)."""
+    seconds, peak, _ = measure(argv, cwd)
+    return seconds, peak
+
+
+def measure(argv: list[str], cwd: Path | None = None) -> tuple[float, float, str]:
+    """Run a command; its wall seconds, peak memory in MB (see `_MEASURE`) and output."""
     with tempfile.TemporaryDirectory(prefix="peerreport-measure-") as folder:
         report = Path(folder) / "measured"
         child = subprocess.run(
@@ -134,12 +172,11 @@ def run_child(argv: list[str], cwd: Path | None = None) -> tuple[float, float]:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
         )
+        output = child.stdout.decode()
         if child.returncode != 0:
-            raise SystemExit(
-                f"{' '.join(argv)} failed ({child.returncode}):\n{child.stdout.decode()}"
-            )
+            raise SystemExit(f"{' '.join(argv)} failed ({child.returncode}):\n{output}")
         seconds, peak_kib = report.read_text().split()
-    return float(seconds), int(peak_kib) / 1024
+    return float(seconds), int(peak_kib) / 1024, output
 
 
 def timed(step: Callable[[], Any]) -> tuple[float, Any]:
