@@ -77,6 +77,10 @@ def import_(
     workbook to correct in Excel: each problem cell highlighted, with a
     comment saying what is wrong and how to fix it.
 
+    Files of more than a few megabytes are read in a second process while
+    this one stores what it has read: on a computer with more than one core,
+    a large import takes much less time.
+
     \b
     Examples:
       peerreport import activity-log.xlsx

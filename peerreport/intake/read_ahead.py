@@ -24,14 +24,17 @@ time of the longer stage, not the sum.
 - **Bounded.** The child keeps at most `_QUEUED` actions waiting for the pipe
   (a thread writes them): a child that gets that far ahead waits for the
   importer, so memory does not grow with the file.
-- **When.** Only by `fork`, only from a process with one thread (a fork copies
-  only the calling thread: a lock another thread held stays locked in the
-  child), and only for files past `READ_AHEAD_BYTES`, where the gain is worth a
-  process. The importer forks before it takes a connection; the child never
-  uses the connections it inherits, and leaves by `os._exit`, so nothing of the
-  parent's (buffers, connections, temporary files) is flushed or closed by it.
-  Objects the parent holds are frozen for the collector first (`gc.freeze`), so
-  the child never finalises them either.
+- **When.** Only by `fork`, and only on Linux (macOS's system libraries are not
+  safe to use in a forked child, and Windows cannot fork); only from a process
+  with one thread (a fork copies only the calling thread: a lock another thread
+  held stays locked in the child); and only for files past `READ_AHEAD_BYTES`,
+  where the gain is worth a process. Elsewhere the importer reads in its own
+  process, as it does for small files.
+- **Nothing of the parent's is touched.** The importer forks before it takes a
+  connection; the child never uses the connections it inherits, and leaves by
+  `os._exit`, so nothing of the parent's (buffers, connections, temporary
+  files) is flushed or closed by it. Objects the parent holds are frozen for
+  the collector first (`gc.freeze`), so the child never finalises them either.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ import os
 import pickle
 import queue
 import signal
+import sys
 import threading
 import traceback
 from collections.abc import Iterator
@@ -92,7 +96,7 @@ class ReadAhead:
     @classmethod
     def start(cls, stage: ReadingStage, paths: list[Path]) -> ReadAhead | None:
         """Fork the reader of `paths` (None where this process cannot fork safely)."""
-        if not hasattr(os, "fork") or not _one_thread():
+        if not sys.platform.startswith("linux") or not _one_thread():
             return None
         readable, writable = os.pipe()
         gc.freeze()  # the child never collects (so never finalises) what the parent holds
