@@ -155,6 +155,9 @@ class ReadAhead:
             raise self.failed from None
         if isinstance(action, Failed):
             error = action.error or RuntimeError(action.text)
+            if action.error is not None:  # where the reading process raised it, for crash logs
+                error.add_note("raised while reading, in the import's reading process:")
+                error.add_note(action.text)
             self.failed = error
             raise error
         return sent, action

@@ -303,8 +303,10 @@ def test_an_error_in_the_reading_process_is_raised_and_nothing_is_stored(
         write_csv(tmp_path / "activities.csv", CLEAN_BATCHES),
         write_csv(tmp_path / "activities-breakdowns.csv", CLEAN_BREAKDOWNS),
     ]
-    with pytest.raises(ValueError, match="a cell the reader could not take"):
+    with pytest.raises(ValueError, match="a cell the reader could not take") as raised:
         Importer(engine, settings_for(workspace, read_ahead=True, skip_invalid=True)).run(paths)
+    notes = "\n".join(getattr(raised.value, "__notes__", []))
+    assert "reading process" in notes and "in fails" in notes  # the child's traceback
     assert _activities(engine) == 0  # the activities written before it are rolled back
     assert reads_ahead[0] is not None and reads_ahead[0].pid == 0
 
