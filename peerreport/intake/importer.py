@@ -247,6 +247,7 @@ class Importer:
             # import is rolled back (rows read before the limit are not kept).
             report.add_problem(refusal.finding)
             report.refused = True
+            self.held_back = []  # rows of the refused table, not of the next one
         if self.ahead is not None:
             self.ahead.finish_file(index)  # what is left of this file's actions
 

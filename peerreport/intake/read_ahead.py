@@ -40,6 +40,7 @@ time of the longer stage, not the sum.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import gc
 import os
 import pickle
@@ -47,6 +48,7 @@ import queue
 import signal
 import sys
 import threading
+import time
 import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -64,6 +66,7 @@ __all__ = ["READ_AHEAD_BYTES", "ReadAhead"]
 READ_AHEAD_BYTES = 4 << 20
 #: The pipe's buffer on each side.
 _BUFFER = 1 << 20
+_PR_SET_PDEATHSIG = 1  # prctl(2)
 #: Actions the child keeps pickled while the importer is busy: how far it may get ahead (a
 #: `Flush` of `BATCH_SIZE` activities is about 200 kB).
 _QUEUED = 64
@@ -99,11 +102,14 @@ class ReadAhead:
         if not sys.platform.startswith("linux") or not _one_thread():
             return None
         readable, writable = os.pipe()
+        parent = os.getpid()
+        frozen = gc.get_freeze_count()  # a caller's own frozen objects stay frozen
         gc.freeze()  # the child never collects (so never finalises) what the parent holds
         try:
             pid = os.fork()
         except OSError:
-            gc.unfreeze()
+            if not frozen:
+                gc.unfreeze()
             os.close(readable)
             os.close(writable)
             return None
@@ -112,12 +118,14 @@ class ReadAhead:
             try:
                 os.close(readable)
                 signal.signal(signal.SIGINT, signal.SIG_IGN)  # the importer stops it
+                _die_with(parent)
                 with open(writable, "wb", buffering=_BUFFER) as out:
                     _send_all(stage, paths, out)
                 code = 0
             finally:
                 os._exit(code)
-        gc.unfreeze()
+        if not frozen:
+            gc.unfreeze()
         os.close(writable)
         return cls(pid, open(readable, "rb", buffering=_BUFFER))
 
@@ -148,11 +156,11 @@ class ReadAhead:
             raise self.failed
         try:
             sent, action = pickle.load(self.pipe)
-        except EOFError:
+        except Exception as cut:  # the pipe closed, or a pickle cut short by a kill
             self.failed = RuntimeError(
                 f"the process reading the import's files stopped ({self._status()})"
             )
-            raise self.failed from None
+            raise self.failed from cut
         if isinstance(action, Failed):
             error = action.error or RuntimeError(action.text)
             if action.error is not None:  # where the reading process raised it, for crash logs
@@ -163,7 +171,18 @@ class ReadAhead:
         return sent, action
 
     def _status(self) -> str:
-        _, status = os.waitpid(self.pid, 0)
+        """How the child ended, once it has (stopped here if it still runs a second on)."""
+        for _ in range(100):
+            done, status = os.waitpid(self.pid, os.WNOHANG)
+            if done:
+                break
+            time.sleep(0.01)
+        else:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)
+            os.waitpid(self.pid, 0)
+            self.pid = 0
+            return "it sent something unreadable, and was stopped"
         self.pid = 0
         if os.WIFSIGNALED(status):
             return f"signal {os.WTERMSIG(status)}"
@@ -175,8 +194,23 @@ class ReadAhead:
         if self.pid:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(self.pid, signal.SIGKILL)  # done, or no longer wanted
-            os.waitpid(self.pid, 0)
+            with contextlib.suppress(ChildProcessError):  # reaped already (SIGCHLD ignored)
+                os.waitpid(self.pid, 0)
             self.pid = 0
+
+
+def _die_with(parent: int) -> None:
+    """Have the kernel kill this child when the importer dies (Linux's PR_SET_PDEATHSIG), so
+    a killed import leaves no process reading on; if it died already, end now."""
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+class _Stopped(Exception):
+    """The importer no longer reads the pipe: the child stops reading too."""
 
 
 def _one_thread() -> bool:
@@ -201,35 +235,47 @@ def _send_all(stage: ReadingStage, paths: list[Path], out: IO[bytes]) -> None:
                 continue  # drain, so the reading side never waits on a full queue
             try:
                 out.write(data)
-            except BrokenPipeError:
-                broken.set()  # the importer stopped reading: nothing more to tell it
+            except BaseException:  # the importer stopped reading (or the pipe failed)
+                broken.set()
         if not broken.is_set():
-            with contextlib.suppress(BrokenPipeError):
+            try:
                 out.flush()
+            except BaseException:
+                broken.set()
 
     writer = threading.Thread(target=write, name="read-ahead-writer", daemon=True)
     writer.start()
 
     def send(index: int, action: Any) -> None:
+        if broken.is_set():
+            raise _Stopped
         queued.put(pickle.dumps((index, action), protocol=pickle.HIGHEST_PROTOCOL))
 
     try:
         for index, path in enumerate(paths):
-            if broken.is_set():
-                break
             try:
                 for action in stage.actions_of(path):
                     send(index, action)
             except InputRefused as refusal:
                 send(index, Refused(refusal.finding))
+    except _Stopped:
+        pass
     except BaseException as exc:
         text = "".join(traceback.format_exception(exc))
-        try:
-            pickle.dumps(exc)
-            sent: BaseException | None = exc
-        except Exception:
-            sent = None
-        send(-1, Failed(sent, text))
+        with contextlib.suppress(_Stopped):
+            send(-1, Failed(_portable(exc), text))
     finally:
         queued.put(None)
         writer.join()
+    if broken.is_set():
+        raise _Stopped  # an exit status that says the actions did not all go
+
+
+def _portable(error: BaseException) -> BaseException | None:
+    """`error` if the importer can unpickle it as it is (some exceptions pickle, but their
+    own `__init__` refuses the arguments pickle gives back); None, for its text alone."""
+    try:
+        copy = pickle.loads(pickle.dumps(error))
+    except Exception:
+        return None
+    return error if type(copy) is type(error) else None

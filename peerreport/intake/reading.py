@@ -177,6 +177,9 @@ class ReadingStage:
             return None, [*problems, *refusals]  # never read a row of such a file
         for reader in readers.values():
             reader.plan.drop_forbidden()
+            # Fixed now, before a row is read: a process that never reads a row (the
+            # importer, when another reads ahead) still leaves the dropped cells out.
+            reader.table.dropped_indexes()
             problems.extend(reader.plan.column_problems.values())
         return readers, problems
 

@@ -6,7 +6,11 @@ import fails with it and stores nothing."""
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -14,14 +18,18 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from openpyxl import Workbook
 from sqlalchemy import Engine, func, select
 
 from peerreport.cli.main import cli
+from peerreport.errors import InputFileError
 from peerreport.intake import columnar, read_ahead
 from peerreport.intake.importer import Importer
 from peerreport.intake.limits import InputLimits
-from peerreport.intake.reading import ReadingStage
+from peerreport.intake.reading import FileDone, Notice, ReadingStage
+from peerreport.intake.rejects import RejectsFile
 from peerreport.intake.reports import ImportReport
+from peerreport.intake.rows import RowOutcome
 from peerreport.store.schema import activity
 from peerreport.workspace import Workspace
 from tests.helpers import make_workspace, settings_for, write_csv
@@ -61,10 +69,15 @@ def reads_ahead(monkeypatch: pytest.MonkeyPatch) -> list[read_ahead.ReadAhead | 
 
 
 def _import(
-    engine: Engine, workspace: Workspace, paths: list[Path], ahead: bool, **options: Any
+    engine: Engine,
+    workspace: Workspace,
+    paths: list[Path],
+    ahead: bool,
+    slow: bool = False,
+    **options: Any,
 ) -> tuple[ImportReport, dict[Path, str]]:
     settings = settings_for(workspace, read_ahead=ahead, **options)
-    report = Importer(engine, settings).run(paths)
+    report = Importer(engine, settings, slow_path=slow).run(paths)
     rejects = {p: p.read_text("utf-8-sig") for f in report.files for p in f.rejects_paths}
     for path in rejects:
         path.unlink()  # the other import writes its own
@@ -78,14 +91,16 @@ def _compare(
     root: Path,
     paths: list[Path],
     started: list[read_ahead.ReadAhead | None],
+    slow: bool = False,
     **options: Any,
 ) -> ImportReport:
-    """Import in this process into one database, reading ahead into another, and compare."""
+    """Import in this process into one database, reading ahead into another, and compare
+    (`slow`: every row read by the row reader, both times)."""
     workspace = make_workspace(root / "ws", db_url)
-    here, here_rejects = _import(engine, workspace, paths, False, **options)
+    here, here_rejects = _import(engine, workspace, paths, False, slow, **options)
     assert started == []
     with _another_database(backend, root / "other") as other:
-        ahead, ahead_rejects = _import(other, workspace, paths, True, **options)
+        ahead, ahead_rejects = _import(other, workspace, paths, True, slow, **options)
         assert _stored(other) == _stored(engine)
     assert len(started) == 1 and started[0] is not None  # it did read in another process
     assert started[0].pid == 0  # and that process is gone
@@ -96,6 +111,7 @@ def _compare(
         ]
         assert ahead_file.notices == here_file.notices
     assert ahead_rejects == here_rejects
+    assert not list(root.rglob("*.tmp"))  # no rejects file left half-written
     started.clear()
     return ahead
 
@@ -220,6 +236,138 @@ def test_the_sample_organisations_year(
     ]
     report = _compare(engine, backend, db_url, tmp_path, paths, reads_ahead, keep_notes=False)
     assert report.stored and report.counts.added > 3000
+
+
+def _workbook(path: Path, sheets: dict[str, list[list[Any]]]) -> Path:
+    book = Workbook()
+    assert book.active is not None
+    book.remove(book.active)
+    for title, rows in sheets.items():
+        sheet = book.create_sheet(title)
+        for row in rows:
+            sheet.append(row)
+    book.save(path)
+    return path
+
+
+@pytest.mark.parametrize("skip_invalid", [False, True])
+def test_workbooks_of_several_sheets_and_files_of_no_records(
+    engine: Engine,
+    backend: str,
+    db_url: str,
+    tmp_path: Path,
+    small_batches: None,
+    reads_ahead: list[Any],
+    skip_invalid: bool,
+) -> None:
+    paths = [
+        _workbook(
+            tmp_path / "log.xlsx",
+            {
+                "Breakdowns": BREAKDOWNS,  # read after the activities, wherever it is
+                "Guidance": [["read me"], ["nothing here"]],
+                "Activities": [["A title"], *ACTIVITIES[:-1]],
+                "Problems": [["x", "y"]],
+            },
+        ),
+        _workbook(tmp_path / "nothing.xlsx", {"Guidance": [["read me"]]}),
+        write_csv(tmp_path / "mystery.csv", [["a", "b"], ["1", "2"]]),
+        write_csv(tmp_path / "more-breakdowns.csv", CLEAN_BREAKDOWNS),
+    ]
+    report = _compare(
+        engine, backend, db_url, tmp_path, paths, reads_ahead, skip_invalid=skip_invalid
+    )
+    assert {"IMP-001", "IMP-002"} <= {p.code for f in report.files for p in f.problems}
+
+
+@pytest.mark.parametrize("skip_invalid", [False, True])
+def test_dropped_columns_stay_unread_by_the_importer(
+    engine: Engine,
+    backend: str,
+    db_url: str,
+    tmp_path: Path,
+    small_batches: None,
+    monkeypatch: pytest.MonkeyPatch,
+    reads_ahead: list[Any],
+    skip_invalid: bool,
+) -> None:
+    """With --drop-forbidden, a breakdown the importer rejects when it writes it (IMP-041:
+    made from cells the reading process sent) holds none of a dropped column's cells."""
+    shown: list[list[str]] = []
+    write = RejectsFile.write
+
+    def spy(self: RejectsFile, table: Any, outcome: RowOutcome, reasons: list[Any]) -> None:
+        shown.append(sorted(map(str, outcome.cells)))
+        write(self, table, outcome, reasons)
+
+    monkeypatch.setattr(RejectsFile, "write", spy)
+    named = [[*CLEAN_BREAKDOWNS[0], "Full name"]]
+    named += [[*row, "Someone Else"] for row in CLEAN_BREAKDOWNS[1:]]
+    paths = [
+        write_csv(tmp_path / "activities.csv", CLEAN_BATCHES),
+        write_csv(tmp_path / "activities-breakdowns.csv", named),
+    ]
+    report = _compare(
+        engine,
+        backend,
+        db_url,
+        tmp_path,
+        paths,
+        reads_ahead,
+        skip_invalid=skip_invalid,
+        drop_forbidden=True,
+    )
+    assert any(p.code == "IMP-041" for p in report.files[1].problems)
+    assert not any("Full name" in cells for cells in shown)
+    assert not skip_invalid or shown  # the rejects were written, and looked at
+
+
+def test_the_row_reader_reads_the_same(
+    engine: Engine,
+    backend: str,
+    db_url: str,
+    tmp_path: Path,
+    small_batches: None,
+    reads_ahead: list[Any],
+) -> None:
+    """Rows read one by one (the row reader's outcomes travel with them) as well."""
+    paths = [
+        write_csv(tmp_path / "activities.csv", ACTIVITIES),
+        write_csv(tmp_path / "activities-breakdowns.csv", BREAKDOWNS),
+        _jsonl(tmp_path / "more.jsonl", [ACTIVITIES[0], *CLEAN_BATCHES[1:]]),
+        write_csv(tmp_path / "more-breakdowns.csv", CLEAN_BREAKDOWNS),
+    ]
+    _compare(engine, backend, db_url, tmp_path, paths, reads_ahead, True, skip_invalid=True)
+
+
+def test_a_refused_file_leaves_no_held_back_rows_to_the_next(
+    engine: Engine,
+    backend: str,
+    db_url: str,
+    tmp_path: Path,
+    reads_ahead: list[Any],
+) -> None:
+    """A breakdown held back in a file refused part way is not listed under the next file."""
+    breakdowns = [["activity_id", "dimension", "category", "count"]]
+    breakdowns += [["A3", "gender", "female", "2"], ["A1", "gender", "male", "1"]]
+    breakdowns += [["A1", "ethnicity", "x" * 80, "1"]]  # past the cell limit: refused
+    paths = [
+        write_csv(tmp_path / "activities.csv", ACTIVITIES[:4]),  # A3 is rejected
+        write_csv(tmp_path / "activities-breakdowns.csv", breakdowns),
+        write_csv(tmp_path / "more.csv", [ACTIVITIES[0], ["C1", "14/08/2026", "", "group", "3"]]),
+    ]
+    report = _compare(
+        engine,
+        backend,
+        db_url,
+        tmp_path,
+        paths,
+        reads_ahead,
+        skip_invalid=True,
+        limits=InputLimits(max_cell_chars=60),
+    )
+    assert report.files[1].refused
+    assert not any("not stored, because" in n for n in report.files[2].notices)
 
 
 ROWS = st.lists(st.sampled_from(range(1, len(ACTIVITIES))), max_size=14)
@@ -389,3 +537,168 @@ def test_the_command_line_reads_ahead(db_url: str, tmp_path: Path, reads_ahead: 
     assert result.exit_code == 1, result.output  # some rows are rejected, the rest stored
     assert "14 added" in result.output and "rejected" in result.output
     assert len(reads_ahead) == 1 and reads_ahead[0] is not None
+
+
+@pytest.mark.parametrize("skip_invalid", [False, True])
+@pytest.mark.parametrize("bad", ["old.xls", "damaged.xlsx", "folder.csv"])
+def test_an_unreadable_file_among_others_fails_the_same_way(
+    engine: Engine,
+    db_url: str,
+    tmp_path: Path,
+    reads_ahead: list[Any],
+    skip_invalid: bool,
+    bad: str,
+) -> None:
+    workspace = make_workspace(tmp_path / "ws", db_url)
+    first = write_csv(tmp_path / "activities.csv", CLEAN_BATCHES)
+    path = tmp_path / bad
+    if bad == "folder.csv":
+        path.mkdir()
+    else:
+        path.write_bytes(b"not a workbook")
+    last = write_csv(tmp_path / "activities-breakdowns.csv", CLEAN_BREAKDOWNS)
+    errors = []
+    for ahead in (False, True):
+        settings_ = settings_for(workspace, read_ahead=ahead, skip_invalid=skip_invalid)
+        with pytest.raises(InputFileError) as raised:
+            Importer(engine, settings_).run([first, path, last])
+        errors.append((type(raised.value), str(raised.value)))
+    assert errors[0] == errors[1]
+    assert _activities(engine) == 0
+    assert not list(tmp_path.glob("*.tmp")) and not list(tmp_path.glob("*.rejects.csv"))
+    assert len(reads_ahead) == 1 and reads_ahead[0] is not None and reads_ahead[0].pid == 0
+
+
+def test_progress_is_reported_the_same(
+    engine: Engine, db_url: str, tmp_path: Path, small_batches: None, reads_ahead: list[Any]
+) -> None:
+    workspace = make_workspace(tmp_path / "ws", db_url)
+    paths = [
+        write_csv(tmp_path / "activities.csv", CLEAN_BATCHES),
+        write_csv(tmp_path / "activities-breakdowns.csv", CLEAN_BREAKDOWNS),
+    ]
+    calls: list[list[int]] = [[], []]
+    for ahead, seen in zip((False, True), calls, strict=True):
+        Importer(engine, settings_for(workspace, read_ahead=ahead), seen.append).run(paths)
+    assert calls[0] == calls[1] and calls[0]
+
+
+@pytest.mark.parametrize("error", [RuntimeError, KeyboardInterrupt])
+def test_the_importer_failing_while_the_reader_waits(
+    engine: Engine,
+    db_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    reads_ahead: list[Any],
+    error: type[BaseException],
+) -> None:
+    """The writing stage fails (a database gone, Ctrl-C) while the reading process waits on
+    a full pipe: it is stopped and reaped, nothing is stored, no rejects file is left."""
+    monkeypatch.setattr(read_ahead, "_BUFFER", 1 << 12)
+    monkeypatch.setattr(read_ahead, "_QUEUED", 2)
+    rows = [CLEAN_BATCHES[0], *([f"X{i}", "14/08/2026", "group", "4", "", ""] for i in range(6000))]
+    workspace = make_workspace(tmp_path / "ws", db_url)
+    path = write_csv(tmp_path / "activities.csv", rows)
+    flushed = 0
+
+    def progress(written: int) -> None:
+        nonlocal flushed
+        flushed += 1
+        if flushed == 2:
+            time.sleep(0.5)  # the reader fills the queue and the pipe
+            raise error("the database went away")
+
+    settings_ = settings_for(workspace, read_ahead=True, skip_invalid=True)
+    with pytest.raises(error):
+        Importer(engine, settings_, progress).run([path])
+    assert reads_ahead[0] is not None and reads_ahead[0].pid == 0
+    assert _activities(engine) == 0
+    assert not list(tmp_path.glob("*.tmp")) and not list(tmp_path.glob("*.rejects.csv"))
+
+
+class _Stage:
+    """A reading stage that does what `act` says, in the reading process."""
+
+    def __init__(self, act: Any) -> None:
+        self.act = act
+
+    def actions_of(self, path: Path) -> Any:
+        yield from self.act()
+
+
+def test_a_reader_killed_mid_write_is_an_error_naming_the_signal() -> None:
+    """Killed (the out-of-memory killer) while writing an action: the importer gets a cut
+    pickle, and says the reading process stopped, with its signal."""
+
+    def act() -> Any:
+        yield Notice("x" * (4 << 20))  # far more than the pipe holds
+        time.sleep(0.3)  # the writing thread is part way through it
+        os.kill(os.getpid(), signal.SIGKILL)
+        yield FileDone()
+
+    process = read_ahead.ReadAhead.start(_Stage(act), [Path("any")])  # type: ignore[arg-type]
+    assert process is not None
+    try:
+        time.sleep(0.6)
+        with pytest.raises(RuntimeError, match=f"stopped \\(signal {int(signal.SIGKILL)}\\)"):
+            list(process.file(0))
+    finally:
+        process.close()
+    assert process.pid == 0
+
+
+def test_an_error_that_cannot_travel_still_says_what_it_was() -> None:
+    """An exception whose class cannot be rebuilt from its pickle comes as its text."""
+
+    class Picky(Exception):
+        def __init__(self, field: str, message: str) -> None:
+            super().__init__(f"{field}: {message}")
+
+    def act() -> Any:
+        raise Picky("date", "a problem of its own")
+        yield FileDone()  # a generator
+
+    process = read_ahead.ReadAhead.start(_Stage(act), [Path("any")])  # type: ignore[arg-type]
+    assert process is not None
+    try:
+        with pytest.raises(RuntimeError, match="date: a problem of its own"):
+            list(process.file(0))
+    finally:
+        process.close()
+
+
+def test_a_reader_whose_importer_dies_stops() -> None:
+    """An importer killed outright (no clean-up): its reading process is killed with it, not
+    left reading on until it next has something to send."""
+    script = """
+import os, sys, time
+from pathlib import Path
+from peerreport.intake import read_ahead
+from peerreport.intake.reading import Notice
+
+class Stage:
+    def actions_of(self, path):
+        time.sleep(60)  # reading a long file, with nothing to send yet
+        yield Notice("read")
+
+process = read_ahead.ReadAhead.start(Stage(), [Path("any")])
+print(process.pid, flush=True)
+os.kill(os.getpid(), 9)
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+    )
+    child = int(done.stdout.split()[0])
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and _alive(child):
+        time.sleep(0.05)
+    assert not _alive(child)
+
+
+def _alive(pid: int) -> bool:
+    """Is process `pid` running (not gone, nor a zombie waiting to be reaped by init)?"""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state != "Z"
