@@ -7,6 +7,7 @@ import io
 from pathlib import Path
 from typing import Any
 
+from openpyxl import Workbook
 from sqlalchemy import Engine, select
 
 from peerreport.intake import ImportReport, ImportSettings, import_files
@@ -31,6 +32,20 @@ def settings_for(workspace: Workspace, **overrides: Any) -> ImportSettings:
     }
     values.update(overrides)
     return ImportSettings(**values)
+
+
+def write_workbook(path: Path, sheets: dict[str, list[list[Any]]]) -> Path:
+    """Write a workbook of sheets (title: rows, the first its headings, or anything)."""
+    book = Workbook()
+    default = book.active
+    assert default is not None
+    book.remove(default)
+    for title, rows in sheets.items():
+        sheet = book.create_sheet(title)
+        for row in rows:
+            sheet.append(row)
+    book.save(path)
+    return path
 
 
 def write_csv(path: Path, rows: list[list[Any]], encoding: str = "utf-8") -> Path:

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from openpyxl import Workbook
 from sqlalchemy import Engine, func, select
 
 from peerreport.intake.sources import (
@@ -29,22 +28,10 @@ from tests.helpers import (
     run_import,
     stored_activities,
     write_csv,
+    write_workbook,
 )
 
 GOOD = ["A1", "14/08/2026", "group", "9", "Peer groups", ""]
-
-
-def _workbook(path: Path, sheets: dict[str, list[list[Any]]]) -> Path:
-    book = Workbook()
-    default = book.active
-    assert default is not None
-    book.remove(default)
-    for title, rows in sheets.items():
-        sheet = book.create_sheet(title)
-        for row in rows:
-            sheet.append(row)
-    book.save(path)
-    return path
 
 
 def _everything_stored(engine: Engine) -> str:
@@ -82,7 +69,7 @@ def test_unknown_workbook_columns_are_named_once_with_their_letters(
     rows += [
         [f"A{i}", dt.date(2026, 8, 1 + i % 28), "group", i, "yes", "blue"] for i in range(1, 40)
     ]
-    path = _workbook(tmp_path / "log.xlsx", {"Activities": rows})
+    path = write_workbook(tmp_path / "log.xlsx", {"Activities": rows})
 
     report = run_import(engine, ws, path)
 
@@ -99,7 +86,7 @@ def test_a_column_without_a_heading_is_named_by_its_letter(
     engine: Engine, db_url: str, tmp_path: Path
 ) -> None:
     ws = make_workspace(tmp_path / "ws", db_url)
-    path = _workbook(
+    path = write_workbook(
         tmp_path / "log.xlsx",
         {
             "Activities": [
@@ -170,7 +157,7 @@ def test_a_forbidden_column_refuses_the_whole_file_with_the_reason(
     engine: Engine, db_url: str, tmp_path: Path, skip_invalid: bool
 ) -> None:
     ws = make_workspace(tmp_path / "ws", db_url)
-    path = _workbook(tmp_path / "log.xlsx", FORBIDDEN_BOOK)
+    path = write_workbook(tmp_path / "log.xlsx", FORBIDDEN_BOOK)
 
     report = run_import(engine, ws, path, skip_invalid=skip_invalid)
 
@@ -195,7 +182,7 @@ def test_drop_forbidden_discards_the_columns_unread_and_says_so(
     engine: Engine, db_url: str, tmp_path: Path
 ) -> None:
     ws = make_workspace(tmp_path / "ws", db_url)
-    path = _workbook(tmp_path / "log.xlsx", FORBIDDEN_BOOK)
+    path = write_workbook(tmp_path / "log.xlsx", FORBIDDEN_BOOK)
 
     report = run_import(engine, ws, path, drop_forbidden=True)
 
@@ -284,7 +271,7 @@ def test_two_columns_for_one_field_are_one_finding_not_one_per_row(
     rows = [["Activity ID", "Date", "Kind", "Attendance", "Notes", "Comments"]]
     rows += [[f"A{i}", dt.date(2026, 8, i), "group", i, None, None] for i in range(1, 11)]
     rows[3][4], rows[3][5] = "in the hall", "moved to the hall"
-    path = _workbook(tmp_path / "log.xlsx", {"Activities": rows})
+    path = write_workbook(tmp_path / "log.xlsx", {"Activities": rows})
 
     refused = run_import(engine, ws, path)
     assert not refused.stored and _nothing_stored(engine)
@@ -357,7 +344,7 @@ def test_rows_are_stored_once_across_the_refusals(
 ) -> None:
     """A refused file leaves nothing; the import log keeps it (history is intact)."""
     ws = make_workspace(tmp_path / "ws", db_url)
-    path = _workbook(tmp_path / "log.xlsx", FORBIDDEN_BOOK)
+    path = write_workbook(tmp_path / "log.xlsx", FORBIDDEN_BOOK)
     run_import(engine, ws, path)
     run_import(engine, ws, path, drop_forbidden=True)
     with engine.connect() as conn:

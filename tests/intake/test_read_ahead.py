@@ -18,7 +18,6 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from openpyxl import Workbook
 from sqlalchemy import Engine, func, select
 
 from peerreport.cli.main import cli
@@ -32,7 +31,7 @@ from peerreport.intake.reports import ImportReport
 from peerreport.intake.rows import RowOutcome
 from peerreport.store.schema import activity
 from peerreport.workspace import Workspace
-from tests.helpers import make_workspace, settings_for, write_csv
+from tests.helpers import make_workspace, settings_for, write_csv, write_workbook
 from tests.intake.test_columnar_imports import (
     ACTIVITIES,
     BREAKDOWNS,
@@ -60,7 +59,7 @@ def reads_ahead(monkeypatch: pytest.MonkeyPatch) -> list[read_ahead.ReadAhead | 
     start = read_ahead.ReadAhead.start.__func__  # type: ignore[attr-defined]
 
     def spy(cls: type[read_ahead.ReadAhead], *args: Any) -> read_ahead.ReadAhead | None:
-        process = start(cls, *args)
+        process: read_ahead.ReadAhead | None = start(cls, *args)
         started.append(process)
         return process
 
@@ -124,7 +123,7 @@ def small_batches(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.parametrize("skip_invalid", [False, True])
-def test_the_messy_sample_workbook(
+def test_the_messy_samplewrite_workbook(
     engine: Engine,
     backend: str,
     db_url: str,
@@ -238,18 +237,6 @@ def test_the_sample_organisations_year(
     assert report.stored and report.counts.added > 3000
 
 
-def _workbook(path: Path, sheets: dict[str, list[list[Any]]]) -> Path:
-    book = Workbook()
-    assert book.active is not None
-    book.remove(book.active)
-    for title, rows in sheets.items():
-        sheet = book.create_sheet(title)
-        for row in rows:
-            sheet.append(row)
-    book.save(path)
-    return path
-
-
 @pytest.mark.parametrize("skip_invalid", [False, True])
 def test_workbooks_of_several_sheets_and_files_of_no_records(
     engine: Engine,
@@ -261,7 +248,7 @@ def test_workbooks_of_several_sheets_and_files_of_no_records(
     skip_invalid: bool,
 ) -> None:
     paths = [
-        _workbook(
+        write_workbook(
             tmp_path / "log.xlsx",
             {
                 "Breakdowns": BREAKDOWNS,  # read after the activities, wherever it is
@@ -270,7 +257,7 @@ def test_workbooks_of_several_sheets_and_files_of_no_records(
                 "Problems": [["x", "y"]],
             },
         ),
-        _workbook(tmp_path / "nothing.xlsx", {"Guidance": [["read me"]]}),
+        write_workbook(tmp_path / "nothing.xlsx", {"Guidance": [["read me"]]}),
         write_csv(tmp_path / "mystery.csv", [["a", "b"], ["1", "2"]]),
         write_csv(tmp_path / "more-breakdowns.csv", CLEAN_BREAKDOWNS),
     ]
