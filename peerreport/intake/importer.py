@@ -114,8 +114,8 @@ class Importer:
         self.settings = settings
         self.progress = progress
         self.held_back: list[int] = []  # rows of a table not stored because their activity was not
-        #: Read every row with the row reader (no column batches): to compare the two.
-        self.slow_path = slow_path
+        #: The reading stage; `slow_path` reads every row with the row reader (no column
+        #: batches), to compare the two.
         self.stage = ReadingStage(settings, slow_path=slow_path)
         #: The reading stage in a second process, when it runs there (`read_ahead`).
         self.ahead: ReadAhead | None = None
