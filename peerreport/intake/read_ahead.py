@@ -61,8 +61,10 @@ from peerreport.intake.reading import Action, FileDone, ReadingStage
 
 __all__ = ["READ_AHEAD_BYTES", "ReadAhead"]
 
-#: Files of an import, together, at least this large are read in a second process (about
-#: 30,000 activities; below that a fork's cost is not paid back).
+#: Files of an import, together, at least this large are read in a second process: about
+#: 30,000 activities. Below it the second process does not pay for itself (medians of 5 on
+#: two cores, SQLite: 10,000 activities and their breakdowns, 1.4 MB, 1.09 s reading ahead
+#: against 1.02 s not; 30,000, 4.2 MB, 1.46 s against 1.63 s).
 READ_AHEAD_BYTES = 4 << 20
 #: The pipe's buffer on each side.
 _BUFFER = 1 << 20
