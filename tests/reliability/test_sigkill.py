@@ -6,6 +6,10 @@ a handful of moments (a fixed seed), on SQLite and PostgreSQL. Each kill starts
 from a fresh copy of the same state; afterwards the database holds exactly the
 rows it held before or exactly the rows an unkilled run leaves, and the
 ledger's hash chain checks out (`peerreport audit ledger` exits 0).
+
+An import large enough to read ahead (`intake.read_ahead`: a second process
+reads while the first writes) is killed the same way, and the process reading
+for it must not outlive it.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, make_url, select, text
 
+from peerreport.intake.read_ahead import READ_AHEAD_BYTES
 from peerreport.store.database import open_engine
 from peerreport.store.schema import metadata
 from tests.conftest import BACKENDS, POSTGRES_URL, skip_without_postgres
@@ -36,6 +41,8 @@ RULES, PERIOD = "nz-peer-support-adults", "FY2027-Q1"
 KILLS_PER_STEP = 3
 #: Activity rows to import: about a second or two of work on each database.
 RECORDS = {"sqlite": "9000", "postgresql": "1200"}
+#: Activity rows in a file past READ_AHEAD_BYTES (4 MB), which is read in a second process.
+READ_AHEAD_RECORDS = "36000"
 
 
 def _run(ws: Path, url: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -142,6 +149,18 @@ def store(
                 "--out",
                 str(data / "more" / "more.csv"),
             ),
+            (
+                "--records",
+                READ_AHEAD_RECORDS,
+                "--seed",
+                "3",
+                "--only",
+                "activities",
+                "--start",
+                "2026-07-01",
+                "--out",
+                str(data / "large" / "large.csv"),
+            ),
         ):
             done = subprocess.run([PEERREPORT, "samples", "generate", *args], capture_output=True)
             assert done.returncode == 0, done.stderr
@@ -168,8 +187,32 @@ def store(
         kept.drop_all()
 
 
-def _kill_step(store: Store, before: str, step: str, args: list[str], seed: int) -> None:
-    """Run `args` once to the end (the 'after' state), then killed at several moments."""
+def _children(pid: int) -> list[int]:
+    """The processes `pid` started that are still its children (Linux's /proc)."""
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found += [int(child) for child in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return found
+
+
+def _alive(pid: int) -> bool:
+    """Is `pid` running (not gone, and not a zombie waiting to be reaped)?"""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def _kill_step(
+    store: Store, before: str, step: str, args: list[str], seed: int
+) -> list[tuple[float, bool, str, int]]:
+    """Run `args` once to the end (the 'after' state), then killed at several moments: the
+    moments, whether each kill found the command running, what it left, and how many
+    processes it had started (none outlives it)."""
     prefix = store.prefix  # type: ignore[attr-defined]
     reference = f"{prefix}_{step}_ref"
     url = store.copy(before, reference)
@@ -195,19 +238,25 @@ def _kill_step(store: Store, before: str, step: str, args: list[str], seed: int)
             stderr=subprocess.DEVNULL,
         )
         time.sleep(moment)
+        children = _children(process.pid)
         killed = process.poll() is None
         if killed:
             process.send_signal(signal.SIGKILL)
         process.wait(timeout=60)
+        deadline = time.monotonic() + 10
+        while any(map(_alive, children)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not any(map(_alive, children)), f"{step}: a process outlived the killed one"
         state = _counts(url)
         outcome = (
             "before" if state == expected_before else "after" if state == expected_after else None
         )
         assert outcome, f"{step} killed at {moment:.2f}s left a partial state: {state}"
-        outcomes.append((round(moment, 2), killed, outcome))
+        outcomes.append((round(moment, 2), killed, outcome, len(children)))
         ledger = _run(ws, url, "audit", "ledger")
         assert ledger.returncode == 0, ledger.stdout + ledger.stderr
-    assert any(killed for _, killed, _ in outcomes), outcomes
+    assert any(killed for _, killed, _, _ in outcomes), outcomes
+    return outcomes
 
 
 def test_sigkill_import_submit_and_revision(store: Store) -> None:
@@ -225,3 +274,12 @@ def test_sigkill_import_submit_and_revision(store: Store) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     more = str(data / "more" / "more.csv")
     _kill_step(store, f"{prefix}_s2", "revision", ["import", more], seed=3)
+
+
+def test_sigkill_an_import_that_reads_ahead(store: Store) -> None:
+    """Killed while its second process reads: nothing partial, and that process dies too."""
+    prefix = store.prefix  # type: ignore[attr-defined]
+    large = str(store.root / "data" / "large" / "large.csv")
+    assert Path(large).stat().st_size >= READ_AHEAD_BYTES
+    outcomes = _kill_step(store, f"{prefix}_s0", "read-ahead", ["import", large], seed=4)
+    assert any(killed and readers for _, killed, _, readers in outcomes), outcomes
