@@ -30,7 +30,6 @@ from peerreport.intake.rejects import RejectsFile
 from peerreport.intake.reports import ImportReport
 from peerreport.intake.rows import RowOutcome
 from peerreport.store.schema import activity
-from peerreport.workspace import Workspace
 from tests.helpers import make_workspace, settings_for, write_csv, write_workbook
 from tests.intake.test_columnar_imports import (
     ACTIVITIES,
@@ -40,7 +39,9 @@ from tests.intake.test_columnar_imports import (
     MESSY_WORKBOOK,
     SAMPLES,
     _another_database,
+    _import,
     _jsonl,
+    _same_reports,
     _stored,
 )
 
@@ -67,22 +68,6 @@ def reads_ahead(monkeypatch: pytest.MonkeyPatch) -> list[read_ahead.ReadAhead | 
     return started
 
 
-def _import(
-    engine: Engine,
-    workspace: Workspace,
-    paths: list[Path],
-    ahead: bool,
-    slow: bool = False,
-    **options: Any,
-) -> tuple[ImportReport, dict[Path, str]]:
-    settings = settings_for(workspace, read_ahead=ahead, **options)
-    report = Importer(engine, settings, slow_path=slow).run(paths)
-    rejects = {p: p.read_text("utf-8-sig") for f in report.files for p in f.rejects_paths}
-    for path in rejects:
-        path.unlink()  # the other import writes its own
-    return report, rejects
-
-
 def _compare(
     engine: Engine,
     backend: str,
@@ -96,23 +81,17 @@ def _compare(
     """Import in this process into one database, reading ahead into another, and compare
     (`slow`: every row read by the row reader, both times)."""
     workspace = make_workspace(root / "ws", db_url)
-    here, here_rejects = _import(engine, workspace, paths, False, slow, **options)
+    here = _import(engine, workspace, paths, slow, read_ahead=False, **options)
     assert started == []
     with _another_database(backend, root / "other") as other:
-        ahead, ahead_rejects = _import(other, workspace, paths, True, slow, **options)
+        ahead = _import(other, workspace, paths, slow, read_ahead=True, **options)
         assert _stored(other) == _stored(engine)
     assert len(started) == 1 and started[0] is not None  # it did read in another process
     assert started[0].pid == 0  # and that process is gone
-    assert ahead.to_dict() == here.to_dict()
-    for here_file, ahead_file in zip(here.files, ahead.files, strict=True):
-        assert [p.to_dict() for p in ahead_file.problems] == [
-            p.to_dict() for p in here_file.problems
-        ]
-        assert ahead_file.notices == here_file.notices
-    assert ahead_rejects == here_rejects
+    _same_reports(ahead, here)
     assert not list(root.rglob("*.tmp"))  # no rejects file left half-written
     started.clear()
-    return ahead
+    return ahead[0]
 
 
 @pytest.fixture
