@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import functools
 import itertools
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Annotated, Any
 
 from pydantic import ConfigDict, TypeAdapter, ValidationError
@@ -35,7 +35,7 @@ from peerreport.intake.dates import Place
 from peerreport.intake.rows import RowOutcome, RowReader, _is_blank, _scannable, convert_cell
 from peerreport.intake.sources import InvalidJSON, RawRow, Row
 from peerreport.intake.values import CellValueError, is_ambiguous, parse_date, restore_formula
-from peerreport.privacy import scan_text
+from peerreport.privacy.scan import remember_clear, scan_text
 from peerreport.records.models import (
     RECORD_TYPES,
     activity_problem,
@@ -51,6 +51,8 @@ CACHE_LIMIT = 20_000
 #: A batch's column of at least this many values, all different, is settled without
 #: remembering them (a column of ids).
 UNIQUE_COLUMN = 1000
+#: New values of a column's batch scanned for identifiers together, from this many.
+SCAN_TOGETHER = 50
 
 
 class _Slow:
@@ -348,14 +350,31 @@ class FieldCheck:
             distinct = set(keys)
         if len(distinct) == len(keys) >= UNIQUE_COLUMN:
             # A column of ids: every value is new, and remembering them would only cost.
+            self._scan_first(keys)
             settled = [SLOW if key is _UNHASHABLE else self.settle(_raw_of(key)) for key in keys]
             return settled, [i for i, v in enumerate(settled) if v is SLOW]
-        for key in distinct.difference(cache):
+        new = distinct.difference(cache)
+        if len(new) >= SCAN_TOGETHER:
+            self._scan_first(new)
+        for key in new:
             cache[key] = SLOW if key is _UNHASHABLE else self.settle(_raw_of(key))
         settled = list(map(cache.__getitem__, keys))
         if not any(cache[key] is SLOW for key in distinct):
             return settled, []
         return settled, [i for i, v in enumerate(settled) if v is SLOW]
+
+    def _scan_first(self, keys: Iterable[object]) -> None:
+        """Scan the texts of these cells for identifiers together (`remember_clear`), so that
+        `settle`'s scan and the model's of each are lookups."""
+        texts = []
+        for key in keys:
+            if key is not _UNHASHABLE:
+                raw = _raw_of(key)
+                value = restore_formula(raw) if self.text_cells and isinstance(raw, str) else raw
+                text = _scannable(value)
+                if text is not None:
+                    texts.append(text)
+        remember_clear(texts)
 
 
 def _key(value: object) -> object:

@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import functools
 import re
+from bisect import bisect_right
+from collections.abc import Sequence
+from typing import Any
 
 from peerreport.privacy.detection import Detection, PrivacyViolation
 from peerreport.privacy.detectors import (
@@ -98,10 +101,15 @@ _WORD = re.compile(r"\b[^\W\d_]+\b")
 #: Values up to this long are remembered: the same programme, topic or group name recurs
 #: on thousands of rows, and intake checks each cell twice (the reader and the model).
 _REMEMBERED_LENGTH = 200
+#: Texts `remember_clear` found to hold nothing, at most this many (then it starts again).
+_CLEAR_LIMIT = 65_536
+_CLEAR: set[str] = set()
 
 
 def scan_text(text: str) -> list[Detection]:
     """Every detection in `text`, in order of position; of overlapping ones, the most specific."""
+    if text in _CLEAR:
+        return []
     if len(text) <= _REMEMBERED_LENGTH:
         return list(_scan_remembered(text))
     return _scan(text)
@@ -156,3 +164,128 @@ def mask_text(text: str) -> str:
         position = d.end
     pieces.append(text[position:])
     return "".join(pieces)
+
+
+# -- many texts at once ---------------------------------------------------------------------
+#
+# A column of ids ("W-0200249") holds a new value on every row, so nothing is remembered
+# and each value cost a dozen regex calls from Python: at 300,000 activities that was a
+# third of reading the file. `remember_clear` scans a batch of texts in a few calls:
+# each pattern is searched once over the batch's lower-cased texts joined by `_SEPARATOR`,
+# and only the texts a search lands in are scanned one by one (`_scan`). The rest hold
+# nothing, exactly as `_scan` would find, because of what the triggers are made of:
+#
+# - A match within one text is a match in the joined text at the same place: the same
+#   characters are there, and what surrounds the text (the separator, other texts) can
+#   only let more lookbehinds and lookaheads succeed. That holds for every construct
+#   `_joinable` allows; it refuses anchors (`^`, `$`), backreferences, atomic groups and
+#   possessive repeats, and a negative lookaround that could match a separator character
+#   (which, beside a text, could fail where the end of a string lets it succeed).
+# - `\b` sees the separator as it sees the end of a string (neither is a word character),
+#   so the words found in the joined text are the words of the texts, none spanning two.
+# - A search that lands in one text is started again at the next text, so a match that
+#   began in one text and ran on into the next never hides one in the next.
+#
+# Were a detector's trigger ever to use anything else, `_JOINABLE` is False and each text
+# is scanned on its own (tests/privacy/test_scan_many.py checks the triggers stay
+# joinable, and compares both ways on arbitrary texts).
+
+#: Between two texts: a newline matches no trigger's characters, and five of them are
+#: more than the phone trigger's gap of at most four characters between two digits.
+_SEPARATOR = "\n" * 5
+
+
+def _joinable(pattern: re.Pattern[str]) -> bool:
+    """Whether `pattern` finds, in texts joined by `_SEPARATOR`, every match it finds in
+    each text on its own (see above)."""
+    from re import _constants as c
+    from re import _parser
+
+    separator = ord("\n")
+
+    def cannot_match_separator(items: Any) -> bool:
+        for op, arg in items:
+            if op is c.LITERAL and arg != separator:
+                continue
+            if op is c.IN and all(
+                (kind is c.LITERAL and value != separator)
+                or (kind is c.RANGE and not value[0] <= separator <= value[1])
+                for kind, value in arg
+            ):
+                continue
+            return False
+        return True
+
+    def allowed(items: Any) -> bool:
+        for op, arg in items:
+            if op is c.AT and arg not in (c.AT_BOUNDARY, c.AT_NON_BOUNDARY):
+                return False
+            if op in (c.GROUPREF, c.GROUPREF_EXISTS, c.ATOMIC_GROUP, c.POSSESSIVE_REPEAT):
+                return False
+            if op is c.ASSERT_NOT and not cannot_match_separator(arg[1]):
+                return False
+            if op is c.ASSERT and not allowed(arg[1]):
+                return False
+            if op is c.SUBPATTERN and not allowed(arg[3]):
+                return False
+            if op in (c.MAX_REPEAT, c.MIN_REPEAT) and not allowed(arg[2]):
+                return False
+            if op is c.BRANCH and not all(allowed(branch) for branch in arg[1]):
+                return False
+        return True
+
+    return allowed(_parser.parse(pattern.pattern, pattern.flags))
+
+
+_JOINABLE = all(
+    _joinable(p)
+    for p in (_DIGIT_TRIGGERS, _WORD_TRIGGERS, _WORD, *(p for pair in _GATED for p in pair))
+)
+
+
+def remember_clear(texts: Sequence[str]) -> None:
+    """Scan `texts` at once, so that `scan_text` of each is then a lookup: those that hold
+    nothing are remembered (the others, by `scan_text`'s own memory when they are short)."""
+    if not _JOINABLE:
+        return
+    texts = [t for t in texts if t not in _CLEAR]
+    if not texts:
+        return
+    if len(_CLEAR) + len(texts) > _CLEAR_LIMIT:
+        _CLEAR.clear()
+    landed = _landed([t.lower() for t in texts])
+    _CLEAR.update(t for i, t in enumerate(texts) if i not in landed or not _scan(t))
+
+
+def _landed(lowered: list[str]) -> set[int]:
+    """The positions of the texts in which a trigger, or a trigger word, may match."""
+    starts: list[int] = []
+    at = 0
+    for text in lowered:
+        starts.append(at)
+        at += len(text) + len(_SEPARATOR)
+    joined = _SEPARATOR.join(lowered)
+    landed: set[int] = set()
+
+    def search(pattern: re.Pattern[str]) -> set[int]:
+        found: set[int] = set()
+        position = 0
+        while (match := pattern.search(joined, position)) is not None:
+            index = bisect_right(starts, match.start()) - 1
+            found.add(index)
+            if index + 1 == len(starts):
+                break
+            position = starts[index + 1]
+        return found
+
+    landed |= search(_DIGIT_TRIGGERS)
+    landed |= search(_WORD_TRIGGERS)
+    for needs, trigger in _GATED:
+        landed.update(i for i in search(needs) if trigger.search(lowered[i]) is not None)
+    if _ALL_WORDS.intersection(_WORD.findall(joined)):
+        landed.update(
+            bisect_right(starts, m.start()) - 1
+            for m in _WORD.finditer(joined)
+            if m.group() in _ALL_WORDS
+        )
+    return landed

@@ -280,9 +280,11 @@ def assert_same_reading(path: Path, record_type: str) -> int:
 def _small_batches(monkeypatch: pytest.MonkeyPatch) -> None:
     """Batches of 4 rows, so rows on both sides of a batch's end are compared; a column of
     3 or 4 different values in a batch is settled as a column of ids (not remembered), one
-    with a value twice through the remembered values."""
+    with a value twice through the remembered values; from 2 new values a batch's texts are
+    scanned for identifiers together."""
     monkeypatch.setattr(columnar, "BATCH_ROWS", 4)
     monkeypatch.setattr(columnar, "UNIQUE_COLUMN", 3)
+    monkeypatch.setattr(columnar, "SCAN_TOGETHER", 2)
 
 
 COMPARE = settings(
