@@ -21,6 +21,13 @@ this times, in the same run and on the same generated data:
 - **export**: `peerreport export` of the same quarter to xlsx, csv, json and
   html.
 
+Each import and build, ours and the floors', is also measured in CPU seconds: the
+client's (the command and every process it started, or this process for a build
+and the floors) and, when the PostgreSQL server runs on this machine, the
+server's (`server_cpu`). On a machine with few cores the wall time of a step
+that keeps them all busy is its CPU time shared out, and the "cpu ratio"
+column says how much work each does, whatever the cores.
+
 Every baseline's figures are checked against peerreport's before any time is
 printed: a baseline that computes something else is a failed run, not a fast
 one. Runs are interleaved (peerreport, floor, peerreport, floor...) and the
@@ -93,10 +100,30 @@ ETHNIC_GROUP = {
 
 @dataclass
 class Timing:
-    """The seconds (and peak MB, for child processes) of one step's runs."""
+    """The seconds (and peak MB, for child processes) of one step's runs, and the CPU
+    seconds they took: the client's (the process and every process it started), and a
+    PostgreSQL server's on this machine (`server_cpu`), where there is one."""
 
     seconds: list[float] = field(default_factory=list)
     peak_mb: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
+    server_cpu: list[float] = field(default_factory=list)
+
+    def add(self, seconds: float, cpu: float, server: float | None) -> None:
+        self.seconds.append(seconds)
+        self.cpu.append(cpu)
+        if server is not None:
+            self.server_cpu.append(server)
+
+    @property
+    def cpu_median(self) -> float | None:
+        """The median of the runs' CPU seconds, client and server together."""
+        if not self.cpu:
+            return None
+        servers = (
+            self.server_cpu if len(self.server_cpu) == len(self.cpu) else [0.0] * len(self.cpu)
+        )
+        return statistics.median(c + s for c, s in zip(self.cpu, servers, strict=True))
 
     @property
     def median(self) -> float | None:
@@ -151,7 +178,8 @@ while True:
         summed = max(summed, sum(rss_kib(p) for p in tree(pid)))
     time.sleep(0.02)
 with open(sys.argv[1], "w") as out:
-    out.write(f"{time.perf_counter() - started} {max(usage.ru_maxrss, summed)}")
+    cpu = usage.ru_utime + usage.ru_stime  # with every descendant it waited for
+    out.write(f"{time.perf_counter() - started} {max(usage.ru_maxrss, summed)} {cpu}")
 sys.exit(os.waitstatus_to_exitcode(status))
 """
 
@@ -164,6 +192,13 @@ def run_child(argv: list[str], cwd: Path | None = None) -> tuple[float, float]:
 
 def measure(argv: list[str], cwd: Path | None = None) -> tuple[float, float, str]:
     """Run a command; its wall seconds, peak memory in MB (see `_MEASURE`) and output."""
+    seconds, peak, _, output = measure_cpu(argv, cwd)
+    return seconds, peak, output
+
+
+def measure_cpu(argv: list[str], cwd: Path | None = None) -> tuple[float, float, float, str]:
+    """Run a command; its wall seconds, peak memory in MB (see `_MEASURE`), CPU seconds
+    (its own and those of every process it started and waited for) and output."""
     with tempfile.TemporaryDirectory(prefix="peerreport-measure-") as folder:
         report = Path(folder) / "measured"
         child = subprocess.run(
@@ -175,14 +210,54 @@ def measure(argv: list[str], cwd: Path | None = None) -> tuple[float, float, str
         output = child.stdout.decode()
         if child.returncode != 0:
             raise SystemExit(f"{' '.join(argv)} failed ({child.returncode}):\n{output}")
-        seconds, peak_kib = report.read_text().split()
-    return float(seconds), int(peak_kib) / 1024, output
+        seconds, peak_kib, cpu = report.read_text().split()
+    return float(seconds), int(peak_kib) / 1024, float(cpu), output
 
 
 def timed(step: Callable[[], Any]) -> tuple[float, Any]:
     started = time.perf_counter()
     result = step()
     return time.perf_counter() - started, result
+
+
+def timed_cpu(step: Callable[[], Any]) -> tuple[float, float, Any]:
+    """Wall seconds, this process's CPU seconds (every thread) and the step's result."""
+    started, cpu = time.perf_counter(), time.process_time()
+    result = step()
+    return time.perf_counter() - started, time.process_time() - cpu, result
+
+
+def server_cpu(url: str | None) -> float | None:
+    """CPU seconds used so far by a PostgreSQL server on this machine: the postmaster's and
+    those of every process it runs and has run (Linux's `/proc`: user and system time,
+    with that of exited children, which the postmaster waits for). None for SQLite, or
+    when the server is elsewhere or cannot be read. Its background workers (autovacuum,
+    the checkpointer) count too, so a step's figure can err high."""
+    if not url or not os.path.isdir("/proc"):
+        return None
+    from sqlalchemy.engine import make_url
+
+    if make_url(url).host not in ("127.0.0.1", "localhost", "::1", None):
+        return None
+    ticks = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                stat = handle.read()
+        except OSError:
+            continue
+        name, fields = stat[stat.index("(") + 1 : stat.rindex(")")], stat[stat.rindex(")") + 2 :]
+        if name == "postgres":
+            values = fields.split()
+            ticks += sum(int(v) for v in values[11:15])  # utime, stime, cutime, cstime
+    return ticks / os.sysconf("SC_CLK_TCK") if ticks else None
+
+
+def _since(before: float | None, url: str | None) -> float | None:
+    after = server_cpu(url)
+    return None if before is None or after is None else after - before
 
 
 # -- the data -------------------------------------------------------------------------------
@@ -490,17 +565,18 @@ def import_parts(path: Path) -> list[Path]:
 
 def peerreport_import(
     activities: Path, breakdowns: Path, folder: Path, db_url: str | None
-) -> tuple[float, float, Path]:
+) -> tuple[float, float, float, float | None, Path]:
     """Init a fresh workspace and import both files (in parts past the row limit) in one
-    import: (seconds, peak MB, workspace)."""
+    import: (seconds, peak MB, CPU seconds, the server's CPU seconds, workspace)."""
     workspace = folder / f"ws-{uuid.uuid4().hex[:6]}"
     db_args = ["--db", db_url] if db_url else []
     code = f"B{uuid.uuid4().hex[:8].upper()}"
     init = [peerreport_exe(), "init", str(workspace), "--name", "Bench", "--provider-code", code]
     run_child([*init, *db_args])
     files = [str(p) for p in (*import_parts(activities), *import_parts(breakdowns))]
-    seconds, peak = run_child([peerreport_exe(), "import", *files], cwd=workspace)
-    return seconds, peak, workspace
+    before = server_cpu(db_url)
+    seconds, peak, cpu, _ = measure_cpu([peerreport_exe(), "import", *files], cwd=workspace)
+    return seconds, peak, cpu, _since(before, db_url), workspace
 
 
 def bench_database(
@@ -527,14 +603,17 @@ def bench_database(
             if pg_url:
                 url, schema = fresh_postgres_schema(pg_url)
                 schemas.append(schema)
-            seconds, peak, workspace = peerreport_import(activities, breakdowns, folder, url)
-            timings["import"].seconds.append(seconds)
+            seconds, peak, cpu, server, workspace = peerreport_import(
+                activities, breakdowns, folder, url
+            )
+            timings["import"].add(seconds, cpu, server)
             timings["import"].peak_mb.append(peak)
+            before = server_cpu(pg_url)
             if pg_url:
-                floor_seconds, _ = timed(lambda: floor_postgres(activities, breakdowns, pg_url))
+                seconds, cpu, _ = timed_cpu(lambda: floor_postgres(activities, breakdowns, pg_url))
             else:
-                floor_seconds, _ = timed(lambda: floor_sqlite(activities, breakdowns, folder))
-            timings["import floor"].seconds.append(floor_seconds)
+                seconds, cpu, _ = timed_cpu(lambda: floor_sqlite(activities, breakdowns, folder))
+            timings["import floor"].add(seconds, cpu, _since(before, pg_url))
         assert workspace is not None
         ws = load_workspace(workspace)
         engine = open_engine(ws.database_url)
@@ -549,10 +628,14 @@ def bench_database(
         ours = return_figures(ret)
         same_figures("single-scan SQL", ours, single_scan(engine, org, period.start, period.end))
         for _ in range(runs):
-            seconds, ret = timed(lambda: build_return(engine, org, name, rule_file, period))
-            timings["build"].seconds.append(seconds)
-            seconds, _ = timed(lambda: single_scan(engine, org, period.start, period.end))
-            timings["build floor"].seconds.append(seconds)
+            before = server_cpu(pg_url)
+            seconds, cpu, ret = timed_cpu(
+                lambda: build_return(engine, org, name, rule_file, period)
+            )
+            timings["build"].add(seconds, cpu, _since(before, pg_url))
+            before = server_cpu(pg_url)
+            seconds, cpu, _ = timed_cpu(lambda: single_scan(engine, org, period.start, period.end))
+            timings["build floor"].add(seconds, cpu, _since(before, pg_url))
         engine.dispose()
         export = Timing()
         for i in range(runs):
@@ -661,7 +744,8 @@ def main() -> None:
     )
     header = (
         f"{'size':>9} {'db':<10} {'step':<7} {'peerreport s':>12} {'floor s':>8} "
-        f"{'ratio':>6} {'pandas s':>9} {'vs pandas':>9} {'peak MB':>8}"
+        f"{'ratio':>6} {'pandas s':>9} {'vs pandas':>9} {'peak MB':>8} "
+        f"{'cpu s':>7} {'floor cpu s':>11} {'cpu ratio':>9}"
     )
     print(header)
     with tempfile.TemporaryDirectory(prefix="peerreport-run-") as tmp:
@@ -687,7 +771,14 @@ def main() -> None:
                         "pandas_seconds": pd_s,
                         "vs_pandas": _ratio(ours, pd_s),
                         "peak_mb": t[step].peak,
+                        "cpu_seconds": t[step].cpu_median,
+                        "floor_cpu_seconds": t[floor].cpu_median,
+                        "cpu_ratio": _ratio(t[step].cpu_median, t[floor].cpu_median),
                         "runs": t[step].seconds,
+                        "runs_cpu": t[step].cpu,
+                        "runs_server_cpu": t[step].server_cpu,
+                        "floor_runs_cpu": t[floor].cpu,
+                        "floor_runs_server_cpu": t[floor].server_cpu,
                         "activities_in_period": result["activities_in_period"],
                     }
                     rows.append(row)
@@ -703,6 +794,9 @@ def main() -> None:
                     "pandas_seconds": None,
                     "vs_pandas": None,
                     "peak_mb": export.peak,
+                    "cpu_seconds": None,
+                    "floor_cpu_seconds": None,
+                    "cpu_ratio": None,
                     "runs": export.seconds,
                     "activities_in_period": result["activities_in_period"],
                 }
@@ -718,7 +812,8 @@ def _print(row: dict[str, Any]) -> None:
         f"{row['size']:>9,} {row['backend']:<10} {row['step']:<7} {_fmt(row['seconds']):>12} "
         f"{_fmt(row['floor_seconds']):>8} {_fmt(row['ratio'], 1):>6} "
         f"{_fmt(row['pandas_seconds']):>9} {_fmt(row['vs_pandas'], 1):>9} "
-        f"{_fmt(row['peak_mb'], 0):>8}",
+        f"{_fmt(row['peak_mb'], 0):>8} {_fmt(row['cpu_seconds']):>7} "
+        f"{_fmt(row['floor_cpu_seconds']):>11} {_fmt(row['cpu_ratio'], 1):>9}",
         flush=True,
     )
 

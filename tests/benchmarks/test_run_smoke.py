@@ -16,6 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text
+
+from peerreport.store.database import open_engine
+from tests.conftest import POSTGRES_URL, skip_without_postgres
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "benchmarks" / "run.py"
@@ -44,6 +48,42 @@ def test_the_benchmark_runs_at_a_tiny_size_and_writes_every_step(tmp_path: Path)
     imported, built = rows[0], rows[1]
     assert imported["floor_seconds"] > 0 and imported["peak_mb"] > 0
     assert built["ratio"] == pytest.approx(built["seconds"] / built["floor_seconds"])
+    for row in (imported, built):  # CPU seconds: the client's alone, there being no server
+        assert row["cpu_seconds"] > 0 and row["floor_cpu_seconds"] > 0
+        assert row["runs_server_cpu"] == [] and row["floor_runs_server_cpu"] == []
+        assert row["cpu_ratio"] == pytest.approx(row["cpu_seconds"] / row["floor_cpu_seconds"])
+    # The import's CPU is the command's, with the processes it started (its interpreter's
+    # start-up alone is a tenth of a second or more), not the benchmark's own.
+    assert imported["cpu_seconds"] >= 0.1
+
+
+def _bench() -> Any:
+    sys.path.insert(0, str(SCRIPT.parent))
+    try:
+        import run as bench
+    finally:
+        sys.path.remove(str(SCRIPT.parent))
+    return bench
+
+
+@pytest.mark.postgres
+def test_the_servers_cpu_is_counted_when_it_runs_here() -> None:
+    """A statement that keeps the server busy shows in `server_cpu`; SQLite has no server,
+    and a server elsewhere cannot be read."""
+    skip_without_postgres()
+    assert POSTGRES_URL is not None
+    bench = _bench()
+    assert bench.server_cpu(None) is None
+    assert bench.server_cpu("postgresql+psycopg://postgres@db.example.org/test") is None
+    before = bench.server_cpu(POSTGRES_URL)
+    assert before is not None
+    engine = open_engine(POSTGRES_URL)
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT count(*) FROM generate_series(1, 3000000)")).one()
+    finally:
+        engine.dispose()  # the backend exits, and its time is the postmaster's children's
+    assert bench._since(before, POSTGRES_URL) > 0.1
 
 
 def test_a_baseline_with_other_figures_stops_the_run() -> None:
