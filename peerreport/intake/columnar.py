@@ -42,7 +42,8 @@ from peerreport.records.models import (
     breakdown_problem,
     period_problem,
 )
-from peerreport.store.digests import KEY_BLANKS
+from peerreport.store.digests import KEY_BLANKS, content_digests_of_columns
+from peerreport.store.records import hashed_tokens
 
 BATCH_ROWS = 5000
 #: Distinct values remembered per column; past this the column starts afresh (ids are
@@ -136,9 +137,11 @@ class AcceptedBatch:
 
     `columns[name]` holds each row's value of field `name`, exactly as the rows' `Accepted`
     would (`rows()` makes those, for a caller that must treat some row on its own).
+    `hashed` and `digests`, when not None, are each row's member tokens as stored and its
+    record's digest, worked out by the process that read the rows (`digest`).
     """
 
-    __slots__ = ("_raws", "_reader", "columns", "member_tokens", "numbers")
+    __slots__ = ("_raws", "_reader", "columns", "digests", "hashed", "member_tokens", "numbers")
 
     def __init__(
         self,
@@ -153,6 +156,8 @@ class AcceptedBatch:
         self.member_tokens = member_tokens
         self._reader = reader
         self._raws = raws
+        self.hashed: list[list[str]] | None = None
+        self.digests: list[str] | None = None
 
     def __len__(self) -> int:
         return len(self.numbers)
@@ -162,13 +167,32 @@ class AcceptedBatch:
         if start == 0 and stop >= len(self.numbers):
             return self
         columns = {name: values[start:stop] for name, values in self.columns.items()}
-        return AcceptedBatch(
+        return AcceptedBatch(  # without digests: the importer works them out if need be
             self.numbers[start:stop],
             columns,
             self.member_tokens[start:stop],
             self._reader,
             self._raws[start:stop],
         )
+
+    def digest(self, org: str, secret: bytes | None) -> None:
+        """Work out the rows' member tokens as stored and their records' digests now, for the
+        importer to write (the reading process does, while the importer writes). The
+        columns become the record's columns (`record_columns_of`), as the importer would
+        make them. Left undone when member tokens are given with no secret to hash them
+        (the importer then says what is wrong)."""
+        record_type = self._reader.record_type
+        assert record_type is not None
+        count = len(self.numbers)
+        if record_type == "activities":
+            if secret is None and any(self.member_tokens):
+                return
+            hashed = [hashed_tokens(secret or b"", t) for t in self.member_tokens]
+        else:
+            hashed = [[] for _ in range(count)]
+        columns = record_columns_of(record_type, self.columns)
+        self.digests = content_digests_of_columns({**columns, "org": [org] * count}, hashed)
+        self.hashed = hashed
 
     def bind(self, reader: RowReader) -> None:
         """Read by `reader` in another process: its rows, if asked for, are made here."""
@@ -179,10 +203,20 @@ class AcceptedBatch:
         """For another process: no reader, and the cells only of rows that may still be
         rejected (`REJECTED_WHEN_WRITTEN`)."""
         keep = self._reader is not None and self._reader.record_type in REJECTED_WHEN_WRITTEN
-        return (self.numbers, self.columns, self.member_tokens, self._raws if keep else None)
+        # Rows whose tokens are hashed travel without them, unless their cells travel too.
+        tokens = self.member_tokens if keep or self.hashed is None else None
+        return (
+            self.numbers,
+            self.columns,
+            tokens,
+            self._raws if keep else None,
+            self.hashed,
+            self.digests,
+        )
 
     def __setstate__(self, state: tuple[Any, ...]) -> None:
-        self.numbers, self.columns, self.member_tokens, self._raws = state
+        self.numbers, self.columns, tokens, self._raws, self.hashed, self.digests = state
+        self.member_tokens = tokens if tokens is not None else [()] * len(self.numbers)
         self._reader = None  # type: ignore[assignment]
 
     def rows(self) -> list[Accepted]:

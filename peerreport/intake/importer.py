@@ -124,13 +124,26 @@ class Importer:
         """Import every file; commit only if allowed (no problems, or skip_invalid)."""
         with fewer_collections():
             # Before any connection is taken or thread started: the reading process is forked.
-            self.ahead = ReadAhead.start(self.stage, paths) if self._reads_ahead(paths) else None
+            self.ahead = (
+                ReadAhead.start(self.stage, paths, self._digest)
+                if self._reads_ahead(paths)
+                else None
+            )
             try:
                 return self._run(paths)
             finally:
                 if self.ahead is not None:
                     self.ahead.close()
                     self.ahead = None
+
+    def _digest(self, action: object) -> None:
+        """In the reading process, before an action is sent: hash the member tokens of the
+        whole batches to write and work out their records' digests (`AcceptedBatch.digest`),
+        so that the importer, which has the database's work to wait on, need not."""
+        if isinstance(action, Flush):
+            for item in action.batch:
+                if isinstance(item, AcceptedBatch):
+                    item.digest(self.settings.org, self.settings.token_secret)
 
     def _reads_ahead(self, paths: list[Path]) -> bool:
         """Read in a second process? When asked to (`ImportSettings.read_ahead`), and the
@@ -368,9 +381,16 @@ class Importer:
             if whole:
                 for part in waiting:
                     assert isinstance(part, AcceptedBatch)
-                    hashed = [writer.hash_tokens(t) for t in part.member_tokens] if tokens else []
+                    if part.hashed is not None:
+                        hashed = part.hashed  # hashed by the reading process (`_digest`)
+                    else:
+                        hashed = (
+                            [writer.hash_tokens(t) for t in part.member_tokens] if tokens else []
+                        )
                     columns = record_columns_of(record_type, part.columns)
-                    writer.write_columns(record_type, columns, hashed, source, part.numbers)
+                    writer.write_columns(
+                        record_type, columns, hashed, source, part.numbers, part.digests
+                    )
                     written += len(part)
                 continue
             rows = [a for a in waiting if isinstance(a, Accepted)]

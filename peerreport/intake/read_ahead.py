@@ -24,6 +24,16 @@ time of the longer stage, not the sum.
 - **Bounded.** The child keeps at most `_QUEUED` actions waiting for the pipe
   (a thread writes them): a child that gets that far ahead waits for the
   importer, so memory does not grow with the file.
+- **Work goes to the side with time for it.** Once `_BEHIND` actions wait, the
+  importer is the slower of the two, and the child also does some of the
+  importer's work on each action before sending it (`prepare`: the import's
+  `Importer._digest` hashes a batch's member tokens and works out its records'
+  digests, byte for byte as the importer would). When the importer keeps up,
+  the reading is the slower side, and the child leaves that work to the
+  importer. Writing activities into SQLite the importer is behind; reading
+  breakdowns, the child is. (300,000 activities and their breakdowns into
+  SQLite, three interleaved runs each: 15.9-16.4 s, against 18.0-18.7 s with
+  the importer doing it all.)
 - **When.** Only by `fork`, and only on Linux (macOS's system libraries are not
   safe to use in a forked child, and Windows cannot fork); only from a process
   with one thread (a fork copies only the calling thread: a lock another thread
@@ -50,7 +60,7 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -72,6 +82,9 @@ _PR_SET_PDEATHSIG = 1  # prctl(2)
 #: Actions the child keeps pickled while the importer is busy: how far it may get ahead (a
 #: `Flush` of `BATCH_SIZE` activities is about 200 kB).
 _QUEUED = 64
+#: Actions queued from which the importer counts as behind, so that the reader takes on work
+#: the importer would otherwise do (`ReadAhead.start`'s `prepare`).
+_BEHIND = 16
 
 
 @dataclass
@@ -99,8 +112,15 @@ class ReadAhead:
         self.failed: BaseException | None = None
 
     @classmethod
-    def start(cls, stage: ReadingStage, paths: list[Path]) -> ReadAhead | None:
-        """Fork the reader of `paths` (None where this process cannot fork safely)."""
+    def start(
+        cls,
+        stage: ReadingStage,
+        paths: list[Path],
+        prepare: Callable[[object], None] | None = None,
+    ) -> ReadAhead | None:
+        """Fork the reader of `paths` (None where this process cannot fork safely); the
+        reader calls `prepare` on each action before sending it (work moved off the
+        importer)."""
         if not sys.platform.startswith("linux") or not _one_thread():
             return None
         readable, writable = os.pipe()
@@ -122,7 +142,7 @@ class ReadAhead:
                 signal.signal(signal.SIGINT, signal.SIG_IGN)  # the importer stops it
                 _die_with(parent)
                 with open(writable, "wb", buffering=_BUFFER) as out:
-                    _send_all(stage, paths, out)
+                    _send_all(stage, paths, out, prepare)
                 code = 0
             finally:
                 os._exit(code)
@@ -220,7 +240,12 @@ def _one_thread() -> bool:
     return threading.active_count() == 1
 
 
-def _send_all(stage: ReadingStage, paths: list[Path], out: IO[bytes]) -> None:
+def _send_all(
+    stage: ReadingStage,
+    paths: list[Path],
+    out: IO[bytes],
+    prepare: Callable[[object], None] | None = None,
+) -> None:
     """The child's work: every file's actions, each with its file's number.
 
     The actions are pickled here and written to the pipe by a thread of their own, through
@@ -257,6 +282,8 @@ def _send_all(stage: ReadingStage, paths: list[Path], out: IO[bytes]) -> None:
         for index, path in enumerate(paths):
             try:
                 for action in stage.actions_of(path):
+                    if prepare is not None and queued.qsize() >= _BEHIND:
+                        prepare(action)  # the importer is behind: take work off it
                     send(index, action)
             except InputRefused as refusal:
                 send(index, Refused(refusal.finding))

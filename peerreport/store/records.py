@@ -142,6 +142,13 @@ def hash_token(secret: bytes, token: str) -> str:
     return hmac.new(secret, token.strip().encode("utf-8"), hashlib.sha256).hexdigest()
 
 
+def hashed_tokens(secret: bytes, member_tokens: Sequence[str] | None) -> list[str]:
+    """An activity's member tokens as stored: keyed hashes, sorted, no repeats."""
+    if not member_tokens:
+        return []
+    return sorted({hash_token(secret, t) for t in member_tokens})
+
+
 def record_values(org: str, record: Record) -> dict[str, Any]:
     """The column values of a record's row (without its digest)."""
     values: dict[str, Any] = {"org": org}
@@ -241,19 +248,23 @@ class RecordWriter:
         rows: list[dict[str, Any]],
         tokens: Sequence[list[str]],
         sources: Sequence[Source] = (),
+        digests: list[str] | None = None,
     ) -> None:
         """`write`, for records already turned into their column values.
 
         `rows[i]` is what `record_values(org, record)` gives for the i-th record (the
         dicts are completed in place with digest, source and version columns), and
-        `tokens[i]` its member tokens, hashed and sorted (`hash_tokens`). Intake that
+        `tokens[i]` its member tokens, hashed and sorted (`hash_tokens`); `digests[i]`, when
+        given, its digest (`content_digests` of the rows, worked out already). Intake that
         validates a batch of rows without building models writes through this.
         """
         if not rows:
             return
         table = RECORD_TABLES[record_type]
         key = self._key_columns(record_type)
-        for values, digest in zip(rows, content_digests(rows, tokens), strict=True):
+        if digests is None:
+            digests = content_digests(rows, tokens)
+        for values, digest in zip(rows, digests, strict=True):
             values["digest"] = digest
         for index, values in enumerate(rows):
             source = sources[index] if index < len(sources) else Source()
@@ -316,11 +327,13 @@ class RecordWriter:
         tokens: Sequence[list[str]],
         source: Source,
         rows: list[int],
+        digests: list[str] | None = None,
     ) -> None:
         """`write_values` for records given a column at a time: `columns[name]` holds every
         record's value of field `name` (what `record_values` gives, `org` left out), the
         i-th record came from row `rows[i]` of `source`'s sheet, and `tokens[i]` are its
-        member tokens, hashed and sorted.
+        member tokens, hashed and sorted. `digests`, when given, are the records' digests
+        (`content_digests_of_columns` of the columns with `org`), worked out already.
 
         An organisation's first import of a table (`_none_stored`) is written without a dict
         a row: digests, tally and bound tuples are made from the columns. Otherwise the
@@ -337,10 +350,11 @@ class RecordWriter:
                 dict(zip(names, row, strict=True)) for row in zip(*columns.values(), strict=True)
             ]
             sources = [Source(source.import_id, source.sheet, row) for row in rows]
-            self.write_values(record_type, values, tokens, sources)
+            self.write_values(record_type, values, tokens, sources, digests)
             return
         table = RECORD_TABLES[record_type]
-        digests = content_digests_of_columns(columns, tokens)
+        if digests is None:
+            digests = content_digests_of_columns(columns, tokens)
         revision = self.revision()
         named = self._key_columns(record_type).names[1:]
         self.revision.tally.add_columns(table.name, [columns[n] for n in named], digests)
@@ -419,7 +433,7 @@ class RecordWriter:
             return []
         if self.token_secret is None:
             raise ValueError("member tokens need the workspace's secret")
-        return sorted({hash_token(self.token_secret, t) for t in member_tokens})
+        return hashed_tokens(self.token_secret, member_tokens)
 
     def _write_tokens(
         self, activity_ids: Sequence[str], tokens: Sequence[list[str]], revision: int

@@ -5,14 +5,20 @@ import fails with it and stores nothing."""
 
 from __future__ import annotations
 
+import contextlib
+import csv
+import io
+import itertools
 import os
+import pickle
 import signal
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from click.testing import CliRunner
@@ -25,7 +31,7 @@ from peerreport.errors import InputFileError
 from peerreport.intake import columnar, read_ahead
 from peerreport.intake.importer import Importer
 from peerreport.intake.limits import InputLimits
-from peerreport.intake.reading import FileDone, Notice, ReadingStage
+from peerreport.intake.reading import FileDone, Flush, Notice, ReadingStage
 from peerreport.intake.rejects import RejectsFile
 from peerreport.intake.reports import ImportReport
 from peerreport.intake.rows import RowOutcome
@@ -46,6 +52,7 @@ from tests.intake.test_columnar_imports import (
 )
 
 ONE_THREAD = read_ahead._one_thread  # the real rule, before a test replaces it
+BEHIND = read_ahead._BEHIND  # likewise
 
 
 @pytest.fixture(autouse=True)
@@ -53,6 +60,10 @@ def reads_ahead(monkeypatch: pytest.MonkeyPatch) -> list[read_ahead.ReadAhead | 
     """Every import that asks reads ahead, however small its files; and the processes
     started (None where none could be) are listed, so a test can check one was."""
     monkeypatch.setattr("peerreport.intake.importer.READ_AHEAD_BYTES", 0)
+    # The reading process always works out the batches' digests and hashed tokens (as it
+    # does whenever the importer is behind): what it writes must be what the importer's
+    # own would be. `test_the_importer_works_out_what_the_reader_did_not` checks the mix.
+    monkeypatch.setattr(read_ahead, "_BEHIND", 0)
     # Another test of this worker may have left a thread running (a web server): these
     # tests fork anyway. `test_a_process_with_threads_is_not_forked` checks the real rule.
     monkeypatch.setattr(read_ahead, "_one_thread", lambda: True)
@@ -214,6 +225,65 @@ def test_the_sample_organisations_year(
     ]
     report = _compare(engine, backend, db_url, tmp_path, paths, reads_ahead, keep_notes=False)
     assert report.stored and report.counts.added > 3000
+
+
+def test_the_importer_works_out_what_the_reader_did_not(
+    engine: Engine,
+    backend: str,
+    db_url: str,
+    tmp_path: Path,
+    reads_ahead: list[Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The reading process hashes the tokens and works out the digests of the batches it
+    sends only while the importer is behind: batches it did and batches it did not (every
+    other one, here) are stored alike, and alike with an import in one process."""
+    monkeypatch.setattr(columnar, "BATCH_ROWS", 50)
+    monkeypatch.setattr("peerreport.intake.reading.BATCH_SIZE", 100)  # rows a Flush
+    calls = itertools.count()
+    digest = Importer._digest
+    done = tmp_path / "digested"  # written by the reading process: one line a batch it did
+
+    def every_other(importer: Importer, action: object) -> None:
+        if isinstance(action, Flush) and next(calls) % 2:
+            digest(importer, action)
+            with done.open("a") as lines:
+                lines.write(f"{os.getpid()}\n")
+
+    monkeypatch.setattr(Importer, "_digest", every_other)
+    paths = [SAMPLES / "kowhai-2025-26.csv", SAMPLES / "kowhai-2025-26-breakdowns.csv"]
+    report = _compare(engine, backend, db_url, tmp_path, paths, reads_ahead, keep_notes=False)
+    digested = done.read_text().split()
+    assert report.stored and report.counts.added > 3000
+    assert len(digested) > 15 and str(os.getpid()) not in digested  # by the reading process
+
+
+def test_a_second_import_over_stored_records(
+    engine: Engine, backend: str, db_url: str, tmp_path: Path, reads_ahead: list[Any]
+) -> None:
+    """Over stored records, the reading process's digests tell unchanged, changed and new
+    records apart as the importer's own do: the same versions are stored either way."""
+    workspace = make_workspace(tmp_path / "ws", db_url)
+    first = SAMPLES / "kowhai-2025-26.csv"
+    rows = list(csv.reader(first.open(encoding="utf-8-sig", newline="")))
+    header, records = rows[0], rows[1:]
+    attendance = header.index("attendance")
+    changed = [list(r) for r in records[::3]]  # a third kept as it was, every ninth changed
+    for row in changed[::3]:
+        row[attendance] = str(int(row[attendance]) + 1)
+    added = [[f"N-{n:07d}", *r[1:]] for n, r in enumerate(records[:40])]
+    second = write_csv(tmp_path / "second.csv", [header, *changed, *added])
+    settings = {"keep_notes": False, "skip_invalid": True}
+    _import(engine, workspace, [first], False, read_ahead=False, **settings)
+    with _another_database(backend, tmp_path / "other") as other:
+        _import(other, workspace, [first], False, read_ahead=False, **settings)
+        here = _import(engine, workspace, [second], False, read_ahead=False, **settings)
+        ahead = _import(other, workspace, [second], False, read_ahead=True, **settings)
+        assert _stored(other) == _stored(engine)
+    assert [p is not None for p in reads_ahead] == [True]
+    _same_reports(ahead, here)
+    counts = here[0].files[0].counts
+    assert counts.added == 40 and counts.updated > 100 and counts.unchanged > 100
 
 
 @pytest.mark.parametrize("skip_invalid", [False, True])
@@ -631,6 +701,42 @@ def test_an_error_that_cannot_travel_still_says_what_it_was() -> None:
             list(process.file(0))
     finally:
         process.close()
+
+
+class _Actions:
+    """Stands in for the reading stage: numbered actions, as fast as they are asked for."""
+
+    def actions_of(self, path: Path) -> Iterator[int]:
+        yield from range(200)
+
+
+class _SlowPipe(io.BytesIO):
+    """A pipe an importer that is behind reads from: each write waits."""
+
+    def write(self, data: Any) -> int:
+        time.sleep(0.002)
+        return super().write(data)
+
+
+def test_the_reader_takes_work_off_an_importer_that_is_behind(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Actions are prepared (the importer's work done by the reader) only once enough of
+    them wait to be written: never the first, and then, with a pipe that is slow to empty,
+    most of them."""
+    monkeypatch.setattr(read_ahead, "_BEHIND", BEHIND)
+    prepared: list[int] = []
+    out = _SlowPipe()
+    prepare = cast(Callable[[object], None], prepared.append)
+    read_ahead._send_all(cast(ReadingStage, _Actions()), [Path("x")], out, prepare)
+    sent = []
+    out.seek(0)
+    with contextlib.suppress(EOFError):
+        while True:
+            sent.append(pickle.load(out)[1])
+    assert sent == list(range(200))  # every action, in order
+    assert 0 not in prepared and len(prepared) > 100
+    assert prepared == sorted(prepared)
 
 
 def test_a_reader_whose_importer_dies_stops() -> None:
