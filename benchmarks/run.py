@@ -239,19 +239,29 @@ def server_cpu(url: str | None) -> float | None:
 
     if make_url(url).host not in ("127.0.0.1", "localhost", "::1", None):
         return None
-    ticks = 0
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as handle:
-                stat = handle.read()
-        except OSError:
-            continue
-        name, fields = stat[stat.index("(") + 1 : stat.rindex(")")], stat[stat.rindex(")") + 2 :]
-        if name == "postgres":
-            values = fields.split()
-            ticks += sum(int(v) for v in values[11:15])  # utime, stime, cutime, cstime
+    # A backend that exits while the processes are read can be missed twice over: its own
+    # time is gone once the postmaster has waited for it, and the postmaster's children's
+    # time was read before. So the reading is started again while a process has exited
+    # part way through it (or has yet to be waited for).
+    for _ in range(100):
+        ticks, exited = 0, False
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/stat") as handle:
+                    stat = handle.read()
+            except OSError:
+                exited = True
+                continue
+            name = stat[stat.index("(") + 1 : stat.rindex(")")]
+            if name == "postgres":
+                values = stat[stat.rindex(")") + 2 :].split()
+                exited = exited or values[0] in ("Z", "X")
+                ticks += sum(int(v) for v in values[11:15])  # utime, stime, cutime, cstime
+        if not exited:
+            break
+        time.sleep(0.01)
     return ticks / os.sysconf("SC_CLK_TCK") if ticks else None
 
 
