@@ -44,6 +44,7 @@ Figures depend on the machine; nothing here asserts a limit. Usage:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import datetime as dt
 import json
@@ -120,10 +121,11 @@ class Timing:
         """The median of the runs' CPU seconds, client and server together."""
         if not self.cpu:
             return None
-        servers = (
-            self.server_cpu if len(self.server_cpu) == len(self.cpu) else [0.0] * len(self.cpu)
-        )
-        return statistics.median(c + s for c, s in zip(self.cpu, servers, strict=True))
+        if not self.server_cpu:  # no server (SQLite), or none that could be read
+            return statistics.median(self.cpu)
+        if len(self.server_cpu) != len(self.cpu):
+            return None  # the server's time read for some runs only: no figure to give
+        return statistics.median(c + s for c, s in zip(self.cpu, self.server_cpu, strict=True))
 
     @property
     def median(self) -> float | None:
@@ -227,42 +229,68 @@ def timed_cpu(step: Callable[[], Any]) -> tuple[float, float, Any]:
     return time.perf_counter() - started, time.process_time() - cpu, result
 
 
+#: The postmaster's process id of each PostgreSQL URL whose server runs on this machine.
+_POSTMASTERS: dict[str, int | None] = {}
+
+
+def _stat(pid: int | str) -> list[str]:
+    """The fields of `/proc/PID/stat` after the process's name (state first)."""
+    with open(f"/proc/{pid}/stat") as handle:
+        stat = handle.read()
+    return stat[stat.rindex(")") + 2 :].split()
+
+
+def postmaster_of(url: str) -> int | None:
+    """The process id of the server `url` connects to, when it runs on this machine (its
+    backend's parent, in `/proc`); None when it cannot be seen from here."""
+    if url not in _POSTMASTERS:
+        import psycopg
+
+        found: int | None = None
+        with contextlib.suppress(OSError, psycopg.Error):
+            plain = url.replace("postgresql+psycopg://", "postgresql://")
+            with psycopg.connect(plain) as conn:
+                backend = conn.execute("SELECT pg_backend_pid()").fetchone()
+                if backend is not None:
+                    found = int(_stat(backend[0])[1])  # the backend's parent
+        _POSTMASTERS[url] = found
+    return _POSTMASTERS[url]
+
+
 def server_cpu(url: str | None) -> float | None:
-    """CPU seconds used so far by a PostgreSQL server on this machine: the postmaster's and
-    those of every process it runs and has run (Linux's `/proc`: user and system time,
-    with that of exited children, which the postmaster waits for). None for SQLite, or
-    when the server is elsewhere or cannot be read. Its background workers (autovacuum,
-    the checkpointer) count too, so a step's figure can err high."""
+    """CPU seconds used so far by the PostgreSQL server `url` connects to, when it runs on
+    this machine: its postmaster's and those of every process the postmaster runs and has
+    run (Linux's `/proc`: user and system time, with that of the children it has waited
+    for). None for SQLite, or when the server cannot be seen from here. Everything the
+    server does counts, its background workers (autovacuum, the checkpointer) and other
+    clients' work too, so a step's figure can err high on a shared server."""
     if not url or not os.path.isdir("/proc"):
         return None
-    from sqlalchemy.engine import make_url
-
-    if make_url(url).host not in ("127.0.0.1", "localhost", "::1", None):
+    postmaster = postmaster_of(url)
+    if postmaster is None:
         return None
     # A backend that exits while the processes are read can be missed twice over: its own
     # time is gone once the postmaster has waited for it, and the postmaster's children's
     # time was read before. So the reading is started again while a process has exited
     # part way through it (or has yet to be waited for).
+    ticks = 0
     for _ in range(100):
         ticks, exited = 0, False
         for entry in os.listdir("/proc"):
             if not entry.isdigit():
                 continue
             try:
-                with open(f"/proc/{entry}/stat") as handle:
-                    stat = handle.read()
+                values = _stat(entry)
             except OSError:
                 exited = True
                 continue
-            name = stat[stat.index("(") + 1 : stat.rindex(")")]
-            if name == "postgres":
-                values = stat[stat.rindex(")") + 2 :].split()
+            if int(entry) == postmaster or int(values[1]) == postmaster:
                 exited = exited or values[0] in ("Z", "X")
                 ticks += sum(int(v) for v in values[11:15])  # utime, stime, cutime, cstime
         if not exited:
             break
         time.sleep(0.01)
-    return ticks / os.sysconf("SC_CLK_TCK") if ticks else None
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def _since(before: float | None, url: str | None) -> float | None:

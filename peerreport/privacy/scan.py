@@ -244,11 +244,13 @@ _JOINABLE = all(
 
 
 def remember_clear(texts: Sequence[str]) -> None:
-    """Scan `texts` at once, so that `scan_text` of each is then a lookup: those that hold
-    nothing are remembered (the others, by `scan_text`'s own memory when they are short)."""
+    """Scan the short texts of `texts` (`_REMEMBERED_LENGTH`, as `scan_text` remembers) at
+    once, so that `scan_text` of each is then a lookup: those that hold nothing are
+    remembered (the others, by `scan_text`'s own memory). So what is remembered stays
+    small (at most `_CLEAR_LIMIT` texts of 200 characters), whatever the cells hold."""
     if not _JOINABLE:
         return
-    texts = [t for t in texts if t not in _CLEAR]
+    texts = [t for t in texts if len(t) <= _REMEMBERED_LENGTH and t not in _CLEAR]
     if not texts:
         return
     if len(_CLEAR) + len(texts) > _CLEAR_LIMIT:

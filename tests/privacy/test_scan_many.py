@@ -91,6 +91,15 @@ def test_what_is_remembered_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     assert scan_text("W-0000001") == []  # forgotten, and scanned again when asked
 
 
+def test_long_texts_are_not_remembered() -> None:
+    """Texts longer than `scan_text` remembers are scanned as they come, so what is held
+    stays small however large the cells."""
+    long = "Tuesday evening group " * 20
+    remember_clear([long, "W-0000001"])
+    assert scan._CLEAR == {"W-0000001"}
+    assert scan_text(long) == []
+
+
 def test_nothing_is_remembered_when_a_trigger_is_not_joinable(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
