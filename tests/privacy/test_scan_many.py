@@ -96,7 +96,7 @@ def test_long_texts_are_not_remembered() -> None:
     stays small however large the cells."""
     long = "Tuesday evening group " * 20
     remember_clear([long, "W-0000001"])
-    assert scan._CLEAR == {"W-0000001"}
+    assert {"W-0000001"} == scan._CLEAR
     assert scan_text(long) == []
 
 
