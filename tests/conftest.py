@@ -17,7 +17,8 @@ from urllib.parse import quote
 import pytest
 from sqlalchemy import Engine, text
 
-from peerreport.store.database import open_engine, upgrade
+from peerreport.store.database import open_engine
+from tests.migrated import migrate
 
 POSTGRES_URL = os.environ.get("PEERREPORT_TEST_POSTGRES_URL")
 # CI sets this: then PostgreSQL tests must run, and a missing server fails the run.
@@ -80,10 +81,9 @@ def empty_db_url(backend: str, tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture
 def db_url(empty_db_url: str) -> str:
-    """A fresh database migrated to the newest schema, on each backend."""
-    engine = open_engine(empty_db_url)
-    upgrade(engine)
-    engine.dispose()
+    """A fresh database migrated to the newest schema, on each backend (a copy of one the
+    migrations made: `tests/migrated.py`)."""
+    migrate(empty_db_url)
     return empty_db_url
 
 
@@ -100,8 +100,8 @@ def postgres_engine(tmp_path: Path) -> Iterator[Engine]:
     """A migrated engine on a new PostgreSQL schema, for what PostgreSQL alone does (the
     tests skip without PostgreSQL, or fail when it is required)."""
     with empty_database("postgresql", tmp_path) as url:
+        migrate(url)
         eng = open_engine(url)
-        upgrade(eng)
         yield eng
         eng.dispose()
 

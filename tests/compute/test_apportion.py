@@ -31,10 +31,11 @@ from peerreport.language import evaluate as evaluate_expression
 from peerreport.records.models import RECORD_TYPES
 from peerreport.records.vocabulary import vocabulary
 from peerreport.rulebook import Catalogue, RuleFile, load
-from peerreport.store.database import open_engine, upgrade
+from peerreport.store.database import open_engine
 from peerreport.store.records import ensure_organisation, save_records
 from tests.compute.conftest import ORG
 from tests.conftest import BACKENDS, empty_database
+from tests.migrated import migrate
 
 FY = (dt.date(2026, 7, 1), dt.date(2027, 6, 30))
 QUARTERS = [
@@ -228,8 +229,8 @@ def shared_engine(
 ) -> Iterator[Engine]:
     """One migrated database per backend for a property's examples (each its own organisation)."""
     with empty_database(str(request.param), tmp_path_factory.mktemp("db")) as url:
+        migrate(url)
         engine = open_engine(url)
-        upgrade(engine)
         yield engine
         engine.dispose()
 

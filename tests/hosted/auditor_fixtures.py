@@ -32,6 +32,7 @@ from sqlalchemy import Engine, select
 
 from tests.conftest import BACKENDS, empty_database
 from tests.helpers import write_csv
+from tests.migrated import migrate
 
 BASE = "http://testserver"
 RULES = "nz-peer-support-adults"
@@ -143,11 +144,11 @@ def build_server(folder: Path, url: str) -> Server:
     from peerreport.hosted.app import create_hosted_app
     from peerreport.hosted.config import ServerConfig
     from peerreport.hosted.orgs import ensure_org_workspace
-    from peerreport.store.database import open_engine, upgrade
+    from peerreport.store.database import open_engine
     from peerreport.store.schema import member_token
 
+    migrate(url)
     engine = open_engine(url)
-    upgrade(engine)
     config = ServerConfig(
         database_url=url,
         secret_key="s" * 20 + "-auditor-desk-tests-secret-key-" + "k" * 12,

@@ -25,6 +25,7 @@ from tests.hosted.helpers import (
     sample_log,
     server_config,
 )
+from tests.migrated import migrate
 
 # The browser tests' own fixtures (Debian's Chromium, never a download; screenshots; `checks`).
 from tests.web.conftest import (  # noqa: F401
@@ -90,10 +91,10 @@ def hosted(empty_db_url: str, tmp_path: Path, request: pytest.FixtureRequest) ->
     from fastapi.testclient import TestClient
 
     from peerreport.hosted.app import create_hosted_app
-    from peerreport.store.database import open_engine, upgrade
+    from peerreport.store.database import open_engine
 
+    migrate(empty_db_url)
     engine = open_engine(empty_db_url)
-    upgrade(engine)
     tokens = populate(engine)
     if "local_bundles" in request.fixturenames:
         request.getfixturevalue("local_bundles").register(engine)

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 
 from peerreport.hosted.config import ServerConfig
+from tests.migrated import migrate
 
 #: The funder's rule file: its own id, built on a shipped one (a shipped id cannot be published).
 RULE_ID = "harbour-adults"
@@ -46,12 +47,12 @@ def sample_log(folder: Path, seed: int = 2026) -> Path:
 def local_install(root: Path, code: str, name: str, log: Path) -> Path:
     """A provider's own workspace (its SQLite database), with the quarter's records imported."""
     from peerreport.intake import ImportSettings, import_files
-    from peerreport.store.database import open_engine, upgrade
+    from peerreport.store.database import open_engine
     from peerreport.workspace import write_workspace
 
     workspace = write_workspace(root, name, code)
+    migrate(workspace.database_url)
     engine = open_engine(workspace.database_url)
-    upgrade(engine)
     assert import_files(engine, [log], ImportSettings.for_workspace(workspace)).stored
     engine.dispose()
     return root

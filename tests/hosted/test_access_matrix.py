@@ -33,6 +33,7 @@ from fastapi.testclient import TestClient
 
 from tests.conftest import BACKENDS, empty_database
 from tests.hosted.helpers import RULE_TEXT, file_on_server, sample_log
+from tests.migrated import migrate
 
 BASE = "http://testserver"
 PASSWORD = "a long enough passphrase"
@@ -89,10 +90,10 @@ def _build(folder: Path, url: str) -> Matrix:
     from peerreport.hosted import accounts, directory
     from peerreport.hosted.app import create_hosted_app
     from peerreport.hosted.config import ServerConfig
-    from peerreport.store.database import open_engine, upgrade
+    from peerreport.store.database import open_engine
 
+    migrate(url)
     engine = open_engine(url)
-    upgrade(engine)
     config = ServerConfig(
         database_url=url, secret_key="m" * 44, base_url=BASE, data_dir=folder / "data"
     )

@@ -22,9 +22,10 @@ from peerreport.hosted.keys import (
     trusted_keys,
 )
 from peerreport.hosted.receive import UnverifiedOrigin, receive_bundle
-from peerreport.store.database import open_engine, upgrade
+from peerreport.store.database import open_engine
 from tests.hosted.helpers import ORG_A, ORG_B, Hosted, LocalBundles, populate, unsigned
 from tests.hosted.test_admin_cmd import _engine, _ok, _refused, server  # noqa: F401
+from tests.migrated import migrate
 
 WHEN = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
 KEY = "SHA256:" + "A" * 43
@@ -33,8 +34,8 @@ OTHER = "SHA256:" + "B" * 42 + "+"
 
 @pytest.fixture
 def engine(empty_db_url: str) -> Iterator[Engine]:
+    migrate(empty_db_url)
     found = open_engine(empty_db_url)
-    upgrade(found)
     populate(found)
     yield found
     found.dispose()
@@ -101,8 +102,8 @@ def test_the_origin_problem_names_the_key_and_what_to_do(engine: Engine) -> None
 def test_receive_refuses_an_unregistered_key_and_stores_nothing(
     empty_db_url: str, local_bundles: LocalBundles
 ) -> None:
+    migrate(empty_db_url)
     engine = open_engine(empty_db_url)
-    upgrade(engine)
     populate(engine)
     with pytest.raises(UnverifiedOrigin, match="UNVERIFIED ORIGIN") as refused:
         receive_bundle(engine, ORG_A, local_bundles.a_v1, "api")

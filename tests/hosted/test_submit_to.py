@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from peerreport.hosted.config import ServerConfig
 from peerreport.hosted.keys import add_key
-from peerreport.store.database import open_engine, upgrade
+from peerreport.store.database import open_engine
 from peerreport.store.hosted_schema import received_bundle
 from peerreport.web.server import free_port
 from peerreport.workspace import load_workspace
@@ -28,6 +28,7 @@ from tests.hosted.helpers import (
     sample_log,
     server_config,
 )
+from tests.migrated import migrate
 
 
 @contextmanager
@@ -53,8 +54,8 @@ def serving(config: ServerConfig) -> Iterator[str]:
 @pytest.fixture
 def live(empty_db_url: str, tmp_path: Path) -> Iterator[tuple[str, dict[str, str], str]]:
     """(the server's address, its API tokens, its database URL), served for real."""
+    migrate(empty_db_url)
     engine = open_engine(empty_db_url)
-    upgrade(engine)
     tokens = populate(engine)
     engine.dispose()
     port = free_port()

@@ -19,12 +19,13 @@ from peerreport.intake import columnar
 from peerreport.intake.importer import NOTES_NOT_STORED, Importer
 from peerreport.intake.limits import InputLimits
 from peerreport.intake.reports import ImportReport
-from peerreport.store.database import open_engine, upgrade
+from peerreport.store.database import open_engine
 from peerreport.store.records import RecordWriter
 from peerreport.store.schema import RECORD_TABLES, import_run, member_token
 from peerreport.workspace import Workspace
 from tests.conftest import empty_database
 from tests.helpers import make_workspace, settings_for, write_csv
+from tests.migrated import migrate
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 MESSY_WORKBOOK = SAMPLES / "messy-activity-log.xlsx"
@@ -103,8 +104,8 @@ def _stored(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
 def _another_database(backend: str, folder: Path) -> Iterator[Engine]:
     folder.mkdir()
     with empty_database(backend, folder) as url:
+        migrate(url)
         engine = open_engine(url)
-        upgrade(engine)
         try:
             yield engine
         finally:

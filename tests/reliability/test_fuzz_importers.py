@@ -26,7 +26,7 @@ from sqlalchemy import Engine, func, select
 
 from peerreport.errors import InputFileError
 from peerreport.intake import ImportSettings, import_files
-from peerreport.store.database import open_engine, upgrade
+from peerreport.store.database import open_engine
 from peerreport.store.schema import (
     activity,
     activity_breakdown,
@@ -45,6 +45,7 @@ from tests.intake.test_never_crash import (
     save_workbook,
     xlsx_cells,
 )
+from tests.migrated import migrate
 
 pytestmark = pytest.mark.reliability
 
@@ -74,8 +75,8 @@ def fuzz_engine(
 ) -> Iterator[Engine]:
     """One migrated database per backend for all examples (each uses its own organisation)."""
     with empty_database(str(request.param), tmp_path_factory.mktemp("fuzz")) as url:
+        migrate(url)
         engine = open_engine(url)
-        upgrade(engine)
         yield engine
         engine.dispose()
 

@@ -22,9 +22,10 @@ from peerreport.rulebook.fixture_lint import fixture_period
 from peerreport.rulebook.fixture_model import Fixture
 from peerreport.rulebook.loader import read_model
 from peerreport.rulebook.resolve import resolve
-from peerreport.store.database import open_engine, upgrade
+from peerreport.store.database import open_engine
 from peerreport.store.records import ensure_organisation, save_records
 from tests.conftest import empty_database
+from tests.migrated import migrate
 from tests.rules.catalogue import FORMAT_EXAMPLES, ORDER
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -173,8 +174,8 @@ def _records(path: Path, fixture: Fixture) -> list[Record]:
 def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     """One migrated PostgreSQL schema for all fixtures (each gets its own organisation)."""
     with empty_database("postgresql", tmp_path_factory.mktemp("pg")) as url:
+        migrate(url)
         engine = open_engine(url)
-        upgrade(engine)
         yield engine
         engine.dispose()
 

@@ -23,10 +23,11 @@ from sqlalchemy.exc import IntegrityError
 from peerreport.intake import ImportSettings, import_files
 from peerreport.records.models import Activity
 from peerreport.store import bulk
-from peerreport.store.database import open_engine, upgrade
+from peerreport.store.database import open_engine
 from peerreport.store.records import RecordWriter, ensure_organisation
 from peerreport.store.schema import RECORD_TABLES, activity, ledger_entry, member_token
 from tests.conftest import empty_database
+from tests.migrated import migrate
 
 pytestmark = pytest.mark.postgres
 SECRET = b"s" * 32
@@ -145,8 +146,8 @@ def test_an_import_stores_the_same_rows_with_its_copies_behind(
         with monkeypatch.context() as patch, empty_database("postgresql", tmp_path) as url:
             if not behind:
                 patch.setattr(bulk.Statements, "copy_behind", lambda self: None)
+            migrate(url)
             engine = open_engine(url)
-            upgrade(engine)
             report = import_files(engine, [activities, breakdowns], settings)
             assert report.stored
             imported[behind] = ([str(r.counts) for r in report.files], _stored(engine))

@@ -30,7 +30,7 @@ from peerreport.records.models import (
     WorkforceEntry,
 )
 from peerreport.store import bulk
-from peerreport.store.database import open_engine, upgrade
+from peerreport.store.database import open_engine
 from peerreport.store.digests import (
     ADDED_COLUMNS,
     KEY_BLANKS,
@@ -42,6 +42,7 @@ from peerreport.store.history import withdraw
 from peerreport.store.records import RecordWriter, Source, ensure_organisation, record_values
 from peerreport.store.schema import RECORD_TABLES, member_token
 from tests.conftest import empty_database
+from tests.migrated import migrate
 
 SECRET = b"s" * 32
 QUESTION = "I feel more hopeful"
@@ -351,8 +352,8 @@ def test_the_fast_path_stores_exactly_the_rows_the_sqlalchemy_path_stored(
     fast_outcome = _history(engine, RecordWriter)
     (tmp_path / "reference").mkdir()
     with empty_database(backend, tmp_path / "reference") as url:
+        migrate(url)
         reference = open_engine(url)
-        upgrade(reference)
         try:
             slow_outcome = _history(reference, ReferenceWriter)
             with reference.connect() as conn:

@@ -17,10 +17,11 @@ import pytest
 from sqlalchemy import Engine
 
 from peerreport.store import bulk
-from peerreport.store.database import open_engine, upgrade
+from peerreport.store.database import open_engine
 from peerreport.store.history import withdraw
 from peerreport.store.records import RecordWriter, ensure_organisation
 from tests.conftest import empty_database
+from tests.migrated import migrate
 from tests.store.test_fast_writes import SECRET, _activity, _history, _import, _stored
 
 
@@ -52,8 +53,8 @@ def test_skipping_the_lookups_stores_exactly_what_the_lookups_stored(
     skipped = list(lookups)
     (tmp_path / "reference").mkdir()
     with empty_database(backend, tmp_path / "reference") as url:
+        migrate(url)
         reference = open_engine(url)
-        upgrade(reference)
         try:
             looked_up = _history(reference, RecordWriter)
             with reference.connect() as conn:

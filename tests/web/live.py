@@ -16,6 +16,7 @@ import pytest
 
 from peerreport.web.config import WebConfig
 from peerreport.web.server import LOCAL_HOST, first_address, free_port, make_server
+from tests.migrated import migrate
 
 #: Where a Chromium is looked for, in order (PEERREPORT_CHROMIUM first, when set).
 CHROMIUM_PATHS = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
@@ -109,14 +110,14 @@ def make_workspace(root: Path, log: Path | None = None) -> Path:
     """A workspace like `peerreport demo` makes (the adult peer support return), `log` imported."""
     from peerreport.intake import ImportSettings, import_files
     from peerreport.samples.generator import ORGANISATION, PROVIDER_CODE
-    from peerreport.store.database import open_engine, upgrade
+    from peerreport.store.database import open_engine
     from peerreport.workspace import write_workspace
 
     workspace = write_workspace(
         root, ORGANISATION, PROVIDER_CODE, returns=("nz-peer-support-adults",)
     )
+    migrate(workspace.database_url)
     engine = open_engine(workspace.database_url)
-    upgrade(engine)
     if log is not None:
         assert import_files(engine, [log], ImportSettings.for_workspace(workspace)).stored
     engine.dispose()

@@ -16,6 +16,7 @@ from fastapi.routing import APIRoute
 
 from peerreport.web.app import create_app
 from peerreport.workspace import write_workspace
+from tests.migrated import migrate
 from tests.web.client import ORIGIN, client, config_for
 
 SAMPLE = {
@@ -69,11 +70,11 @@ def test_every_route_needs_the_token(tmp_path: Path) -> None:
 def test_every_post_needs_the_csrf_token_and_our_origin(
     tmp_path: Path, headers: dict[str, str]
 ) -> None:
-    from peerreport.store.database import open_engine, upgrade
+    from peerreport.store.database import open_engine
 
     url = f"sqlite:///{tmp_path}/t.db"
+    migrate(url)
     engine = open_engine(url)
-    upgrade(engine)
     engine.dispose()
     root = tmp_path / "ws"
     write_workspace(root, "Harbour Peer Collective", "HPC001", url)
