@@ -1,13 +1,14 @@
 """Running a rule file's fixtures: records in, figures and finding codes compared.
 
-Each fixture gets a fresh in-memory SQLite database (migrated like a real
-one), its records saved through the store, and the rule file evaluated over
-the fixture's period. A fixture passes when every expected figure matches
-(numbers within 1e-9; the string "null" for no value; dates as 'YYYY-MM-DD')
-and, if `findings` is given, the set of finding codes is exactly that set; if
-`includes.findings` is given, those codes are among the findings (others may
-be too). A failing fixture lists every finding with its message, so a
-funder sees why a check fired (or which one did instead).
+Each fixture gets a fresh in-memory SQLite database (a copy of one migrated
+like a real one: `store.database.memory_engine`), its records saved through
+the store, and the rule file evaluated over the fixture's period. A fixture
+passes when every expected figure matches (numbers within 1e-9; the string
+"null" for no value; dates as 'YYYY-MM-DD') and, if `findings` is given, the
+set of finding codes is exactly that set; if `includes.findings` is given,
+those codes are among the findings (others may be too). A failing fixture
+lists every finding with its message, so a funder sees why a check fired (or
+which one did instead).
 """
 
 from __future__ import annotations
@@ -181,12 +182,11 @@ def _key_value(value: Any) -> str:
 def _evaluate(
     rule_file: RuleFile, records: list[Record], start: dt.date, end: dt.date
 ) -> Evaluation:
-    from peerreport.store.database import open_engine, upgrade
+    from peerreport.store.database import memory_engine
     from peerreport.store.records import ensure_organisation, save_records
 
-    engine = open_engine("sqlite://")
+    engine = memory_engine()
     try:
-        upgrade(engine)
         with engine.begin() as conn:
             ensure_organisation(conn, FIXTURE_ORG, "Fixture organisation")
             try:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sqlite3
+import threading
 from importlib import resources
 from typing import Any
 
@@ -118,6 +120,38 @@ def upgrade(engine: Engine) -> None:
         raise DatabaseError(
             f"cannot upgrade database {safe_url(str(engine.url))}: {_reason(exc)}"
         ) from exc
+
+
+#: One in-memory database migrated to the newest schema, per process, that
+#: `memory_engine` copies (None until first asked for), and the lock its copies take.
+_MIGRATED_MEMORY: list[sqlite3.Connection] = []
+_MIGRATED_LOCK = threading.Lock()
+
+
+def memory_engine() -> Engine:
+    """A new, empty in-memory SQLite database at the newest schema (a rule file's fixture
+    runs in one).
+
+    The migrations run once per process, on a database kept for the purpose, and each
+    new database is a copy of that one through SQLite's online backup: a millisecond
+    against a quarter of a second of migrations for each of a rule file's fixtures. The
+    engine keeps one connection per thread, as every in-memory SQLite engine does, so the
+    copy is the database that thread's statements see."""
+    engine = open_engine("sqlite://")
+    with _MIGRATED_LOCK:
+        if not _MIGRATED_MEMORY:
+            made = open_engine("sqlite://")
+            try:
+                upgrade(made)
+                kept = sqlite3.connect(":memory:", check_same_thread=False)
+                with made.connect() as conn:
+                    conn.connection.driver_connection.backup(kept)  # type: ignore[union-attr]
+            finally:
+                made.dispose()
+            _MIGRATED_MEMORY.append(kept)
+        with engine.connect() as conn:
+            _MIGRATED_MEMORY[0].backup(conn.connection.driver_connection)  # type: ignore[arg-type]
+    return engine
 
 
 #: The newest migration shipped: `head_revision()` without reading the migration scripts
