@@ -28,6 +28,7 @@ import os
 import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -108,9 +109,16 @@ def _toml_files(folders: Iterable[Path]) -> list[Path]:
 
 def _peek_id(path: Path) -> str | None:
     try:
-        data = tomllib.loads(read_rule_text(path))
+        return _id_of(read_rule_text(path))
     except (OSError, ValueError, RecursionError):  # UnicodeDecodeError, TOMLDecodeError too
         return None
+
+
+@lru_cache(maxsize=1024)
+def _id_of(text: str) -> str | None:
+    """A rule file's id, if the text is one (by its text: each catalogue reads every file
+    in its folders, and a folder of rule files was parsed again for every file linted)."""
+    data = tomllib.loads(text)
     rule_id = data.get("id")
     return rule_id if isinstance(rule_id, str) and "title" in data else None
 

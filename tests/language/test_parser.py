@@ -80,3 +80,13 @@ def test_syntax_errors_point_at_the_problem(text: str, column: int, words: str) 
 def test_empty_expression() -> None:
     with pytest.raises(ExpressionError, match="empty"):
         parse("   ")
+
+
+def test_one_text_is_parsed_once_and_a_mistake_every_time() -> None:
+    """Trees are frozen and shared by text; a syntax error is raised afresh each time."""
+    text = "kind = 'group' and attendance >= 3 + 0"
+    assert parse(text) is parse(text)
+    assert parse(text) == parse(" " + text) and parse(text) is not parse(" " + text)
+    for _ in range(2):
+        with pytest.raises(ExpressionError, match="expected"):
+            parse("kind = ")
