@@ -37,6 +37,7 @@ _MADE: dict[str, Path | str | None] = {}
 _FOLDER: list[Path] = []
 _TEMPLATE = "peerreport_template_schema"
 _SCHEMA_OPTION = re.compile(r"^-csearch_path=([a-z_][a-z0-9_]*)$")
+_PSQL_COMMAND = re.compile(r"^\\(un)?restrict [A-Za-z0-9]+$")
 
 
 def migrate(url: str) -> None:
@@ -116,14 +117,31 @@ def _sqlite_template() -> Path:
     return path
 
 
+def can_copy(backend: str, url: str) -> bool:
+    """Whether this process makes copies for `backend` (PostgreSQL needs `pg_dump`)."""
+    return _made(backend, url) is not None
+
+
+def _major(version: str) -> int | None:
+    found = re.search(r"(\d+)(?:\.\d+)*", version)
+    return int(found.group(1)) if found else None
+
+
 def _postgres_script(url: str) -> str | None:
-    """The migrated schema as a script (None without a `pg_dump` that can read it)."""
+    """The migrated schema as a script (None without a `pg_dump` of the server's major
+    version: an older one refuses a newer server, and a newer one writes settings, such as
+    `transaction_timeout`, that an older server refuses)."""
     if shutil.which("pg_dump") is None:
         return None
+    shown = subprocess.run(["pg_dump", "--version"], capture_output=True, text=True, check=False)
     name = "t_migrated_" + uuid.uuid4().hex[:12]
     plain = make_url(url).difference_update_query(["options"]).render_as_string(hide_password=False)
     admin = open_engine(plain)
     try:
+        with admin.connect() as conn:
+            server = int(conn.execute(text("SHOW server_version_num")).scalar_one()) // 10000
+        if _major(shown.stdout.removeprefix("pg_dump (PostgreSQL)")) != server:
+            return None
         with admin.begin() as conn:
             conn.execute(text(f'CREATE SCHEMA "{name}"'))
         try:
@@ -149,7 +167,8 @@ def _postgres_script(url: str) -> str | None:
     lines = [
         line
         for line in dumped.stdout.splitlines()
-        # psql's own commands (\restrict) and the schema, which the test has made already.
-        if not line.startswith("\\") and line != f"CREATE SCHEMA {name};"
+        # psql's own commands (\restrict and \unrestrict, which newer pg_dumps write around
+        # the script) and the schema, which the test has made already.
+        if not _PSQL_COMMAND.match(line) and line != f"CREATE SCHEMA {name};"
     ]
     return "\n".join(lines).replace(name, _TEMPLATE)

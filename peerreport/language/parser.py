@@ -60,11 +60,20 @@ def parse(text: str) -> ast.Node:
 
     Trees are frozen, so one expression's tree is parsed once and shared: linting a
     folder of rule files met the same few hundred expressions 18,000 times (each file's
-    ancestors' measures again, each cell's `where`), half of `rules lint`'s time."""
+    ancestors' measures again, each cell's `where`), half of `rules lint`'s time. Only
+    short texts are kept (the shipped rule files' longest is about 110 characters), so
+    what a long-running server keeps stays a few megabytes whatever it is sent."""
+    if len(text) > _KEPT_LENGTH:
+        return _parse.__wrapped__(text)
     return _parse(text)
 
 
-@lru_cache(maxsize=4096)
+#: The longest expression text whose tree `parse` keeps, and how many it keeps.
+_KEPT_LENGTH = 500
+_KEPT = 1024
+
+
+@lru_cache(maxsize=_KEPT)
 def _parse(text: str) -> ast.Node:
     if not text.strip():
         raise ExpressionError("the expression is empty", text, ast.Span(), code="syntax")

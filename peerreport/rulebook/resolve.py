@@ -24,11 +24,11 @@ break `build` or `rules list`. A rule file given by path is read from there.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -114,13 +114,25 @@ def _peek_id(path: Path) -> str | None:
         return None
 
 
-@lru_cache(maxsize=1024)
 def _id_of(text: str) -> str | None:
-    """A rule file's id, if the text is one (by its text: each catalogue reads every file
-    in its folders, and a folder of rule files was parsed again for every file linted)."""
+    """A rule file's id, if the text is one, remembered by the text's SHA-256 (each
+    catalogue reads every file in its folders, and a folder of rule files was parsed
+    again for every file linted)."""
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
+    if digest in _IDS:
+        return _IDS[digest]
     data = tomllib.loads(text)
     rule_id = data.get("id")
-    return rule_id if isinstance(rule_id, str) and "title" in data else None
+    found = rule_id if isinstance(rule_id, str) and "title" in data else None
+    if len(_IDS) >= _IDS_KEPT:
+        _IDS.clear()
+    _IDS[digest] = found
+    return found
+
+
+#: Rule files' ids by the SHA-256 of their text, and how many are kept.
+_IDS: dict[bytes, str | None] = {}
+_IDS_KEPT = 4096
 
 
 @dataclass(frozen=True)

@@ -137,21 +137,30 @@ def memory_engine() -> Engine:
     against a quarter of a second of migrations for each of a rule file's fixtures. The
     engine keeps one connection per thread, as every in-memory SQLite engine does, so the
     copy is the database that thread's statements see."""
-    engine = open_engine("sqlite://")
     with _MIGRATED_LOCK:
         if not _MIGRATED_MEMORY:
-            made = open_engine("sqlite://")
-            try:
-                upgrade(made)
-                kept = sqlite3.connect(":memory:", check_same_thread=False)
-                with made.connect() as conn:
-                    conn.connection.driver_connection.backup(kept)  # type: ignore[union-attr]
-            finally:
-                made.dispose()
-            _MIGRATED_MEMORY.append(kept)
-        with engine.connect() as conn:
-            _MIGRATED_MEMORY[0].backup(conn.connection.driver_connection)  # type: ignore[arg-type]
+            _MIGRATED_MEMORY.append(_migrated_memory())
+        engine = open_engine("sqlite://")
+        try:
+            with engine.connect() as conn:
+                _MIGRATED_MEMORY[0].backup(conn.connection.driver_connection)  # type: ignore[arg-type]
+        except BaseException:
+            engine.dispose()
+            raise
     return engine
+
+
+def _migrated_memory() -> sqlite3.Connection:
+    """An in-memory database the migrations made, on a connection any thread may use."""
+    made = open_engine("sqlite://")
+    try:
+        upgrade(made)
+        kept = sqlite3.connect(":memory:", check_same_thread=False)
+        with made.connect() as conn:
+            conn.connection.driver_connection.backup(kept)  # type: ignore[union-attr]
+    finally:
+        made.dispose()
+    return kept
 
 
 #: The newest migration shipped: `head_revision()` without reading the migration scripts

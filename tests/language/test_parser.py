@@ -90,3 +90,12 @@ def test_one_text_is_parsed_once_and_a_mistake_every_time() -> None:
     for _ in range(2):
         with pytest.raises(ExpressionError, match="expected"):
             parse("kind = ")
+
+
+def test_long_texts_are_parsed_every_time_not_kept() -> None:
+    """Only short texts' trees are kept, so a server sent long ones keeps little."""
+    from peerreport.language.parser import _KEPT_LENGTH
+
+    long = "kind in (" + ", ".join(f"'k{i}'" for i in range(_KEPT_LENGTH // 5)) + ")"
+    assert len(long) > _KEPT_LENGTH
+    assert parse(long) == parse(long) and parse(long) is not parse(long)

@@ -12,11 +12,12 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine, text
 
 from peerreport.store.database import HEAD_REVISION, open_engine, upgrade
 from tests.conftest import empty_database
-from tests.migrated import _copy, migrate
+from tests.migrated import _copy, can_copy, migrate
 
 #: PostgreSQL's description of everything in the current schema, names and definitions
 #: only (no oids), so two schemas made the same way describe alike.
@@ -35,42 +36,55 @@ _POSTGRES_CATALOGUE = {
         SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema()
     """,
     "triggers": """
-        SELECT c.relname, t.tgname, t.tgtype, t.tgenabled, p.proname
-        FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_proc p ON p.oid = t.tgfoid
+        SELECT c.relname, t.tgname, t.tgenabled, pg_get_triggerdef(t.oid)
+        FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
         WHERE c.relnamespace = current_schema()::regnamespace AND NOT t.tgisinternal
     """,
     "functions": """
-        SELECT proname, prosrc, prosecdef, proconfig::text, proacl::text
+        SELECT proname, pg_get_functiondef(oid), proacl::text
         FROM pg_proc WHERE pronamespace = current_schema()::regnamespace
+    """,
+    "owned sequences": """
+        SELECT s.relname, t.relname, d.refobjsubid, d.deptype
+        FROM pg_depend d JOIN pg_class s ON s.oid = d.objid JOIN pg_class t ON t.oid = d.refobjid
+        WHERE s.relkind = 'S' AND d.deptype IN ('a', 'i')
+          AND s.relnamespace = current_schema()::regnamespace
+    """,
+    "comments": """
+        SELECT c.relname, d.objsubid, d.description
+        FROM pg_description d JOIN pg_class c ON c.oid = d.objoid
+        WHERE d.classoid = 'pg_class'::regclass AND c.relnamespace = current_schema()::regnamespace
     """,
     "policies": """
         SELECT tablename, policyname, permissive, roles::text, cmd, qual, with_check
         FROM pg_policies WHERE schemaname = current_schema()
     """,
     "tables": """
-        SELECT relname, relkind, relrowsecurity, relforcerowsecurity, relacl::text
+        SELECT relname, relkind, relrowsecurity, relforcerowsecurity, relacl::text,
+               reloptions::text, relreplident, relpersistence
         FROM pg_class WHERE relnamespace = current_schema()::regnamespace
     """,
     "schema grants": """
         SELECT nspacl::text FROM pg_namespace WHERE oid = current_schema()::regnamespace
     """,
     "sequences": """
-        SELECT sequencename, start_value, increment_by, last_value
-        FROM pg_sequences WHERE schemaname = current_schema()
+        SELECT * FROM pg_sequences WHERE schemaname = current_schema()
     """,
     "migrations": "SELECT version_num FROM alembic_version",
 }
 
 
 def _check(definition: str) -> str:
-    """A CHECK constraint as what it allows: its columns and its listed values.
+    """A CHECK constraint's definition, with PostgreSQL's two ways of writing a list.
 
     pg_dump writes `col IN (...)` checks as PostgreSQL deparses them, and reading that text
-    back deparses differently (`ARRAY[('a'::character varying)::text, ...]` for
-    `(ARRAY['a'::character varying, ...])::text[]`): the same constraint, other words."""
-    columns = sorted(set(re.findall(r"\(\((\w+)\)::text", definition)))
-    values = sorted(re.findall(r"'([^']*)'::character varying", definition))
-    return f"CHECK {columns} IN {values}" if columns and values else definition
+    back deparses differently: `ARRAY[('a'::character varying)::text, ...]` for
+    `(ARRAY['a'::character varying, ...])::text[]`, the same constraint. Both become
+    `ARRAY['a'::character varying, ...]`; every other word of the definition is kept."""
+    definition = re.sub(
+        r"\('((?:[^']|'')*)'::character varying\)::text", r"'\1'::character varying", definition
+    )
+    return re.sub(r"\((ARRAY\[[^\]]*\])\)::text\[\]", r"\1", definition)
 
 
 def _describe(engine: Engine) -> dict[str, Any]:
@@ -96,7 +110,7 @@ def _describe(engine: Engine) -> dict[str, Any]:
             for name, query in _POSTGRES_CATALOGUE.items()
         }
         described["constraints"] = sorted(
-            (table, name, kind, _check(definition) if kind == "c" else definition)
+            (table, name, kind, _check(definition))
             for table, name, kind, definition in described["constraints"]
         )
         described["rows"] = {
@@ -106,12 +120,6 @@ def _describe(engine: Engine) -> dict[str, Any]:
             )
         }
         return described
-
-
-_SEARCH_PATHS = """
-    SELECT proconfig::text FROM pg_proc
-    WHERE pronamespace = current_schema()::regnamespace AND proconfig IS NOT NULL
-"""
 
 
 _SEARCH_PATHS = """
@@ -132,6 +140,9 @@ def test_a_copy_is_the_database_the_migrations_make(backend: str, tmp_path: Path
         empty_database(backend, tmp_path / "made") as made_url,
         empty_database(backend, tmp_path / "copied") as copied_url,
     ):
+        if not can_copy(backend, copied_url):
+            # Then every test runs the migrations themselves: slower, and nothing to compare.
+            pytest.skip("no pg_dump of the server's major version here: tests migrate instead")
         made = open_engine(made_url)
         upgrade(made)
         assert _copy(copied_url), "no copy was made: the tests would all run the migrations"
