@@ -11,8 +11,9 @@ and then gives each test a copy of it:
   test's schema name.
 
 `tests/store/test_migrated_copies.py` checks that a copy is the same database as one the
-migrations make. Where no copy can be made (no `pg_dump`, an unusual URL, a file already
-there), `migrate` runs the migrations themselves, so a test never depends on the copy.
+migrations make. Where no copy can be made (no `pg_dump` of the server's major version,
+an unusual URL, a file already there), `migrate` runs the migrations themselves, so a test
+never depends on the copy.
 Tests of the migrations, and of the commands that make workspaces, run the real thing.
 """
 
