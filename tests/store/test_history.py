@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,7 @@ from sqlalchemy.exc import DBAPIError
 
 from peerreport.errors import UsageError
 from peerreport.returns.build import build_return
-from peerreport.store.database import open_engine, upgrade
+from peerreport.store.database import open_engine
 from peerreport.store.history import changes_between, record_history, withdraw
 from peerreport.store.revisions import latest_revision
 from peerreport.store.schema import activity as activity_table
@@ -29,6 +28,7 @@ from tests.bundle.sample import (
     store,
     write_rules,
 )
+from tests.migrated import migrate
 
 
 def test_a_changed_record_keeps_its_earlier_version(engine: Engine) -> None:
@@ -120,19 +120,11 @@ _operation = st.one_of(
 )
 
 
-@pytest.fixture(scope="module")
-def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A migrated, empty SQLite file, copied for each fresh database of the property test."""
-    path = tmp_path_factory.mktemp("template") / "empty.db"
-    engine = open_engine(f"sqlite:///{path}")
-    upgrade(engine)
-    engine.dispose()
-    return path
-
-
-def _fresh(template: Path, folder: Path, name: str) -> Engine:
+def _fresh(folder: Path, name: str) -> Engine:
+    """A new, migrated SQLite database (one of an earlier example is replaced)."""
     target = folder / f"{name}.db"
-    shutil.copy(template, target)
+    target.unlink(missing_ok=True)
+    migrate(f"sqlite:///{target}")
     return open_engine(f"sqlite:///{target}")
 
 
@@ -143,7 +135,7 @@ def _fresh(template: Path, folder: Path, name: str) -> Engine:
 )
 @given(operations=st.lists(_operation, min_size=1, max_size=6))
 def test_a_rebuild_at_each_revision_equals_a_build_of_just_its_records(
-    db_url: str, template_db: Path, tmp_path: Path, operations: list[Any]
+    db_url: str, tmp_path: Path, operations: list[Any]
 ) -> None:
     rule_file = load_rules(write_rules(tmp_path / "rules"))
     folder = Path(tmp_path) / "fresh"
@@ -175,7 +167,7 @@ def test_a_rebuild_at_each_revision_equals_a_build_of_just_its_records(
                 states[latest_revision(conn, org)] = {k: dict(v) for k, v in state.items()}
         for revision, held in states.items():
             rebuilt = build_return(engine, org, ORG_NAME, rule_file, period(), as_of=revision)
-            fresh = _fresh(template_db, folder, f"{org}-{revision}")
+            fresh = _fresh(folder, f"{org}-{revision}")
             if held:
                 store(fresh, list(held.values()), org)
             alone = build_return(fresh, org, ORG_NAME, rule_file, period())
