@@ -123,7 +123,7 @@ def upgrade(engine: Engine) -> None:
 
 
 #: One in-memory database migrated to the newest schema, per process, that
-#: `memory_engine` copies (None until first asked for), and the lock its copies take.
+#: `memory_engine` copies (empty until first asked for), and the lock its copies take.
 _MIGRATED_MEMORY: list[sqlite3.Connection] = []
 _MIGRATED_LOCK = threading.Lock()
 
