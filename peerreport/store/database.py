@@ -165,7 +165,7 @@ def _migrated_memory() -> sqlite3.Connection:
 
 #: The newest migration shipped: `head_revision()` without reading the migration scripts
 #: (tests/store/test_migrations.py checks that they agree). A new migration updates it.
-HEAD_REVISION = "0010"
+HEAD_REVISION = "0011"
 
 
 def _stored_revision(engine: Engine) -> str | None:

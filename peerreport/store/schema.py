@@ -21,7 +21,10 @@ the record's content, used to tell an unchanged record from a changed one.
 
 The schema is created and changed only through Alembic migrations
 (`peerreport/store/migrations`); a test checks the migrated database matches
-this module.
+this module, with one difference: on PostgreSQL the foreign keys to
+`organisation` of the tables in `ORG_CHECKED_BY_TRIGGER` are kept by triggers
+that check a statement's rows at once (migration 0011), not by the database's
+row-at-a-time foreign keys.
 """
 
 from __future__ import annotations
@@ -58,6 +61,11 @@ metadata = MetaData(
 )
 
 ORG = 32
+
+#: The tables whose `org` key is enforced on PostgreSQL by a statement-level trigger (a
+#: COPY of a thousand rows checks its one organisation once) instead of a foreign key, and
+#: `organisation` refuses to lose a row they name (migration 0011). SQLite has the keys.
+ORG_CHECKED_BY_TRIGGER = ("activity", "activity_breakdown", "member_token")
 PROBLEMS = 20000
 CODE = 32
 TEXT = 500

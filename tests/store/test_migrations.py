@@ -17,7 +17,7 @@ from peerreport.store.database import (
     upgrade,
 )
 from peerreport.store.hosted_schema import SERVER_TABLES
-from peerreport.store.schema import metadata
+from peerreport.store.schema import ORG_CHECKED_BY_TRIGGER, metadata
 
 
 def test_upgrade_creates_the_schema_and_matches_the_models(empty_db_url: str) -> None:
@@ -33,6 +33,18 @@ def test_upgrade_creates_the_schema_and_matches_the_models(empty_db_url: str) ->
     with engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": True})
         differences = compare_metadata(context, metadata)
+    if engine.dialect.name == "postgresql":
+        # Triggers keep these keys there (migration 0011): the keys schema.py declares and
+        # the database has not are the only difference allowed.
+        triggered = [
+            d
+            for d in differences
+            if d[0] == "add_fk"
+            and d[1].parent.name in ORG_CHECKED_BY_TRIGGER
+            and d[1].referred_table.name == "organisation"
+        ]
+        assert sorted(d[1].parent.name for d in triggered) == sorted(ORG_CHECKED_BY_TRIGGER)
+        differences = [d for d in differences if d not in triggered]
     assert differences == [], "schema.py and the migrations disagree; add a migration"
     engine.dispose()
 
