@@ -332,10 +332,9 @@ class ReadingStage:
         seen = self.seen
         natural = [columns[name] for name in reader.model.natural_key]
         keys = [hash((record_type, *values)) & _MASK64 for values in zip(*natural, strict=True)]
-        if len(set(keys)) < len(keys) or any(key in seen for key in keys):
+        if len(set(keys)) < len(keys) or seen.any_of(keys):
             return False
         if record_type == "breakdowns" and not self.rejected_ids.isdisjoint(columns["activity_id"]):
             return False
-        for key in keys:
-            seen.add(key)
+        seen.add_all(keys)
         return True

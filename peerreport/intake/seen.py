@@ -17,6 +17,7 @@ memory is the set plus 2 to 8 bytes a spilled key, and a file of up to
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Collection
 from typing import IO, Any
 
 __all__ = ["LIMIT", "SeenKeys"]
@@ -48,6 +49,19 @@ class SeenKeys(set[int]):
             self._recent: set[int] = set()
             self.__class__ = _SpilledKeys
 
+    def any_of(self, keys: Collection[int]) -> bool:
+        """Is any of `keys` here? (A batch's keys at once: what `in` tells of each.)"""
+        return not self.isdisjoint(keys)
+
+    def add_all(self, keys: Collection[int]) -> None:
+        """Remember every key of `keys` (spilling when the set is full, as `add` does)."""
+        self.update(keys)
+        if len(self) >= self._limit:
+            self._disk.write(self)
+            self.clear()
+            self._recent = set()
+            self.__class__ = _SpilledKeys
+
     @property
     def spilled(self) -> int:
         """How many keys were written to disk."""
@@ -75,6 +89,22 @@ class _SpilledKeys(SeenKeys):
         if not view[bit >> 3] >> (bit & 7) & 1:
             return False
         return disk.find(key)
+
+    def any_of(self, keys: Collection[int]) -> bool:
+        """Is any of `keys` in memory or on disk? Those on disk are looked for together:
+        the Bloom filter's two probes of every key at once, then a binary search in each
+        run for the keys the filter lets through."""
+        if not self._recent.isdisjoint(keys):
+            return True
+        return self._disk.any_of(keys)
+
+    def add_all(self, keys: Collection[int]) -> None:
+        """Remember every key of `keys` (spilling when there are `limit` in memory)."""
+        recent = self._recent
+        recent.update(keys)
+        if len(recent) >= self._limit:
+            self._disk.write(recent)
+            recent.clear()
 
     def add(self, key: int) -> None:
         """Remember a key (spilling the keys in memory to disk when there are `limit`)."""
@@ -104,6 +134,28 @@ class _Runs:
         for run in self._runs:
             at = int(np.searchsorted(run, wanted))
             if at < len(run) and run[at] == wanted:
+                return True
+        return False
+
+    def any_of(self, keys: Collection[int]) -> bool:
+        """Is any of `keys` in a run? (`find` of each, with numpy over all of them.)"""
+        import numpy as np
+
+        wanted = np.fromiter(keys, dtype=np.uint64, count=len(keys))
+        mixed = wanted * np.uint64(_MIX)  # wraps modulo 2**64, as `_SpilledKeys` masks
+        mask = np.uint64(self.mask)
+        bits = np.asarray(self._bits)
+        maybe = np.ones(len(wanted), dtype=bool)
+        for bit in (mixed & mask, (mixed >> np.uint64(32)) & mask):
+            at, shift = bit >> np.uint64(3), (bit & np.uint64(7)).astype(np.uint8)
+            maybe &= (bits[at] >> shift) & np.uint8(1) == 1
+        candidates = wanted[maybe]
+        if not len(candidates):
+            return False
+        for run in self._runs:
+            where = np.searchsorted(run, candidates)
+            inside = where < len(run)
+            if np.any(np.asarray(run)[where[inside]] == candidates[inside]):
                 return True
         return False
 

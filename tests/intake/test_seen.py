@@ -71,3 +71,38 @@ def test_a_duplicate_is_found_across_files_after_the_first_file_spilled(
         "two.csv, row 3: activity_id A0 appears more than once in this import",
         "two.csv, row 4: activity_id A5 appears more than once in this import",
     ]
+
+
+@given(batches=st.lists(st.lists(st.one_of(POOL, st.integers(0, 2**64 - 1)), max_size=12),
+                        max_size=20),
+       limit=st.integers(1, 8))  # fmt: skip
+def test_a_batch_of_keys_at_once_answers_as_a_set_does(
+    batches: list[list[int]], limit: int
+) -> None:
+    # A batch of rows is checked and remembered together (`any_of`, `add_all`), as the
+    # reading stage does with a whole batch of valid rows, before and after the spills.
+    seen = SeenKeys(limit)
+    reference: set[int] = set()
+    for batch in batches:
+        assert seen.any_of(batch) == (not reference.isdisjoint(batch)), batch
+        assert all((key in seen) == (key in reference) for key in batch)
+        if not seen.any_of(batch):
+            seen.add_all(batch)
+            reference.update(batch)
+    assert all(key in seen for key in reference)
+    assert seen.spilled <= len(reference)
+    if len(reference) >= limit:
+        assert seen.spilled > 0
+
+
+def test_keys_on_disk_are_found_in_a_batch_and_keys_never_added_are_not() -> None:
+    seen = SeenKeys(limit=1000)
+    keys = [(i * 0x9E3779B97F4A7C15 + 12345) % 2**64 for i in range(20_000)]
+    seen.add_all(keys[:10_000])
+    for key in keys[10_000:]:
+        seen.add(key)
+    assert seen.spilled >= 19_000
+    assert all(seen.any_of([key]) for key in keys[::997])
+    never = [(i * 0x9E3779B97F4A7C15 + 999) % 2**64 for i in range(20_000)]
+    assert not seen.any_of(never)
+    assert seen.any_of([*never[:50], keys[4321]])
