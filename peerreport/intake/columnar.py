@@ -32,10 +32,17 @@ from pydantic import ConfigDict, TypeAdapter, ValidationError
 
 from peerreport.errors import InputFileError
 from peerreport.intake.dates import Place
-from peerreport.intake.rows import RowOutcome, RowReader, _is_blank, _scannable, convert_cell
+from peerreport.intake.rows import (
+    SHORTEST_IDENTIFIER,
+    RowOutcome,
+    RowReader,
+    _is_blank,
+    _scannable,
+    convert_cell,
+)
 from peerreport.intake.sources import InvalidJSON, RawRow, Row
 from peerreport.intake.values import CellValueError, is_ambiguous, parse_date, restore_formula
-from peerreport.privacy.scan import remember_clear, scan_text
+from peerreport.privacy.scan import clear_among, remember_clear, scan_text
 from peerreport.records.models import (
     RECORD_TYPES,
     activity_problem,
@@ -43,7 +50,7 @@ from peerreport.records.models import (
     period_problem,
 )
 from peerreport.store.digests import KEY_BLANKS, content_digests_of_columns
-from peerreport.store.records import hashed_tokens
+from peerreport.store.records import hash_token
 
 BATCH_ROWS = 5000
 #: Distinct values remembered per column; past this the column starts afresh (ids are
@@ -187,7 +194,9 @@ class AcceptedBatch:
         if record_type == "activities":
             if secret is None and any(self.member_tokens):
                 return
-            hashed = [hashed_tokens(secret or b"", t) for t in self.member_tokens]
+            # Members come to many sessions: each token of the batch is hashed once.
+            of = {t: hash_token(secret or b"", t) for ts in self.member_tokens for t in ts}
+            hashed = [sorted({of[t] for t in ts}) if ts else [] for ts in self.member_tokens]
         else:
             hashed = [[] for _ in range(count)]
         columns = record_columns_of(record_type, self.columns)
@@ -280,11 +289,14 @@ _CROSS_CHECKS: dict[str, tuple[tuple[str, ...], Callable[[dict[str, Any]], bool]
     "workforce": (("_period_order",), _period_ok),
     "feedback": (("_period_order",), _period_ok),
 }
-#: The fields the checks across fields read, where they only read (not breakdowns'):
-#: a batch checks small dicts of these (a dict of every field costs more than the check).
-#: A test records what the checks read, so a check that reads another field fails it.
+#: The fields the checks across fields read (and, for `_WRITING_CHECKS`, write): a batch
+#: checks small dicts of these, once for each different combination of their values in the
+#: batch (a few dozen in a batch of thousands of rows), and the rows with that combination
+#: take what the check wrote. The checks are functions of these fields alone: a test
+#: records what each reads and writes, so a check that touches another field fails it.
 _CHECKED_FIELDS: dict[str, tuple[str, ...]] = {
     "activities": ("first_time", "attendance", "calls_missed", "kind"),
+    "breakdowns": ("dimension", "category", "dimension2", "category2"),
     "workforce": ("period_start", "period_end"),
     "feedback": ("period_start", "period_end"),
 }
@@ -316,6 +328,14 @@ def field_adapter(record_type: str, name: str) -> TypeAdapter[Any]:
     return TypeAdapter(Annotated[info.annotation, info], config=config)  # type: ignore[arg-type]
 
 
+@functools.cache
+def list_adapter(record_type: str, name: str) -> TypeAdapter[list[Any]]:
+    """A list of a field's values, each validated as `field_adapter` validates one."""
+    info = RECORD_TYPES[record_type].model_fields[name]
+    config = ConfigDict(str_strip_whitespace=True)
+    return TypeAdapter(list[Annotated[info.annotation, info]], config=config)  # type: ignore[name-defined]
+
+
 class FieldCheck:
     """How one column's values become its field's value, or `SLOW`: once per distinct value."""
 
@@ -326,6 +346,7 @@ class FieldCheck:
         self.date_order = reader.date_order
         self.from_excel = reader.table.from_excel
         self.text_cells = reader.table.text_cells
+        self.record_type = reader.record_type
         self.adapter = field_adapter(reader.record_type, name)
         info = reader.model.model_fields[name]
         # A blank cell is not given to the model, which then takes the field's default.
@@ -385,7 +406,9 @@ class FieldCheck:
         if len(distinct) == len(keys) >= UNIQUE_COLUMN:
             # A column of ids: every value is new, and remembering them would only cost.
             self._scan_first(keys)
-            settled = [SLOW if key is _UNHASHABLE else self.settle(_raw_of(key)) for key in keys]
+            settled = self._settle_texts(keys)
+            if settled is None:
+                settled = [SLOW if k is _UNHASHABLE else self.settle(_raw_of(k)) for k in keys]
             return settled, [i for i, v in enumerate(settled) if v is SLOW]
         new = distinct.difference(cache)
         if len(new) >= SCAN_TOGETHER:
@@ -396,6 +419,36 @@ class FieldCheck:
         if not any(cache[key] is SLOW for key in distinct):
             return settled, []
         return settled, [i for i, v in enumerate(settled) if v is SLOW]
+
+    def _settle_texts(self, keys: list[object]) -> list[object] | None:
+        """`settle` of each cell of a text field's column of different texts (ids), with
+        one validation of them all; or None when some cell is not text.
+
+        A cell that is plain (not blank, no leading space or apostrophe, no NUL, and found
+        to hold nothing by `_scan_first`) is one whose `settle` is its field's validation
+        of the text as it is: those are validated as one list, which checks each item as
+        the field does. Any other cell is settled on its own, and so is every cell if the
+        list fails validation (its items then settle as SLOW or not, one by one)."""
+        if self.kind != "text" or not all(type(k) is str for k in keys):
+            return None
+        texts: list[str] = keys  # type: ignore[assignment]
+        clear = clear_among(texts)
+        plain = [
+            t[:1] not in ("", "'")  # not blank, nor a formula made inert (`restore_formula`)
+            and not t[0].isspace()  # so not blank as `settle` strips (str.strip's spaces)
+            and "\x00" not in t
+            and (len(t) < SHORTEST_IDENTIFIER or t in clear)
+            for t in texts
+        ]
+        try:
+            valid = iter(
+                list_adapter(self.record_type, self.name).validate_python(
+                    [t for t, p in zip(texts, plain, strict=True) if p]
+                )
+            )
+        except ValidationError:
+            return None
+        return [next(valid) if p else self.settle(t) for t, p in zip(texts, plain, strict=True)]
 
     def _scan_first(self, keys: Iterable[object]) -> None:
         """Scan the texts of these cells for identifiers together (`remember_clear`), so that
@@ -445,7 +498,7 @@ class ColumnarReader:
         self.names = [n for n in reader.model.model_fields if n != "member_tokens"]
         self.cross = _CROSS_CHECKS[reader.record_type][1]
         self.writing = reader.record_type in _WRITING_CHECKS
-        self.checked = None if self.writing else _CHECKED_FIELDS[reader.record_type]
+        self.checked = _CHECKED_FIELDS[reader.record_type]
         self.fast = not slow and fast_model(reader.record_type) and not plan.column_problems
         self._positions = {c.key: c.index - 1 for c in self.table.columns}
         self._headingless = [c for c in self.table.columns if not c.heading]
@@ -562,21 +615,13 @@ class ColumnarReader:
         one begin: all of them when some row fails a check across fields, the first row
         whose dates read either way and the file has shown are wrong (`_dates_read`,
         told in file order as the row-by-row loop tells it), else none. The checks across
-        fields see dicts of the fields they read (`_CHECKED_FIELDS`), or where they write
-        into them the same dicts as the row-by-row loop, read back afterwards."""
+        fields see each different combination of the fields they read (`_CHECKED_FIELDS`)
+        once, as a dict; where they write into it, the rows take what was written."""
         count = len(numbers)
         listed = [c if isinstance(c, list) else [next(c)] * count for c in columns]
         by_name = dict(zip(self.names, listed, strict=False))  # member_tokens is last
-        if self.checked is not None:
-            checked = self.checked
-            picked = [by_name[name] for name in checked]
-            dicts = [dict(zip(checked, row, strict=True)) for row in zip(*picked, strict=True)]
-        else:
-            dicts = [
-                dict(zip(self.names, row, strict=False))
-                for row in zip(*by_name.values(), strict=True)
-            ]
-        if not all(map(self.cross, dicts)):
+        written = self._cross_checked([by_name[name] for name in self.checked])
+        if written is None:
             return None, 0
         cut = count
         for position in sorted(ambiguous):
@@ -585,13 +630,35 @@ class ColumnarReader:
                 break
         if not cut:
             return None, 0
-        if self.writing:
-            by_name = {name: [d[name] for d in dicts] for name in self.names}
+        if written:
+            by_name.update(zip(self.checked, written, strict=True))
         member_tokens = listed[-1] if tokens else [()] * count
         if cut < count:
             by_name = {name: values[:cut] for name, values in by_name.items()}
             numbers, raws, member_tokens = numbers[:cut], raws[:cut], member_tokens[:cut]
         return AcceptedBatch(numbers, by_name, member_tokens, self.reader, raws), cut
+
+    def _cross_checked(self, picked: list[list[Any]]) -> list[list[Any]] | None:
+        """Check the rows whose checked fields' values are `picked` (a column a field): None
+        when a row fails; else, when the checks write, the checked fields' columns as written
+        (an empty list when they only read)."""
+        checked, cross, writing = self.checked, self.cross, self.writing
+
+        def check(combo: tuple[Any, ...]) -> tuple[Any, ...] | None:
+            fields = dict(zip(checked, combo, strict=True))
+            return tuple(fields[name] for name in checked) if cross(fields) else None
+
+        combos = list(zip(*picked, strict=True))
+        try:
+            distinct = set(combos)
+        except TypeError:  # an unhashable value: every row on its own
+            results = list(map(check, combos))
+        else:
+            outcome = {combo: check(combo) for combo in distinct}
+            results = [outcome[c] for c in combos] if writing else list(outcome.values())
+        if any(r is None for r in results):
+            return None
+        return [list(column) for column in zip(*results, strict=True)] if writing else []
 
     def _dates_read(self, found: list[tuple[str, str]], number: int) -> bool:
         """Tell the file's DateOrder of the row's dates that read either way; False when they

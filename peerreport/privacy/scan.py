@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import re
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from peerreport.privacy.detection import Detection, PrivacyViolation
@@ -257,6 +257,12 @@ def remember_clear(texts: Sequence[str]) -> None:
         _CLEAR.clear()
     landed = _landed([t.lower() for t in texts])
     _CLEAR.update(t for i, t in enumerate(texts) if i not in landed or not _scan(t))
+
+
+def clear_among(texts: Iterable[str]) -> set[str]:
+    """Those of `texts` known to hold nothing: found so by `remember_clear` (so `scan_text`
+    of each is `[]`), in one set operation rather than a call a text."""
+    return _CLEAR.intersection(texts)
 
 
 def _landed(lowered: list[str]) -> set[int]:

@@ -427,6 +427,7 @@ class _Reads(dict[str, Any]):
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
         self.read: set[str] = set()
+        self.written: set[str] = set()
 
     def __getitem__(self, key: str) -> Any:
         self.read.add(key)
@@ -455,6 +456,10 @@ class _Reads(dict[str, Any]):
     def items(self) -> Any:
         self.read.update(super().keys())
         return super().items()
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.written.add(key)
+        super().__setitem__(key, value)
 
 
 _KIND_CODES = [*sorted(vocabulary("kind").codes), "no_such_kind"]
@@ -497,4 +502,105 @@ def test_the_checks_across_fields_read_only_the_fields_a_batch_gives_them(
         watched = _Reads(fields)
         whole = check(watched)
         assert watched.read <= set(given_fields)
+        assert not watched.written
         assert check({name: fields[name] for name in given_fields}) == whole
+
+
+_DIMENSIONS = sorted(vocabulary("dimension").codes)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    dimensions=st.tuples(st.sampled_from(_DIMENSIONS), st.none() | st.sampled_from(_DIMENSIONS)),
+    categories=st.tuples(st.text(max_size=12), st.none() | st.text(max_size=12)),
+    pick=st.data(),
+    count=st.integers(0, 30),
+)
+def test_a_breakdowns_check_reads_and_writes_only_the_fields_a_batch_gives_it(
+    dimensions: tuple[str, str | None],
+    categories: tuple[str, str | None],
+    pick: st.DataObject,
+    count: int,
+) -> None:
+    # A batch checks each combination of these fields once and gives every row with it
+    # what the check wrote (columnar._CHECKED_FIELDS): a breakdown's check, which writes
+    # category codes and the order of the dimensions, must touch no other field.
+    first, second = dimensions
+    category, category2 = categories
+    # Often a real category of the dimension, so the codes are written and dimensions swapped.
+    if pick.draw(st.booleans()):
+        category = pick.draw(st.sampled_from(sorted(vocabulary(first).codes)))
+    if second is not None and category2 is not None and pick.draw(st.booleans()):
+        category2 = pick.draw(st.sampled_from(sorted(vocabulary(second).codes)))
+    fields = {
+        "activity_id": "G-1",
+        "dimension": first,
+        "category": category,
+        "count": count,
+        "dimension2": second,
+        "category2": category2,
+    }
+    check = columnar._CROSS_CHECKS["breakdowns"][1]
+    given_fields = columnar._CHECKED_FIELDS["breakdowns"]
+    watched = _Reads(fields)
+    whole = check(watched)
+    assert watched.read <= set(given_fields)
+    assert watched.written <= set(given_fields)
+    part = {name: fields[name] for name in given_fields}
+    assert check(part) == whole
+    assert part == {name: watched[name] for name in given_fields}
+
+
+#: Texts an id column may hold: plain ids, padded, blank, apostrophes, NULs, identifiers
+#: (an NHI, an email, a phone number), too long for the field, and any text at all.
+_ID_TEXTS = st.one_of(
+    st.sampled_from(
+        [
+            "G-0000001",
+            "D-0000002",
+            " A1",
+            "A2 ",
+            "",
+            "   ",
+            "'=1+1",
+            "'A3",
+            "a\x00b",
+            "ZAA0105",
+            "kim@example.org",
+            "021 555 0123",
+            "x" * 65,
+            "Tui Smith",
+        ]
+    ),
+    st.text(max_size=12),
+)
+
+
+@pytest.mark.parametrize(("record_type", "name"), [("activities", "activity_id"),
+                                                   ("breakdowns", "category"),
+                                                   ("activities", "notes")])  # fmt: skip
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(texts=st.lists(_ID_TEXTS, min_size=1, max_size=12, unique=True))
+def test_a_column_of_different_texts_settles_as_each_text_does_alone(
+    tmp_path_factory: pytest.TempPathFactory, record_type: str, name: str, texts: list[str]
+) -> None:
+    # A column whose values all differ (ids) is validated as one list (`_settle_texts`):
+    # each value must come out as `settle` makes it alone, SLOW where the row reader must
+    # read the cell. Both ways start with the texts scanned together, as the batch does.
+    path = tmp_path_factory.mktemp("ids") / f"{record_type}.csv"
+    write_csv(path, [[name]])
+    with open_tables(path, record_type) as found:
+        reader = RowReader(found[0], record_type, "day-first", DateOrder("day-first"))
+        check = columnar.FieldCheck(reader, name, name)
+        check._scan_first(list(texts))
+        together = check._settle_texts(list(texts))
+        alone = [check.settle(t) for t in texts]
+    if together is None:  # the list failed validation: each is settled alone instead
+        assert any(v is columnar.SLOW for v in alone)
+        return
+    assert [v is columnar.SLOW for v in together] == [v is columnar.SLOW for v in alone]
+    assert [v for v in together if v is not columnar.SLOW] == [
+        v for v in alone if v is not columnar.SLOW
+    ]
