@@ -177,6 +177,60 @@ def content_digests_of_columns(
         return content_digests(
             [dict(zip(keys, values, strict=True)) for values in zip(*listed, strict=True)], tokens
         )
+    texts = _texts_of_columns(keys, listed)
+    if texts is None:
+        texts = _templated_texts(keys, listed, count)
+    held = list(tokens[:count]) + [()] * (count - len(tokens))
+    sha256 = hashlib.sha256
+    digests: list[str] = []
+    for index, (text_, listed_tokens) in enumerate(zip(texts, held, strict=True)):
+        if not text_:
+            row = {k: column[index] for k, column in zip(keys, listed, strict=True)}
+            digests.append(content_digest(row, listed_tokens))
+        elif listed_tokens:
+            tail = ",".join(map(encode_basestring, sorted(listed_tokens))) + "]]"
+            digests.append(sha256(text_ + tail.encode("utf-8")).hexdigest()[:32])
+        else:
+            digests.append(sha256(text_ + b"]]").hexdigest()[:32])
+    return digests
+
+
+def _texts_of_columns(keys: list[str], listed: list[Sequence[Any]]) -> list[bytes] | None:
+    """Each row's JSON text up to its tokens (`[[["key","value"],...],[`) as bytes, or b""
+    where it needs escaping: one template for every row, in which each optional column is
+    a `%s` of its own, filled with its pair (`,["key","value"]`) or with nothing where the
+    row leaves it out (those pieces made a column at a time). So the texts are one `%`
+    each, over the rows (`map`), with no Python step a row. None when the first column
+    is optional (its pair would need no comma): `_templated_texts` then makes them."""
+    if keys[0] in _ABSENT:
+        return None
+    parts = ["[["]
+    filled: list[Sequence[Any]] = []
+    kept: list[list[bool]] = []  # for each optional column, the rows that keep it
+    for index, (key, column) in enumerate(zip(keys, listed, strict=True)):
+        if key in _ABSENT:
+            blank = key in KEY_BLANKS
+            keeps = [not (v is None or (blank and v == "")) for v in column]
+            pair = f',["{key}","%s"]'
+            filled.append([pair % (v,) if k else "" for v, k in zip(column, keeps, strict=True)])
+            kept.append(keeps)
+            parts.append("%s")
+        else:
+            filled.append(column)
+            parts.append(("," if index else "") + f'["{key}","%s"]')
+    template = "".join(parts) + "],["
+    texts = [text.encode("utf-8") for text in map(template.__mod__, zip(*filled, strict=True))]
+    required = 4 * (len(keys) - len(kept))
+    if not _plain(b"".join(texts), required * len(texts) + 4 * sum(map(sum, kept))):
+        for index, text in enumerate(texts):
+            if not _plain(text, required + 4 * sum(keeps[index] for keeps in kept)):
+                texts[index] = b""  # left to content_digest
+    return texts
+
+
+def _templated_texts(keys: list[str], listed: list[Sequence[Any]], count: int) -> list[bytes]:
+    """`_texts_of_columns` by a template for each set of optional columns rows leave out
+    (worked out a column at a time), into which each row's values are put."""
     optional = [(i, keys[i] in KEY_BLANKS) for i, k in enumerate(keys) if k in _ABSENT]
     # Which optional columns each row leaves out, a column at a time.
     flags = [
@@ -203,16 +257,4 @@ def content_digests_of_columns(
         for index, (text_, quoted) in enumerate(zip(texts, quotes, strict=True)):
             if not _plain(text_, quoted):
                 texts[index] = b""  # left to content_digest
-    held = list(tokens[:count]) + [()] * (count - len(tokens))
-    sha256 = hashlib.sha256
-    digests: list[str] = []
-    for index, (text_, listed_tokens) in enumerate(zip(texts, held, strict=True)):
-        if not text_:
-            row = {k: column[index] for k, column in zip(keys, listed, strict=True)}
-            digests.append(content_digest(row, listed_tokens))
-        elif listed_tokens:
-            tail = ",".join(map(encode_basestring, sorted(listed_tokens))) + "]]"
-            digests.append(sha256(text_ + tail.encode("utf-8")).hexdigest()[:32])
-        else:
-            digests.append(sha256(text_ + b"]]").hexdigest()[:32])
-    return digests
+    return texts
