@@ -31,9 +31,10 @@ TRIGGER = (
     r"|(?<=, [0-9])|(?=[0-9]?[ -]?y))"
 )
 
-# Every branch of the trigger looks back to a space, ':', 'd' (aged), '(' or ',' just
-# before the digit, or ahead to a 'y': a text with none of them cannot match it.
-TRIGGER_NEEDS = r"[ :d(,y]"
+# Every branch of the trigger looks back to a space, ':', "ged" (aged), '(' or ',' just
+# before the digit, or ahead to a 'y': a text with none of them cannot match it. ("ged"
+# with its digit, not any 'd': a third of a drop-in centre's ids, "D-0000002", hold one.)
+TRIGGER_NEEDS = r"[ :(,y]|ged[0-9]"
 
 _NUMBER = r"(?P<n>(?<![0-9])[0-9]{1,3}(?![0-9.,/:]?[0-9]))"
 # What follows a number that is the bound of a range, not one age.

@@ -27,8 +27,11 @@ TRIGGER = (
 # sought only from the first of a run of digits: a text has such nine digits from some
 # digit exactly when it has them from the first of that digit's run (the run's digits
 # before it count too), and a search from every digit of an id's run of seven cost
-# 0.9 µs an id, against 0.5.
-TRIGGER_NEEDS = r"[+ \u00a0]|(?<![0-9])(?:[0-9][^0-9]{0,4}){9}"
+# 0.9 µs an id, against 0.5. Both branches start with a character class (the first digit
+# is matched before looking back at the one before it), so the regex engine skips to the
+# next character that could start either, rather than trying the lookbehind everywhere:
+# 0.55 µs an id, against 0.75.
+TRIGGER_NEEDS = r"[+ \u00a0]|[0-9](?<![0-9][0-9])(?:[^0-9]{0,4}[0-9]){8}"
 
 # National numbers (digits only, leading 0 or 1300/1800).
 _NZ = re.compile(r"0(?:2[012789][0-9]{6,8}|[34679][2-9][0-9]{6}|(?:800|508)[0-9]{6,7})")
