@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
+from itertools import chain
 from pathlib import Path
 from typing import IO, Any, cast
 
@@ -221,16 +222,8 @@ def _refuse_suffix(path: Path) -> None:
         )
 
 
-def _bounded_lines(handle: IO[bytes], name: str, limits: InputLimits) -> Iterator[bytes]:
-    """Lines of bytes, none longer than `max_line_bytes` (a file without newlines is refused)."""
-    number = 0
-    while raw := handle.readline(limits.max_line_bytes + 1):
-        number += 1
-        if len(raw) > limits.max_line_bytes:
-            raise line_too_long(name, number, limits)
-        if number == 1 and looks_utf16(raw):
-            raise utf16_refusal(name)
-        yield raw
+#: Bytes `decode_lines` reads at a time: the whole lines of a block are decoded together.
+BLOCK_BYTES = 1 << 20
 
 
 def decode_lines(
@@ -240,22 +233,102 @@ def decode_lines(
 
     Deciding per line means one stray Windows-1252 character (a curly quote
     pasted from Word) cannot turn every macron in a UTF-8 file into mojibake.
+
+    A line is what `readline` gives (up to and with a newline, b"\n"), none longer than
+    `max_line_bytes` (a file without newlines is refused). The file is read a block at a
+    time (`BLOCK_BYTES`), cut after its last newline: a block that is UTF-8 throughout is
+    decoded in one call and its lines handed on in a list, so a line costs no Python step
+    here; a block that is not is decoded a line at a time. The lines, notices and
+    refusals are those of reading the file a line at a time, in the same order (a line
+    past the limit is refused when reading reaches it, after every line before it).
     """
-    warned = False
-    for number, raw in enumerate(_bounded_lines(handle, name, limits), start=1):
-        if number == 1 and raw.startswith(codecs.BOM_UTF8):
-            raw = raw[len(codecs.BOM_UTF8) :]
+    return chain.from_iterable(_decoded_blocks(handle, notices, name, limits))
+
+
+def _decoded_blocks(
+    handle: IO[bytes], notices: list[str], name: str, limits: InputLimits
+) -> Iterator[list[str]]:
+    """The decoded lines of `decode_lines`, a block's lines at a time."""
+    longest = limits.max_line_bytes
+    first = handle.readline(longest + 1)
+    if not first:
+        return
+    if len(first) > longest:
+        raise line_too_long(name, 1, limits)
+    if looks_utf16(first):
+        raise utf16_refusal(name)
+    if first.startswith(codecs.BOM_UTF8):
+        first = first[len(codecs.BOM_UTF8) :]
+    decoding = _Decoding(notices, name)
+    yield [decoding.line(first, 1)]
+    done = 1  # lines handed on
+    rest = b""
+    while True:
+        block = handle.read(BLOCK_BYTES)
+        data = rest + block if rest else block
+        # At the end of the file, what is left is the last line (without a newline).
+        end = data.rfind(b"\n") + 1 if block else len(data)
+        whole, rest = data[:end], data[end:]
+        if whole:
+            too_long = None
+            if len(whole) > longest:  # only then can a line of it be too long
+                ends = whole.split(b"\n")
+                lengths = [len(line) + 1 for line in ends[:-1]]
+                if ends[-1]:
+                    lengths.append(len(ends[-1]))
+                too_long = next((i for i, n in enumerate(lengths) if n > longest), None)
+            if too_long is not None:
+                cut = sum(lengths[:too_long])
+                if cut:
+                    yield decoding.lines(whole[:cut], done + 1)
+                raise line_too_long(name, done + too_long + 1, limits)
+            lines = decoding.lines(whole, done + 1)
+            done += len(lines)
+            yield lines
+        if len(rest) > longest:  # the next line, not yet ended, is too long already
+            raise line_too_long(name, done + 1, limits)
+        if not block:
+            return
+
+
+class _Decoding:
+    """Decodes lines UTF-8, or Windows-1252 with one notice a file (`decode_lines`)."""
+
+    def __init__(self, notices: list[str], name: str) -> None:
+        self.notices = notices
+        self.name = name
+        self.warned = False
+
+    def lines(self, data: bytes, number: int) -> list[str]:
+        """The lines of `data` (whole lines, the last one's newline optional at the end of
+        the file), the first of them line `number` of the file."""
         try:
-            yield raw.decode("utf-8")
+            text = data.decode("utf-8")
         except UnicodeDecodeError:
-            if not warned:
-                notices.append(
-                    f"{name}: line {number} is not UTF-8; read as Windows-1252 (older Excel). "
-                    "Windows-1252 cannot hold macrons (ā, ē, ī, ō, ū): save as 'CSV UTF-8' "
-                    "to keep them"
+            pieces = data.split(b"\n")
+            raws = [piece + b"\n" for piece in pieces[:-1]]
+            if pieces[-1]:
+                raws.append(pieces[-1])
+            return [self.line(raw, number + i) for i, raw in enumerate(raws)]
+        parts = text.split("\n")
+        lines = [part + "\n" for part in parts[:-1]]
+        if parts[-1]:
+            lines.append(parts[-1])
+        return lines
+
+    def line(self, raw: bytes, number: int) -> str:
+        """Line `number` of the file, decoded."""
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            if not self.warned:
+                self.notices.append(
+                    f"{self.name}: line {number} is not UTF-8; read as Windows-1252 (older "
+                    "Excel). Windows-1252 cannot hold macrons (ā, ē, ī, ō, ū): save as 'CSV "
+                    "UTF-8' to keep them"
                 )
-                warned = True
-            yield raw.decode("cp1252", errors="replace")
+                self.warned = True
+            return raw.decode("cp1252", errors="replace")
 
 
 def _sniff_delimiter(header: str) -> str:
@@ -340,11 +413,6 @@ def _blank_cells(cells: Sequence[Any], skip: frozenset[int]) -> bool:
     return all(_is_blank_cell(v) for i, v in enumerate(cells) if i not in skip)
 
 
-def _blank_csv_cells(cells: Sequence[str], skip: frozenset[int]) -> bool:
-    # A CSV row is all text: one join tells whether every cell is blank.
-    return not "".join(cells).strip() if not skip else _blank_cells(cells, skip)
-
-
 def set_rows(
     table: Table,
     raw: Iterator[tuple[int, RawRow]],
@@ -404,11 +472,7 @@ def _csv_table(path: Path, record_type: str | None, stack: ExitStack, limits: In
     except StopIteration:
         raise InputFileError(f"{path.name}: the file is empty") from None
 
-    def all_lines() -> Iterator[str]:
-        yield first
-        yield from lines
-
-    reader = csv.reader(all_lines(), delimiter=_sniff_delimiter(first))
+    reader = csv.reader(chain((first,), lines), delimiter=_sniff_delimiter(first))
     try:
         raw_header = next(reader)
     except csv.Error as exc:
@@ -419,32 +483,56 @@ def _csv_table(path: Path, record_type: str | None, stack: ExitStack, limits: In
         header.pop()
     table_type = record_type or record_type_for_name(path.stem) or guess_record_type(header)
 
-    def numbered() -> Iterator[tuple[int, list[str]]]:
-        number = 1
-        rows, columns, chars = limits.max_rows, limits.max_columns, limits.max_cell_chars
-        try:
-            for number, cells in enumerate(reader, start=2):
-                # The cheap test first (every cell is text, none longer than the row's
-                # text); `checked_row` says which limit, if any.
-                if number > rows or len(cells) > columns or len("".join(cells)) > chars:
-                    checked_row(path.name, number, cells, limits, from_excel=False)
-                yield number, cells
-        except csv.Error as exc:
-            if "field larger than field limit" in str(exc):
-                raise refuse(
-                    "IMP-054",
-                    f"row {number + 1}: a cell is longer than {csv.field_size_limit():,} "
-                    "characters (an unclosed quote?): nothing is stored",
-                    path.name,
-                    number + 1,
-                ) from exc
-            raise InputFileError(f"{path.name}: cannot read the file ({exc})") from exc
-
     columns = _columns(header, from_excel=False)
     table = Table(path.name, None, table_type, columns, iter(()), notices, text_cells=True)
-    raw = _rows_with_data(table, numbered(), _blank_csv_cells)
+    raw = _csv_rows_with_data(table, reader, limits)
     set_rows(table, raw, _zipper(columns, False, csv_text=True))
     return table
+
+
+def _csv_rows_with_data(
+    table: Table, reader: Iterator[list[str]], limits: InputLimits
+) -> Iterator[tuple[int, list[str]]]:
+    """`_rows_with_data` of a CSV file's rows after the heading, each numbered and checked
+    against the limits first, in one loop: a row's text is joined once for both tests."""
+    where = table.where
+    runs = _EmptyRuns()
+    skip: frozenset[int] | None = None
+    gap = False  # empty rows since the last row with data
+    number = 1
+    rows, columns, chars = limits.max_rows, limits.max_columns, limits.max_cell_chars
+    try:
+        for number, cells in enumerate(reader, start=2):
+            text = "".join(cells)
+            # The cheap test first (every cell is text, none longer than the row's text);
+            # `checked_row` says which limit, if any.
+            if number > rows or len(cells) > columns or len(text) > chars:
+                checked_row(where, number, cells, limits, from_excel=False)
+            if skip is None:
+                # Decided when the first row is read, not when the table was opened: see
+                # Table.dropped (and fixed from then on).
+                skip = table.dropped_indexes()
+            if not text.strip() if not skip else _blank_cells(cells, skip):
+                runs.empty(number)
+                gap = True
+                continue
+            if gap:
+                runs.data()
+                gap = False
+            yield number, cells
+    except csv.Error as exc:
+        if "field larger than field limit" in str(exc):
+            raise refuse(
+                "IMP-054",
+                f"row {number + 1}: a cell is longer than {csv.field_size_limit():,} "
+                "characters (an unclosed quote?): nothing is stored",
+                where,
+                number + 1,
+            ) from exc
+        raise InputFileError(f"{where}: cannot read the file ({exc})") from exc
+    notice = runs.notice(where)
+    if notice:
+        table.notices.append(notice)
 
 
 def _looks_like_header(cells: tuple[Any, ...], record_type: str | None) -> bool:
