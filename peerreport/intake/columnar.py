@@ -50,7 +50,7 @@ from peerreport.records.models import (
     period_problem,
 )
 from peerreport.store.digests import KEY_BLANKS, content_digests_of_columns
-from peerreport.store.records import hash_token
+from peerreport.store.records import TokenHasher
 
 BATCH_ROWS = 5000
 #: Distinct values remembered per column; past this the column starts afresh (ids are
@@ -182,21 +182,21 @@ class AcceptedBatch:
             self._raws[start:stop],
         )
 
-    def digest(self, org: str, secret: bytes | None) -> None:
+    def digest(self, org: str, secret: bytes | None, hasher: TokenHasher | None = None) -> None:
         """Work out the rows' member tokens as stored and their records' digests now, for the
         importer to write (the reading process does, while the importer writes). The
         columns become the record's columns (`record_columns_of`), as the importer would
         make them. Left undone when member tokens are given with no secret to hash them
-        (the importer then says what is wrong)."""
+        (the importer then says what is wrong). `hasher`, when given, hashes the tokens
+        with `secret`, remembering them from batch to batch."""
         record_type = self._reader.record_type
         assert record_type is not None
         count = len(self.numbers)
         if record_type == "activities":
             if secret is None and any(self.member_tokens):
                 return
-            # Members come to many sessions: each token of the batch is hashed once.
-            of = {t: hash_token(secret or b"", t) for ts in self.member_tokens for t in ts}
-            hashed = [sorted({of[t] for t in ts}) if ts else [] for ts in self.member_tokens]
+            hasher = hasher or TokenHasher(secret or b"")
+            hashed = [hasher.hashed(t) for t in self.member_tokens]
         else:
             hashed = [[] for _ in range(count)]
         columns = record_columns_of(record_type, self.columns)

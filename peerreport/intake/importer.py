@@ -69,6 +69,7 @@ from peerreport.store.records import (
     ImportCounts,
     RecordWriter,
     Source,
+    TokenHasher,
     ensure_organisation,
     refresh_statistics,
 )
@@ -119,6 +120,9 @@ class Importer:
         self.stage = ReadingStage(settings, slow_path=slow_path)
         #: The reading stage in a second process, when it runs there (`read_ahead`).
         self.ahead: ReadAhead | None = None
+        #: Hashes member tokens for the reading process's `_digest` (a copy of it there).
+        secret = settings.token_secret
+        self._hasher = TokenHasher(secret) if secret is not None else None
 
     def run(self, paths: list[Path]) -> ImportReport:
         """Import every file; commit only if allowed (no problems, or skip_invalid)."""
@@ -143,7 +147,7 @@ class Importer:
         if isinstance(action, Flush):
             for item in action.batch:
                 if isinstance(item, AcceptedBatch):
-                    item.digest(self.settings.org, self.settings.token_secret)
+                    item.digest(self.settings.org, self.settings.token_secret, self._hasher)
 
     def _reads_ahead(self, paths: list[Path]) -> bool:
         """Read in a second process? When asked to (`ImportSettings.read_ahead`), and the

@@ -149,6 +149,38 @@ def hashed_tokens(secret: bytes, member_tokens: Sequence[str] | None) -> list[st
     return sorted({hash_token(secret, t) for t in member_tokens})
 
 
+class TokenHasher:
+    """`hashed_tokens` with the secret given once, remembering each token's hash.
+
+    A peer group's members come week after week: a million activities hold a few hundred
+    thousand tokens of a few thousand members, and an HMAC costs a couple of
+    microseconds. The hashes of up to `REMEMBERED` tokens are kept (then it starts
+    again); a hasher lives as long as one import (one `RecordWriter`, or the reading
+    process's), so no token outlives it in memory.
+    """
+
+    REMEMBERED = 65_536
+
+    def __init__(self, secret: bytes) -> None:
+        self._secret = secret
+        self._known: dict[str, str] = {}
+
+    def hashed(self, member_tokens: Sequence[str] | None) -> list[str]:
+        """The tokens as stored: keyed hashes, sorted, no repeats (`hashed_tokens`)."""
+        if not member_tokens:
+            return []
+        known = self._known
+        if len(known) > self.REMEMBERED:
+            known.clear()
+        found = set()
+        for token in member_tokens:
+            hashed = known.get(token)
+            if hashed is None:
+                hashed = known[token] = hash_token(self._secret, token)
+            found.add(hashed)
+        return sorted(found)
+
+
 def record_values(org: str, record: Record) -> dict[str, Any]:
     """The column values of a record's row (without its digest)."""
     values: dict[str, Any] = {"org": org}
@@ -197,6 +229,7 @@ class RecordWriter:
         self.conn = conn
         self.org = org
         self.token_secret = token_secret
+        self._hasher = TokenHasher(token_secret) if token_secret is not None else None
         self.revision = revision or RevisionMaker(conn, org, "import")
         self.counts = ImportCounts()
         self.withdrawn: list[str] = []  # keys of withdrawn records the input holds again
@@ -431,9 +464,9 @@ class RecordWriter:
         """An activity's member tokens as stored: keyed hashes, sorted, no repeats."""
         if not member_tokens:
             return []
-        if self.token_secret is None:
+        if self._hasher is None:
             raise ValueError("member tokens need the workspace's secret")
-        return hashed_tokens(self.token_secret, member_tokens)
+        return self._hasher.hashed(member_tokens)
 
     def _write_tokens(
         self, activity_ids: Sequence[str], tokens: Sequence[list[str]], revision: int
