@@ -22,6 +22,7 @@ holds the first implementation and checks both against it on arbitrary values.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
@@ -171,13 +172,12 @@ def content_digests_of_columns(
     count = len(listed[0]) if listed else 0
     if not count:
         return []
-    if not all(k.isidentifier() for k in keys) or not (
-        set(map(type, chain.from_iterable(listed))) <= _PLAIN_TYPES
-    ):
+    kinds = [set(map(type, column)) for column in listed]
+    if not all(k.isidentifier() for k in keys) or not set().union(*kinds) <= _PLAIN_TYPES:
         return content_digests(
             [dict(zip(keys, values, strict=True)) for values in zip(*listed, strict=True)], tokens
         )
-    texts = _texts_of_columns(keys, listed)
+    texts = _texts_of_columns(keys, listed, kinds)
     if texts is None:
         texts = _templated_texts(keys, listed, count)
     held = list(tokens[:count]) + [()] * (count - len(tokens))
@@ -195,37 +195,62 @@ def content_digests_of_columns(
     return digests
 
 
-def _texts_of_columns(keys: list[str], listed: list[Sequence[Any]]) -> list[bytes] | None:
+def _texts_of_columns(
+    keys: list[str], listed: list[Sequence[Any]], kinds: list[set[type]]
+) -> list[bytes] | None:
     """Each row's JSON text up to its tokens (`[[["key","value"],...],[`) as bytes, or b""
     where it needs escaping: one template for every row, in which each optional column is
     a `%s` of its own, filled with its pair (`,["key","value"]`) or with nothing where the
-    row leaves it out (those pieces made a column at a time). So the texts are one `%`
-    each, over the rows (`map`), with no Python step a row. None when the first column
-    is optional (its pair would need no comma): `_templated_texts` then makes them."""
+    row leaves it out. The pieces are made a column at a time, each different value's
+    once where a column holds one type (`kinds[i]`: the types of column i's values), and
+    the texts are one `%` each, over the rows (`map`), with no Python step a row. None
+    when the first column is optional (its pair would need no comma): `_templated_texts`
+    then makes them."""
     if keys[0] in _ABSENT:
         return None
     parts = ["[["]
     filled: list[Sequence[Any]] = []
-    kept: list[list[bool]] = []  # for each optional column, the rows that keep it
-    for index, (key, column) in enumerate(zip(keys, listed, strict=True)):
+    optional: list[list[str]] = []  # the optional columns' pieces ("" where left out)
+    for index, (key, column, types) in enumerate(zip(keys, listed, kinds, strict=True)):
+        single = len(types - {type(None)}) == 1  # so no two equal values of two types
         if key in _ABSENT:
-            blank = key in KEY_BLANKS
-            keeps = [not (v is None or (blank and v == "")) for v in column]
-            pair = f',["{key}","%s"]'
-            filled.append([pair % (v,) if k else "" for v, k in zip(column, keeps, strict=True)])
-            kept.append(keeps)
+            piece = functools.partial(_piece, f',["{key}","%s"]', key in KEY_BLANKS)
+            if single:
+                pieces = list(map({v: piece(v) for v in set(column)}.__getitem__, column))
+            else:
+                pieces = list(map(piece, column))
+            filled.append(pieces)
+            optional.append(pieces)
             parts.append("%s")
         else:
-            filled.append(column)
+            if single and str not in types:  # a day, a time, a count: spelled once each
+                spelling = {v: "%s" % (v,) for v in set(column)}  # noqa: UP031 - as `%` spells it
+                filled.append(list(map(spelling.__getitem__, column)))
+            else:
+                filled.append(column)
             parts.append(("," if index else "") + f'["{key}","%s"]')
     template = "".join(parts) + "],["
     texts = [text.encode("utf-8") for text in map(template.__mod__, zip(*filled, strict=True))]
-    required = 4 * (len(keys) - len(kept))
-    if not _plain(b"".join(texts), required * len(texts) + 4 * sum(map(sum, kept))):
+    # Only a text can hold what JSON escapes (a day, a number, a time never does): when no
+    # text value does, no row needs escaping. Otherwise each row's text is checked.
+    held = [
+        "".join(column if types == {str} else [v for v in column if type(v) is str])
+        for column, types in zip(listed, kinds, strict=True)
+        if str in types
+    ]
+    values = "".join(held).encode("utf-8")
+    if b'"' in values or 0 in values.translate(_ESCAPED):
+        required = 4 * (len(keys) - len(optional))
         for index, text in enumerate(texts):
-            if not _plain(text, required + 4 * sum(keeps[index] for keeps in kept)):
+            pairs = sum(1 for pieces in optional if pieces[index])
+            if not _plain(text, required + 4 * pairs):
                 texts[index] = b""  # left to content_digest
     return texts
+
+
+def _piece(pair: str, blank: bool, value: Any) -> str:
+    """An optional column's piece of a row's text: its pair, or nothing where left out."""
+    return "" if value is None or (blank and value == "") else pair % (value,)
 
 
 def _templated_texts(keys: list[str], listed: list[Sequence[Any]], count: int) -> list[bytes]:
