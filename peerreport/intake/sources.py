@@ -223,7 +223,8 @@ def _refuse_suffix(path: Path) -> None:
 
 
 #: Bytes `decode_lines` reads at a time: the whole lines of a block are decoded together.
-BLOCK_BYTES = 1 << 20
+#: Blocks of 1 MB were no faster, and left the reading process 15 MB larger (1M activities).
+BLOCK_BYTES = 1 << 16
 
 
 def decode_lines(
