@@ -464,6 +464,18 @@ class FieldCheck:
         remember_clear(texts)
 
 
+def _distinct(combos: list[tuple[Any, ...]], columns: list[list[Any]]) -> set[Any] | None:
+    """The different combinations, where rows may be grouped by equal values: None when a
+    value is unhashable, or a column holds two types besides None (1 and True are equal,
+    and a check could tell them apart)."""
+    if any(len(set(map(type, column)) - {type(None)}) > 1 for column in columns):
+        return None
+    try:
+        return set(combos)
+    except TypeError:
+        return None
+
+
 def _key(value: object) -> object:
     """A cache key that tells values apart the way settling does: 1, 1.0 and True are not
     one value, nor are 0.0 and -0.0."""
@@ -649,9 +661,8 @@ class ColumnarReader:
             return tuple(fields[name] for name in checked) if cross(fields) else None
 
         combos = list(zip(*picked, strict=True))
-        try:
-            distinct = set(combos)
-        except TypeError:  # an unhashable value: every row on its own
+        distinct = _distinct(combos, picked)
+        if distinct is None:  # every row on its own
             results = list(map(check, combos))
         else:
             outcome = {combo: check(combo) for combo in distinct}

@@ -11,7 +11,8 @@ probes) answers "never spilled" for all but at most one new key in 70; only
 those, and true repeats, are looked up in the runs by binary search. So the
 answer is exact (no repeat missed, no false duplicate beyond the hash's own),
 memory is the set plus 2 to 8 bytes a spilled key, and a file of up to
-`limit` rows never touches the disk.
+`limit` rows never touches the disk. (A batch of keys added at once, `add_all`,
+may take the set past `limit` by that batch's keys before it spills.)
 """
 
 from __future__ import annotations

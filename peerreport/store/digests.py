@@ -212,19 +212,20 @@ def _texts_of_columns(
     filled: list[Sequence[Any]] = []
     optional: list[list[str]] = []  # the optional columns' pieces ("" where left out)
     for index, (key, column, types) in enumerate(zip(keys, listed, kinds, strict=True)):
-        single = len(types - {type(None)}) == 1  # so no two equal values of two types
+        distinct = set(column)
+        once = _spelled_alike(types, distinct)
         if key in _ABSENT:
             piece = functools.partial(_piece, f',["{key}","%s"]', key in KEY_BLANKS)
-            if single:
-                pieces = list(map({v: piece(v) for v in set(column)}.__getitem__, column))
+            if once:
+                pieces = list(map({v: piece(v) for v in distinct}.__getitem__, column))
             else:
                 pieces = list(map(piece, column))
             filled.append(pieces)
             optional.append(pieces)
             parts.append("%s")
         else:
-            if single and str not in types:  # a day, a time, a count: spelled once each
-                spelling = {v: "%s" % (v,) for v in set(column)}  # noqa: UP031 - as `%` spells it
+            if once and str not in types:  # a day, a time, a count: spelled once each
+                spelling = {v: "%s" % (v,) for v in distinct}  # noqa: UP031 - as `%` spells it
                 filled.append(list(map(spelling.__getitem__, column)))
             else:
                 filled.append(column)
@@ -246,6 +247,25 @@ def _texts_of_columns(
             if not _plain(text, required + 4 * pairs):
                 texts[index] = b""  # left to content_digest
     return texts
+
+
+#: Types whose equal values are spelled alike (`%s`), so a value's spelling can stand for
+#: every value equal to it. Not a time or date-time with a time zone: 12:00 UTC equals
+#: 13:00+01:00, spelled otherwise.
+_SPELLED_ALIKE = frozenset({str, int, bool, dt.date})
+_NAIVE_ALIKE = frozenset({dt.time, dt.datetime})
+
+
+def _spelled_alike(types: set[type], distinct: set[Any]) -> bool:
+    """Are the column's equal values spelled alike? One type besides None (so no 1 and
+    True, which are equal), and that type one whose equal values are spelled alike."""
+    kinds = types - {type(None)}
+    if len(kinds) != 1:
+        return False
+    (kind,) = kinds
+    if kind in _SPELLED_ALIKE:
+        return True
+    return kind in _NAIVE_ALIKE and all(v is None or v.tzinfo is None for v in distinct)
 
 
 def _piece(pair: str, blank: bool, value: Any) -> str:

@@ -604,3 +604,17 @@ def test_a_column_of_different_texts_settles_as_each_text_does_alone(
     assert [v for v in together if v is not columnar.SLOW] == [
         v for v in alone if v is not columnar.SLOW
     ]
+
+
+def test_rows_are_grouped_for_the_checks_only_where_equal_values_are_alike() -> None:
+    # The checks across fields run once a combination (columnar._distinct): not where a
+    # column holds 1 and True (equal, but a check could tell them apart), nor unhashables.
+    same = [[1, 1, None], ["group", "group", "group"]]
+    assert columnar._distinct(list(zip(*same, strict=True)), same) == {
+        (1, "group"),
+        (None, "group"),
+    }
+    mixed = [[1, True], ["group", "group"]]
+    assert columnar._distinct(list(zip(*mixed, strict=True)), mixed) is None
+    unhashable: list[list[Any]] = [[["a"], ["a"]]]
+    assert columnar._distinct(list(zip(*unhashable, strict=True)), unhashable) is None

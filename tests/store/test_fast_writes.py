@@ -508,3 +508,22 @@ def test_digests_of_plain_columns_are_todays_digests_byte_for_byte(
     quotes, backslashes and control characters in some rows and not others, optional
     columns left out in some rows."""
     _assert_todays_digests(batch)
+
+
+def test_equal_values_spelled_otherwise_keep_their_own_spelling() -> None:
+    """A column's spelling of a value stands for the values equal to it only where equal
+    values are spelled alike: 12:00 UTC equals 13:00+01:00, and each keeps its own text."""
+    utc, plus_one = dt.UTC, dt.timezone(dt.timedelta(hours=1))
+    columns: dict[str, list[Any]] = {
+        "org": ["o", "o", "o"],
+        "when": [
+            dt.datetime(2020, 1, 1, 12, tzinfo=utc),
+            dt.datetime(2020, 1, 1, 13, tzinfo=plus_one),
+            dt.datetime(2020, 1, 1, 12, tzinfo=utc),
+        ],
+        "at": [dt.time(12, tzinfo=utc), dt.time(13, tzinfo=plus_one), dt.time(12)],
+    }
+    rows = [{k: column[i] for k, column in columns.items()} for i in range(3)]
+    digests_ = content_digests_of_columns(columns)
+    assert digests_ == [reference_digest(row, ()) for row in rows]
+    assert digests_[0] != digests_[1]
