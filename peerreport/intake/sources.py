@@ -355,6 +355,21 @@ class _EmptyRuns:
             self._start = number
         self._end = number
 
+    def holds_data(self, number: int, empty: bool) -> bool:
+        """Note row `number`, empty or not; whether it holds data (is to be read)."""
+        if empty:
+            self.empty(number)
+            return False
+        if self._start is not None:
+            self.data()
+        return True
+
+    def tell(self, table: Table) -> None:
+        """Add the notice of the runs of empty rows, if any, to the table's."""
+        notice = self.notice(table.where)
+        if notice:
+            table.notices.append(notice)
+
     def data(self) -> None:
         """A row with data: the pending run, if any, was a gap in the data."""
         if self._start is None:
@@ -390,24 +405,17 @@ def _rows_with_data(
     runs = _EmptyRuns()
     last_empty: object = None  # openpyxl yields one tuple for every empty row it fills in
     skip: frozenset[int] | None = None
-    gap = False  # empty rows since the last row with data
     for number, cells in numbered:
         if skip is None:
             # Decided when the first row is read, not when the table was opened: see
             # Table.dropped (and fixed from then on).
             skip = table.dropped_indexes()
-        if cells is last_empty or blank(cells, skip):
+        empty = cells is last_empty or blank(cells, skip)
+        if empty:
             last_empty = cells
-            runs.empty(number)
-            gap = True
-            continue
-        if gap:
-            runs.data()
-            gap = False
-        yield number, cells
-    notice = runs.notice(table.where)
-    if notice:
-        table.notices.append(notice)
+        if runs.holds_data(number, empty):
+            yield number, cells
+    runs.tell(table)
 
 
 def _blank_cells(cells: Sequence[Any], skip: frozenset[int]) -> bool:
@@ -499,7 +507,6 @@ def _csv_rows_with_data(
     where = table.where
     runs = _EmptyRuns()
     skip: frozenset[int] | None = None
-    gap = False  # empty rows since the last row with data
     number = 1
     rows, columns, chars = limits.max_rows, limits.max_columns, limits.max_cell_chars
     try:
@@ -510,17 +517,9 @@ def _csv_rows_with_data(
             if number > rows or len(cells) > columns or len(text) > chars:
                 checked_row(where, number, cells, limits, from_excel=False)
             if skip is None:
-                # Decided when the first row is read, not when the table was opened: see
-                # Table.dropped (and fixed from then on).
-                skip = table.dropped_indexes()
-            if not text.strip() if not skip else _blank_cells(cells, skip):
-                runs.empty(number)
-                gap = True
-                continue
-            if gap:
-                runs.data()
-                gap = False
-            yield number, cells
+                skip = table.dropped_indexes()  # as `_rows_with_data` decides it
+            if runs.holds_data(number, not text.strip() if not skip else _blank_cells(cells, skip)):
+                yield number, cells
     except csv.Error as exc:
         if "field larger than field limit" in str(exc):
             raise refuse(
@@ -531,9 +530,7 @@ def _csv_rows_with_data(
                 number + 1,
             ) from exc
         raise InputFileError(f"{where}: cannot read the file ({exc})") from exc
-    notice = runs.notice(where)
-    if notice:
-        table.notices.append(notice)
+    runs.tell(table)
 
 
 def _looks_like_header(cells: tuple[Any, ...], record_type: str | None) -> bool:
