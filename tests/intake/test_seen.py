@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -106,3 +107,59 @@ def test_keys_on_disk_are_found_in_a_batch_and_keys_never_added_are_not() -> Non
     never = [(i * 0x9E3779B97F4A7C15 + 999) % 2**64 for i in range(20_000)]
     assert not seen.any_of(never)
     assert seen.any_of([*never[:50], keys[4321]])
+
+
+@given(keys=st.lists(st.one_of(POOL, st.integers(0, 2**64 - 1)), max_size=120),
+       probes=st.lists(st.one_of(POOL, st.integers(0, 2**64 - 1)), max_size=40),
+       limit=st.integers(1, 40), block=st.sampled_from([1, 2, 3, 4, 7]))  # fmt: skip
+def test_runs_of_many_small_blocks_answer_as_a_set_does(
+    keys: list[int], probes: list[int], limit: int, block: int
+) -> None:
+    # Blocks of a few keys: every run has many blocks, a padded last block, and fences a
+    # probe can fall before, between, on and after.
+    saved = seen_module.BLOCK
+    seen_module.BLOCK = block
+    try:
+        seen = SeenKeys(limit)
+        seen.add_all(keys)
+        reference = set(keys)
+        for key in [*probes, *keys, 0, 2**64 - 1]:
+            assert (key in seen) == (key in reference), key
+            assert seen.any_of([key]) == (key in reference), key
+            # The runs alone, past the Bloom filter: never a key that was not added.
+            assert not seen._disk.find(key) or key in reference, key  # type: ignore[attr-defined]
+        assert seen.any_of(probes) == (not reference.isdisjoint(probes))
+    finally:
+        seen_module.BLOCK = saved
+
+
+def _resident_kib_of_runs(seen: SeenKeys) -> int:
+    """Resident kB of this process's maps of the runs' temporary files (by inode: they
+    are unlinked, and may never have had a name)."""
+    inodes = {str(os.fstat(f.fileno()).st_ino) for f in seen._disk._files}  # type: ignore[attr-defined]
+    total, counting = 0, False
+    for line in Path("/proc/self/smaps").read_text().splitlines():
+        fields = line.split()
+        if fields and "-" in fields[0] and not fields[0].endswith(":"):  # a mapping's header
+            counting = len(fields) > 4 and fields[4] in inodes
+        elif counting and fields[0] == "Rss:":
+            total += int(fields[1])
+    return total
+
+
+@pytest.mark.skipif(not Path("/proc/self/smaps").exists(), reason="reads Linux's /proc")
+def test_the_runs_are_read_a_block_at_a_time_and_never_held_in_the_process() -> None:
+    # Past the Bloom filter a lookup reads one block a run; the runs are not mapped, so
+    # however many lookups there are, none of their pages counts as the process's own.
+    seen = SeenKeys(limit=50_000)
+    keys = [(i * 0x9E3779B97F4A7C15 + 7) % 2**64 for i in range(200_000)]
+    seen.add_all(keys[:100_000])
+    seen.add_all(keys[100_000:])
+    assert seen.spilled == 200_000
+    runs = seen._disk  # type: ignore[attr-defined]
+    never = [(key + 1) % 2**64 for key in keys[::97]]  # one a block or so, never added
+    assert not any(runs.find(key) for key in never)
+    assert all(runs.find(key) for key in keys[::89])
+    assert _resident_kib_of_runs(seen) == 0
+    assert all(key in seen for key in keys[::101])
+    assert not any(key in seen for key in never[::5])
