@@ -139,6 +139,7 @@ class _Runs:
     def __init__(self) -> None:
         self._files: list[IO[bytes]] = []
         self._fences: list[Any] = []  # numpy: each run's first key of every block
+        self._block = BLOCK
         self.count = 0
         self._bits: Any = None  # the Bloom filter: numpy uint8, read through `view`
         self.view = memoryview(b"")
@@ -179,7 +180,7 @@ class _Runs:
         block each could be in; only that block is read."""
         import numpy as np
 
-        size = BLOCK * 8
+        size = self._block * 8
         for fences, handle in zip(self._fences, self._files, strict=True):
             blocks = np.searchsorted(fences, candidates, side="right") - 1
             for key, block in zip(candidates, blocks.tolist(), strict=True):
@@ -203,7 +204,7 @@ class _Runs:
         handle.write(run.tobytes())
         handle.flush()
         self._files.append(handle)
-        self._fences.append(run[::BLOCK].copy())
+        self._fences.append(run[:: self._block].copy())
         self.count += len(run)
         if self._bits is None or self.count * 16 > self.mask + 1:
             self._rebuild(run)  # too full for its false-positive rate: grow it from every run
