@@ -101,8 +101,8 @@ class _SpilledKeys(SeenKeys):
 
     def any_of(self, keys: Collection[int]) -> bool:
         """Is any of `keys` in memory or on disk? Those on disk are looked for together:
-        the Bloom filter's two probes of every key at once, then a binary search in each
-        run for the keys the filter lets through."""
+        the Bloom filter's three probes of every key at once, then, for the keys it lets
+        through, the one block of each run such a key could be in (`_Runs`)."""
         if not self._recent.isdisjoint(keys):
             return True
         return self._disk.any_of(keys)

@@ -148,7 +148,9 @@ def _resident_kib_of_runs(seen: SeenKeys) -> int:
 
 
 @pytest.mark.skipif(not Path("/proc/self/smaps").exists(), reason="reads Linux's /proc")
-def test_the_runs_are_read_a_block_at_a_time_and_never_held_in_the_process() -> None:
+def test_the_runs_are_read_a_block_at_a_time_and_never_held_in_the_process(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     # Past the Bloom filter a lookup reads one block a run; the runs are not mapped, so
     # however many lookups there are, none of their pages counts as the process's own.
     seen = SeenKeys(limit=50_000)
@@ -158,6 +160,21 @@ def test_the_runs_are_read_a_block_at_a_time_and_never_held_in_the_process() -> 
     assert seen.spilled == 200_000
     runs = seen._disk  # type: ignore[attr-defined]
     never = [(key + 1) % 2**64 for key in keys[::97]]  # one a block or so, never added
+    reads: list[tuple[int, int]] = []
+    real_pread = os.pread
+
+    def counted(fd: int, size: int, offset: int) -> bytes:
+        reads.append((size, offset))
+        return real_pread(fd, size, offset)
+
+    monkeypatch.setattr(os, "pread", counted)
+    middle = 2**63 + 12345  # above every run's first key: each run has a block for it
+    assert middle not in keys
+    assert not runs.find(middle)
+    # One block of 4 kB read from each run (two: one a batch of 100,000), and no more.
+    assert len(runs._files) == 2
+    assert len(reads) == 2
+    assert all(size == seen_module.BLOCK * 8 and offset % size == 0 for size, offset in reads)
     assert not any(runs.find(key) for key in never)
     assert all(runs.find(key) for key in keys[::89])
     assert _resident_kib_of_runs(seen) == 0
