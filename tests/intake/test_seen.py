@@ -115,7 +115,7 @@ def test_keys_on_disk_are_found_in_a_batch_and_keys_never_added_are_not() -> Non
 def test_runs_of_many_small_blocks_answer_as_a_set_does(
     keys: list[int], probes: list[int], limit: int, block: int
 ) -> None:
-    # Blocks of a few keys: every run has many blocks, a padded last block, and fences a
+    # Blocks of a few keys: every run has many blocks, a short last block, and fences a
     # probe can fall before, between, on and after.
     saved = seen_module.BLOCK
     seen_module.BLOCK = block
