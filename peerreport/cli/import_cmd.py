@@ -73,6 +73,10 @@ def import_(
     start time, kind, programme, group, topic, mode and setting, so importing
     the same file again finds the same activities.
 
+    Name the files in any order: files of breakdowns are read after the files
+    of activities, so a breakdown may be of an activity in another file of the
+    same import.
+
     With --mark-up DIR, each file with problems is also written to DIR as a
     workbook to correct in Excel: each problem cell highlighted, with a
     comment saying what is wrong and how to fix it.

@@ -51,6 +51,7 @@ from peerreport.intake.reading import (
     Reject,
     Surveyed,
     TableDone,
+    import_order,
     table_order,
 )
 from peerreport.intake.rejects import RejectsFile
@@ -125,7 +126,9 @@ class Importer:
         self._hasher = TokenHasher(secret) if secret is not None else None
 
     def run(self, paths: list[Path]) -> ImportReport:
-        """Import every file; commit only if allowed (no problems, or skip_invalid)."""
+        """Import every file; commit only if allowed (no problems, or skip_invalid). The files
+        are read in `import_order`: breakdowns after the activities they break down."""
+        paths = import_order(paths, self.settings)
         with fewer_collections():
             # Before any connection is taken or thread started: the reading process is forked.
             self.ahead = (
@@ -438,7 +441,7 @@ class Importer:
                 problem = finding(
                     "IMP-041",
                     f'there is no activity "{activity_id}" to break down',
-                    "Import the activity first (or in the same workbook), or correct the id.",
+                    "Import the activity first (or in the same import), or correct the id.",
                     Location(
                         file=table.where,
                         row=outcome.row,

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from peerreport.errors import PeerreportError
 from peerreport.findings import Finding, Location
 from peerreport.findings_catalogue import finding
 from peerreport.intake.columnar import Accepted, AcceptedBatch, ColumnarReader
@@ -51,6 +52,7 @@ __all__ = [
     "Reject",
     "Surveyed",
     "TableDone",
+    "import_order",
     "table_order",
 ]
 
@@ -121,6 +123,29 @@ Action = Flush | Reject | HoldBack | Notice | TableDone | FileDone | Surveyed
 def table_order(tables: list[Table]) -> list[Table]:
     """The tables of a file in the order they are read: activities first."""
     return sorted(tables, key=lambda t: TYPE_ORDER.get(t.record_type or "", 9))
+
+
+def import_order(paths: list[Path], settings: ImportSettings) -> list[Path]:
+    """The files of an import in the order they are read: the files with breakdowns after
+    the others, those without activities last, so that the activities a breakdown is of
+    are read first when the same import holds them, whatever order the files were named
+    in (a shell's `log*.csv` gives `log-breakdowns.csv` before `log.csv`). Otherwise as
+    given. A file that cannot be opened counts as one without breakdowns: reading it says
+    what is wrong."""
+    if len(paths) < 2 or settings.record_type is not None:
+        return list(paths)  # one file (its own tables are ordered), or one type for all
+
+    def rank(path: Path) -> int:
+        try:
+            with open_tables(path, None, settings.limits) as tables:
+                types = {table.record_type for table in tables}
+        except PeerreportError:
+            return 0
+        if "breakdowns" not in types:
+            return 0
+        return 1 if "activities" in types else 2
+
+    return sorted(paths, key=rank)  # stable: files of one rank keep the order given
 
 
 def key_hash(record_type: str, natural_key: tuple[str, ...], fields: dict[str, Any]) -> int:

@@ -160,8 +160,16 @@ def test_messy_csv_and_json_lines(
     codes = {p.code for f in report.files for p in f.problems}
     assert {"IMP-021", "IMP-022", "IMP-040", "IMP-041", "IMP-023", "PRV-002"} <= codes
     assert report.stored == skip_invalid
+    # Breakdowns are read after every file of activities (`import_order`).
+    order = [f.path.name for f in report.files]
+    assert order == [
+        "activities.csv",
+        "more-activities.jsonl",
+        "activities-breakdowns.csv",
+        "more-breakdowns.csv",
+    ]
     if skip_invalid:  # a breakdown of a rejected activity is held back, and said so
-        assert any("not stored, because" in n for n in report.files[1].notices)
+        assert any("not stored, because" in n for n in report.files[2].notices)
 
 
 def test_files_refused_before_during_and_by_their_headings(
@@ -390,7 +398,8 @@ def test_a_refused_file_leaves_no_held_back_rows_to_the_next(
     paths = [
         write_csv(tmp_path / "activities.csv", ACTIVITIES[:4]),  # A3 is rejected
         write_csv(tmp_path / "activities-breakdowns.csv", breakdowns),
-        write_csv(tmp_path / "more.csv", [ACTIVITIES[0], ["C1", "14/08/2026", "", "group", "3"]]),
+        # Breakdowns are read after the activities (`import_order`): the next file is another.
+        write_csv(tmp_path / "more-breakdowns.csv", [breakdowns[0], ["A1", "age", "25-44", "1"]]),
     ]
     report = _compare(
         engine,
@@ -402,6 +411,7 @@ def test_a_refused_file_leaves_no_held_back_rows_to_the_next(
         skip_invalid=True,
         limits=InputLimits(max_cell_chars=60),
     )
+    assert [f.path.name for f in report.files] == [p.name for p in paths]
     assert report.files[1].refused
     assert not any("not stored, because" in n for n in report.files[2].notices)
 

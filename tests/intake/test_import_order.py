@@ -1,0 +1,135 @@
+"""The files of one import are read breakdowns last, whatever order they were named in.
+
+A breakdown is of an activity stored before or given in the same import (IMP-041).
+`peerreport import log*.csv` names `log-breakdowns.csv` before `log.csv`: the
+import still reads the activities first (`intake.reading.import_order`).
+"""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, func, select
+
+from peerreport.errors import InputFileError
+from peerreport.intake.reading import import_order
+from peerreport.store.schema import activity, activity_breakdown
+from tests.helpers import (
+    make_workspace,
+    messages,
+    run_import,
+    settings_for,
+    write_csv,
+    write_workbook,
+)
+
+ACTIVITY_HEADER = ["activity_id", "date", "kind", "attendance"]
+BREAKDOWN_HEADER = ["activity_id", "dimension", "category", "count"]
+
+
+def _files(folder: Path) -> list[Path]:
+    """Activities in a CSV; breakdowns of them and of the workbook's in another CSV; a
+    workbook holding activities and breakdowns of the first CSV's."""
+    folder.mkdir()
+    return [
+        write_csv(
+            folder / "log.csv",
+            [
+                ACTIVITY_HEADER,
+                ["A1", "14/08/2026", "group", "5"],
+                ["A2", "15/08/2026", "drop_in", "3"],
+            ],
+        ),
+        write_csv(
+            folder / "log-breakdowns.csv",
+            [BREAKDOWN_HEADER, ["A1", "gender", "female", "2"], ["W1", "gender", "male", "1"]],
+        ),
+        write_workbook(
+            folder / "more.xlsx",
+            {
+                "Activities": [ACTIVITY_HEADER, ["W1", "16/08/2026", "group", "4"]],
+                "Breakdowns": [BREAKDOWN_HEADER, ["A2", "gender", "male", "3"]],
+            },
+        ),
+    ]
+
+
+def _stored(engine: Engine, org: str) -> tuple[list[str], list[tuple[str, str, int]]]:
+    with engine.connect() as conn:
+        ids = conn.execute(
+            select(activity.c.activity_id).where(activity.c.org == org).order_by("activity_id")
+        ).scalars()
+        breakdowns = conn.execute(
+            select(
+                activity_breakdown.c.activity_id,
+                activity_breakdown.c.category,
+                activity_breakdown.c.count,
+            )
+            .where(activity_breakdown.c.org == org)
+            .order_by("activity_id")
+        ).all()
+        return list(ids), [tuple(b) for b in breakdowns]
+
+
+@pytest.mark.parametrize("order", list(itertools.permutations(range(3))))
+def test_files_in_any_order_store_the_same_records(
+    engine: Engine, db_url: str, tmp_path: Path, order: tuple[int, ...]
+) -> None:
+    files = _files(tmp_path / "files")
+    workspace = make_workspace(tmp_path / "ws", db_url)
+    given = [files[i] for i in order]
+    report = run_import(engine, workspace, *given)
+    assert report.stored, messages(report)
+    read = [f.path.name for f in report.files]
+    # Breakdowns only, last; the workbook (activities too) after the file of activities alone.
+    assert read == ["log.csv", "more.xlsx", "log-breakdowns.csv"]
+    assert [f.counts.added for f in report.files] == [2, 2, 2]
+    assert _stored(engine, workspace.provider_code) == (
+        ["A1", "A2", "W1"],
+        [("A1", "female", 2), ("A2", "male", 3), ("W1", "male", 1)],
+    )
+
+
+def test_the_order_given_is_kept_where_nothing_depends_on_it(tmp_path: Path) -> None:
+    workforce = [["period_start", "period_end", "peer_workers"], ["01/07/2026", "30/09/2026", "3"]]
+    files = [
+        write_csv(tmp_path / "b-breakdowns.csv", [BREAKDOWN_HEADER, ["A1", "gender", "male", "1"]]),
+        write_csv(
+            tmp_path / "z-activities.csv", [ACTIVITY_HEADER, ["A1", "14/08/2026", "group", "5"]]
+        ),
+        write_csv(tmp_path / "a-breakdowns.csv", [BREAKDOWN_HEADER, ["A1", "age", "25-44", "1"]]),
+        write_csv(tmp_path / "workforce.csv", workforce),
+        write_csv(
+            tmp_path / "y-activities.csv", [ACTIVITY_HEADER, ["A2", "14/08/2026", "group", "5"]]
+        ),
+    ]
+    settings = settings_for(make_workspace(tmp_path / "ws", "sqlite://"))
+    assert [p.name for p in import_order(files, settings)] == [
+        "z-activities.csv",
+        "workforce.csv",
+        "y-activities.csv",
+        "b-breakdowns.csv",
+        "a-breakdowns.csv",
+    ]
+    # --type says what every file holds: nothing to reorder.
+    typed = settings_for(make_workspace(tmp_path / "ws2", "sqlite://"), record_type="breakdowns")
+    assert import_order(files, typed) == files
+
+
+def test_a_file_that_cannot_be_opened_is_still_reported(
+    engine: Engine, db_url: str, tmp_path: Path
+) -> None:
+    """Ordering opens every file first; a missing one is left to the import to report, and
+    nothing is stored."""
+    files = _files(tmp_path / "files")
+    workspace = make_workspace(tmp_path / "ws", db_url)
+    missing = tmp_path / "missing.csv"
+    ordered = import_order([files[1], missing, files[0]], settings_for(workspace))
+    assert ordered == [missing, files[0], files[1]]
+    with pytest.raises(InputFileError, match=r"missing\.csv: no such file"):
+        run_import(engine, workspace, files[1], missing, files[0])
+    assert _stored(engine, workspace.provider_code) == ([], [])
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(activity)).scalar() == 0
