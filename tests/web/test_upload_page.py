@@ -66,6 +66,28 @@ def test_drop_a_file_on_the_upload_box(
     checks(page, "stored")
 
 
+def test_breakdowns_chosen_before_their_activities(
+    page: Page, serve: Any, tmp_path: Path, checks: PageChecks
+) -> None:
+    """A browser sends the files in the order of its file list: the breakdowns may come
+    first, and are still read after the activities they break down."""
+    open_upload(page, tmp_path, serve)
+    breakdowns = tmp_path / "log-breakdowns.csv"
+    breakdowns.write_text(
+        "activity_id,dimension,category,count\nD-1,gender,female,2\nD-2,gender,male,1\n", "utf-8"
+    )
+    activities = tmp_path / "log.csv"
+    activities.write_text(SMALL_CSV, "utf-8")
+    upload(page, breakdowns, activities)
+    result = page.locator("#upload-result")
+    expect(result).to_contain_text("Stored")
+    for name in ("log.csv", "log-breakdowns.csv"):
+        expect(result.get_by_role("region", name=name)).to_contain_text("2 added, 0 updated")
+    read = result.get_by_role("heading", level=3).all_text_contents()
+    assert read == ["log.csv", "log-breakdowns.csv"]
+    checks(page, "breakdowns-first")
+
+
 def test_refusals_show_in_the_result(
     page: Page, serve: Any, tmp_path: Path, checks: PageChecks
 ) -> None:
