@@ -73,6 +73,28 @@ def jsonl_objects(
         )
 
 
+def _type_of_first(first: dict[str, Any]) -> str | None:
+    """The records of a file not named after them: its first object says, by `record_type`
+    or by its keys."""
+    named = first.get("record_type")
+    if isinstance(named, str) and named in _RECORD_TYPE_NAMES:
+        return named
+    return guess_record_type(list(first))
+
+
+def jsonl_record_type(path: Path, limits: InputLimits) -> str | None:
+    """The record type `jsonl_table` finds for the file (given no type), reading no further
+    than its first object (`jsonl_table` reads every line for the keys)."""
+    named = record_type_for_name(path.stem)
+    if named is not None:
+        return named
+    with ExitStack() as stack:
+        for _, value in jsonl_objects(path, stack, [], limits):
+            if isinstance(value, dict):
+                return _type_of_first(value)
+    return None
+
+
 def jsonl_table(
     path: Path, record_type: str | None, stack: ExitStack, limits: InputLimits
 ) -> Table:
@@ -94,13 +116,7 @@ def jsonl_table(
                     )
     table_type = record_type or record_type_for_name(path.stem)
     if table_type is None and first is not None:
-        # Not named after its records: the first object says, by `record_type` or its keys.
-        named = first.get("record_type")
-        table_type = (
-            named
-            if isinstance(named, str) and named in _RECORD_TYPE_NAMES
-            else guess_record_type(list(first))
-        )
+        table_type = _type_of_first(first)
     notices: list[str] = []
     columns = [TableColumn(key, key, index) for index, key in enumerate(keys, start=1)]
     table = Table(path.name, None, table_type, columns, iter(()), notices)

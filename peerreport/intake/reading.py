@@ -35,10 +35,11 @@ from peerreport.findings import Finding, Location
 from peerreport.findings_catalogue import finding
 from peerreport.intake.columnar import Accepted, AcceptedBatch, ColumnarReader
 from peerreport.intake.dates import DateOrder, Place, survey
+from peerreport.intake.jsonl import jsonl_record_type
 from peerreport.intake.reports import ImportSettings
 from peerreport.intake.rows import RowOutcome, RowReader
 from peerreport.intake.seen import SeenKeys
-from peerreport.intake.sources import Table, open_tables
+from peerreport.intake.sources import SUFFIXES, Table, open_tables
 from peerreport.intake.wording import duplicate_message
 
 __all__ = [
@@ -137,8 +138,7 @@ def import_order(paths: list[Path], settings: ImportSettings) -> list[Path]:
 
     def rank(path: Path) -> int:
         try:
-            with open_tables(path, None, settings.limits) as tables:
-                types = {table.record_type for table in tables}
+            types = _record_types(path, settings)
         except PeerreportError:
             return 0
         if "breakdowns" not in types:
@@ -146,6 +146,15 @@ def import_order(paths: list[Path], settings: ImportSettings) -> list[Path]:
         return 1 if "activities" in types else 2
 
     return sorted(paths, key=rank)  # stable: files of one rank keep the order given
+
+
+def _record_types(path: Path, settings: ImportSettings) -> set[str | None]:
+    """The record types of a file's tables, as reading it finds them."""
+    if SUFFIXES.get(path.suffix.lower()) == "jsonl":
+        # Its table reads every line for the keys; its type needs the first object only.
+        return {jsonl_record_type(path, settings.limits)}
+    with open_tables(path, None, settings.limits) as tables:
+        return {table.record_type for table in tables}
 
 
 def key_hash(record_type: str, natural_key: tuple[str, ...], fields: dict[str, Any]) -> int:

@@ -8,12 +8,15 @@ import still reads the activities first (`intake.reading.import_order`).
 from __future__ import annotations
 
 import itertools
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, func, select
 
 from peerreport.errors import InputFileError
+from peerreport.intake.jsonl import jsonl_record_type, jsonl_table
+from peerreport.intake.limits import InputLimits, InputRefused
 from peerreport.intake.reading import import_order
 from peerreport.store.schema import activity, activity_breakdown
 from tests.helpers import (
@@ -133,3 +136,44 @@ def test_a_file_that_cannot_be_opened_is_still_reported(
     assert _stored(engine, workspace.provider_code) == ([], [])
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(activity)).scalar() == 0
+
+
+def _jsonl(path: Path, lines: list[str]) -> Path:
+    path.write_text("".join(f"{line}\n" for line in lines), "utf-8")
+    return path
+
+
+BREAKDOWN_LINE = '{"activity_id": "A1", "dimension": "gender", "category": "male", "count": 1}'
+ACTIVITY_LINE = '{"activity_id": "A1", "date": "2026-08-14", "kind": "group", "attendance": 5}'
+
+
+@pytest.mark.parametrize(
+    ("name", "lines"),
+    [
+        ("activities-breakdowns.jsonl", [ACTIVITY_LINE]),  # the name says, whatever the lines
+        ("export.jsonl", [BREAKDOWN_LINE, ACTIVITY_LINE]),  # the first object's keys
+        ("export.jsonl", ["[1, 2]", "not json", BREAKDOWN_LINE]),  # the first object
+        ("export.jsonl", ['{"record_type": "workforce", "activity_id": "A1"}']),
+        ("export.jsonl", ["", "[]"]),  # no object: no type
+    ],
+)
+def test_a_json_lines_file_is_typed_as_reading_it_types_it(
+    tmp_path: Path, name: str, lines: list[str]
+) -> None:
+    path = _jsonl(tmp_path / name, lines)
+    limits = settings_for(make_workspace(tmp_path / "ws", "sqlite://")).limits
+    with ExitStack() as stack:
+        read = jsonl_table(path, None, stack, limits).record_type
+    assert jsonl_record_type(path, limits) == read
+
+
+def test_a_json_lines_file_is_ordered_by_its_first_object_alone(tmp_path: Path) -> None:
+    """Ordering reads a JSON Lines file up to its first object, not every line (the keys
+    pass of its table): a later line past the limits does not stop it being ordered."""
+    unnamed = _jsonl(tmp_path / "export.jsonl", [BREAKDOWN_LINE, '{"note": "' + "x" * 80 + '"}'])
+    activities = _jsonl(tmp_path / "more.jsonl", [ACTIVITY_LINE])
+    limits = InputLimits(max_cell_chars=60)
+    settings = settings_for(make_workspace(tmp_path / "ws", "sqlite://"), limits=limits)
+    with pytest.raises(InputRefused), ExitStack() as stack:  # reading every line refuses it
+        jsonl_table(unnamed, None, stack, limits)
+    assert import_order([unnamed, activities], settings) == [activities, unnamed]
