@@ -398,7 +398,9 @@ class FieldCheck:
             cache.clear()
             self.ambiguous.clear()
         try:
-            keys = values if self.text_cells else [_key(v) for v in values]
+            # Texts and blanks are their own keys (`_key`); only other values need a key made.
+            plain = self.text_cells or set(map(type, values)) <= _TEXT_TYPES
+            keys = values if plain else [_key(v) for v in values]
             distinct = set(keys)
         except TypeError:  # an unhashable value (a JSON list or object)
             keys = [_safe_key(v) for v in values]
@@ -474,6 +476,9 @@ def _distinct(combos: list[tuple[Any, ...]], columns: list[list[Any]]) -> set[An
         return set(combos)
     except TypeError:
         return None
+
+
+_TEXT_TYPES = frozenset({str, type(None)})
 
 
 def _key(value: object) -> object:
@@ -691,7 +696,7 @@ class ColumnarReader:
         self, raws: list[RawRow], key: str, keyed: bool, transposed: list[tuple[object, ...]] | None
     ) -> list[object]:
         if keyed:
-            return [row.get(key) for row in raws]
+            return list(map(dict.get, raws, itertools.repeat(key)))  # row.get(key), a row each
         index = self._positions[key]
         if transposed is not None:
             return list(transposed[index]) if index < len(transposed) else [None] * len(raws)
