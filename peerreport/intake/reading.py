@@ -139,7 +139,7 @@ def import_order(paths: list[Path], settings: ImportSettings) -> list[Path]:
     def rank(path: Path) -> int:
         try:
             types = _record_types(path, settings)
-        except PeerreportError:
+        except (PeerreportError, OSError):  # missing, a folder, unreadable, refused...
             return 0
         if "breakdowns" not in types:
             return 0

@@ -8,6 +8,7 @@ import still reads the activities first (`intake.reading.import_order`).
 from __future__ import annotations
 
 import itertools
+import re
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -121,17 +122,20 @@ def test_the_order_given_is_kept_where_nothing_depends_on_it(tmp_path: Path) -> 
     assert import_order(files, typed) == files
 
 
+@pytest.mark.parametrize("name", ["missing.csv", "missing.jsonl", "folder.jsonl", "folder.xlsx"])
 def test_a_file_that_cannot_be_opened_is_still_reported(
-    engine: Engine, db_url: str, tmp_path: Path
+    engine: Engine, db_url: str, tmp_path: Path, name: str
 ) -> None:
-    """Ordering opens every file first; a missing one is left to the import to report, and
-    nothing is stored."""
+    """Ordering opens every file first; one it cannot open (missing, or a folder) is left
+    to the import to report in its own words, and nothing is stored."""
     files = _files(tmp_path / "files")
     workspace = make_workspace(tmp_path / "ws", db_url)
-    missing = tmp_path / "missing.csv"
+    missing = tmp_path / name
+    if name.startswith("folder"):
+        missing.mkdir()
     ordered = import_order([files[1], missing, files[0]], settings_for(workspace))
     assert ordered == [missing, files[0], files[1]]
-    with pytest.raises(InputFileError, match=r"missing\.csv: no such file"):
+    with pytest.raises(InputFileError, match=rf"{re.escape(name)}: no such file"):
         run_import(engine, workspace, files[1], missing, files[0])
     assert _stored(engine, workspace.provider_code) == ([], [])
     with engine.connect() as conn:
