@@ -189,6 +189,10 @@ def open_tables(
     A file past `limits` raises `InputRefused` (before reading, or while the
     rows are read): see `peerreport.intake.limits`.
     """
+    if path.is_dir():
+        raise InputFileError(
+            f"{path}: a folder, not a file; name the files in it (for example {path / '*.csv'})"
+        )
     if not path.is_file():
         raise InputFileError(f"{path}: no such file")
     limits = limits or InputLimits()

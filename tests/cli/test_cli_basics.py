@@ -104,6 +104,11 @@ def test_user_mistakes_exit_2_without_traceback(db_url: str, tmp_path: Path) -> 
     missing = runner.invoke(cli, ["import", str(tmp_path / "nope.csv"), "-w", str(folder)])
     assert missing.exit_code == 2
     assert "no such file" in missing.output
+    # A folder is named as one, with what to type instead (the shell expands the pattern).
+    folder_given = runner.invoke(cli, ["import", str(tmp_path), "-w", str(folder)])
+    assert folder_given.exit_code == 2
+    assert f"{tmp_path}: a folder, not a file; name the files in it" in folder_given.output
+    assert str(tmp_path / "*.csv") in folder_given.output
     wrong = tmp_path / "log.pdf"
     wrong.write_bytes(b"%PDF")
     refused = runner.invoke(cli, ["import", str(wrong), "-w", str(folder)])

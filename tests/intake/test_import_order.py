@@ -135,7 +135,8 @@ def test_a_file_that_cannot_be_opened_is_still_reported(
         missing.mkdir()
     ordered = import_order([files[1], missing, files[0]], settings_for(workspace))
     assert ordered == [missing, files[0], files[1]]
-    with pytest.raises(InputFileError, match=rf"{re.escape(name)}: no such file"):
+    said = "a folder, not a file" if name.startswith("folder") else "no such file"
+    with pytest.raises(InputFileError, match=rf"{re.escape(name)}: {said}"):
         run_import(engine, workspace, files[1], missing, files[0])
     assert _stored(engine, workspace.provider_code) == ([], [])
     with engine.connect() as conn:
