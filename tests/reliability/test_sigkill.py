@@ -207,24 +207,57 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
+def _reader_started(process: subprocess.Popen[bytes]) -> float:
+    """Wait until `process` has started a process of its own, or ended: the seconds waited."""
+    started = time.monotonic()
+    while process.poll() is None and not _children(process.pid):
+        assert time.monotonic() - started < 120, "the command never started its reader"
+        time.sleep(0.005)
+    return time.monotonic() - started
+
+
 def _kill_step(
-    store: Store, before: str, step: str, args: list[str], seed: int
+    store: Store,
+    before: str,
+    step: str,
+    args: list[str],
+    seed: int,
+    *,
+    from_reader: bool = False,
 ) -> list[tuple[float, bool, str, int]]:
     """Run `args` once to the end (the 'after' state), then killed at several moments: the
     moments, whether each kill found the command running, what it left, and how many
-    processes it had started (none outlives it)."""
+    processes it had started (none outlives it).
+
+    With `from_reader`, the moments count from when the command has started its reading
+    process, and fall in the first half of what is left of the run after that: a slow
+    start (imports, the workspace) would otherwise put every moment before the fork."""
     prefix = store.prefix  # type: ignore[attr-defined]
     reference = f"{prefix}_{step}_ref"
     url = store.copy(before, reference)
     expected_before = _counts(url)
     started = time.monotonic()
-    done = _run(store.root / reference, url, *args)
-    duration = time.monotonic() - started
+    lead = 0.0
+    if from_reader:
+        running = subprocess.Popen(
+            [PEERREPORT, *args],
+            cwd=store.root / reference,
+            env=_env(url),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        lead = _reader_started(running)
+        output, _ = running.communicate(timeout=120)
+        done = subprocess.CompletedProcess(args, running.returncode, output.decode(), "")
+    else:
+        done = _run(store.root / reference, url, *args)
+    duration = time.monotonic() - started - lead
     assert done.returncode == 0, done.stdout + done.stderr
     expected_after = _counts(url)
     assert expected_after != expected_before
     rng = random.Random(seed)
-    moments = sorted(rng.uniform(0.05, 1.0) * duration for _ in range(KILLS_PER_STEP))
+    widest = 0.5 if from_reader else 1.0
+    moments = sorted(rng.uniform(0.05, widest) * duration for _ in range(KILLS_PER_STEP))
     outcomes = []
     for number, moment in enumerate(moments):
         name = f"{prefix}_{step}_{number}"
@@ -237,6 +270,8 @@ def _kill_step(
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
+        if from_reader:
+            _reader_started(process)
         time.sleep(moment)
         children = _children(process.pid)
         killed = process.poll() is None
@@ -281,5 +316,7 @@ def test_sigkill_an_import_that_reads_ahead(store: Store) -> None:
     prefix = store.prefix  # type: ignore[attr-defined]
     large = str(store.root / "data" / "large" / "large.csv")
     assert Path(large).stat().st_size >= READ_AHEAD_BYTES
-    outcomes = _kill_step(store, f"{prefix}_s0", "read-ahead", ["import", large], seed=4)
+    outcomes = _kill_step(
+        store, f"{prefix}_s0", "read-ahead", ["import", large], seed=4, from_reader=True
+    )
     assert any(killed and readers for _, killed, _, readers in outcomes), outcomes
